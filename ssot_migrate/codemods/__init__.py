@@ -1,0 +1,1 @@
+"""Pure codemods, one module per phase: source bytes in, new bytes and change records out."""
