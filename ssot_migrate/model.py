@@ -1,0 +1,172 @@
+"""Value types shared by every layer: frozen, hashable, picklable (they cross process pools)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+class NameKind(str, Enum):
+    """What a configured dotted name denotes, decided statically from the repository's files."""
+
+    MODULE = "module"
+    SYMBOL = "symbol"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One duplicated component and the single source of truth it must converge on.
+
+    ``canonical_kind`` says whether ``canonical`` (and so every alias) names a module or a
+    symbol inside a module. Aliases are already flattened: an alias whose canonical was another
+    target's alias points at the end of that chain.
+    """
+
+    name: str
+    canonical: str
+    aliases: tuple[str, ...]
+    canonical_kind: NameKind = NameKind.SYMBOL
+    facades: tuple[str, ...] = ()
+    factory: str | None = None
+    legacy_factories: tuple[str, ...] = ()
+    discover_aliases: bool = True
+    keep_names: bool = False
+    factory_exempt: tuple[str, ...] = ()
+    factory_args: tuple[tuple[str, str], ...] = ()
+    allow_shared: bool = False
+    deprecate: bool = False
+    discovered_aliases: tuple[str, ...] = ()
+
+    @property
+    def all_aliases(self) -> tuple[str, ...]:
+        """Configured aliases followed by discovered re-export paths (when discovery is on)."""
+        if not self.discover_aliases:
+            return self.aliases
+        extra = tuple(a for a in self.discovered_aliases if a not in self.aliases)
+        return self.aliases + extra
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated ``[tool.ssot-migrate]`` table plus where it came from."""
+
+    repo: Path
+    source: Path
+    targets: tuple[Target, ...]
+    test_command: str | tuple[str, ...] | None = None
+    test_timeout: float = 1800.0
+    branch_prefix: str = "ssot/"
+    expected_fixes: tuple[str, ...] = ()
+    source_roots: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    guard: str | None = None
+    digest: str = ""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A Python file as a codemod sees it: repo-relative POSIX path and its dotted module name."""
+
+    path: str
+    module: str | None
+    is_package: bool = False
+
+    @property
+    def package(self) -> str | None:
+        """The package relative imports resolve against (``None`` when the module is unknown)."""
+        if self.module is None:
+            return None
+        if self.is_package:
+            return self.module
+        head, _, _ = self.module.rpartition(".")
+        return head
+
+
+@dataclass(frozen=True)
+class Change:
+    """One rewritten reference: where, for which target, and the text before and after."""
+
+    path: str
+    line: int
+    column: int
+    target: str
+    kind: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a user must hear about a file: a warning or a site that needs a decision."""
+
+    path: str
+    line: int
+    column: int
+    target: str
+    kind: str
+    message: str
+    severity: str = "warning"
+
+
+@dataclass(frozen=True)
+class CodemodResult:
+    """What a pure codemod returns for one file."""
+
+    source: bytes
+    changes: tuple[Change, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """The engine's per-file result; never an exception, so it crosses the process pool.
+
+    ``status`` is ``changed``, ``unchanged``, ``filtered`` (pre-filter said no, never parsed) or
+    ``skipped`` (could not be read or parsed; ``reason`` says why, ``line`` where).
+    """
+
+    path: str
+    status: str
+    before: bytes = b""
+    after: bytes = b""
+    changes: tuple[Change, ...] = ()
+    notes: tuple[Note, ...] = ()
+    reason: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Everything a phase computed over a repository, sorted by path."""
+
+    phase: str
+    outcomes: tuple[FileOutcome, ...]
+    files_listed: int
+    files_parsed: int
+    elapsed: float
+    discovered: tuple[tuple[str, str], ...] = ()
+    excluded: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> tuple[FileOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "changed")
+
+    @property
+    def skipped(self) -> tuple[FileOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "skipped")
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return tuple(c for o in self.outcomes for c in o.changes)
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(n for o in self.outcomes for n in o.notes)
+
+    def changes_per_target(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.target] = counts.get(change.target, 0) + 1
+        return dict(sorted(counts.items()))
