@@ -1,0 +1,863 @@
+"""Static class interfaces: what a class offers callers, and whether one can stand in for another.
+
+This is the single implementation behind ``scan``'s ``interface-drift``, ``duplicate-implementation``
+and ``facade`` findings and behind phase 2's alias-or-delegate decision. Nothing is imported or
+executed: a class is read from its ``libcst.ClassDef``; base classes are followed in the same file
+and, through :func:`load_class`, across the repository's own modules.
+
+Example::
+
+    class Mock:                                  class Unified:
+        def add_connection(self, ws): ...            def add_connection(self, user, ws): ...
+
+    compare(mock, unified).mismatches[0].message
+    == "add_connection(): takes 1 positional argument but canonical takes 2"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import libcst as cst
+
+# Construction and representation hooks are not part of what a caller "uses" on an instance; the
+# constructor is compared separately (``constructor``) because an alias must also accept every
+# construction the facade accepted.
+_NOT_INTERFACE_DUNDERS = frozenset(
+    {
+        "__init__",
+        "__new__",
+        "__post_init__",
+        "__init_subclass__",
+        "__class_getitem__",
+        "__set_name__",
+        "__del__",
+        "__repr__",
+        "__str__",
+        "__format__",
+        "__sizeof__",
+        "__reduce__",
+        "__reduce_ex__",
+        "__getstate__",
+        "__setstate__",
+        "__subclasshook__",
+    }
+)
+
+# Bases that add nothing a caller could rely on; a class deriving only from these is fully known.
+_TRANSPARENT_BASES = frozenset(
+    {
+        "object",
+        "abc.ABC",
+        "ABC",
+        "typing.Generic",
+        "Generic",
+        "typing.Protocol",
+        "Protocol",
+        "typing_extensions.Protocol",
+    }
+)
+
+_MAX_DEPTH = 4
+
+
+class SnapshotLike(Protocol):
+    """The part of ``engine.Snapshot`` this module reads (a commit's files, never the worktree)."""
+
+    def path_for_module(self, dotted: str) -> str | None: ...
+
+    def read(self, path: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class MethodSignature:
+    """How a method can be called on an instance (``self``/``cls`` already dropped).
+
+    ``positional`` lists the parameters that can be passed by position, in order; the first
+    ``posonly`` of them cannot be passed by keyword; ``required_positional`` of them have no
+    default. ``kind`` is ``method``, ``staticmethod``, ``classmethod`` or ``property``.
+    """
+
+    name: str
+    positional: tuple[str, ...] = ()
+    required_positional: int = 0
+    posonly: int = 0
+    keyword_only: tuple[str, ...] = ()
+    required_keyword_only: tuple[str, ...] = ()
+    varargs: bool = False
+    varkw: bool = False
+    is_async: bool = False
+    kind: str = "method"
+    decorators: tuple[str, ...] = ()
+    defaults: tuple[tuple[str, str], ...] = ()
+    line: int = 0
+
+    @property
+    def max_positional(self) -> int | None:
+        """The most positional arguments a call may pass (``None``: unbounded, ``*args``)."""
+        return None if self.varargs else len(self.positional)
+
+    @property
+    def keyword_names(self) -> frozenset[str]:
+        """Every parameter name a caller may pass by keyword."""
+        return frozenset(self.positional[self.posonly :]) | frozenset(self.keyword_only)
+
+    def describe(self) -> str:
+        """A short human spelling of the parameters, e.g. ``(user, ws, *, timeout=...)``."""
+        parts: list[str] = []
+        defaults = dict(self.defaults)
+        for index, name in enumerate(self.positional):
+            parts.append(f"{name}=..." if name in defaults else name)
+            if self.posonly and index == self.posonly - 1:
+                parts.append("/")
+        if self.varargs:
+            parts.append("*args")
+        elif self.keyword_only:
+            parts.append("*")
+        parts.extend(f"{name}=..." if name in defaults else name for name in self.keyword_only)
+        if self.varkw:
+            parts.append("**kwargs")
+        prefix = "async " if self.is_async else ""
+        return f"{prefix}{self.name}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class ClassInterface:
+    """A class as callers see it: its methods (inherited ones included) and instance attributes.
+
+    ``own_methods`` are those defined in the class body itself. ``bases`` are the base classes as
+    dotted names where the module's imports resolve them, as written otherwise;
+    ``unresolved_bases`` are the ones that could not be read (outside the repository, dynamic),
+    so anything they provide is unknown. ``constructor`` is ``None`` when ``__init__`` comes from
+    such an unknown base.
+    """
+
+    name: str
+    methods: dict[str, MethodSignature] = field(default_factory=dict)
+    attributes: set[str] = field(default_factory=set)
+    bases: tuple[str, ...] = ()
+    own_methods: frozenset[str] = frozenset()
+    unresolved_bases: tuple[str, ...] = ()
+    constructor: MethodSignature | None = None
+    qualname: str = ""
+    line: int = 0
+
+    @property
+    def public_methods(self) -> frozenset[str]:
+        """Methods a caller may use: no leading underscore, plus protocol dunders (``__len__``)."""
+        return frozenset(name for name in self.methods if is_public(name))
+
+    @property
+    def public_attributes(self) -> frozenset[str]:
+        """Instance/class attributes without a leading underscore that are not methods."""
+        return frozenset(a for a in self.attributes if is_public(a) and a not in self.methods)
+
+
+@dataclass(frozen=True)
+class MethodMismatch:
+    """One difference between a candidate member and the canonical one, spelled out.
+
+    ``breaking`` is true when a caller of the candidate could fail against the canonical (arity,
+    keywords, async-ness, a member that does not exist); a differing default value is reported
+    but does not break a call.
+    """
+
+    member: str
+    message: str
+    breaking: bool = True
+
+
+@dataclass(frozen=True)
+class InterfaceComparison:
+    """The result of :func:`compare`: overlap, missing/extra members and every mismatch.
+
+    ``overlap`` is the percentage of public methods the two share, out of all public methods of
+    either (Jaccard; 100.0 when neither has any). ``missing`` are canonical public methods the
+    candidate lacks; ``extra`` are candidate public methods the canonical lacks;
+    ``missing_attributes``/``extra_attributes`` the same for attributes.
+    """
+
+    candidate: str
+    canonical: str
+    overlap: float
+    common: tuple[str, ...]
+    missing: tuple[str, ...]
+    extra: tuple[str, ...]
+    missing_attributes: tuple[str, ...]
+    extra_attributes: tuple[str, ...]
+    mismatches: tuple[MethodMismatch, ...]
+
+    @property
+    def is_compatible(self) -> bool:
+        """True when every public member of the candidate works the same way on the canonical."""
+        return not any(m.breaking for m in self.mismatches)
+
+    def incompatible_members(self) -> dict[str, list[str]]:
+        """Breaking mismatch messages grouped by member name (for "needs a decision" reasons)."""
+        grouped: dict[str, list[str]] = {}
+        for mismatch in self.mismatches:
+            if mismatch.breaking:
+                grouped.setdefault(mismatch.member, []).append(mismatch.message)
+        return grouped
+
+
+def is_public(name: str) -> bool:
+    """Whether callers may use ``name``: no leading underscore, or an interface dunder."""
+    if name.startswith("__") and name.endswith("__") and len(name) > 4:
+        return name not in _NOT_INTERFACE_DUNDERS
+    return not name.startswith("_")
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction
+# ---------------------------------------------------------------------------------------------
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.C`` for a Name/Attribute chain (subscripts like ``Generic[T]`` give ``Generic``)."""
+    if isinstance(node, cst.Subscript):
+        return dotted_name(node.value)
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted_name(node.value)
+        return None if head is None else f"{head}.{node.attr.value}"
+    return None
+
+
+def _decorator_names(node: cst.FunctionDef) -> tuple[str, ...]:
+    names: list[str] = []
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        names.append(dotted_name(expr) or "<expr>")
+    return tuple(names)
+
+
+def _kind(decorators: Sequence[str]) -> str:
+    last = {d.rpartition(".")[2] for d in decorators}
+    if "property" in last or "cached_property" in last:
+        return "property"
+    if "staticmethod" in last:
+        return "staticmethod"
+    if "classmethod" in last:
+        return "classmethod"
+    return "method"
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def method_signature(node: cst.FunctionDef, line: int = 0) -> MethodSignature:
+    """Read a method's call signature from its definition (``self``/``cls`` dropped)."""
+    decorators = _decorator_names(node)
+    kind = _kind(decorators)
+    params = node.params
+    posonly = [p for p in params.posonly_params]
+    regular = [p for p in params.params]
+    every_positional = posonly + regular
+    drop = 0 if kind == "staticmethod" else 1
+    # A method without even a self parameter is broken code; keep what is there.
+    drop = min(drop, len(every_positional))
+    posonly_kept = max(0, len(posonly) - drop)
+    kept = every_positional[drop:]
+    defaults: list[tuple[str, str]] = []
+    required = 0
+    for param in kept:
+        if param.default is None:
+            required += 1
+        else:
+            defaults.append((param.name.value, _code(param.default)))
+    kwonly = [p.name.value for p in params.kwonly_params]
+    required_kw = [p.name.value for p in params.kwonly_params if p.default is None]
+    defaults.extend((p.name.value, _code(p.default)) for p in params.kwonly_params if p.default)
+    star = params.star_arg
+    return MethodSignature(
+        name=node.name.value,
+        positional=tuple(p.name.value for p in kept),
+        required_positional=required,
+        posonly=posonly_kept,
+        keyword_only=tuple(kwonly),
+        required_keyword_only=tuple(required_kw),
+        varargs=isinstance(star, cst.Param),
+        varkw=params.star_kwarg is not None,
+        is_async=node.asynchronous is not None,
+        kind=kind,
+        decorators=decorators,
+        defaults=tuple(defaults),
+        line=line,
+    )
+
+
+def _class_body_statements(body: Sequence[cst.BaseStatement]) -> Iterable[cst.CSTNode]:
+    """Statements of a class body, looking into ``if``/``try`` blocks (conditional definitions)."""
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+        elif isinstance(statement, cst.If):
+            yield from _class_body_statements(statement.body.body)
+            orelse = statement.orelse
+            while orelse is not None:
+                yield from _class_body_statements(orelse.body.body)
+                orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+        elif isinstance(statement, cst.Try):
+            yield from _class_body_statements(statement.body.body)
+            for handler in statement.handlers:
+                yield from _class_body_statements(handler.body.body)
+            if statement.orelse is not None:
+                yield from _class_body_statements(statement.orelse.body.body)
+        else:
+            yield statement
+
+
+def _assigned_names(target: cst.BaseExpression) -> Iterable[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _assigned_names(element.value)
+
+
+class _SelfAttributes(cst.CSTVisitor):
+    """Collects ``self.x = ...`` (and ``cls.x``) targets inside one method."""
+
+    def __init__(self, receiver: str) -> None:
+        self.receiver = receiver
+        self.names: set[str] = set()
+
+    def _collect(self, target: cst.BaseExpression) -> None:
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == self.receiver
+        ):
+            self.names.add(target.attr.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._collect(element.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._collect(target.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._collect(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._collect(node.target)
+
+    # Nested functions and classes bind their own ``self``.
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+@dataclass
+class _OwnMembers:
+    methods: dict[str, MethodSignature]
+    attributes: set[str]
+    lines: dict[str, int]
+
+
+def _own_members(
+    node: cst.ClassDef, line_of: Callable[[cst.CSTNode], int] | None = None
+) -> _OwnMembers:
+    methods: dict[str, MethodSignature] = {}
+    attributes: set[str] = set()
+    lines: dict[str, int] = {}
+    for statement in _class_body_statements(node.body.body):
+        if isinstance(statement, cst.FunctionDef):
+            decorators = _decorator_names(statement)
+            if any(d.rpartition(".")[2] == "overload" for d in decorators):
+                continue  # the implementation that follows is what runs
+            if any(d.endswith(".setter") or d.endswith(".deleter") for d in decorators):
+                continue  # part of a property already recorded
+            line = line_of(statement) if line_of else 0
+            signature = method_signature(statement, line)
+            methods[signature.name] = signature
+            if signature.kind in ("method", "property") and statement.params.params:
+                collector = _SelfAttributes(statement.params.params[0].name.value)
+                statement.body.visit(collector)
+                attributes |= collector.names
+            elif signature.kind == "classmethod" and statement.params.params:
+                collector = _SelfAttributes(statement.params.params[0].name.value)
+                statement.body.visit(collector)
+                attributes |= collector.names
+        elif isinstance(statement, cst.Assign):
+            for target in statement.targets:
+                for name in _assigned_names(target.target):
+                    if name == "__slots__":
+                        attributes |= _slots(statement.value)
+                    else:
+                        attributes.add(name)
+        elif isinstance(statement, cst.AnnAssign):
+            attributes |= set(_assigned_names(statement.target))
+        elif isinstance(statement, cst.AugAssign):
+            attributes |= set(_assigned_names(statement.target))
+        elif isinstance(statement, cst.ClassDef):
+            attributes.add(statement.name.value)
+    attributes.discard("__slots__")
+    return _OwnMembers(methods, attributes, lines)
+
+
+def _slots(value: cst.BaseExpression) -> set[str]:
+    names: set[str] = set()
+    if isinstance(value, (cst.Tuple, cst.List, cst.Set)):
+        for element in value.elements:
+            if isinstance(element.value, cst.SimpleString):
+                evaluated = element.value.evaluated_value
+                if isinstance(evaluated, str):
+                    names.add(evaluated)
+    elif isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+        names.add(value.evaluated_value)
+    return names
+
+
+BaseResolver = Callable[[str], "ClassInterface | None"]
+
+
+def extract_interface(
+    node: cst.ClassDef,
+    module: cst.Module | None = None,
+    *,
+    resolve_base: BaseResolver | None = None,
+    imports: dict[str, str] | None = None,
+    qualname: str = "",
+    _depth: int = 0,
+) -> ClassInterface:
+    """Build the :class:`ClassInterface` of ``node``.
+
+    Bases defined at the top level of ``module`` are followed in the same file; other bases are
+    mapped through ``imports`` (local name → dotted name, see :func:`module_imports`) and handed
+    to ``resolve_base``, which may return their interface (``load_class`` does so across the
+    repository). Members of bases that cannot be read are unknown and the base is listed in
+    ``unresolved_bases``.
+    """
+    own = _own_members(node)
+    methods: dict[str, MethodSignature] = {}
+    attributes: set[str] = set()
+    bases: list[str] = []
+    unresolved: list[str] = []
+    constructor: MethodSignature | None = own.methods.get("__init__")
+    constructor_known = constructor is not None
+    local_classes = _top_level_classes(module) if module is not None else {}
+    imports = imports if imports is not None else (module_imports(module) if module else {})
+    for arg in node.bases:
+        if arg.keyword is not None or arg.star:
+            continue  # metaclass=..., *bases
+        written = dotted_name(arg.value)
+        if written is None:
+            unresolved.append(_code(arg.value))
+            continue
+        head, _, rest = written.partition(".")
+        resolved_name = imports.get(head)
+        dotted = f"{resolved_name}.{rest}" if resolved_name and rest else resolved_name or written
+        bases.append(dotted)
+        if written in _TRANSPARENT_BASES or dotted in _TRANSPARENT_BASES:
+            continue
+        base: ClassInterface | None = None
+        if _depth < _MAX_DEPTH:
+            if written in local_classes and local_classes[written] is not node:
+                base = extract_interface(
+                    local_classes[written],
+                    module,
+                    resolve_base=resolve_base,
+                    imports=imports,
+                    qualname=written,
+                    _depth=_depth + 1,
+                )
+            elif resolve_base is not None:
+                base = resolve_base(dotted)
+        if base is None:
+            unresolved.append(dotted)
+            continue
+        # Earlier bases win over later ones (an approximation of the MRO that is exact for
+        # single inheritance and for the usual mixin-first layouts).
+        for name, signature in base.methods.items():
+            methods.setdefault(name, signature)
+        attributes |= base.attributes
+        unresolved.extend(base.unresolved_bases)
+        if not constructor_known and base.constructor is not None:
+            constructor, constructor_known = base.constructor, True
+    methods.update(own.methods)
+    methods.pop("__init__", None)
+    attributes |= own.attributes
+    if not constructor_known and unresolved:
+        constructor = None
+    elif not constructor_known:
+        # Only transparent bases: ``object.__init__`` takes no arguments.
+        constructor = MethodSignature(name="__init__")
+    return ClassInterface(
+        name=node.name.value,
+        methods=methods,
+        attributes=attributes,
+        bases=tuple(bases),
+        own_methods=frozenset(own.methods) - {"__init__"},
+        unresolved_bases=tuple(dict.fromkeys(unresolved)),
+        constructor=constructor,
+        qualname=qualname or node.name.value,
+    )
+
+
+def _top_level_classes(module: cst.Module | None) -> dict[str, cst.ClassDef]:
+    classes: dict[str, cst.ClassDef] = {}
+    if module is None:
+        return classes
+    for statement in _class_body_statements(module.body):
+        if isinstance(statement, cst.ClassDef):
+            classes[statement.name.value] = statement
+    return classes
+
+
+def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:
+    """The class ``qualname`` (``Outer.Inner`` allowed) defined in ``module``, or ``None``."""
+    parts = qualname.split(".")
+    body: Sequence[cst.BaseStatement] = module.body
+    found: cst.ClassDef | None = None
+    for part in parts:
+        found = None
+        for statement in _class_body_statements(body):
+            if isinstance(statement, cst.ClassDef) and statement.name.value == part:
+                found = statement
+        if found is None:
+            return None
+        body = found.body.body if isinstance(found.body, cst.IndentedBlock) else ()
+    return found
+
+
+def resolve_relative(module_name: str | None, is_package: bool, level: int, name: str) -> str | None:
+    """The absolute module a ``from .{level}name import`` names, seen from ``module_name``."""
+    if level == 0:
+        return name or None
+    if module_name is None:
+        return None
+    parts = module_name.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    drop = level - 1
+    if drop > len(parts):
+        return None
+    base = parts[: len(parts) - drop] if drop else parts
+    joined = ".".join(base)
+    if name:
+        return f"{joined}.{name}" if joined else name
+    return joined or None
+
+
+def module_imports(
+    module: cst.Module | None, module_name: str | None = None, is_package: bool = False
+) -> dict[str, str]:
+    """Top-level names a module binds by import, mapped to dotted names (``{"M": "pkg.mod.M"}``)."""
+    bound: dict[str, str] = {}
+    if module is None:
+        return bound
+    for statement in _class_body_statements(module.body):
+        if isinstance(statement, cst.Import):
+            for alias in statement.names:
+                full = dotted_name(alias.name)
+                if full is None:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    bound[alias.asname.name.value] = full
+                else:
+                    head = full.split(".")[0]
+                    bound[head] = head
+        elif isinstance(statement, cst.ImportFrom) and not isinstance(
+            statement.names, cst.ImportStar
+        ):
+            source = dotted_name(statement.module) if statement.module is not None else ""
+            absolute = resolve_relative(
+                module_name, is_package, len(statement.relative), source or ""
+            )
+            if absolute is None:
+                continue
+            for alias in statement.names:
+                if not isinstance(alias.name, cst.Name):
+                    continue
+                local = alias.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    local = alias.asname.name.value
+                bound[local] = f"{absolute}.{alias.name.value}"
+    return bound
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading from a snapshot
+# ---------------------------------------------------------------------------------------------
+
+
+def _split_module(snapshot: SnapshotLike, dotted: str) -> tuple[str, str, str] | None:
+    """(module, path, qualname) for the longest module prefix of ``dotted`` in the snapshot."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:cut])
+        path = snapshot.path_for_module(module_name)
+        if path is not None:
+            return module_name, path, ".".join(parts[cut:])
+    return None
+
+
+def parse_file(snapshot: SnapshotLike, path: str) -> cst.Module | None:
+    """Parse one snapshot file; ``None`` when it cannot be read or parsed."""
+    try:
+        return cst.parse_module(snapshot.read(path))
+    except (cst.ParserSyntaxError, OSError, KeyError, ValueError):
+        return None
+
+
+def load_class(snapshot: SnapshotLike, dotted: str, *, _depth: int = 0) -> ClassInterface | None:
+    """The interface of the class ``dotted`` (``pkg.mod.Class``) in the snapshot, or ``None``.
+
+    Reads the defining file through ``snapshot.path_for_module`` and ``snapshot.read``; follows
+    a re-export (``from x import Name``, ``from .x import Name as Alias``, ``Name = Other``) in
+    the repository a few levels deep, and resolves base classes across the repository's modules.
+    Returns ``None`` when the name is outside the repository, not a class, or does not parse.
+    """
+    if _depth > _MAX_DEPTH:
+        return None
+    located = _split_module(snapshot, dotted)
+    if located is None:
+        return None
+    module_name, path, qualname = located
+    module = parse_file(snapshot, path)
+    if module is None:
+        return None
+    is_package = path.endswith("__init__.py")
+    imports = module_imports(module, module_name, is_package)
+
+    def resolve(base: str) -> ClassInterface | None:
+        return load_class(snapshot, base, _depth=_depth + 1)
+
+    node = find_class(module, qualname)
+    if node is not None:
+        interface = extract_interface(
+            node,
+            module,
+            resolve_base=resolve,
+            imports=imports,
+            qualname=f"{module_name}.{qualname}",
+            _depth=_depth,
+        )
+        line = _line_of_class(module, node)
+        return _with_line(interface, line)
+    head, _, rest = qualname.partition(".")
+    target = imports.get(head) or _assigned_alias(module, head, imports, module_name)
+    if target is None or target == dotted:
+        return None
+    return load_class(snapshot, f"{target}.{rest}" if rest else target, _depth=_depth + 1)
+
+
+def _assigned_alias(
+    module: cst.Module, name: str, imports: dict[str, str], module_name: str
+) -> str | None:
+    """Where ``Name = Other`` / ``Name = mod.Other`` at module level points, as a dotted name."""
+    for statement in _class_body_statements(module.body):
+        if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0].target
+            if isinstance(target, cst.Name) and target.value == name:
+                value = dotted_name(statement.value)
+                if value is None or isinstance(statement.value, cst.Subscript):
+                    return None
+                head, _, rest = value.partition(".")
+                if head in imports:
+                    return f"{imports[head]}.{rest}" if rest else imports[head]
+                return f"{module_name}.{value}"
+    return None
+
+
+def _line_of_class(module: cst.Module, node: cst.ClassDef) -> int:
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(cst.metadata.PositionProvider)
+    position = positions.get(node)
+    return position.start.line if position is not None else 0
+
+
+def _with_line(interface: ClassInterface, line: int) -> ClassInterface:
+    return ClassInterface(
+        name=interface.name,
+        methods=interface.methods,
+        attributes=interface.attributes,
+        bases=interface.bases,
+        own_methods=interface.own_methods,
+        unresolved_bases=interface.unresolved_bases,
+        constructor=interface.constructor,
+        qualname=interface.qualname,
+        line=line,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison
+# ---------------------------------------------------------------------------------------------
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _arity(signature: MethodSignature) -> str:
+    low, high = signature.required_positional, signature.max_positional
+    if high is None:
+        return f"{low} or more positional arguments" if low else "any number of positional arguments"
+    if low == high:
+        return _plural(low, "positional argument")
+    return f"{low} to {high} positional arguments"
+
+
+def _short_arity(signature: MethodSignature) -> str:
+    text = _arity(signature)
+    return text.replace(" positional arguments", "").replace(" positional argument", "")
+
+
+def compare_signatures(candidate: MethodSignature, canonical: MethodSignature) -> list[MethodMismatch]:
+    """Every way a call valid on ``candidate`` could fail (or behave differently) on ``canonical``."""
+    name = candidate.name
+    label = f"{name}()"
+    found: list[MethodMismatch] = []
+
+    def add(message: str, breaking: bool = True) -> None:
+        found.append(MethodMismatch(name, f"{label}: {message}", breaking))
+
+    if (candidate.kind == "property") != (canonical.kind == "property"):
+        mine = "a property" if candidate.kind == "property" else "a method"
+        theirs = "a property" if canonical.kind == "property" else "a method"
+        add(f"is {mine} but canonical's is {theirs}")
+        return found
+    if candidate.is_async != canonical.is_async:
+        mine = "async" if candidate.is_async else "sync"
+        theirs = "async" if canonical.is_async else "sync"
+        add(f"is {mine} but canonical's is {theirs}")
+    if candidate.kind == "property":
+        return found
+    if candidate.kind != canonical.kind and "classmethod" in (candidate.kind, canonical.kind):
+        # Reachable on the class itself in one case only: ``Facade.method(...)`` breaks.
+        if candidate.kind in ("classmethod", "staticmethod"):
+            add(f"is a {candidate.kind} but canonical's is {_article(canonical.kind)}")
+    elif candidate.kind == "staticmethod" and canonical.kind == "method":
+        add("is a staticmethod but canonical's is a method")
+    # Positional arity: every count the candidate accepts must be accepted by the canonical.
+    low_ok = canonical.required_positional <= candidate.required_positional
+    c_high, k_high = candidate.max_positional, canonical.max_positional
+    high_ok = k_high is None or (c_high is not None and c_high <= k_high)
+    if not (low_ok and high_ok):
+        if candidate.max_positional == canonical.max_positional and not low_ok:
+            optional = [
+                p
+                for p in candidate.positional[canonical.required_positional :]
+                if p in dict(candidate.defaults)
+            ][: canonical.required_positional - candidate.required_positional]
+            which = ", ".join(f"'{p}'" for p in optional) or "an argument"
+            add(f"{which} is optional but canonical requires it")
+        else:
+            add(f"takes {_arity(candidate)} but canonical takes {_short_arity(canonical)}")
+    # Names of parameters a caller may pass by keyword.
+    canonical_keywords = canonical.keyword_names
+    for index, param in enumerate(candidate.positional):
+        if index < candidate.posonly:
+            continue
+        if index < len(canonical.positional) and canonical.positional[index] != param:
+            if index >= canonical.posonly or param in canonical_keywords:
+                add(
+                    f"positional parameter {index + 1} is '{param}' but canonical's is "
+                    f"'{canonical.positional[index]}'"
+                )
+                continue
+        if param not in canonical_keywords and not canonical.varkw:
+            add(f"accepts keyword '{param}' but canonical does not")
+    for param in candidate.keyword_only:
+        if param not in canonical_keywords and not canonical.varkw:
+            add(f"accepts keyword '{param}' but canonical does not")
+    if candidate.varkw and not canonical.varkw:
+        add("accepts **kwargs but canonical does not")
+    candidate_optional = set(dict(candidate.defaults))
+    for param in canonical.required_keyword_only:
+        if param not in candidate.required_keyword_only:
+            if param in candidate_optional:
+                add(f"keyword '{param}' is optional but canonical requires it")
+            else:
+                add(f"canonical requires keyword '{param}' which this does not take")
+    # Same parameter, both optional, different default: the call works, the behaviour may not.
+    canonical_defaults = dict(canonical.defaults)
+    for param, value in candidate.defaults:
+        other = canonical_defaults.get(param)
+        if other is not None and other != value:
+            add(f"default of '{param}' is {value} but canonical's is {other}", breaking=False)
+    return found
+
+
+def _article(kind: str) -> str:
+    return "a plain method" if kind == "method" else f"a {kind}"
+
+
+def compare(candidate: ClassInterface, canonical: ClassInterface) -> InterfaceComparison:
+    """Compare ``candidate`` (facade, mock, duplicate) against ``canonical``, member by member.
+
+    Every public method and attribute of the candidate must exist on the canonical with a
+    same-or-more-permissive signature and the same async-ness for ``is_compatible`` to hold;
+    the constructor must accept every call the candidate's accepted (an alias is constructed in
+    its place). Members a canonical's unreadable base might provide still count as missing, with
+    that said in the message.
+    """
+    mine, theirs = candidate.public_methods, canonical.public_methods
+    common = sorted(mine & theirs)
+    union = mine | theirs
+    overlap = 100.0 if not union else round(100.0 * len(common) / len(union), 1)
+    mismatches: list[MethodMismatch] = []
+    unknown = ""
+    if canonical.unresolved_bases:
+        unknown = f" (canonical also inherits from {', '.join(canonical.unresolved_bases)}, which could not be read)"
+    canonical_attrs = canonical.attributes | set(canonical.methods)
+    for name in sorted(mine - theirs):
+        signature = candidate.methods[name]
+        if signature.kind == "property" and name in canonical.attributes:
+            continue  # a plain attribute reads the same as a property
+        mismatches.append(MethodMismatch(name, f"{name}(): not defined on canonical{unknown}"))
+    for name in common:
+        mismatches.extend(compare_signatures(candidate.methods[name], canonical.methods[name]))
+    extra_attributes = sorted(a for a in candidate.public_attributes if a not in canonical_attrs)
+    for name in extra_attributes:
+        mismatches.append(MethodMismatch(name, f"attribute '{name}': not defined on canonical{unknown}"))
+    missing_attributes = sorted(
+        a for a in canonical.public_attributes if a not in candidate.attributes | set(candidate.methods)
+    )
+    if candidate.constructor is not None and canonical.constructor is None:
+        mismatches.append(
+            MethodMismatch(
+                "__init__",
+                "__init__(): canonical's constructor is inherited from a base that could not be read",
+            )
+        )
+    elif candidate.constructor is not None and canonical.constructor is not None:
+        mismatches.extend(compare_signatures(candidate.constructor, canonical.constructor))
+    return InterfaceComparison(
+        candidate=candidate.qualname or candidate.name,
+        canonical=canonical.qualname or canonical.name,
+        overlap=overlap,
+        common=tuple(common),
+        missing=tuple(sorted(theirs - mine)),
+        extra=tuple(sorted(mine - theirs)),
+        missing_attributes=tuple(missing_attributes),
+        extra_attributes=tuple(extra_attributes),
+        mismatches=tuple(mismatches),
+    )
+
+
+def classes_in_module(
+    module: cst.Module,
+    module_name: str | None = None,
+    is_package: bool = False,
+    *,
+    resolve_base: BaseResolver | None = None,
+) -> dict[str, ClassInterface]:
+    """Interfaces of every top-level class of ``module`` (for scanning a file for duplicates)."""
+    imports = module_imports(module, module_name, is_package)
+    found: dict[str, ClassInterface] = {}
+    for name, node in _top_level_classes(module).items():
+        qualname = f"{module_name}.{name}" if module_name else name
+        found[name] = extract_interface(
+            node, module, resolve_base=resolve_base, imports=imports, qualname=qualname
+        )
+    return found
