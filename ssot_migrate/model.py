@@ -147,7 +147,9 @@ class RunSummary:
     files_parsed: int
     elapsed: float
     discovered: tuple[tuple[str, str], ...] = ()
-    excluded: tuple[str, ...] = field(default=())
+    excluded: tuple[tuple[str, str], ...] = field(default=())
+    messages: tuple[str, ...] = ()
+    base: str = ""
 
     @property
     def changed(self) -> tuple[FileOutcome, ...]:

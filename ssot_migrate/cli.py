@@ -1,0 +1,317 @@
+"""The command line: parse, call, render. Data on stdout, everything else on stderr.
+
+Exit codes (DESIGN.md): 0 success; 1 the phase ran but verification regressed, or ``scan --check``
+found violations; 2 usage or configuration error; 3 an internal error (a bug).
+
+Each command body only parses and delegates: phases to ``dryrun.run_dry_run`` and
+``workflow.run_phase_command``; ``scan_cli.run_scan_command``; ``guard.run_guard_command``;
+``status.run_status_command``; ``rollback.run_rollback_command``; ``pr.run_pr_command``;
+``demo.run_demo_command``. Each returns the exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from ssot_migrate import __version__
+from ssot_migrate.errors import SsotError
+
+app = typer.Typer(
+    name="ssot-migrate",
+    help="Consolidate a codebase onto a single source of truth, in phased, verified codemods.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+RepoOption = Annotated[
+    Path, typer.Option("--repo", help="Repository to work on (default: the current directory).")
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML file with a [tool.ssot-migrate] table (default: pyproject.toml)."),
+]
+BaseOption = Annotated[str, typer.Option("--base", help="Commit the phase starts from.")]
+JobsOption = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU count).")
+]
+
+
+def stderr_console() -> Console:
+    """Rich console for humans: stderr, never markup-interpreting user text by accident."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ssot-migrate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    if debug:
+        os.environ["SSOT_MIGRATE_DEBUG"] = "1"
+
+
+# --- phases ------------------------------------------------------------------------------------
+
+
+def _phase_command(
+    phase: str,
+    repo: Path,
+    config: Path | None,
+    dry_run: bool,
+    base: str,
+    no_verify: bool,
+    jobs: int | None,
+    refresh: bool = False,
+    bisect: bool = False,
+    quarantine: bool = False,
+) -> int:
+    if dry_run:
+        from ssot_migrate.dryrun import run_dry_run
+
+        return run_dry_run(phase, repo, config, base=base, jobs=jobs, console=stderr_console())
+    from ssot_migrate.workflow import run_phase_command
+
+    return run_phase_command(
+        phase,
+        repo,
+        config,
+        base=base,
+        jobs=jobs,
+        verify=not no_verify,
+        refresh=refresh,
+        bisect=bisect,
+        quarantine=quarantine,
+        console=stderr_console(),
+    )
+
+
+DryRunOption = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Print the diff the branch would hold on stdout; change nothing."),
+]
+NoVerifyOption = Annotated[bool, typer.Option("--no-verify", help="Do not run the test command.")]
+RefreshOption = Annotated[
+    bool,
+    typer.Option("--refresh", help="Regenerate an existing phase branch (old tip kept under refs/ssot-backup/)."),
+]
+BisectOption = Annotated[
+    bool, typer.Option("--bisect", help="On a regression, find the changed files that cause it.")
+]
+QuarantineOption = Annotated[
+    bool,
+    typer.Option("--quarantine", help="With --bisect: commit the phase without the culprit files."),
+]
+
+
+@app.command()
+def phase1(
+    repo: RepoOption = Path("."),
+    config: ConfigOption = None,
+    dry_run: DryRunOption = False,
+    base: BaseOption = "HEAD",
+    no_verify: NoVerifyOption = False,
+    jobs: JobsOption = None,
+    refresh: RefreshOption = False,
+    bisect: BisectOption = False,
+    quarantine: QuarantineOption = False,
+) -> int:
+    """Rewrite every import and reference of a legacy path to the canonical path."""
+    return _phase_command(
+        "phase1", repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine
+    )
+
+
+@app.command()
+def phase2(
+    repo: RepoOption = Path("."),
+    config: ConfigOption = None,
+    dry_run: DryRunOption = False,
+    base: BaseOption = "HEAD",
+    no_verify: NoVerifyOption = False,
+    jobs: JobsOption = None,
+    refresh: RefreshOption = False,
+    bisect: BisectOption = False,
+    quarantine: QuarantineOption = False,
+) -> int:
+    """Collapse facade classes into aliases of, or thin delegations to, the canonical class."""
+    return _phase_command(
+        "phase2", repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine
+    )
+
+
+@app.command()
+def phase3(
+    repo: RepoOption = Path("."),
+    config: ConfigOption = None,
+    dry_run: DryRunOption = False,
+    base: BaseOption = "HEAD",
+    no_verify: NoVerifyOption = False,
+    jobs: JobsOption = None,
+    refresh: RefreshOption = False,
+    bisect: BisectOption = False,
+    quarantine: QuarantineOption = False,
+) -> int:
+    """Replace direct instantiation and legacy factories with the canonical factory."""
+    return _phase_command(
+        "phase3", repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine
+    )
+
+
+# --- scan and guard (body owned by scan) ------------------------------------------------------
+
+
+@app.command()
+def scan(
+    repo: RepoOption = Path("."),
+    config: ConfigOption = None,
+    format: Annotated[
+        str, typer.Option("--format", help="table, json, markdown or sarif.")
+    ] = "table",
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when any violation remains.")] = False,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Fail only when a count rose above this baseline.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None, typer.Option("--write-baseline", help="Save the counts as a baseline file.")
+    ] = None,
+    base: BaseOption = "HEAD",
+    jobs: JobsOption = None,
+) -> int:
+    """Measure every SSOT violation, with evidence."""
+    from ssot_migrate.scan_cli import run_scan_command
+
+    return run_scan_command(
+        repo,
+        config,
+        fmt=format,
+        check=check,
+        baseline=baseline,
+        write_baseline=write_baseline,
+        base=base,
+        jobs=jobs,
+        console=stderr_console(),
+    )
+
+
+@app.command()
+def guard(
+    write: Annotated[str, typer.Option("--write", help="ruff or import-linter.")],
+    repo: RepoOption = Path("."),
+    config: ConfigOption = None,
+) -> int:
+    """Add configuration that keeps the codebase consolidated (ruff banned-api or import-linter)."""
+    from ssot_migrate.guard import run_guard_command
+
+    return run_guard_command(write, repo, config, console=stderr_console())
+
+
+# --- status, rollback, pr, demo ---------------------------------------------------------------
+
+
+@app.command()
+def status(repo: RepoOption = Path(".")) -> int:
+    """Show each phase's branch, base, verification and whether it is merged."""
+    from ssot_migrate.status import run_status_command
+
+    return run_status_command(repo, console=stderr_console())
+
+
+@app.command()
+def rollback(
+    phase: Annotated[str, typer.Argument(help="phase1, phase2 or phase3.")],
+    repo: RepoOption = Path("."),
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting branches.")] = False,
+) -> int:
+    """Undo a phase: delete its unmerged branch (backed up), or revert it if merged."""
+    from ssot_migrate.rollback import run_rollback_command
+
+    return run_rollback_command(phase, repo, yes=yes, console=stderr_console())
+
+
+@app.command()
+def pr(
+    phase: Annotated[str, typer.Argument(help="phase1, phase2 or phase3.")],
+    repo: RepoOption = Path("."),
+    remote: Annotated[str, typer.Option("--remote", help="Remote to push to.")] = "origin",
+    open_: Annotated[
+        bool, typer.Option("--open", help="Create the pull request with the GitHub CLI (gh).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Allow a branch whose verification failed.")
+    ] = False,
+) -> int:
+    """Push a phase branch and write its pull request."""
+    from ssot_migrate.pr import run_pr_command
+
+    return run_pr_command(phase, repo, remote=remote, open_pr=open_, force=force, console=stderr_console())
+
+
+@app.command()
+def demo(
+    path: Annotated[
+        Path | None, typer.Option("--path", help="Where to create the sample repository.")
+    ] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the sample repository afterwards.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show phase 1's diff on the sample.")
+    ] = False,
+) -> int:
+    """Run scan, phases 1-3, status on a bundled sample repository."""
+    from ssot_migrate.demo import run_demo_command
+
+    return run_demo_command(path=path, keep=keep, dry_run=dry_run, console=stderr_console())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turn errors into ``error: ...`` and the documented exit codes."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="ssot-migrate", standalone_mode=False)
+    except SsotError as exc:
+        if os.environ.get("SSOT_MIGRATE_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = 2
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        code = 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback behind --debug
+        if os.environ.get("SSOT_MIGRATE_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(a bug in ssot-migrate; rerun with --debug for the traceback and report it)",
+            file=sys.stderr,
+        )
+        code = 3
+    else:
+        code = result if isinstance(result, int) else 0
+    sys.stdout.flush()
+    if argv is None:
+        sys.exit(code)
+    return code

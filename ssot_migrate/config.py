@@ -1,0 +1,532 @@
+"""Read and validate ``[tool.ssot-migrate]``; every problem is collected and named before any work.
+
+The table comes from ``--config FILE`` (a TOML file holding the same ``[tool.ssot-migrate]`` table)
+or from the repository's ``pyproject.toml``. Validation is static: configured names are resolved
+against the repository's own files (never imported); only a canonical *module* that lives outside
+the repository is looked up with ``importlib.util.find_spec``, on that module alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+import importlib.util
+import json
+import keyword
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ssot_migrate.errors import ConfigError
+from ssot_migrate.model import Config, NameKind, SourceFile, Target
+
+TABLE = "tool.ssot-migrate"
+
+TOP_LEVEL_KEYS = (
+    "test-command",
+    "test-timeout",
+    "branch-prefix",
+    "expected-fixes",
+    "targets",
+    "source-roots",
+    "include",
+    "exclude",
+    "guard",
+)
+TARGET_KEYS = (
+    "name",
+    "canonical",
+    "aliases",
+    "facades",
+    "factory",
+    "legacy-factories",
+    "discover-aliases",
+    "keep-names",
+    "factory-exempt",
+    "factory-args",
+    "allow-shared",
+    "deprecate",
+)
+GUARDS = ("ruff", "import-linter")
+
+
+def is_dotted_name(value: str) -> bool:
+    """True for ``pkg.mod.Name``: identifiers separated by single dots, no keywords, no spaces."""
+    parts = value.split(".")
+    return bool(value) and all(p.isidentifier() and not keyword.iskeyword(p) for p in parts)
+
+
+def ref_prefix_problem(prefix: str) -> str | None:
+    """Why ``prefix`` cannot start a git branch name (``git check-ref-format`` rules), or None."""
+    if not prefix:
+        return None
+    if prefix.startswith(("-", "/", ".")):
+        return "must not start with '-', '/' or '.'"
+    bad_chars = set(" ~^:?*[\\\x7f")
+    if any(ch in bad_chars or ord(ch) < 32 for ch in prefix):
+        return "must not contain spaces, control characters or any of ~ ^ : ? * [ \\"
+    if ".." in prefix or "@{" in prefix or "//" in prefix:
+        return "must not contain '..', '@{' or '//'"
+    if any(part.startswith(".") or part.endswith(".lock") for part in prefix.split("/") if part):
+        return "no path component may start with '.' or end with '.lock'"
+    if prefix == "@":
+        return "must not be '@'"
+    return None
+
+
+@dataclass
+class _Problems:
+    """Collects every configuration problem so the user sees them all at once."""
+
+    items: list[str]
+
+    def add(self, key: str, reason: str) -> None:
+        self.items.append(f"{key}: {reason}")
+
+
+def _suggest(key: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, Any]]:
+    source = config_path if config_path is not None else repo / "pyproject.toml"
+    if not source.is_file():
+        if config_path is not None:
+            raise ConfigError(f"config file not found: {source}")
+        raise ConfigError(
+            f"no configuration: {source} does not exist; add a [{TABLE}] table there "
+            "or pass --config FILE"
+        )
+    try:
+        data = tomllib.loads(source.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(source)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", str(source)) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", str(source)) from exc
+    tool = data.get("tool")
+    table = tool.get("ssot-migrate") if isinstance(tool, dict) else None
+    if table is None:
+        raise ConfigError(f"no [{TABLE}] table", str(source))
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{TABLE}] must be a table, not {_type_name(table)}", str(source))
+    return source, table
+
+
+def _type_name(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _str_list(value: object, key: str, problems: _Problems) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.add(key, f"must be an array of strings, not {_type_name(value)}")
+        return ()
+    return tuple(value)
+
+
+def _dotted_list(value: object, key: str, problems: _Problems) -> tuple[str, ...]:
+    names = _str_list(value, key, problems)
+    for name in names:
+        if not is_dotted_name(name):
+            problems.add(key, f"{name!r} is not a valid dotted name (identifiers separated by '.')")
+    return tuple(n for n in names if is_dotted_name(n))
+
+
+def _bool(value: object, key: str, problems: _Problems) -> bool:
+    if not isinstance(value, bool):
+        problems.add(key, f"must be true or false, not {_type_name(value)}")
+        return False
+    return value
+
+
+def _parse_target(
+    raw: object, index: int, problems: _Problems
+) -> dict[str, Any] | None:
+    where = f"[[{TABLE}.targets]] #{index + 1}"
+    if not isinstance(raw, dict):
+        problems.add(f"{TABLE}.targets[{index}]", f"must be a table, not {_type_name(raw)}")
+        return None
+    name = raw.get("name")
+    if isinstance(name, str) and name:
+        where = f"{TABLE}.targets[{index}] ({name!r})"
+    for key in raw:
+        if key not in TARGET_KEYS:
+            problems.add(f"{where}.{key}", "unknown key" + _suggest(key, TARGET_KEYS))
+    out: dict[str, Any] = {"where": where}
+    if not isinstance(name, str) or not name.strip():
+        problems.add(f"{where}.name", "required: a non-empty string naming the target")
+    else:
+        out["name"] = name
+    canonical = raw.get("canonical")
+    if canonical is None:
+        problems.add(f"{where}.canonical", "required: the dotted path of the single source of truth")
+    elif not isinstance(canonical, str) or not is_dotted_name(canonical):
+        problems.add(f"{where}.canonical", f"{canonical!r} is not a valid dotted name")
+    else:
+        out["canonical"] = canonical
+    if "aliases" not in raw:
+        problems.add(f"{where}.aliases", "required: an array of the legacy dotted paths")
+        out["aliases"] = ()
+    else:
+        out["aliases"] = _dotted_list(raw["aliases"], f"{where}.aliases", problems)
+    out["facades"] = _dotted_list(raw.get("facades", []), f"{where}.facades", problems)
+    out["legacy_factories"] = _dotted_list(
+        raw.get("legacy-factories", []), f"{where}.legacy-factories", problems
+    )
+    factory = raw.get("factory")
+    if factory is not None and (not isinstance(factory, str) or not is_dotted_name(factory)):
+        problems.add(f"{where}.factory", f"{factory!r} is not a valid dotted name")
+        factory = None
+    out["factory"] = factory
+    for key in ("discover-aliases", "keep-names", "allow-shared", "deprecate"):
+        default = key == "discover-aliases"
+        out[key.replace("-", "_")] = _bool(raw.get(key, default), f"{where}.{key}", problems)
+    out["factory_exempt"] = _str_list(
+        raw.get("factory-exempt", []), f"{where}.factory-exempt", problems
+    )
+    args = raw.get("factory-args", {})
+    pairs: list[tuple[str, str]] = []
+    if not isinstance(args, dict):
+        problems.add(f"{where}.factory-args", f"must be a table of old = \"new\", not {_type_name(args)}")
+    else:
+        for old, new in args.items():
+            if not isinstance(new, str) or not new.isidentifier() or not old.isidentifier():
+                problems.add(
+                    f"{where}.factory-args.{old}",
+                    f"keyword renames must map identifiers to identifiers, got {old!r} = {new!r}",
+                )
+            else:
+                pairs.append((old, new))
+    out["factory_args"] = tuple(sorted(pairs))
+    if "canonical" in out:
+        for alias in out["aliases"]:
+            if alias == out["canonical"]:
+                problems.add(f"{where}.aliases", f"{alias!r} is the canonical itself")
+    if not out["aliases"] and not out["discover_aliases"] and "aliases" in raw:
+        problems.add(
+            f"{where}.aliases",
+            "is empty and discover-aliases is false: the target could never change anything",
+        )
+    return out
+
+
+def _flatten_chains(targets: list[dict[str, Any]], problems: _Problems) -> None:
+    """Point every alias at the end of its canonical chain; refuse cycles."""
+    alias_owner: dict[str, str] = {}
+    for target in targets:
+        for alias in target["aliases"]:
+            alias_owner[alias] = target["canonical"]
+    for target in targets:
+        seen = [target["canonical"]]
+        current = target["canonical"]
+        while current in alias_owner:
+            current = alias_owner[current]
+            if current in seen:
+                chain = " -> ".join([*seen, current])
+                problems.add(f"{target['where']}.canonical", f"alias cycle: {chain}")
+                break
+            seen.append(current)
+        else:
+            if current != target["canonical"]:
+                target["chain"] = tuple(seen)
+                target["canonical"] = current
+
+
+def _module_paths(module: str, roots: Sequence[str]) -> list[str]:
+    rel = module.replace(".", "/")
+    out = []
+    for root in roots:
+        prefix = f"{root}/" if root else ""
+        out += [f"{prefix}{rel}.py", f"{prefix}{rel}/__init__.py"]
+    return out
+
+
+def default_source_roots(files: Sequence[str]) -> tuple[str, ...]:
+    """The repository root, plus ``src`` when the repository has a ``src/`` folder."""
+    has_src = any(f.startswith("src/") for f in files)
+    return ("", "src") if has_src else ("",)
+
+
+def source_file_for(path: str, config: Config) -> SourceFile:
+    """Map a repo-relative POSIX path to its dotted module name using ``source-roots``.
+
+    The longest matching root wins; a path whose parts are not identifiers has no module name.
+    """
+    return module_for_path(path, config.source_roots)
+
+
+def module_for_path(path: str, roots: Sequence[str]) -> SourceFile:
+    """Map ``path`` to its dotted module name under the first (longest) matching root."""
+    pure = PurePosixPath(path)
+    if pure.suffix != ".py":
+        return SourceFile(path=path, module=None)
+    for root in sorted(roots, key=len, reverse=True):
+        if root and not path.startswith(root.rstrip("/") + "/"):
+            continue
+        rel = pure.relative_to(root) if root else pure
+        parts = list(rel.with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        if parts and all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+            return SourceFile(path=path, module=".".join(parts), is_package=is_package)
+    return SourceFile(path=path, module=None)
+
+
+def _module_defines(source: bytes, name: str) -> bool:
+    """Whether a module statically binds ``name`` at top level (or may, via ``*``/``__getattr__``)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return True  # unparsable: the engine reports it; do not refuse the config for it
+    for node in tree.body:
+        for bound in _bound_names(node):
+            if bound in (name, "*", "__getattr__"):
+                return True
+    return False
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    if isinstance(node, ast.TypeAlias) and isinstance(node.name, ast.Name):
+        return [node.name.id]
+    names: list[str] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.stmt):
+            names += _bound_names(child)
+    return names
+
+
+def _external_module(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _resolve_kind(
+    name: str,
+    roots: Sequence[str],
+    file_set: frozenset[str],
+    read: Callable[[str], bytes] | None,
+) -> tuple[NameKind | None, str]:
+    """Find ``name`` statically: a module of the repo, a symbol of one, or an external module."""
+    for candidate in _module_paths(name, roots):
+        if candidate in file_set:
+            return NameKind.MODULE, ""
+    parent, _, leaf = name.rpartition(".")
+    if parent:
+        for candidate in _module_paths(parent, roots):
+            if candidate in file_set:
+                if read is not None and not _module_defines(read(candidate), leaf):
+                    return None, f"module {parent!r} ({candidate}) does not define {leaf!r}"
+                return NameKind.SYMBOL, ""
+    top = name.split(".")[0]
+    if any(p in file_set for p in _module_paths(top, roots)):
+        return None, f"not found in the repository (no module file for {name!r} or {parent!r})"
+    if _external_module(name):
+        return NameKind.MODULE, ""
+    return None, "not found: no module or symbol of that name in the repository's sources"
+
+
+def load_config(
+    repo: Path,
+    config_path: Path | None = None,
+    *,
+    files: Sequence[str] | None = None,
+    read: Callable[[str], bytes] | None = None,
+) -> Config:
+    """Read ``[tool.ssot-migrate]`` and validate it against the repository's files.
+
+    ``files`` are the repo-relative POSIX paths names are resolved against (default: the files of
+    HEAD); ``read`` returns a file's bytes (default: from the working tree). Raises
+    ``ConfigError`` listing every problem, each naming the key and the reason.
+    """
+    repo = repo.resolve()
+    source, table = _read_table(repo, config_path)
+    problems = _Problems([])
+    for key in table:
+        if key not in TOP_LEVEL_KEYS:
+            problems.add(f"{TABLE}.{key}", "unknown key" + _suggest(key, TOP_LEVEL_KEYS))
+
+    test_command: str | tuple[str, ...] | None = None
+    raw_command = table.get("test-command")
+    if raw_command is not None:
+        if isinstance(raw_command, str) and raw_command.strip():
+            test_command = raw_command
+        elif isinstance(raw_command, list) and raw_command and all(
+            isinstance(a, str) for a in raw_command
+        ):
+            test_command = tuple(raw_command)
+        else:
+            problems.add(
+                f"{TABLE}.test-command",
+                "must be a non-empty string or a non-empty array of strings (argv)",
+            )
+    timeout = table.get("test-timeout", 1800)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        problems.add(f"{TABLE}.test-timeout", f"must be a positive number of seconds, got {timeout!r}")
+        timeout = 1800
+    prefix = table.get("branch-prefix", "ssot/")
+    if not isinstance(prefix, str):
+        problems.add(f"{TABLE}.branch-prefix", f"must be a string, not {_type_name(prefix)}")
+        prefix = "ssot/"
+    elif (why := ref_prefix_problem(prefix)) is not None:
+        problems.add(f"{TABLE}.branch-prefix", f"{prefix!r} cannot start a git branch name: {why}")
+    expected = _str_list(table.get("expected-fixes", []), f"{TABLE}.expected-fixes", problems)
+    includes = _str_list(table.get("include", []), f"{TABLE}.include", problems)
+    excludes = _str_list(table.get("exclude", []), f"{TABLE}.exclude", problems)
+    guard = table.get("guard")
+    if guard is not None and guard not in GUARDS:
+        problems.add(f"{TABLE}.guard", f"must be one of {', '.join(GUARDS)}, got {guard!r}")
+        guard = None
+
+    if files is None:
+        files = _head_files(repo)
+    file_set = frozenset(files)
+    if "source-roots" in table:
+        roots = tuple(
+            r.strip("/") for r in _str_list(table["source-roots"], f"{TABLE}.source-roots", problems)
+        )
+        for root in roots:
+            if ".." in PurePosixPath(root).parts:
+                problems.add(f"{TABLE}.source-roots", f"{root!r} must stay inside the repository")
+    else:
+        roots = default_source_roots(files)
+
+    raw_targets = table.get("targets")
+    parsed: list[dict[str, Any]] = []
+    if raw_targets is None:
+        problems.add(
+            f"{TABLE}.targets", "required: at least one [[tool.ssot-migrate.targets]] table"
+        )
+    elif not isinstance(raw_targets, list):
+        problems.add(f"{TABLE}.targets", f"must be an array of tables, not {_type_name(raw_targets)}")
+    elif not raw_targets:
+        problems.add(f"{TABLE}.targets", "is empty: configure at least one target")
+    else:
+        for index, raw in enumerate(raw_targets):
+            target = _parse_target(raw, index, problems)
+            if target is not None:
+                parsed.append(target)
+    _check_uniqueness(parsed, problems)
+    complete = [t for t in parsed if "name" in t and "canonical" in t]
+    _flatten_chains(complete, problems)
+
+    reader = read if read is not None else _worktree_reader(repo)
+    kinds: dict[str, NameKind] = {}
+    for target in complete:
+        kind, why = _resolve_kind(target["canonical"], roots, file_set, reader)
+        if kind is None:
+            problems.add(f"{target['where']}.canonical", f"{target['canonical']!r} {why}")
+            continue
+        kinds[target["name"]] = kind
+        if kind is NameKind.MODULE:
+            for alias in target["aliases"]:
+                if alias.startswith(target["canonical"] + "."):
+                    problems.add(
+                        f"{target['where']}.aliases",
+                        f"{alias!r} lies inside the canonical module {target['canonical']!r}",
+                    )
+    if problems.items:
+        raise ConfigError(problems.items, str(source))
+
+    targets = tuple(
+        Target(
+            name=t["name"],
+            canonical=t["canonical"],
+            aliases=t["aliases"],
+            canonical_kind=kinds[t["name"]],
+            facades=t["facades"],
+            factory=t["factory"],
+            legacy_factories=t["legacy_factories"],
+            discover_aliases=t["discover_aliases"],
+            keep_names=t["keep_names"],
+            factory_exempt=t["factory_exempt"],
+            factory_args=t["factory_args"],
+            allow_shared=t["allow_shared"],
+            deprecate=t["deprecate"],
+        )
+        for t in complete
+    )
+    return Config(
+        repo=repo,
+        source=source,
+        targets=targets,
+        test_command=test_command,
+        test_timeout=float(timeout),
+        branch_prefix=prefix,
+        expected_fixes=expected,
+        source_roots=roots,
+        include=includes,
+        exclude=excludes,
+        guard=guard,
+        digest=_digest(table),
+    )
+
+
+def _check_uniqueness(targets: list[dict[str, Any]], problems: _Problems) -> None:
+    names: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    for target in targets:
+        name = target.get("name")
+        if name is not None:
+            if name in names:
+                problems.add(f"{target['where']}.name", f"{name!r} is already the name of another target")
+            names[name] = target["where"]
+        for alias in target["aliases"]:
+            if alias in owners and owners[alias] != target["where"]:
+                problems.add(
+                    f"{target['where']}.aliases",
+                    f"{alias!r} is also an alias in {owners[alias]}: an alias belongs to one target",
+                )
+            elif alias in target["aliases"][: target["aliases"].index(alias)]:
+                problems.add(f"{target['where']}.aliases", f"{alias!r} is listed twice")
+            owners.setdefault(alias, target["where"])
+
+
+def _digest(table: Mapping[str, Any]) -> str:
+    canonical_json = json.dumps(table, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()[:16]
+
+
+def _head_files(repo: Path) -> list[str]:
+    from ssot_migrate.gitlayer.tree import list_paths
+
+    return list_paths(repo, "HEAD")
+
+
+def _worktree_reader(repo: Path) -> Callable[[str], bytes]:
+    def read(path: str) -> bytes:
+        try:
+            return (repo / path).read_bytes()
+        except OSError:
+            return b""
+
+    return read
+
+
+def with_discovered(config: Config, discovered: Mapping[str, Sequence[str]]) -> Config:
+    """A copy of ``config`` whose targets carry the discovered re-export paths."""
+    targets = tuple(
+        replace(t, discovered_aliases=tuple(discovered.get(t.name, ()))) for t in config.targets
+    )
+    return replace(config, targets=targets)

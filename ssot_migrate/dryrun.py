@@ -1,0 +1,69 @@
+"""``phaseN --dry-run``: the diff the phase's branch would hold on stdout, a summary on stderr."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from ssot_migrate.engine import open_config_and_snapshot, run_phase
+from ssot_migrate.model import RunSummary
+from ssot_migrate.patch import unified_diff_bytes
+
+
+def run_dry_run(
+    phase: str,
+    repo: Path,
+    config_path: Path | None,
+    *,
+    base: str = "HEAD",
+    jobs: int | None = None,
+    console: Console,
+) -> int:
+    """Compute ``phase`` at ``base`` and print its diff; nothing is written anywhere."""
+    config, snapshot = open_config_and_snapshot(repo, config_path, base)
+    with snapshot:
+        summary = run_phase(
+            config, phase, base=base, jobs=jobs, progress=True, snapshot=snapshot
+        )
+    diff = unified_diff_bytes(summary.outcomes)
+    sys.stdout.buffer.write(diff)
+    sys.stdout.buffer.flush()
+    render_summary(summary, console)
+    return 0
+
+
+def render_summary(summary: RunSummary, console: Console) -> None:
+    """The human summary of a phase run: counts, per-target references, skips, warnings."""
+    changed = summary.changed
+    lines = [
+        f"{summary.phase}: {summary.files_listed} Python files listed, "
+        f"{summary.files_parsed} parsed, {len(changed)} changed "
+        f"({summary.elapsed:.2f} s)"
+    ]
+    for target, count in summary.changes_per_target().items():
+        lines.append(f"  {target}: {count} reference(s) rewritten")
+    for target, alias in summary.discovered:
+        lines.append(f"  {target}: discovered re-export path {alias} (rewritten too)")
+    for message in summary.messages:
+        lines.append(f"  {message}")
+    skipped = summary.skipped
+    if skipped:
+        lines.append(f"skipped {len(skipped)} file(s), left unchanged:")
+        for outcome in skipped:
+            where = f"{outcome.path}:{outcome.line}" if outcome.line else outcome.path
+            lines.append(f"  {where}: {outcome.reason}")
+    for path, reason in summary.excluded:
+        lines.append(f"  not processed: {path} ({reason})")
+    notes = summary.notes
+    if notes:
+        lines.append(f"{len(notes)} note(s):")
+        for note in notes:
+            label = "needs a decision" if note.severity == "needs-decision" else note.severity
+            lines.append(f"  {note.path}:{note.line}: {label}: {note.message}")
+    if not changed:
+        lines.append("nothing to do: the diff is empty")
+    for line in lines:
+        console.print(Text(line))

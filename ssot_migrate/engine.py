@@ -1,0 +1,368 @@
+"""Run a codemod over a commit's Python files: pre-filter by text, transform in a pool, never write.
+
+Files come from the base commit's tree (never the working tree), so a dirty checkout cannot leak
+into a phase and a dry-run diff describes exactly what the phase's branch would hold.
+Pre-filter first: a file that contains none of the codemod's needles is never parsed, because
+parsing (and above all scope metadata) is where the time goes.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from types import TracebackType
+
+import libcst
+
+from ssot_migrate.codemods.base import Codemod
+from ssot_migrate.config import load_config, module_for_path
+from ssot_migrate.errors import GitError
+from ssot_migrate.gitlayer import tree
+from ssot_migrate.model import Config, FileOutcome, RunSummary, SourceFile
+
+# Below this much source a process pool costs more (start-up, pickling) than it saves.
+POOL_MIN_BYTES = 256 * 1024
+
+
+class CommitFiles:
+    """Every file of one commit, readable by path; knows nothing of the configuration."""
+
+    def __init__(self, repo_path: Path, base: str = "HEAD") -> None:
+        self.repo_path = repo_path.resolve()
+        self._repo = tree.open_repo(self.repo_path)
+        try:
+            self.commit = tree.resolve_commit(self._repo, base)
+            self.entries = {e.path: e for e in tree.list_entries(self._repo, self.commit)}
+        except Exception:
+            self._repo.close()
+            raise
+        self.base = base
+
+    @property
+    def all_paths(self) -> list[str]:
+        """Paths of regular files and symlinks (submodules are not files of this repository)."""
+        return [p for p, e in self.entries.items() if e.kind != "submodule"]
+
+    def read(self, path: str) -> bytes:
+        """The exact bytes of ``path`` at the commit (a symlink's target text is not followed)."""
+        entry = self.entries.get(path)
+        if entry is None or entry.kind != "file":
+            raise KeyError(path)
+        return tree.read_blob(self._repo, entry.sha)
+
+    def read_or_empty(self, path: str) -> bytes:
+        try:
+            return self.read(path)
+        except KeyError:
+            return b""
+
+    def grep(self, needles: Iterable[str]) -> set[str]:
+        return tree.grep_paths(self._repo, self.commit, needles)
+
+    def close(self) -> None:
+        self._repo.close()
+
+
+class Snapshot:
+    """The repository's Python files at a commit, as the configuration selects them."""
+
+    def __init__(self, files: CommitFiles, config: Config) -> None:
+        self.files = files
+        self.config = config
+        self.commit = files.commit
+        selected: list[str] = []
+        excluded: list[tuple[str, str]] = []
+        for path, entry in files.entries.items():
+            if not path.endswith(".py"):
+                continue
+            if entry.kind != "file":
+                excluded.append((path, f"{entry.kind}: not followed"))
+            elif _selected(path, config.include, config.exclude):
+                selected.append(path)
+        for path, entry in files.entries.items():
+            if entry.kind == "submodule":
+                excluded.append((path, "submodule: skipped"))
+        self.paths: list[str] = sorted(selected)
+        self.excluded: list[tuple[str, str]] = sorted(excluded)
+        self._path_set = frozenset(self.paths)
+        self._modules: dict[str, str] | None = None
+
+    @classmethod
+    def open(cls, repo: Path, config: Config, base: str = "HEAD") -> Snapshot:
+        """Open ``repo`` at ``base`` and select its Python files with ``config``."""
+        return cls(CommitFiles(repo, base), config)
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.files.close()
+
+    def read(self, path: str) -> bytes:
+        return self.files.read(path)
+
+    def source_file(self, path: str) -> SourceFile:
+        return module_for_path(path, self.config.source_roots)
+
+    def path_for_module(self, dotted: str) -> str | None:
+        """The file defining module ``dotted`` (``pkg/mod.py`` or ``pkg/mod/__init__.py``)."""
+        if self._modules is None:
+            self._modules = {}
+            for path in self.paths:
+                module = self.source_file(path).module
+                if module is not None:
+                    self._modules.setdefault(module, path)
+        return self._modules.get(dotted)
+
+    def grep(self, needles: Iterable[str]) -> list[str]:
+        """Selected paths whose bytes contain any of ``needles`` (no parsing)."""
+        return sorted(self.files.grep(needles) & self._path_set)
+
+
+def _selected(path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    if include and not any(fnmatch.fnmatchcase(path, pattern) for pattern in include):
+        return False
+    return not any(fnmatch.fnmatchcase(path, pattern) for pattern in exclude)
+
+
+def open_config_and_snapshot(
+    repo: Path, config_path: Path | None, base: str = "HEAD"
+) -> tuple[Config, Snapshot]:
+    """Validate the configuration against ``base``'s files and open the snapshot for it."""
+    files = CommitFiles(repo, base)
+    try:
+        config = load_config(repo, config_path, files=files.all_paths, read=files.read_or_empty)
+        return config, Snapshot(files, config)
+    except BaseException:
+        files.close()
+        raise
+
+
+# --- the per-file work, run in worker processes ----------------------------------------------
+
+_WORKER_CODEMOD: Codemod | None = None
+
+
+def _init_worker(codemod: Codemod) -> None:
+    global _WORKER_CODEMOD
+    _WORKER_CODEMOD = codemod
+    # Deeply nested generated files: libcst's visitors recurse once per nesting level.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+
+
+def _work(task: tuple[SourceFile, bytes]) -> FileOutcome:
+    assert _WORKER_CODEMOD is not None
+    return transform_file(_WORKER_CODEMOD, task[0], task[1])
+
+
+def transform_file(codemod: Codemod, file: SourceFile, source: bytes) -> FileOutcome:
+    """Run ``codemod`` on one file; every failure becomes a ``skipped`` outcome, never a raise."""
+    try:
+        result = codemod.transform(source, file)
+    except libcst.ParserSyntaxError as exc:
+        return FileOutcome(
+            file.path, "skipped", reason=f"syntax error: {exc.message}", line=exc.raw_line
+        )
+    except RecursionError:
+        return FileOutcome(file.path, "skipped", reason="nested too deeply to analyse")
+    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        return FileOutcome(file.path, "skipped", reason=f"cannot decode: {exc}")
+    except Exception as exc:  # a codemod bug must cost one file, not the run
+        return FileOutcome(
+            file.path,
+            "skipped",
+            reason=f"internal error in the {codemod.phase} codemod: {type(exc).__name__}: {exc}",
+        )
+    if result.source == source:
+        return FileOutcome(file.path, "unchanged", notes=result.notes)
+    problem = _output_problem(source, result.source)
+    if problem is not None:
+        return FileOutcome(
+            file.path,
+            "skipped",
+            reason=f"internal error in the {codemod.phase} codemod: {problem}; file left as is",
+            notes=result.notes,
+        )
+    return FileOutcome(
+        file.path,
+        "changed",
+        before=source,
+        after=result.source,
+        changes=result.changes,
+        notes=result.notes,
+    )
+
+
+def _output_problem(before: bytes, after: bytes) -> str | None:
+    """Why ``after`` must not be written, or None: the rewrite must still parse."""
+    try:
+        libcst.parse_module(after)
+    except Exception as exc:
+        return f"output does not parse ({type(exc).__name__})"
+    try:
+        ast.parse(before)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # newer syntax than this interpreter knows: libcst's check has to do
+    try:
+        ast.parse(after)
+    except (SyntaxError, ValueError) as exc:
+        return f"output does not compile: {exc}"
+    except (RecursionError, MemoryError):
+        return None
+    return None
+
+
+def run_codemod(
+    snapshot: Snapshot,
+    codemod: Codemod,
+    *,
+    jobs: int | None = None,
+    progress: bool = False,
+    phase: str | None = None,
+) -> RunSummary:
+    """Pre-filter the snapshot's files by the codemod's needles and transform the hits.
+
+    Outcomes are sorted by path and include every selected file (``filtered`` ones were never
+    parsed). Nothing is written.
+    """
+    started = time.perf_counter()
+    hits = snapshot.grep(codemod.needles())
+    hit_set = set(hits)
+    outcomes: list[FileOutcome] = [
+        FileOutcome(path, "filtered") for path in snapshot.paths if path not in hit_set
+    ]
+    tasks: list[tuple[SourceFile, bytes]] = []
+    for path in hits:
+        try:
+            tasks.append((snapshot.source_file(path), snapshot.read(path)))
+        except (KeyError, ValueError, OSError, GitError) as exc:
+            outcomes.append(FileOutcome(path, "skipped", reason=f"cannot read: {exc}"))
+    outcomes.extend(_transform_all(codemod, tasks, jobs, progress))
+    outcomes.sort(key=lambda o: o.path)
+    return RunSummary(
+        phase=phase or codemod.phase,
+        outcomes=tuple(outcomes),
+        files_listed=len(snapshot.paths),
+        files_parsed=len(tasks),
+        elapsed=time.perf_counter() - started,
+        excluded=tuple(snapshot.excluded),
+        base=snapshot.commit,
+    )
+
+
+def _transform_all(
+    codemod: Codemod,
+    tasks: list[tuple[SourceFile, bytes]],
+    jobs: int | None,
+    progress: bool,
+) -> list[FileOutcome]:
+    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    total_bytes = sum(len(source) for _, source in tasks)
+    workers = min(workers, len(tasks))
+    with _progress(progress, len(tasks)) as advance:
+        if workers <= 1 or total_bytes < POOL_MIN_BYTES:
+            _init_worker(codemod)
+            results = []
+            for task in tasks:
+                results.append(_work(task))
+                advance()
+            return results
+        # Biggest files first so one large file does not finish last on an otherwise idle pool.
+        order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
+        results_by_index: dict[int, FileOutcome] = {}
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_init_worker, initargs=(codemod,)
+        ) as pool:
+            for index, outcome in zip(order, pool.map(_work, [tasks[i] for i in order])):
+                results_by_index[index] = outcome
+                advance()
+        return [results_by_index[i] for i in range(len(tasks))]
+
+
+class _progress:
+    """Rich progress on stderr, only when stderr is a terminal and the caller asked for it."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled and total > 0 and sys.stderr.isatty()
+        self.total = total
+        self._bar: object | None = None
+
+    def __enter__(self) -> _Advance:
+        if not self.enabled:
+            return _Advance(None, None)
+        from rich.console import Console
+        from rich.progress import Progress
+
+        bar = Progress(console=Console(stderr=True), transient=True)
+        bar.start()
+        task = bar.add_task("rewriting", total=self.total)
+        self._bar = bar
+        return _Advance(bar, task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            from rich.progress import Progress
+
+            assert isinstance(self._bar, Progress)
+            self._bar.stop()
+
+
+class _Advance:
+    def __init__(self, bar: object | None, task: object | None) -> None:
+        self.bar = bar
+        self.task = task
+
+    def __call__(self) -> None:
+        if self.bar is not None:
+            from rich.progress import Progress, TaskID
+
+            assert isinstance(self.bar, Progress)
+            assert isinstance(self.task, int)
+            self.bar.advance(TaskID(self.task))
+
+
+def run_phase(
+    config: Config,
+    phase: str,
+    *,
+    base: str = "HEAD",
+    jobs: int | None = None,
+    progress: bool = False,
+    snapshot: Snapshot | None = None,
+) -> RunSummary:
+    """Build ``phase``'s codemod for ``config`` and run it over the repository at ``base``."""
+    from ssot_migrate.phases import build_plan
+
+    owned = snapshot is None
+    snap = snapshot if snapshot is not None else Snapshot.open(config.repo, config, base)
+    try:
+        plan = build_plan(phase, config, snap)
+        summary = run_codemod(snap, plan.codemod, jobs=jobs, progress=progress, phase=phase)
+    finally:
+        if owned:
+            snap.close()
+    return RunSummary(
+        phase=summary.phase,
+        outcomes=summary.outcomes,
+        files_listed=summary.files_listed,
+        files_parsed=summary.files_parsed,
+        elapsed=summary.elapsed + plan.elapsed,
+        discovered=plan.discovered,
+        excluded=summary.excluded,
+        messages=plan.messages,
+        base=summary.base,
+    )

@@ -1,0 +1,1 @@
+"""The git layer: the only package that imports GitPython."""

@@ -1,0 +1,209 @@
+"""Refs, commits and trailers: the git state every phase leaves behind, and the only state store.
+
+Every ref change goes through ``git update-ref`` with the expected old value, so two runs (or a
+run and the user) racing on the same branch fail cleanly instead of losing a commit. Deleted or
+replaced branch tips are first saved under ``refs/ssot-backup/<branch>/<timestamp>``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from ssot_migrate.errors import GitError
+from ssot_migrate.gitlayer.tree import open_repo
+
+ZERO_SHA = "0" * 40
+BACKUP_NAMESPACE = "refs/ssot-backup/"
+
+# Variables that would point git at the user's checkout instead of the repository we name.
+_LEAKY_GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The user's environment minus variables that would redirect git to another checkout."""
+    env = {k: v for k, v in os.environ.items() if k not in _LEAKY_GIT_ENV}
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _forget_foreign_git_env() -> None:
+    # GitPython merges os.environ into every call and cannot unset a variable; a GIT_INDEX_FILE
+    # inherited from a hook would make our worktree commands write the user's index.
+    for key in _LEAKY_GIT_ENV:
+        os.environ.pop(key, None)
+
+
+def run_git(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None, ok_codes: Sequence[int] = ()
+) -> str:
+    """Run ``git <args>`` in ``cwd`` through GitPython and return stdout (trailing newline cut).
+
+    A failure becomes a ``GitError`` naming the command and git's own message, unless its exit
+    status is in ``ok_codes`` (then the empty string is returned).
+    """
+    _forget_foreign_git_env()
+    runner = git.Git(str(cwd))
+    try:
+        out = runner.execute(
+            ["git", *args], env=dict(env or {}), with_extended_output=False, stdout_as_string=True
+        )
+    except git.GitCommandError as exc:
+        if exc.status in ok_codes:
+            return ""
+        stderr = str(exc.stderr or "").strip().removeprefix("stderr: ").strip("'").strip()
+        raise GitError(f"git {' '.join(args[:3])} failed: {stderr or exc}") from exc
+    return str(out)
+
+
+def git_dir(repo: Path) -> Path:
+    """The repository's common git directory (shared by all its worktrees), absolute."""
+    handle = open_repo(repo)
+    handle.close()
+    out = run_git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    return Path(out)
+
+
+def identity(repo: Path) -> str:
+    """The author identity git would use (``git var GIT_AUTHOR_IDENT``), or a clear ``GitError``.
+
+    Environment variables (``GIT_AUTHOR_NAME`` …) and ``user.name``/``user.email`` are honoured
+    exactly as ``git commit`` honours them; both the author and committer identity must exist.
+    """
+    idents = []
+    for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        try:
+            idents.append(run_git(repo, "var", var))
+        except GitError as exc:
+            raise GitError(
+                "no git identity: set one with `git config --global user.name \"Your Name\"` and "
+                "`git config --global user.email you@example.com` (or GIT_AUTHOR_NAME/EMAIL); "
+                f"git said: {exc}"
+            ) from exc
+    return idents[0]
+
+
+def resolve(repo: Path, ref: str) -> str | None:
+    """The commit sha ``ref`` names, or ``None`` when it names nothing."""
+    if ref.startswith("-"):
+        return None
+    out = run_git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", ok_codes=(1,))
+    return out or None
+
+
+def branch_tip(repo: Path, branch: str) -> str | None:
+    """The tip of local branch ``branch`` (short name), or ``None`` when there is no such branch."""
+    return resolve(repo, f"refs/heads/{branch}")
+
+
+def tree_of(repo: Path, commit: str) -> str:
+    """The tree sha of ``commit``."""
+    return run_git(repo, "rev-parse", f"{commit}^{{tree}}")
+
+
+def symbolic_name(repo: Path, ref: str) -> str | None:
+    """The full ref name ``ref`` stands for (``HEAD`` → ``refs/heads/main``), or ``None``."""
+    out = run_git(repo, "rev-parse", "--symbolic-full-name", ref, ok_codes=(128,))
+    return out if out.startswith("refs/") else None
+
+
+def update_branch(repo: Path, branch: str, new: str, old: str | None, reason: str) -> None:
+    """Point ``refs/heads/<branch>`` at ``new`` atomically, only if it is still at ``old``.
+
+    ``old=None`` means the branch must not exist yet, so a concurrent creation is refused.
+    """
+    run_git(
+        repo, "update-ref", "-m", f"ssot-migrate: {reason}",
+        f"refs/heads/{branch}", new, old or ZERO_SHA,
+    )
+
+
+def delete_branch(repo: Path, branch: str, old: str) -> None:
+    """Delete ``refs/heads/<branch>`` only if it is still at ``old``."""
+    run_git(repo, "update-ref", "-m", "ssot-migrate: rollback", "-d", f"refs/heads/{branch}", old)
+
+
+def backup(repo: Path, branch: str, sha: str) -> str:
+    """Keep ``sha`` under ``refs/ssot-backup/<branch>/<UTC timestamp>`` and return that ref."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    ref = f"{BACKUP_NAMESPACE}{branch}/{stamp}"
+    suffix = 1
+    while resolve(repo, ref) is not None:
+        suffix += 1
+        ref = f"{BACKUP_NAMESPACE}{branch}/{stamp}-{suffix}"
+    run_git(repo, "update-ref", "-m", "ssot-migrate: backup", ref, sha, ZERO_SHA)
+    return ref
+
+
+def backups(repo: Path, branch: str | None = None) -> list[tuple[str, str]]:
+    """``(ref, sha)`` of the backup refs (of one branch, or all), oldest first."""
+    pattern = BACKUP_NAMESPACE + (f"{branch}/" if branch else "")
+    out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)", pattern)
+    pairs = [tuple(line.split(" ", 1)) for line in out.splitlines() if line]
+    return sorted((p[0], p[1]) for p in pairs if len(p) == 2)
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """Whether ``ancestor`` is reachable from ``descendant``."""
+    try:
+        run_git(repo, "merge-base", "--is-ancestor", ancestor, descendant)
+    except GitError:
+        return False
+    return True
+
+
+def is_merged(repo: Path, commit: str, into: str) -> bool:
+    """Whether ``commit`` is in ``into``: as an ancestor, or as an equivalent patch (rebase/squash).
+
+    ``git cherry`` compares patch ids, so a phase merged by rebase or a one-commit squash counts.
+    """
+    if is_ancestor(repo, commit, into):
+        return True
+    parents = run_git(repo, "rev-list", "--parents", "-n", "1", commit).split()
+    if len(parents) != 2:
+        return False
+    out = run_git(repo, "cherry", into, commit, parents[1])
+    return out.startswith("- ")
+
+
+def ahead_behind(repo: Path, base: str, tip: str) -> tuple[int, int]:
+    """``(ahead, behind)``: commits on ``tip`` not on ``base``, and on ``base`` not on ``tip``."""
+    out = run_git(repo, "rev-list", "--left-right", "--count", f"{base}...{tip}")
+    behind, ahead = (int(x) for x in out.split())
+    return ahead, behind
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit's subject, full message, parent and parsed trailers (last value per key wins)."""
+
+    sha: str
+    subject: str
+    message: str
+    parent: str | None
+    trailers: dict[str, str]
+
+
+def commit_info(repo: Path, sha: str) -> CommitInfo:
+    """Read ``sha``'s message and its trailers (``git interpret-trailers`` semantics)."""
+    raw = run_git(repo, "show", "-s", "--format=%P%x00%B%x00%(trailers:only,unfold)", sha)
+    parents, message, trailer_text = (raw.split("\0") + ["", ""])[:3]
+    trailers: dict[str, str] = {}
+    for line in trailer_text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            trailers[key.strip()] = value.strip()
+    parent_list = parents.split()
+    return CommitInfo(
+        sha=sha,
+        subject=message.splitlines()[0] if message else "",
+        message=message,
+        parent=parent_list[0] if parent_list else None,
+        trailers=trailers,
+    )

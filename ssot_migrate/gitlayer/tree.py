@@ -1,0 +1,120 @@
+"""Read a commit's files straight from git objects: the user's working tree is never read.
+
+Listing (``ls-tree``) and the text pre-filter (``git grep`` on the commit) run inside git;
+blobs are read through GitPython's persistent ``cat-file --batch`` process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from ssot_migrate.errors import GitError
+
+REGULAR_MODES = ("100644", "100755")
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One path of a commit's tree."""
+
+    path: str
+    mode: str
+    sha: str
+
+    @property
+    def kind(self) -> str:
+        """``file``, ``symlink`` or ``submodule``."""
+        if self.mode == "120000":
+            return "symlink"
+        if self.mode == "160000":
+            return "submodule"
+        return "file"
+
+
+def open_repo(path: Path) -> git.Repo:
+    """Open the repository at ``path`` (not its parents) with a clear error when there is none."""
+    if not path.exists():
+        raise GitError(f"repository path does not exist: {path}")
+    try:
+        return git.Repo(path, search_parent_directories=False, odbt=git.GitCmdObjectDB)
+    except git.InvalidGitRepositoryError as exc:
+        raise GitError(f"not a git repository: {path} (run 'git init' and commit first)") from exc
+    except git.NoSuchPathError as exc:
+        raise GitError(f"repository path does not exist: {path}") from exc
+
+
+def resolve_commit(repo: git.Repo, ref: str) -> str:
+    """The full sha of ``ref``'s commit, or a ``GitError`` that says why there is none."""
+    if ref.startswith("-"):
+        raise GitError(f"invalid revision {ref!r}: a revision may not start with '-'")
+    try:
+        repo.git.rev_parse("--verify", "--quiet", "HEAD^{commit}")
+    except git.GitCommandError as exc:
+        if ref == "HEAD":
+            raise GitError(
+                f"{repo.working_dir or repo.git_dir}: the repository has no commits yet; "
+                "commit your code first"
+            ) from exc
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}"))
+    except git.GitCommandError as exc:
+        raise GitError(f"unknown revision {ref!r}: not a commit of this repository") from exc
+
+
+def list_entries(repo: git.Repo, commit: str) -> list[TreeEntry]:
+    """Every path of ``commit``'s tree, with its mode and blob sha, sorted by path."""
+    raw = repo.git.ls_tree("-r", "-z", "--full-tree", commit, stdout_as_string=False)
+    assert isinstance(raw, bytes)
+    entries = []
+    for record in raw.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, _kind, sha = meta.decode("ascii").split(" ")
+        entries.append(TreeEntry(path.decode("utf-8", "surrogateescape"), mode, sha))
+    entries.sort(key=lambda e: e.path)
+    return entries
+
+
+def list_paths(repo_path: Path, ref: str = "HEAD") -> list[str]:
+    """Repo-relative POSIX paths of the regular files and symlinks at ``ref``."""
+    repo = open_repo(repo_path)
+    try:
+        return [e.path for e in list_entries(repo, resolve_commit(repo, ref)) if e.kind != "submodule"]
+    finally:
+        repo.close()
+
+
+def read_blob(repo: git.Repo, sha: str) -> bytes:
+    """The exact bytes of a blob."""
+    data = repo.odb.stream(bytes.fromhex(sha)).read()
+    assert isinstance(data, bytes)
+    return data
+
+
+def grep_paths(repo: git.Repo, commit: str, needles: Iterable[str]) -> set[str]:
+    """Paths of ``*.py`` files at ``commit`` whose bytes contain any needle (fixed strings)."""
+    args: list[str] = ["-l", "-z", "-F", "--no-color", "--no-textconv", "-a"]
+    wanted = sorted(set(needles))
+    if not wanted:
+        return set()
+    for needle in wanted:
+        args += ["-e", needle]
+    args += [commit, "--", "*.py"]
+    try:
+        raw = repo.git.grep(*args, stdout_as_string=False)
+    except git.GitCommandError as exc:
+        if exc.status == 1:
+            return set()
+        raise GitError(f"git grep failed: {exc.stderr.strip()}") from exc
+    assert isinstance(raw, bytes)
+    prefix = f"{commit}:".encode()
+    return {
+        item[len(prefix):].decode("utf-8", "surrogateescape")
+        for item in raw.split(b"\0")
+        if item.startswith(prefix)
+    }

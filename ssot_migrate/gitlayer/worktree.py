@@ -1,0 +1,186 @@
+"""Temporary ``git worktree``s: where a phase writes, tests and commits, away from the checkout.
+
+Each worktree lives under ``<git-dir>/ssot-worktrees/<label>-<pid>``, detached at its base
+commit and locked with the owner's pid, so neither ``git worktree prune`` nor a concurrent run
+removes it while in use. It is removed on exit, after errors and on Ctrl-C/SIGTERM; one left by
+a killed run (its pid no longer alive) is removed by the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from ssot_migrate.gitlayer.branches import git_dir, run_git
+
+WORKTREES_DIR = "ssot-worktrees"
+_LOCK_PREFIX = "ssot-migrate pid "
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A recycled pid belonging to some other program is not our run.
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            return b"ssot" in cmdline.read_bytes() or b"pytest" in cmdline.read_bytes()
+        except OSError:
+            return True
+    return True
+
+
+def _owner_pid(path: Path) -> int:
+    try:
+        return int(path.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def remove_worktree(repo: Path, path: Path) -> None:
+    """Remove one of our worktrees, whatever state a run left it in, then prune git's record."""
+    run_git(repo, "worktree", "unlock", str(path), ok_codes=(128,))
+    run_git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(128,))
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+    run_git(repo, "worktree", "prune")
+
+
+def clean_stale(repo: Path) -> list[Path]:
+    """Remove worktrees left by runs that no longer exist; return what was removed."""
+    root = git_dir(repo) / WORKTREES_DIR
+    removed: list[Path] = []
+    if root.is_dir():
+        for path in sorted(root.iterdir()):
+            if path.is_dir() and not _pid_alive(_owner_pid(path)):
+                remove_worktree(repo, path)
+                removed.append(path)
+    return removed
+
+
+@dataclass(frozen=True)
+class Worktree:
+    """A temporary worktree of ``repo`` at ``path``; all commands run inside it."""
+
+    repo: Path
+    path: Path
+
+    def git(self, *args: str) -> str:
+        """Run git inside the worktree."""
+        return run_git(self.path, "--literal-pathspecs", *args)
+
+    def reset(self, commit: str) -> None:
+        """Make the worktree and its index exactly ``commit`` again (our own files only)."""
+        self.git("checkout", "--quiet", "--force", "--detach", commit)
+        self.git("clean", "-ffdxq")
+
+    def head(self) -> str:
+        """The commit the worktree is detached at."""
+        return self.git("rev-parse", "HEAD")
+
+    def write_files(self, files: Iterable[tuple[str, bytes]]) -> list[str]:
+        """Write each ``(path, bytes)`` atomically (temp file + rename, mode kept) and stage it.
+
+        The blob is hashed from the exact bytes without filters (no CRLF or clean-filter
+        rewriting), so the commit holds precisely what the codemod produced.
+        """
+        written: list[str] = []
+        for rel, data in files:
+            target = self.path / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".ssot-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.chmod(tmp, mode)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            blob = self.git("hash-object", "-w", "--no-filters", "--", rel)
+            index_mode = "100755" if mode & 0o111 else "100644"
+            self.git("update-index", "--add", "--cacheinfo", f"{index_mode},{blob},{rel}")
+            written.append(rel)
+        return written
+
+    def write_tree(self) -> str:
+        """The tree sha of the worktree's index."""
+        return self.git("write-tree")
+
+    def commit(self, tree: str, parent: str, message: str) -> str:
+        """Create a commit object of ``tree`` on ``parent`` (no ref moves, no hooks)."""
+        fd, tmp = tempfile.mkstemp(prefix="ssot-msg-", suffix=".txt")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(message)
+            return self.git("commit-tree", tree, "-p", parent, "-F", tmp)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def revert(self, commit: str) -> None:
+        """Apply the reverse of ``commit`` to the index and files, without committing."""
+        self.git("revert", "--no-commit", "--no-edit", commit)
+
+
+class _Interrupted(BaseException):
+    """Raised from a SIGTERM/SIGHUP handler so ``finally`` blocks clean up."""
+
+
+@contextmanager
+def temporary_worktree(repo: Path, commit: str, label: str) -> Iterator[Worktree]:
+    """A detached, locked worktree of ``repo`` at ``commit``, removed however the block ends."""
+    clean_stale(repo)
+    root = git_dir(repo) / WORKTREES_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{label}-{os.getpid()}"
+    if path.exists():
+        remove_worktree(repo, path)
+    previous = _install_handlers()
+    try:
+        run_git(
+            repo, "worktree", "add", "--quiet", "--detach", "--lock",
+            "--reason", f"{_LOCK_PREFIX}{os.getpid()}", str(path), commit,
+        )
+        yield Worktree(repo=repo, path=path)
+    finally:
+        try:
+            remove_worktree(repo, path)
+        finally:
+            _restore_handlers(previous)
+
+
+_Handler = signal.Handlers | int | None | object
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+
+def _install_handlers() -> dict[int, _Handler]:
+    # Only the main thread may set handlers; elsewhere the caller's own handling applies.
+    previous: dict[int, _Handler] = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, _raise_interrupted)
+    except ValueError:
+        pass
+    return previous
+
+
+def _restore_handlers(previous: dict[int, _Handler]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)  # type: ignore[arg-type]

@@ -1,0 +1,78 @@
+"""The three phases, in order, and how each one's codemod is built from the configuration.
+
+Order matters and is fixed: imports first (so facades and factories are then reached through one
+path), facades second (so phase 3 sees the canonical class behind every facade), factories last.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ssot_migrate.codemods.base import Codemod
+from ssot_migrate.config import with_discovered
+from ssot_migrate.errors import UsageError
+from ssot_migrate.model import Config
+
+PHASES: dict[str, str] = {"phase1": "imports", "phase2": "facades", "phase3": "factories"}
+
+
+def branch_name(config: Config, phase: str) -> str:
+    """``<prefix>phase1-imports`` and so on."""
+    return f"{config.branch_prefix}{phase}-{PHASES[phase]}"
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    """A ready-to-run codemod plus what was learnt while building it."""
+
+    codemod: Codemod
+    config: Config
+    discovered: tuple[tuple[str, str], ...] = ()
+    messages: tuple[str, ...] = ()
+    elapsed: float = 0.0
+
+
+def build_plan(phase: str, config: Config, snapshot: object) -> PhasePlan:
+    """Build ``phase``'s codemod; reads the repository (through ``snapshot``) only here."""
+    if phase not in PHASES:
+        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    started = time.perf_counter()
+    if phase == "phase1":
+        from ssot_migrate.codemods.imports import ImportsCodemod
+
+        discovered: tuple[tuple[str, str], ...] = ()
+        if any(t.discover_aliases for t in config.targets):
+            config, discovered = _discover(config, snapshot)
+        codemod: Codemod = ImportsCodemod(config.targets)
+        return PhasePlan(codemod, config, discovered, (), time.perf_counter() - started)
+    if phase == "phase2":
+        from ssot_migrate.codemods import facades as module
+    else:
+        from ssot_migrate.codemods import factories as module  # type: ignore[no-redef]
+    codemod = module.build_codemod(config, snapshot)  # type: ignore[arg-type]
+    messages = tuple(getattr(codemod, "nothing_to_do", ()))
+    return PhasePlan(codemod, config, (), messages, time.perf_counter() - started)
+
+
+def build_codemod(phase: str, config: Config, snapshot: object) -> Codemod:
+    """The codemod of ``phase`` for ``config`` (see ``build_plan`` for the details)."""
+    return build_plan(phase, config, snapshot).codemod
+
+
+def _discover(config: Config, snapshot: object) -> tuple[Config, tuple[tuple[str, str], ...]]:
+    try:
+        from ssot_migrate.discovery import discover_aliases
+    except ImportError:  # discovery not built yet: configured aliases only
+        return config, ()
+    found = discover_aliases(config, snapshot)  # type: ignore[arg-type]
+    discovered = tuple(
+        (t.name, alias)
+        for t in found.targets
+        for alias in t.discovered_aliases
+        if alias not in t.aliases
+    )
+    by_target: dict[str, list[str]] = {}
+    for name, alias in discovered:
+        by_target.setdefault(name, []).append(alias)
+    return with_discovered(config, by_target), discovered
