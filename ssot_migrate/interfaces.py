@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
 # Construction and representation hooks are not part of what a caller "uses" on an instance; the
 # constructor is compared separately (``constructor``) because an alias must also accept every
@@ -293,7 +294,7 @@ def method_signature(node: cst.FunctionDef, line: int = 0) -> MethodSignature:
     )
 
 
-def _class_body_statements(body: Sequence[cst.BaseStatement]) -> Iterable[cst.CSTNode]:
+def _class_body_statements(body: Sequence[cst.CSTNode]) -> Iterable[cst.CSTNode]:
     """Statements of a class body, looking into ``if``/``try`` blocks (conditional definitions)."""
     for statement in body:
         if isinstance(statement, cst.SimpleStatementLine):
@@ -371,21 +372,14 @@ def _own_members(
     for statement in _class_body_statements(node.body.body):
         if isinstance(statement, cst.FunctionDef):
             decorators = _decorator_names(statement)
+            attributes |= _receiver_attributes(statement, _kind(decorators))
             if any(d.rpartition(".")[2] == "overload" for d in decorators):
                 continue  # the implementation that follows is what runs
-            if any(d.endswith(".setter") or d.endswith(".deleter") for d in decorators):
+            if any(d.endswith((".setter", ".deleter")) for d in decorators):
                 continue  # part of a property already recorded
             line = line_of(statement) if line_of else 0
             signature = method_signature(statement, line)
             methods[signature.name] = signature
-            if signature.kind in ("method", "property") and statement.params.params:
-                collector = _SelfAttributes(statement.params.params[0].name.value)
-                statement.body.visit(collector)
-                attributes |= collector.names
-            elif signature.kind == "classmethod" and statement.params.params:
-                collector = _SelfAttributes(statement.params.params[0].name.value)
-                statement.body.visit(collector)
-                attributes |= collector.names
         elif isinstance(statement, cst.Assign):
             for target in statement.targets:
                 for name in _assigned_names(target.target):
@@ -393,14 +387,22 @@ def _own_members(
                         attributes |= _slots(statement.value)
                     else:
                         attributes.add(name)
-        elif isinstance(statement, cst.AnnAssign):
-            attributes |= set(_assigned_names(statement.target))
-        elif isinstance(statement, cst.AugAssign):
+        elif isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
             attributes |= set(_assigned_names(statement.target))
         elif isinstance(statement, cst.ClassDef):
             attributes.add(statement.name.value)
     attributes.discard("__slots__")
     return _OwnMembers(methods, attributes, lines)
+
+
+def _receiver_attributes(node: cst.FunctionDef, kind: str) -> set[str]:
+    """Attributes a method assigns on ``self`` (or ``cls`` in a classmethod)."""
+    params = [*node.params.posonly_params, *node.params.params]
+    if kind == "staticmethod" or not params:
+        return set()
+    collector = _SelfAttributes(params[0].name.value)
+    node.body.visit(collector)
+    return collector.names
 
 
 def _slots(value: cst.BaseExpression) -> set[str]:
@@ -515,7 +517,7 @@ def _top_level_classes(module: cst.Module | None) -> dict[str, cst.ClassDef]:
 def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:
     """The class ``qualname`` (``Outer.Inner`` allowed) defined in ``module``, or ``None``."""
     parts = qualname.split(".")
-    body: Sequence[cst.BaseStatement] = module.body
+    body: Sequence[cst.CSTNode] = module.body
     found: cst.ClassDef | None = None
     for part in parts:
         found = None
@@ -670,7 +672,7 @@ def _assigned_alias(
 
 def _line_of_class(module: cst.Module, node: cst.ClassDef) -> int:
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(cst.metadata.PositionProvider)
+    positions = wrapper.resolve(PositionProvider)
     position = positions.get(node)
     return position.start.line if position is not None else 0
 
@@ -758,13 +760,14 @@ def compare_signatures(candidate: MethodSignature, canonical: MethodSignature) -
     for index, param in enumerate(candidate.positional):
         if index < candidate.posonly:
             continue
-        if index < len(canonical.positional) and canonical.positional[index] != param:
-            if index >= canonical.posonly or param in canonical_keywords:
-                add(
-                    f"positional parameter {index + 1} is '{param}' but canonical's is "
-                    f"'{canonical.positional[index]}'"
-                )
-                continue
+        renamed = index < len(canonical.positional) and canonical.positional[index] != param
+        by_keyword = index >= canonical.posonly or param in canonical_keywords
+        if renamed and by_keyword:
+            add(
+                f"positional parameter {index + 1} is '{param}' but canonical's is "
+                f"'{canonical.positional[index]}'"
+            )
+            continue
         if param not in canonical_keywords and not canonical.varkw:
             add(f"accepts keyword '{param}' but canonical does not")
     for param in candidate.keyword_only:
