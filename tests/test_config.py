@@ -1,0 +1,283 @@
+"""Configuration: every bad key is refused before any work, named with its reason, exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ssot_migrate.config import load_config, module_for_path, ref_prefix_problem
+from ssot_migrate.errors import ConfigError
+from ssot_migrate.model import NameKind
+from tests.conftest import make_repo, run_cli
+
+SOURCES = {
+    "app/__init__.py": "",
+    "app/core/__init__.py": "",
+    "app/core/unified.py": "class Unified:\n    pass\n",
+    "app/core/manager.py": "from app.core.unified import Unified as Manager\n",
+    "app/legacy/__init__.py": "",
+    "app/legacy/mod.py": "X = 1\n",
+    "app/modern/__init__.py": "",
+    "app/modern/mod.py": "X = 1\n",
+}
+
+GOOD = """
+[tool.ssot-migrate]
+test-command = "python -m pytest -q"
+[[tool.ssot-migrate.targets]]
+name = "manager"
+canonical = "app.core.unified.Unified"
+aliases = ["app.core.manager.Manager"]
+"""
+
+
+def config_repo(tmp_path: Path, table: str, extra: dict[str, str] | None = None) -> Path:
+    files: dict[str, str] = {**SOURCES, "pyproject.toml": table, **(extra or {})}
+    return make_repo(tmp_path / "repo", files)
+
+
+def problems_of(tmp_path: Path, table: str) -> str:
+    repo = config_repo(tmp_path, table)
+    with pytest.raises(ConfigError) as info:
+        load_config(repo)
+    return str(info.value)
+
+
+def test_valid_config_resolves_kinds_and_defaults(tmp_path: Path) -> None:
+    config = load_config(config_repo(tmp_path, GOOD))
+    (target,) = config.targets
+    assert target.canonical_kind is NameKind.SYMBOL
+    assert target.aliases == ("app.core.manager.Manager",)
+    assert target.discover_aliases is True
+    assert config.branch_prefix == "ssot/"
+    assert config.test_timeout == 1800
+    assert config.source_roots == ("",)
+    assert len(config.digest) == 16
+
+
+def test_module_canonical_is_a_module(tmp_path: Path) -> None:
+    table = GOOD.replace('"app.core.unified.Unified"', '"app.modern.mod"').replace(
+        '["app.core.manager.Manager"]', '["app.legacy.mod"]'
+    )
+    config = load_config(config_repo(tmp_path, table))
+    assert config.targets[0].canonical_kind is NameKind.MODULE
+
+
+def test_external_module_canonical_is_found_without_importing_the_repo(tmp_path: Path) -> None:
+    table = GOOD.replace('"app.core.unified.Unified"', '"urllib.parse"').replace(
+        '["app.core.manager.Manager"]', '["app.legacy.mod"]'
+    )
+    config = load_config(config_repo(tmp_path, table))
+    assert config.targets[0].canonical_kind is NameKind.MODULE
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        pytest.param(
+            GOOD.replace("test-command", "test-comand"),
+            "tool.ssot-migrate.test-comand: unknown key (did you mean 'test-command'?)",
+            id="unknown-top-level-key",
+        ),
+        pytest.param(
+            GOOD.replace('aliases = [', 'alias = [').replace(
+                'name = "manager"', 'name = "manager"\naliases = []'
+            ),
+            ".alias: unknown key (did you mean 'aliases'?)",
+            id="unknown-target-key",
+        ),
+        pytest.param(
+            GOOD.replace('"python -m pytest -q"', "42"),
+            "tool.ssot-migrate.test-command: must be a non-empty string or a non-empty array",
+            id="wrong-type-test-command",
+        ),
+        pytest.param(
+            GOOD.replace('"app.core.unified.Unified"', '"app.core..Unified"'),
+            "'app.core..Unified' is not a valid dotted name",
+            id="malformed-canonical",
+        ),
+        pytest.param(
+            GOOD.replace('["app.core.manager.Manager"]', '["app.core.manager.Man ager"]'),
+            "'app.core.manager.Man ager' is not a valid dotted name",
+            id="alias-with-space",
+        ),
+        pytest.param(
+            GOOD.replace('["app.core.manager.Manager"]', '["app.class.Manager"]'),
+            "'app.class.Manager' is not a valid dotted name",
+            id="alias-with-keyword",
+        ),
+        pytest.param(
+            GOOD.replace('["app.core.manager.Manager"]', '["app.core.unified.Unified"]'),
+            "'app.core.unified.Unified' is the canonical itself",
+            id="alias-equals-canonical",
+        ),
+        pytest.param(
+            GOOD
+            + '[[tool.ssot-migrate.targets]]\nname = "other"\ncanonical = "app.modern.mod"\n'
+            'aliases = ["app.core.manager.Manager"]\n',
+            "is also an alias in",
+            id="alias-in-two-targets",
+        ),
+        pytest.param(
+            '[tool.ssot-migrate]\ntest-command = "pytest"\n',
+            "tool.ssot-migrate.targets: required",
+            id="missing-targets",
+        ),
+        pytest.param(
+            "[tool.ssot-migrate]\ntargets = []\n",
+            "tool.ssot-migrate.targets: is empty",
+            id="empty-targets",
+        ),
+        pytest.param(
+            GOOD.replace('"app.core.unified.Unified"', '"app.core.unified.Missing"'),
+            "module 'app.core.unified' (app/core/unified.py) does not define 'Missing'",
+            id="canonical-symbol-not-defined",
+        ),
+        pytest.param(
+            GOOD.replace('"app.core.unified.Unified"', '"app.nowhere.Unified"'),
+            "not found in the repository",
+            id="canonical-module-missing",
+        ),
+        pytest.param(
+            '[tool.ssot-migrate]\nguard = "flake8"\n' + GOOD.split("\n", 2)[2],
+            "tool.ssot-migrate.guard: must be one of ruff, import-linter",
+            id="bad-guard",
+        ),
+        pytest.param(
+            GOOD + 'discover-aliases = "yes"\n',
+            "discover-aliases: must be true or false, not a string",
+            id="bool-as-string",
+        ),
+    ],
+)
+def test_bad_config_is_named(tmp_path: Path, table: str, expected: str) -> None:
+    message = problems_of(tmp_path, table)
+    assert expected in message
+    assert "pyproject.toml" in message
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    table = GOOD.replace("test-command", "tset-command").replace(
+        '"app.core.unified.Unified"', '"app..Unified"'
+    )
+    message = problems_of(tmp_path, table)
+    assert "2 configuration errors" in message
+    assert "tset-command" in message and "app..Unified" in message
+
+
+def test_timeout_must_be_positive(tmp_path: Path) -> None:
+    table = GOOD.replace('test-command = "python -m pytest -q"', "test-timeout = 0")
+    assert "test-timeout: must be a positive number" in problems_of(tmp_path, table)
+
+
+@pytest.mark.parametrize("prefix", ["-x", "a..b", "x@{y", "has space/", ".hidden/", "a/b.lock/"])
+def test_branch_prefix_refused(tmp_path: Path, prefix: str) -> None:
+    table = GOOD.replace('test-command = "python -m pytest -q"', f'branch-prefix = "{prefix}"')
+    assert "branch-prefix" in problems_of(tmp_path, table)
+    assert ref_prefix_problem(prefix) is not None
+
+
+def test_alias_chain_is_followed_to_its_end(tmp_path: Path) -> None:
+    table = (
+        GOOD
+        + '[[tool.ssot-migrate.targets]]\nname = "chained"\ncanonical = "app.core.manager.Manager"\n'
+        'aliases = ["app.legacy.mod.Manager"]\n'
+    )
+    repo = config_repo(tmp_path, table, {"app/legacy/mod.py": "Manager = 1\n"})
+    config = load_config(repo)
+    chained = next(t for t in config.targets if t.name == "chained")
+    assert chained.canonical == "app.core.unified.Unified"
+
+
+def test_alias_cycle_is_refused(tmp_path: Path) -> None:
+    table = """
+[tool.ssot-migrate]
+[[tool.ssot-migrate.targets]]
+name = "a"
+canonical = "app.legacy.mod"
+aliases = ["app.modern.mod"]
+[[tool.ssot-migrate.targets]]
+name = "b"
+canonical = "app.modern.mod"
+aliases = ["app.legacy.mod"]
+"""
+    assert "alias cycle" in problems_of(tmp_path, table)
+
+
+def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    message = problems_of(tmp_path, GOOD + "\n[[tool.ssot-migrate.targets\n")
+    assert "invalid TOML" in message and "line" in message
+
+
+def test_separate_config_file(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path, "[project]\nname = 'x'\n")
+    other = tmp_path / "ssot.toml"
+    other.write_text(GOOD)
+    assert load_config(repo, other).source == other
+
+
+def test_missing_table(tmp_path: Path) -> None:
+    message = problems_of(tmp_path, "[project]\nname = 'x'\n")
+    assert "no [tool.ssot-migrate] table" in message
+
+
+@pytest.mark.parametrize(
+    ("path", "roots", "module", "package"),
+    [
+        ("app/core/unified.py", ("",), "app.core.unified", False),
+        ("app/core/__init__.py", ("",), "app.core", True),
+        ("src/pkg/mod.py", ("", "src"), "pkg.mod", False),
+        ("scripts/my-tool.py", ("",), None, False),
+        ("README.md", ("",), None, False),
+    ],
+)
+def test_module_names_from_source_roots(
+    path: str, roots: tuple[str, ...], module: str | None, package: bool
+) -> None:
+    source = module_for_path(path, roots)
+    assert source.module == module
+    assert source.is_package is package
+
+
+def test_src_layout_is_a_default_root(tmp_path: Path) -> None:
+    files = {
+        "src/app/__init__.py": "",
+        "src/app/unified.py": "class Unified: ...\n",
+        "src/app/old.py": "Old = 1\n",
+        "pyproject.toml": GOOD.replace("app.core.unified.Unified", "app.unified.Unified").replace(
+            "app.core.manager.Manager", "app.old.Old"
+        ),
+    }
+    config = load_config(make_repo(tmp_path / "repo", files))
+    assert config.source_roots == ("", "src")
+
+
+def test_cli_reports_config_errors_with_exit_2(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path, GOOD.replace("canonical", "canonicall"))
+    proc = run_cli("phase1", "--dry-run", "--repo", str(repo))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "error:" in proc.stderr
+    assert "canonicall: unknown key (did you mean 'canonical'?)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_missing_config_file_exit_2(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path, GOOD)
+    proc = run_cli("phase1", "--dry-run", "--repo", str(repo), "--config", str(tmp_path / "no.toml"))
+    assert proc.returncode == 2
+    assert "config file not found" in proc.stderr
+
+
+def test_cli_not_a_repository_exit_2(tmp_path: Path) -> None:
+    proc = run_cli("phase1", "--dry-run", "--repo", str(tmp_path))
+    assert proc.returncode == 2
+    assert "not a git repository" in proc.stderr
+
+
+def test_cli_unknown_base_exit_2(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path, GOOD)
+    proc = run_cli("phase1", "--dry-run", "--repo", str(repo), "--base", "no-such-branch")
+    assert proc.returncode == 2
+    assert "unknown revision 'no-such-branch'" in proc.stderr
