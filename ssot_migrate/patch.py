@@ -96,7 +96,7 @@ def diff_stats(diff: str) -> list[FileStat]:
     patch = unidiff.PatchSet(diff.splitlines(keepends=True))
     return [
         FileStat(
-            path=(f.path[2:] if f.path.startswith(("a/", "b/")) else f.path),
+            path=f.path,  # unidiff has already dropped the a/ and b/ prefixes
             added=f.added,
             removed=f.removed,
         )
