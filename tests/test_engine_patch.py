@@ -106,7 +106,7 @@ def test_base_ref_selects_the_commit(tmp_path: Path) -> None:
 
 
 def test_pool_and_inline_give_the_same_sorted_outcomes(tmp_path: Path) -> None:
-    body = "old_name = 1\n" + "x = 'padding'\n" * 2000
+    body = "old_name = 1\nx = '" + "p" * 12000 + "'\n"
     files = {f"pkg/m{i:02}.py": body for i in range(24)}
     repo = make_repo(tmp_path / "repo", files)
     with snapshot(repo) as snap:
