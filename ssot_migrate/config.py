@@ -306,8 +306,10 @@ def _bound_names(node: ast.stmt) -> list[str]:
     if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    if isinstance(node, ast.TypeAlias) and isinstance(node.name, ast.Name):
-        return [node.name.id]
+    type_alias = getattr(ast, "TypeAlias", None)  # Python 3.12+: `type X = ...`
+    if type_alias is not None and isinstance(node, type_alias):
+        name = getattr(node, "name", None)
+        return [name.id] if isinstance(name, ast.Name) else []
     names: list[str] = []
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.stmt):
