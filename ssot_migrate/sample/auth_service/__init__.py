@@ -1,0 +1,1 @@
+"""Auth service: a second service that pushes session events to users."""

@@ -1,0 +1,1 @@
+"""Netra chat backend (sample)."""

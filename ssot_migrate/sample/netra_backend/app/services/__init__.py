@@ -1,0 +1,1 @@
+"""Services built on the WebSocket manager."""

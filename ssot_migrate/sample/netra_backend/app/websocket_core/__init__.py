@@ -1,0 +1,1 @@
+"""WebSocket infrastructure: one manager per user execution context."""
