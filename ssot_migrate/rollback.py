@@ -1,0 +1,205 @@
+"""``rollback PHASE``: take a phase back by branch, never losing a commit.
+
+Unmerged: the phase's branch and every branch stacked on it are deleted, after the user saw the
+list and agreed; each tip is first saved under ``refs/ssot-backup/`` and the restore command is
+printed. Merged: a ``<prefix>rollback-phaseN`` branch is built with a revert of the phase's
+commit, in a worktree, verified by the tests like any phase.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from ssot_migrate.errors import ConfigError, UsageError
+from ssot_migrate.gitlayer import branches as refs
+from ssot_migrate.gitlayer.worktree import temporary_worktree
+from ssot_migrate.model import Config
+from ssot_migrate.phases import PHASES
+from ssot_migrate.status import phase_branches
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What rolling ``phase`` back means: delete ``doomed`` branches, or revert ``commit``."""
+
+    phase: str
+    commit: str
+    branch: str | None
+    merged: bool
+    mainline: str
+    doomed: tuple[tuple[str, str], ...] = ()  # (branch, tip), the phase's first
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """What was done: backups of deleted branches, or the revert branch and its verdict."""
+
+    plan: RollbackPlan
+    backups: tuple[tuple[str, str, str], ...] = ()  # (branch, tip, backup ref)
+    revert_branch: str | None = None
+    revert_commit: str | None = None
+    verified: str | None = None
+    exit_code: int = 0
+
+
+def plan(repo: Path, phase: str) -> RollbackPlan:
+    """Find ``phase``'s commit (its branch, or the merged commit in HEAD) and what must go."""
+    if phase not in PHASES:
+        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    repo = repo.resolve()
+    branches = phase_branches(repo)
+    own = [(name, tip) for p, name, tip in branches if p == phase]
+    if len(own) > 1:
+        raise UsageError(
+            f"several branches carry {phase}: {', '.join(n for n, _ in own)}; delete the extra one"
+        )
+    if own:
+        name, tip = own[0]
+        mainline = refs.commit_info(repo, tip).trailers.get("SSOT-Mainline", "HEAD")
+        main_sha = refs.resolve(repo, mainline) or refs.resolve(repo, "HEAD") or tip
+        if refs.is_merged(repo, tip, main_sha):
+            return RollbackPlan(phase, tip, name, True, mainline)
+        doomed = [(name, tip)] + [
+            (n, t) for _, n, t in branches if n != name and refs.is_ancestor(repo, tip, t)
+        ]
+        return RollbackPlan(phase, tip, name, False, mainline, tuple(doomed))
+    found = refs.run_git(
+        repo, "log", "-1", "--format=%H", f"--grep=^SSOT-Phase: {phase}$", "HEAD", ok_codes=(128,)
+    )
+    if not found:
+        raise UsageError(f"nothing to roll back: no {phase} branch and no {phase} commit in HEAD")
+    return RollbackPlan(phase, found, None, True, refs.symbolic_name(repo, "HEAD") or "HEAD")
+
+
+def _checked_out(repo: Path) -> set[str]:
+    out = refs.run_git(repo, "worktree", "list", "--porcelain")
+    return {line[len("branch refs/heads/"):] for line in out.splitlines()
+            if line.startswith("branch refs/heads/")}
+
+
+def delete_branches(repo: Path, rollback: RollbackPlan) -> list[tuple[str, str, str]]:
+    """Back up then delete every doomed branch; refuse if one is checked out anywhere."""
+    busy = _checked_out(repo) & {name for name, _ in rollback.doomed}
+    if busy:
+        raise UsageError(
+            f"branch {', '.join(sorted(busy))} is checked out; switch to another branch first"
+        )
+    done = []
+    for name, tip in rollback.doomed:
+        saved = refs.backup(repo, name, tip)
+        refs.delete_branch(repo, name, tip)
+        done.append((name, tip, saved))
+    return done
+
+
+def revert_branch(
+    repo: Path, config: Config, rollback: RollbackPlan, *, verify: bool, echo: Echo
+) -> RollbackResult:
+    """Build ``<prefix>rollback-phaseN``: the revert of the merged phase commit, verified."""
+    from ssot_migrate.workflow import Verifier, _Message, _test_lines
+
+    name = f"{config.branch_prefix}rollback-{rollback.phase}"
+    if refs.branch_tip(repo, name) is not None:
+        raise UsageError(f"branch {name} already exists; review or delete it first")
+    refs.identity(repo)
+    base = refs.resolve(repo, rollback.mainline) or refs.resolve(repo, "HEAD")
+    if base is None:
+        raise UsageError(f"cannot resolve {rollback.mainline}")
+    verifier = Verifier(repo, config, verify, echo)
+    original = refs.commit_info(repo, rollback.commit)
+    with temporary_worktree(repo, base, f"rollback-{rollback.phase}") as wt:
+        before = verifier.measure(wt, refs.tree_of(repo, base), "base")
+        wt.revert(rollback.commit)
+        tree = wt.write_tree()
+        after = verifier.measure(wt, tree, "rollback")
+        verification = verifier.verify(before, after, wt)
+        message = _Message(f"Revert \"{original.subject}\"")
+        message.body = [
+            f"This reverts commit {rollback.commit} ({rollback.phase}), merged into "
+            f"{rollback.mainline.removeprefix('refs/heads/')}.",
+            "",
+            *_test_lines(verification, verifier.runner),
+        ]
+        message.trailers = {
+            "SSOT-Phase": f"rollback-{rollback.phase}",
+            "SSOT-Reverts": rollback.commit,
+            "SSOT-Base": base,
+            "SSOT-Mainline": rollback.mainline,
+            "SSOT-Config": config.digest or "-",
+            "SSOT-Tests-Before": verification.before_text,
+            "SSOT-Tests-After": verification.after_text,
+            "SSOT-Verified": verification.verdict,
+        }
+        commit = wt.commit(tree, base, message.text())
+    refs.update_branch(repo, name, commit, None, f"rollback {rollback.phase}")
+    if verification.comparison is not None:
+        for line in verification.comparison.lines():
+            echo(f"  {line}")
+    return RollbackResult(
+        rollback, revert_branch=name, revert_commit=commit, verified=verification.verdict,
+        exit_code=1 if verification.verdict == "failed" else 0,
+    )
+
+
+def confirm_on_stdin(question: str) -> bool:
+    """Ask on stderr, read one answer line from stdin; no answer (EOF) is a refusal."""
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline() if sys.stdin is not None else ""
+    if not answer:
+        raise UsageError("no answer on stdin; rerun with --yes to delete without asking")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_rollback_command(
+    phase: str,
+    repo: Path,
+    *,
+    yes: bool,
+    console: Console,
+    ask: Callable[[str], bool] = confirm_on_stdin,
+) -> int:
+    """The CLI body of ``rollback PHASE``; returns the exit code."""
+    def say(line: str) -> None:
+        console.print(Text(line))
+
+    repo = repo.resolve()
+    rollback = plan(repo, phase)
+    if rollback.merged:
+        from ssot_migrate.config import load_config
+
+        try:
+            config = load_config(repo)
+        except ConfigError as exc:
+            raise ConfigError(f"rollback of a merged phase runs the tests: {exc}") from exc
+        say(f"{phase} ({rollback.commit[:12]}) is merged into "
+            f"{rollback.mainline.removeprefix('refs/heads/')}: building a revert branch")
+        result = revert_branch(repo, config, rollback, verify=True, echo=say)
+        say(f"created branch {result.revert_branch} at {str(result.revert_commit)[:12]} "
+            f"(verified: {result.verified})")
+        return result.exit_code
+    say(f"{phase} is not merged; rolling it back deletes these branches:")
+    for name, tip in rollback.doomed:
+        say(f"  {name} ({tip[:12]})")
+    if not yes and not ask(f"delete {len(rollback.doomed)} branch(es)?"):
+        say("nothing deleted")
+        return 0
+    restored = delete_branches(repo, rollback)
+    _say_restore(restored, say)
+    return 0
+
+
+def _say_restore(done: Sequence[tuple[str, str, str]], say: Echo) -> None:
+    for name, tip, saved in done:
+        say(f"deleted {name} ({tip[:12]}); kept as {saved}")
+    say("to restore:")
+    for name, _tip, saved in done:
+        say(f"  git branch {name} {saved}")

@@ -1,0 +1,98 @@
+"""``status``: the phases' state, read back from branches and commit trailers only.
+
+Git is the only state store: a phase branch is any local branch whose tip carries an
+``SSOT-Phase`` trailer, and everything shown comes from that commit's trailers and the refs.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from ssot_migrate.gitlayer import branches as refs
+
+
+@dataclass(frozen=True)
+class PhaseStatus:
+    """One row of ``status``."""
+
+    phase: str
+    branch: str
+    tip: str
+    base: str
+    ahead: int
+    behind: int
+    verified: str
+    tests: str
+    merged: bool
+
+
+def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
+    """``(phase, branch, tip)`` of every local branch whose tip has an ``SSOT-Phase`` trailer."""
+    out = refs.run_git(
+        repo, "for-each-ref", "refs/heads/",
+        "--format=%(objectname)%00%(refname:short)%00%(trailers:key=SSOT-Phase,valueonly,separator=%x2C)",
+    )
+    found = []
+    for line in out.splitlines():
+        sha, name, phase = (line.split("\0") + ["", ""])[:3]
+        if phase.strip():
+            found.append((phase.strip().split(",")[-1], name, sha))
+    return sorted(found)
+
+
+def collect(repo: Path) -> list[PhaseStatus]:
+    """The state of every phase branch (and rollback branch) in ``repo``."""
+    repo = repo.resolve()
+    rows: list[PhaseStatus] = []
+    tips = {name: sha for _, name, sha in phase_branches(repo)}
+    for phase, name, tip in phase_branches(repo):
+        info = refs.commit_info(repo, tip)
+        trailers = info.trailers
+        mainline = trailers.get("SSOT-Mainline", "HEAD")
+        main_sha = refs.resolve(repo, mainline) or refs.resolve(repo, "HEAD") or tip
+        base_sha = trailers.get("SSOT-Base", info.parent or tip)
+        stacked = next((n for n, s in tips.items() if s == base_sha and n != name), None)
+        base_label = stacked or f"{_short(mainline)} @ {base_sha[:10]}"
+        base_ref = tips[stacked] if stacked else main_sha
+        ahead, behind = refs.ahead_behind(repo, base_ref, tip)
+        tests = f"{trailers.get('SSOT-Tests-Before', '?')} -> {trailers.get('SSOT-Tests-After', '?')}"
+        rows.append(PhaseStatus(
+            phase=phase, branch=name, tip=tip, base=base_label, ahead=ahead, behind=behind,
+            verified=trailers.get("SSOT-Verified", "?"), tests=tests,
+            merged=refs.is_merged(repo, tip, main_sha),
+        ))
+    return rows
+
+
+def _short(ref: str) -> str:
+    return ref.removeprefix("refs/heads/")
+
+
+def render(rows: list[PhaseStatus]) -> str:
+    """A plain-text table (one header line, one line per branch)."""
+    header = ("PHASE", "BRANCH", "BASE", "AHEAD/BEHIND", "VERIFIED", "TESTS (before -> after)", "MERGED")
+    table = [header] + [
+        (r.phase, r.branch, r.base, f"+{r.ahead}/-{r.behind}", r.verified, r.tests,
+         "yes" if r.merged else "no")
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table
+    ) + "\n"
+
+
+def run_status_command(repo: Path, *, console: Console) -> int:
+    """The CLI body of ``status``: the table on stdout, a hint on stderr when there is none."""
+    rows = collect(repo)
+    if not rows:
+        console.print(Text("no phase branches yet (run `ssot-migrate phase1`)"))
+        return 0
+    sys.stdout.write(render(rows))
+    sys.stdout.flush()
+    return 0

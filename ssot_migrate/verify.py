@@ -1,0 +1,470 @@
+"""Run the project's own tests on a tree and compare two runs test by test.
+
+The ``test-command`` runs without a shell (a string is split as a POSIX shell would split it),
+in the worktree, with the user's environment, in its own process group under ``test-timeout``
+(the whole group is killed on timeout). When the runner is pytest, junit XML is collected and
+results are compared per test id (``path::Class::name``); any other runner is compared by exit
+code. Full runs are cached by git tree hash, so a tree is never measured twice.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ssot_migrate.errors import ConfigError
+from ssot_migrate.model import Config
+
+EXPECTED_FIX_MARK = "ssot_expected_fix"
+PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+_BAD = (FAILED, ERROR)
+_RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
+# Variables that would point git (and so a test suite calling git) at the user's checkout.
+_LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
+# pytest options whose value is a separate argv item (so a path there is not a test selection).
+_PYTEST_VALUE_OPTIONS = frozenset(
+    "-c -k -m -p -o -W -r --rootdir --confcutdir --basetemp --junitxml --junit-xml --ignore "
+    "--ignore-glob --deselect --log-file --log-level --tb --maxfail --durations -n --dist "
+    "--import-mode --cov --cov-report --cov-config --override-ini --config-file --capture "
+    "--log-cli-level --junit-prefix --timeout --pyargs --runxfail --color".split()
+)
+
+
+def command_argv(config: Config) -> tuple[str, ...] | None:
+    """The configured test command as argv (``None`` when no ``test-command`` is configured)."""
+    command = config.test_command
+    if command is None:
+        return None
+    if isinstance(command, str):
+        try:
+            argv = tuple(shlex.split(command))
+        except ValueError as exc:
+            raise ConfigError(f"test-command: cannot split {command!r}: {exc}", str(config.source))
+    else:
+        argv = tuple(command)
+    if not argv:
+        raise ConfigError("test-command: empty command", str(config.source))
+    return argv
+
+
+def check_command(config: Config) -> None:
+    """Refuse, before any work, a test command whose program cannot be found on PATH."""
+    argv = command_argv(config)
+    if argv and "/" not in argv[0] and shutil.which(argv[0]) is None:
+        raise ConfigError(
+            f"test-command: program {argv[0]!r} not found on PATH", str(config.source)
+        )
+
+
+def pytest_position(argv: Sequence[str]) -> int | None:
+    """Index just after ``pytest`` (or ``-m pytest``) in ``argv``, or ``None`` if not pytest."""
+    for i, item in enumerate(argv):
+        name = os.path.basename(item)
+        if name in ("pytest", "py.test") and (i == 0 or argv[i - 1] != "-k"):
+            return i + 1
+        if item == "-m" and i + 1 < len(argv) and argv[i + 1] == "pytest":
+            return i + 2
+    return None
+
+
+def _select_only(args: Sequence[str], cwd: Path, only: Sequence[str]) -> list[str]:
+    """pytest args with the user's path selections replaced by the test ids in ``only``."""
+    kept: list[str] = []
+    skip_value = False
+    for item in args:
+        if skip_value:
+            kept.append(item)
+            skip_value = False
+        elif item.startswith("-"):
+            kept.append(item)
+            skip_value = item in _PYTEST_VALUE_OPTIONS
+        elif "::" in item or (cwd / item).exists():
+            continue
+        else:
+            kept.append(item)
+    return kept + list(only)
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """One run of the test command on one tree.
+
+    ``results`` maps test id to ``passed``/``failed``/``error``/``skipped`` when the runner wrote
+    junit XML, else ``None`` (compare ``exit_code``). ``exit_code`` is ``None`` after a timeout.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    tree: str
+    argv: tuple[str, ...]
+    exit_code: int | None
+    duration: float
+    log: str
+    results: dict[str, str] | None = None
+    timed_out: bool = False
+    cached: bool = False
+
+    def counts(self) -> dict[str, int]:
+        """How many tests ended in each state."""
+        counts: dict[str, int] = {}
+        for status in (self.results or {}).values():
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    def summary(self) -> str:
+        """One line: ``12 passed, 1 failed`` / ``exit 0`` / ``timed out after 2s``."""
+        if self.timed_out:
+            return f"timed out after {self.duration:.0f}s"
+        if self.results is not None:
+            counts = self.counts()
+            parts = [f"{counts[s]} {s}" for s in (PASSED, FAILED, ERROR, SKIPPED) if counts.get(s)]
+            return ", ".join(parts) if parts else "no tests"
+        return f"exit {self.exit_code}"
+
+    def is_empty(self) -> bool:
+        """Whether the runner found no tests at all (pytest exit 5 / an empty report)."""
+        if self.results is not None:
+            return not self.results
+        return self.exit_code == 5 and pytest_position(self.argv) is not None
+
+
+def parse_junit(data: bytes) -> dict[str, str]:
+    """Per-test status from pytest junit XML (xunit1: ``file`` attribute), worst state wins."""
+    results: dict[str, str] = {}
+    root = ElementTree.fromstring(data)
+    for case in root.iter("testcase"):
+        test_id = _junit_id(case.get("classname", ""), case.get("name", ""), case.get("file"))
+        status = PASSED
+        for child in case:
+            if child.tag == "error":
+                status = ERROR
+            elif child.tag == "failure" and status != ERROR:
+                status = FAILED
+            elif child.tag == "skipped" and status == PASSED:
+                status = SKIPPED
+        if _RANK[status] >= _RANK.get(results.get(test_id, PASSED), 0):
+            results[test_id] = status
+    return results
+
+
+def _junit_id(classname: str, name: str, file: str | None) -> str:
+    if not file:
+        return f"{classname}::{name}" if classname else name
+    file = file.replace("\\", "/")
+    module = file[:-3].replace("/", ".") if file.endswith(".py") else file
+    if not classname and name == module:
+        return file  # a collection error of the whole module
+    parts = classname[len(module) + 1:].split(".") if classname.startswith(module + ".") else []
+    return "::".join([file, *[p for p in parts if p], name])
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_command(
+    argv: Sequence[str], cwd: Path, timeout: float, log: Path
+) -> tuple[int | None, float]:
+    """Run ``argv`` in its own process group, output to ``log``; ``(exit code|None, seconds)``.
+
+    On timeout, on Ctrl-C and on any error the whole process group is killed, so nothing the
+    suite started keeps running (or keeps the worktree busy).
+    """
+    env = {k: v for k, v in os.environ.items() if k not in _LEAKY_ENV}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    with log.open("ab") as out:
+        out.write(f"$ {shlex.join(argv)}\n# cwd: {cwd}\n".encode())
+        out.flush()
+        try:
+            proc = subprocess.Popen(
+                list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        except OSError as exc:
+            raise ConfigError(f"test-command: cannot run {argv[0]!r}: {exc}") from exc
+        try:
+            code: int | None = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+            out.write(f"\n# ssot-migrate: killed after the {timeout:g}s test-timeout\n".encode())
+        finally:
+            _kill_group(proc)
+            proc.wait()
+    return code, time.monotonic() - start
+
+
+@dataclass
+class TestRunner:
+    """Runs one configured test command on worktrees, caching full runs by tree hash."""
+
+    __test__ = False  # not a pytest test class
+
+    argv: tuple[str, ...]
+    timeout: float
+    cache_dir: Path
+    log_dir: Path
+    runs: int = 0  # how many times the command actually ran (cache misses, subset runs)
+    logs: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def for_config(cls, config: Config, git_dir: Path) -> TestRunner | None:
+        """A runner for ``config.test_command`` (``None`` when none is configured)."""
+        argv = command_argv(config)
+        if argv is None:
+            return None
+        return cls(
+            argv=argv,
+            timeout=config.test_timeout,
+            cache_dir=git_dir / "ssot-cache" / "tests",
+            log_dir=git_dir / "ssot-logs",
+        )
+
+    @property
+    def is_pytest(self) -> bool:
+        """Whether the command runs pytest (so junit XML is collected)."""
+        return pytest_position(self.argv) is not None
+
+    def _cache_key(self) -> str:
+        return hashlib.sha256(json.dumps(list(self.argv)).encode()).hexdigest()[:16]
+
+    def cached(self, tree: str) -> TestRun | None:
+        """The cached full run of this command on ``tree``, if any."""
+        path = self.cache_dir / f"{tree}.json"
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8")).get(self._cache_key())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict):
+            return None
+        entry["argv"] = tuple(entry["argv"])
+        entry["cached"] = True
+        return TestRun(**entry)
+
+    def _store(self, run: TestRun) -> None:
+        path = self.cache_dir / f"{run.tree}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            table = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            table = {}
+        table[self._cache_key()] = asdict(run)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(table, handle)
+        os.replace(tmp, path)
+
+    def run(self, worktree: Path, tree: str, label: str, only: Sequence[str] = ()) -> TestRun:
+        """Run the command in ``worktree`` (whose files are ``tree``); ``only`` limits pytest ids.
+
+        A full run is answered from the cache when this tree was measured before; subset runs
+        (bisection) are never cached.
+        """
+        if not only:
+            hit = self.cached(tree)
+            if hit is not None:
+                return hit
+        argv = list(self.argv)
+        junit: Path | None = None
+        pos = pytest_position(argv)
+        if pos is not None:
+            fd, name = tempfile.mkstemp(prefix="ssot-junit-", suffix=".xml")
+            os.close(fd)
+            junit = Path(name)
+            extra = [f"--junitxml={junit}", "-o", "junit_family=xunit1", "-p", "no:cacheprovider",
+                     "--continue-on-collection-errors"]
+            rest = argv[pos:] if not only else _select_only(argv[pos:], worktree, only)
+            # The worktree lives inside the repository's git dir: stop pytest's upward search
+            # for rootdir and conftest.py files at the worktree, or it would find the checkout's.
+            if not any(a.startswith("--rootdir") for a in rest):
+                extra.append(f"--rootdir={worktree}")
+            if not any(a.startswith("--confcutdir") for a in rest):
+                extra.append(f"--confcutdir={worktree}")
+            argv = argv[:pos] + extra + rest
+        elif only:
+            raise ValueError("subset runs need pytest")
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        log = self.log_dir / f"{stamp}-{label}-{tree[:12]}.log"
+        try:
+            code, seconds = run_command(argv, worktree, self.timeout, log)
+            results = None
+            if junit is not None and code is not None and junit.stat().st_size:
+                try:
+                    results = parse_junit(junit.read_bytes())
+                except ElementTree.ParseError:
+                    results = None
+        finally:
+            if junit is not None:
+                junit.unlink(missing_ok=True)
+        self.runs += 1
+        self.logs.append(log)
+        run = TestRun(
+            tree=tree, argv=self.argv, exit_code=code, duration=seconds, log=str(log),
+            results=results, timed_out=code is None,
+        )
+        if not only and not run.timed_out:
+            self._store(run)
+        return run
+
+
+def marked_expected_fixes(root: Path, paths: Iterable[str]) -> tuple[str, ...]:
+    """Test id prefixes marked ``@pytest.mark.ssot_expected_fix`` in the given test files.
+
+    Markers are not in junit XML, so they are found statically: decorated functions and
+    classes, and a module-level ``pytestmark``. Files that do not parse are ignored.
+    """
+    found: list[str] = []
+    for rel in paths:
+        try:
+            data = (root / rel).read_bytes()
+        except OSError:
+            continue
+        if EXPECTED_FIX_MARK.encode() not in data:
+            continue  # cheap pre-filter: most test files never mention the mark
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
+            ) and _mentions_mark(node.value):
+                found.append(rel)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                _collect(node, rel, found)
+    return tuple(found)
+
+
+def _collect(node: ast.stmt, prefix: str, found: list[str]) -> None:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return
+    test_id = f"{prefix}::{node.name}"
+    if any(_mentions_mark(d) for d in node.decorator_list):
+        found.append(test_id)
+    elif isinstance(node, ast.ClassDef):
+        for child in node.body:
+            if isinstance(child, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytestmark" for t in child.targets
+            ) and _mentions_mark(child.value):
+                found.append(test_id)
+                return
+        for child in node.body:
+            _collect(child, test_id, found)
+
+
+def _mentions_mark(node: ast.expr) -> bool:
+    return any(
+        isinstance(sub, ast.Attribute) and sub.attr == EXPECTED_FIX_MARK for sub in ast.walk(node)
+    )
+
+
+def matches(test_id: str, prefixes: Iterable[str]) -> bool:
+    """Whether ``test_id`` is one of ``prefixes`` or lies inside one (a file, class, params)."""
+    return any(
+        test_id == p or test_id.startswith(p + "::") or test_id.startswith(p + "[")
+        for p in prefixes
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs compared: the verdict (``yes``/``no-tests``/``failed``) and what changed."""
+
+    verdict: str
+    regressions: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+    expected_flips: tuple[str, ...] = ()
+    missed_flips: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    gone: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        """Human-readable report lines (for the terminal and the commit message)."""
+        out = list(self.reasons)
+        for title, items in (
+            ("regressions (pass -> fail/error)", self.regressions),
+            ("expected fail-first flips (fail -> pass)", self.expected_flips),
+            ("other fixes (fail -> pass)", self.fixes),
+            ("expected flips that did not happen", self.missed_flips),
+            ("tests added", self.added),
+            ("tests gone", self.gone),
+        ):
+            if items:
+                out.append(f"{title}: {len(items)}")
+                out.extend(f"  - {item}" for item in items[:50])
+                if len(items) > 50:
+                    out.append(f"  ... and {len(items) - 50} more")
+        return out
+
+
+def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Comparison:
+    """Compare ``before`` and ``after`` test by test (junit) or by exit code (other runners)."""
+    expected = tuple(expected)
+    if before.timed_out or after.timed_out:
+        which = "base tree" if before.timed_out else "phase tree"
+        return Comparison("failed", reasons=(f"the test command timed out on the {which}",))
+    if before.results is None or after.results is None:
+        if before.is_empty() and after.is_empty():
+            return Comparison("no-tests", reasons=("the test command found no tests",))
+        if before.exit_code == 0 and after.exit_code != 0:
+            return Comparison(
+                "failed", regressions=(f"exit {before.exit_code} -> exit {after.exit_code}",)
+            )
+        return Comparison("yes", reasons=(f"exit {before.exit_code} -> exit {after.exit_code}",))
+    old, new = before.results, after.results
+    if not old and not new:
+        return Comparison("no-tests", reasons=("the test command found no tests",))
+    regressions = sorted(
+        t for t, s in new.items() if s in _BAD and (old.get(t) in (PASSED, None))
+    )
+    flipped = sorted(t for t, s in new.items() if s == PASSED and old.get(t) in _BAD)
+    expected_flips = [t for t in flipped if matches(t, expected)]
+    fixes = [t for t in flipped if not matches(t, expected)]
+    missed = sorted(
+        t for t, s in old.items() if s in _BAD and matches(t, expected) and new.get(t) != PASSED
+    )
+    seen = set(old) | set(new)
+    missed += sorted(p for p in expected if not any(matches(t, (p,)) for t in seen))
+    reasons: list[str] = []
+    if after.exit_code not in (0, 1, 5) and before.exit_code in (0, 1, 5):
+        reasons.append(f"the runner exited {after.exit_code} on the phase tree")
+    return Comparison(
+        verdict="failed" if regressions or reasons else "yes",
+        regressions=tuple(regressions),
+        fixes=tuple(fixes),
+        expected_flips=tuple(expected_flips),
+        missed_flips=tuple(missed),
+        added=tuple(sorted(t for t in new if t not in old and t not in regressions)),
+        gone=tuple(sorted(t for t in old if t not in new)),
+        reasons=tuple(reasons),
+    )
+
+
+def reproduces(run: TestRun, regressions: Sequence[str]) -> bool:
+    """Whether a (subset) run shows any of ``regressions`` again (exit code for other runners)."""
+    if run.timed_out:
+        return True
+    if run.results is None:
+        return run.exit_code != 0
+    return any(run.results.get(t) in _BAD for t in regressions) or any(
+        s in _BAD and matches(t, regressions) for t, s in run.results.items()
+    )
+
+
+ProgressFn = Callable[[str], None]

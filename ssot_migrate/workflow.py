@@ -1,0 +1,516 @@
+"""A phase as a reviewable branch: worktree, tests before and after, one commit, one ref update.
+
+``run_phase`` builds ``<prefix>phaseN-<name>`` from its base (the previous phase's unmerged
+branch, else ``--base``) in a temporary worktree: measure the tests on the base tree, write the
+phase's files, measure again, compare, commit with trailers, and only then create the branch with
+an atomic ref update. The user's checkout, index, stash and HEAD are never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from ssot_migrate.codemods.base import Codemod
+from ssot_migrate.errors import UsageError
+from ssot_migrate.gitlayer import branches as refs
+from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
+from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
+from ssot_migrate.phases import PHASES, branch_name
+from ssot_migrate.verify import (
+    Comparison,
+    TestRun,
+    TestRunner,
+    check_command,
+    compare,
+    marked_expected_fixes,
+    reproduces,
+)
+
+TITLES = {
+    "phase1": "rewrite legacy imports to their canonical paths",
+    "phase2": "collapse facade classes onto the canonical class",
+    "phase3": "route instantiation through the canonical factory",
+}
+DEFAULT_BISECT_BUDGET = 24
+Echo = Callable[[str], None]
+
+
+def _stderr_echo(line: str) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(Text(line))
+
+
+@dataclass(frozen=True)
+class BisectReport:
+    """What ``--bisect`` found: the culprit files, the tests they break, and what it spent."""
+
+    culprits: tuple[str, ...]
+    tests: tuple[str, ...]
+    runs: int
+    budget: int
+    exhausted: bool
+    seconds: float
+
+    def lines(self) -> list[str]:
+        """Human-readable lines for the terminal and the commit message."""
+        state = "budget exhausted, not minimal" if self.exhausted else "minimal"
+        out = [
+            f"bisect: {len(self.culprits)} file(s) cause the regression ({state}; "
+            f"{self.runs}/{self.budget} test runs, {self.seconds:.1f} s)"
+        ]
+        out += [f"  - {path}" for path in self.culprits]
+        return out
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The test evidence of one commit: both runs, their comparison, the trailer verdict."""
+
+    verdict: str
+    before: TestRun | None = None
+    after: TestRun | None = None
+    comparison: Comparison | None = None
+
+    @property
+    def before_text(self) -> str:
+        return self.before.summary() if self.before else self.verdict
+
+    @property
+    def after_text(self) -> str:
+        return self.after.summary() if self.after else self.verdict
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """What ``run_phase`` did: the branch and commit (``None`` when there was nothing to do)."""
+
+    phase: str
+    branch: str
+    base: str
+    commit: str | None
+    verification: Verification
+    files: tuple[str, ...] = ()
+    quarantined: tuple[str, ...] = ()
+    bisect: BisectReport | None = None
+    backup: str | None = None
+    message: str = ""
+    logs: tuple[str, ...] = ()
+    test_runs: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """1 when verification regressed (the branch exists anyway), else 0."""
+        return 1 if self.verification.verdict == "failed" else 0
+
+
+@dataclass(frozen=True)
+class BaseChoice:
+    """Where a phase starts: the commit, what it is called, and the line it merges into."""
+
+    commit: str
+    label: str
+    mainline: str
+    stacked_on: str | None = None
+
+
+def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice:
+    """Phase N's base: the nearest earlier phase branch not merged into ``base``, else ``base``."""
+    base_sha = refs.resolve(repo, base)
+    if base_sha is None:
+        raise UsageError(f"--base {base!r}: not a commit of this repository")
+    mainline = refs.symbolic_name(repo, base) or base_sha
+    order = list(PHASES)
+    for earlier in reversed(order[: order.index(phase)]):
+        name = branch_name(config, earlier)
+        tip = refs.branch_tip(repo, name)
+        if tip is not None and not refs.is_merged(repo, tip, base_sha):
+            info = refs.commit_info(repo, tip)
+            return BaseChoice(tip, name, info.trailers.get("SSOT-Mainline", mainline), name)
+    return BaseChoice(base_sha, base, mainline)
+
+
+def _compute(
+    config: Config, phase: str, commit: str, jobs: int | None, codemod: Codemod | None
+) -> RunSummary:
+    from ssot_migrate.engine import Snapshot, run_codemod, run_phase as engine_run_phase
+
+    if codemod is None:
+        return engine_run_phase(config, phase, base=commit, jobs=jobs, progress=True)
+    with Snapshot.open(config.repo, config, commit) as snapshot:
+        return run_codemod(snapshot, codemod, jobs=jobs, phase=phase)
+
+
+def _scan_counts(config: Config, commit: str) -> Mapping[str, object] | None:
+    try:
+        from ssot_migrate.scan import scan_repository
+    except ImportError:  # the scan module is optional while it is being built
+        return None
+    counts = scan_repository(config, base=commit).counts()
+    return dict(counts) if isinstance(counts, Mapping) else {"violations": counts}
+
+
+class Verifier:
+    """Runs the test command on worktree trees and compares; shared by phases and rollback."""
+
+    def __init__(self, repo: Path, config: Config, enabled: bool, echo: Echo) -> None:
+        self.config = config
+        self.enabled = enabled
+        self.echo = echo
+        self.runner = TestRunner.for_config(config, refs.git_dir(repo)) if enabled else None
+
+    def measure(self, wt: Worktree, tree: str, label: str) -> TestRun | None:
+        """Run (or recall from the cache) the full suite on the worktree's current files."""
+        if self.runner is None:
+            return None
+        hit = self.runner.cached(tree)
+        if hit is not None:
+            self.echo(f"tests on {label} tree {tree[:12]}: {hit.summary()} (cached)")
+            return hit
+        self.echo(f"running tests on the {label} tree ({' '.join(self.runner.argv)}) ...")
+        run = self.runner.run(wt.path, tree, label)
+        self.echo(f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; log: {run.log}")
+        return run
+
+    def verify(self, before: TestRun | None, after: TestRun | None, wt: Worktree) -> Verification:
+        """The verdict: ``skipped`` / ``no-tests`` / ``yes`` / ``failed`` and the comparison."""
+        if not self.enabled:
+            return Verification("skipped")
+        if before is None or after is None:
+            return Verification("no-tests")
+        test_files = wt.git("ls-files", "*test*.py").splitlines()
+        expected = self.config.expected_fixes + marked_expected_fixes(wt.path, test_files)
+        comparison = compare(before, after, expected)
+        return Verification(comparison.verdict, before, after, comparison)
+
+
+def _bisect(
+    wt: Worktree,
+    base: str,
+    files: Mapping[str, bytes],
+    regressions: Sequence[str],
+    runner: TestRunner,
+    budget: int,
+    echo: Echo,
+) -> BisectReport:
+    """Delta debugging over the changed files: batches first, then halving, within ``budget``."""
+    started = time.monotonic()
+    runs = 0
+    memo: dict[frozenset[str], bool] = {}
+    subset_ids = tuple(regressions) if runner.is_pytest else ()
+
+    def fails(subset: Sequence[str]) -> bool:
+        nonlocal runs
+        key = frozenset(subset)
+        if key not in memo:
+            runs += 1
+            wt.reset(base)
+            wt.write_files((p, files[p]) for p in sorted(subset))
+            run = runner.run(wt.path, wt.write_tree(), "bisect", only=subset_ids)
+            memo[key] = reproduces(run, regressions)
+            echo(f"bisect run {runs}: {len(subset)} file(s) -> "
+                 f"{'regresses' if memo[key] else 'passes'}")
+        return memo[key]
+
+    items = sorted(files)
+    granularity = min(len(items), 4)  # the first split is into batches, then halves
+    exhausted = False
+    while len(items) >= 2:
+        if runs >= budget:
+            exhausted = True
+            break
+        size = math.ceil(len(items) / granularity)
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        reduced = False
+        for chunk in chunks:
+            if runs >= budget:
+                break
+            if fails(chunk):
+                items, granularity, reduced = chunk, 2, True
+                break
+        if not reduced and len(chunks) > 2:
+            for chunk in chunks:
+                if runs >= budget:
+                    break
+                rest = [p for p in items if p not in chunk]
+                if fails(rest):
+                    items, granularity, reduced = rest, max(granularity - 1, 2), True
+                    break
+        if not reduced:
+            if runs >= budget and granularity < len(items):
+                exhausted = True
+                break
+            if granularity >= len(items):
+                break
+            granularity = min(len(items), granularity * 2)
+    return BisectReport(
+        culprits=tuple(items), tests=tuple(regressions), runs=runs, budget=budget,
+        exhausted=exhausted, seconds=time.monotonic() - started,
+    )
+
+
+def _numstat(wt: Worktree, base: str) -> list[tuple[str, str, str]]:
+    out = wt.git("diff", "--cached", "--numstat", "--no-renames", base)
+    rows = []
+    for line in out.splitlines():
+        added, removed, path = line.split("\t", 2)
+        rows.append((path, added, removed))
+    return rows
+
+
+def _format_scan(before: Mapping[str, object] | None, after: Mapping[str, object] | None) -> list[str]:
+    if before is None or after is None:
+        return ["Scan: not available"]
+    lines = ["Scan (violations) before -> after:"]
+    for key in sorted(set(before) | set(after)):
+        lines.append(f"  {key}: {before.get(key, 0)} -> {after.get(key, 0)}")
+    return lines
+
+
+@dataclass
+class _Message:
+    """The commit message of a phase, built up while the phase runs."""
+
+    title: str
+    body: list[str] = field(default_factory=list)
+    trailers: dict[str, str] = field(default_factory=dict)
+
+    def text(self) -> str:
+        trailer_lines = [f"{k}: {v}" for k, v in self.trailers.items()]
+        return "\n".join([self.title, "", *self.body, "", *trailer_lines]) + "\n"
+
+
+def _test_lines(verification: Verification, runner: TestRunner | None) -> list[str]:
+    if verification.verdict == "skipped":
+        return ["Tests: skipped (--no-verify)"]
+    if runner is None:
+        return ["Tests: no test-command configured"]
+    lines = [f"Tests ({' '.join(runner.argv)}):",
+             f"  before: {verification.before_text}", f"  after:  {verification.after_text}"]
+    if verification.comparison is not None:
+        lines += [f"  {line}" for line in verification.comparison.lines()]
+    return lines
+
+
+def _decision_lines(notes: Sequence[Note], quarantine: Mapping[str, Sequence[str]]) -> list[str]:
+    decisions = [n for n in notes if n.severity == "needs-decision"]
+    if not decisions and not quarantine:
+        return []
+    lines = [f"Needs a decision ({len(decisions) + len(quarantine)}):"]
+    lines += [f"  {n.path}:{n.line}: [{n.target}] {n.message}" for n in decisions]
+    for path, tests in quarantine.items():
+        lines.append(f"  {path}: left out of this phase (quarantined): breaks {', '.join(tests)}")
+    return lines
+
+
+def run_phase(
+    repo: Path,
+    config: Config,
+    phase: str,
+    *,
+    base: str = "HEAD",
+    jobs: int | None = None,
+    verify: bool = True,
+    refresh: bool = False,
+    bisect: bool = False,
+    quarantine: bool = False,
+    bisect_budget: int = DEFAULT_BISECT_BUDGET,
+    summary: RunSummary | None = None,
+    codemod: Codemod | None = None,
+    echo: Echo = _stderr_echo,
+) -> PhaseResult:
+    """Create ``phase``'s verified branch; see the module docstring for the steps.
+
+    ``summary`` (precomputed outcomes, computed on the chosen base) or ``codemod`` (run here)
+    replace the configured phase's codemod; tests and bisection use them.
+    Raises ``UsageError`` when the branch exists without ``refresh``; returns a result whose
+    ``commit`` is ``None`` when the phase has nothing to do.
+    """
+    if phase not in PHASES:
+        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    if quarantine and not bisect:
+        bisect = True  # quarantining needs the culprits bisection finds
+    repo = repo.resolve()
+    branch = branch_name(config, phase)
+    old_tip = refs.branch_tip(repo, branch)
+    if old_tip is not None and not refresh:
+        raise UsageError(
+            f"branch {branch} already exists (at {old_tip[:12]}); rerun with --refresh to "
+            f"regenerate it from its base (the old tip is kept under {refs.BACKUP_NAMESPACE}), "
+            f"or remove it with `ssot-migrate rollback {phase}`"
+        )
+    refs.identity(repo)
+    if verify:
+        check_command(config)
+    choice = choose_base(repo, config, phase, base)
+    echo(f"{phase}: base {choice.commit[:12]} ({choice.label})"
+         + (f", stacked on {choice.stacked_on}" if choice.stacked_on else ""))
+    if summary is None:
+        summary = _compute(config, phase, choice.commit, jobs, codemod)
+    changed = {o.path: o for o in summary.changed}
+    if not changed:
+        echo(f"{phase}: nothing to do, no branch created")
+        return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
+    verifier = Verifier(repo, config, verify, echo)
+    scan_before = _scan_counts(config, choice.commit)
+    with temporary_worktree(repo, choice.commit, phase) as wt:
+        base_tree = refs.tree_of(repo, choice.commit)
+        before = verifier.measure(wt, base_tree, "base")
+        new_files = {p: o.after for p, o in changed.items()}
+        wt.write_files(sorted(new_files.items()))
+        tree = wt.write_tree()
+        after = verifier.measure(wt, tree, "phase")
+        verification = verifier.verify(before, after, wt)
+        report: BisectReport | None = None
+        quarantined: dict[str, tuple[str, ...]] = {}
+        comparison = verification.comparison
+        runner = verifier.runner
+        if (bisect and verification.verdict == "failed" and comparison is not None
+                and runner is not None and comparison.regressions):
+            report = _bisect(wt, choice.commit, new_files, comparison.regressions, runner,
+                             bisect_budget, echo)
+            for line in report.lines():
+                echo(line)
+            if quarantine and report.culprits and len(report.culprits) < len(new_files):
+                quarantined = {p: report.tests for p in report.culprits}
+                wt.reset(choice.commit)
+                wt.write_files(sorted((p, b) for p, b in new_files.items() if p not in quarantined))
+                tree = wt.write_tree()
+                after = verifier.measure(wt, tree, "phase (quarantined)")
+                verification = verifier.verify(before, after, wt)
+            elif bisect:
+                wt.reset(choice.commit)
+                wt.write_files(sorted(new_files.items()))
+        stats = _numstat(wt, choice.commit)
+        message = _build_message(
+            phase, choice, config, summary, stats, verification, runner, report, quarantined,
+        )
+        scan_after: Mapping[str, object] | None = None
+        if scan_before is not None:
+            draft = wt.commit(tree, choice.commit, message.text())
+            scan_after = _scan_counts(config, draft)
+        message.body[message.body.index("@scan")] = "\n".join(_format_scan(scan_before, scan_after))
+        commit = wt.commit(tree, choice.commit, message.text())
+    backup = refs.backup(repo, branch, old_tip) if old_tip else None
+    refs.update_branch(repo, branch, commit, old_tip, f"{phase} on {choice.commit[:12]}")
+    logs = tuple(str(p) for p in runner.logs) if runner else ()
+    return PhaseResult(
+        phase=phase, branch=branch, base=choice.commit, commit=commit,
+        verification=verification, files=tuple(p for p, _, _ in stats),
+        quarantined=tuple(quarantined), bisect=report, backup=backup, message=message.text(),
+        logs=logs, test_runs=runner.runs if runner else 0,
+    )
+
+
+def _build_message(
+    phase: str,
+    choice: BaseChoice,
+    config: Config,
+    summary: RunSummary,
+    stats: Sequence[tuple[str, str, str]],
+    verification: Verification,
+    runner: TestRunner | None,
+    report: BisectReport | None,
+    quarantined: Mapping[str, Sequence[str]],
+) -> _Message:
+    message = _Message(f"ssot-migrate {phase} ({PHASES[phase]}): {TITLES.get(phase, phase)}")
+    body = message.body
+    where = f"{choice.label} ({choice.commit[:12]})" if choice.label != choice.commit else choice.commit[:12]
+    body.append(f"Base: {where}" + (" - stacked on the previous phase" if choice.stacked_on else ""))
+    body.append("")
+    body.append(f"Files changed ({len(stats)}):")
+    body += [f"  {path} (+{added} -{removed})" for path, added, removed in stats]
+    per_target = _per_target(summary.changed, set(p for p, _, _ in stats))
+    if per_target:
+        body.append("References rewritten per target:")
+        body += [f"  {target}: {count}" for target, count in per_target.items()]
+    body.append("@scan")
+    body += _test_lines(verification, runner)
+    if report is not None:
+        body += report.lines()
+    body += _decision_lines(summary.notes, quarantined)
+    if summary.skipped:
+        body.append(f"Skipped, left unchanged ({len(summary.skipped)}):")
+        body += [f"  {o.path}:{o.line}: {o.reason}" for o in summary.skipped]
+    message.trailers = {
+        "SSOT-Phase": phase,
+        "SSOT-Base": choice.commit,
+        "SSOT-Mainline": choice.mainline,
+        "SSOT-Config": config.digest or "-",
+        "SSOT-Tests-Before": verification.before_text,
+        "SSOT-Tests-After": verification.after_text,
+        "SSOT-Verified": verification.verdict,
+    }
+    return message
+
+
+def _per_target(outcomes: Sequence[FileOutcome], kept: set[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        if outcome.path in kept:
+            for change in outcome.changes:
+                counts[change.target] = counts.get(change.target, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def render_result(result: PhaseResult, console: Console) -> None:
+    """Tell the user what happened, on stderr: branch, verdict, comparison, logs, next steps."""
+    def say(line: str) -> None:
+        console.print(Text(line))
+
+    if result.commit is None:
+        return
+    say(f"created branch {result.branch} at {result.commit[:12]} "
+        f"({len(result.files)} file(s), base {result.base[:12]})")
+    if result.backup:
+        say(f"previous tip kept as {result.backup}")
+    v = result.verification
+    say(f"verified: {v.verdict} (tests before: {v.before_text}; after: {v.after_text})")
+    if v.comparison is not None:
+        for line in v.comparison.lines():
+            say(f"  {line}")
+    if result.quarantined:
+        say(f"quarantined (left out, needs a decision): {', '.join(result.quarantined)}")
+    for log in result.logs:
+        say(f"test log: {log}")
+    say(f"review it with: git log -1 {result.branch}   and   git diff {result.base[:12]} {result.branch}")
+    if v.verdict == "failed":
+        say("verification regressed: the branch is there to inspect; exit status 1"
+            + ("" if result.bisect else " (--bisect finds the files that cause it)"))
+
+
+def run_phase_command(
+    phase: str,
+    repo: Path,
+    config_path: Path | None,
+    *,
+    base: str = "HEAD",
+    jobs: int | None = None,
+    verify: bool = True,
+    refresh: bool = False,
+    bisect: bool = False,
+    quarantine: bool = False,
+    console: Console,
+) -> int:
+    """The CLI body of ``phaseN`` without ``--dry-run``; returns the exit code."""
+    from ssot_migrate.config import load_config
+
+    config = load_config(repo.resolve(), config_path)
+    echo: Echo = lambda line: console.print(Text(line))  # noqa: E731
+    result = run_phase(
+        repo, config, phase, base=base, jobs=jobs, verify=verify, refresh=refresh,
+        bisect=bisect, quarantine=quarantine, echo=echo,
+    )
+    render_result(result, console)
+    return result.exit_code
+
+
+__all__ = [
+    "BisectReport", "PhaseResult", "Verification", "Verifier", "choose_base", "render_result",
+    "run_phase", "run_phase_command",
+]

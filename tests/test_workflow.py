@@ -1,0 +1,242 @@
+"""The phase workflow on real git repositories: branch, commit, trailers, stacking, isolation."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ssot_migrate.errors import GitError, UsageError
+from ssot_migrate.model import Change, CodemodResult, Config, SourceFile, Target
+from ssot_migrate.workflow import PhaseResult, run_phase
+from tests.conftest import GIT_IDENTITY, git, make_repo
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs use the same identity and config isolation as the CLI tests."""
+    for key, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+
+
+@dataclass(frozen=True)
+class MarkerCodemod:
+    """Test-only codemod: replaces a marker string (picklable, pure)."""
+
+    phase: str = "phase1"
+    old: str = "OLD_MARKER"
+    new: str = "NEW_MARKER"
+
+    def needles(self) -> frozenset[str]:
+        return frozenset({self.old})
+
+    def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
+        count = source.count(self.old.encode())
+        changes = tuple(
+            Change(file.path, 1, 0, "marker", "marker", self.old, self.new) for _ in range(count)
+        )
+        return CodemodResult(source.replace(self.old.encode(), self.new.encode()), changes)
+
+
+def pytest_command(*extra: str) -> tuple[str, ...]:
+    return (sys.executable, "-m", "pytest", "-q", "tests", *extra)
+
+
+def make_config(repo: Path, command: str | tuple[str, ...] | None = None, **kw: object) -> Config:
+    return Config(
+        repo=repo,
+        source=repo / "pyproject.toml",
+        targets=(Target("marker", "pkg.new.Thing", ("pkg.old.Thing",)),),
+        test_command=command,
+        test_timeout=float(kw.pop("timeout", 60.0)),  # type: ignore[arg-type]
+        digest="testdigest",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def project(
+    tmp_path: Path, counter: Path | None = None, extra: Mapping[str, str] | None = None
+) -> Path:
+    """A small project whose test suite passes before and after the marker rewrite."""
+    count_line = (
+        f"open({str(counter)!r}, 'a').write('run\\n')\n" if counter is not None else ""
+    )
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/mod_a.py": "VALUE = 'OLD_MARKER'  # keep\n",
+        "pkg/mod_b.py": "OTHER = 1\n",
+        "tests/__init__.py": "",
+        "tests/conftest.py": count_line,
+        "tests/test_mod.py": (
+            "from pkg import mod_a\n\n"
+            "def test_value():\n    assert mod_a.VALUE.endswith('_MARKER')\n\n"
+            "def test_other():\n    assert True\n"
+        ),
+    }
+    files.update(extra or {})
+    return make_repo(tmp_path / "repo", files)
+
+
+def phase(repo: Path, config: Config, **kw: object) -> PhaseResult:
+    kw.setdefault("codemod", MarkerCodemod(kw.pop("phase_name", "phase1")))  # type: ignore[arg-type]
+    return run_phase(repo, config, str(kw.pop("phase", "phase1")), echo=lambda s: None, **kw)  # type: ignore[arg-type]
+
+
+def trailers(repo: Path, ref: str) -> dict[str, str]:
+    out = git(repo, "show", "-s", "--format=%(trailers:only,unfold)", ref)
+    return dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+
+
+def test_branch_commit_and_trailers(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = phase(repo, make_config(repo, pytest_command()))
+    assert result.commit is not None and result.exit_code == 0
+    assert git(repo, "rev-parse", "ssot/phase1-imports").strip() == result.commit
+    assert git(repo, "rev-parse", "ssot/phase1-imports^").strip() == head
+    assert git(repo, "diff", "--name-only", head, "ssot/phase1-imports").split() == ["pkg/mod_a.py"]
+    assert git(repo, "show", "ssot/phase1-imports:pkg/mod_a.py") == "VALUE = 'NEW_MARKER'  # keep\n"
+    t = trailers(repo, "ssot/phase1-imports")
+    assert t["SSOT-Phase"] == "phase1"
+    assert t["SSOT-Base"] == head
+    assert t["SSOT-Config"] == "testdigest"
+    assert t["SSOT-Tests-Before"] == "2 passed"
+    assert t["SSOT-Tests-After"] == "2 passed"
+    assert t["SSOT-Verified"] == "yes"
+    message = git(repo, "log", "-1", "--format=%B", "ssot/phase1-imports")
+    assert message.startswith("ssot-migrate phase1 (imports):")
+    assert "pkg/mod_a.py (+1 -1)" in message and "marker: 1" in message
+    assert git(repo, "log", "-1", "--format=%an <%ae>", "ssot/phase1-imports").strip() == (
+        "Test Author <author@example.invalid>"
+    )
+    # the worktree is gone, and git has no record of it
+    assert "ssot-worktrees" not in git(repo, "worktree", "list")
+    assert not any((repo / ".git" / "ssot-worktrees").iterdir())
+
+
+def test_no_tests_and_no_verify_verdicts(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    result = phase(repo, make_config(repo, None))
+    assert trailers(repo, result.branch)["SSOT-Verified"] == "no-tests"
+    result = phase(repo, make_config(repo, pytest_command()), refresh=True, verify=False)
+    assert trailers(repo, result.branch)["SSOT-Verified"] == "skipped"
+    assert result.backup is not None and result.backup.startswith("refs/ssot-backup/ssot/phase1-imports/")
+
+
+def test_nothing_to_do_creates_no_branch(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    result = phase(repo, make_config(repo, None), codemod=MarkerCodemod(old="ABSENT_MARKER"))
+    assert result.commit is None
+    assert git(repo, "branch", "--list", "ssot/*") == ""
+
+
+def test_existing_branch_refused_then_refreshed_with_backup(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    config = make_config(repo, None)
+    first = phase(repo, config)
+    with pytest.raises(UsageError, match="already exists.*--refresh"):
+        phase(repo, config)
+    # the base moved: refresh regenerates on the new base and keeps the old tip
+    (repo / "pkg/mod_c.py").write_text("C = 'OLD_MARKER'\n")
+    git(repo, "add", "pkg/mod_c.py")
+    git(repo, "commit", "-qm", "more")
+    second = phase(repo, config, refresh=True)
+    assert second.commit != first.commit
+    assert second.backup and git(repo, "rev-parse", second.backup).strip() == first.commit
+    changed = git(repo, "diff", "--name-only", "main", second.branch).split()
+    assert changed == ["pkg/mod_a.py", "pkg/mod_c.py"]
+
+
+def test_stacking_on_unmerged_previous_phase(tmp_path: Path) -> None:
+    repo = project(tmp_path, extra={"pkg/mod_b.py": "OTHER = 'SECOND_MARKER'\n"})
+    config = make_config(repo, None)
+    p1 = phase(repo, config)
+    p2 = phase(repo, config, phase="phase2",
+               codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"))
+    assert p2.base == p1.commit
+    assert trailers(repo, p2.branch)["SSOT-Base"] == p1.commit
+    assert git(repo, "rev-parse", f"{p2.branch}^").strip() == p1.commit
+    # once phase 1 is merged, phase 2 starts from the base again
+    git(repo, "merge", "-q", "--ff-only", p1.branch)
+    p2b = phase(repo, config, phase="phase2", refresh=True,
+                codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"))
+    assert p2b.base == git(repo, "rev-parse", "main").strip()
+
+
+def _snapshot_checkout(repo: Path) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for root, dirs, files in os.walk(repo):
+        rel_root = Path(root).relative_to(repo)
+        if rel_root.parts[:1] == (".git",):
+            dirs[:] = []
+            continue
+        for name in files:
+            out[str(rel_root / name)] = (Path(root) / name).read_bytes()
+    for name in ("index", "HEAD", "refs/stash"):
+        path = repo / ".git" / name
+        out[f".git/{name}"] = path.read_bytes() if path.exists() else b""
+    return out
+
+
+def test_dirty_checkout_untouched(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    (repo / "pkg/mod_b.py").write_text("OTHER = 2  # stashed\n")
+    git(repo, "stash", "-q")
+    (repo / "pkg/mod_a.py").write_text("VALUE = 'OLD_MARKER'  # modified, unstaged\n")
+    (repo / "pkg/staged.py").write_text("S = 'OLD_MARKER'\n")
+    git(repo, "add", "pkg/staged.py")
+    (repo / "untracked.txt").write_bytes(b"untracked\r\n")
+    git(repo, "checkout", "-q", "-b", "feature")
+    before = _snapshot_checkout(repo)
+    stash_before = git(repo, "stash", "list")
+    result = phase(repo, make_config(repo, pytest_command()))
+    assert result.commit is not None and result.exit_code == 0
+    assert _snapshot_checkout(repo) == before
+    assert git(repo, "stash", "list") == stash_before
+    assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/feature"
+    # the phase saw the commit, not the dirty files
+    assert git(repo, "diff", "--name-only", "HEAD", result.branch).split() == ["pkg/mod_a.py"]
+
+
+def test_missing_identity_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = project(tmp_path)
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+                "EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    git(repo, "config", "user.useConfigOnly", "true")
+    with pytest.raises(GitError, match="no git identity"):
+        phase(repo, make_config(repo, None))
+    assert git(repo, "branch", "--list", "ssot/*") == ""
+
+
+def test_crlf_and_mode_kept_bytes_exact(tmp_path: Path) -> None:
+    repo = project(tmp_path, extra={"pkg/crlf.py": "A = 'OLD_MARKER'\r\nB = 1\r\n"})
+    (repo / "pkg/crlf.py").chmod(0o755)
+    git(repo, "add", "pkg/crlf.py")
+    git(repo, "commit", "-qm", "exec")
+    result = phase(repo, make_config(repo, None))
+    raw = git_bytes(repo, "cat-file", "blob", f"{result.branch}:pkg/crlf.py")
+    assert raw == b"A = 'NEW_MARKER'\r\nB = 1\r\n"
+    assert git(repo, "ls-tree", result.branch, "pkg/crlf.py").startswith("100755")
+
+
+def git_bytes(repo: Path, *args: str) -> bytes:
+    import subprocess
+
+    from tests.conftest import git_env
+
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], env=git_env(), capture_output=True, check=True
+    ).stdout
+
+
+PhaseFn = Callable[..., PhaseResult]
