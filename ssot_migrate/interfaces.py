@@ -253,15 +253,18 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def method_signature(node: cst.FunctionDef, line: int = 0) -> MethodSignature:
-    """Read a method's call signature from its definition (``self``/``cls`` dropped)."""
+def method_signature(node: cst.FunctionDef, line: int = 0, *, bound: bool = True) -> MethodSignature:
+    """Read a method's call signature from its definition (``self``/``cls`` dropped).
+
+    With ``bound=False`` the definition is read as a plain function: no parameter is dropped.
+    """
     decorators = _decorator_names(node)
     kind = _kind(decorators)
     params = node.params
     posonly = [p for p in params.posonly_params]
     regular = [p for p in params.params]
     every_positional = posonly + regular
-    drop = 0 if kind == "staticmethod" else 1
+    drop = 0 if kind == "staticmethod" or not bound else 1
     # A method without even a self parameter is broken code; keep what is there.
     drop = min(drop, len(every_positional))
     posonly_kept = max(0, len(posonly) - drop)

@@ -1,0 +1,1155 @@
+"""Phase 3: direct instantiation (and legacy factories) → the target's canonical factory.
+
+Before::
+
+    from app.core.unified import UnifiedManager
+    from app.core.legacy import get_manager
+
+    manager = UnifiedManager(user_id, cfg=settings)
+    other = get_manager(user_id)
+
+After (``factory = "app.core.factory.create_manager"``, ``factory-args = { cfg = "config" }``)::
+
+    from app.core.factory import create_manager
+    from app.core.legacy import get_manager
+
+    manager = create_manager(user_id, config=settings)
+    other = create_manager(user_id)
+
+Calls are found through imports, ``as`` names and module attributes (scope and qualified-name
+metadata, on files that passed the text pre-filter only), never by text. A site is left alone and
+listed with a reason when the factory cannot take its arguments, when the factory returns a
+shared instance and ``allow-shared`` is off, in the factory's own module, in a ``factory-exempt``
+file, or where rewriting would import the factory into a module it imports (a cycle). Dynamic
+construction, ``functools.partial``, constructor references passed as values and subclass
+``super().__init__`` calls are listed, never rewritten. The reads of the repository (factory
+signature, lifetime) happen in :func:`build_codemod`; :meth:`FactoriesCodemod.transform` is pure.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst._metadata_dependent import LazyValue
+from libcst.metadata import (
+    Assignment,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedName,
+    QualifiedNameProvider,
+    QualifiedNameSource,
+    ScopeProvider,
+)
+
+from ssot_migrate.interfaces import (
+    MethodSignature,
+    SnapshotLike,
+    compare,
+    find_class,
+    load_class,
+    method_signature,
+    module_imports,
+    parse_file,
+)
+from ssot_migrate.model import Change, CodemodResult, Config, NameKind, Note, SourceFile, Target
+
+PHASE = "phase3"
+
+# Decorators whose function returns the same object for the same arguments.
+_CACHING_DECORATORS = frozenset({"lru_cache", "cache", "cached", "memoize", "memoized", "singleton"})
+_PARTIAL = frozenset({"functools.partial", "functools.partialmethod"})
+
+
+# --------------------------------------------------------------------------- import helpers
+# Small and local on purpose: the shared ``_common`` module is still moving; these are the few
+# import edits phases 2 and 3 need (``facades`` imports them from here).
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, ``None`` otherwise."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted(node.value)
+        return None if head is None else f"{head}.{node.attr.value}"
+    return None
+
+
+def build_dotted(name: str) -> cst.Name | cst.Attribute:
+    """The Name/Attribute chain spelling ``name``."""
+    head, *rest = name.split(".")
+    node: cst.Name | cst.Attribute = cst.Name(head)
+    for part in rest:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def absolute_module(level: int, module: str | None, package: str | None) -> str | None:
+    """The absolute module ``from <level dots><module> import`` names from ``package``."""
+    if level == 0:
+        return module
+    if package is None:
+        return None
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    if module:
+        base = [*base, *module.split(".")]
+    return ".".join(base) or None
+
+
+def relative_spelling(target_module: str, package: str | None) -> tuple[int, str] | None:
+    """``(level, module)`` of the shortest relative import of ``target_module`` from ``package``.
+
+    ``None`` when they share no top-level package (an absolute import is then the only way).
+    """
+    if not package:
+        return None
+    here = package.split(".")
+    there = target_module.split(".")
+    common = 0
+    while common < min(len(here), len(there)) and here[common] == there[common]:
+        common += 1
+    if common == 0:
+        return None
+    return len(here) - common + 1, ".".join(there[common:])
+
+
+def local_of(alias: cst.ImportAlias) -> str | None:
+    """The name an import alias binds."""
+    if alias.asname is not None:
+        name = alias.asname.name
+        return name.value if isinstance(name, cst.Name) else None
+    full = dotted(alias.name)
+    return None if full is None else full.split(".")[0]
+
+
+def import_binds(statement: cst.Import | cst.ImportFrom, package: str | None) -> dict[str, str]:
+    """Local name → qualified name for every name ``statement`` binds."""
+    bound: dict[str, str] = {}
+    if isinstance(statement, cst.ImportFrom):
+        if isinstance(statement.names, cst.ImportStar):
+            return bound
+        module = dotted(statement.module) if statement.module is not None else None
+        base = absolute_module(len(statement.relative), module, package)
+        if base is None:
+            return bound
+        for alias in statement.names:
+            local, name = local_of(alias), dotted(alias.name)
+            if local and name:
+                bound[local] = f"{base}.{name}"
+        return bound
+    for alias in statement.names:
+        local, name = local_of(alias), dotted(alias.name)
+        if local and name:
+            bound[local] = name if alias.asname is not None else local
+    return bound
+
+
+def make_import_from(module: str, level: int, name: str, asname: str | None) -> cst.ImportFrom:
+    """``from <dots><module> import name [as asname]``."""
+    alias = cst.ImportAlias(
+        name=cst.Name(name),
+        asname=cst.AsName(name=cst.Name(asname)) if asname and asname != name else None,
+    )
+    return cst.ImportFrom(
+        module=build_dotted(module) if module else None,
+        names=[alias],
+        relative=[cst.Dot() for _ in range(level)],
+    )
+
+
+def drop_aliases(statement: cst.ImportFrom, drop: Iterable[cst.ImportAlias]) -> cst.ImportFrom | None:
+    """``statement`` without ``drop`` (layout kept); ``None`` when nothing remains."""
+    if isinstance(statement.names, cst.ImportStar):
+        return statement
+    dropped = {id(alias) for alias in drop}
+    names = list(statement.names)
+    kept = [alias for alias in names if id(alias) not in dropped]
+    if not kept:
+        return None
+    if len(kept) == len(names):
+        return statement
+    if id(names[-1]) in dropped:
+        kept[-1] = kept[-1].with_changes(comma=names[-1].comma)
+    if statement.lpar is None:
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return statement.with_changes(names=kept)
+
+
+def free_name(base: str, taken: Iterable[str]) -> str:
+    """``base`` if free, else ``base_``, ``base_2``, ... the first free one."""
+    used = set(taken)
+    if base not in used:
+        return base
+    candidate, counter = f"{base}_", 2
+    while candidate in used:
+        candidate, counter = f"{base}_{counter}", counter + 1
+    return candidate
+
+
+# --------------------------------------------------------------------------- plan (picklable)
+
+
+@dataclass(frozen=True)
+class FactoryInfo:
+    """What :func:`analyze_factory` learnt about a factory function, statically.
+
+    ``signature`` is ``None`` when the function could not be found or read. ``shared`` is the
+    reason the factory returns a shared instance (``None``: a fresh one per call, as far as
+    static analysis can see).
+    """
+
+    dotted: str
+    signature: MethodSignature | None
+    shared: str | None = None
+
+    @property
+    def module(self) -> str:
+        return self.dotted.rpartition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.dotted.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    """Everything the pure transform needs for one target."""
+
+    target: str
+    factory: FactoryInfo
+    constructors: tuple[str, ...]
+    blocked: tuple[tuple[str, str], ...] = ()
+    legacy: tuple[tuple[str, str | None], ...] = ()
+    exempt: tuple[str, ...] = ()
+    skip_modules: tuple[tuple[str, str], ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
+    allow_shared: bool = False
+
+    def kind_of(self, qname: str) -> str | None:
+        """``constructor``, ``blocked`` or ``legacy`` for a qualified name this plan handles."""
+        if qname in self.constructors:
+            return "constructor"
+        if any(name == qname for name, _ in self.blocked):
+            return "blocked"
+        if any(name == qname for name, _ in self.legacy):
+            return "legacy"
+        return None
+
+
+@dataclass(frozen=True)
+class FactoriesCodemod:
+    """The phase-3 codemod: picklable, pure; built by :func:`build_codemod`."""
+
+    plans: tuple[TargetPlan, ...]
+    nothing_to_do: tuple[str, ...] = ()
+    phase: str = field(default=PHASE)
+
+    def needles(self) -> frozenset[str]:
+        """Last segment of every constructor, facade and legacy factory name."""
+        names: set[str] = set()
+        for plan in self.plans:
+            names.update(plan.constructors)
+            names.update(name for name, _ in plan.blocked)
+            names.update(name for name, _ in plan.legacy)
+        return frozenset(name.rpartition(".")[2] for name in names)
+
+    def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
+        """Rewrite the constructor and legacy-factory calls of ``source`` (see the module doc)."""
+        plans = [p for p in self.plans if _applies(p, file)]
+        if not plans:
+            return CodemodResult(source)
+        module = cst.parse_module(source)
+        return _FileRewrite(module, file, plans).run(source)
+
+
+def _applies(plan: TargetPlan, file: SourceFile) -> bool:
+    if file.module is not None and file.module == plan.factory.module:
+        return False  # the factory's own module constructs the canonical by design
+    return not any(fnmatch.fnmatchcase(file.path, pattern) for pattern in plan.exempt)
+
+
+# --------------------------------------------------------------------------- repository reads
+
+
+def build_codemod(config: Config, snapshot: SnapshotLike) -> FactoriesCodemod:
+    """Read every target's factory (signature, lifetime) and facades; return the pure codemod.
+
+    Targets without a ``factory`` do nothing and are named in ``nothing_to_do``.
+    """
+    plans: list[TargetPlan] = []
+    idle: list[str] = []
+    for target in config.targets:
+        if target.factory is None:
+            idle.append(f"nothing to do for target {target.name}: no factory configured")
+            continue
+        if target.canonical_kind == NameKind.MODULE:
+            idle.append(
+                f"nothing to do for target {target.name}: its canonical is a module, "
+                "not a class a factory could build"
+            )
+            continue
+        plans.append(_plan_target(target, snapshot))
+    return FactoriesCodemod(tuple(plans), tuple(idle))
+
+
+def _plan_target(target: Target, snapshot: SnapshotLike) -> TargetPlan:
+    assert target.factory is not None
+    factory = analyze_factory(snapshot, target.factory)
+    constructors = [target.canonical, *target.all_aliases]
+    blocked: list[tuple[str, str]] = []
+    canonical = load_class(snapshot, target.canonical)
+    for facade in target.facades:
+        if facade in constructors:
+            constructors.remove(facade)
+        interface = load_class(snapshot, facade)
+        if interface is None or canonical is None:
+            # Phase 2 made it an alias of the canonical, or it cannot be read: an alias when
+            # it resolves to the canonical, otherwise unknown.
+            if interface is None:
+                blocked.append((facade, "facade class could not be read statically"))
+            else:
+                blocked.append((facade, "the canonical class could not be read statically"))
+            continue
+        if interface.qualname == canonical.qualname:
+            constructors.append(facade)  # already an alias of the canonical
+            continue
+        comparison = compare(interface, canonical)
+        if comparison.is_compatible:
+            constructors.append(facade)
+        else:
+            members = ", ".join(sorted(comparison.incompatible_members()))
+            blocked.append(
+                (
+                    facade,
+                    f"{facade} is still a separate class with members the canonical lacks or "
+                    f"takes differently ({members}); the factory returns a canonical instance "
+                    "(run phase 2 first, or decide per site)",
+                )
+            )
+    legacy = tuple((name, analyze_factory(snapshot, name).shared) for name in target.legacy_factories)
+    skip: list[tuple[str, str]] = []
+    canonical_module = target.canonical.rpartition(".")[0]
+    skip.append(
+        (
+            canonical_module,
+            "site in the canonical class's own module: importing the factory here would be circular",
+        )
+    )
+    for imported in _modules_imported_by(snapshot, factory.module):
+        if imported != canonical_module:
+            skip.append(
+                (
+                    imported,
+                    f"the factory's module {factory.module} imports this module: importing the "
+                    "factory here would create an import cycle",
+                )
+            )
+    return TargetPlan(
+        target=target.name,
+        factory=factory,
+        constructors=tuple(dict.fromkeys(constructors)),
+        blocked=tuple(blocked),
+        legacy=legacy,
+        exempt=target.factory_exempt,
+        skip_modules=tuple(skip),
+        renames=target.factory_args,
+        allow_shared=target.allow_shared,
+    )
+
+
+def _modules_imported_by(snapshot: SnapshotLike, module_name: str) -> set[str]:
+    path = snapshot.path_for_module(module_name)
+    if path is None:
+        return set()
+    module = parse_file(snapshot, path)
+    if module is None:
+        return set()
+    found: set[str] = set()
+    for dotted in module_imports(module, module_name, path.endswith("__init__.py")).values():
+        # ``from pkg.mod import Name`` imports pkg.mod; ``import pkg.mod`` imports it too.
+        found.add(dotted)
+        found.add(dotted.rpartition(".")[0])
+    return {m for m in found if m and snapshot.path_for_module(m) is not None}
+
+
+def _locate_function(
+    snapshot: SnapshotLike, dotted: str, depth: int = 0
+) -> tuple[cst.FunctionDef, cst.Module, bool] | None:
+    """The definition of function ``dotted`` (``Class.method`` allowed), following re-exports."""
+    if depth > 3:
+        return None
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:cut])
+        path = snapshot.path_for_module(module_name)
+        if path is None:
+            continue
+        module = parse_file(snapshot, path)
+        if module is None:
+            return None
+        rest = parts[cut:]
+        if len(rest) == 1:
+            for statement in _top_level(module.body):
+                if isinstance(statement, cst.FunctionDef) and statement.name.value == rest[0]:
+                    return statement, module, False
+        elif len(rest) == 2:
+            cls = find_class(module, rest[0])
+            if cls is not None:
+                for statement in _top_level(cls.body.body):
+                    if isinstance(statement, cst.FunctionDef) and statement.name.value == rest[1]:
+                        return statement, module, True
+        imports = module_imports(module, module_name, path.endswith("__init__.py"))
+        if rest[0] in imports:
+            return _locate_function(
+                snapshot, ".".join([imports[rest[0]], *rest[1:]]), depth + 1
+            )
+        return None
+    return None
+
+
+def _top_level(body: Sequence[cst.CSTNode]) -> Iterable[cst.CSTNode]:
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+        elif isinstance(statement, cst.If):
+            yield from _top_level(statement.body.body)
+            if statement.orelse is not None:
+                yield from _top_level(statement.orelse.body.body)
+        elif isinstance(statement, cst.Try):
+            yield from _top_level(statement.body.body)
+        else:
+            yield statement
+
+
+def analyze_factory(snapshot: SnapshotLike, dotted: str) -> FactoryInfo:
+    """Read factory ``dotted``: its call signature and whether it returns a shared instance."""
+    located = _locate_function(snapshot, dotted)
+    if located is None:
+        return FactoryInfo(dotted, None)
+    node, module, in_class = located
+    signature = method_signature(node, bound=in_class)
+    return FactoryInfo(dotted, signature, shared_instance_reason(node, module))
+
+
+def shared_instance_reason(
+    node: cst.FunctionDef, module: cst.Module, _depth: int = 0
+) -> str | None:
+    """Why ``node`` returns a shared instance (a cache, a singleton), or ``None`` if it does not.
+
+    Found statically: a caching decorator (``functools.lru_cache``/``cache``), a ``global``
+    it assigns, a module-level dict it stores into, a class attribute it assigns (a class-level
+    singleton), a module-level instance it returns, or a same-module function it delegates to
+    that does any of these.
+    """
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        name = dotted(expr) or ""
+        if name.rpartition(".")[2] in _CACHING_DECORATORS:
+            return f"it is decorated with @{name}"
+    module_names = _module_level_names(module)
+    classes = {s.name.value for s in _top_level(module.body) if isinstance(s, cst.ClassDef)}
+    finder = _StateFinder(module_names, classes, node)
+    node.body.visit(finder)
+    if finder.reason is not None:
+        return finder.reason
+    if _depth < 2:
+        functions = {
+            s.name.value: s for s in _top_level(module.body) if isinstance(s, cst.FunctionDef)
+        }
+        for called in finder.called:
+            callee = functions.get(called)
+            if callee is not None and callee is not node:
+                reason = shared_instance_reason(callee, module, _depth + 1)
+                if reason is not None:
+                    return f"it calls {called}(), and {reason}"
+    return None
+
+
+def _module_level_names(module: cst.Module) -> set[str]:
+    names: set[str] = set()
+    for statement in _top_level(module.body):
+        if isinstance(statement, cst.Assign):
+            for target in statement.targets:
+                if isinstance(target.target, cst.Name):
+                    names.add(target.target.value)
+        elif isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Name):
+            names.add(statement.target.value)
+    return names
+
+
+class _StateFinder(cst.CSTVisitor):
+    """Finds the first store into state that outlives a call of the function being read."""
+
+    def __init__(self, module_names: set[str], classes: set[str], node: cst.FunctionDef) -> None:
+        self.module_names = module_names
+        self.classes = classes
+        params = node.params
+        self.locals: set[str] = {
+            p.name.value
+            for p in [*params.posonly_params, *params.params, *params.kwonly_params]
+        }
+        first = [*params.posonly_params, *params.params]
+        self.cls_name = first[0].name.value if first else None
+        self.globals: set[str] = set()
+        self.reason: str | None = None
+        self.called: list[str] = []
+
+    def _found(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.globals.update(n.name.value for n in node.names)
+
+    def _store(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            if target.value in self.globals:
+                self._found(f"it keeps the instance in the module global '{target.value}'")
+            else:
+                self.locals.add(target.value)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            name = target.value.value
+            if name in self.module_names and name not in self.locals:
+                self._found(f"it stores instances in the module-level cache '{name}'")
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            owner = target.value.value
+            if owner in self.classes or owner == "cls":
+                self._found(
+                    f"it keeps a class-level singleton in '{owner}.{target.attr.value}'"
+                )
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._store(element.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._store(target.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._store(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._store(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            owner = func.value.value
+            if (
+                func.attr.value in ("setdefault", "update", "__setitem__")
+                and owner in self.module_names
+                and owner not in self.locals
+            ):
+                self._found(f"it stores instances in the module-level cache '{owner}'")
+        elif isinstance(func, cst.Name):
+            self.called.append(func.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        value = node.value
+        if (
+            isinstance(value, cst.Name)
+            and value.value in self.module_names
+            and value.value not in self.locals
+        ):
+            self._found(f"it returns the module-level instance '{value.value}'")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # nested functions run later, if at all
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+# --------------------------------------------------------------------------- the pure rewrite
+
+
+@dataclass
+class _Site:
+    call: cst.Call
+    plan: TargetPlan
+    kind: str  # constructor | legacy
+    qname: str
+    local: str = ""
+
+
+class _FileRewrite:
+    """One file's analysis and rewrite; instantiated per ``transform`` call."""
+
+    def __init__(self, module: cst.Module, file: SourceFile, plans: list[TargetPlan]) -> None:
+        self.file = file
+        self.plans = plans
+        self.wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+        self.module = self.wrapper.module
+        self.qnames = self.wrapper.resolve(QualifiedNameProvider)
+        self.scopes = self.wrapper.resolve(ScopeProvider)
+        self.parents = self.wrapper.resolve(ParentNodeProvider)
+        self.positions = self.wrapper.resolve(PositionProvider)
+        self.changes: list[Change] = []
+        self.notes: list[Note] = []
+        self.last_segments = {
+            name.rpartition(".")[2]
+            for plan in plans
+            for name in (
+                *plan.constructors,
+                *(n for n, _ in plan.blocked),
+                *(n for n, _ in plan.legacy),
+            )
+        }
+        # ``from m import Manager as M``: the local name ``M`` is a candidate too.
+        self.last_segments |= _as_names(self.module, self.last_segments)
+
+    # -- resolution ------------------------------------------------------------------------
+
+    def _absolute(self, qname: QualifiedName) -> str | None:
+        name = qname.name
+        if qname.source == QualifiedNameSource.LOCAL:
+            return None
+        if name.startswith("."):
+            level = len(name) - len(name.lstrip("."))
+            rest = name[level:]
+            head, _, tail = rest.rpartition(".")
+            base = absolute_module(level, head or None, self.file.package)
+            if base is None:
+                return None
+            return f"{base}.{tail}" if tail else base
+        return name
+
+    def _qualified(self, node: cst.CSTNode) -> Collection[QualifiedName]:
+        # Qualified names are computed lazily by libcst: only asked for on candidate nodes.
+        value: object = self.qnames.get(node, ())
+        if isinstance(value, LazyValue):
+            value = value()
+        return value  # type: ignore[return-value]
+
+    def _resolve(self, node: cst.CSTNode) -> tuple[TargetPlan, str, str] | None:
+        last = node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", "")
+        if last not in self.last_segments:
+            return None
+        for qname in self._qualified(node):
+            absolute = self._absolute(qname)
+            if absolute is None:
+                continue
+            for plan in self.plans:
+                kind = plan.kind_of(absolute)
+                if kind is not None:
+                    return plan, kind, absolute
+        return None
+
+    def _line(self, node: cst.CSTNode) -> tuple[int, int]:
+        position = self.positions.get(node)
+        if position is None:
+            return 0, 0
+        return position.start.line, position.start.column + 1
+
+    def _note(self, node: cst.CSTNode, plan: TargetPlan, kind: str, message: str) -> None:
+        line, column = self._line(node)
+        self.notes.append(
+            Note(
+                self.file.path,
+                line,
+                column,
+                plan.target,
+                kind,
+                message,
+                severity="needs-decision",
+            )
+        )
+
+    def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents.get(node)
+
+    # -- classification ----------------------------------------------------------------------
+
+    def run(self, source: bytes) -> CodemodResult:
+        sites = self._collect()
+        if not sites:
+            return CodemodResult(source, (), tuple(self.notes))
+        rewriter = _Rewriter(self, sites)
+        new_module = self.module.visit(rewriter)
+        new_module = rewriter.finish(new_module)
+        return CodemodResult(new_module.bytes, tuple(self.changes), tuple(self.notes))
+
+    def _collect(self) -> list[_Site]:
+        sites: list[_Site] = []
+        subclasses: list[tuple[cst.ClassDef, TargetPlan, str]] = []
+        for node in self.qnames:
+            if not isinstance(node, (cst.Name, cst.Attribute)):
+                continue
+            parent = self._parent(node)
+            if isinstance(parent, cst.Attribute) and parent.value is node:
+                continue  # a prefix of a longer chain, or ``Class.attribute``
+            if self._inside(node, (cst.Import, cst.ImportFrom)):
+                continue
+            if isinstance(node, cst.Name) and isinstance(parent, cst.Attribute):
+                continue  # the ``attr`` part of an attribute, handled with the whole chain
+            resolved = self._resolve(node)
+            if resolved is None:
+                continue
+            plan, kind, qname = resolved
+            if isinstance(parent, cst.Call) and parent.func is node:
+                site = self._call_site(parent, plan, kind, qname)
+                if site is not None:
+                    sites.append(site)
+                continue
+            if kind == "constructor" or kind == "blocked":
+                owner = self._base_of(node)
+                if owner is not None:
+                    subclasses.append((owner, plan, qname))
+                    continue
+            self._classify_reference(node, parent, plan, kind, qname)
+        for owner, plan, qname in subclasses:
+            self._note_super_inits(owner, plan, qname)
+        sites.sort(key=lambda s: self._line(s.call))
+        return sites
+
+    def _inside(self, node: cst.CSTNode, kinds: tuple[type[cst.CSTNode], ...]) -> bool:
+        current = self._parent(node)
+        while current is not None:
+            if isinstance(current, kinds):
+                return True
+            if isinstance(current, cst.BaseStatement):
+                return False
+            current = self._parent(current)
+        return False
+
+    def _base_of(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        parent = self._parent(node)
+        if isinstance(parent, cst.Arg):
+            owner = self._parent(parent)
+            if isinstance(owner, cst.ClassDef) and parent.keyword is None:
+                return owner
+        return None
+
+    def _classify_reference(
+        self,
+        node: cst.BaseExpression,
+        parent: cst.CSTNode | None,
+        plan: TargetPlan,
+        kind: str,
+        qname: str,
+    ) -> None:
+        if self._inside(node, (cst.Annotation,)):
+            return
+        if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.SubscriptElement)):
+            return  # ``type(x) is Manager``, ``Manager[int]``
+        if isinstance(parent, cst.Subscript):
+            return
+        call = self._enclosing_call_of_arg(node)
+        if call is not None:
+            func = dotted(call.func) or ""
+            if func in ("isinstance", "issubclass"):
+                return
+            if any(self._absolute(q) in _PARTIAL for q in self._qualified(call.func)):
+                self._note(
+                    node,
+                    plan,
+                    "partial",
+                    f"functools.partial over {qname}: not rewritten (the factory may need "
+                    "different arguments); decide by hand",
+                )
+                return
+        what = "legacy factory" if kind == "legacy" else "constructor"
+        if isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)):
+            message = (
+                f"dynamic construction: the {what} {qname} is assigned to a name and "
+                "may be called through it; not rewritten"
+            )
+            self._note(node, plan, "dynamic-construction", message)
+            return
+        self._note(
+            node,
+            plan,
+            "constructor-reference",
+            f"the {what} {qname} is passed as a value; calls through it are not rewritten",
+        )
+
+    def _enclosing_call_of_arg(self, node: cst.CSTNode) -> cst.Call | None:
+        current = self._parent(node)
+        while isinstance(current, (cst.Tuple, cst.Element, cst.Arg)):
+            parent = self._parent(current)
+            if isinstance(current, cst.Arg) and isinstance(parent, cst.Call):
+                return parent
+            current = parent
+        return None
+
+    def _note_super_inits(self, owner: cst.ClassDef, plan: TargetPlan, qname: str) -> None:
+        finder = _SuperInitFinder()
+        owner.body.visit(finder)
+        for call in finder.calls:
+            self._note(
+                call,
+                plan,
+                "super-init",
+                f"subclass {owner.name.value} of {qname} initialises it through "
+                "super().__init__: not rewritten (instances of the subclass bypass the factory)",
+            )
+
+    def _call_site(self, call: cst.Call, plan: TargetPlan, kind: str, qname: str) -> _Site | None:
+        if kind == "blocked":
+            reason = dict(plan.blocked)[qname]
+            self._note(call, plan, "facade-construction", f"not rewritten: {reason}")
+            return None
+        for module_name, reason in plan.skip_modules:
+            if self.file.module == module_name:
+                self._note(call, plan, "factory-cycle", f"not rewritten: {reason}")
+                return None
+        problem = self._argument_problem(call, plan)
+        if problem is not None:
+            self._note(call, plan, "factory-arguments", f"not rewritten: {problem}")
+            return None
+        shared = plan.factory.shared
+        if shared is not None and not plan.allow_shared:
+            legacy_shared = dict(plan.legacy).get(qname) if kind == "legacy" else None
+            if legacy_shared is None:
+                self._note(
+                    call,
+                    plan,
+                    "shared-instance",
+                    f"needs a decision: factory returns a shared instance ({shared}) while this "
+                    "site built a fresh one; set allow-shared = true on the target to rewrite",
+                )
+                return None
+        return _Site(call, plan, "legacy" if kind == "legacy" else "constructor", qname)
+
+    def _argument_problem(self, call: cst.Call, plan: TargetPlan) -> str | None:
+        signature = plan.factory.signature
+        factory = plan.factory.dotted
+        if signature is None:
+            return f"the signature of the factory {factory} could not be read statically"
+        renames = dict(plan.renames)
+        positional = 0
+        keywords: list[str] = []
+        for arg in call.args:
+            if arg.star == "*":
+                if not signature.varargs:
+                    return f"*-unpacked arguments cannot be checked against {factory}()"
+                continue
+            if arg.star == "**":
+                if not signature.varkw:
+                    return f"**-unpacked arguments cannot be checked against {factory}()"
+                continue
+            if arg.keyword is None:
+                positional += 1
+            else:
+                keywords.append(renames.get(arg.keyword.value, arg.keyword.value))
+        limit = signature.max_positional
+        if limit is not None and positional > limit:
+            return (
+                f"{factory}() takes {limit} positional argument{'s' if limit != 1 else ''} "
+                f"but this call passes {positional}"
+            )
+        accepted = signature.keyword_names
+        for keyword in keywords:
+            if keyword not in accepted and not signature.varkw:
+                return f"{factory}() takes no keyword '{keyword}'"
+        has_star = any(arg.star for arg in call.args)
+        if not has_star:
+            passed = set(keywords) | set(signature.positional[:positional])
+            for name in signature.positional[: signature.required_positional]:
+                if name not in passed:
+                    return f"{factory}() requires '{name}', which this call does not pass"
+            for name in signature.required_keyword_only:
+                if name not in passed:
+                    return f"{factory}() requires keyword '{name}', which this call does not pass"
+        return None
+
+
+class _SuperInitFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "__init__"):
+            return
+        value = func.value
+        if isinstance(value, cst.Call) and dotted(value.func) == "super":
+            self.calls.append(node)
+        elif dotted(value) is not None:
+            self.calls.append(node)  # ``Base.__init__(self, ...)``
+
+
+@dataclass
+class _ImportEdit:
+    """The factory import to add after ``anchor``, and the class aliases that become unused."""
+
+    anchor: cst.CSTNode
+    statement: cst.BaseSmallStatement
+
+
+class _Rewriter(cst.CSTTransformer):
+    """Applies the sites' call rewrites and the import edits in one pass."""
+
+    def __init__(self, owner: _FileRewrite, sites: list[_Site]) -> None:
+        self.owner = owner
+        self.sites = {id(site.call): site for site in sites}
+        self.local_names: dict[str, str] = {}
+        self.adds: dict[int, list[cst.BaseSmallStatement]] = {}
+        self.anchor_lines: dict[int, cst.CSTNode] = {}
+        self.drops: dict[int, list[cst.ImportAlias]] = {}
+        self.prepend: list[cst.BaseSmallStatement] = []
+        self.rewritten_funcs: set[int] = {id(site.call.func) for site in sites}
+        self._plan_imports(sites)
+
+    # -- import planning (on the original tree, with its metadata) -----------------------------
+
+    def _taken_names(self) -> set[str]:
+        names: set[str] = set()
+        for scope in set(self.owner.scopes.values()):
+            if scope is None:
+                continue
+            names.update(a.name for a in scope.assignments)
+        return names
+
+    def _plan_imports(self, sites: list[_Site]) -> None:
+        owner = self.owner
+        module_scope = owner.scopes.get(owner.module)
+        taken = self._taken_names()
+        all_strings = _strings_in(owner.module)
+        for site in sites:
+            factory = site.plan.factory
+            binding = self._binding_for(site.call.func)
+            anchor_statement = binding.node if binding is not None else None
+            anchor_scope = binding.scope if binding is not None else module_scope
+            key = (factory.dotted, id(anchor_scope))
+            existing = self._existing_factory_binding(factory.dotted, site.call)
+            if existing is not None:
+                self.local_names[str(key)] = existing
+            elif str(key) not in self.local_names:
+                local = free_name(factory.name, taken)
+                taken.add(local)
+                self.local_names[str(key)] = local
+                statement = self._import_statement(factory, local, anchor_statement)
+                if anchor_statement is not None:
+                    self.adds.setdefault(id(anchor_statement), []).append(statement)
+                else:
+                    self.prepend.append(statement)
+            site.local = self.local_names[str(key)]
+        # Class imports whose every use was rewritten go away.
+        for scope in set(owner.scopes.values()):
+            if scope is None:
+                continue
+            for assignment in scope.assignments:
+                if not isinstance(assignment, Assignment):
+                    continue
+                node = assignment.node
+                if not isinstance(node, cst.ImportFrom):
+                    continue
+                statement = node
+                references = assignment.references
+                if not references:
+                    continue
+                if not all(id(ref.node) in self.rewritten_funcs for ref in references):
+                    continue
+                if assignment.name in all_strings:
+                    continue  # ``__all__`` or a string annotation still names it
+                for alias in _aliases_binding(statement, assignment.name):
+                    self.drops.setdefault(id(statement), []).append(alias)
+
+    def _binding_for(self, func: cst.BaseExpression) -> Assignment | None:
+        root: cst.BaseExpression = func
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return None
+        scope = self.owner.scopes.get(root)
+        if scope is None:
+            return None
+        for access in scope.accesses[root.value]:
+            if access.node is root:
+                for referent in access.referents:
+                    if isinstance(referent, Assignment) and isinstance(
+                        referent.node, (cst.Import, cst.ImportFrom)
+                    ):
+                        return referent
+        return None
+
+    def _existing_factory_binding(self, target: str, at: cst.CSTNode) -> str | None:
+        scope = self.owner.scopes.get(at)
+        while scope is not None:
+            for assignment in scope.assignments:
+                if isinstance(assignment, Assignment) and isinstance(
+                    assignment.node, (cst.Import, cst.ImportFrom)
+                ):
+                    bound = import_binds(assignment.node, self.owner.file.package)
+                    if bound.get(assignment.name) == target:
+                        return assignment.name
+            parent = scope.parent
+            scope = None if parent is scope else parent
+        return None
+
+    def _import_statement(
+        self, factory: FactoryInfo, local: str, anchor: cst.CSTNode | None
+    ) -> cst.ImportFrom:
+        asname = None if local == factory.name else local
+        relative = isinstance(anchor, cst.ImportFrom) and len(anchor.relative) > 0
+        if relative:
+            spelling = relative_spelling(factory.module, self.owner.file.package)
+            if spelling is not None:
+                level, module = spelling
+                return make_import_from(module, level, factory.name, asname)
+        return make_import_from(factory.module, 0, factory.name, asname)
+
+    # -- the transform -----------------------------------------------------------------------
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        site = self.sites.get(id(original_node))
+        if site is None:
+            return updated_node
+        local = site.local
+        renames = dict(site.plan.renames)
+        args = [
+            arg.with_changes(keyword=cst.Name(renames[arg.keyword.value]))
+            if arg.keyword is not None and arg.keyword.value in renames
+            else arg
+            for arg in updated_node.args
+        ]
+        old = cst.Module(body=[]).code_for_node(original_node.func)
+        line, column = self.owner._line(original_node)
+        self.owner.changes.append(
+            Change(
+                self.owner.file.path,
+                line,
+                column,
+                site.plan.target,
+                "legacy-factory-call" if site.kind == "legacy" else "factory-call",
+                old,
+                local,
+            )
+        )
+        return updated_node.with_changes(func=cst.Name(local), args=args)
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        body: list[cst.BaseSmallStatement] = []
+        after: list[cst.BaseSmallStatement] = []
+        touched = False
+        for original, updated in zip(original_node.body, updated_node.body):
+            drops = self.drops.get(id(original))
+            if drops is not None and isinstance(updated, cst.ImportFrom):
+                mapping = _alias_mapping(original, updated)
+                remaining = drop_aliases(
+                    updated, [mapping[id(a)] for a in drops if id(a) in mapping]
+                )
+                touched = True
+                if remaining is not None:
+                    body.append(remaining)
+            else:
+                body.append(updated)
+            if id(original) in self.adds:
+                after.extend(self.adds[id(original)])
+                touched = True
+        if not touched:
+            return updated_node
+        lines: list[cst.BaseStatement] = []
+        if body:
+            lines.append(updated_node.with_changes(body=body))
+            lines.extend(cst.SimpleStatementLine(body=[s]) for s in after)
+        elif after:
+            # The whole line went: its replacement keeps its comments and blank lines.
+            lines.append(updated_node.with_changes(body=[after[0]]))
+            lines.extend(cst.SimpleStatementLine(body=[s]) for s in after[1:])
+        if not lines:
+            return cst.RemoveFromParent()
+        return cst.FlattenSentinel(lines)
+
+    def finish(self, module: cst.Module) -> cst.Module:
+        if not self.prepend:
+            return module
+        index = _import_insert_index(module)
+        new_lines = [cst.SimpleStatementLine(body=[s]) for s in self.prepend]
+        body = list(module.body)
+        return module.with_changes(body=[*body[:index], *new_lines, *body[index:]])
+
+
+def _import_insert_index(module: cst.Module) -> int:
+    """After the docstring, ``__future__`` imports and the leading run of imports."""
+    index = 0
+    body = module.body
+    if body and _is_docstring(body[0]):
+        index = 1
+    while index < len(body) and _is_import_line(body[index]):
+        index += 1
+    return index
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _is_import_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+    )
+
+
+def _aliases_binding(statement: cst.ImportFrom, local: str) -> list[cst.ImportAlias]:
+    if isinstance(statement.names, cst.ImportStar):
+        return []
+    return [a for a in statement.names if local_of(a) == local]
+
+
+def _alias_mapping(
+    original: cst.BaseSmallStatement, updated: cst.ImportFrom
+) -> dict[int, cst.ImportAlias]:
+    """Original alias identity → the same alias in the updated statement (same positions)."""
+    if not isinstance(original, cst.ImportFrom):
+        return {}
+    if isinstance(original.names, cst.ImportStar) or isinstance(updated.names, cst.ImportStar):
+        return {}
+    return {id(a): b for a, b in zip(original.names, updated.names)}
+
+
+def _as_names(module: cst.Module, names: set[str]) -> set[str]:
+    """Local ``as`` names of imports whose imported name ends in one of ``names``."""
+    found: set[str] = set()
+
+    class _Visitor(cst.CSTVisitor):
+        def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+            imported = dotted(node.name) or ""
+            if node.asname is not None and imported.rpartition(".")[2] in names:
+                local = local_of(node)
+                if local:
+                    found.add(local)
+
+    module.visit(_Visitor())
+    return found
+
+
+def _strings_in(module: cst.Module) -> set[str]:
+    """Identifier-like words inside string literals (``__all__`` entries, string annotations)."""
+    words: set[str] = set()
+
+    class _Visitor(cst.CSTVisitor):
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            text = node.value
+            current = ""
+            for ch in text:
+                if ch.isalnum() or ch == "_":
+                    current += ch
+                else:
+                    if current:
+                        words.add(current)
+                    current = ""
+            if current:
+                words.add(current)
+
+    module.visit(_Visitor())
+    return words
