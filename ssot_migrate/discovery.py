@@ -1,0 +1,315 @@
+"""Every dotted path that reaches a target's canonical object, followed statically.
+
+A *path* is ``module.Name`` such that importing ``Name`` from ``module`` gives the canonical
+object (or a configured alias of it). Bindings are followed through the repository's own files,
+never by importing them::
+
+    # app/core/__init__.py
+    from .unified import UnifiedManager          -> path  app.core.UnifiedManager
+    # app/legacy.py
+    from app.core import UnifiedManager as Manager
+    __all__ = ["Manager"]                        -> path  app.legacy.Manager
+    LegacyManager = Manager                      -> path  app.legacy.LegacyManager
+    # app/compat.py
+    from app.legacy import *                     -> paths app.compat.Manager, app.compat.LegacyManager
+
+Which bindings count as paths (the rule phase 1 relies on): a module-level binding ``m.X`` of
+the object is a path when ``m`` is a package ``__init__``, when ``X`` is in ``m.__all__``, when it
+is an alias assignment ``X = <object>`` with a public ``X``, when it comes from ``from … import *``,
+or when another file of the repository imports ``X`` from ``m`` (consumers really reach the
+object through it). A module that merely imports the class to use it is *not* a path: phase 1
+must not rewrite ``mock.patch("consumer.X")`` (the idiomatic "patch where it is used") away from
+that module. Only files that contain one of the names involved are parsed (``snapshot.grep``),
+repeating until no new name appears.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ssot_migrate.config import with_discovered
+from ssot_migrate.model import Config, SourceFile, Target
+
+
+class SnapshotView(Protocol):
+    """The part of ``engine.Snapshot`` discovery reads."""
+
+    def read(self, path: str) -> bytes: ...
+
+    def source_file(self, path: str) -> SourceFile: ...
+
+    def grep(self, needles: Iterable[str]) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A module-level name of a file and the dotted name it is bound to (statically)."""
+
+    name: str
+    value: str
+    how: str  # "import", "assign" or "star"
+    line: int
+    column: int
+
+
+@dataclass
+class ModuleFacts:
+    """What discovery (and scan) needs from one parsed file: bindings, ``__all__``, imports."""
+
+    file: SourceFile
+    bindings: list[Binding] = field(default_factory=list)
+    stars: list[tuple[str, int, int]] = field(default_factory=list)
+    dunder_all: frozenset[str] | None = None
+    defined: frozenset[str] = frozenset()
+    imported_from: set[tuple[str, str]] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ImportPath:
+    """One dotted path to a target's canonical object, where it is bound and how.
+
+    ``origin`` is ``canonical``, ``configured`` (a configured alias) or ``discovered``.
+    """
+
+    target: str
+    dotted: str
+    origin: str
+    path: str = ""
+    line: int = 0
+    column: int = 0
+    how: str = ""
+
+
+def resolve_relative(file: SourceFile, level: int, module: str | None) -> str | None:
+    """The absolute module of ``from <level dots><module> import …`` in ``file`` (or None)."""
+    if level == 0:
+        return module
+    package = file.package
+    if package is None:
+        return None
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    if module:
+        base.append(module)
+    return ".".join(base) or None
+
+
+def dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def parse_source(source: bytes) -> ast.Module | None:
+    """``ast.parse`` that answers None instead of raising on files Python cannot compile."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _module_statements(body: Sequence[ast.stmt]) -> Iterable[ast.stmt]:
+    """Statements executed at import time: top level, inside if/try/with, not in defs."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, ast.If | ast.With | ast.AsyncWith):
+            yield from _module_statements(statement.body)
+            yield from _module_statements(getattr(statement, "orelse", []))
+        elif isinstance(statement, ast.Try | ast.TryStar):
+            for block in (statement.body, statement.orelse, statement.finalbody):
+                yield from _module_statements(block)
+            for handler in statement.handlers:
+                yield from _module_statements(handler.body)
+
+
+def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
+    """Collect a module's import-time bindings, ``__all__``, definitions and imported names."""
+    facts = ModuleFacts(file=file)
+    local: dict[str, str] = {}
+    defined: set[str] = set()
+    for statement in _module_statements(tree.body):
+        if isinstance(statement, ast.ImportFrom):
+            source = resolve_relative(file, statement.level, statement.module)
+            if source is None:
+                continue
+            for alias in statement.names:
+                if alias.name == "*":
+                    facts.stars.append((source, statement.lineno, statement.col_offset))
+                    continue
+                name = alias.asname or alias.name
+                value = f"{source}.{alias.name}"
+                local[name] = value
+                facts.bindings.append(
+                    Binding(name, value, "import", statement.lineno, statement.col_offset)
+                )
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname:
+                    local[alias.asname] = alias.name
+                    facts.bindings.append(
+                        Binding(alias.asname, alias.name, "import", statement.lineno, statement.col_offset)
+                    )
+                else:
+                    head = alias.name.split(".")[0]
+                    local[head] = head
+        elif isinstance(statement, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            defined.add(statement.name)
+            local.pop(statement.name, None)
+        elif isinstance(statement, ast.Assign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            value_node = statement.value
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if "__all__" in names and value_node is not None:
+                facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(value_node)
+            value = dotted(value_node) if value_node is not None else None
+            for name in names:
+                defined.add(name)
+                if value is None:
+                    local.pop(name, None)
+                    continue
+                head, _, rest = value.partition(".")
+                if head in local:
+                    resolved = local[head] + (f".{rest}" if rest else "")
+                elif head in defined and file.module:
+                    resolved = f"{file.module}.{value}"
+                else:
+                    local.pop(name, None)
+                    continue
+                local[name] = resolved
+                facts.bindings.append(
+                    Binding(name, resolved, "assign", statement.lineno, statement.col_offset)
+                )
+        elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+            if statement.target.id == "__all__":
+                facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(statement.value)
+    facts.defined = frozenset(defined)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = resolve_relative(file, node.level, node.module)
+            if source is not None:
+                facts.imported_from.update((source, a.name) for a in node.names if a.name != "*")
+    return facts
+
+
+def _string_items(node: ast.expr) -> frozenset[str]:
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return frozenset(
+            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        )
+    return frozenset()
+
+
+def _last(name: str) -> str:
+    return name.rpartition(".")[2]
+
+
+def find_paths(target: Target, snapshot: SnapshotView) -> list[ImportPath]:
+    """Every dotted path reaching ``target``'s canonical object: canonical, configured, discovered.
+
+    Configured aliases are followed too (a re-export of an alias reaches the same object once
+    phase 1 has run). Sorted: canonical first, then configured aliases, then discovered paths.
+    """
+    seeds = {target.canonical: "canonical"}
+    for alias in target.aliases:
+        seeds.setdefault(alias, "configured")
+    reached: dict[str, ImportPath] = {
+        name: ImportPath(target.name, name, origin) for name, origin in seeds.items()
+    }
+    facts_by_path: dict[str, ModuleFacts | None] = {}
+    needles: set[str] = set()
+    bound: set[str] = set(reached)
+    while True:
+        wanted = {_last(name) for name in bound}
+        new_needles = wanted - needles
+        if not new_needles:
+            break
+        needles |= new_needles
+        for path in snapshot.grep(new_needles):
+            if path in facts_by_path:
+                continue
+            file = snapshot.source_file(path)
+            tree = parse_source(snapshot.read(path)) if file.module else None
+            facts_by_path[path] = module_facts(tree, file) if tree is not None else None
+        bound = _propagate(reached, facts_by_path, target)
+    return sorted(reached.values(), key=_order)
+
+
+def _order(item: ImportPath) -> tuple[int, str]:
+    return ({"canonical": 0, "configured": 1}.get(item.origin, 2), item.dotted)
+
+
+def _propagate(
+    reached: dict[str, ImportPath], facts_by_path: dict[str, ModuleFacts | None], target: Target
+) -> set[str]:
+    """Add every binding of a reached name, to a fixpoint over the facts parsed so far.
+
+    Returns every dotted name bound to the object, exported or not (the next round's needles).
+    """
+    imported: set[tuple[str, str]] = set()
+    for facts in facts_by_path.values():
+        if facts is not None:
+            imported |= facts.imported_from
+    bound: set[str] = set(reached)  # every binding of the object, path or not
+    changed = True
+    while changed:
+        changed = False
+        for path, facts in sorted(facts_by_path.items()):
+            if facts is None or facts.file.module is None:
+                continue
+            module = facts.file.module
+            candidates: list[tuple[str, Binding]] = [
+                (f"{module}.{b.name}", b) for b in facts.bindings if b.value in bound
+            ]
+            for source, line, column in facts.stars:
+                for name in sorted(bound):
+                    head, _, leaf = name.rpartition(".")
+                    if head == source and not leaf.startswith("_"):
+                        candidates.append((f"{module}.{leaf}", Binding(leaf, name, "star", line, column)))
+            for dotted_path, binding in candidates:
+                if dotted_path not in bound:
+                    bound.add(dotted_path)
+                    changed = True
+                if dotted_path in reached:
+                    continue
+                if _is_export(facts, binding, imported):
+                    reached[dotted_path] = ImportPath(
+                        target.name, dotted_path, "discovered", path,
+                        binding.line, binding.column, binding.how,
+                    )
+                    changed = True
+    return bound
+
+
+def _is_export(facts: ModuleFacts, binding: Binding, imported: set[tuple[str, str]]) -> bool:
+    """Whether a binding is meant to be (or is) reached from outside its module."""
+    module = facts.file.module
+    if facts.file.is_package or binding.how == "star":
+        return True
+    if facts.dunder_all is not None and binding.name in facts.dunder_all:
+        return True
+    if binding.how == "assign" and not binding.name.startswith("_"):
+        return True
+    return (module or "", binding.name) in imported
+
+
+def discover_aliases(config: Config, snapshot: SnapshotView) -> Config:
+    """``config`` with every target's ``discovered_aliases`` filled by :func:`find_paths`."""
+    found: dict[str, list[str]] = {}
+    for target in config.targets:
+        if not target.discover_aliases:
+            continue
+        found[target.name] = [
+            p.dotted for p in find_paths(target, snapshot) if p.origin == "discovered"
+        ]
+    return with_discovered(config, found)
