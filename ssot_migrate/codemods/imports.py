@@ -1,0 +1,1139 @@
+"""Phase 1: rewrite every import and reference of a legacy path to the canonical one.
+
+Before::
+
+    from app.ws.manager import WebSocketManager
+    import app.ws.legacy
+
+    def make() -> "WebSocketManager":
+        return WebSocketManager(app.ws.legacy.CONFIG)
+
+After (``app.ws.manager.WebSocketManager`` -> ``app.ws.unified.UnifiedWebSocketManager``,
+module alias ``app.ws.legacy`` -> ``app.ws.config``)::
+
+    from app.ws.unified import UnifiedWebSocketManager
+    import app.ws.config
+
+    def make() -> "UnifiedWebSocketManager":
+        return UnifiedWebSocketManager(app.ws.config.CONFIG)
+
+How: (1) a cheap survey of the file's import statements, strings and ``__all__``; (2) every
+import resolved to the qualified names it binds and mapped through the alias table (longest
+prefix); (3) only when local names change or attribute chains may reach an alias, scope analysis
+(libcst ``ScopeProvider``) decides which references belong to which import; (4) imports are edited
+where they stand (split, merged into an existing import of the canonical module in the same block,
+deduplicated), never hoisted. Everything else keeps its bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import (
+    GlobalScope,
+    ImportAssignment,
+    MetadataWrapper,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from ssot_migrate.codemods._common import (
+    AliasTable,
+    Binding,
+    ImportNode,
+    Mapped,
+    bindings_of,
+    drop_aliases,
+    build_dotted,
+    dotted_name,
+    dotted_parts,
+    free_name,
+    import_from_module,
+    is_dotted_identifier,
+    make_import,
+    make_import_from,
+    relative_spelling,
+    string_body,
+    with_string_body,
+)
+from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
+
+# Calls whose first string argument is a dotted import path ("pkg.mod.Name").
+_PATCH_CALLS = frozenset(
+    {
+        "mock.patch",
+        "unittest.mock.patch",
+        "mocker.patch",
+        "monkeypatch.setattr",
+        "monkeypatch.delattr",
+    }
+)
+_PATCH_QNAMES = frozenset({"unittest.mock.patch", "mock.patch"})
+
+Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
+Line = cst.SimpleStatementLine | cst.SimpleStatementSuite
+
+
+class ImportsCodemod:
+    """The phase-1 codemod: legacy import paths and their references become canonical ones."""
+
+    phase = "phase1"
+
+    def __init__(self, targets: Sequence[Target]) -> None:
+        self.targets = tuple(targets)
+        self._table = AliasTable(self.targets)
+
+    def needles(self) -> frozenset[str]:
+        """The last segment of every alias: any reference to an alias spells it."""
+        return self._table.needles()
+
+    def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
+        """Rewrite one file's bytes; the input object itself comes back when nothing changes."""
+        if file.module is not None and file.module in self._table.canonical_modules():
+            # The canonical's own module is the source of truth: never rewritten.
+            return CodemodResult(source)
+        module = cst.parse_module(source)
+        return _FileRewrite(module, source, file, self._table).run()
+
+
+# --------------------------------------------------------------------------- survey
+
+
+@dataclass
+class _ImportSite:
+    statement: ImportNode
+    line: Line
+    block: Block
+
+
+class _Survey(cst.CSTVisitor):
+    """One cheap pass: import statements with their line and block, and candidate strings."""
+
+    def __init__(self, needles: frozenset[str]) -> None:
+        super().__init__()
+        self.needles = needles
+        self.imports: list[_ImportSite] = []
+        self.stars: list[cst.ImportFrom] = []
+        self.annotation_strings: list[cst.SimpleString] = []
+        self.call_strings: list[tuple[str, cst.SimpleString]] = []
+        self.all_strings: list[cst.SimpleString] = []
+        self._blocks: list[Block] = []
+        self._lines: list[Line] = []
+        self._annotation_depth = 0
+        self._depth = 0  # function/class nesting, for module-level __all__
+
+    def _has_needle(self, text: str) -> bool:
+        return any(needle in text for needle in self.needles)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._blocks.append(node)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._blocks.append(node)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self._blocks.pop()
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self._blocks.append(node)
+        self._lines.append(node)
+
+    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
+        self._blocks.pop()
+        self._lines.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._lines.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._lines.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._depth -= 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._depth += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._depth -= 1
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        self.imports.append(_ImportSite(node, self._lines[-1], self._blocks[-1]))
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if isinstance(node.names, cst.ImportStar):
+            self.stars.append(node)
+        else:
+            self.imports.append(_ImportSite(node, self._lines[-1], self._blocks[-1]))
+        return False
+
+    def visit_Annotation(self, node: cst.Annotation) -> None:
+        self._annotation_depth += 1
+
+    def leave_Annotation(self, original_node: cst.Annotation) -> None:
+        self._annotation_depth -= 1
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self._annotation_depth and self._has_needle(node.value):
+            self.annotation_strings.append(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not node.args:
+            return
+        first = node.args[0].value
+        if not isinstance(first, cst.SimpleString) or not self._has_needle(first.value):
+            return
+        func = dotted_name(node.func)
+        if func is not None:
+            self.call_strings.append((func, first))
+        if func == "__all__.extend" or func == "__all__.append":
+            self._collect_all(node.args[0].value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._depth == 0 and any(
+            isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in node.targets
+        ):
+            self._collect_all(node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if self._depth == 0 and isinstance(node.target, cst.Name):
+            if node.target.value == "__all__":
+                self._collect_all(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if self._depth == 0 and isinstance(node.target, cst.Name) and node.value is not None:
+            if node.target.value == "__all__":
+                self._collect_all(node.value)
+
+    def _collect_all(self, value: cst.BaseExpression) -> None:
+        if isinstance(value, cst.SimpleString):
+            self.all_strings.append(value)
+        elif isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+            for element in value.elements:
+                if isinstance(element.value, cst.SimpleString):
+                    self.all_strings.append(element.value)
+        elif isinstance(value, cst.Call):
+            if value.args:
+                self._collect_all(value.args[0].value)
+        elif isinstance(value, cst.BinaryOperation):
+            self._collect_all(value.left)
+            self._collect_all(value.right)
+
+
+class _Chains(cst.CSTVisitor):
+    """Every pure ``a.b.c`` chain and bare name in load position whose root is of interest."""
+
+    def __init__(self, roots: set[str]) -> None:
+        super().__init__()
+        self.roots = roots
+        self.chains: list[tuple[cst.BaseExpression, list[cst.Name]]] = []
+        self._attrs: set[int] = set()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        parts = dotted_parts(node)
+        if parts is not None:
+            if parts[0].value in self.roots:
+                self.chains.append((node, parts))
+            return False
+        self._attrs.add(id(node.attr))
+        return True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self._attrs and node.value in self.roots:
+            self.chains.append((node, [node]))
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        # The keyword of ``f(Name=...)`` is not a reference.
+        node.value.visit(self)
+        return False
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> bool:
+        return False
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class _Move:
+    """An alias of a ``from`` import that now comes from another module."""
+
+    binding: Binding
+    mapped: Mapped
+    new_module: str
+    new_name: str
+    local: str
+    rename: bool
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """An import statement to add: ``from module import name as local`` or ``import module``."""
+
+    is_from: bool
+    module: str  # absolute
+    name: str = ""
+    local: str | None = None  # for ``from``: the bound name; for ``import``: the ``as`` name
+    level: int = 0
+    relmodule: str | None = None
+
+    def bound(self) -> tuple[str, str]:
+        if self.is_from:
+            return (self.local or self.name, f"{self.module}.{self.name}")
+        if self.local:
+            return (self.local, self.module)
+        return (self.module.split(".")[0], "import " + self.module)
+
+
+@dataclass
+class _StatementEdit:
+    drop: list[cst.ImportAlias] = field(default_factory=list)
+    replace: dict[int, cst.ImportAlias] = field(default_factory=dict)
+    module_change: tuple[str | None, int] | None = None  # in-place ``from`` module rewrite
+    append: list[cst.ImportAlias] = field(default_factory=list)
+    after: list[cst.BaseSmallStatement] = field(default_factory=list)
+
+
+class _FileRewrite:
+    """The rewrite of one parsed file: survey, plan, resolve references, apply."""
+
+    def __init__(
+        self, module: cst.Module, source: bytes, file: SourceFile, table: AliasTable
+    ) -> None:
+        self.module = module
+        self.source = source
+        self.file = file
+        self.table = table
+        self.package = file.package
+        self.keep_all_names = file.module is not None and file.module in table.alias_modules()
+        self.survey = _Survey(table.needles())
+        self.sites: dict[int, _ImportSite] = {}
+        self.bindings: dict[tuple[int, str], Binding] = {}
+        self.all_bindings: list[Binding] = []
+        self.records: list[tuple[cst.CSTNode, str, str, str, str]] = []
+        self.notes: list[tuple[cst.CSTNode, str, str, str]] = []
+        self.node_replacements: dict[int, cst.CSTNode] = {}
+        self.edits: dict[int, _StatementEdit] = {}
+        self._wrapper: MetadataWrapper | None = None
+        self._scopes: dict[cst.CSTNode, Scope | None] | None = None
+
+    # ----------------------------------------------------------------- entry point
+
+    def run(self) -> CodemodResult:
+        self.module.visit(self.survey)
+        for site in self.survey.imports:
+            self.sites[id(site.statement)] = site
+            for binding in bindings_of(site.statement, self.package):
+                self.bindings[(id(site.statement), binding.local)] = binding
+                self.all_bindings.append(binding)
+        self._star_notes()
+
+        moves: list[_Move] = []
+        chain_bindings: list[Binding] = []
+        for binding in self.all_bindings:
+            if binding.is_from:
+                move = self._plan_from(binding)
+                if move is not None:
+                    moves.append(move)
+                elif self.table.leads_to_alias(binding.qname):
+                    chain_bindings.append(binding)
+            else:
+                mapped = self.table.lookup(binding.loaded)
+                if mapped is not None and mapped.target.canonical_kind == NameKind.MODULE:
+                    if not binding.plain:
+                        self._replace_import_as(binding, mapped)
+                        continue
+                    chain_bindings.append(binding)
+                elif self.table.leads_to_alias(binding.qname):
+                    chain_bindings.append(binding)
+
+        renames = [m for m in moves if m.rename]
+        if renames or chain_bindings:
+            self._resolve_renames(renames)
+            self._rewrite_references(moves, chain_bindings)
+        self._apply_moves(moves)
+        self._rewrite_call_strings()
+
+        if not self.records and not self.notes:
+            return CodemodResult(self.source)
+        new_module = self.module.visit(_Apply(self)) if self.records else self.module
+        positions = self._positions()
+        changes = sorted(
+            (
+                Change(
+                    path=self.file.path,
+                    line=positions[node].start.line,
+                    column=positions[node].start.column,
+                    target=target,
+                    kind=kind,
+                    old=old,
+                    new=new,
+                )
+                for node, target, kind, old, new in self.records
+            ),
+            key=lambda c: (c.line, c.column, c.kind),
+        )
+        notes = tuple(
+            Note(
+                path=self.file.path,
+                line=positions[node].start.line,
+                column=positions[node].start.column,
+                target=target,
+                kind=kind,
+                message=message,
+            )
+            for node, target, kind, message in self.notes
+        )
+        out = new_module.bytes
+        if out == self.source:
+            return CodemodResult(self.source, notes=notes)
+        return CodemodResult(out, tuple(changes), notes)
+
+    # ----------------------------------------------------------------- metadata, lazily
+
+    def _wrap(self) -> MetadataWrapper:
+        if self._wrapper is None:
+            # unsafe_skip_copy keeps node identity: every node recorded so far stays a valid key.
+            self._wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        return self._wrapper
+
+    def scopes(self) -> dict[cst.CSTNode, Scope | None]:
+        if self._scopes is None:
+            self._scopes = dict(self._wrap().resolve(ScopeProvider))
+        return self._scopes
+
+    def _positions(self) -> dict[cst.CSTNode, cst.metadata.CodeRange]:
+        return dict(self._wrap().resolve(PositionProvider))
+
+    # ----------------------------------------------------------------- planning imports
+
+    def _star_notes(self) -> None:
+        alias_modules = self.table.alias_modules()
+        for star in self.survey.stars:
+            base = import_from_module(star, self.package)
+            if base is None:
+                continue
+            mapped = self.table.lookup(base)
+            if base in alias_modules or mapped is not None:
+                target = mapped.target.name if mapped is not None else self._target_of_module(base)
+                self.notes.append(
+                    (
+                        star,
+                        target,
+                        "star-import",
+                        f"`from {base} import *` left as is: it may bind a legacy alias; "
+                        "import the names it needs from the canonical module explicitly",
+                    )
+                )
+
+    def _target_of_module(self, module: str) -> str:
+        for alias, target in self.table.entries.items():
+            if alias.rpartition(".")[0] == module:
+                return target.name
+        return ""
+
+    def _plan_from(self, binding: Binding) -> _Move | None:
+        mapped = self.table.lookup(binding.qname)
+        if mapped is None:
+            return None
+        new_module, _, new_name = mapped.new.rpartition(".")
+        if not new_module or new_module == self.file.module:
+            return None
+        local = binding.local
+        rename = False
+        if binding.alias.asname is None and new_name != local:
+            if mapped.target.keep_names or self.keep_all_names:
+                local = binding.local
+            else:
+                local, rename = new_name, True
+        return _Move(binding, mapped, new_module, new_name, local, rename)
+
+    def _replace_import_as(self, binding: Binding, mapped: Mapped) -> None:
+        edit = self._edit(binding.statement)
+        alias = binding.alias
+        edit.replace[id(alias)] = alias.with_changes(name=build_dotted(mapped.new))
+        self.records.append(
+            (alias, mapped.target.name, "import", binding.loaded, mapped.new)
+        )
+
+    def _edit(self, statement: ImportNode) -> _StatementEdit:
+        return self.edits.setdefault(id(statement), _StatementEdit())
+
+    # ----------------------------------------------------------------- scope decisions
+
+    def _taken(self) -> dict[str, list[object]]:
+        """Every name bound anywhere in the file, with its assignments."""
+        taken: dict[str, list[object]] = {}
+        for scope in {s for s in self.scopes().values() if s is not None}:
+            for assignment in scope.assignments:
+                taken.setdefault(assignment.name, []).append(assignment)
+        return taken
+
+    def _binding_for(self, assignment: object) -> Binding | None:
+        if not isinstance(assignment, ImportAssignment):
+            return None
+        return self.bindings.get((id(assignment.node), assignment.name))
+
+    def _resolve_renames(self, renames: list[_Move]) -> None:
+        """Keep a rename only when every binding of the name is ours and the new name is free."""
+        if not renames:
+            return
+        scopes = self.scopes()
+        taken = self._taken()
+        by_binding = {id(m.binding.alias): m for m in renames}
+        for move in renames:
+            scope = scopes.get(move.binding.alias)
+            ok = scope is not None
+            if scope is not None:
+                for assignment in scope.assignments[move.binding.local]:
+                    bound = self._binding_for(assignment)
+                    other = by_binding.get(id(bound.alias)) if bound is not None else None
+                    if other is None or other.new_name != move.new_name:
+                        ok = False
+            for assignment in taken.get(move.new_name, []):
+                bound = self._binding_for(assignment)
+                if bound is None or bound.qname != move.mapped.new:
+                    ok = False
+            if not ok:
+                move.rename = False
+                move.local = move.binding.local
+        # A rename only half-kept (one branch of try/except) would split the name: undo both.
+        changed = True
+        while changed:
+            changed = False
+            for move in renames:
+                if not move.rename:
+                    continue
+                scope = scopes.get(move.binding.alias)
+                assert scope is not None
+                for assignment in scope.assignments[move.binding.local]:
+                    bound = self._binding_for(assignment)
+                    other = by_binding.get(id(bound.alias)) if bound is not None else None
+                    if other is not None and not other.rename:
+                        move.rename = False
+                        move.local = move.binding.local
+                        changed = True
+
+    def _resolve_root(
+        self, scope: Scope | None, name: str
+    ) -> list[Binding] | None:
+        """The import bindings ``name`` refers to in ``scope``; ``None`` if anything else does."""
+        if scope is None or name not in scope:
+            return None
+        result: list[Binding] = []
+        for assignment in scope[name]:
+            bound = self._binding_for(assignment)
+            if bound is None:
+                return None
+            result.append(bound)
+        return result or None
+
+    # ----------------------------------------------------------------- references
+
+    def _rewrite_references(self, moves: list[_Move], chain_bindings: list[Binding]) -> None:
+        renamed = {id(m.binding.alias): m for m in moves if m.rename}
+        chain_ids = {id(b.alias) for b in chain_bindings}
+        roots = {m.binding.local for m in renamed.values()} | {b.local for b in chain_bindings}
+        collector = _Chains(roots)
+        self.module.visit(collector)
+        scopes = self.scopes()
+        uses: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
+        rewritten: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
+        self._taken_names = self._taken()
+        self._chosen: dict[tuple[int, _Spec], _Spec] = {}
+
+        def handle(
+            top: cst.BaseExpression,
+            parts: list[cst.Name],
+            scope: Scope | None,
+            replace: dict[int, cst.CSTNode],
+        ) -> bool:
+            root = parts[0]
+            bound = self._resolve_root(scope, root.value)
+            if bound is None:
+                return False
+            moved = [renamed.get(id(b.alias)) for b in bound]
+            if all(m is not None for m in moved):
+                move = moved[0]
+                assert move is not None
+                replace[id(root)] = root.with_changes(value=move.local)
+                self.records.append(
+                    (root, move.mapped.target.name, "reference", root.value, move.local)
+                )
+                return True
+            chained = [b for b in bound if id(b.alias) in chain_ids]
+            if len(chained) != len(bound):
+                return False
+            done = self._rewrite_chain(top, parts, chained, scope, replace)
+            if done:
+                for b in chained:
+                    rewritten[id(b.alias)] += 1
+            else:
+                for b in self._users(chained, parts):
+                    uses[id(b.alias)] += 1
+            return done
+
+        for top, parts in collector.chains:
+            handle(top, parts, scopes.get(parts[0]), self.node_replacements)
+        self._rewrite_annotation_strings(roots, handle)
+        self._rewrite_all(renamed)
+
+        for binding in chain_bindings:
+            key = id(binding.alias)
+            mapped = self.table.lookup(binding.loaded) if binding.plain else None
+            is_module_alias = (
+                mapped is not None and mapped.target.canonical_kind == NameKind.MODULE
+            )
+            if is_module_alias and mapped is not None:
+                spec = self._plain_spec(binding, mapped.new)
+                if spec is not None:
+                    self._add_spec(binding, spec)
+                    if uses[key] == 0:
+                        self._edit(binding.statement).drop.append(binding.alias)
+                    self.records.append(
+                        (binding.alias, mapped.target.name, "import", binding.loaded, mapped.new)
+                    )
+            elif rewritten[key] and uses[key] == 0:
+                self._edit(binding.statement).drop.append(binding.alias)
+
+    def _users(self, bound: list[Binding], parts: list[cst.Name]) -> list[Binding]:
+        """Which of the plain imports sharing a root a remaining chain actually needs."""
+        chain = ".".join(p.value for p in parts)
+        plain = [b for b in bound if b.plain]
+        if len(plain) != len(bound) or len(bound) == 1:
+            return bound
+        best = [b for b in bound if chain == b.loaded or chain.startswith(b.loaded + ".")]
+        if not best:
+            return bound
+        longest = max(len(b.loaded) for b in best)
+        return [b for b in best if len(b.loaded) == longest]
+
+    def _rewrite_chain(
+        self,
+        top: cst.BaseExpression,
+        parts: list[cst.Name],
+        bound: list[Binding],
+        scope: Scope | None,
+        replace: dict[int, cst.CSTNode],
+    ) -> bool:
+        qnames = {b.qname for b in bound}
+        if len(qnames) != 1 or len(parts) < 2:
+            return False
+        base = qnames.pop()
+        binding = self._users(bound, parts)[0]
+        chain_q = ".".join([base, *(p.value for p in parts[1:])])
+        mapped = self.table.lookup(chain_q)
+        if mapped is None or len(mapped.alias) <= len(base):
+            return False
+        covered = len(mapped.alias.split(".")) - len(base.split(".")) + 1
+        node: cst.BaseExpression = top
+        for _ in range(len(parts) - covered):
+            assert isinstance(node, cst.Attribute)
+            node = node.value
+        canonical = mapped.target.canonical
+        need = self._module_needed(binding, mapped)
+        expression = self._expression_for(binding, canonical, need, scope)
+        if expression is None:
+            return False
+        old_text = ".".join(p.value for p in parts[:covered])
+        replace[id(node)] = build_dotted(expression)
+        self.records.append((node, mapped.target.name, "reference", old_text, expression))
+        return True
+
+    def _module_needed(self, binding: Binding, mapped: Mapped) -> str:
+        """The module an added import must load so the rewritten chain resolves."""
+        if binding.plain:
+            loaded = self.table.lookup(binding.loaded)
+            if loaded is not None and loaded.target is mapped.target:
+                if loaded.target.canonical_kind == NameKind.MODULE:
+                    return loaded.new
+        return mapped.module
+
+    def _expression_for(
+        self, binding: Binding, canonical: str, need: str, scope: Scope | None
+    ) -> str | None:
+        """How to spell ``canonical`` at this site, adding an import beside ``binding``."""
+        # An existing import that already reaches it.
+        for other in self.all_bindings:
+            if other.plain and (other.loaded == need or other.loaded.startswith(need + ".")):
+                if self._visible(other, scope) and canonical.startswith(other.local):
+                    return canonical
+            elif not other.plain and other.qname == need and canonical.startswith(need):
+                if self._visible(other, scope):
+                    return other.local + canonical[len(need) :]
+            elif not other.plain and other.qname == canonical and other.is_from:
+                if self._visible(other, scope):
+                    return other.local
+        if not canonical.startswith(need):
+            if not (binding.plain and need.startswith(canonical + ".")):
+                return None
+        site = self.sites[id(binding.statement)]
+        spec: _Spec
+        if binding.plain:
+            root = need.split(".")[0]
+            if root != binding.local and self._name_taken(root, "import " + need):
+                return None
+            spec = self._plain_spec(binding, need) or _Spec(False, need)
+            self._add_spec(binding, spec)
+            return canonical
+        last = need.rpartition(".")[2]
+        local = self._choose(last, need, binding)
+        if binding.is_from:
+            parent, _, name = need.rpartition(".")
+            if not parent:
+                return None
+            assert isinstance(binding.statement, cst.ImportFrom)
+            level = len(binding.statement.relative)
+            rel = relative_spelling(parent, level, self.package)
+            if rel is None:
+                level = 0
+            spec = _Spec(True, parent, name, local, level, rel if rel is not None else parent)
+        else:
+            spec = _Spec(False, need, local=local)
+        del site
+        self._add_spec(binding, spec)
+        return local + canonical[len(need) :]
+
+    def _plain_spec(self, binding: Binding, module: str) -> _Spec | None:
+        return _Spec(False, module)
+
+    def _visible(self, other: Binding, scope: Scope | None) -> bool:
+        if scope is None:
+            return False
+        found = self._resolve_root(scope, other.local)
+        return found is not None and all(b.qname == other.qname for b in found) and any(
+            b is other or b.loaded == other.loaded for b in found
+        )
+
+    def _name_taken(self, name: str, meaning: str) -> bool:
+        for assignment in self._taken_names.get(name, []):
+            bound = self._binding_for(assignment)
+            if bound is None:
+                return True
+            if meaning.startswith("import ") and bound.plain:
+                continue
+            if bound.qname != meaning:
+                return True
+        return False
+
+    def _choose(self, base: str, qname: str, binding: Binding) -> str:
+        taken = {n for n in self._taken_names if self._name_taken(n, qname)}
+        return free_name(base, taken)
+
+    def _add_spec(self, binding: Binding, spec: _Spec) -> None:
+        edit = self._edit(binding.statement)
+        key = (id(binding.statement), spec)
+        if key in self._chosen:
+            return
+        self._chosen[key] = spec
+        site = self.sites[id(binding.statement)]
+        local, meaning = spec.bound()
+        if self._block_has(site.block, local, meaning, exclude=binding):
+            return
+        if spec.is_from:
+            merged = self._merge_into(site.block, spec.module, spec.name, spec.local, binding)
+            if merged:
+                return
+            statement: cst.BaseSmallStatement = make_import_from(
+                spec.relmodule if spec.level else spec.module,
+                spec.level,
+                [(spec.name, spec.local)],
+            )
+        else:
+            statement = make_import(spec.module, spec.local)
+        edit.after.append(statement)
+
+    def _block_has(
+        self, block: Block, local: str, meaning: str, exclude: Binding | None = None
+    ) -> bool:
+        """Whether ``block`` already binds ``local`` to ``meaning`` through a kept import."""
+        for other in self.all_bindings:
+            if exclude is not None and other is exclude:
+                continue
+            if self.sites[id(other.statement)].block is not block:
+                continue
+            if any(a is other.alias for a in self._edit(other.statement).drop):
+                continue
+            if meaning.startswith("import "):
+                if other.plain and "import " + other.loaded == meaning:
+                    return True
+            elif other.local == local and other.qname == meaning:
+                return True
+        return False
+
+    def _merge_into(
+        self, block: Block, module: str, name: str, local: str | None, origin: Binding
+    ) -> bool:
+        """Add ``name`` to an existing ``from module import`` in the same block, if any."""
+        for site in self.sites.values():
+            statement = site.statement
+            if site.block is not block or statement is origin.statement:
+                continue
+            if not isinstance(statement, cst.ImportFrom):
+                continue
+            if import_from_module(statement, self.package) != module:
+                continue
+            edit = self._edit(statement)
+            if edit.module_change is not None:
+                continue
+            alias = cst.ImportAlias(
+                name=cst.Name(name),
+                asname=cst.AsName(name=cst.Name(local)) if local and local != name else None,
+            )
+            edit.append.append(alias)
+            return True
+        return False
+
+    # ----------------------------------------------------------------- strings
+
+    def _rewrite_annotation_strings(self, roots: set[str], handle: object) -> None:
+        scopes = self.scopes()
+        assert callable(handle)
+        for string in self.survey.annotation_strings:
+            parts = string_body(string)
+            if parts is None:
+                continue
+            body = parts[2]
+            try:
+                expression = cst.parse_expression(body)
+            except cst.ParserSyntaxError:
+                continue
+            collector = _Chains(roots)
+            expression.visit(collector)
+            replace: dict[int, cst.CSTNode] = {}
+            before = len(self.records)
+            for top, chain in collector.chains:
+                handle(top, chain, scopes.get(string), replace)
+            if not replace:
+                continue
+            # References found inside the string are reported once, at the string itself.
+            del self.records[before:]
+            new_expression = expression.visit(_Replace(replace))
+            assert isinstance(new_expression, cst.BaseExpression)
+            new_body = cst.Module([]).code_for_node(new_expression)
+            self.node_replacements[id(string)] = with_string_body(string, new_body)
+            self.records.append((string, self._some_target(), "string", body, new_body))
+
+    def _some_target(self) -> str:
+        return self.table.entries[next(iter(self.table.entries))].name if self.table.entries else ""
+
+    def _rewrite_all(self, renamed: dict[int, _Move]) -> None:
+        scopes = self.scopes()
+        names: dict[str, _Move] = {}
+        for move in renamed.values():
+            if move.rename and isinstance(scopes.get(move.binding.alias), GlobalScope):
+                names[move.binding.local] = move
+        for string in self.survey.all_strings:
+            parts = string_body(string)
+            if parts is None or parts[2] not in names:
+                continue
+            move = names[parts[2]]
+            self.node_replacements[id(string)] = with_string_body(string, move.local)
+            self.records.append((string, move.mapped.target.name, "all", parts[2], move.local))
+
+    def _rewrite_call_strings(self) -> None:
+        patch_locals = {
+            b.local for b in self.all_bindings if b.qname in _PATCH_QNAMES and b.is_from
+        }
+        for func, string in self.survey.call_strings:
+            if func not in _PATCH_CALLS and func not in patch_locals:
+                continue
+            parts = string_body(string)
+            if parts is None or not is_dotted_identifier(parts[2]):
+                continue
+            mapped = self.table.lookup(parts[2])
+            if mapped is None:
+                continue
+            self.node_replacements[id(string)] = with_string_body(string, mapped.new)
+            self.records.append((string, mapped.target.name, "string", parts[2], mapped.new))
+
+    # ----------------------------------------------------------------- applying moves
+
+    def _apply_moves(self, moves: list[_Move]) -> None:
+        by_statement: dict[int, list[_Move]] = {}
+        for move in moves:
+            by_statement.setdefault(id(move.binding.statement), []).append(move)
+        produced: dict[tuple[int, str, str], bool] = {}
+        for statement_id, group in by_statement.items():
+            site = self.sites[statement_id]
+            statement = site.statement
+            assert isinstance(statement, cst.ImportFrom)
+            edit = self._edit(statement)
+            old_module = import_from_module(statement, self.package)
+            names = list(statement.names) if not isinstance(statement.names, cst.ImportStar) else []
+            moving = {id(m.binding.alias) for m in group}
+            kept = [a for a in names if id(a) not in moving and a not in edit.drop]
+            live: list[_Move] = []
+            for move in group:
+                binding = move.binding
+                self.records.append(
+                    (binding.alias, move.mapped.target.name, "import", binding.qname, move.mapped.new)
+                )
+                key = (id(site.block), move.local, move.mapped.new)
+                if key in produced or self._block_has(
+                    site.block, move.local, move.mapped.new, exclude=binding
+                ):
+                    edit.drop.append(binding.alias)  # dual import: the canonical is already bound
+                    continue
+                produced[key] = True
+                live.append(move)
+            same_module = [m for m in live if m.new_module == old_module]
+            for move in same_module:
+                edit.replace[id(move.binding.alias)] = self._renamed_alias(move)
+            elsewhere = [m for m in live if m.new_module != old_module]
+            targets = {m.new_module for m in elsewhere}
+            level = len(statement.relative)
+            if not kept and not same_module and len(targets) == 1 and not edit.after:
+                new_module = next(iter(targets))
+                rel = relative_spelling(new_module, level, self.package)
+                edit.module_change = (rel, level) if rel is not None else (new_module, 0)
+                for move in elsewhere:
+                    edit.replace[id(move.binding.alias)] = self._renamed_alias(move)
+                continue
+            for new_module in sorted(targets, key=lambda t: [m.new_module for m in elsewhere].index(t)):
+                members = [m for m in elsewhere if m.new_module == new_module]
+                for move in members:
+                    edit.drop.append(move.binding.alias)
+                if all(
+                    self._merge_into(site.block, new_module, m.new_name, m.local, m.binding)
+                    for m in members[:1]
+                ):
+                    for move in members[1:]:
+                        self._merge_into(site.block, new_module, move.new_name, move.local, move.binding)
+                    continue
+                rel = relative_spelling(new_module, level, self.package)
+                edit.after.append(
+                    make_import_from(
+                        rel if rel is not None else new_module,
+                        level if rel is not None else 0,
+                        [(m.new_name, m.local) for m in members],
+                    )
+                )
+
+    def _renamed_alias(self, move: _Move) -> cst.ImportAlias:
+        alias = move.binding.alias
+        asname = alias.asname
+        if move.local == move.new_name:
+            original = dotted_name(alias.name)
+            if asname is not None and original != move.binding.local:
+                asname = None
+        elif asname is None:
+            asname = cst.AsName(name=cst.Name(move.local))
+        else:
+            asname = asname.with_changes(name=cst.Name(move.local))
+        return alias.with_changes(name=cst.Name(move.new_name), asname=asname)
+
+
+# --------------------------------------------------------------------------- applying
+
+
+class _Replace(cst.CSTTransformer):
+    """Swap nodes by identity of the original node."""
+
+    def __init__(self, replacements: dict[int, cst.CSTNode]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        return self.replacements.get(id(original_node), updated_node)
+
+
+class _Apply(_Replace):
+    """Apply reference replacements and import-statement edits in place."""
+
+    def __init__(self, plan: _FileRewrite) -> None:
+        super().__init__(plan.node_replacements)
+        self.plan = plan
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def _edit_statement(
+        self, statement: cst.BaseSmallStatement
+    ) -> tuple[cst.BaseSmallStatement | None, list[cst.BaseSmallStatement]]:
+        """The statement as edited (``None`` when emptied) and the statements to add after it."""
+        edit = self.plan.edits.get(id(statement))
+        if edit is None or not isinstance(statement, (cst.Import, cst.ImportFrom)):
+            return statement, []
+        assert not isinstance(statement.names, cst.ImportStar)
+        originals = list(statement.names)
+        replace = dict(edit.replace)
+        dropped = {id(a) for a in edit.drop}
+        after = list(edit.after)
+        module_change = edit.module_change
+        if isinstance(statement, cst.Import):
+            # A dropped alias whose replacement import is added takes its place instead.
+            for alias in originals:
+                if id(alias) not in dropped:
+                    continue
+                added = next((s for s in after if isinstance(s, cst.Import)), None)
+                if added is None:
+                    break
+                after.remove(added)
+                dropped.discard(id(alias))
+                new_alias = added.names[0]
+                asname = new_alias.asname
+                if alias.asname is not None and asname is not None:
+                    asname = alias.asname.with_changes(name=asname.name)
+                replace[id(alias)] = alias.with_changes(name=new_alias.name, asname=asname)
+        elif (
+            module_change is None
+            and all(id(a) in dropped for a in originals)
+            and len(after) == 1
+            and isinstance(after[0], cst.ImportFrom)
+            and not edit.append
+        ):
+            # Everything moves to one module: rewrite the path in place, keep the layout.
+            first = after.pop()
+            assert not isinstance(first.names, cst.ImportStar)
+            return (
+                statement.with_changes(
+                    module=first.module,
+                    relative=first.relative,
+                    names=_relayout(originals, list(first.names)),
+                ),
+                [],
+            )
+        names = [replace.get(id(a), a) for a in originals]
+        full = statement.with_changes(names=names)
+        drop_nodes = [n for a, n in zip(originals, names, strict=True) if id(a) in dropped]
+        trimmed = drop_aliases(full, drop_nodes) if drop_nodes else full
+        if edit.append:
+            if trimmed is None:
+                assert isinstance(statement, cst.ImportFrom)
+                trimmed = statement.with_changes(
+                    names=[a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in edit.append[:1]]
+                )
+                rest = edit.append[1:]
+            else:
+                rest = edit.append
+            if rest:
+                assert not isinstance(trimmed.names, cst.ImportStar)
+                trimmed = trimmed.with_changes(names=_append(list(trimmed.names), rest))
+        if trimmed is not None and module_change is not None:
+            module_part, level = module_change
+            trimmed = trimmed.with_changes(
+                module=build_dotted(module_part) if module_part else None,
+                relative=[cst.Dot() for _ in range(level)],
+            )
+        return trimmed, after
+
+    def _edit_body(
+        self, body: Sequence[cst.BaseSmallStatement]
+    ) -> tuple[list[cst.BaseSmallStatement], list[cst.BaseSmallStatement]]:
+        kept: list[cst.BaseSmallStatement] = []
+        extra: list[cst.BaseSmallStatement] = []
+        for statement in body:
+            edited, after = self._edit_statement(statement)
+            if edited is not None:
+                kept.append(edited)
+            extra.extend(after)
+        return kept, extra
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        if not any(id(s) in self.plan.edits for s in original_node.body):
+            return updated_node
+        kept, extra = self._edit_body(updated_node.body)
+        kept = _fix_semicolons(kept, updated_node.body)
+        lines: list[cst.BaseStatement] = []
+        if kept:
+            lines.append(updated_node.with_changes(body=kept))
+        for statement in extra:
+            if not lines:
+                # The first added import takes the old line's place, comments included.
+                lines.append(updated_node.with_changes(body=[statement]))
+            else:
+                lines.append(cst.SimpleStatementLine(body=[statement]))
+        if not lines:
+            return cst.RemoveFromParent()
+        return cst.FlattenSentinel(lines) if len(lines) > 1 else lines[0]
+
+    def leave_SimpleStatementSuite(
+        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
+    ) -> cst.SimpleStatementSuite:
+        if not any(id(s) in self.plan.edits for s in original_node.body):
+            return updated_node
+        kept, extra = self._edit_body(updated_node.body)
+        body = _fix_semicolons(kept + extra, updated_node.body)
+        body = [
+            s.with_changes(semicolon=cst.Semicolon(whitespace_after=cst.SimpleWhitespace(" ")))
+            if i < len(body) - 1 and s.semicolon is cst.MaybeSentinel.DEFAULT
+            else s
+            for i, s in enumerate(body)
+        ]
+        return updated_node.with_changes(body=body or [cst.Pass()])
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        if not updated_node.body:
+            # Removing the only import of a block must leave valid code.
+            return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+        return updated_node
+
+
+def _fix_semicolons(
+    body: list[cst.BaseSmallStatement], original: Sequence[cst.BaseSmallStatement]
+) -> list[cst.BaseSmallStatement]:
+    """Drop a trailing ``;`` a removal left behind when the original line had none."""
+    if body and original and original[-1].semicolon is cst.MaybeSentinel.DEFAULT:
+        if body[-1].semicolon is not cst.MaybeSentinel.DEFAULT:
+            body = body[:-1] + [body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]
+    return body
+
+
+def _relayout(
+    original: list[cst.ImportAlias], new: list[cst.ImportAlias]
+) -> list[cst.ImportAlias]:
+    """New aliases wearing the original aliases' commas, so a parenthesised layout survives."""
+    if len(original) != len(new):
+        return new
+    return [n.with_changes(comma=o.comma) for o, n in zip(original, new, strict=True)]
+
+
+def _append(names: list[cst.ImportAlias], extra: list[cst.ImportAlias]) -> list[cst.ImportAlias]:
+    """``names`` plus ``extra`` at the end, following the list's own comma layout."""
+    result = list(names)
+    known = {(dotted_name(a.name), a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else None) for a in result}
+    for alias in extra:
+        key = (
+            dotted_name(alias.name),
+            alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None,
+        )
+        if key in known:
+            continue
+        known.add(key)
+        last = result[-1]
+        if isinstance(last.comma, cst.Comma):
+            # Trailing comma (parenthesised, often one per line): copy the separator style.
+            separator = result[-2].comma if len(result) > 1 else cst.Comma(
+                whitespace_after=cst.SimpleWhitespace(" ")
+            )
+            result[-1] = last.with_changes(comma=separator)
+            result.append(alias.with_changes(comma=last.comma))
+        else:
+            result[-1] = last.with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            )
+            result.append(alias)
+    return result
