@@ -183,7 +183,10 @@ class Verifier:
             return Verification("skipped")
         if before is None or after is None:
             return Verification("no-tests")
-        test_files = wt.git("ls-files", "*test*.py").splitlines()
+        test_files = [
+            p for p in wt.git("ls-files").splitlines()
+            if p.endswith(".py") and "test" in p.rsplit("/", 1)[-1]
+        ]
         expected = self.config.expected_fixes + marked_expected_fixes(wt.path, test_files)
         comparison = compare(before, after, expected)
         return Verification(comparison.verdict, before, after, comparison)

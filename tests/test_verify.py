@@ -1,0 +1,225 @@
+"""Verification: per-test comparison, expected flips, timeouts, the tree-hash cache, bisection."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ssot_migrate.verify import (
+    PASSED,
+    TestRun,
+    compare,
+    marked_expected_fixes,
+    parse_junit,
+    pytest_position,
+)
+from tests.test_workflow import (
+    MarkerCodemod,
+    git,
+    git_identity,  # noqa: F401  (autouse fixture)
+    make_config,
+    phase,
+    project,
+    pytest_command,
+    trailers,
+)
+
+BREAKING_TEST = (
+    "from pkg import mod_a\n\n"
+    "def test_value_is_old():\n    assert mod_a.VALUE == 'OLD_MARKER' + ''\n\n"
+    "def test_still_fine():\n    assert True\n"
+)
+
+
+def test_regression_detected_branch_kept_exit_1(tmp_path: Path) -> None:
+    repo = project(tmp_path, extra={"tests/test_break.py": BREAKING_TEST.replace(
+        "'OLD_MARKER' + ''", "'OLD_' + 'MARKER'")})
+    result = phase(repo, make_config(repo, pytest_command()))
+    assert result.exit_code == 1
+    assert result.commit is not None
+    assert git(repo, "rev-parse", result.branch).strip() == result.commit
+    t = trailers(repo, result.branch)
+    assert t["SSOT-Verified"] == "failed"
+    assert t["SSOT-Tests-Before"] == "4 passed"
+    assert t["SSOT-Tests-After"] == "3 passed, 1 failed"
+    comparison = result.verification.comparison
+    assert comparison is not None
+    assert comparison.regressions == ("tests/test_break.py::test_value_is_old",)
+    assert "tests/test_break.py::test_value_is_old" in git(repo, "log", "-1", "--format=%B", result.branch)
+    assert result.logs and all(Path(log).is_file() for log in result.logs)
+
+
+def test_expected_flips_from_config_and_marker(tmp_path: Path) -> None:
+    fail_first = (
+        "import pytest\nfrom pkg import mod_a\n\n"
+        "@pytest.mark.ssot_expected_fix\n"
+        "def test_marked():\n    assert mod_a.VALUE.startswith('NEW')\n\n"
+        "def test_configured():\n    assert 'NEW' in mod_a.VALUE\n\n"
+        "class TestGroup:\n    pytestmark = [pytest.mark.ssot_expected_fix]\n\n"
+        "    def test_in_class(self):\n        assert 'NEW' in mod_a.VALUE\n\n"
+        "def test_never_flips():\n    assert False\n"
+    )
+    repo = project(tmp_path, extra={
+        "tests/test_fail_first.py": fail_first,
+        "pytest.ini": "[pytest]\nmarkers =\n    ssot_expected_fix: fail-first\n",
+    })
+    config = make_config(repo, pytest_command(), expected_fixes=(
+        "tests/test_fail_first.py::test_configured",
+        "tests/test_fail_first.py::test_never_flips",
+        "tests/test_gone.py::test_missing",
+    ))
+    result = phase(repo, config)
+    comparison = result.verification.comparison
+    assert comparison is not None and result.verification.verdict == "yes"
+    assert comparison.expected_flips == (
+        "tests/test_fail_first.py::TestGroup::test_in_class",
+        "tests/test_fail_first.py::test_configured",
+        "tests/test_fail_first.py::test_marked",
+    )
+    assert comparison.fixes == ()
+    assert comparison.missed_flips == (
+        "tests/test_fail_first.py::test_never_flips", "tests/test_gone.py::test_missing",
+    )
+
+
+def test_hung_test_command_killed_at_timeout(tmp_path: Path) -> None:
+    hang = "import time\n\ndef test_hang():\n    time.sleep(60)\n"
+    repo = project(tmp_path, extra={"tests/test_hang.py": hang})
+    marker = tmp_path / "child.pid"
+    # a child process in the group must die too, not just the runner
+    command = (sys.executable, "-c",
+               f"import subprocess,sys,time; p=subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']);"
+               f"open({str(marker)!r},'w').write(str(p.pid)); time.sleep(60)")
+    started = time.monotonic()
+    result = phase(repo, make_config(repo, command, timeout=2.0))
+    assert time.monotonic() - started < 20
+    assert result.exit_code == 1
+    assert result.verification.before is not None and result.verification.before.timed_out
+    assert trailers(repo, result.branch)["SSOT-Tests-Before"].startswith("timed out after")
+    child = int(marker.read_text())
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        status = Path(f"/proc/{child}/status").read_text() if Path(f"/proc/{child}/status").exists() else ""
+        if "zombie" in status or "State:\tZ" in status:
+            break
+        time.sleep(0.1)
+    status = Path(f"/proc/{child}/status")
+    assert not status.exists() or "State:\tZ" in status.read_text()
+    assert "killed after the 2s test-timeout" in Path(result.logs[0]).read_text()
+
+
+def test_cache_hit_on_stacked_phase(tmp_path: Path) -> None:
+    counter = tmp_path / "runs.txt"
+    repo = project(tmp_path, counter=counter, extra={"pkg/mod_b.py": "OTHER = 'SECOND_MARKER'\n"})
+    config = make_config(repo, pytest_command())
+    p1 = phase(repo, config)
+    assert counter.read_text().count("run") == 2  # base tree, then the phase tree
+    p2 = phase(repo, config, phase="phase2",
+               codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"))
+    assert p2.base == p1.commit
+    # phase 2's base tree is phase 1's tree: measured already, so only phase 2's tree runs
+    assert counter.read_text().count("run") == 3
+    assert p2.verification.before is not None and p2.verification.before.cached
+    cache = repo / ".git" / "ssot-cache" / "tests"
+    assert len(list(cache.glob("*.json"))) == 3
+
+
+def test_string_command_with_env_prefix_split_like_a_shell(tmp_path: Path) -> None:
+    repo = project(tmp_path, extra={
+        "src/helper_mod.py": "X = 1\n",
+        "tests/test_src.py": "import helper_mod\n\ndef test_x():\n    assert helper_mod.X == 1\n",
+        "tests/test_slow.py": "def test_slow():\n    assert False\n",
+    })
+    command = f'env PYTHONPATH=src {shlex.quote(sys.executable)} -m pytest -q tests -k "not slow"'
+    result = phase(repo, make_config(repo, command))
+    assert result.verification.verdict == "yes"
+    assert trailers(repo, result.branch)["SSOT-Tests-After"] == "3 passed"
+
+
+def test_non_pytest_runner_compares_exit_codes(tmp_path: Path) -> None:
+    check = "import sys, pathlib\nsys.exit(0 if 'OLD_' + 'MARKER' in pathlib.Path('pkg/mod_a.py').read_text() else 3)\n"
+    repo = project(tmp_path, extra={"check.py": check})
+    result = phase(repo, make_config(repo, (sys.executable, "check.py")))
+    assert result.verification.verdict == "failed"
+    assert trailers(repo, result.branch)["SSOT-Tests-After"] == "exit 3"
+
+
+def test_bisect_names_the_one_bad_file_and_quarantines_it(tmp_path: Path) -> None:
+    modules = {f"pkg/m{i:02d}.py": f"V{i} = 'OLD_MARKER'\n" for i in range(12)}
+    bad_test = "from pkg import m07\n\ndef test_m07():\n    assert m07.V7 == 'OLD_' + 'MARKER'\n"
+    repo = project(tmp_path, extra={**modules, "tests/test_m07.py": bad_test})
+    result = phase(repo, make_config(repo, pytest_command()), bisect=True, quarantine=True)
+    assert result.bisect is not None
+    assert result.bisect.culprits == ("pkg/m07.py",)
+    assert result.bisect.tests == ("tests/test_m07.py::test_m07",)
+    assert 0 < result.bisect.runs <= result.bisect.budget
+    assert result.quarantined == ("pkg/m07.py",)
+    assert result.verification.verdict == "yes" and result.exit_code == 0
+    files = git(repo, "diff", "--name-only", "main", result.branch).split()
+    assert "pkg/m07.py" not in files and "pkg/m06.py" in files
+    message = git(repo, "log", "-1", "--format=%B", result.branch)
+    assert "Needs a decision" in message and "pkg/m07.py" in message and "bisect:" in message
+
+
+def test_bisect_without_quarantine_keeps_all_files(tmp_path: Path) -> None:
+    bad_test = "from pkg import mod_a\n\ndef test_a():\n    assert mod_a.VALUE == 'OLD_' + 'MARKER'\n"
+    repo = project(tmp_path, extra={"pkg/mod_c.py": "C = 'OLD_MARKER'\n", "tests/test_a.py": bad_test})
+    result = phase(repo, make_config(repo, pytest_command()), bisect=True)
+    assert result.bisect is not None and result.bisect.culprits == ("pkg/mod_a.py",)
+    assert result.exit_code == 1
+    assert "pkg/mod_a.py" in git(repo, "diff", "--name-only", "main", result.branch).split()
+
+
+def _run(results: dict[str, str] | None, code: int | None = 0) -> TestRun:
+    return TestRun("t", ("pytest",), code, 0.1, "log", results, timed_out=code is None)
+
+
+def test_compare_table() -> None:
+    before = _run({"a::t1": PASSED, "a::t2": "failed", "a::t3": PASSED, "a::t4": PASSED})
+    after = _run({"a::t1": "error", "a::t2": PASSED, "a::t4": PASSED, "b::new": PASSED,
+                  "c.py": "error"}, 1)
+    result = compare(before, after)
+    assert result.verdict == "failed"
+    assert result.regressions == ("a::t1", "c.py")
+    assert result.fixes == ("a::t2",)
+    assert result.gone == ("a::t3",)
+    assert result.added == ("b::new",)
+    assert compare(_run({}, 5), _run({}, 5)).verdict == "no-tests"
+    assert compare(_run(None, 1), _run(None, 1)).verdict == "yes"
+    assert compare(_run(None, 0), _run(None, None)).verdict == "failed"
+
+
+def test_junit_ids_and_marker_scan(tmp_path: Path) -> None:
+    xml = (b'<testsuites><testsuite>'
+           b'<testcase classname="tests.test_a.TestX" name="test_p[1]" file="tests/test_a.py"/>'
+           b'<testcase classname="tests.test_a" name="test_f" file="tests/test_a.py"><failure/></testcase>'
+           b'<testcase classname="tests.test_a" name="test_f" file="tests/test_a.py"><error/></testcase>'
+           b'<testcase classname="" name="tests.test_bad" file="tests/test_bad.py"><error/></testcase>'
+           b'</testsuite></testsuites>')
+    assert parse_junit(xml) == {
+        "tests/test_a.py::TestX::test_p[1]": PASSED,
+        "tests/test_a.py::test_f": "error",
+        "tests/test_bad.py": "error",
+    }
+    (tmp_path / "t.py").write_text(
+        "import pytest\nfrom pytest import mark\npytestmark = mark.ssot_expected_fix\n"
+    )
+    (tmp_path / "u.py").write_text("@pytest.mark.ssot_expected_fix()\ndef test_x(): pass\n")
+    assert marked_expected_fixes(tmp_path, ["t.py", "u.py", "missing.py"]) == ("t.py", "u.py::test_x")
+    assert pytest_position(["env", "A=1", "python", "-m", "pytest", "-q"]) == 5
+    assert pytest_position(["/venv/bin/pytest", "-q"]) == 1
+    assert pytest_position(["make", "test"]) is None
+
+
+@pytest.mark.parametrize("bad", ["unbalanced 'quote", ""])
+def test_bad_test_command_refused(tmp_path: Path, bad: str) -> None:
+    from ssot_migrate.errors import ConfigError
+
+    repo = project(tmp_path)
+    with pytest.raises(ConfigError, match="test-command"):
+        phase(repo, make_config(repo, bad))
+    assert git(repo, "branch", "--list", "ssot/*") == ""
