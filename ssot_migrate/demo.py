@@ -7,16 +7,31 @@ functions the CLI commands call, and the user is told what happened and what to 
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.text import Text
 
 from ssot_migrate.errors import GitError, UsageError
+from ssot_migrate.model import Config
+from ssot_migrate.phases import PHASES
+
+if TYPE_CHECKING:
+    from ssot_migrate.scan import ScanReport
+    from ssot_migrate.workflow import PhaseResult
 
 # A fixed identity for the demo repository's own commits, so the demo works on a machine where
 # git has never been configured, and its first commit does not depend on who runs it.
@@ -114,3 +129,197 @@ def new_demo_path() -> Path:
 def remove_demo_repo(path: Path) -> None:
     """Delete a demo repository (worktrees the phases made are registered inside it)."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the demo run
+
+
+@dataclass(frozen=True)
+class PhaseOutcome:
+    """One phase of the demo: the workflow's result and the scan of the branch it made."""
+
+    result: PhaseResult
+    scan: ScanReport | None
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo did, for rendering and for tests: scans, phases, the status table."""
+
+    repo: Path
+    before: ScanReport
+    phases: tuple[PhaseOutcome, ...]
+    status: str
+    test_command: str
+    elapsed: float
+
+    @property
+    def after(self) -> ScanReport:
+        """The scan of the last branch created (the base's when no phase had work)."""
+        for outcome in reversed(self.phases):
+            if outcome.scan is not None:
+                return outcome.scan
+        return self.before
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any phase's verification regressed, else 0."""
+        return max((o.result.exit_code for o in self.phases), default=0)
+
+
+def demo_config(config: Config) -> Config:
+    """The sample's configuration, with its tests run by this very interpreter when it can.
+
+    The sample's ``test-command`` says ``python -m pytest -q``; on a machine where ``python`` is
+    not the interpreter ssot-migrate runs in (pipx, a venv not activated) that could find no
+    pytest, so the demo uses ``sys.executable`` whenever pytest is importable here.
+    """
+    if importlib.util.find_spec("pytest") is None:
+        return config
+    return replace(config, test_command=(sys.executable, "-m", "pytest", "-q"))
+
+
+def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None] = print) -> DemoResult:
+    """Scan, phases 1-3 with verification, and status on the sample repository at ``repo``.
+
+    Calls the same functions as the ``scan``, ``phaseN`` and ``status`` commands; ``echo`` gets
+    the workflow's progress lines. Raises what those raise (``SsotError`` subclasses).
+    """
+    from ssot_migrate.config import load_config
+    from ssot_migrate.scan import scan_repository
+    from ssot_migrate.status import collect, render
+    from ssot_migrate.workflow import run_phase
+
+    started = time.perf_counter()
+    config = demo_config(load_config(repo))
+    before = scan_repository(config, jobs=jobs)
+    outcomes: list[PhaseOutcome] = []
+    for phase in PHASES:
+        result = run_phase(repo, config, phase, jobs=jobs, echo=echo)
+        scan = scan_repository(config, base=result.commit, jobs=jobs) if result.commit else None
+        outcomes.append(PhaseOutcome(result, scan))
+    command = config.test_command
+    shown = shlex.join(command) if isinstance(command, tuple) else str(command or "")
+    return DemoResult(
+        repo=repo,
+        before=before,
+        phases=tuple(outcomes),
+        status=render(collect(repo)),
+        test_command=shown,
+        elapsed=time.perf_counter() - started,
+    )
+
+
+def _violation_lines(result: DemoResult) -> list[str]:
+    columns = ["before"] + [o.result.phase for o in result.phases]
+    scans: list[ScanReport] = [result.before]
+    for outcome in result.phases:
+        scans.append(outcome.scan if outcome.scan is not None else scans[-1])
+    figures = [scan.violations() for scan in scans]
+    categories = list(dict.fromkeys(c for f in figures for c in f))
+    width = max(len(c) for c in [*categories, "category"]) + 2
+    lines = ["category".ljust(width) + "".join(c.rjust(9) for c in columns)]
+    for category in categories:
+        lines.append(category.ljust(width) + "".join(str(f.get(category, 0)).rjust(9) for f in figures))
+    lines.append("total".ljust(width) + "".join(str(sum(f.values())).rjust(9) for f in figures))
+    return lines
+
+
+def _phase_lines(outcome: PhaseOutcome) -> list[str]:
+    result = outcome.result
+    if result.commit is None:
+        return [f"{result.phase}: nothing to do, no branch"]
+    v = result.verification
+    lines = [
+        f"{result.branch}  ({len(result.files)} files, commit {result.commit[:10]}, verified: {v.verdict})",
+        f"    tests: {v.before_text}  ->  {v.after_text}",
+    ]
+    comparison = v.comparison
+    if comparison is not None:
+        for title, items in (
+            ("REGRESSED", comparison.regressions),
+            ("fail-first test now passing (expected)", comparison.expected_flips),
+            ("other test now passing", comparison.fixes),
+        ):
+            lines += [f"    {title}: {item}" for item in items]
+    return lines
+
+
+def render_demo(result: DemoResult, *, kept: bool) -> list[str]:
+    """The demo's report: violations per phase, branches and tests, status, what to do next."""
+    repo = result.repo
+    before = sum(result.before.violations().values())
+    after_scan = result.after
+    after = sum(after_scan.violations().values())
+    lines = [
+        "",
+        "Violations found by `ssot-migrate scan`, at the start and on each phase's branch:",
+        "",
+        *("  " + line for line in _violation_lines(result)),
+        "",
+        f"{before} violations before, {after} after the three phases.",
+    ]
+    remaining = [s for s in after_scan.sites if after_scan.violations().get(s.category, 0)]
+    if after:
+        lines.append("Left for a human (no phase rewrites these):")
+        lines += [f"  {s.category}: {s.path}:{s.line}: {s.message}" for s in remaining[:10]]
+    lines += ["", f"Branches (tests run before and after each phase with `{result.test_command}`):", ""]
+    for outcome in result.phases:
+        lines += ["  " + line for line in _phase_lines(outcome)]
+    lines += ["", "Status (`ssot-migrate status`):", ""]
+    lines += ["  " + line for line in result.status.splitlines()]
+    first = next((o.result.branch for o in result.phases if o.result.commit), None)
+    last = next((o.result.branch for o in reversed(result.phases) if o.result.commit), None)
+    lines += ["", "What to do next:"]
+    if not kept:
+        lines.append("  (the repository was removed; rerun with --keep or --path DIR to explore it)")
+    if first and last:
+        lines += [
+            f"  look at a phase:      git -C {repo} log --stat {first}",
+            f"  the whole change:     git -C {repo} diff main {last}",
+            f"  scan a branch:        ssot-migrate scan --repo {repo}   (after `git -C {repo} checkout {last}`)",
+            f"  open pull requests:   ssot-migrate pr phase1 --repo {repo}   (needs a remote; stacked in order)",
+            f"  roll back a phase:    ssot-migrate rollback phase2 --repo {repo}",
+            "                        (deletes phase2 and the phase3 branch stacked on it; tips kept",
+            "                         under refs/ssot-backup/ with the command to restore them)",
+        ]
+    lines += [
+        f"  on your own project:  add a [tool.ssot-migrate] table to pyproject.toml (see {repo}/pyproject.toml),",
+        "                        then `ssot-migrate scan` and `ssot-migrate phase1 --dry-run`",
+        "",
+        f"demo finished in {result.elapsed:.1f} s",
+    ]
+    return lines
+
+
+def run_demo_command(
+    *, path: Path | None, keep: bool, dry_run: bool = False, console: Console, jobs: int | None = None
+) -> int:
+    """The CLI body of ``demo``: create the sample repository, run everything, tell the story.
+
+    ``--path`` puts the repository there and keeps it; otherwise it goes to a temporary directory,
+    removed at the end unless ``--keep``. ``--dry-run`` only prints phase 1's diff (stdout).
+    """
+
+    def say(line: str) -> None:
+        console.print(Text(line))
+
+    dest = path if path is not None else new_demo_path()
+    repo = create_sample_repo(dest)
+    kept = keep or path is not None
+    say(f"sample repository: {repo}  (a chat backend whose WebSocket manager is fragmented;")
+    say(f"  its configuration is the [tool.ssot-migrate] table in {repo / 'pyproject.toml'})")
+    try:
+        if dry_run:
+            from ssot_migrate.dryrun import run_dry_run
+
+            code = run_dry_run("phase1", repo, None, jobs=jobs, console=console)
+            say("that is the diff phase 1 would commit; run `ssot-migrate demo` for all three phases")
+            return code
+        result = run_demo(repo, jobs=jobs, echo=lambda line: say(f"  {line}"))
+        for line in render_demo(result, kept=kept):
+            say(line)
+        return result.exit_code
+    finally:
+        if not kept:
+            remove_demo_repo(dest.parent if path is None else dest)

@@ -1,0 +1,388 @@
+"""``ssot-migrate pr PHASE``: push a phase branch and write its pull request.
+
+Everything in the pull request is read back from git (the branch, its commit message and
+trailers) plus two scans, of the phase's base and of its tip; nothing is remembered elsewhere.
+A stacked phase (its base is the previous phase's branch) targets that branch, so the pull
+requests review in order. ``--open`` hands the result to the GitHub CLI::
+
+    gh pr create --base ssot/phase1-imports --head ssot/phase2-facades \\
+        --title "..." --body-file .git/ssot-pr/phase2.md
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from ssot_migrate import __version__
+from ssot_migrate.errors import GitError, UsageError
+from ssot_migrate.gitlayer import branches as refs
+from ssot_migrate.model import Config
+from ssot_migrate.patch import FileStat, diff_stats
+from ssot_migrate.phases import PHASES
+from ssot_migrate.status import phase_branches
+
+# Commit-message sections (written by workflow) carried into the pull request as they are.
+_TESTS_HEADER = "Tests"
+_DECISION_HEADER = "Needs a decision"
+_SKIPPED_HEADER = "Skipped, left unchanged"
+_BISECT_HEADER = "bisect:"
+
+
+@dataclass(frozen=True)
+class ScanDelta:
+    """One scan category: its violation count at the phase's base and at its tip."""
+
+    category: str
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """Everything needed to open the pull request of one phase branch."""
+
+    phase: str
+    branch: str
+    tip: str
+    base_sha: str
+    base_branch: str
+    stacked_on: str | None
+    verified: str
+    title: str
+    body: str
+    stats: tuple[FileStat, ...]
+
+    def gh_argv(self, body_file: Path) -> list[str]:
+        """The ``gh pr create`` command line that opens this pull request."""
+        return [
+            "gh", "pr", "create",
+            "--base", self.base_branch,
+            "--head", self.branch,
+            "--title", self.title,
+            "--body-file", str(body_file),
+        ]
+
+
+def find_phase_branch(repo: Path, phase: str) -> tuple[str, str]:
+    """``(branch, tip)`` of the local branch whose tip carries ``SSOT-Phase: <phase>``."""
+    if phase not in PHASES:
+        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    own = [(name, tip) for p, name, tip in phase_branches(repo) if p == phase]
+    if not own:
+        raise UsageError(f"no {phase} branch in {repo}: run `ssot-migrate {phase}` first")
+    if len(own) > 1:
+        names = ", ".join(name for name, _ in own)
+        raise UsageError(f"several branches carry {phase}: {names}; delete the extra one")
+    return own[0]
+
+
+def message_sections(message: str) -> dict[str, list[str]]:
+    """Split a phase commit message into its titled sections (header line -> its lines).
+
+    A section starts at an unindented line and holds the indented lines below it; the header
+    is kept as the first line. Trailers and the title are not sections.
+    """
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in message.splitlines()[1:]:
+        if not line.strip():
+            current = None
+            continue
+        if line.startswith((" ", "\t")) and current is not None:
+            current.append(line)
+            continue
+        if ":" in line and not line.startswith(" ") and line.split(":", 1)[0].startswith("SSOT-"):
+            current = None
+            continue
+        key = line.split("(", 1)[0].split(":", 1)[0].strip()
+        current = sections.setdefault(key, [])
+        current.append(line)
+    return sections
+
+
+def _mainline_branch(mainline: str) -> str:
+    return mainline.removeprefix("refs/heads/")
+
+
+def _scan_deltas(config: Config, base: str, tip: str) -> list[ScanDelta] | None:
+    try:
+        from ssot_migrate.scan import scan_repository
+    except ImportError:  # pragma: no cover - the scan ships with the package
+        return None
+    before = scan_repository(config, base=base).violations()
+    after = scan_repository(config, base=tip).violations()
+    return [
+        ScanDelta(category, int(before.get(category, 0)), int(after.get(category, 0)))
+        for category in dict.fromkeys([*before, *after])
+    ]
+
+
+def _scan_table(deltas: Sequence[ScanDelta] | None) -> list[str]:
+    if deltas is None:
+        return ["_Scan not available._"]
+    lines = ["| category | before | after | change |", "|---|---:|---:|---|"]
+    for d in deltas:
+        if d.after == d.before:
+            change = "unchanged" if d.before else "-"
+        elif d.after == 0:
+            change = f"fixed ({d.before - d.after})"
+        else:
+            change = f"{d.after - d.before:+d}"
+        lines.append(f"| `{d.category}` | {d.before} | {d.after} | {change} |")
+    total_before = sum(d.before for d in deltas)
+    total_after = sum(d.after for d in deltas)
+    lines.append(f"| **total** | **{total_before}** | **{total_after}** | |")
+    return lines
+
+
+def _stats_table(stats: Sequence[FileStat]) -> list[str]:
+    added = sum(s.added for s in stats)
+    removed = sum(s.removed for s in stats)
+    lines = [
+        f"{len(stats)} file(s) changed, +{added} -{removed}",
+        "",
+        "| file | + | - |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| `{s.path}` | {s.added} | {s.removed} |" for s in stats]
+    return lines
+
+
+def _code_block(lines: Sequence[str]) -> list[str]:
+    fence = "```"
+    while any(fence in line for line in lines):
+        fence += "`"
+    return [f"{fence}text", *(line.rstrip() for line in lines), fence]
+
+
+def render_body(
+    *,
+    phase: str,
+    branch: str,
+    tip: str,
+    base_sha: str,
+    base_branch: str,
+    stacked_on: str | None,
+    trailers: Mapping[str, str],
+    sections: Mapping[str, list[str]],
+    deltas: Sequence[ScanDelta] | None,
+    stats: Sequence[FileStat],
+) -> str:
+    """The pull request's Markdown body (see the module docstring for what goes in)."""
+    verified = trailers.get("SSOT-Verified", "unknown")
+    out = [
+        (f"Phase **{phase}** ({PHASES[phase]}) of an `ssot-migrate` consolidation, "
+        f"generated and verified by the tool: one commit, `{tip[:12]}` on `{branch}`."),
+        "",
+    ]
+    if verified == "failed":
+        out += [
+            ("> **Warning: verification failed.** Tests that passed on the base fail on this "
+            "branch (listed under Tests below). It was pushed with `--force` for inspection; "
+            "do not merge it as it is."),
+            "",
+        ]
+    if stacked_on:
+        out.append(
+            f"**Stacked on `{stacked_on}`** (`{base_sha[:12]}`): review and merge that pull "
+            "request first; this one targets its branch, so the diff below is this phase only."
+        )
+    else:
+        out.append(f"**Base:** `{base_branch}` at `{base_sha[:12]}`.")
+    out += [
+        "",
+        (f"**Verified:** `{verified}` - tests before: {trailers.get('SSOT-Tests-Before', '?')}; "
+        f"after: {trailers.get('SSOT-Tests-After', '?')}."),
+        "",
+        "### Scan: violations before -> after",
+        "",
+        *_scan_table(deltas),
+        "",
+        "### Files changed",
+        "",
+        *_stats_table(stats),
+        "",
+        "### Tests",
+        "",
+    ]
+    tests = sections.get(_TESTS_HEADER)
+    out += _code_block(tests) if tests else ["_No test comparison recorded (verification skipped)._"]
+    bisect = [line for key, lines in sections.items() if key.startswith(_BISECT_HEADER[:-1]) for line in lines]
+    if bisect:
+        out += ["", *_code_block(bisect)]
+    out += ["", "### Needs a decision", ""]
+    decisions = sections.get(_DECISION_HEADER)
+    if decisions:
+        out.append("These sites were left as they are; each needs a human choice:")
+        out.append("")
+        out += [f"- {line.strip()}" for line in decisions[1:]]
+    else:
+        out.append("Nothing: every site this phase covers was rewritten.")
+    skipped = sections.get(_SKIPPED_HEADER)
+    if skipped:
+        out += ["", "Files that could not be parsed were left unchanged:", ""]
+        out += [f"- {line.strip()}" for line in skipped[1:]]
+    out += [
+        "",
+        "### Rolling back",
+        "",
+        (f"- Before merging: `ssot-migrate rollback {phase}` deletes `{branch}` and any branch "
+        "stacked on it; every tip is kept under `refs/ssot-backup/` and the command prints how "
+        "to restore it."),
+        (f"- After merging: `ssot-migrate rollback {phase}` builds `<prefix>rollback-{phase}`, a "
+        "revert of this commit verified by the same tests, to review like any phase."),
+        "",
+        (f"<sub>ssot-migrate {__version__} - SSOT-Config `{trailers.get('SSOT-Config', '-')}` - "
+        f"`git log -1 {branch}` holds the full record.</sub>"),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
+    """Read ``phase``'s branch and commit back from git and compose its pull request."""
+    repo = repo.resolve()
+    branch, tip = find_phase_branch(repo, phase)
+    info = refs.commit_info(repo, tip)
+    trailers = info.trailers
+    base_sha = trailers.get("SSOT-Base") or info.parent or tip
+    stacked_on = next(
+        (name for _, name, sha in phase_branches(repo) if sha == base_sha and name != branch), None
+    )
+    base_branch = stacked_on or _mainline_branch(trailers.get("SSOT-Mainline", "main"))
+    diff = refs.run_git(repo, "diff", "--no-color", "--no-ext-diff", "--no-renames", base_sha, tip)
+    stats = tuple(diff_stats(diff + "\n" if diff else ""))
+    body = render_body(
+        phase=phase,
+        branch=branch,
+        tip=tip,
+        base_sha=base_sha,
+        base_branch=base_branch,
+        stacked_on=stacked_on,
+        trailers=trailers,
+        sections=message_sections(info.message),
+        deltas=_scan_deltas(config, base_sha, tip),
+        stats=stats,
+    )
+    return PullRequest(
+        phase=phase,
+        branch=branch,
+        tip=tip,
+        base_sha=base_sha,
+        base_branch=base_branch,
+        stacked_on=stacked_on,
+        verified=trailers.get("SSOT-Verified", "unknown"),
+        title=info.subject,
+        body=body,
+        stats=stats,
+    )
+
+
+def remote_tip(repo: Path, remote: str, branch: str) -> str | None:
+    """The sha of ``branch`` on ``remote`` (asked over the wire), or ``None`` when absent."""
+    out = refs.run_git(repo, "ls-remote", "--heads", remote, f"refs/heads/{branch}")
+    for line in out.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref == f"refs/heads/{branch}":
+            return sha
+    return None
+
+
+def push_branch(repo: Path, remote: str, branch: str, tip: str) -> None:
+    """Push ``branch`` to ``remote`` under the same name.
+
+    A phase branch regenerated with ``--refresh`` replaces what was pushed before; the lease
+    (the remote's current tip, just read) makes sure nobody else's push is overwritten.
+    """
+    current = remote_tip(repo, remote, branch)
+    if current == tip:
+        return
+    lease = f"--force-with-lease=refs/heads/{branch}:{current or ''}"
+    refs.run_git(repo, "push", "--porcelain", lease, remote, f"{tip}:refs/heads/{branch}")
+
+
+def _check_remote(repo: Path, remote: str) -> None:
+    names = refs.run_git(repo, "remote").split()
+    if remote not in names:
+        known = f" (remotes: {', '.join(names)})" if names else ""
+        raise UsageError(
+            f"no remote {remote!r} in {repo}{known}: add it with `git remote add {remote} URL` "
+            "or choose one with --remote"
+        )
+
+
+def body_path(repo: Path, phase: str) -> Path:
+    """Where the body is saved for ``gh --body-file``: inside the git dir, never the checkout."""
+    return refs.git_dir(repo) / "ssot-pr" / f"{phase}.md"
+
+
+def run_pr_command(
+    phase: str,
+    repo: Path,
+    *,
+    remote: str = "origin",
+    open_pr: bool = False,
+    force: bool = False,
+    console: Console,
+) -> int:
+    """The CLI body of ``pr``: refuse failed phases, push, write the body, open or print it."""
+    from ssot_migrate.config import load_config
+
+    def say(line: str) -> None:
+        console.print(Text(line))
+
+    repo = repo.resolve()
+    branch, tip = find_phase_branch(repo, phase)
+    verified = refs.commit_info(repo, tip).trailers.get("SSOT-Verified", "unknown")
+    if verified == "failed" and not force:
+        raise UsageError(
+            f"{branch} has SSOT-Verified: failed (its tests regressed; see `git log -1 {branch}`); "
+            "fix or roll it back, or pass --force to open a pull request anyway"
+        )
+    _check_remote(repo, remote)
+    pull = build_pull_request(repo, load_config(repo), phase)
+    if pull.stacked_on and remote_tip(repo, remote, pull.stacked_on) is None:
+        # The pull request's base must exist on the remote, or GitHub cannot show it.
+        push_branch(repo, remote, pull.stacked_on, pull.base_sha)
+        below = next((p for p, name, _ in phase_branches(repo) if name == pull.stacked_on), "")
+        say(f"pushed {pull.stacked_on} to {remote} too: this pull request stacks on it "
+            f"(open its own with `ssot-migrate pr {below}`)")
+    push_branch(repo, remote, pull.branch, pull.tip)
+    say(f"pushed {pull.branch} ({pull.tip[:12]}) to {remote}")
+    if verified == "failed":
+        say(f"warning: {pull.branch} failed verification; continuing because of --force")
+    path = body_path(repo, phase)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(pull.body, encoding="utf-8")
+    argv = pull.gh_argv(path)
+    command = shlex.join(argv)
+    if not open_pr:
+        sys.stdout.write(pull.body)
+        sys.stdout.flush()
+        say(f"pull request body saved to {path}")
+        say(f"title: {pull.title}")
+        say(f"open it with:\n  {command}\n(or rerun with --open)")
+        return 0
+    gh = shutil.which("gh")
+    if gh is None:
+        say(f"pull request body saved to {path}")
+        raise UsageError(
+            "--open needs the GitHub CLI, and `gh` is not installed or not on PATH "
+            "(https://cli.github.com/); the branch is pushed, so once gh is installed run:\n  "
+            + command
+        )
+    proc = subprocess.run([gh, *argv[1:]], cwd=repo, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise GitError(f"gh pr create failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    sys.stdout.write(proc.stdout)
+    sys.stdout.flush()
+    say(f"opened the pull request for {pull.branch} -> {pull.base_branch}")
+    return 0
