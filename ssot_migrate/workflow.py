@@ -146,13 +146,10 @@ def _compute(
         return run_codemod(snapshot, codemod, jobs=jobs, phase=phase)
 
 
-def _scan_counts(config: Config, commit: str) -> Mapping[str, object] | None:
-    try:
-        from ssot_migrate.scan import scan_repository
-    except ImportError:  # the scan module is optional while it is being built
-        return None
-    counts = scan_repository(config, base=commit).counts()
-    return dict(counts) if isinstance(counts, Mapping) else {"violations": counts}
+def _scan_counts(config: Config, commit: str, jobs: int | None) -> dict[str, int]:
+    from ssot_migrate.scan import scan_repository
+
+    return scan_repository(config, base=commit, jobs=jobs).counts()
 
 
 class Verifier:
@@ -266,12 +263,12 @@ def _numstat(wt: Worktree, base: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _format_scan(before: Mapping[str, object] | None, after: Mapping[str, object] | None) -> list[str]:
-    if before is None or after is None:
-        return ["Scan: not available"]
-    lines = ["Scan (violations) before -> after:"]
-    for key in sorted(set(before) | set(after)):
-        lines.append(f"  {key}: {before.get(key, 0)} -> {after.get(key, 0)}")
+def _format_scan(before: Mapping[str, int], after: Mapping[str, int]) -> list[str]:
+    keys = [k for k in sorted(set(before) | set(after)) if before.get(k, 0) or after.get(k, 0)]
+    if not keys:
+        return ["Scan: nothing found before or after"]
+    lines = ["Scan (counts per category) before -> after:"]
+    lines += [f"  {key}: {before.get(key, 0)} -> {after.get(key, 0)}" for key in keys]
     return lines
 
 
@@ -360,7 +357,7 @@ def run_phase(
         echo(f"{phase}: nothing to do, no branch created")
         return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
     verifier = Verifier(repo, config, verify, echo)
-    scan_before = _scan_counts(config, choice.commit)
+    scan_before = _scan_counts(config, choice.commit, jobs)
     with temporary_worktree(repo, choice.commit, phase) as wt:
         base_tree = refs.tree_of(repo, choice.commit)
         before = verifier.measure(wt, base_tree, "base")
@@ -393,10 +390,9 @@ def run_phase(
         message = _build_message(
             phase, choice, config, summary, stats, verification, runner, report, quarantined,
         )
-        scan_after: Mapping[str, object] | None = None
-        if scan_before is not None:
-            draft = wt.commit(tree, choice.commit, message.text())
-            scan_after = _scan_counts(config, draft)
+        # scan reads commits, not worktrees: measure a draft commit of the same tree
+        draft = wt.commit(tree, choice.commit, message.text())
+        scan_after = _scan_counts(config, draft, jobs)
         message.body[message.body.index("@scan")] = "\n".join(_format_scan(scan_before, scan_after))
         commit = wt.commit(tree, choice.commit, message.text())
     backup = refs.backup(repo, branch, old_tip) if old_tip else None
@@ -423,7 +419,8 @@ def _build_message(
 ) -> _Message:
     message = _Message(f"ssot-migrate {phase} ({PHASES[phase]}): {TITLES.get(phase, phase)}")
     body = message.body
-    where = f"{choice.label} ({choice.commit[:12]})" if choice.label != choice.commit else choice.commit[:12]
+    label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
+    where = f"{label} ({choice.commit[:12]})" if label != choice.commit else choice.commit[:12]
     body.append(f"Base: {where}" + (" - stacked on the previous phase" if choice.stacked_on else ""))
     body.append("")
     body.append(f"Files changed ({len(stats)}):")
