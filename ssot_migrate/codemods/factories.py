@@ -54,7 +54,15 @@ from ssot_migrate.interfaces import (
     module_imports,
     parse_file,
 )
-from ssot_migrate.model import Change, CodemodResult, Config, NameKind, Note, SourceFile, Target
+from ssot_migrate.model import (
+    Change,
+    CodemodResult,
+    Config,
+    NameKind,
+    Note,
+    SourceFile,
+    Target,
+)
 
 PHASE = "phase3"
 
@@ -324,14 +332,12 @@ def _plan_target(target: Target, snapshot: SnapshotLike) -> TargetPlan:
             constructors.append(facade)
         else:
             members = ", ".join(sorted(comparison.incompatible_members()))
-            blocked.append(
-                (
-                    facade,
-                    f"{facade} is still a separate class with members the canonical lacks or "
-                    f"takes differently ({members}); the factory returns a canonical instance "
-                    "(run phase 2 first, or decide per site)",
-                )
+            reason = (
+                f"{facade} is still a separate class with members the canonical lacks or "
+                f"takes differently ({members}); the factory returns a canonical instance "
+                "(run phase 2 first, or decide per site)"
             )
+            blocked.append((facade, reason))
     legacy = tuple((name, analyze_factory(snapshot, name).shared) for name in target.legacy_factories)
     skip: list[tuple[str, str]] = []
     canonical_module = target.canonical.rpartition(".")[0]
@@ -343,13 +349,11 @@ def _plan_target(target: Target, snapshot: SnapshotLike) -> TargetPlan:
     )
     for imported in _modules_imported_by(snapshot, factory.module):
         if imported != canonical_module:
-            skip.append(
-                (
-                    imported,
-                    f"the factory's module {factory.module} imports this module: importing the "
-                    "factory here would create an import cycle",
-                )
+            reason = (
+                f"the factory's module {factory.module} imports this module: importing the "
+                "factory here would create an import cycle"
             )
+            skip.append((imported, reason))
     return TargetPlan(
         target=target.name,
         factory=factory,

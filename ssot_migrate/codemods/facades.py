@@ -1,0 +1,1213 @@
+"""Phase 2: collapse facade classes into aliases of the canonical class, or thin delegations.
+
+Alias mode, when every public member of the facade exists on the canonical with a compatible
+signature (``interfaces.compare``)::
+
+    class WebSocketManager:                 from app.core.unified import UnifiedManager
+        def send(self, msg): ...      →     WebSocketManager = UnifiedManager
+
+With ``deprecate = true`` the class goes and a module ``__getattr__`` returns the canonical with a
+``DeprecationWarning`` naming its path. Delegation mode otherwise: the class keeps its name and
+constructor, holds one canonical instance (built through the target's factory when one is
+configured and can take the arguments), forwards every compatible method in one line, and drops
+the private state no remaining code uses::
+
+    class WebSocketManager:                          class WebSocketManager:
+        def __init__(self, user):                        def __init__(self, user):
+            self._conns = {}                                 self._impl = create_manager(user=user)
+            self._impl = UnifiedManager(user)            def send(self, msg):
+        def send(self, msg):                   →             return self._impl.send(msg)
+            self._conns[msg.id] = msg                    def legacy_only(self): ...   # kept, listed
+            return self._impl.send(msg)
+        def legacy_only(self): ...
+
+Methods with no canonical counterpart or an incompatible signature are kept as they are and
+listed as "needs a decision" with the reason. Repository reads (both interfaces, the factory,
+which private names other files use) happen in :func:`build_codemod`; ``transform`` is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from ssot_migrate.codemods.factories import (
+    FactoryInfo,
+    analyze_factory,
+    drop_aliases,
+    free_name,
+    import_binds,
+    local_of,
+    make_import_from,
+)
+from ssot_migrate.interfaces import (
+    ClassInterface,
+    MethodSignature,
+    SnapshotLike,
+    compare,
+    compare_signatures,
+    dotted_name,
+    is_public,
+    load_class,
+)
+from ssot_migrate.model import (
+    Change,
+    CodemodResult,
+    Config,
+    NameKind,
+    Note,
+    SourceFile,
+    Target,
+)
+
+PHASE = "phase2"
+
+# Initialisers that only build a fresh container/lock/value: dropping them has no side effect.
+_PURE_CALLS = frozenset(
+    {
+        "dict",
+        "list",
+        "set",
+        "frozenset",
+        "tuple",
+        "object",
+        "int",
+        "float",
+        "str",
+        "bool",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "deque",
+        "Lock",
+        "RLock",
+        "Event",
+        "Condition",
+        "Semaphore",
+        "WeakValueDictionary",
+        "WeakKeyDictionary",
+        "WeakSet",
+        "time",
+        "monotonic",
+        "getLogger",
+    }
+)
+
+
+# --------------------------------------------------------------------------- plan (picklable)
+
+
+@dataclass(frozen=True)
+class MethodPlan:
+    """What happens to one method of a delegating facade.
+
+    ``action`` is ``forward`` (one-line forward to the canonical instance, or to the canonical
+    class for static/class methods when ``on_class``) or ``keep`` (with ``reason``).
+    """
+
+    name: str
+    action: str
+    reason: str = ""
+    on_class: bool = False
+
+
+@dataclass(frozen=True)
+class FacadePlan:
+    """One configured facade: where it lives, and the decision taken for it."""
+
+    target: str
+    facade: str
+    module: str
+    class_name: str
+    canonical: str
+    mode: str  # alias | delegate | skip
+    reason: str = ""
+    deprecate: bool = False
+    factory: FactoryInfo | None = None
+    factory_note: str = ""
+    canonical_init: MethodSignature | None = None
+    methods: tuple[MethodPlan, ...] = ()
+    used_elsewhere: frozenset[str] = frozenset()
+    incompatibilities: tuple[str, ...] = ()
+
+    @property
+    def canonical_module(self) -> str:
+        return self.canonical.rpartition(".")[0]
+
+    @property
+    def canonical_name(self) -> str:
+        return self.canonical.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class FacadesCodemod:
+    """The phase-2 codemod: picklable, pure; built by :func:`build_codemod`."""
+
+    plans: tuple[FacadePlan, ...]
+    nothing_to_do: tuple[str, ...] = ()
+    phase: str = field(default=PHASE)
+
+    def needles(self) -> frozenset[str]:
+        """The facade class names (a facade module names its own class)."""
+        return frozenset(plan.class_name for plan in self.plans)
+
+    def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
+        """Rewrite the facade classes defined in ``source`` (see the module docstring)."""
+        plans = [p for p in self.plans if p.module == file.module]
+        if not plans:
+            return CodemodResult(source)
+        module = cst.parse_module(source)
+        changes: list[Change] = []
+        notes: list[Note] = []
+        for plan in plans:
+            module = _rewrite_facade(module, plan, file, changes, notes)
+        if module.bytes == source:
+            return CodemodResult(source, (), tuple(notes))
+        return CodemodResult(module.bytes, tuple(changes), tuple(notes))
+
+
+# --------------------------------------------------------------------------- repository reads
+
+
+def build_codemod(config: Config, snapshot: SnapshotLike) -> FacadesCodemod:
+    """Compare every facade with its canonical, decide alias or delegation, return the codemod.
+
+    Targets without ``facades`` do nothing and are named in ``nothing_to_do``.
+    """
+    plans: list[FacadePlan] = []
+    idle: list[str] = []
+    for target in config.targets:
+        if not target.facades:
+            idle.append(f"nothing to do for target {target.name}: no facades configured")
+            continue
+        if target.canonical_kind == NameKind.MODULE:
+            idle.append(
+                f"nothing to do for target {target.name}: its canonical is a module, "
+                "so there is no class to alias or delegate to"
+            )
+            continue
+        for facade in target.facades:
+            plan = _plan_facade(target, facade, snapshot)
+            if plan is not None:
+                plans.append(plan)
+    return FacadesCodemod(tuple(plans), tuple(idle))
+
+
+def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadePlan | None:
+    module, _, class_name = facade.rpartition(".")
+    base = FacadePlan(
+        target=target.name,
+        facade=facade,
+        module=module,
+        class_name=class_name,
+        canonical=target.canonical,
+        mode="skip",
+        deprecate=target.deprecate,
+    )
+    path = snapshot.path_for_module(module)
+    if path is None:
+        return None
+    canonical = load_class(snapshot, target.canonical)
+    interface = load_class(snapshot, facade)
+    if interface is None:
+        return None  # no such class (any more): already an alias, or deprecated away
+    if canonical is None:
+        return _replace(base, reason=f"the canonical class {target.canonical} could not be read")
+    if interface.qualname == canonical.qualname:
+        return None  # already an alias of the canonical
+    comparison = compare(interface, canonical)
+    incompatible = tuple(m.message for m in comparison.mismatches if m.breaking)
+    if comparison.is_compatible:
+        return _replace(base, mode="alias")
+    factory, factory_note = _usable_factory(target, snapshot)
+    methods = tuple(_method_plans(interface, canonical))
+    private = {name for name in interface.attributes | set(interface.methods) if not is_public(name)}
+    used = frozenset(name for name in private if _used_in_other_files(snapshot, name, path))
+    return _replace(
+        base,
+        mode="delegate",
+        factory=factory,
+        factory_note=factory_note,
+        canonical_init=canonical.constructor,
+        methods=methods,
+        used_elsewhere=used,
+        incompatibilities=incompatible,
+    )
+
+
+def _replace(plan: FacadePlan, **changes: object) -> FacadePlan:
+    from dataclasses import replace
+
+    return replace(plan, **changes)  # type: ignore[arg-type]
+
+
+def _used_in_other_files(snapshot: SnapshotLike, name: str, own_path: str) -> bool:
+    grep = getattr(snapshot, "grep", None)
+    if grep is None:
+        return True  # cannot tell: keep the member
+    return any(path != own_path for path in grep([name]))
+
+
+def _usable_factory(target: Target, snapshot: SnapshotLike) -> tuple[FactoryInfo | None, str]:
+    if target.factory is None:
+        return None, ""
+    info = analyze_factory(snapshot, target.factory)
+    if info.signature is None:
+        return None, f"the factory {target.factory} could not be read; the canonical is built directly"
+    if info.shared is not None and not target.allow_shared:
+        return None, (
+            f"needs a decision: the factory {target.factory} returns a shared instance "
+            f"({info.shared}); the facade builds its own canonical instance directly "
+            "(set allow-shared = true to use the factory)"
+        )
+    return info, ""
+
+
+def _method_plans(facade: ClassInterface, canonical: ClassInterface) -> Iterable[MethodPlan]:
+    for name in sorted(facade.own_methods):
+        signature = facade.methods[name]
+        if not is_public(name):
+            continue  # private helpers stay (and go if nothing uses them any more)
+        other = canonical.methods.get(name)
+        if other is None:
+            if signature.kind == "property" and name in canonical.attributes:
+                yield MethodPlan(name, "forward")
+                continue
+            yield MethodPlan(name, "keep", f"{name}(): no counterpart on the canonical class")
+            continue
+        problems = [m.message for m in compare_signatures(signature, other) if m.breaking]
+        if problems:
+            yield MethodPlan(name, "keep", "; ".join(problems))
+            continue
+        if name in ("__enter__", "__aenter__"):
+            yield MethodPlan(
+                name, "keep", f"{name}(): forwarding would hand out the canonical instance"
+            )
+            continue
+        on_class = signature.kind in ("staticmethod", "classmethod")
+        if on_class and other.kind == "method":
+            yield MethodPlan(name, "keep", f"{name}(): the canonical's is an instance method")
+            continue
+        yield MethodPlan(name, "forward", on_class=on_class)
+
+
+# --------------------------------------------------------------------------- the pure rewrite
+
+
+def _rewrite_facade(
+    module: cst.Module,
+    plan: FacadePlan,
+    file: SourceFile,
+    changes: list[Change],
+    notes: list[Note],
+) -> cst.Module:
+    index = _class_index(module, plan.class_name)
+    if index is None:
+        return module
+    positions = cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    position = positions.get(module.body[index])
+    line = position.start.line if position is not None else 0
+
+    def note(kind: str, message: str, at: int = line) -> None:
+        notes.append(Note(file.path, at, 1, plan.target, kind, message, "needs-decision"))
+
+    if plan.mode == "skip":
+        note("facade-left-alone", f"{plan.facade} left as it is: {plan.reason}")
+        return module
+    if plan.mode == "alias":
+        return _to_alias(module, index, plan, file, changes, notes, line)
+    lines = {id(node): p.start.line for node, p in positions.items() if isinstance(node, cst.FunctionDef)}
+    return _Delegation(module, index, plan, file, changes, note, line, lines).run()
+
+
+def _class_index(module: cst.Module, name: str) -> int | None:
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
+            return index
+    return None
+
+
+def _module_bindings(module: cst.Module, package: str | None) -> dict[str, str]:
+    """Top-level import bindings of ``module``: local name → qualified name."""
+    bound: dict[str, str] = {}
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    bound.update(import_binds(small, package))
+    return bound
+
+
+def _top_level_names(module: cst.Module) -> set[str]:
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
+                    small.names, cst.ImportStar
+                ):
+                    names.update(n for n in (local_of(a) for a in small.names) if n)
+                elif isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            names.add(target.target.value)
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    names.add(small.target.value)
+    return names
+
+
+def _ensure_canonical_import(
+    module: cst.Module, plan: FacadePlan, file: SourceFile, avoid: str | None = None
+) -> tuple[cst.Module, str]:
+    """The module with the canonical imported at top level, and the local name bound to it."""
+    for local, qname in _module_bindings(module, file.package).items():
+        if qname == plan.canonical and local != avoid:
+            return module, local
+    taken = _top_level_names(module) - ({avoid} if avoid == plan.canonical_name else set())
+    local = free_name(plan.canonical_name, taken)
+    statement = cst.SimpleStatementLine(
+        body=[make_import_from(plan.canonical_module, 0, plan.canonical_name, local)]
+    )
+    index = _import_insert_index(module)
+    body = list(module.body)
+    return module.with_changes(body=[*body[:index], statement, *body[index:]]), local
+
+
+def _import_insert_index(module: cst.Module) -> int:
+    """After the docstring and the module's leading imports (``__future__`` first)."""
+    body = module.body
+    index = 1 if body and _is_docstring(body[0]) else 0
+    last_import = -1
+    for position in range(index, len(body)):
+        statement = body[position]
+        if _is_import_line(statement):
+            last_import = position
+        elif isinstance(statement, (cst.SimpleStatementLine, cst.If, cst.Try)):
+            if _is_import_line(statement) or _is_dunder_assign(statement):
+                continue
+            break
+        else:
+            break
+    return last_import + 1 if last_import >= 0 else index
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _is_import_line(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+    )
+
+
+def _is_dunder_assign(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Assign)
+        and all(
+            isinstance(t.target, cst.Name) and t.target.value.startswith("__")
+            for t in statement.body[0].targets
+        )
+    )
+
+
+# ---- alias mode -------------------------------------------------------------------------------
+
+
+def _to_alias(
+    module: cst.Module,
+    index: int,
+    plan: FacadePlan,
+    file: SourceFile,
+    changes: list[Change],
+    notes: list[Note],
+    line: int,
+) -> cst.Module:
+    old_class = module.body[index]
+    assert isinstance(old_class, cst.ClassDef)
+    if old_class.decorators:
+        # A decorator may register the class or change it: aliasing would drop that silently.
+        notes.append(
+            Note(
+                file.path,
+                line,
+                1,
+                plan.target,
+                "facade-decorated",
+                f"{plan.facade} is decorated ({', '.join(dotted_name(d.decorator) or '<expr>' for d in old_class.decorators)}); "
+                "aliasing would drop the decorator's effect, so the class is kept",
+                "needs-decision",
+            )
+        )
+        return module
+    used_before = _names_used(old_class)
+    leading = old_class.leading_lines
+    if plan.deprecate:
+        body = list(module.body)
+        del body[index]
+        new_module = module.with_changes(body=body)
+        if _references_name(new_module, plan.class_name):
+            new_module, local = _ensure_canonical_import(new_module, plan, file)
+            new_module = new_module.visit(_RenameName(plan.class_name, local))
+        else:
+            local = ""
+        new_module = _add_deprecation_getattr(new_module, plan, local)
+        new_text = f"module __getattr__ returning {plan.canonical} with a DeprecationWarning"
+    else:
+        same_name = plan.class_name == plan.canonical_name
+        module_without = module.with_changes(
+            body=[*module.body[:index], *module.body[index + 1 :]]
+        )
+        new_module, local = _ensure_canonical_import(
+            module_without, plan, file, avoid=None if same_name else plan.class_name
+        )
+        body = list(new_module.body)
+        position = _class_index_after(module, new_module, index)
+        if local != plan.class_name:
+            assign = cst.SimpleStatementLine(
+                body=[
+                    cst.Assign(
+                        targets=[cst.AssignTarget(cst.Name(plan.class_name))],
+                        value=cst.Name(local),
+                    )
+                ],
+                leading_lines=leading,
+            )
+            body.insert(position, assign)
+        new_module = new_module.with_changes(body=body)
+        new_text = f"{plan.class_name} = {local}" if local != plan.class_name else (
+            f"from {plan.canonical_module} import {plan.canonical_name}"
+        )
+    new_module = _drop_unused_imports(new_module, used_before)
+    changes.append(
+        Change(file.path, line, 1, plan.target, "facade-alias", f"class {plan.class_name}", new_text)
+    )
+    return new_module
+
+
+def _class_index_after(before: cst.Module, after: cst.Module, index: int) -> int:
+    """Where the removed class stood, in ``after`` (an import may have been added above it)."""
+    return index + (len(after.body) - (len(before.body) - 1))
+
+
+def _references_name(module: cst.Module, name: str) -> bool:
+    finder = _NameFinder(name)
+    module.visit(finder)
+    return finder.found
+
+
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.found = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> bool:
+        return False
+
+
+class _RenameName(cst.CSTTransformer):
+    """Renames a global name's loads (not attributes, imports or definitions)."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return True
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.Attribute:
+        return updated_node.with_changes(attr=original_node.attr)
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> bool:
+        return False
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value=self.new) if original_node.value == self.old else updated_node
+
+
+def _add_deprecation_getattr(module: cst.Module, plan: FacadePlan, local: str) -> cst.Module:
+    message = f"{plan.facade} is deprecated; use {plan.canonical} instead"
+    if local:
+        fetch = f"        return {local}\n"
+    else:
+        fetch = (
+            f"        from {plan.canonical_module} import {plan.canonical_name}\n\n"
+            f"        return {plan.canonical_name}\n"
+        )
+    branch = (
+        f"    if name == {plan.class_name!r}:\n"
+        "        import warnings\n\n"
+        f"        warnings.warn(\n            {message!r},\n            DeprecationWarning,\n"
+        "            stacklevel=2,\n        )\n" + fetch
+    )
+    existing = _class_or_function_index(module, "__getattr__")
+    if existing is not None:
+        function = module.body[existing]
+        assert isinstance(function, cst.FunctionDef)
+        params = function.params.params
+        param = params[0].name.value if params else "name"
+        parsed = cst.parse_module(f"def _f({param}):\n" + branch.replace("name ==", f"{param} =="))
+        new_if = parsed.body[0]
+        assert isinstance(new_if, cst.FunctionDef)
+        assert isinstance(function.body, cst.IndentedBlock)
+        body = [*new_if.body.body, *function.body.body]
+        new_function = function.with_changes(body=function.body.with_changes(body=body))
+        statements = list(module.body)
+        statements[existing] = new_function
+        return module.with_changes(body=statements)
+    text = (
+        "def __getattr__(name: str) -> object:\n"
+        + branch
+        + '    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")\n'
+    )
+    function_def = cst.parse_module(text).body[0]
+    function_def = function_def.with_changes(
+        leading_lines=[cst.EmptyLine(), cst.EmptyLine()] if module.body else []
+    )
+    return module.with_changes(body=[*module.body, function_def])
+
+
+def _class_or_function_index(module: cst.Module, name: str) -> int | None:
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name:
+            return index
+    return None
+
+
+# ---- import clean-up ----------------------------------------------------------------------------
+
+
+def _names_used(node: cst.CSTNode) -> set[str]:
+    collector = _UsedNames()
+    node.visit(collector)
+    return collector.names
+
+
+class _UsedNames(cst.CSTVisitor):
+    """Every Name a piece of code loads, plus identifier words of its strings."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        word = ""
+        for ch in node.value:
+            if ch.isalnum() or ch == "_":
+                word += ch
+            else:
+                if word:
+                    self.names.add(word)
+                word = ""
+        if word:
+            self.names.add(word)
+
+
+def _drop_unused_imports(module: cst.Module, candidates: set[str]) -> cst.Module:
+    """Drop top-level ``from`` imports of ``candidates`` nothing in ``module`` uses any more."""
+    used = _names_used(module)
+    body: list[cst.BaseStatement] = []
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and _is_import_line(statement):
+            smalls: list[cst.BaseSmallStatement] = []
+            for small in statement.body:
+                if (
+                    isinstance(small, cst.ImportFrom)
+                    and not isinstance(small.names, cst.ImportStar)
+                    and dotted_name(small.module or cst.Name("_")) != "__future__"
+                ):
+                    drop = [
+                        a
+                        for a in small.names
+                        if (local_of(a) or "") in candidates and (local_of(a) or "") not in used
+                    ]
+                    remaining = drop_aliases(small, drop) if drop else small
+                    if remaining is not None:
+                        smalls.append(remaining)
+                elif isinstance(small, cst.Import):
+                    keep = [
+                        a
+                        for a in small.names
+                        if not (
+                            a.asname is None
+                            and (local_of(a) or "") in candidates
+                            and (local_of(a) or "") not in used
+                        )
+                    ]
+                    if keep:
+                        if len(keep) != len(small.names):
+                            keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                        smalls.append(small.with_changes(names=keep))
+                else:
+                    smalls.append(small)
+            if not smalls:
+                continue
+            body.append(statement.with_changes(body=smalls))
+        else:
+            body.append(statement)
+    return module.with_changes(body=body)
+
+
+# ---- delegation mode --------------------------------------------------------------------------
+
+
+class _Delegation:
+    """Rewrites one facade class into a delegation to a canonical instance."""
+
+    def __init__(
+        self,
+        module: cst.Module,
+        index: int,
+        plan: FacadePlan,
+        file: SourceFile,
+        changes: list[Change],
+        note: Callable[..., None],
+        line: int,
+        lines: dict[int, int] | None = None,
+    ) -> None:
+        self.lines = lines or {}
+        self.module = module
+        self.index = index
+        self.plan = plan
+        self.file = file
+        self.changes = changes
+        self.note = note
+        self.line = line
+        node = module.body[index]
+        assert isinstance(node, cst.ClassDef)
+        self.cls = node
+        self.bindings = _module_bindings(module, file.package)
+
+    def change(self, kind: str, old: str, new: str, line: int | None = None) -> None:
+        self.changes.append(
+            Change(self.file.path, line or self.line, 1, self.plan.target, kind, old, new)
+        )
+
+    def run(self) -> cst.Module:
+        plan = self.plan
+        if not isinstance(self.cls.body, cst.IndentedBlock):
+            self.note("facade-left-alone", f"{plan.facade}: a one-line class body is left as it is")
+            return self.module
+        module = self.module
+        statements = list(self.cls.body.body)
+        init_index = _method_index(statements, "__init__")
+        impl = self._find_impl(statements[init_index]) if init_index is not None else None
+        needs_canonical_local = any(m.on_class and m.action == "forward" for m in plan.methods)
+        construct_with = plan.factory
+        if plan.factory_note:
+            self.note("facade-factory", f"{plan.facade}: {plan.factory_note}")
+        # 1. The canonical instance.
+        new_imports: list[tuple[str, str]] = []  # (qualified name, local)
+        taken = _top_level_names(module)
+        canonical_local = self._local_for(plan.canonical, taken, new_imports) if (
+            needs_canonical_local or impl is None or construct_with is None
+        ) else ""
+        if impl is None:
+            attribute = free_name("_impl", _class_attributes(self.cls))
+            built = self._construction(statements, init_index, construct_with, canonical_local, taken, new_imports)
+            if built is None:
+                return self.module
+            call_text, kind = built
+            statement = cst.parse_statement(f"self.{attribute} = {call_text}\n")
+            if init_index is None:
+                init = cst.parse_statement(f"def __init__(self) -> None:\n    self.{attribute} = {call_text}\n")
+                insert_at = 1 if statements and _is_docstring(statements[0]) else 0
+                statements.insert(insert_at, init)
+                init_index = insert_at
+            else:
+                init_node = statements[init_index]
+                assert isinstance(init_node, cst.FunctionDef)
+                statements[init_index] = _prepend_statement(init_node, statement)
+            self.change(kind, f"class {plan.class_name} (own state)", f"self.{attribute} = {call_text}")
+        else:
+            attribute = impl
+        # 2. Forwards.
+        for method in plan.methods:
+            position = _method_index(statements, method.name)
+            if position is None:
+                continue
+            function = statements[position]
+            assert isinstance(function, cst.FunctionDef)
+            if method.action == "keep":
+                self.note(
+                    "facade-method-kept",
+                    f"needs a decision: {plan.class_name}.{method.reason} (kept as it is)",
+                    self._line(function),
+                )
+                continue
+            if _is_async_generator(function):
+                self.note(
+                    "facade-method-kept",
+                    f"needs a decision: {plan.class_name}.{method.name}(): an async generator "
+                    "cannot be forwarded in one line (kept as it is)",
+                    self._line(function),
+                )
+                continue
+            forwarded = _forward(function, attribute, canonical_local if method.on_class else None)
+            if forwarded is None:
+                self.note(
+                    "facade-method-kept",
+                    f"needs a decision: {plan.class_name}.{method.name}(): a property with a "
+                    "setter or deleter is kept as it is",
+                    self._line(function),
+                )
+                continue
+            if _code(forwarded) != _code(function):
+                statements[position] = forwarded
+                self.change(
+                    "facade-forward",
+                    f"def {method.name}",
+                    _code(forwarded.body).strip().splitlines()[-1].strip(),
+                    self._line(function),
+                )
+        # 3. Private state and helpers nothing uses any more.
+        statements = self._drop_dead_members(statements, attribute)
+        new_cls = self.cls.with_changes(body=self.cls.body.with_changes(body=statements))
+        body = list(module.body)
+        body[self.index] = new_cls
+        new_module = module.with_changes(body=body)
+        used_before = _names_used(self.cls)
+        for qname, local in new_imports:
+            new_module = _add_top_import(new_module, qname, local)
+        return _drop_unused_imports(new_module, used_before)
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.lines.get(id(node), self.line)
+
+    def _local_for(self, qname: str, taken: set[str], new_imports: list[tuple[str, str]]) -> str:
+        for local, bound in self.bindings.items():
+            if bound == qname:
+                return local
+        for bound_qname, local in new_imports:
+            if bound_qname == qname:
+                return local
+        local = free_name(qname.rpartition(".")[2], taken)
+        taken.add(local)
+        new_imports.append((qname, local))
+        return local
+
+    def _resolves_to(self, func: cst.BaseExpression, qname: str) -> bool:
+        text = dotted_name(func)
+        if text is None:
+            return False
+        head, _, rest = text.partition(".")
+        bound = self.bindings.get(head)
+        if bound is None:
+            return False
+        return (f"{bound}.{rest}" if rest else bound) == qname
+
+    def _find_impl(self, init: cst.BaseStatement) -> str | None:
+        """The attribute ``__init__`` stores a canonical instance in (built directly or by factory)."""
+        if not isinstance(init, cst.FunctionDef):
+            return None
+        for statement in _body_smalls(init):
+            if isinstance(statement, (cst.Assign, cst.AnnAssign)) and isinstance(
+                statement.value, cst.Call
+            ):
+                targets = (
+                    [t.target for t in statement.targets]
+                    if isinstance(statement, cst.Assign)
+                    else [statement.target]
+                )
+                func = statement.value.func
+                builds = self._resolves_to(func, self.plan.canonical) or (
+                    self.plan.factory is not None and self._resolves_to(func, self.plan.factory.dotted)
+                ) or (
+                    self._factory_dotted() is not None
+                    and self._resolves_to(func, self._factory_dotted() or "")
+                )
+                if not builds:
+                    continue
+                for target in targets:
+                    if (
+                        isinstance(target, cst.Attribute)
+                        and isinstance(target.value, cst.Name)
+                        and target.value.value == "self"
+                    ):
+                        return target.attr.value
+        return None
+
+    def _factory_dotted(self) -> str | None:
+        return self.plan.factory.dotted if self.plan.factory is not None else None
+
+    def _construction(
+        self,
+        statements: list[cst.BaseStatement],
+        init_index: int | None,
+        factory: FactoryInfo | None,
+        canonical_local: str,
+        taken: set[str],
+        new_imports: list[tuple[str, str]],
+    ) -> tuple[str, str] | None:
+        """``(call text, change kind)`` building the canonical from the facade's parameters."""
+        params: list[str] = []
+        if init_index is not None:
+            init = statements[init_index]
+            assert isinstance(init, cst.FunctionDef)
+            every = [*init.params.posonly_params, *init.params.params, *init.params.kwonly_params]
+            params = [p.name.value for p in every[1:]] if every else []
+        options: list[tuple[str, MethodSignature | None, str]] = []
+        if factory is not None:
+            options.append((factory.dotted, factory.signature, "facade-factory-instance"))
+        options.append((self.plan.canonical, self.plan.canonical_init, "facade-canonical-instance"))
+        problems: list[str] = []
+        for dotted, signature, kind in options:
+            if signature is None:
+                problems.append(f"the signature of {dotted} could not be read")
+                continue
+            arguments, problem = _arguments_for(signature, params, dotted)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            local = (
+                canonical_local
+                if dotted == self.plan.canonical and canonical_local
+                else self._local_for(dotted, taken, new_imports)
+            )
+            return f"{local}({', '.join(arguments)})", kind
+        self.note(
+            "facade-left-alone",
+            f"needs a decision: {self.plan.facade} cannot build a canonical instance from its "
+            f"constructor's parameters ({'; '.join(problems)}); class left as it is",
+        )
+        return None
+
+    def _drop_dead_members(
+        self, statements: list[cst.BaseStatement], impl: str
+    ) -> list[cst.BaseStatement]:
+        protected = set(self.plan.used_elsewhere) | {impl}
+        outside = _attribute_names_outside(self.module, self.index)
+        protected |= outside
+        # Fixed point: dropping a helper can free the state only it used.
+        changed = True
+        while changed:
+            changed = False
+            used = _self_attribute_uses(statements)
+            kept: list[cst.BaseStatement] = []
+            for statement in statements:
+                if (
+                    isinstance(statement, cst.FunctionDef)
+                    and not is_public(statement.name.value)
+                    and not statement.name.value.startswith("__")
+                    and statement.name.value not in protected
+                    and used.get(statement.name.value, 0) == 0
+                    and not statement.decorators
+                ):
+                    self.change(
+                        "facade-dead-method",
+                        f"def {statement.name.value}",
+                        "(removed)",
+                        self._line(statement),
+                    )
+                    changed = True
+                    continue
+                kept.append(statement)
+            statements = kept
+            init_index = _method_index(statements, "__init__")
+            if init_index is None:
+                continue
+            init = statements[init_index]
+            assert isinstance(init, cst.FunctionDef)
+            used = _self_attribute_uses(statements)
+            new_init, removed = _drop_state(init, used, protected)
+            if removed:
+                statements[init_index] = new_init
+                for name in removed:
+                    self.change("facade-state-removed", f"self.{name}", "(removed)")
+                changed = True
+        return statements
+
+
+def _arguments_for(
+    signature: MethodSignature, params: Sequence[str], dotted: str
+) -> tuple[list[str], str | None]:
+    """Keyword arguments passing the facade's same-named parameters to ``signature``."""
+    available = set(params)
+    arguments: list[str] = []
+    for index, name in enumerate(signature.positional):
+        if name in available:
+            if index < signature.posonly:
+                if len(arguments) != index:
+                    return [], f"{dotted}() takes '{name}' by position only"
+                arguments.append(name)
+            else:
+                arguments.append(f"{name}={name}")
+        elif index < signature.required_positional:
+            return [], f"{dotted}() requires '{name}', which the facade's constructor does not take"
+    for name in signature.keyword_only:
+        if name in available:
+            arguments.append(f"{name}={name}")
+        elif name in signature.required_keyword_only:
+            return [], f"{dotted}() requires '{name}', which the facade's constructor does not take"
+    return arguments, None
+
+
+def _method_index(statements: Sequence[cst.BaseStatement], name: str) -> int | None:
+    found = None
+    for index, statement in enumerate(statements):
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            if any(
+                (dotted_name(d.decorator) or "").endswith((".setter", ".deleter"))
+                for d in statement.decorators
+            ):
+                continue
+            found = index
+    return found
+
+
+def _body_smalls(function: cst.FunctionDef) -> Iterable[cst.BaseSmallStatement]:
+    if not isinstance(function.body, cst.IndentedBlock):
+        return
+    for statement in function.body.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+
+
+def _class_attributes(cls: cst.ClassDef) -> set[str]:
+    names: set[str] = set()
+    collector = _SelfAttributeUses()
+    cls.visit(collector)
+    names.update(collector.counts)
+    for statement in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+    return names
+
+
+def _prepend_statement(function: cst.FunctionDef, statement: cst.BaseStatement) -> cst.FunctionDef:
+    assert isinstance(function.body, cst.IndentedBlock)
+    body = list(function.body.body)
+    index = 1 if body and _is_docstring(body[0]) else 0
+    # After ``super().__init__(...)``: the base class must be initialised first.
+    for position in range(index, len(body)):
+        if "super().__init__" in _code(body[position]) or "__init__(self" in _code(body[position]):
+            index = position + 1
+            break
+    body.insert(index, statement)
+    return function.with_changes(body=function.body.with_changes(body=body))
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _is_async_generator(function: cst.FunctionDef) -> bool:
+    if function.asynchronous is None:
+        return False
+    finder = _YieldFinder()
+    function.body.visit(finder)
+    return finder.found
+
+
+class _YieldFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.found = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _forward(
+    function: cst.FunctionDef, attribute: str, class_local: str | None
+) -> cst.FunctionDef | None:
+    """``function`` with its body replaced by a one-line forward (docstring kept)."""
+    decorators = [dotted_name(d.decorator) or "" for d in function.decorators]
+    is_property = any(d.rpartition(".")[2] in ("property", "cached_property") for d in decorators)
+    params = function.params
+    every = [*params.posonly_params, *params.params]
+    if class_local is None and every or class_local is not None and not any(d.endswith("staticmethod") for d in decorators):
+        every = every[1:]
+    receiver = class_local if class_local is not None else f"self.{attribute}"
+    name = function.name.value
+    if is_property:
+        call = f"{receiver}.{name}"
+    else:
+        arguments = [p.name.value for p in every]
+        if isinstance(params.star_arg, cst.Param):
+            arguments.append(f"*{params.star_arg.name.value}")
+        arguments.extend(f"{p.name.value}={p.name.value}" for p in params.kwonly_params)
+        if params.star_kwarg is not None:
+            arguments.append(f"**{params.star_kwarg.name.value}")
+        call = f"{receiver}.{name}({', '.join(arguments)})"
+    if function.asynchronous is not None:
+        call = f"await {call}"
+    if not isinstance(function.body, cst.IndentedBlock):
+        return function
+    body = list(function.body.body)
+    kept = [body[0]] if body and _is_docstring(body[0]) else []
+    line = cst.parse_statement(f"return {call}\n")
+    return function.with_changes(body=function.body.with_changes(body=[*kept, line]))
+
+
+class _SelfAttributeUses(cst.CSTVisitor):
+    """How often each ``self.<name>`` / ``cls.<name>`` is used (stores of dropped state aside)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value in ("self", "cls"):
+            self.counts[node.attr.value] = self.counts.get(node.attr.value, 0) + 1
+
+
+def _self_attribute_uses(statements: Sequence[cst.BaseStatement]) -> dict[str, int]:
+    """Uses of ``self.x`` in the class, not counting ``__init__``'s own removable stores."""
+    counter = _SelfAttributeUses()
+    for statement in statements:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            for small_line in statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ():
+                if _removable_store(small_line) is not None:
+                    value = _store_value(small_line)
+                    if value is not None:
+                        value.visit(counter)
+                    continue
+                small_line.visit(counter)
+        elif isinstance(statement, cst.FunctionDef):
+            # Count the method itself (a call via self.name) separately from its body.
+            statement.body.visit(counter)
+            for decorator in statement.decorators:
+                decorator.visit(counter)
+        else:
+            statement.visit(counter)
+    return counter.counts
+
+
+def _removable_store(statement: cst.BaseStatement) -> str | None:
+    """The attribute of a ``self.x = <pure value>`` line, or ``None``."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target: cst.BaseExpression = small.targets[0].target
+        value: cst.BaseExpression | None = small.value
+    elif isinstance(small, cst.AnnAssign):
+        target, value = small.target, small.value
+    else:
+        return None
+    if not (
+        isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value == "self"
+    ):
+        return None
+    if value is not None and not _is_pure(value):
+        return None
+    return target.attr.value
+
+
+def _store_value(statement: cst.BaseStatement) -> cst.BaseExpression | None:
+    if isinstance(statement, cst.SimpleStatementLine) and statement.body:
+        small = statement.body[0]
+        if isinstance(small, (cst.Assign, cst.AnnAssign)):
+            return small.value
+    return None
+
+
+def _is_pure(value: cst.BaseExpression) -> bool:
+    """Whether evaluating ``value`` can have no side effect worth keeping."""
+    if isinstance(
+        value,
+        (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString, cst.Name),
+    ):
+        return True
+    if isinstance(value, cst.Attribute):
+        return _is_pure(value.value)
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+        return all(_is_pure(e.value) for e in value.elements)
+    if isinstance(value, cst.Dict):
+        return all(
+            isinstance(e, cst.DictElement) and _is_pure(e.key) and _is_pure(e.value)
+            for e in value.elements
+        )
+    if isinstance(value, cst.UnaryOperation):
+        return _is_pure(value.expression)
+    if isinstance(value, cst.Call):
+        name = (dotted_name(value.func) or "").rpartition(".")[2]
+        return name in _PURE_CALLS and all(_is_pure(a.value) for a in value.args)
+    return False
+
+
+def _drop_state(
+    init: cst.FunctionDef, used: dict[str, int], protected: set[str]
+) -> tuple[cst.FunctionDef, list[str]]:
+    if not isinstance(init.body, cst.IndentedBlock):
+        return init, []
+    kept: list[cst.BaseStatement] = []
+    removed: list[str] = []
+    for statement in init.body.body:
+        name = _removable_store(statement)
+        if (
+            name is not None
+            and not is_public(name)
+            and name not in protected
+            and used.get(name, 0) == 0
+        ):
+            removed.append(name)
+            continue
+        kept.append(statement)
+    if not removed:
+        return init, []
+    if not kept:
+        kept = [cst.SimpleStatementLine(body=[cst.Pass()])]
+    return init.with_changes(body=init.body.with_changes(body=kept)), removed
+
+
+def _attribute_names_outside(module: cst.Module, index: int) -> set[str]:
+    """Attribute names used anywhere in the module except the facade class itself."""
+    names: set[str] = set()
+
+    class _Visitor(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            names.add(node.attr.value)
+
+    for position, statement in enumerate(module.body):
+        if position != index:
+            statement.visit(_Visitor())
+    return names
+
+
+def _add_top_import(module: cst.Module, qname: str, local: str) -> cst.Module:
+    module_name, _, name = qname.rpartition(".")
+    statement = cst.SimpleStatementLine(body=[make_import_from(module_name, 0, name, local)])
+    index = _import_insert_index(module)
+    body = list(module.body)
+    return module.with_changes(body=[*body[:index], statement, *body[index:]])
