@@ -172,17 +172,17 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
             names = [t.id for t in targets if isinstance(t, ast.Name)]
             if "__all__" in names and value_node is not None:
                 facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(value_node)
-            value = dotted(value_node) if value_node is not None else None
+            assigned = dotted(value_node) if value_node is not None else None
             for name in names:
                 defined.add(name)
-                if value is None:
+                if assigned is None:
                     local.pop(name, None)
                     continue
-                head, _, rest = value.partition(".")
+                head, _, rest = assigned.partition(".")
                 if head in local:
                     resolved = local[head] + (f".{rest}" if rest else "")
                 elif head in defined and file.module:
-                    resolved = f"{file.module}.{value}"
+                    resolved = f"{file.module}.{assigned}"
                 else:
                     local.pop(name, None)
                     continue
