@@ -122,9 +122,9 @@ def revert_branch(
         after = verifier.measure(wt, tree, "rollback")
         verification = verifier.verify(before, after, wt)
         message = _Message(f"Revert \"{original.subject}\"")
+        into = rollback.mainline.removeprefix("refs/heads/")
         message.body = [
-            f"This reverts commit {rollback.commit} ({rollback.phase}), merged into "
-            f"{rollback.mainline.removeprefix('refs/heads/')}.",
+            f"This reverts commit {rollback.commit} ({rollback.phase}), merged into {into}.",
             "",
             *_test_lines(verification, verifier.runner),
         ]

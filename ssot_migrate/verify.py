@@ -19,10 +19,10 @@ import signal
 import subprocess
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config
@@ -35,10 +35,7 @@ _RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
 _LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
 # pytest options whose value is a separate argv item (so a path there is not a test selection).
 _PYTEST_VALUE_OPTIONS = frozenset(
-    "-c -k -m -p -o -W -r --rootdir --confcutdir --basetemp --junitxml --junit-xml --ignore "
-    "--ignore-glob --deselect --log-file --log-level --tb --maxfail --durations -n --dist "
-    "--import-mode --cov --cov-report --cov-config --override-ini --config-file --capture "
-    "--log-cli-level --junit-prefix --timeout --pyargs --runxfail --color".split()
+    ["-c", "-k", "-m", "-p", "-o", "-W", "-r", "--rootdir", "--confcutdir", "--basetemp", "--junitxml", "--junit-xml", "--ignore", "--ignore-glob", "--deselect", "--log-file", "--log-level", "--tb", "--maxfail", "--durations", "-n", "--dist", "--import-mode", "--cov", "--cov-report", "--cov-config", "--override-ini", "--config-file", "--capture", "--log-cli-level", "--junit-prefix", "--timeout", "--pyargs", "--runxfail", "--color"]
 )
 
 
@@ -376,7 +373,7 @@ def _mentions_mark(node: ast.expr) -> bool:
 def matches(test_id: str, prefixes: Iterable[str]) -> bool:
     """Whether ``test_id`` is one of ``prefixes`` or lies inside one (a file, class, params)."""
     return any(
-        test_id == p or test_id.startswith(p + "::") or test_id.startswith(p + "[")
+        test_id == p or test_id.startswith((p + "::", p + "["))
         for p in prefixes
     )
 
@@ -419,6 +416,13 @@ def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Co
     if before.timed_out or after.timed_out:
         which = "base tree" if before.timed_out else "phase tree"
         return Comparison("failed", reasons=(f"the test command timed out on the {which}",))
+    for run, which in ((before, "base"), (after, "phase")):
+        if _could_not_run(run):
+            reason = (
+                f"the test command could not run on the {which} tree (exit {run.exit_code}); "
+                f"see {run.log}"
+            )
+            return Comparison("failed", reasons=(reason,))
     if before.results is None or after.results is None:
         if before.is_empty() and after.is_empty():
             return Comparison("no-tests", reasons=("the test command found no tests",))
@@ -453,6 +457,17 @@ def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Co
         added=tuple(sorted(t for t in new if t not in old and t not in regressions)),
         gone=tuple(sorted(t for t in old if t not in new)),
         reasons=tuple(reasons),
+    )
+
+
+def _could_not_run(run: TestRun) -> bool:
+    # 126/127: the shell convention `env` follows for "cannot execute" / "not found"; pytest
+    # without a report and an exit status other than 0/1/5 stopped before running tests.
+    if run.exit_code in (126, 127):
+        return True
+    return (
+        run.results is None and pytest_position(run.argv) is not None
+        and run.exit_code not in (0, 1, 5)
     )
 
 

@@ -60,10 +60,11 @@ class BisectReport:
     def lines(self) -> list[str]:
         """Human-readable lines for the terminal and the commit message."""
         state = "budget exhausted, not minimal" if self.exhausted else "minimal"
-        out = [
+        head = (
             f"bisect: {len(self.culprits)} file(s) cause the regression ({state}; "
             f"{self.runs}/{self.budget} test runs, {self.seconds:.1f} s)"
-        ]
+        )
+        out = [head]
         out += [f"  - {path}" for path in self.culprits]
         return out
 
@@ -138,7 +139,8 @@ def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice
 def _compute(
     config: Config, phase: str, commit: str, jobs: int | None, codemod: Codemod | None
 ) -> RunSummary:
-    from ssot_migrate.engine import Snapshot, run_codemod, run_phase as engine_run_phase
+    from ssot_migrate.engine import Snapshot, run_codemod
+    from ssot_migrate.engine import run_phase as engine_run_phase
 
     if codemod is None:
         return engine_run_phase(config, phase, base=commit, jobs=jobs, progress=True)
@@ -425,7 +427,7 @@ def _build_message(
     body.append("")
     body.append(f"Files changed ({len(stats)}):")
     body += [f"  {path} (+{added} -{removed})" for path, added, removed in stats]
-    per_target = _per_target(summary.changed, set(p for p, _, _ in stats))
+    per_target = _per_target(summary.changed, {p for p, _, _ in stats})
     if per_target:
         body.append("References rewritten per target:")
         body += [f"  {target}: {count}" for target, count in per_target.items()]
@@ -501,7 +503,10 @@ def run_phase_command(
     from ssot_migrate.config import load_config
 
     config = load_config(repo.resolve(), config_path)
-    echo: Echo = lambda line: console.print(Text(line))  # noqa: E731
+
+    def echo(line: str) -> None:
+        console.print(Text(line))
+
     result = run_phase(
         repo, config, phase, base=base, jobs=jobs, verify=verify, refresh=refresh,
         bisect=bisect, quarantine=quarantine, echo=echo,

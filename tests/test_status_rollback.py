@@ -167,9 +167,45 @@ def test_sigkill_mid_phase_then_clean_rerun(tmp_path: Path) -> None:
     assert len(stale) == 1 and "locked" in git(repo, "worktree", "list", "--porcelain")
     assert git(repo, "branch", "--list", "ssot/*") == ""  # no half-made branch
     rerun = subprocess.run([sys.executable, "-c", KILLABLE_RUN, str(repo)], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120, check=False)
     assert rerun.returncode == 0, rerun.stderr
     commit = rerun.stdout.strip().splitlines()[-1]
     assert git(repo, "rev-parse", "ssot/phase1-imports").strip() == commit
     assert not any((repo / ".git" / "ssot-worktrees").iterdir())
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path) -> None:
+    flag = tmp_path / "hang.flag"
+    pid_file = tmp_path / "suite.pid"
+    conftest = (
+        "import os, time, pathlib\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        f"while pathlib.Path({str(flag)!r}).exists():\n    time.sleep(0.1)\n"
+    )
+    repo = project(tmp_path, extra={"tests/conftest.py": conftest})
+    flag.write_text("hang")
+    env = git_env({"PYTHONPATH": str(ROOT)})
+    runner = subprocess.Popen([sys.executable, "-c", KILLABLE_RUN, str(repo)], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pid_file.exists(), "the test suite never started"
+        time.sleep(0.3)
+        runner.send_signal(signal.SIGINT)
+        _, err = runner.communicate(timeout=30)
+        assert runner.returncode != 0 and b"KeyboardInterrupt" in err
+        suite = int(pid_file.read_text())
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{suite}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{suite}").exists(), "the suite's process group was not killed"
+    finally:
+        flag.unlink(missing_ok=True)
+        if runner.poll() is None:
+            runner.kill()
+    assert not any((repo / ".git" / "ssot-worktrees").iterdir())
+    assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+    assert git(repo, "branch", "--list", "ssot/*") == ""

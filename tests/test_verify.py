@@ -91,9 +91,13 @@ def test_hung_test_command_killed_at_timeout(tmp_path: Path) -> None:
     repo = project(tmp_path, extra={"tests/test_hang.py": hang})
     marker = tmp_path / "child.pid"
     # a child process in the group must die too, not just the runner
-    command = (sys.executable, "-c",
-               f"import subprocess,sys,time; p=subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']);"
-               f"open({str(marker)!r},'w').write(str(p.pid)); time.sleep(60)")
+    script = (
+        "import subprocess, sys, time\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(marker)!r}, 'w').write(str(p.pid))\n"
+        "time.sleep(60)\n"
+    )
+    command = (sys.executable, "-c", script)
     started = time.monotonic()
     result = phase(repo, make_config(repo, command, timeout=2.0))
     assert time.monotonic() - started < 20
@@ -223,3 +227,12 @@ def test_bad_test_command_refused(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ConfigError, match="test-command"):
         phase(repo, make_config(repo, bad))
     assert git(repo, "branch", "--list", "ssot/*") == ""
+
+
+def test_broken_command_is_not_a_pass(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    result = phase(repo, make_config(repo, "env PYTHONPATH=src no-such-python-xyz -m pytest -q"))
+    assert result.verification.verdict == "failed" and result.exit_code == 1
+    comparison = result.verification.comparison
+    assert comparison is not None and "could not run on the base tree (exit 127)" in comparison.reasons[0]
+    assert compare(_run(None, 4), _run(None, 4)).verdict == "failed"

@@ -25,14 +25,6 @@ BACKUP_NAMESPACE = "refs/ssot-backup/"
 _LEAKY_GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
 
 
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The user's environment minus variables that would redirect git to another checkout."""
-    env = {k: v for k, v in os.environ.items() if k not in _LEAKY_GIT_ENV}
-    if extra:
-        env.update(extra)
-    return env
-
-
 def _forget_foreign_git_env() -> None:
     # GitPython merges os.environ into every call and cannot unset a variable; a GIT_INDEX_FILE
     # inherited from a hook would make our worktree commands write the user's index.

@@ -136,10 +136,6 @@ class Worktree:
         self.git("revert", "--no-commit", "--no-edit", commit)
 
 
-class _Interrupted(BaseException):
-    """Raised from a SIGTERM/SIGHUP handler so ``finally`` blocks clean up."""
-
-
 @contextmanager
 def temporary_worktree(repo: Path, commit: str, label: str) -> Iterator[Worktree]:
     """A detached, locked worktree of ``repo`` at ``commit``, removed however the block ends."""

@@ -1,0 +1,109 @@
+"""End to end: the real ``phase1`` (no ``--dry-run``) through the CLI on a real repository."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import git, git_env, make_repo, run_cli
+
+PYPROJECT = textwrap.dedent(f"""\
+    [tool.ssot-migrate]
+    test-command = "{shlex.quote(sys.executable)} -m pytest -q tests"
+    test-timeout = 120
+
+    [[tool.ssot-migrate.targets]]
+    name = "manager"
+    canonical = "app.core.unified.Manager"
+    aliases = ["app.core.legacy.Manager"]
+    """)
+
+FILES = {
+    "pyproject.toml": PYPROJECT,
+    "app/__init__.py": "",
+    "app/core/__init__.py": "",
+    "app/core/unified.py": "class Manager:\n    def ping(self):\n        return 'pong'\n",
+    "app/core/legacy.py": "class Manager:\n    def ping(self):\n        return 'legacy'\n",
+    "app/use.py": (
+        "from app.core.legacy import Manager  # the old path\n\n\n"
+        "def make():\n    return Manager()\n"
+    ),
+    "app/other.py": "import os\n",
+    "tests/__init__.py": "",
+    "tests/test_use.py": (
+        "import pytest\n\nfrom app.use import make\n\n\n"
+        "def test_works():\n    assert make().ping() in ('pong', 'legacy')\n\n\n"
+        "@pytest.mark.ssot_expected_fix\n"
+        "def test_canonical():\n    assert make().ping() == 'pong'\n"
+    ),
+    "pytest.ini": "[pytest]\nmarkers =\n    ssot_expected_fix: fails until the migration\n",
+}
+
+
+def tree_of_patch(repo: Path, patch: str, tmp_path: Path) -> str:
+    """The tree ``main`` + ``patch`` would have, computed in a scratch index."""
+    env = git_env({"GIT_INDEX_FILE": str(tmp_path / "scratch-index")})
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], env=env, input=stdin, text=True,
+                              capture_output=True, check=True).stdout
+
+    run("read-tree", "main")
+    run("apply", "--cached", "-", stdin=patch)
+    return run("write-tree").strip()
+
+
+def test_phase1_branch_matches_dry_run_and_verifies(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", FILES)
+    dry = run_cli("phase1", "--repo", str(repo), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "app/use.py" in dry.stdout
+    (repo / "app/other.py").write_text("import sys  # dirty, uncommitted\n")
+    index_before = (repo / ".git/index").read_bytes()
+    proc = run_cli("phase1", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    branch = "ssot/phase1-imports"
+    assert f"created branch {branch}" in proc.stderr and "test log: " in proc.stderr
+    assert git(repo, "rev-parse", f"{branch}^{{tree}}").strip() == tree_of_patch(repo, dry.stdout, tmp_path)
+    message = git(repo, "log", "-1", "--format=%B", branch)
+    assert "manager: " in message and "Scan (counts per category)" in message
+    assert "expected fail-first flips (fail -> pass): 1" in message
+    assert "SSOT-Verified: yes" in message and "SSOT-Tests-Before: 1 passed, 1 failed" in message
+    assert (repo / "app/other.py").read_text() == "import sys  # dirty, uncommitted\n"
+    assert (repo / ".git/index").read_bytes() == index_before
+    # a second run refuses, --refresh regenerates and keeps the old tip
+    again = run_cli("phase1", "--repo", str(repo))
+    assert again.returncode == 2 and "--refresh" in again.stderr
+    old = git(repo, "rev-parse", branch).strip()
+    refreshed = run_cli("phase1", "--repo", str(repo), "--refresh", "--no-verify")
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "SSOT-Verified: skipped" in git(repo, "log", "-1", "--format=%B", branch)
+    backups = git(repo, "for-each-ref", "--format=%(objectname)", "refs/ssot-backup/")
+    assert backups.split() == [old]
+
+
+def test_phase1_regression_exits_1(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["tests/test_use.py"] = (
+        "from app.use import make\n\n\ndef test_legacy():\n    assert make().ping() == 'legacy'\n"
+    )
+    repo = make_repo(tmp_path / "repo", files)
+    proc = run_cli("phase1", "--repo", str(repo))
+    assert proc.returncode == 1, proc.stderr
+    assert "regressions (pass -> fail/error): 1" in proc.stderr
+    assert "tests/test_use.py::test_legacy" in proc.stderr
+    assert "SSOT-Verified: failed" in git(repo, "log", "-1", "--format=%B", "ssot/phase1-imports")
+
+
+def test_phase1_nothing_to_do_exit_0(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["app/use.py"] = "from app.core.unified import Manager\n"
+    files["tests/test_use.py"] = "def test_x():\n    pass\n"
+    repo = make_repo(tmp_path / "repo", files)
+    proc = run_cli("phase1", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to do" in proc.stderr
+    assert git(repo, "branch", "--list", "ssot/*") == ""
