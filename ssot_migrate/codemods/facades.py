@@ -40,6 +40,7 @@ from ssot_migrate.codemods.factories import (
     drop_aliases,
     free_name,
     import_binds,
+    insert_top_import,
     local_of,
     make_import_from,
 )
@@ -373,27 +374,7 @@ def _ensure_canonical_import(
     statement = cst.SimpleStatementLine(
         body=[make_import_from(plan.canonical_module, 0, plan.canonical_name, local)]
     )
-    index = _import_insert_index(module)
-    body = list(module.body)
-    return module.with_changes(body=[*body[:index], statement, *body[index:]]), local
-
-
-def _import_insert_index(module: cst.Module) -> int:
-    """After the docstring and the module's leading imports (``__future__`` first)."""
-    body = module.body
-    index = 1 if body and _is_docstring(body[0]) else 0
-    last_import = -1
-    for position in range(index, len(body)):
-        statement = body[position]
-        if _is_import_line(statement):
-            last_import = position
-        elif isinstance(statement, (cst.SimpleStatementLine, cst.If, cst.Try)):
-            if _is_import_line(statement) or _is_dunder_assign(statement):
-                continue
-            break
-        else:
-            break
-    return last_import + 1 if last_import >= 0 else index
+    return insert_top_import(module, statement), local
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:
@@ -408,18 +389,6 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
 def _is_import_line(statement: cst.CSTNode) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
-    )
-
-
-def _is_dunder_assign(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Assign)
-        and all(
-            isinstance(t.target, cst.Name) and t.target.value.startswith("__")
-            for t in statement.body[0].targets
-        )
     )
 
 
@@ -457,6 +426,13 @@ def _to_alias(
     if plan.deprecate:
         body = list(module.body)
         del body[index]
+        if index == 0 and body:
+            # The file now starts with what followed the class: no blank lines above it.
+            first = body[0]
+            lines = list(getattr(first, "leading_lines", ()))
+            while lines and lines[0].comment is None:
+                lines.pop(0)
+            body[0] = first.with_changes(leading_lines=lines)
         new_module = module.with_changes(body=body)
         if _references_name(new_module, plan.class_name):
             new_module, local = _ensure_canonical_import(new_module, plan, file)
@@ -490,7 +466,7 @@ def _to_alias(
         new_text = f"{plan.class_name} = {local}" if local != plan.class_name else (
             f"from {plan.canonical_module} import {plan.canonical_name}"
         )
-    new_module = _drop_unused_imports(new_module, used_before)
+    new_module = _drop_unused_imports(new_module, used_before - {local, plan.class_name})
     changes.append(
         Change(file.path, line, 1, plan.target, "facade-alias", f"class {plan.class_name}", new_text)
     )
@@ -556,9 +532,9 @@ def _add_deprecation_getattr(module: cst.Module, plan: FacadePlan, local: str) -
             f"        return {plan.canonical_name}\n"
         )
     branch = (
-        f"    if name == {plan.class_name!r}:\n"
+        f'    if name == "{plan.class_name}":\n'
         "        import warnings\n\n"
-        f"        warnings.warn(\n            {message!r},\n            DeprecationWarning,\n"
+        f'        warnings.warn(\n            "{message}",\n            DeprecationWarning,\n'
         "            stacklevel=2,\n        )\n" + fetch
     )
     existing = _class_or_function_index(module, "__getattr__")
@@ -732,9 +708,9 @@ class _Delegation:
         # 1. The canonical instance.
         new_imports: list[tuple[str, str]] = []  # (qualified name, local)
         taken = _top_level_names(module)
-        canonical_local = self._local_for(plan.canonical, taken, new_imports) if (
-            needs_canonical_local or impl is None or construct_with is None
-        ) else ""
+        canonical_local = (
+            self._local_for(plan.canonical, taken, new_imports) if needs_canonical_local else ""
+        )
         if impl is None:
             attribute = free_name("_impl", _class_attributes(self.cls))
             built = self._construction(statements, init_index, construct_with, canonical_local, taken, new_imports)
@@ -892,11 +868,7 @@ class _Delegation:
             if problem is not None:
                 problems.append(problem)
                 continue
-            local = (
-                canonical_local
-                if dotted == self.plan.canonical and canonical_local
-                else self._local_for(dotted, taken, new_imports)
-            )
+            local = self._local_for(dotted, taken, new_imports)
             return f"{local}({', '.join(arguments)})", kind
         self.note(
             "facade-left-alone",
@@ -1208,6 +1180,4 @@ def _attribute_names_outside(module: cst.Module, index: int) -> set[str]:
 def _add_top_import(module: cst.Module, qname: str, local: str) -> cst.Module:
     module_name, _, name = qname.rpartition(".")
     statement = cst.SimpleStatementLine(body=[make_import_from(module_name, 0, name, local)])
-    index = _import_insert_index(module)
-    body = list(module.body)
-    return module.with_changes(body=[*body[:index], statement, *body[index:]])
+    return insert_top_import(module, statement)

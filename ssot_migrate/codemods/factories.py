@@ -1072,10 +1072,28 @@ class _Rewriter(cst.CSTTransformer):
     def finish(self, module: cst.Module) -> cst.Module:
         if not self.prepend:
             return module
-        index = _import_insert_index(module)
-        new_lines = [cst.SimpleStatementLine(body=[s]) for s in self.prepend]
-        body = list(module.body)
-        return module.with_changes(body=[*body[:index], *new_lines, *body[index:]])
+        for statement in reversed(self.prepend):
+            module = insert_top_import(module, cst.SimpleStatementLine(body=[statement]))
+        return module
+
+
+def insert_top_import(module: cst.Module, line: cst.SimpleStatementLine) -> cst.Module:
+    """``module`` with the import ``line`` after its docstring and leading imports.
+
+    When code (not an import) follows directly, it is pushed two blank lines down, as PEP 8
+    separates imports from definitions; otherwise nothing else moves.
+    """
+    index = _import_insert_index(module)
+    body = list(module.body)
+    if index < len(body) and not _is_import_line(body[index]):
+        following = body[index]
+        leading = list(getattr(following, "leading_lines", ()))
+        if not leading or leading[0].comment is not None:
+            wanted = 2 if isinstance(following, (cst.ClassDef, cst.FunctionDef)) else 1
+            body[index] = following.with_changes(
+                leading_lines=[*(cst.EmptyLine() for _ in range(wanted)), *leading]
+            )
+    return module.with_changes(body=[*body[:index], line, *body[index:]])
 
 
 def _import_insert_index(module: cst.Module) -> int:
