@@ -27,7 +27,7 @@ deduplicated), never hoisted. Everything else keeps its bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -40,26 +40,328 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from ssot_migrate.codemods._common import (
-    AliasTable,
-    Binding,
-    ImportNode,
-    Mapped,
-    bindings_of,
-    drop_aliases,
-    build_dotted,
-    dotted_name,
-    dotted_parts,
-    free_name,
-    import_from_module,
-    is_dotted_identifier,
-    make_import,
-    make_import_from,
-    relative_spelling,
-    string_body,
-    with_string_body,
-)
 from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
+
+# =========================================================================== helpers
+# General libcst helpers (name resolution, alias table, in-place import edits). They live here,
+# not in ``_common.py``, so this module does not depend on a file several people are editing.
+
+ImportNode = cst.Import | cst.ImportFrom
+
+
+# --------------------------------------------------------------------------- dotted names
+
+
+def dotted_parts(node: cst.BaseExpression) -> list[cst.Name] | None:
+    """The ``Name`` nodes of a pure ``a.b.c`` chain, root first; ``None`` for anything else."""
+    names: list[cst.Name] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Attribute):
+        names.append(current.attr)
+        current = current.value
+    if not isinstance(current, cst.Name):
+        return None
+    names.append(current)
+    names.reverse()
+    return names
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``"a.b.c"`` for a pure attribute chain or name, ``None`` for any other expression."""
+    parts = dotted_parts(node)
+    return None if parts is None else ".".join(p.value for p in parts)
+
+
+def build_dotted(name: str) -> cst.Name | cst.Attribute:
+    """A ``Name``/``Attribute`` chain spelling the dotted ``name`` with default whitespace."""
+    head, *rest = name.split(".")
+    node: cst.Name | cst.Attribute = cst.Name(head)
+    for part in rest:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def is_dotted_identifier(text: str) -> bool:
+    """Whether ``text`` is a dotted name such as ``pkg.mod.Name`` (each part an identifier)."""
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def resolve_relative(level: int, module: str | None, package: str | None) -> str | None:
+    """The absolute module a ``from <dots><module> import`` names, or ``None`` when unknowable.
+
+    ``level`` is the number of leading dots and ``package`` the importing file's package
+    (``SourceFile.package``). Too many dots, or an unknown package, give ``None``.
+    """
+    if level == 0:
+        return module
+    if package is None:
+        return None
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    anchor = parts[: len(parts) - (level - 1)]
+    if module:
+        anchor = anchor + module.split(".")
+    return ".".join(anchor) if anchor else None
+
+
+def import_from_module(node: cst.ImportFrom, package: str | None) -> str | None:
+    """The absolute module of a ``from ... import`` statement (relative ones resolved)."""
+    module = dotted_name(node.module) if node.module is not None else None
+    return resolve_relative(len(node.relative), module, package)
+
+
+def relative_spelling(new_module: str, level: int, package: str | None) -> str | None:
+    """The module part of ``from <level dots><part> import`` that reaches ``new_module``.
+
+    Returns ``None`` when ``new_module`` lies outside the anchor package the dots reach, so the
+    caller writes an absolute import; returns ``""`` when the anchor itself is meant.
+    """
+    if level == 0 or package is None:
+        return None
+    anchor = resolve_relative(level, None, package)
+    if anchor is None:
+        return None
+    if new_module == anchor:
+        return ""
+    if new_module.startswith(anchor + "."):
+        return new_module[len(anchor) + 1 :]
+    return None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One name an import statement binds.
+
+    ``local`` is the bound name; ``qname`` the fully qualified name that local name denotes
+    (``a`` for ``import a.b.c``, ``a.b.c`` for ``import a.b.c as x``, ``m.n`` for
+    ``from m import n``); ``loaded`` the dotted path the statement imports (``a.b.c``, or ``m.n``).
+    ``plain`` marks ``import a.b.c`` without ``as`` (it binds only the root package).
+    """
+
+    local: str
+    qname: str
+    loaded: str
+    statement: ImportNode
+    alias: cst.ImportAlias
+    plain: bool = False
+
+    @property
+    def is_from(self) -> bool:
+        """Whether the binding comes from a ``from ... import`` statement."""
+        return isinstance(self.statement, cst.ImportFrom)
+
+
+def alias_local_name(alias: cst.ImportAlias) -> str | None:
+    """The name an ``ImportAlias`` binds (``as`` name, else the root of its dotted name)."""
+    if alias.asname is not None:
+        target = alias.asname.name
+        return target.value if isinstance(target, cst.Name) else None
+    full = dotted_name(alias.name)
+    return None if full is None else full.split(".")[0]
+
+
+def bindings_of(statement: ImportNode, package: str | None) -> list[Binding]:
+    """Every name ``statement`` binds, with the qualified name it denotes (``[]`` for ``*``)."""
+    result: list[Binding] = []
+    if isinstance(statement, cst.ImportFrom):
+        if isinstance(statement.names, cst.ImportStar):
+            return result
+        base = import_from_module(statement, package)
+        if base is None:
+            return result
+        for alias in statement.names:
+            name = dotted_name(alias.name)
+            local = alias_local_name(alias)
+            if name is None or local is None:
+                continue
+            qname = f"{base}.{name}"
+            result.append(Binding(local, qname, qname, statement, alias))
+        return result
+    for alias in statement.names:
+        name = dotted_name(alias.name)
+        local = alias_local_name(alias)
+        if name is None or local is None:
+            continue
+        if alias.asname is not None:
+            result.append(Binding(local, name, name, statement, alias))
+        else:
+            result.append(Binding(local, local, name, statement, alias, plain=True))
+    return result
+
+
+def drop_aliases(statement: ImportNode, drop: Iterable[cst.ImportAlias]) -> ImportNode | None:
+    """``statement`` without the given aliases, its layout kept; ``None`` when none remain.
+
+    When the last alias goes, the new last one takes its comma, so ``from m import a, b`` minus
+    ``b`` is ``from m import a`` and a parenthesised one-per-line list keeps its closing layout.
+    """
+    if isinstance(statement.names, cst.ImportStar):
+        return statement
+    dropped = {id(alias) for alias in drop}
+    names = list(statement.names)
+    kept: list[cst.ImportAlias] = []
+    for index, alias in enumerate(names):
+        if id(alias) in dropped:
+            if index == len(names) - 1 and kept:
+                kept[-1] = kept[-1].with_changes(comma=alias.comma)
+            continue
+        kept.append(alias)
+    if not kept:
+        return None
+    if len(kept) == len(names):
+        return statement
+    if isinstance(statement, cst.Import) or statement.lpar is None:
+        # Without parentheses a trailing comma is a syntax error.
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return statement.with_changes(names=kept)
+
+
+def make_alias(name: str, asname: str | None) -> cst.ImportAlias:
+    """An ``ImportAlias`` for ``name`` (dotted allowed), with ``as asname`` when it differs."""
+    node = build_dotted(name)
+    if asname is None or asname == name:
+        return cst.ImportAlias(name=node)
+    return cst.ImportAlias(name=node, asname=cst.AsName(name=cst.Name(asname)))
+
+
+def make_import_from(
+    module: str | None, level: int, names: Sequence[tuple[str, str | None]]
+) -> cst.ImportFrom:
+    """``from <dots><module> import a, b as c`` with default whitespace."""
+    aliases = [make_alias(name, asname) for name, asname in names]
+    return cst.ImportFrom(
+        module=build_dotted(module) if module else None,
+        names=aliases,
+        relative=[cst.Dot() for _ in range(level)],
+    )
+
+
+def make_import(module: str, asname: str | None) -> cst.Import:
+    """``import a.b.c`` or ``import a.b.c as x``."""
+    return cst.Import(names=[make_alias(module, asname)])
+
+
+def free_name(base: str, taken: Iterable[str]) -> str:
+    """``base`` if it is not taken, else ``base_``, ``base_2``, ... the first free one."""
+    used = set(taken)
+    if base not in used:
+        return base
+    candidate = f"{base}_"
+    counter = 2
+    while candidate in used:
+        candidate = f"{base}_{counter}"
+        counter += 1
+    return candidate
+
+
+# --------------------------------------------------------------------------- alias table
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A legacy dotted name mapped to its canonical one.
+
+    ``alias`` is the configured alias that is a prefix of the input (the longest one), ``new``
+    the whole input rewritten, ``module`` the canonical module the result lives in (for a symbol
+    alias: the canonical's module).
+    """
+
+    matched: str
+    alias: str
+    new: str
+    module: str
+    target: Target
+
+
+class AliasTable:
+    """Longest-prefix lookup from legacy dotted names to canonical ones, for a set of targets."""
+
+    def __init__(self, targets: Iterable[Target]) -> None:
+        self.entries: dict[str, Target] = {}
+        for target in targets:
+            for alias in target.all_aliases:
+                if alias != target.canonical:
+                    self.entries.setdefault(alias, target)
+        self.prefixes: set[str] = set()
+        for alias in self.entries:
+            parts = alias.split(".")
+            for i in range(1, len(parts)):
+                self.prefixes.add(".".join(parts[:i]))
+
+    def lookup(self, qname: str) -> Mapped | None:
+        """The mapping of ``qname`` through the longest alias that is a prefix of it, if any."""
+        parts = qname.split(".")
+        for i in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:i])
+            target = self.entries.get(prefix)
+            if target is None:
+                continue
+            new = ".".join([target.canonical, *parts[i:]])
+            return Mapped(qname, prefix, new, canonical_module(target), target)
+        return None
+
+    def leads_to_alias(self, qname: str) -> bool:
+        """Whether ``qname`` is a proper prefix of some alias (attribute chains may reach one)."""
+        return qname in self.prefixes
+
+    def alias_modules(self) -> set[str]:
+        """Modules that define or re-export a symbol alias, and module aliases themselves."""
+        result: set[str] = set()
+        for alias, target in self.entries.items():
+            if target.canonical_kind == NameKind.MODULE:
+                result.add(alias)
+            else:
+                result.add(alias.rpartition(".")[0])
+        return result
+
+    def canonical_modules(self) -> set[str]:
+        """Modules that define a canonical (never rewritten)."""
+        return {canonical_module(target) for target in self.entries.values()}
+
+    def needles(self) -> frozenset[str]:
+        """The last dotted segment of every alias: a file naming none of them needs no change."""
+        return frozenset(alias.rpartition(".")[2] for alias in self.entries)
+
+
+def canonical_module(target: Target) -> str:
+    """The module defining the target's canonical (the canonical itself for a module target)."""
+    if target.canonical_kind == NameKind.MODULE:
+        return target.canonical
+    return target.canonical.rpartition(".")[0]
+
+
+# --------------------------------------------------------------------------- strings
+
+
+def string_body(node: cst.SimpleString) -> tuple[str, str, str] | None:
+    """``(prefix, quote, body)`` of a plain string literal whose source equals its value.
+
+    ``None`` for bytes, f-strings, or strings with escapes, which a rewrite would have to
+    re-escape: those are left alone.
+    """
+    prefix = node.prefix
+    if any(ch in prefix.lower() for ch in "bf"):
+        return None
+    quote = node.quote
+    body = node.value[len(prefix) + len(quote) : len(node.value) - len(quote)]
+    if "\\" in body:
+        return None
+    return prefix, quote, body
+
+
+def with_string_body(node: cst.SimpleString, body: str) -> cst.SimpleString:
+    """``node`` with its content replaced by ``body``, same prefix and quotes."""
+    parts = string_body(node)
+    assert parts is not None
+    prefix, quote, _ = parts
+    return node.with_changes(value=f"{prefix}{quote}{body}{quote}")
+
+
+# =========================================================================== the codemod
 
 # Calls whose first string argument is a dotted import path ("pkg.mod.Name").
 _PATCH_CALLS = frozenset(
@@ -234,6 +536,8 @@ class _Chains(cst.CSTVisitor):
         super().__init__()
         self.roots = roots
         self.chains: list[tuple[cst.BaseExpression, list[cst.Name]]] = []
+        # Names whose scope metadata lives on an enclosing statement (``global``/``nonlocal``).
+        self.scope_owner: dict[int, cst.CSTNode] = {}
         self._attrs: set[int] = set()
 
     def visit_Import(self, node: cst.Import) -> bool:
@@ -254,6 +558,16 @@ class _Chains(cst.CSTVisitor):
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) not in self._attrs and node.value in self.roots:
             self.chains.append((node, [node]))
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        for item in node.names:
+            if item.name.value in self.roots:
+                self.chains.append((item.name, [item.name]))
+                self.scope_owner[id(item.name)] = node
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        return self.visit_Global(node)  # type: ignore[arg-type]
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         # The keyword of ``f(Name=...)`` is not a reference.
@@ -587,7 +901,8 @@ class _FileRewrite:
             return done
 
         for top, parts in collector.chains:
-            handle(top, parts, scopes.get(parts[0]), self.node_replacements)
+            owner = collector.scope_owner.get(id(parts[0]), parts[0])
+            handle(top, parts, scopes.get(owner), self.node_replacements)
         self._rewrite_annotation_strings(roots, handle)
         self._rewrite_all(renamed)
 
@@ -765,7 +1080,8 @@ class _FileRewrite:
                 continue
             if self.sites[id(other.statement)].block is not block:
                 continue
-            if any(a is other.alias for a in self._edit(other.statement).drop):
+            other_edit = self.edits.get(id(other.statement))
+            if other_edit is not None and any(a is other.alias for a in other_edit.drop):
                 continue
             if meaning.startswith("import "):
                 if other.plain and "import " + other.loaded == meaning:
@@ -774,28 +1090,37 @@ class _FileRewrite:
                 return True
         return False
 
-    def _merge_into(
-        self, block: Block, module: str, name: str, local: str | None, origin: Binding
-    ) -> bool:
-        """Add ``name`` to an existing ``from module import`` in the same block, if any."""
+    def _merge_target(
+        self, block: Block, module: str, origin: ImportNode
+    ) -> cst.ImportFrom | None:
+        """An existing ``from module import ...`` in ``block`` that new names can join."""
         for site in self.sites.values():
             statement = site.statement
-            if site.block is not block or statement is origin.statement:
+            if site.block is not block or statement is origin:
                 continue
             if not isinstance(statement, cst.ImportFrom):
                 continue
             if import_from_module(statement, self.package) != module:
                 continue
-            edit = self._edit(statement)
-            if edit.module_change is not None:
+            edit = self.edits.get(id(statement))
+            if edit is not None and (edit.module_change is not None or edit.drop):
                 continue
-            alias = cst.ImportAlias(
-                name=cst.Name(name),
-                asname=cst.AsName(name=cst.Name(local)) if local and local != name else None,
-            )
-            edit.append.append(alias)
-            return True
-        return False
+            return statement
+        return None
+
+    def _merge_into(
+        self, block: Block, module: str, name: str, local: str | None, origin: Binding
+    ) -> bool:
+        """Add ``name`` to an existing ``from module import`` in the same block, if any."""
+        statement = self._merge_target(block, module, origin.statement)
+        if statement is None:
+            return False
+        alias = cst.ImportAlias(
+            name=cst.Name(name),
+            asname=cst.AsName(name=cst.Name(local)) if local and local != name else None,
+        )
+        self._edit(statement).append.append(alias)
+        return True
 
     # ----------------------------------------------------------------- strings
 
@@ -894,26 +1219,31 @@ class _FileRewrite:
             for move in same_module:
                 edit.replace[id(move.binding.alias)] = self._renamed_alias(move)
             elsewhere = [m for m in live if m.new_module != old_module]
-            targets = {m.new_module for m in elsewhere}
+            order: list[str] = []
+            for move in elsewhere:
+                if move.new_module not in order:
+                    order.append(move.new_module)
             level = len(statement.relative)
-            if not kept and not same_module and len(targets) == 1 and not edit.after:
-                new_module = next(iter(targets))
+            unmerged: list[str] = []
+            for new_module in order:
+                members = [m for m in elsewhere if m.new_module == new_module]
+                if self._merge_target(site.block, new_module, statement) is None:
+                    unmerged.append(new_module)
+                    continue
+                for move in members:
+                    edit.drop.append(move.binding.alias)
+                    self._merge_into(site.block, new_module, move.new_name, move.local, move.binding)
+            if not kept and not same_module and len(unmerged) == 1 and len(order) == 1:
+                new_module = unmerged[0]
                 rel = relative_spelling(new_module, level, self.package)
                 edit.module_change = (rel, level) if rel is not None else (new_module, 0)
                 for move in elsewhere:
                     edit.replace[id(move.binding.alias)] = self._renamed_alias(move)
                 continue
-            for new_module in sorted(targets, key=lambda t: [m.new_module for m in elsewhere].index(t)):
+            for new_module in unmerged:
                 members = [m for m in elsewhere if m.new_module == new_module]
                 for move in members:
                     edit.drop.append(move.binding.alias)
-                if all(
-                    self._merge_into(site.block, new_module, m.new_name, m.local, m.binding)
-                    for m in members[:1]
-                ):
-                    for move in members[1:]:
-                        self._merge_into(site.block, new_module, move.new_name, move.local, move.binding)
-                    continue
                 rel = relative_spelling(new_module, level, self.package)
                 edit.after.append(
                     make_import_from(
@@ -950,7 +1280,8 @@ class _Replace(cst.CSTTransformer):
     def on_leave(
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
-        return self.replacements.get(id(original_node), updated_node)
+        result = super().on_leave(original_node, updated_node)
+        return self.replacements.get(id(original_node), result)
 
 
 class _Apply(_Replace):
