@@ -230,7 +230,8 @@ def find_paths(target: Target, snapshot: SnapshotView) -> list[ImportPath]:
     needles: set[str] = set()
     bound: set[str] = set(reached)
     while True:
-        wanted = {_last(name) for name in bound}
+        # ``from m import *`` never names what it re-exports: every star import is a candidate.
+        wanted = {_last(name) for name in bound} | {"import *"}
         new_needles = wanted - needles
         if not new_needles:
             break
