@@ -109,7 +109,7 @@ def add_origin(repo: Path, tmp_path: Path) -> Path:
 
 def remote_refs(bare: Path) -> dict[str, str]:
     out = git(bare, "for-each-ref", "--format=%(refname) %(objectname)")
-    return dict(line.split(" ", 1) for line in out.splitlines())  # type: ignore[misc]
+    return dict(tuple(line.split(" ", 1)) for line in out.splitlines())  # type: ignore[misc]
 
 
 def table_row(body: str, category: str) -> tuple[int, int]:
@@ -161,7 +161,7 @@ def test_pr_pushes_the_branch_and_prints_the_body(project: tuple[Path, Path, str
     # Without --open: the body is saved in the git dir and the gh command is printed.
     body_file = repo / ".git" / "ssot-pr" / "phase1.md"
     assert body_file.read_text(encoding="utf-8") == body
-    assert f"gh pr create --base main --head ssot/phase1-imports --title" in proc.stderr
+    assert "gh pr create --base main --head ssot/phase1-imports --title" in proc.stderr
     assert f"--body-file {body_file}" in proc.stderr
     assert git(repo, "status", "--porcelain") == ""
 
