@@ -260,7 +260,7 @@ def _usable_factory(target: Target, snapshot: SnapshotLike) -> tuple[FactoryInfo
         return None, f"the factory {target.factory} could not be read; the canonical is built directly"
     if info.shared is not None and not target.allow_shared:
         return None, (
-            f"needs a decision: the factory {target.factory} returns a shared instance "
+            f"the factory {target.factory} returns a shared instance "
             f"({info.shared}); the facade builds its own canonical instance directly "
             "(set allow-shared = true to use the factory)"
         )
@@ -731,23 +731,26 @@ class _Delegation:
         else:
             attribute = impl
         # 2. Forwards.
+        demoted = _state_sharing(statements, plan, attribute, _attribute_names_outside(module, self.index))
         for method in plan.methods:
             position = _method_index(statements, method.name)
             if position is None:
                 continue
             function = statements[position]
             assert isinstance(function, cst.FunctionDef)
+            if method.name in demoted:
+                method = MethodPlan(method.name, "keep", demoted[method.name])
             if method.action == "keep":
                 self.note(
                     "facade-method-kept",
-                    f"needs a decision: {plan.class_name}.{method.reason} (kept as it is)",
+                    f"{plan.class_name}.{method.reason} (kept as it is)",
                     self._line(function),
                 )
                 continue
             if _is_async_generator(function):
                 self.note(
                     "facade-method-kept",
-                    f"needs a decision: {plan.class_name}.{method.name}(): an async generator "
+                    f"{plan.class_name}.{method.name}(): an async generator "
                     "cannot be forwarded in one line (kept as it is)",
                     self._line(function),
                 )
@@ -756,7 +759,7 @@ class _Delegation:
             if forwarded is None:
                 self.note(
                     "facade-method-kept",
-                    f"needs a decision: {plan.class_name}.{method.name}(): a property with a "
+                    f"{plan.class_name}.{method.name}(): a property with a "
                     "setter or deleter is kept as it is",
                     self._line(function),
                 )
@@ -872,7 +875,7 @@ class _Delegation:
             return f"{local}({', '.join(arguments)})", kind
         self.note(
             "facade-left-alone",
-            f"needs a decision: {self.plan.facade} cannot build a canonical instance from its "
+            f"{self.plan.facade} cannot build a canonical instance from its "
             f"constructor's parameters ({'; '.join(problems)}); class left as it is",
         )
         return None
@@ -921,6 +924,146 @@ class _Delegation:
                     self.change("facade-state-removed", f"self.{name}", "(removed)")
                 changed = True
         return statements
+
+
+_MUTATORS = frozenset(
+    {
+        "append",
+        "appendleft",
+        "extend",
+        "insert",
+        "pop",
+        "popitem",
+        "popleft",
+        "remove",
+        "clear",
+        "update",
+        "setdefault",
+        "add",
+        "discard",
+        "__setitem__",
+        "__delitem__",
+    }
+)
+
+
+class _StateAccess(cst.CSTVisitor):
+    """``self.<name>`` attributes a method touches, and those it changes."""
+
+    def __init__(self) -> None:
+        self.touched: set[str] = set()
+        self.mutated: set[str] = set()
+
+    @staticmethod
+    def _own(node: cst.BaseExpression) -> str | None:
+        while isinstance(node, cst.Subscript):
+            node = node.value
+        if (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+        ):
+            return node.attr.value
+        return None
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = self._own(node)
+        if name is not None:
+            self.touched.add(name)
+
+    def _store(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._store(element.value)
+            return
+        name = self._own(target)
+        if name is not None:
+            self.mutated.add(name)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._store(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._store(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._store(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._store(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS:
+            name = self._own(func.value)
+            if name is not None:
+                self.mutated.add(name)
+
+
+def _state_sharing(
+    statements: Sequence[cst.BaseStatement],
+    plan: FacadePlan,
+    impl: str,
+    outside: set[str],
+) -> dict[str, str]:
+    """Methods that must not be forwarded: they share changing state with code that stays.
+
+    Forwarding ``add_connection`` while a kept ``snapshot`` still reads ``self._connections``
+    (which only ``add_connection`` filled) would silently break ``snapshot``. So a forwardable
+    method touching an attribute that some method changes after construction, and that a kept
+    method, another file or other code in the module also touches, is kept (to a fixed point).
+    """
+    every = {s.name.value: s for s in statements if isinstance(s, cst.FunctionDef)}
+    access: dict[str, _StateAccess] = {}
+    for name, function in every.items():
+        visitor = _StateAccess()
+        function.visit(visitor)
+        access[name] = visitor
+    functions = {name for name in every if name != "__init__"}
+    changing: set[str] = set()
+    for name in functions:
+        changing |= access[name].mutated
+    changing -= set(every) | {impl}
+    protected = set(plan.used_elsewhere) | outside
+    forwards = {m.name for m in plan.methods if m.action == "forward"}
+    demoted: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        # Methods that stay and can run: public ones not forwarded, dunders, and the private
+        # helpers they (or __init__) reach; dead helpers are dropped later, so they do not count.
+        live = {
+            name
+            for name in every
+            if name not in forwards
+            and (is_public(name) or name.startswith("__") or name in protected)
+        }
+        frontier = list(live)
+        while frontier:
+            for reached in access[frontier.pop()].touched & set(every):
+                if reached not in live and reached not in forwards:
+                    live.add(reached)
+                    frontier.append(reached)
+        kept_touch: dict[str, list[str]] = {}
+        for name in sorted(live - {"__init__"}):
+            for attribute in access[name].touched:
+                kept_touch.setdefault(attribute, []).append(f"{name}()")
+        for attribute in protected & changing:
+            kept_touch.setdefault(attribute, []).append("code outside the class")
+        for name in sorted(forwards):
+            if name not in access:
+                continue
+            shared = sorted(access[name].touched & changing & set(kept_touch))
+            if shared:
+                users = sorted({user for a in shared for user in kept_touch[a]})
+                state = ", ".join(f"self.{a}" for a in shared)
+                demoted[name] = (
+                    f"{name}(): shares changing state ({state}) with {', '.join(users)}, "
+                    "which stay; forwarding it would leave that state stale"
+                )
+                forwards.discard(name)
+                changed = True
+    return demoted
 
 
 def _arguments_for(

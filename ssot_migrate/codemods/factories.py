@@ -817,7 +817,7 @@ class _FileRewrite:
                     call,
                     plan,
                     "shared-instance",
-                    f"needs a decision: factory returns a shared instance ({shared}) while this "
+                    f"factory returns a shared instance ({shared}) while this "
                     "site built a fresh one; set allow-shared = true on the target to rewrite",
                 )
                 return None
