@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.metadata import (
+    ClassScope,
     GlobalScope,
     ImportAssignment,
     MetadataWrapper,
@@ -409,6 +410,8 @@ class _ImportSite:
     statement: ImportNode
     line: Line
     block: Block
+    depth: int  # function/class nesting: 0 for module-level code, conditional or not
+    top: int  # index of the enclosing top-level statement in the module body
 
 
 class _Survey(cst.CSTVisitor):
@@ -426,12 +429,24 @@ class _Survey(cst.CSTVisitor):
         self._lines: list[Line] = []
         self._annotation_depth = 0
         self._depth = 0  # function/class nesting, for module-level __all__
+        self._top_index: dict[int, int] = {}
+        self._top = -1
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        index = self._top_index.get(id(node))
+        if index is not None:
+            self._top = index
+        return super().on_visit(node)
+
+    def _site(self, node: ImportNode) -> _ImportSite:
+        return _ImportSite(node, self._lines[-1], self._blocks[-1], self._depth, self._top)
 
     def _has_needle(self, text: str) -> bool:
         return any(needle in text for needle in self.needles)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._blocks.append(node)
+        self._top_index = {id(statement): i for i, statement in enumerate(node.body)}
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._blocks.append(node)
@@ -466,14 +481,14 @@ class _Survey(cst.CSTVisitor):
         self._depth -= 1
 
     def visit_Import(self, node: cst.Import) -> bool:
-        self.imports.append(_ImportSite(node, self._lines[-1], self._blocks[-1]))
+        self.imports.append(self._site(node))
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         if isinstance(node.names, cst.ImportStar):
             self.stars.append(node)
         else:
-            self.imports.append(_ImportSite(node, self._lines[-1], self._blocks[-1]))
+            self.imports.append(self._site(node))
         return False
 
     def visit_Annotation(self, node: cst.Annotation) -> None:
@@ -810,7 +825,8 @@ class _FileRewrite:
         by_binding = {id(m.binding.alias): m for m in renames}
         for move in renames:
             scope = scopes.get(move.binding.alias)
-            ok = scope is not None
+            # A class-level import is a class attribute (``self.Name``): its name is API.
+            ok = scope is not None and not isinstance(scope, ClassScope)
             if scope is not None:
                 for assignment in scope.assignments[move.binding.local]:
                     bound = self._binding_for(assignment)
@@ -1090,6 +1106,25 @@ class _FileRewrite:
                 return True
         return False
 
+    def _bound_at_top(self, site: _ImportSite, local: str, meaning: str) -> bool:
+        """Whether an earlier unconditional module-level import already binds ``local`` so.
+
+        A module-level import under ``try``/``if`` that would repeat it is dropped rather than
+        duplicated; imports inside functions and classes bind their own scope and stay.
+        """
+        if site.depth or site.block is self.module:
+            return False
+        for other in self.all_bindings:
+            other_site = self.sites[id(other.statement)]
+            if other_site.block is not self.module or other_site.top >= site.top:
+                continue
+            other_edit = self.edits.get(id(other.statement))
+            if other_edit is not None and any(a is other.alias for a in other_edit.drop):
+                continue
+            if other.local == local and other.qname == meaning:
+                return True
+        return False
+
     def _merge_target(
         self, block: Block, module: str, origin: ImportNode
     ) -> cst.ImportFrom | None:
@@ -1208,8 +1243,10 @@ class _FileRewrite:
                     (binding.alias, move.mapped.target.name, "import", binding.qname, move.mapped.new)
                 )
                 key = (id(site.block), move.local, move.mapped.new)
-                if key in produced or self._block_has(
-                    site.block, move.local, move.mapped.new, exclude=binding
+                if (
+                    key in produced
+                    or self._block_has(site.block, move.local, move.mapped.new, exclude=binding)
+                    or self._bound_at_top(site, move.local, move.mapped.new)
                 ):
                     edit.drop.append(binding.alias)  # dual import: the canonical is already bound
                     continue
