@@ -167,16 +167,40 @@ class DemoResult:
         return max((o.result.exit_code for o in self.phases), default=0)
 
 
-def demo_config(config: Config) -> Config:
-    """The sample's configuration, with its tests run by this very interpreter when it can.
+@dataclass(frozen=True)
+class TestSetup:
+    """How the demo runs the sample's suite: the configuration to use, or why it cannot."""
 
-    The sample's ``test-command`` says ``python -m pytest -q``; on a machine where ``python`` is
-    not the interpreter ssot-migrate runs in (pipx, a venv not activated) that could find no
-    pytest, so the demo uses ``sys.executable`` whenever pytest is importable here.
+    __test__ = False  # not a pytest test class
+
+    config: Config
+    verify: bool
+    note: str = ""
+
+
+def demo_test_setup(config: Config) -> TestSetup:
+    """The sample's configuration, with a test command that can actually find pytest.
+
+    The sample says ``python -m pytest -q``; with ssot-migrate installed in a virtual environment
+    that is not activated, ``python`` may be another interpreter. The demo prefers the one it runs
+    in, then ``python`` on PATH; when neither has pytest it runs the phases unverified, and says so.
     """
-    if importlib.util.find_spec("pytest") is None:
-        return config
-    return replace(config, test_command=(sys.executable, "-m", "pytest", "-q"))
+    if importlib.util.find_spec("pytest") is not None:
+        return TestSetup(replace(config, test_command=(sys.executable, "-m", "pytest", "-q")), True)
+    python = shutil.which("python")
+    if python is not None:
+        probe = subprocess.run(
+            [python, "-m", "pytest", "--version"], capture_output=True, check=False, timeout=60
+        )
+        if probe.returncode == 0:
+            return TestSetup(config, True)
+    return TestSetup(
+        config,
+        False,
+        "pytest is not installed where ssot-migrate runs, so the phases are not verified; "
+        f"install it (`{sys.executable} -m pip install pytest`) and rerun the demo to see the "
+        "sample's tests compared before and after each phase",
+    )
 
 
 def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None] = print) -> DemoResult:
@@ -191,11 +215,14 @@ def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None]
     from ssot_migrate.workflow import run_phase
 
     started = time.perf_counter()
-    config = demo_config(load_config(repo))
+    setup = demo_test_setup(load_config(repo))
+    config = setup.config
+    if setup.note:
+        echo(f"note: {setup.note}")
     before = scan_repository(config, jobs=jobs)
     outcomes: list[PhaseOutcome] = []
     for phase in PHASES:
-        result = run_phase(repo, config, phase, jobs=jobs, echo=echo)
+        result = run_phase(repo, config, phase, jobs=jobs, verify=setup.verify, echo=echo)
         scan = scan_repository(config, base=result.commit, jobs=jobs) if result.commit else None
         outcomes.append(PhaseOutcome(result, scan))
     command = config.test_command
@@ -205,7 +232,7 @@ def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None]
         before=before,
         phases=tuple(outcomes),
         status=render(collect(repo)),
-        test_command=shown,
+        test_command=shown if setup.verify else "",
         elapsed=time.perf_counter() - started,
     )
 
@@ -230,10 +257,11 @@ def _phase_lines(outcome: PhaseOutcome) -> list[str]:
     if result.commit is None:
         return [f"{result.phase}: nothing to do, no branch"]
     v = result.verification
-    lines = [
-        f"{result.branch}  ({len(result.files)} files, commit {result.commit[:10]}, verified: {v.verdict})",
-        f"    tests: {v.before_text}  ->  {v.after_text}",
-    ]
+    lines = [f"{result.branch}  ({len(result.files)} files, commit {result.commit[:10]}, verified: {v.verdict})"]
+    if v.verdict == "skipped":
+        lines.append("    tests: not run")
+    else:
+        lines.append(f"    tests: {v.before_text}  ->  {v.after_text}")
     comparison = v.comparison
     if comparison is not None:
         for title, items in (
@@ -243,6 +271,10 @@ def _phase_lines(outcome: PhaseOutcome) -> list[str]:
         ):
             lines += [f"    {title}: {item}" for item in items]
     return lines
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def render_demo(result: DemoResult, *, kept: bool) -> list[str]:
@@ -261,9 +293,14 @@ def render_demo(result: DemoResult, *, kept: bool) -> list[str]:
     ]
     remaining = [s for s in after_scan.sites if after_scan.violations().get(s.category, 0)]
     if after:
-        lines.append("Left for a human (no phase rewrites these):")
-        lines += [f"  {s.category}: {s.path}:{s.line}: {s.message}" for s in remaining[:10]]
-    lines += ["", f"Branches (tests run before and after each phase with `{result.test_command}`):", ""]
+        lines.append("Still reported on the last branch (no phase rewrites these; a human decides):")
+        lines += [f"  {s.category}: {s.path}:{s.line}: {_clip(s.message)}" for s in remaining[:10]]
+        if len(remaining) > 10:
+            lines.append(f"  ... and {len(remaining) - 10} more (`ssot-migrate scan` lists them all)")
+    if result.test_command:
+        lines += ["", f"Branches (tests run before and after each phase with `{result.test_command}`):", ""]
+    else:
+        lines += ["", "Branches (not verified: pytest is not installed):", ""]
     for outcome in result.phases:
         lines += ["  " + line for line in _phase_lines(outcome)]
     lines += ["", "Status (`ssot-migrate status`):", ""]

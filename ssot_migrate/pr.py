@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -30,20 +31,14 @@ from ssot_migrate.patch import FileStat, diff_stats
 from ssot_migrate.phases import PHASES
 from ssot_migrate.status import phase_branches
 
+if TYPE_CHECKING:
+    from ssot_migrate.scan import ScanReport
+
 # Commit-message sections (written by workflow) carried into the pull request as they are.
 _TESTS_HEADER = "Tests"
 _DECISION_HEADER = "Needs a decision"
 _SKIPPED_HEADER = "Skipped, left unchanged"
 _BISECT_HEADER = "bisect:"
-
-
-@dataclass(frozen=True)
-class ScanDelta:
-    """One scan category: its violation count at the phase's base and at its tip."""
-
-    category: str
-    before: int
-    after: int
 
 
 @dataclass(frozen=True)
@@ -113,35 +108,51 @@ def _mainline_branch(mainline: str) -> str:
     return mainline.removeprefix("refs/heads/")
 
 
-def _scan_deltas(config: Config, base: str, tip: str) -> list[ScanDelta] | None:
-    try:
-        from ssot_migrate.scan import scan_repository
-    except ImportError:  # pragma: no cover - the scan ships with the package
-        return None
-    before = scan_repository(config, base=base).violations()
-    after = scan_repository(config, base=tip).violations()
-    return [
-        ScanDelta(category, int(before.get(category, 0)), int(after.get(category, 0)))
-        for category in dict.fromkeys([*before, *after])
-    ]
+def scan_pair(config: Config, base: str, tip: str) -> tuple[ScanReport, ScanReport]:
+    """Scans of the phase's base and of its tip (the figures the pull request shows)."""
+    from ssot_migrate.scan import scan_repository
+
+    return scan_repository(config, base=base), scan_repository(config, base=tip)
 
 
-def _scan_table(deltas: Sequence[ScanDelta] | None) -> list[str]:
-    if deltas is None:
-        return ["_Scan not available._"]
-    lines = ["| category | before | after | change |", "|---|---:|---:|---|"]
-    for d in deltas:
-        if d.after == d.before:
-            change = "unchanged" if d.before else "-"
-        elif d.after == 0:
-            change = f"fixed ({d.before - d.after})"
+def scan_table(before: Mapping[str, int], after: Mapping[str, int]) -> list[str]:
+    """Markdown rows: each category's violations before and after, what changed, the totals."""
+    lines = ["| category | before | after | change |", "| --- | ---: | ---: | --- |"]
+    for category in dict.fromkeys([*before, *after]):
+        old, new = before.get(category, 0), after.get(category, 0)
+        if old == new:
+            change = "unchanged" if old else ""
+        elif new == 0:
+            change = f"fixed ({old})"
         else:
-            change = f"{d.after - d.before:+d}"
-        lines.append(f"| `{d.category}` | {d.before} | {d.after} | {change} |")
-    total_before = sum(d.before for d in deltas)
-    total_after = sum(d.after for d in deltas)
-    lines.append(f"| **total** | **{total_before}** | **{total_after}** | |")
+            change = f"{new - old:+d}"
+        lines.append(f"| {category} | {old} | {new} | {change} |")
+    lines.append(f"| **total** | **{sum(before.values())}** | **{sum(after.values())}** | |")
     return lines
+
+
+def _scan_section(scans: tuple[ScanReport, ScanReport] | None) -> list[str]:
+    from ssot_migrate.report import render_markdown
+
+    if scans is None:
+        return ["_Scan not available._"]
+    before, after = scans
+    out = [*scan_table(before.violations(), after.violations()), ""]
+    remaining = sum(after.violations().values())
+    out.append(
+        "Every category is at zero on this branch."
+        if not remaining
+        else f"{remaining} violation(s) remain on this branch (later phases or a human take them)."
+    )
+    out += [
+        "",
+        "<details><summary>Full scan of this branch</summary>",
+        "",
+        render_markdown(after, max_sites=100).rstrip("\n"),
+        "",
+        "</details>",
+    ]
+    return out
 
 
 def _stats_table(stats: Sequence[FileStat]) -> list[str]:
@@ -174,7 +185,7 @@ def render_body(
     stacked_on: str | None,
     trailers: Mapping[str, str],
     sections: Mapping[str, list[str]],
-    deltas: Sequence[ScanDelta] | None,
+    scans: tuple[ScanReport, ScanReport] | None,
     stats: Sequence[FileStat],
 ) -> str:
     """The pull request's Markdown body (see the module docstring for what goes in)."""
@@ -205,7 +216,7 @@ def render_body(
         "",
         "### Scan: violations before -> after",
         "",
-        *_scan_table(deltas),
+        *_scan_section(scans),
         "",
         "### Files changed",
         "",
@@ -269,7 +280,7 @@ def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
         stacked_on=stacked_on,
         trailers=trailers,
         sections=message_sections(info.message),
-        deltas=_scan_deltas(config, base_sha, tip),
+        scans=scan_pair(config, base_sha, tip),
         stats=stats,
     )
     return PullRequest(
