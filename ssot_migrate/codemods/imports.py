@@ -27,11 +27,12 @@ deduplicated), never hoisted. Everything else keeps its bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.metadata import (
+    BaseAssignment,
     ClassScope,
     GlobalScope,
     ImportAssignment,
@@ -41,328 +42,26 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from ssot_migrate.codemods._common import (
+    AliasTable,
+    Binding,
+    ImportNode,
+    Mapped,
+    bindings_of,
+    build_dotted,
+    dotted_name,
+    dotted_parts,
+    drop_aliases,
+    free_name,
+    import_from_module,
+    is_dotted_identifier,
+    make_import,
+    make_import_from,
+    relative_spelling,
+    string_body,
+    with_string_body,
+)
 from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
-
-# =========================================================================== helpers
-# General libcst helpers (name resolution, alias table, in-place import edits). They live here,
-# not in ``_common.py``, so this module does not depend on a file several people are editing.
-
-ImportNode = cst.Import | cst.ImportFrom
-
-
-# --------------------------------------------------------------------------- dotted names
-
-
-def dotted_parts(node: cst.BaseExpression) -> list[cst.Name] | None:
-    """The ``Name`` nodes of a pure ``a.b.c`` chain, root first; ``None`` for anything else."""
-    names: list[cst.Name] = []
-    current: cst.BaseExpression = node
-    while isinstance(current, cst.Attribute):
-        names.append(current.attr)
-        current = current.value
-    if not isinstance(current, cst.Name):
-        return None
-    names.append(current)
-    names.reverse()
-    return names
-
-
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    """``"a.b.c"`` for a pure attribute chain or name, ``None`` for any other expression."""
-    parts = dotted_parts(node)
-    return None if parts is None else ".".join(p.value for p in parts)
-
-
-def build_dotted(name: str) -> cst.Name | cst.Attribute:
-    """A ``Name``/``Attribute`` chain spelling the dotted ``name`` with default whitespace."""
-    head, *rest = name.split(".")
-    node: cst.Name | cst.Attribute = cst.Name(head)
-    for part in rest:
-        node = cst.Attribute(value=node, attr=cst.Name(part))
-    return node
-
-
-def is_dotted_identifier(text: str) -> bool:
-    """Whether ``text`` is a dotted name such as ``pkg.mod.Name`` (each part an identifier)."""
-    return bool(text) and all(part.isidentifier() for part in text.split("."))
-
-
-# --------------------------------------------------------------------------- imports
-
-
-def resolve_relative(level: int, module: str | None, package: str | None) -> str | None:
-    """The absolute module a ``from <dots><module> import`` names, or ``None`` when unknowable.
-
-    ``level`` is the number of leading dots and ``package`` the importing file's package
-    (``SourceFile.package``). Too many dots, or an unknown package, give ``None``.
-    """
-    if level == 0:
-        return module
-    if package is None:
-        return None
-    parts = package.split(".") if package else []
-    if level - 1 > len(parts):
-        return None
-    anchor = parts[: len(parts) - (level - 1)]
-    if module:
-        anchor = anchor + module.split(".")
-    return ".".join(anchor) if anchor else None
-
-
-def import_from_module(node: cst.ImportFrom, package: str | None) -> str | None:
-    """The absolute module of a ``from ... import`` statement (relative ones resolved)."""
-    module = dotted_name(node.module) if node.module is not None else None
-    return resolve_relative(len(node.relative), module, package)
-
-
-def relative_spelling(new_module: str, level: int, package: str | None) -> str | None:
-    """The module part of ``from <level dots><part> import`` that reaches ``new_module``.
-
-    Returns ``None`` when ``new_module`` lies outside the anchor package the dots reach, so the
-    caller writes an absolute import; returns ``""`` when the anchor itself is meant.
-    """
-    if level == 0 or package is None:
-        return None
-    anchor = resolve_relative(level, None, package)
-    if anchor is None:
-        return None
-    if new_module == anchor:
-        return ""
-    if new_module.startswith(anchor + "."):
-        return new_module[len(anchor) + 1 :]
-    return None
-
-
-@dataclass(frozen=True)
-class Binding:
-    """One name an import statement binds.
-
-    ``local`` is the bound name; ``qname`` the fully qualified name that local name denotes
-    (``a`` for ``import a.b.c``, ``a.b.c`` for ``import a.b.c as x``, ``m.n`` for
-    ``from m import n``); ``loaded`` the dotted path the statement imports (``a.b.c``, or ``m.n``).
-    ``plain`` marks ``import a.b.c`` without ``as`` (it binds only the root package).
-    """
-
-    local: str
-    qname: str
-    loaded: str
-    statement: ImportNode
-    alias: cst.ImportAlias
-    plain: bool = False
-
-    @property
-    def is_from(self) -> bool:
-        """Whether the binding comes from a ``from ... import`` statement."""
-        return isinstance(self.statement, cst.ImportFrom)
-
-
-def alias_local_name(alias: cst.ImportAlias) -> str | None:
-    """The name an ``ImportAlias`` binds (``as`` name, else the root of its dotted name)."""
-    if alias.asname is not None:
-        target = alias.asname.name
-        return target.value if isinstance(target, cst.Name) else None
-    full = dotted_name(alias.name)
-    return None if full is None else full.split(".")[0]
-
-
-def bindings_of(statement: ImportNode, package: str | None) -> list[Binding]:
-    """Every name ``statement`` binds, with the qualified name it denotes (``[]`` for ``*``)."""
-    result: list[Binding] = []
-    if isinstance(statement, cst.ImportFrom):
-        if isinstance(statement.names, cst.ImportStar):
-            return result
-        base = import_from_module(statement, package)
-        if base is None:
-            return result
-        for alias in statement.names:
-            name = dotted_name(alias.name)
-            local = alias_local_name(alias)
-            if name is None or local is None:
-                continue
-            qname = f"{base}.{name}"
-            result.append(Binding(local, qname, qname, statement, alias))
-        return result
-    for alias in statement.names:
-        name = dotted_name(alias.name)
-        local = alias_local_name(alias)
-        if name is None or local is None:
-            continue
-        if alias.asname is not None:
-            result.append(Binding(local, name, name, statement, alias))
-        else:
-            result.append(Binding(local, local, name, statement, alias, plain=True))
-    return result
-
-
-def drop_aliases(statement: ImportNode, drop: Iterable[cst.ImportAlias]) -> ImportNode | None:
-    """``statement`` without the given aliases, its layout kept; ``None`` when none remain.
-
-    When the last alias goes, the new last one takes its comma, so ``from m import a, b`` minus
-    ``b`` is ``from m import a`` and a parenthesised one-per-line list keeps its closing layout.
-    """
-    if isinstance(statement.names, cst.ImportStar):
-        return statement
-    dropped = {id(alias) for alias in drop}
-    names = list(statement.names)
-    kept: list[cst.ImportAlias] = []
-    for index, alias in enumerate(names):
-        if id(alias) in dropped:
-            if index == len(names) - 1 and kept:
-                kept[-1] = kept[-1].with_changes(comma=alias.comma)
-            continue
-        kept.append(alias)
-    if not kept:
-        return None
-    if len(kept) == len(names):
-        return statement
-    if isinstance(statement, cst.Import) or statement.lpar is None:
-        # Without parentheses a trailing comma is a syntax error.
-        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    return statement.with_changes(names=kept)
-
-
-def make_alias(name: str, asname: str | None) -> cst.ImportAlias:
-    """An ``ImportAlias`` for ``name`` (dotted allowed), with ``as asname`` when it differs."""
-    node = build_dotted(name)
-    if asname is None or asname == name:
-        return cst.ImportAlias(name=node)
-    return cst.ImportAlias(name=node, asname=cst.AsName(name=cst.Name(asname)))
-
-
-def make_import_from(
-    module: str | None, level: int, names: Sequence[tuple[str, str | None]]
-) -> cst.ImportFrom:
-    """``from <dots><module> import a, b as c`` with default whitespace."""
-    aliases = [make_alias(name, asname) for name, asname in names]
-    return cst.ImportFrom(
-        module=build_dotted(module) if module else None,
-        names=aliases,
-        relative=[cst.Dot() for _ in range(level)],
-    )
-
-
-def make_import(module: str, asname: str | None) -> cst.Import:
-    """``import a.b.c`` or ``import a.b.c as x``."""
-    return cst.Import(names=[make_alias(module, asname)])
-
-
-def free_name(base: str, taken: Iterable[str]) -> str:
-    """``base`` if it is not taken, else ``base_``, ``base_2``, ... the first free one."""
-    used = set(taken)
-    if base not in used:
-        return base
-    candidate = f"{base}_"
-    counter = 2
-    while candidate in used:
-        candidate = f"{base}_{counter}"
-        counter += 1
-    return candidate
-
-
-# --------------------------------------------------------------------------- alias table
-
-
-@dataclass(frozen=True)
-class Mapped:
-    """A legacy dotted name mapped to its canonical one.
-
-    ``alias`` is the configured alias that is a prefix of the input (the longest one), ``new``
-    the whole input rewritten, ``module`` the canonical module the result lives in (for a symbol
-    alias: the canonical's module).
-    """
-
-    matched: str
-    alias: str
-    new: str
-    module: str
-    target: Target
-
-
-class AliasTable:
-    """Longest-prefix lookup from legacy dotted names to canonical ones, for a set of targets."""
-
-    def __init__(self, targets: Iterable[Target]) -> None:
-        self.entries: dict[str, Target] = {}
-        for target in targets:
-            for alias in target.all_aliases:
-                if alias != target.canonical:
-                    self.entries.setdefault(alias, target)
-        self.prefixes: set[str] = set()
-        for alias in self.entries:
-            parts = alias.split(".")
-            for i in range(1, len(parts)):
-                self.prefixes.add(".".join(parts[:i]))
-
-    def lookup(self, qname: str) -> Mapped | None:
-        """The mapping of ``qname`` through the longest alias that is a prefix of it, if any."""
-        parts = qname.split(".")
-        for i in range(len(parts), 0, -1):
-            prefix = ".".join(parts[:i])
-            target = self.entries.get(prefix)
-            if target is None:
-                continue
-            new = ".".join([target.canonical, *parts[i:]])
-            return Mapped(qname, prefix, new, canonical_module(target), target)
-        return None
-
-    def leads_to_alias(self, qname: str) -> bool:
-        """Whether ``qname`` is a proper prefix of some alias (attribute chains may reach one)."""
-        return qname in self.prefixes
-
-    def alias_modules(self) -> set[str]:
-        """Modules that define or re-export a symbol alias, and module aliases themselves."""
-        result: set[str] = set()
-        for alias, target in self.entries.items():
-            if target.canonical_kind == NameKind.MODULE:
-                result.add(alias)
-            else:
-                result.add(alias.rpartition(".")[0])
-        return result
-
-    def canonical_modules(self) -> set[str]:
-        """Modules that define a canonical (never rewritten)."""
-        return {canonical_module(target) for target in self.entries.values()}
-
-    def needles(self) -> frozenset[str]:
-        """The last dotted segment of every alias: a file naming none of them needs no change."""
-        return frozenset(alias.rpartition(".")[2] for alias in self.entries)
-
-
-def canonical_module(target: Target) -> str:
-    """The module defining the target's canonical (the canonical itself for a module target)."""
-    if target.canonical_kind == NameKind.MODULE:
-        return target.canonical
-    return target.canonical.rpartition(".")[0]
-
-
-# --------------------------------------------------------------------------- strings
-
-
-def string_body(node: cst.SimpleString) -> tuple[str, str, str] | None:
-    """``(prefix, quote, body)`` of a plain string literal whose source equals its value.
-
-    ``None`` for bytes, f-strings, or strings with escapes, which a rewrite would have to
-    re-escape: those are left alone.
-    """
-    prefix = node.prefix
-    if any(ch in prefix.lower() for ch in "bf"):
-        return None
-    quote = node.quote
-    body = node.value[len(prefix) + len(quote) : len(node.value) - len(quote)]
-    if "\\" in body:
-        return None
-    return prefix, quote, body
-
-
-def with_string_body(node: cst.SimpleString, body: str) -> cst.SimpleString:
-    """``node`` with its content replaced by ``body``, same prefix and quotes."""
-    parts = string_body(node)
-    assert parts is not None
-    prefix, quote, _ = parts
-    return node.with_changes(value=f"{prefix}{quote}{body}{quote}")
-
-
-# =========================================================================== the codemod
 
 # Calls whose first string argument is a dotted import path ("pkg.mod.Name").
 _PATCH_CALLS = frozenset(
@@ -377,6 +76,10 @@ _PATCH_CALLS = frozenset(
 _PATCH_QNAMES = frozenset({"unittest.mock.patch", "mock.patch"})
 
 Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
+# (chain top node, its Name parts, scope of its root, replacements to record into) -> rewritten?
+_Handle = Callable[
+    [cst.BaseExpression, list[cst.Name], "Scope | None", dict[int, cst.CSTNode]], bool
+]
 Line = cst.SimpleStatementLine | cst.SimpleStatementSuite
 
 
@@ -803,15 +506,15 @@ class _FileRewrite:
 
     # ----------------------------------------------------------------- scope decisions
 
-    def _taken(self) -> dict[str, list[object]]:
+    def _taken(self) -> dict[str, list[BaseAssignment]]:
         """Every name bound anywhere in the file, with its assignments."""
-        taken: dict[str, list[object]] = {}
+        taken: dict[str, list[BaseAssignment]] = {}
         for scope in {s for s in self.scopes().values() if s is not None}:
             for assignment in scope.assignments:
                 taken.setdefault(assignment.name, []).append(assignment)
         return taken
 
-    def _binding_for(self, assignment: object) -> Binding | None:
+    def _binding_for(self, assignment: BaseAssignment) -> Binding | None:
         if not isinstance(assignment, ImportAssignment):
             return None
         return self.bindings.get((id(assignment.node), assignment.name))
@@ -929,14 +632,14 @@ class _FileRewrite:
                 mapped is not None and mapped.target.canonical_kind == NameKind.MODULE
             )
             if is_module_alias and mapped is not None:
-                spec = self._plain_spec(binding, mapped.new)
-                if spec is not None:
-                    self._add_spec(binding, spec)
-                    if uses[key] == 0:
-                        self._edit(binding.statement).drop.append(binding.alias)
-                    self.records.append(
-                        (binding.alias, mapped.target.name, "import", binding.loaded, mapped.new)
-                    )
+                # ``import old.mod`` becomes ``import new.mod``: in place when nothing else
+                # still reads the old module through it, otherwise beside it.
+                self._add_spec(binding, _Spec(False, mapped.new))
+                if uses[key] == 0:
+                    self._edit(binding.statement).drop.append(binding.alias)
+                self.records.append(
+                    (binding.alias, mapped.target.name, "import", binding.loaded, mapped.new)
+                )
             elif rewritten[key] and uses[key] == 0:
                 self._edit(binding.statement).drop.append(binding.alias)
 
@@ -1011,13 +714,12 @@ class _FileRewrite:
         if not canonical.startswith(need):
             if not (binding.plain and need.startswith(canonical + ".")):
                 return None
-        site = self.sites[id(binding.statement)]
         spec: _Spec
         if binding.plain:
             root = need.split(".")[0]
             if root != binding.local and self._name_taken(root, "import " + need):
                 return None
-            spec = self._plain_spec(binding, need) or _Spec(False, need)
+            spec = _Spec(False, need)
             self._add_spec(binding, spec)
             return canonical
         last = need.rpartition(".")[2]
@@ -1034,12 +736,8 @@ class _FileRewrite:
             spec = _Spec(True, parent, name, local, level, rel if rel is not None else parent)
         else:
             spec = _Spec(False, need, local=local)
-        del site
         self._add_spec(binding, spec)
         return local + canonical[len(need) :]
-
-    def _plain_spec(self, binding: Binding, module: str) -> _Spec | None:
-        return _Spec(False, module)
 
     def _visible(self, other: Binding, scope: Scope | None) -> bool:
         if scope is None:
@@ -1159,9 +857,8 @@ class _FileRewrite:
 
     # ----------------------------------------------------------------- strings
 
-    def _rewrite_annotation_strings(self, roots: set[str], handle: object) -> None:
+    def _rewrite_annotation_strings(self, roots: set[str], handle: _Handle) -> None:
         scopes = self.scopes()
-        assert callable(handle)
         for string in self.survey.annotation_strings:
             parts = string_body(string)
             if parts is None:
@@ -1180,15 +877,13 @@ class _FileRewrite:
             if not replace:
                 continue
             # References found inside the string are reported once, at the string itself.
+            target = self.records[before][1] if len(self.records) > before else ""
             del self.records[before:]
             new_expression = expression.visit(_Replace(replace))
             assert isinstance(new_expression, cst.BaseExpression)
             new_body = cst.Module([]).code_for_node(new_expression)
             self.node_replacements[id(string)] = with_string_body(string, new_body)
-            self.records.append((string, self._some_target(), "string", body, new_body))
-
-    def _some_target(self) -> str:
-        return self.table.entries[next(iter(self.table.entries))].name if self.table.entries else ""
+            self.records.append((string, target, "string", body, new_body))
 
     def _rewrite_all(self, renamed: dict[int, _Move]) -> None:
         scopes = self.scopes()
@@ -1314,7 +1009,7 @@ class _Replace(cst.CSTTransformer):
         super().__init__()
         self.replacements = replacements
 
-    def on_leave(
+    def on_leave(  # type: ignore[override]
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
         result = super().on_leave(original_node, updated_node)
@@ -1371,6 +1066,7 @@ class _Apply(_Replace):
         ):
             # Everything moves to one module: rewrite the path in place, keep the layout.
             first = after.pop()
+            assert isinstance(first, cst.ImportFrom)
             assert not isinstance(first.names, cst.ImportStar)
             return (
                 statement.with_changes(
