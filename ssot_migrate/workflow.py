@@ -360,9 +360,12 @@ def run_phase(
         return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
     verifier = Verifier(repo, config, verify, echo)
     scan_before = _scan_counts(config, choice.commit, jobs)
-    with temporary_worktree(repo, choice.commit, phase) as wt:
+    # Without tests nothing reads the files: an index-only worktree skips the checkout.
+    with temporary_worktree(repo, choice.commit, phase, checkout=verify) as wt:
         base_tree = refs.tree_of(repo, choice.commit)
         before = verifier.measure(wt, base_tree, "base")
+        if verify:
+            wt.clean()  # no bytecode or files left by the base run may leak into the phase run
         new_files = {p: o.after for p, o in changed.items()}
         wt.write_files(sorted(new_files.items()))
         tree = wt.write_tree()
@@ -399,6 +402,8 @@ def run_phase(
         commit = wt.commit(tree, choice.commit, message.text())
     backup = refs.backup(repo, branch, old_tip) if old_tip else None
     refs.update_branch(repo, branch, commit, old_tip, f"{phase} on {choice.commit[:12]}")
+    if old_tip is not None:
+        _warn_stale_stack(repo, config, phase, old_tip, echo)
     logs = tuple(str(p) for p in runner.logs) if runner else ()
     return PhaseResult(
         phase=phase, branch=branch, base=choice.commit, commit=commit,
@@ -406,6 +411,16 @@ def run_phase(
         quarantined=tuple(quarantined), bisect=report, backup=backup, message=message.text(),
         logs=logs, test_runs=runner.runs if runner else 0,
     )
+
+
+def _warn_stale_stack(repo: Path, config: Config, phase: str, old_tip: str, echo: Echo) -> None:
+    order = list(PHASES)
+    for later in order[order.index(phase) + 1 :]:
+        name = branch_name(config, later)
+        tip = refs.branch_tip(repo, name)
+        if tip is not None and refs.is_ancestor(repo, old_tip, tip):
+            echo(f"note: {name} is stacked on the previous {phase} tip; "
+                 f"regenerate it with `ssot-migrate {later} --refresh`")
 
 
 def _build_message(
@@ -431,6 +446,9 @@ def _build_message(
     if per_target:
         body.append("References rewritten per target:")
         body += [f"  {target}: {count}" for target, count in per_target.items()]
+    for target, alias in summary.discovered:
+        body.append(f"  {target}: also rewrote the discovered re-export path {alias}")
+    body += [f"  {line}" for line in summary.messages]
     body.append("@scan")
     body += _test_lines(verification, runner)
     if report is not None:

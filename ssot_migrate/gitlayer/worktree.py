@@ -85,6 +85,10 @@ class Worktree:
     def reset(self, commit: str) -> None:
         """Make the worktree and its index exactly ``commit`` again (our own files only)."""
         self.git("checkout", "--quiet", "--force", "--detach", commit)
+        self.clean()
+
+    def clean(self) -> None:
+        """Remove every untracked and ignored file (bytecode, test output) from the worktree."""
         self.git("clean", "-ffdxq")
 
     def head(self) -> str:
@@ -137,8 +141,14 @@ class Worktree:
 
 
 @contextmanager
-def temporary_worktree(repo: Path, commit: str, label: str) -> Iterator[Worktree]:
-    """A detached, locked worktree of ``repo`` at ``commit``, removed however the block ends."""
+def temporary_worktree(
+    repo: Path, commit: str, label: str, *, checkout: bool = True
+) -> Iterator[Worktree]:
+    """A detached, locked worktree of ``repo`` at ``commit``, removed however the block ends.
+
+    ``checkout=False`` fills only the worktree's index (enough to build a commit), which saves
+    writing every file of a large repository when no test will read them.
+    """
     clean_stale(repo)
     root = git_dir(repo) / WORKTREES_DIR
     root.mkdir(parents=True, exist_ok=True)
@@ -149,9 +159,13 @@ def temporary_worktree(repo: Path, commit: str, label: str) -> Iterator[Worktree
     try:
         run_git(
             repo, "worktree", "add", "--quiet", "--detach", "--lock",
-            "--reason", f"{_LOCK_PREFIX}{os.getpid()}", str(path), commit,
+            "--reason", f"{_LOCK_PREFIX}{os.getpid()}",
+            *([] if checkout else ["--no-checkout"]), str(path), commit,
         )
-        yield Worktree(repo=repo, path=path)
+        worktree = Worktree(repo=repo, path=path)
+        if not checkout:
+            worktree.git("read-tree", commit)
+        yield worktree
     finally:
         try:
             remove_worktree(repo, path)
