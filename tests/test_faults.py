@@ -1,0 +1,389 @@
+"""Faults against real temporary repositories, through the real CLI (``phase1``, not dry-run).
+
+After every fault the user's repository must be exactly as before (HEAD, index, checkout,
+refs), or additionally hold a COMPLETE phase branch (right parent, trailers, the tree the dry-run
+diff describes) - never a half-made one; and the next run must clean up and succeed.
+
+The test command is ``fault_suite.py`` inside the repository; ``SSOT_FAULT_*`` variables steer it
+(sleep, flood output, delete files, leave a pid marker per run) so the test knows when the run
+reached which point and can kill exactly the processes it caused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git, git_env, make_repo, run_cli
+
+SUITE = '''\
+import os, pathlib, sys, time
+ctl = pathlib.Path(os.environ["SSOT_FAULT_DIR"])
+n = len(list(ctl.glob("run-*")))
+(ctl / f"run-{n}-{os.getpid()}").write_text(os.getcwd())
+mode = os.environ.get("SSOT_FAULT_MODE", "")
+if mode == "flood":
+    chunk = b"x" * 1023 + b"\\n"
+    out = sys.stdout.buffer
+    for _ in range(int(os.environ.get("SSOT_FAULT_FLOOD_MB", "100")) * 1024):
+        out.write(chunk)
+    out.flush()
+elif mode == "delete":
+    for path in pathlib.Path(".").rglob("*.py"):
+        if path.name != "fault_suite.py":
+            path.unlink()
+time.sleep(float(os.environ.get("SSOT_FAULT_SLEEP", "0")))
+if str(n) == os.environ.get("SSOT_FAULT_HANG_RUN"):
+    time.sleep(30)
+sys.exit(int(os.environ.get("SSOT_FAULT_EXIT", "0")))
+'''
+
+
+def pyproject(timeout: float = 120) -> str:
+    return (
+        "[tool.ssot-migrate]\n"
+        f"test-command = [{_toml(sys.executable)}, \"fault_suite.py\"]\n"
+        f"test-timeout = {timeout}\n\n"
+        "[[tool.ssot-migrate.targets]]\n"
+        'name = "thing"\ncanonical = "pkg.new.Real"\naliases = ["pkg.old.Old"]\n'
+    )
+
+
+def _toml(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def files(users: int = 12, timeout: float = 120) -> dict[str, str | bytes]:
+    tree: dict[str, str | bytes] = {
+        "pyproject.toml": pyproject(timeout),
+        "fault_suite.py": SUITE,
+        "pkg/__init__.py": "",
+        "pkg/new.py": "class Real:\n    pass\n",
+        "pkg/old.py": "from pkg.new import Real as Old\n",
+        "README.txt": "not python\n",
+    }
+    for i in range(users):
+        tree[f"pkg/use{i:03d}.py"] = (
+            f"# user {i}\nfrom pkg.old import Old\n\n\ndef make{i}():\n    return Old()\n"
+        )
+    return tree
+
+
+@dataclass(frozen=True)
+class RepoState:
+    """Everything of the user's repository a phase must never change."""
+
+    refs: str
+    head: str
+    symbolic: str
+    status: str
+    index: str
+    checkout: str
+    stash: str
+
+
+def state(repo: Path) -> RepoState:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in repo.rglob("*") if ".git" not in p.relative_to(repo).parts):
+        if path.is_file():
+            digest.update(str(path.relative_to(repo)).encode() + b"\0" + path.read_bytes())
+    return RepoState(
+        refs=git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        head=git(repo, "rev-parse", "HEAD"),
+        symbolic=git(repo, "symbolic-ref", "-q", "HEAD", check=False),
+        status=git(repo, "status", "--porcelain", "--ignored"),
+        index=git(repo, "ls-files", "-s"),
+        checkout=digest.hexdigest(),
+        stash=git(repo, "stash", "list"),
+    )
+
+
+def expected_tree(repo: Path, tmp_path: Path) -> str:
+    """The tree ``HEAD`` + the dry-run diff has (a scratch index; the repo is not touched)."""
+    dry = run_cli("phase1", "--dry-run", "--repo", str(repo))
+    assert dry.returncode == 0 and dry.stdout, dry.stderr
+    env = git_env({"GIT_INDEX_FILE": str(tmp_path / "scratch-index")})
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], env=env, input=stdin, text=True,
+                              capture_output=True, check=True).stdout
+
+    run("read-tree", "HEAD")
+    run("apply", "--cached", "-", stdin=dry.stdout)
+    return run("write-tree").strip()
+
+
+BRANCH = "refs/heads/ssot/phase1-imports"
+
+
+def assert_intact_or_complete(repo: Path, before: RepoState, tree: str) -> bool:
+    """The repo is as before, or as before plus a complete phase branch; True if the branch exists."""
+    after = state(repo)
+    assert after.head == before.head and after.symbolic == before.symbolic
+    assert after.status == before.status, after.status
+    assert after.index == before.index and after.checkout == before.checkout
+    assert after.stash == before.stash
+    extra = set(after.refs.splitlines()) - set(before.refs.splitlines())
+    missing = set(before.refs.splitlines()) - set(after.refs.splitlines())
+    assert not missing, f"refs lost: {missing}"
+    extra = {line for line in extra if not line.startswith("refs/ssot-backup/")}
+    if not extra:
+        return False
+    assert len(extra) == 1, extra
+    ref, sha = next(iter(extra)).split()
+    assert ref == BRANCH, ref
+    assert git(repo, "rev-parse", f"{sha}^{{tree}}").strip() == tree, "branch tree is not the phase's"
+    assert git(repo, "rev-parse", f"{sha}^").strip() == before.head.strip()
+    message = git(repo, "log", "-1", "--format=%B", sha)
+    assert "SSOT-Phase: phase1" in message, message
+    return True
+
+
+def assert_clean_rerun(repo: Path, tree: str, env: Mapping[str, str], had_branch: bool) -> None:
+    """The next run cleans whatever the fault left and ends with the complete branch."""
+    rerun = run_cli("phase1", "--repo", str(repo), env=env)
+    if had_branch:
+        assert rerun.returncode == 2 and "already exists" in rerun.stderr, rerun.stderr
+    else:
+        assert rerun.returncode == 0, rerun.stderr
+    assert git(repo, "rev-parse", f"{BRANCH}^{{tree}}").strip() == tree
+    assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+    leftovers = repo / ".git" / "ssot-worktrees"
+    assert not leftovers.exists() or not any(leftovers.iterdir())
+
+
+class Run:
+    """A ``phase1`` run in a subprocess whose test-command runs we can observe and kill."""
+
+    def __init__(self, repo: Path, ctl: Path, env: Mapping[str, str]) -> None:
+        self.ctl = ctl
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ssot_migrate", "phase1", "--repo", str(repo)],
+            env=git_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+
+    def suite_runs(self) -> list[Path]:
+        return sorted(self.ctl.glob("run-*"))
+
+    def wait_for_runs(self, count: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.suite_runs()) < count:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ssot-migrate ended early: {self.proc.communicate()}")
+            assert time.monotonic() < deadline, "test command never started"
+            time.sleep(0.005)
+
+    def kill(self) -> None:
+        """SIGKILL the ssot-migrate process only (its test command runs in its own group)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.communicate(timeout=60)
+
+    def kill_suites(self) -> None:
+        """Kill the test-command processes this run started (by pid), if still alive."""
+        for marker in self.suite_runs():
+            pid = int(marker.name.rsplit("-", 1)[1])
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.fixture
+def fault_env(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    yield ctl, {"SSOT_FAULT_DIR": str(ctl)}
+
+
+def _prepare(tmp_path: Path, users: int = 12, timeout: float = 120) -> tuple[Path, RepoState, str]:
+    repo = make_repo(tmp_path / "repo", files(users, timeout))
+    tree = expected_tree(repo, tmp_path)
+    return repo, state(repo), tree
+
+
+FAULTS = {"injected": 0}
+
+
+@pytest.mark.parametrize("point", ["base-tests", "phase-tests"])
+def test_sigkill_during_test_run(
+    tmp_path: Path, fault_env: tuple[Path, dict[str, str]], point: str
+) -> None:
+    ctl, env = fault_env
+    repo, before, tree = _prepare(tmp_path)
+    hang = "0" if point == "base-tests" else "1"
+    run = Run(repo, ctl, {**env, "SSOT_FAULT_HANG_RUN": hang})
+    try:
+        run.wait_for_runs(int(hang) + 1)
+        time.sleep(0.2)  # let it settle into the sleep
+        run.kill()
+    finally:
+        run.kill_suites()
+    FAULTS["injected"] += 1
+    had = assert_intact_or_complete(repo, before, tree)
+    assert not had  # killed before any commit could exist
+    for marker in ctl.glob("run-*"):
+        marker.unlink()
+    assert_clean_rerun(repo, tree, env, had)
+
+
+@pytest.mark.parametrize("delay", [0.05])
+def test_sigkill_around_commit(
+    tmp_path: Path, fault_env: tuple[Path, dict[str, str]], delay: float
+) -> None:
+    """Kill at a delay after the second test run ends: compare, commit, ref update.
+
+    ``tests/stress/test_faults_stress.py`` sweeps many delays; one runs in the normal suite.
+    """
+    ctl, env = fault_env
+    repo, before, tree = _prepare(tmp_path)
+    run = Run(repo, ctl, env)
+    try:
+        run.wait_for_runs(2)
+        time.sleep(delay)
+        run.kill()
+    finally:
+        run.kill_suites()
+    FAULTS["injected"] += 1
+    had = assert_intact_or_complete(repo, before, tree)
+    assert_clean_rerun(repo, tree, env, had)
+
+
+@pytest.mark.parametrize("delay", [0.4])
+def test_sigkill_during_startup_and_codemod(
+    tmp_path: Path, fault_env: tuple[Path, dict[str, str]], delay: float
+) -> None:
+    ctl, env = fault_env
+    repo, before, tree = _prepare(tmp_path, users=120)
+    run = Run(repo, ctl, env)
+    try:
+        time.sleep(delay)
+        run.kill()
+    finally:
+        run.kill_suites()
+    FAULTS["injected"] += 1
+    had = assert_intact_or_complete(repo, before, tree)
+    assert_clean_rerun(repo, tree, env, had)
+
+
+def test_hanging_test_command_is_killed_with_its_group(
+    tmp_path: Path, fault_env: tuple[Path, dict[str, str]]
+) -> None:
+    ctl, env = fault_env
+    repo, before, tree = _prepare(tmp_path, timeout=2)
+    started = time.monotonic()
+    proc = run_cli("phase1", "--repo", str(repo), env={**env, "SSOT_FAULT_SLEEP": "120"}, timeout=90)
+    elapsed = time.monotonic() - started
+    FAULTS["injected"] += 1
+    try:
+        assert elapsed < 30, f"a 2 s test-timeout took {elapsed:.0f} s"
+        assert proc.returncode in (1, 2), proc.stderr
+        assert "timeout" in proc.stderr.lower() or "timed out" in proc.stderr.lower(), proc.stderr
+        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+        for marker in ctl.glob("run-*"):
+            pid = int(marker.name.rsplit("-", 1)[1])
+            assert not Path(f"/proc/{pid}").exists() or _zombie(pid), f"test command {pid} still runs"
+    finally:
+        for marker in ctl.glob("run-*"):
+            try:
+                os.kill(int(marker.name.rsplit("-", 1)[1]), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    had = assert_intact_or_complete(repo, before, tree)
+    assert not any((repo / ".git" / "ssot-worktrees").glob("*")), "worktree left behind"
+    del had
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
+
+
+def test_test_command_without_junit_is_compared_by_exit_code(
+    tmp_path: Path, fault_env: tuple[Path, dict[str, str]]
+) -> None:
+    """A runner named like pytest that ignores ``--junitxml``: no XML, exit codes compared."""
+    ctl, env = fault_env
+    tree_files = files()
+    tree_files["tools/pytest"] = SUITE
+    tree_files["pyproject.toml"] = str(tree_files["pyproject.toml"]).replace(
+        '"fault_suite.py"', '"tools/pytest"'
+    )
+    repo = make_repo(tmp_path / "repo", tree_files)
+    tree = expected_tree(repo, tmp_path)
+    before = state(repo)
+    proc = run_cli("phase1", "--repo", str(repo), env=env)
+    FAULTS["injected"] += 1
+    assert proc.returncode == 0, proc.stderr
+    assert len(list(ctl.glob("run-*"))) == 2  # it did run, before and after
+    assert assert_intact_or_complete(repo, before, tree)
+
+
+def test_test_command_deleting_files_cannot_change_the_commit(
+    tmp_path: Path, fault_env: tuple[Path, dict[str, str]]
+) -> None:
+    ctl, env = fault_env
+    repo, before, tree = _prepare(tmp_path)
+    proc = run_cli("phase1", "--repo", str(repo), env={**env, "SSOT_FAULT_MODE": "delete"})
+    FAULTS["injected"] += 1
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "internal error" not in proc.stderr
+    assert assert_intact_or_complete(repo, before, tree), "no branch was made"
+    assert len(list(ctl.glob("run-*"))) >= 2
+
+
+def test_file_gone_from_checkout_is_read_from_the_commit(tmp_path: Path) -> None:
+    """The engine reads git objects: a file deleted or unreadable in the checkout changes nothing."""
+    repo = make_repo(tmp_path / "repo", files())
+    clean = run_cli("phase1", "--dry-run", "--repo", str(repo))
+    assert clean.returncode == 0 and "pkg/use000.py" in clean.stdout
+    (repo / "pkg" / "use000.py").unlink()
+    (repo / "pkg" / "use001.py").write_text("garbage (((\n")
+    os.chmod(repo / "pkg" / "use002.py", 0)
+    dirty = run_cli("phase1", "--dry-run", "--repo", str(repo))
+    FAULTS["injected"] += 3
+    assert dirty.returncode == 0, dirty.stderr
+    assert dirty.stdout == clean.stdout
+
+
+def test_blob_missing_from_the_object_store(tmp_path: Path) -> None:
+    """A listed file whose object cannot be read (corrupt store): a clear error, never a crash."""
+    repo = make_repo(tmp_path / "repo", files())
+    sha = git(repo, "rev-parse", "HEAD:pkg/use003.py").strip()
+    (repo / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
+    proc = run_cli("phase1", "--dry-run", "--repo", str(repo))
+    FAULTS["injected"] += 1
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    if proc.returncode == 0:  # the rest proceeds, the file is listed as skipped
+        assert "pkg/use003.py" in proc.stderr and "pkg/use003.py" not in proc.stdout
+        assert "pkg/use004.py" in proc.stdout
+    else:
+        assert proc.returncode == 2 and sha[:7] in proc.stderr or "use003" in proc.stderr, proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_checkout(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", files())
+    tree = expected_tree(repo, tmp_path)
+    before = state(repo)
+    paths = [p for p in repo.rglob("*") if ".git" not in p.relative_to(repo).parts]
+    for path in paths:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        proc = run_cli("phase1", "--repo", str(repo), "--no-verify")
+        assert proc.returncode == 0, proc.stderr
+        assert assert_intact_or_complete(repo, before, tree)
+    finally:
+        for path in paths:
+            path.chmod(path.stat().st_mode | 0o200)
