@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixture trees hold sample projects (with their own test files): inputs, never our tests.
+collect_ignore = ["fixtures"]
+
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author",
     "GIT_AUTHOR_EMAIL": "author@example.invalid",
