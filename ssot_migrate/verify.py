@@ -28,6 +28,7 @@ from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config
 
 EXPECTED_FIX_MARK = "ssot_expected_fix"
+KEEP_LOGS = 100
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 _BAD = (FAILED, ERROR)
 _RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
@@ -296,7 +297,8 @@ class TestRunner:
         elif only:
             raise ValueError("subset runs need pytest")
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        log = self.log_dir / f"{stamp}-{label}-{tree[:12]}.log"
+        log = self.log_dir / f"{stamp}-{label.replace(' ', '-')}-{tree[:12]}.log"
+        _prune_logs(self.log_dir)
         try:
             code, seconds = run_command(argv, worktree, self.timeout, log)
             results = None
@@ -317,6 +319,16 @@ class TestRunner:
         if not only and not run.timed_out:
             self._store(run)
         return run
+
+
+def _prune_logs(log_dir: Path, keep: int = KEEP_LOGS) -> None:
+    # Logs are for the last few runs; an unbounded pile under .git helps nobody.
+    try:
+        logs = sorted(log_dir.glob("*.log"), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for old in logs[: max(0, len(logs) - keep + 1)]:
+        old.unlink(missing_ok=True)
 
 
 def marked_expected_fixes(root: Path, paths: Iterable[str]) -> tuple[str, ...]:

@@ -449,13 +449,14 @@ def _build_message(
     for target, alias in summary.discovered:
         body.append(f"  {target}: also rewrote the discovered re-export path {alias}")
     body += [f"  {line}" for line in summary.messages]
-    body.append("@scan")
+    body += ["", "@scan", ""]
     body += _test_lines(verification, runner)
     if report is not None:
         body += report.lines()
-    body += _decision_lines(summary.notes, quarantined)
+    decisions = _decision_lines(summary.notes, quarantined)
+    body += [""] + decisions if decisions else []
     if summary.skipped:
-        body.append(f"Skipped, left unchanged ({len(summary.skipped)}):")
+        body += ["", f"Skipped, left unchanged ({len(summary.skipped)}):"]
         body += [f"  {o.path}:{o.line}: {o.reason}" for o in summary.skipped]
     message.trailers = {
         "SSOT-Phase": phase,

@@ -85,7 +85,8 @@ def project(
 
 def phase(repo: Path, config: Config, **kw: object) -> PhaseResult:
     kw.setdefault("codemod", MarkerCodemod(kw.pop("phase_name", "phase1")))  # type: ignore[arg-type]
-    return run_phase(repo, config, str(kw.pop("phase", "phase1")), echo=lambda s: None, **kw)  # type: ignore[arg-type]
+    kw.setdefault("echo", lambda line: None)
+    return run_phase(repo, config, str(kw.pop("phase", "phase1")), **kw)  # type: ignore[arg-type]
 
 
 def trailers(repo: Path, ref: str) -> dict[str, str]:
