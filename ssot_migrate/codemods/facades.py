@@ -616,7 +616,12 @@ def _drop_unused_imports(module: cst.Module, candidates: set[str]) -> cst.Module
     """Drop top-level ``from`` imports of ``candidates`` nothing in ``module`` uses any more."""
     used = _names_used(module)
     body: list[cst.BaseStatement] = []
+    carried: Sequence[cst.EmptyLine] = ()
     for statement in module.body:
+        if carried and not getattr(statement, "leading_lines", ()):
+            # A removed import line's blank lines and comments stay where they were.
+            statement = statement.with_changes(leading_lines=carried)
+        carried = ()
         if isinstance(statement, cst.SimpleStatementLine) and _is_import_line(statement):
             smalls: list[cst.BaseSmallStatement] = []
             for small in statement.body:
@@ -650,6 +655,7 @@ def _drop_unused_imports(module: cst.Module, candidates: set[str]) -> cst.Module
                 else:
                     smalls.append(small)
             if not smalls:
+                carried = statement.leading_lines
                 continue
             body.append(statement.with_changes(body=smalls))
         else:

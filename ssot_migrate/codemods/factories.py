@@ -761,6 +761,10 @@ class _FileRewrite:
                 )
                 return
         what = "legacy factory" if kind == "legacy" else "constructor"
+        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and self._module_level(parent):
+            return  # ``Old = Canonical``: a re-export (phase 1/2 alias), not a construction
+        if isinstance(parent, cst.Return) and self._in_module_getattr(parent):
+            return  # a deprecation ``__getattr__`` handing out the class
         if isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)):
             message = (
                 f"dynamic construction: the {what} {qname} is assigned to a name and "
@@ -773,6 +777,22 @@ class _FileRewrite:
             plan,
             "constructor-reference",
             f"the {what} {qname} is passed as a value; calls through it are not rewritten",
+        )
+
+    def _module_level(self, statement: cst.CSTNode) -> bool:
+        line = self._parent(statement)
+        return isinstance(line, cst.SimpleStatementLine) and isinstance(
+            self._parent(line), cst.Module
+        )
+
+    def _in_module_getattr(self, node: cst.CSTNode) -> bool:
+        current = self._parent(node)
+        while current is not None and not isinstance(current, cst.FunctionDef):
+            current = self._parent(current)
+        return (
+            isinstance(current, cst.FunctionDef)
+            and current.name.value == "__getattr__"
+            and isinstance(self._parent(current), cst.Module)
         )
 
     def _enclosing_call_of_arg(self, node: cst.CSTNode) -> cst.Call | None:
@@ -1085,6 +1105,8 @@ def insert_top_import(module: cst.Module, line: cst.SimpleStatementLine) -> cst.
     """
     index = _import_insert_index(module)
     body = list(module.body)
+    if index > 0 and _is_future_import(body[index - 1]) and not line.leading_lines:
+        line = line.with_changes(leading_lines=[cst.EmptyLine()])
     if index < len(body) and not _is_import_line(body[index]):
         following = body[index]
         leading = list(getattr(following, "leading_lines", ()))
@@ -1105,6 +1127,15 @@ def _import_insert_index(module: cst.Module) -> int:
     while index < len(body) and _is_import_line(body[index]):
         index += 1
     return index
+
+
+def _is_future_import(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.ImportFrom)
+        and dotted(statement.body[0].module or cst.Name("_")) == "__future__"
+    )
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
