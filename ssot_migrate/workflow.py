@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ssot_migrate.codemods.base import Codemod
-from ssot_migrate.errors import UsageError
+from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
@@ -350,7 +350,8 @@ def run_phase(
     if verify:
         check_command(config)
     choice = choose_base(repo, config, phase, base)
-    echo(f"{phase}: base {choice.commit[:12]} ({choice.label})"
+    label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
+    echo(f"{phase}: base {choice.commit[:12]} ({label})"
          + (f", stacked on {choice.stacked_on}" if choice.stacked_on else ""))
     if summary is None:
         summary = _compute(config, phase, choice.commit, jobs, codemod)
@@ -401,7 +402,13 @@ def run_phase(
         message.body[message.body.index("@scan")] = "\n".join(_format_scan(scan_before, scan_after))
         commit = wt.commit(tree, choice.commit, message.text())
     backup = refs.backup(repo, branch, old_tip) if old_tip else None
-    refs.update_branch(repo, branch, commit, old_tip, f"{phase} on {choice.commit[:12]}")
+    try:
+        refs.update_branch(repo, branch, commit, old_tip, f"{phase} on {choice.commit[:12]}")
+    except GitError as exc:
+        raise GitError(
+            f"branch {branch} changed while {phase} ran (another run?); nothing was overwritten. "
+            f"This run's commit is {commit}: `git branch <name> {commit[:12]}` keeps it ({exc})"
+        ) from exc
     if old_tip is not None:
         _warn_stale_stack(repo, config, phase, old_tip, echo)
     logs = tuple(str(p) for p in runner.logs) if runner else ()

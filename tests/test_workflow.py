@@ -241,3 +241,18 @@ def git_bytes(repo: Path, *args: str) -> bytes:
 
 
 PhaseFn = Callable[..., PhaseResult]
+
+
+def test_branch_created_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    head = git(repo, "rev-parse", "HEAD").strip()
+
+    def racing_echo(line: str) -> None:
+        # another run (or the user) creates the branch while this phase is being built
+        if line.startswith("phase1: base"):
+            git(repo, "branch", "ssot/phase1-imports", head)
+
+    with pytest.raises(GitError, match="changed while phase1 ran"):
+        phase(repo, make_config(repo, None), echo=racing_echo)
+    assert git(repo, "rev-parse", "ssot/phase1-imports").strip() == head
+    assert not any((repo / ".git" / "ssot-worktrees").iterdir())
