@@ -28,7 +28,7 @@ from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.model import Config
 from ssot_migrate.patch import FileStat, diff_stats
-from ssot_migrate.phases import PHASES
+from ssot_migrate.phases import PHASES, branch_name
 from ssot_migrate.status import phase_branches
 
 if TYPE_CHECKING:
@@ -67,17 +67,23 @@ class PullRequest:
         ]
 
 
-def find_phase_branch(repo: Path, phase: str) -> tuple[str, str]:
-    """``(branch, tip)`` of the local branch whose tip carries ``SSOT-Phase: <phase>``."""
+def find_phase_branch(repo: Path, phase: str, preferred: str | None = None) -> tuple[str, str]:
+    """``(branch, tip)`` of ``phase``'s branch: ``preferred`` (the configured name) when it exists,
+    else the one local branch whose tip carries ``SSOT-Phase: <phase>``.
+
+    The configured name wins because after a fast-forward merge the main branch's tip carries the
+    same trailer.
+    """
     if phase not in PHASES:
         raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
     own = [(name, tip) for p, name, tip in phase_branches(repo) if p == phase]
-    if not own:
+    chosen = [(name, tip) for name, tip in own if name == preferred] or own
+    if not chosen:
         raise UsageError(f"no {phase} branch in {repo}: run `ssot-migrate {phase}` first")
-    if len(own) > 1:
-        names = ", ".join(name for name, _ in own)
+    if len(chosen) > 1:
+        names = ", ".join(name for name, _ in chosen)
         raise UsageError(f"several branches carry {phase}: {names}; delete the extra one")
-    return own[0]
+    return chosen[0]
 
 
 def message_sections(message: str) -> dict[str, list[str]]:
@@ -261,7 +267,7 @@ def render_body(
 def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
     """Read ``phase``'s branch and commit back from git and compose its pull request."""
     repo = repo.resolve()
-    branch, tip = find_phase_branch(repo, phase)
+    branch, tip = find_phase_branch(repo, phase, branch_name(config, phase))
     info = refs.commit_info(repo, tip)
     trailers = info.trailers
     base_sha = trailers.get("SSOT-Base") or info.parent or tip
@@ -351,15 +357,26 @@ def run_pr_command(
         console.print(Text(line))
 
     repo = repo.resolve()
-    branch, tip = find_phase_branch(repo, phase)
-    verified = refs.commit_info(repo, tip).trailers.get("SSOT-Verified", "unknown")
+    if phase not in PHASES:
+        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    config = load_config(repo)
+    branch, tip = find_phase_branch(repo, phase, branch_name(config, phase))
+    trailers = refs.commit_info(repo, tip).trailers
+    verified = trailers.get("SSOT-Verified", "unknown")
+    mainline = trailers.get("SSOT-Mainline", "HEAD")
+    main_sha = refs.resolve(repo, mainline)
+    if main_sha is not None and refs.is_merged(repo, tip, main_sha):
+        raise UsageError(
+            f"{branch} is already merged into {_mainline_branch(mainline)}: there is nothing to "
+            f"review (to undo it, `ssot-migrate rollback {phase}` builds a verified revert)"
+        )
     if verified == "failed" and not force:
         raise UsageError(
             f"{branch} has SSOT-Verified: failed (its tests regressed; see `git log -1 {branch}`); "
             "fix or roll it back, or pass --force to open a pull request anyway"
         )
     _check_remote(repo, remote)
-    pull = build_pull_request(repo, load_config(repo), phase)
+    pull = build_pull_request(repo, config, phase)
     if pull.stacked_on and remote_tip(repo, remote, pull.stacked_on) is None:
         # The pull request's base must exist on the remote, or GitHub cannot show it.
         push_branch(repo, remote, pull.stacked_on, pull.base_sha)
