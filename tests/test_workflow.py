@@ -256,3 +256,13 @@ def test_branch_created_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
         phase(repo, make_config(repo, None), echo=racing_echo)
     assert git(repo, "rev-parse", "ssot/phase1-imports").strip() == head
     assert not any((repo / ".git" / "ssot-worktrees").iterdir())
+
+
+def test_user_hooks_do_not_run_in_the_private_worktree(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    hook = repo / ".git" / "hooks" / "post-checkout"
+    hook.write_text(f"#!/bin/sh\necho ran >> {tmp_path / 'hook.log'}\nexit 1\n")
+    hook.chmod(0o755)
+    result = phase(repo, make_config(repo, None))
+    assert result.commit is not None
+    assert not (tmp_path / "hook.log").exists()

@@ -21,6 +21,9 @@ from types import FrameType
 from ssot_migrate.gitlayer.branches import git_dir, run_git
 
 WORKTREES_DIR = "ssot-worktrees"
+# The user's hooks are for their own checkouts; a post-checkout hook failing (or printing) in
+# our private worktree must not decide the outcome of a phase.
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 _LOCK_PREFIX = "ssot-migrate pid "
 
 
@@ -80,7 +83,7 @@ class Worktree:
 
     def git(self, *args: str) -> str:
         """Run git inside the worktree."""
-        return run_git(self.path, "--literal-pathspecs", *args)
+        return run_git(self.path, *NO_HOOKS, "--literal-pathspecs", *args)
 
     def reset(self, commit: str) -> None:
         """Make the worktree and its index exactly ``commit`` again (our own files only)."""
@@ -158,7 +161,7 @@ def temporary_worktree(
     previous = _install_handlers()
     try:
         run_git(
-            repo, "worktree", "add", "--quiet", "--detach", "--lock",
+            repo, *NO_HOOKS, "worktree", "add", "--quiet", "--detach", "--lock",
             "--reason", f"{_LOCK_PREFIX}{os.getpid()}",
             *([] if checkout else ["--no-checkout"]), str(path), commit,
         )
