@@ -14,12 +14,13 @@ never by importing them::
     from app.legacy import *                     -> paths app.compat.Manager, app.compat.LegacyManager
 
 Which bindings count as paths (the rule phase 1 relies on): a module-level binding ``m.X`` of
-the object is a path when ``m`` is a package ``__init__``, when ``X`` is in ``m.__all__``, when it
-is an alias assignment ``X = <object>`` with a public ``X``, when it comes from ``from … import *``,
-or when another file of the repository imports ``X`` from ``m`` (consumers really reach the
-object through it). A module that merely imports the class to use it is *not* a path: phase 1
-must not rewrite ``mock.patch("consumer.X")`` (the idiomatic "patch where it is used") away from
-that module. Only files that contain one of the names involved are parsed (``snapshot.grep``),
+the object is a path when another file of the repository imports ``X`` from ``m`` (consumers
+really reach the object through it); otherwise, when ``m`` has ``__all__``, exactly when ``X`` is
+listed in it; without ``__all__``, when it is an alias assignment ``X = <object>`` with a public
+``X``, or an import ``m`` never uses itself (a re-export, as in a package ``__init__``).
+``from s import *`` re-exports what ``s.__all__`` lists (public names without one). A module that
+imports the class to use it is *not* a path: phase 1 must not rewrite
+``mock.patch("consumer.X")`` (the idiomatic "patch where it is used") away from that module. Only files that contain one of the names involved are parsed (``snapshot.grep``),
 repeating until no new name appears.
 """
 
@@ -64,6 +65,7 @@ class ModuleFacts:
     stars: list[tuple[str, int, int]] = field(default_factory=list)
     dunder_all: frozenset[str] | None = None
     defined: frozenset[str] = frozenset()
+    used: frozenset[str] = frozenset()
     imported_from: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -194,11 +196,15 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
             if statement.target.id == "__all__":
                 facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(statement.value)
     facts.defined = frozenset(defined)
+    used: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            used.add(node.id)
+        elif isinstance(node, ast.ImportFrom):
             source = resolve_relative(file, node.level, node.module)
             if source is not None:
                 facts.imported_from.update((source, a.name) for a in node.names if a.name != "*")
+    facts.used = frozenset(used)
     return facts
 
 
@@ -262,6 +268,9 @@ def _propagate(
         if facts is not None:
             imported |= facts.imported_from
     bound: set[str] = set(reached)  # every binding of the object, path or not
+    facts_by_module = {
+        f.file.module: f for f in facts_by_path.values() if f is not None and f.file.module
+    }
     changed = True
     while changed:
         changed = False
@@ -273,9 +282,11 @@ def _propagate(
                 (f"{module}.{b.name}", b) for b in facts.bindings if b.value in bound
             ]
             for source, line, column in facts.stars:
+                exported = _star_exports(source, facts_by_module)
                 for name in sorted(bound):
                     head, _, leaf = name.rpartition(".")
-                    if head == source and not leaf.startswith("_"):
+                    if head == source and (leaf in exported if exported is not None
+                                           else not leaf.startswith("_")):
                         candidates.append((f"{module}.{leaf}", Binding(leaf, name, "star", line, column)))
             for dotted_path, binding in candidates:
                 if dotted_path not in bound:
@@ -292,16 +303,29 @@ def _propagate(
     return bound
 
 
+def _star_exports(source: str, facts_by_module: dict[str, ModuleFacts]) -> frozenset[str] | None:
+    """Names ``from source import *`` binds when ``source`` has ``__all__`` (None: public names)."""
+    facts = facts_by_module.get(source)
+    return facts.dunder_all if facts is not None else None
+
+
 def _is_export(facts: ModuleFacts, binding: Binding, imported: set[tuple[str, str]]) -> bool:
-    """Whether a binding is meant to be (or is) reached from outside its module."""
+    """Whether a binding is meant to be (or is) reached from outside its module.
+
+    ``__all__`` decides when the module has one; without it an import the module never uses
+    itself is there to be re-exported (ruff's F401 reads it the same way). A name imported from
+    the module elsewhere in the repository is a path whatever the module meant.
+    """
     module = facts.file.module
-    if facts.file.is_package or binding.how == "star":
+    if (module or "", binding.name) in imported:
         return True
-    if facts.dunder_all is not None and binding.name in facts.dunder_all:
+    if binding.how == "star":
         return True
-    if binding.how == "assign" and not binding.name.startswith("_"):
-        return True
-    return (module or "", binding.name) in imported
+    if facts.dunder_all is not None:
+        return binding.name in facts.dunder_all
+    if binding.how == "assign":
+        return not binding.name.startswith("_")
+    return binding.name not in facts.used
 
 
 def discover_aliases(config: Config, snapshot: SnapshotView) -> Config:

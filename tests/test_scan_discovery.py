@@ -35,7 +35,12 @@ FILES: dict[str, str | bytes] = {
     # a consumer: imports the class to use it; not a path...
     "pkg/user.py": "from pkg.core import Engine\n\n\ndef make():\n    return Engine()\n",
     # ...unless another module imports the name from it, as this one does
-    "pkg/user2.py": "from pkg.user import Engine\n",
+    "pkg/user2.py": "from pkg.user import Engine\n\n\ndef build():\n    return Engine()\n",
+    # a package that imports the class to use it, with no __all__: not a re-export
+    "pkg/uses/__init__.py": "from pkg.core import Engine\n\n\nclass Sub(Engine):\n    pass\n",
+    # __all__ decides: Engine is imported but not exported, and a star import of it gets nothing
+    "pkg/listed.py": 'from pkg.core import Engine\n\n__all__ = ["helper"]\n',
+    "pkg/star_listed.py": "from pkg.listed import *\n",
     # a consumer nobody imports from: never a path, so `mock.patch("pkg.quiet.Engine")` stays
     "pkg/quiet.py": "from pkg.core import Engine as E\n\nINSTANCE = E()\n",
     "pkg/other_reexport/__init__.py": "from pkg.core import Other\n",
@@ -84,7 +89,7 @@ def test_module_canonical_reexports(repo_factory: Callable[..., Path]) -> None:
         "lib/__init__.py": "",
         "lib/helpers.py": "def f():\n    return 1\n",
         "compat/__init__.py": "from lib import helpers\nimport lib.helpers as tools\n",
-        "app.py": "from lib import helpers\n",
+        "app.py": "from lib import helpers\n\nprint(helpers.f())\n",
     })
     config = load_config(repo)
     with Snapshot.open(repo, config) as snapshot:
