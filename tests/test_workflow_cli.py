@@ -107,3 +107,27 @@ def test_phase1_nothing_to_do_exit_0(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "nothing to do" in proc.stderr
     assert git(repo, "branch", "--list", "ssot/*") == ""
+
+
+def test_phase1_bisect_and_quarantine_through_the_cli(tmp_path: Path) -> None:
+    files = dict(FILES)
+    for i in range(4):
+        files[f"app/user{i}.py"] = (
+            f"from app.core.legacy import Manager\n\n\ndef make{i}():\n    return Manager()\n"
+        )
+    files["tests/test_use.py"] = (
+        "from app.user2 import make2\n\n\n"
+        "def test_user2_still_legacy():\n    assert make2().ping() == 'legacy'\n"
+    )
+    repo = make_repo(tmp_path / "repo", files)
+    proc = run_cli("phase1", "--repo", str(repo), "--bisect", "--quarantine")
+    assert proc.returncode == 0, proc.stderr
+    assert "bisect: 1 file(s) cause the regression" in proc.stderr
+    assert "quarantined (left out, needs a decision): app/user2.py" in proc.stderr
+    branch = "ssot/phase1-imports"
+    changed = git(repo, "diff", "--name-only", "main", branch).split()
+    assert "app/user2.py" not in changed and {"app/use.py", "app/user0.py"} <= set(changed)
+    message = git(repo, "log", "-1", "--format=%B", branch)
+    assert "app/user2.py: left out of this phase (quarantined): breaks " in message
+    assert "tests/test_use.py::test_user2_still_legacy" in message
+    assert "SSOT-Verified: yes" in message
