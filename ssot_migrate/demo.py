@@ -273,6 +273,26 @@ def _phase_lines(outcome: PhaseOutcome) -> list[str]:
     return lines
 
 
+def _rise_lines(result: DemoResult) -> list[str]:
+    """Say so when a phase made a figure go up, and where to look: a table alone would hide it."""
+    lines: list[str] = []
+    previous = result.before.violations()
+    for outcome in result.phases:
+        if outcome.scan is None:
+            continue
+        current = outcome.scan.violations()
+        for category, count in current.items():
+            if count > previous.get(category, 0):
+                branch = outcome.result.branch
+                lines.append(
+                    f"note: {category} rose on {branch} ({previous.get(category, 0)} -> {count}); "
+                    f"`git -C {result.repo} checkout {branch}` then `ssot-migrate scan --repo "
+                    f"{result.repo}` shows where"
+                )
+        previous = current
+    return lines
+
+
 def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
@@ -291,6 +311,7 @@ def render_demo(result: DemoResult, *, kept: bool) -> list[str]:
         "",
         f"{before} violations before, {after} after the three phases.",
     ]
+    lines += _rise_lines(result)
     remaining = [s for s in after_scan.sites if after_scan.violations().get(s.category, 0)]
     if after:
         lines.append("Still reported on the last branch (no phase rewrites these; a human decides):")
