@@ -27,6 +27,9 @@ deduplicated), never hoisted. Everything else keeps its bytes.
 
 from __future__ import annotations
 
+import ast
+import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -91,6 +94,10 @@ class ImportsCodemod:
     def __init__(self, targets: Sequence[Target]) -> None:
         self.targets = tuple(targets)
         self._table = AliasTable(self.targets)
+        # A needle inside a quoted string (annotation, mock target, ``__all__`` entry) is the
+        # only reason to walk expressions in the survey; most files have none.
+        alternatives = b"|".join(re.escape(n.encode()) for n in sorted(self._table.needles()))
+        self._quoted = re.compile(b"['\"][^'\"\n]*(?:" + alternatives + b")") if alternatives else None
 
     def needles(self) -> frozenset[str]:
         """The last segment of every alias: any reference to an alias spells it."""
@@ -102,7 +109,8 @@ class ImportsCodemod:
             # The canonical's own module is the source of truth: never rewritten.
             return CodemodResult(source)
         module = cst.parse_module(source)
-        return _FileRewrite(module, source, file, self._table).run()
+        strings = self._quoted is not None and self._quoted.search(source) is not None
+        return _FileRewrite(module, source, file, self._table, strings).run()
 
 
 # --------------------------------------------------------------------------- survey
@@ -117,12 +125,40 @@ class _ImportSite:
     top: int  # index of the enclosing top-level statement in the module body
 
 
-class _Survey(cst.CSTVisitor):
-    """One cheap pass: import statements with their line and block, and candidate strings."""
+# Nodes that can hold statements: the survey's fast mode descends through these only.
+_STATEMENT_CONTAINERS = (
+    cst.Module,
+    cst.IndentedBlock,
+    cst.SimpleStatementSuite,
+    cst.SimpleStatementLine,
+    cst.BaseCompoundStatement,
+    cst.Else,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.MatchCase,
+    cst.Import,
+    cst.ImportFrom,
+)
 
-    def __init__(self, needles: frozenset[str]) -> None:
+
+class _Survey(cst.CSTVisitor):
+    """One cheap pass: import statements with their line and block, and candidate strings.
+
+    With ``strings=False`` (no needle inside a quote anywhere in the file) it walks statements
+    only, never expressions: that is most of a file's nodes, and the pass the common case pays.
+    ``ancestors`` collects the ids of every node on the path to something a rewrite may touch,
+    so the final transform can skip every other subtree.
+    """
+
+    def __init__(self, needles: frozenset[str], strings: bool) -> None:
         super().__init__()
         self.needles = needles
+        self.strings = strings
+        self.ancestors: set[int] = set()
+        self.subtrees: set[int] = set()
+        self.top_of: dict[int, int] = {}  # node id -> index of its top-level statement
+        self._path: list[int] = []
         self.imports: list[_ImportSite] = []
         self.stars: list[cst.ImportFrom] = []
         self.annotation_strings: list[cst.SimpleString] = []
@@ -133,15 +169,34 @@ class _Survey(cst.CSTVisitor):
         self._annotation_depth = 0
         self._depth = 0  # function/class nesting, for module-level __all__
         self._top_index: dict[int, int] = {}
+        self.top_index = self._top_index
         self._top = -1
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        self._path.append(id(node))
         index = self._top_index.get(id(node))
         if index is not None:
             self._top = index
+        if not self.strings and not isinstance(node, _STATEMENT_CONTAINERS):
+            return False
         return super().on_visit(node)
 
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        self._path.pop()
+
+    def _mark(self, subtree: bool = False) -> None:
+        """Remember the path to the node being visited (and, if asked, all of its subtree)."""
+        self.ancestors.update(self._path)
+        if subtree:
+            self.subtrees.add(self._path[-1])
+
     def _site(self, node: ImportNode) -> _ImportSite:
+        self._mark()
+        self.top_of[id(node)] = self._top
+        if not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                self.top_of[id(alias)] = self._top
         return _ImportSite(node, self._lines[-1], self._blocks[-1], self._depth, self._top)
 
     def _has_needle(self, text: str) -> bool:
@@ -150,6 +205,7 @@ class _Survey(cst.CSTVisitor):
     def visit_Module(self, node: cst.Module) -> None:
         self._blocks.append(node)
         self._top_index = {id(statement): i for i, statement in enumerate(node.body)}
+        self.top_index = self._top_index
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._blocks.append(node)
@@ -189,6 +245,7 @@ class _Survey(cst.CSTVisitor):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         if isinstance(node.names, cst.ImportStar):
+            self.top_of[id(node)] = self._top
             self.stars.append(node)
         else:
             self.imports.append(self._site(node))
@@ -202,6 +259,8 @@ class _Survey(cst.CSTVisitor):
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if self._annotation_depth and self._has_needle(node.value):
+            self._mark()
+            self.top_of[id(node)] = self._top
             self.annotation_strings.append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -212,6 +271,8 @@ class _Survey(cst.CSTVisitor):
             return
         func = dotted_name(node.func)
         if func is not None:
+            self._mark(subtree=True)
+            self.top_of[id(first)] = self._top
             self.call_strings.append((func, first))
         if func == "__all__.extend" or func == "__all__.append":
             self._collect_all(node.args[0].value)
@@ -233,11 +294,14 @@ class _Survey(cst.CSTVisitor):
                 self._collect_all(node.value)
 
     def _collect_all(self, value: cst.BaseExpression) -> None:
+        self._mark(subtree=True)
         if isinstance(value, cst.SimpleString):
+            self.top_of[id(value)] = self._top
             self.all_strings.append(value)
         elif isinstance(value, (cst.List, cst.Tuple, cst.Set)):
             for element in value.elements:
                 if isinstance(element.value, cst.SimpleString):
+                    self.top_of[id(element.value)] = self._top
                     self.all_strings.append(element.value)
         elif isinstance(value, cst.Call):
             if value.args:
@@ -250,13 +314,39 @@ class _Survey(cst.CSTVisitor):
 class _Chains(cst.CSTVisitor):
     """Every pure ``a.b.c`` chain and bare name in load position whose root is of interest."""
 
-    def __init__(self, roots: set[str]) -> None:
+    def __init__(self, roots: set[str], top_index: dict[int, int] | None = None) -> None:
         super().__init__()
         self.roots = roots
+        self.top_of: dict[int, int] = {}
+        self._top_index = top_index or {}
+        self._top = -1
         self.chains: list[tuple[cst.BaseExpression, list[cst.Name]]] = []
+        self.ancestors: set[int] = set()
+        self.subtrees: set[int] = set()
+        self._path: list[int] = []
         # Names whose scope metadata lives on an enclosing statement (``global``/``nonlocal``).
         self.scope_owner: dict[int, cst.CSTNode] = {}
         self._attrs: set[int] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self._path.append(id(node))
+        self._top = self._top_index.get(id(node), self._top)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        self._path.pop()
+
+    def _record(self, top: cst.BaseExpression, parts: list[cst.Name]) -> None:
+        self.chains.append((top, parts))
+        self.ancestors.update(self._path)
+        self.subtrees.add(id(top))
+        node: cst.BaseExpression = top
+        while True:
+            self.top_of[id(node)] = self._top
+            if not isinstance(node, cst.Attribute):
+                break
+            node = node.value
 
     def visit_Import(self, node: cst.Import) -> bool:
         return False
@@ -268,19 +358,20 @@ class _Chains(cst.CSTVisitor):
         parts = dotted_parts(node)
         if parts is not None:
             if parts[0].value in self.roots:
-                self.chains.append((node, parts))
+                self._record(node, parts)
             return False
         self._attrs.add(id(node.attr))
         return True
 
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) not in self._attrs and node.value in self.roots:
-            self.chains.append((node, [node]))
+            self._record(node, [node])
 
     def visit_Global(self, node: cst.Global) -> bool:
         for item in node.names:
             if item.name.value in self.roots:
-                self.chains.append((item.name, [item.name]))
+                self._record(item.name, [item.name])
+                self.ancestors.add(id(item))
                 self.scope_owner[id(item.name)] = node
         return False
 
@@ -343,7 +434,12 @@ class _FileRewrite:
     """The rewrite of one parsed file: survey, plan, resolve references, apply."""
 
     def __init__(
-        self, module: cst.Module, source: bytes, file: SourceFile, table: AliasTable
+        self,
+        module: cst.Module,
+        source: bytes,
+        file: SourceFile,
+        table: AliasTable,
+        strings: bool = True,
     ) -> None:
         self.module = module
         self.source = source
@@ -351,7 +447,7 @@ class _FileRewrite:
         self.table = table
         self.package = file.package
         self.keep_all_names = file.module is not None and file.module in table.alias_modules()
-        self.survey = _Survey(table.needles())
+        self.survey = _Survey(table.needles(), strings)
         self.sites: dict[int, _ImportSite] = {}
         self.bindings: dict[tuple[int, str], Binding] = {}
         self.all_bindings: list[Binding] = []
@@ -402,13 +498,15 @@ class _FileRewrite:
         if not self.records and not self.notes:
             return CodemodResult(self.source)
         new_module = self.module.visit(_Apply(self)) if self.records else self.module
-        positions = self._positions()
+        positions = self._positions(
+            [r[0] for r in self.records] + [n[0] for n in self.notes]
+        )
         changes = sorted(
             (
                 Change(
                     path=self.file.path,
-                    line=positions[node].start.line,
-                    column=positions[node].start.column,
+                    line=positions[id(node)][0],
+                    column=positions[id(node)][1],
                     target=target,
                     kind=kind,
                     old=old,
@@ -421,8 +519,8 @@ class _FileRewrite:
         notes = tuple(
             Note(
                 path=self.file.path,
-                line=positions[node].start.line,
-                column=positions[node].start.column,
+                line=positions[id(node)][0],
+                column=positions[id(node)][1],
                 target=target,
                 kind=kind,
                 message=message,
@@ -447,8 +545,55 @@ class _FileRewrite:
             self._scopes = dict(self._wrap().resolve(ScopeProvider))
         return self._scopes
 
-    def _positions(self) -> dict[cst.CSTNode, cst.metadata.CodeRange]:
-        return dict(self._wrap().resolve(PositionProvider))
+    def _positions(self, nodes: list[cst.CSTNode]) -> dict[int, tuple[int, int]]:
+        """``(line, column)`` of each node in the original file.
+
+        Position metadata costs a full code-generation pass over the module; instead each
+        top-level statement holding a node is measured alone and shifted by the line where it
+        starts (read from ``ast``, which is fast). Anything unusual falls back to the full pass.
+        """
+        starts = self._top_starts()
+        by_top: dict[int, list[cst.CSTNode]] = {}
+        for node in nodes:
+            top = self.survey.top_of.get(id(node), -1)
+            if top < 0:
+                starts = None
+                break
+            by_top.setdefault(top, []).append(node)
+        if starts is None:
+            full = self._wrap().resolve(PositionProvider)
+            return {id(n): (full[n].start.line, full[n].start.column) for n in nodes}
+        result: dict[int, tuple[int, int]] = {}
+        for top, members in by_top.items():
+            alone = self.module.with_changes(header=(), body=(self.module.body[top],), footer=())
+            measured = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+            for node in members:
+                start = measured[node].start
+                result[id(node)] = (start.line + starts[top] - 1, start.column)
+        return result
+
+    def _top_starts(self) -> list[int] | None:
+        """The first line (leading comments included) of every top-level statement."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(self.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        statements = tree.body
+        index = 0
+        starts: list[int] = []
+        for node in self.module.body:
+            if index >= len(statements):
+                return None
+            first = statements[index]
+            line = first.lineno
+            decorators: list[ast.expr] = getattr(first, "decorator_list", [])
+            if decorators:
+                line = min([line, *(d.lineno for d in decorators)])
+            starts.append(line - len(node.leading_lines))
+            index += len(node.body) if isinstance(node, cst.SimpleStatementLine) else 1
+        return starts if index == len(statements) else None
 
     # ----------------------------------------------------------------- planning imports
 
@@ -580,8 +725,11 @@ class _FileRewrite:
         renamed = {id(m.binding.alias): m for m in moves if m.rename}
         chain_ids = {id(b.alias) for b in chain_bindings}
         roots = {m.binding.local for m in renamed.values()} | {b.local for b in chain_bindings}
-        collector = _Chains(roots)
+        collector = _Chains(roots, self.survey.top_index)
         self.module.visit(collector)
+        self.survey.ancestors |= collector.ancestors
+        self.survey.subtrees |= collector.subtrees
+        self.survey.top_of.update(collector.top_of)
         scopes = self.scopes()
         uses: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
         rewritten: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
@@ -1017,11 +1165,33 @@ class _Replace(cst.CSTTransformer):
 
 
 class _Apply(_Replace):
-    """Apply reference replacements and import-statement edits in place."""
+    """Apply reference replacements and import-statement edits in place.
+
+    Only the paths to recorded nodes are walked (``ancestors``), plus whole subtrees where a
+    replacement sits deeper (``subtrees``): untouched subtrees are returned as they are.
+    """
 
     def __init__(self, plan: _FileRewrite) -> None:
         super().__init__(plan.node_replacements)
         self.plan = plan
+        self.ancestors = plan.survey.ancestors
+        self.subtrees = plan.survey.subtrees
+        self._inside = 0  # depth inside a subtree that is walked entirely
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._inside or id(node) in self.subtrees:
+            self._inside += 1
+            return super().on_visit(node)
+        if id(node) in self.ancestors:
+            return super().on_visit(node)
+        return False
+
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        if self._inside:
+            self._inside -= 1
+        return super().on_leave(original_node, updated_node)
 
     def visit_Import(self, node: cst.Import) -> bool:
         return False
