@@ -313,15 +313,25 @@ def remote_tip(repo: Path, remote: str, branch: str) -> str | None:
     return None
 
 
-def push_branch(repo: Path, remote: str, branch: str, tip: str) -> None:
-    """Push ``branch`` to ``remote`` under the same name.
+def push_branch(repo: Path, remote: str, branch: str, tip: str, *, force: bool = False) -> None:
+    """Push ``tip`` to ``remote`` as ``branch``.
 
-    A phase branch regenerated with ``--refresh`` replaces what was pushed before; the lease
-    (the remote's current tip, just read) makes sure nobody else's push is overwritten.
+    What the remote holds may be replaced when it is part of ``tip`` (a fast-forward) or an
+    earlier tip of this branch that ``--refresh`` regenerated (kept under ``refs/ssot-backup/``).
+    Anything else was pushed by someone else: refused unless ``force``. The lease (the remote's
+    tip, just read) makes sure nothing pushed meanwhile is overwritten.
     """
     current = remote_tip(repo, remote, branch)
     if current == tip:
         return
+    if current is not None and not force:
+        ours = {sha for _, sha in refs.backups(repo, branch)}
+        if current not in ours and not refs.is_ancestor(repo, current, tip):
+            raise UsageError(
+                f"{remote} has {branch} at {current[:12]}, which is neither part of the local "
+                f"branch nor an earlier tip of it (someone pushed to it?); fetch and look "
+                f"(`git fetch {remote} {branch}`), or pass --force to replace it"
+            )
     lease = f"--force-with-lease=refs/heads/{branch}:{current or ''}"
     refs.run_git(repo, "push", "--porcelain", lease, remote, f"{tip}:refs/heads/{branch}")
 
@@ -379,11 +389,11 @@ def run_pr_command(
     pull = build_pull_request(repo, config, phase)
     if pull.stacked_on and remote_tip(repo, remote, pull.stacked_on) is None:
         # The pull request's base must exist on the remote, or GitHub cannot show it.
-        push_branch(repo, remote, pull.stacked_on, pull.base_sha)
+        push_branch(repo, remote, pull.stacked_on, pull.base_sha, force=force)
         below = next((p for p, name, _ in phase_branches(repo) if name == pull.stacked_on), "")
         say(f"pushed {pull.stacked_on} to {remote} too: this pull request stacks on it "
             f"(open its own with `ssot-migrate pr {below}`)")
-    push_branch(repo, remote, pull.branch, pull.tip)
+    push_branch(repo, remote, pull.branch, pull.tip, force=force)
     say(f"pushed {pull.branch} ({pull.tip[:12]}) to {remote}")
     if verified == "failed":
         say(f"warning: {pull.branch} failed verification; continuing because of --force")

@@ -315,3 +315,25 @@ def test_a_merged_phase_has_nothing_to_review(project: tuple[Path, Path, str]) -
     assert proc.returncode == 2
     assert "already merged into main" in proc.stderr
     assert remote_refs(bare) == {}
+
+
+def test_someone_elses_push_is_not_overwritten_without_force(
+    project: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    repo, bare, tip = project
+    assert run_cli("pr", "phase1", "--repo", str(repo)).returncode == 0
+    # A reviewer pushes a fix-up onto the phase branch from another clone.
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", "--branch", "ssot/phase1-imports", str(bare), str(other))
+    (other / "NOTES.md").write_text("reviewed\n", encoding="utf-8")
+    git(other, "add", "NOTES.md")
+    git(other, "commit", "-q", "-m", "review notes")
+    git(other, "push", "-q", "origin", "ssot/phase1-imports")
+    theirs = git(other, "rev-parse", "HEAD").strip()
+    proc = run_cli("pr", "phase1", "--repo", str(repo))
+    assert proc.returncode == 2
+    assert "someone pushed to it?" in proc.stderr and "--force" in proc.stderr
+    assert remote_refs(bare) == {"refs/heads/ssot/phase1-imports": theirs}
+    forced = run_cli("pr", "phase1", "--repo", str(repo), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert remote_refs(bare) == {"refs/heads/ssot/phase1-imports": tip}
