@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ FILE = SourceFile(path="pkg/gen.py", module="pkg.gen")
 COUNTS: Counter[str] = Counter()
 
 FAST = settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
@@ -125,7 +126,23 @@ def compose(program: str, shape: Shape, place: str) -> tuple[str, str]:
         head = "try:\n" + _indent(shape.imports + "\n") + "except ImportError:\n    raise\n"
         return f"{head}{body}{probe_lines}", "module"
     head = "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n" + _indent(shape.imports + "\n" + probe_lines)
-    return f"{head}{body}", "module"
+    # A statement after the block: the generated program must not start inside the block's
+    # footer (libcst drops blank lines there, see test_blank_lines_before_dedented_comment_kept).
+    return f"{head}__zz_end = 0\n{body}", "module"
+
+
+def libcst_footer_quirk(source: str) -> bool:
+    """Blank lines, then an indented comment, at the end of the file (see the xfail test below).
+
+    libcst keeps those blank lines only while the tree is unmodified; any rewrite elsewhere in
+    the file drops them. Known and reported, so generated programs ending that way are skipped.
+    """
+    lines = source.splitlines()
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        tail = lines.pop()
+        if tail.strip() and tail[0] in " \t\f" and lines and not lines[-1].strip():
+            return True
+    return False
 
 
 def parses(source: str) -> bool:
@@ -219,7 +236,7 @@ def alias_references(tree: ast.Module) -> list[str]:
 def check_injected(codemod: object, program: str, shape: Shape, place: str) -> None:
     """Run the codemod on ``program`` with ``shape`` injected; assert the properties."""
     source, block = compose(program, shape, place)
-    assume(parses(source))
+    assume(parses(source) and not libcst_footer_quirk(source))
     result = codemod.transform(source.encode("utf-8"), FILE)  # type: ignore[attr-defined]
     out = result.source.decode("utf-8")
     COUNTS[f"injected:{shape.id}:{place}"] += 1
@@ -304,6 +321,20 @@ def test_every_shape_and_place_on_a_plain_program(shape: Shape, place: str) -> N
     run()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="libcst drops blank lines followed by an indented comment at the end of a module "
+    "once anything in the tree is replaced; found by test_injected_alias_is_rewritten "
+    "(program='\\n\\n #')",
+)
+def test_blank_lines_before_dedented_comment_kept() -> None:
+    source = b"from zzold.legacy import OldThing\nx = OldThing\n\n\n #\n"
+    result = imports_codemod().transform(source, FILE)  # type: ignore[attr-defined]
+    assert result.source == source.replace(b"zzold.legacy", b"zznew.core").replace(
+        b"OldThing", b"NewThing"
+    )
+
+
 # --- the engine's pre-filter -----------------------------------------------------------------------
 
 
@@ -321,8 +352,13 @@ def check_prefilter(tmp: Path, generated: list[str]) -> None:
     files["gen/uses.py"] = "from zzold.legacy import OldThing\n\nOldThing()\n"
     repo = make_repo(tmp, files)
     config = Config(repo=repo, source=repo / "pyproject.toml", targets=TARGETS)
-    with Snapshot.open(repo, config) as snapshot:
-        summary = run_codemod(snapshot, codemod, jobs=1)  # type: ignore[arg-type]
+    limit = sys.getrecursionlimit()
+    try:
+        with Snapshot.open(repo, config) as snapshot:
+            summary = run_codemod(snapshot, codemod, jobs=1)  # type: ignore[arg-type]
+    finally:
+        # run in-process, the engine raises the interpreter's recursion limit for good
+        sys.setrecursionlimit(limit)
     by_path = {o.path: o for o in summary.outcomes}
     COUNTS["programs_prefiltered"] += len(files) - 1
     for path in files:
@@ -335,12 +371,14 @@ def check_prefilter(tmp: Path, generated: list[str]) -> None:
 _repo_counter = iter(range(10**9))
 
 
+# hypothesmith's strategies record Hypothesis targets, which allows one program per example
+# (a list of them would target the same label twice): one generated program per repository.
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
-@given(generated=st.lists(programs, min_size=1, max_size=6))
+@given(program=programs)
 def test_prefilter_never_parses_unrelated_files(
-    tmp_path_factory: pytest.TempPathFactory, generated: list[str]
+    tmp_path_factory: pytest.TempPathFactory, program: str
 ) -> None:
-    check_prefilter(tmp_path_factory.mktemp(f"prefilter{next(_repo_counter)}"), generated)
+    check_prefilter(tmp_path_factory.mktemp(f"prefilter{next(_repo_counter)}"), [program])
 
 
 @pytest.fixture(autouse=True, scope="module")
