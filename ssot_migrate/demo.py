@@ -189,10 +189,13 @@ def demo_test_setup(config: Config) -> TestSetup:
         return TestSetup(replace(config, test_command=(sys.executable, "-m", "pytest", "-q")), True)
     python = shutil.which("python")
     if python is not None:
-        probe = subprocess.run(
-            [python, "-m", "pytest", "--version"], capture_output=True, check=False, timeout=60
-        )
-        if probe.returncode == 0:
+        try:
+            probe = subprocess.run(
+                [python, "-m", "pytest", "--version"], capture_output=True, check=False, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            probe = None
+        if probe is not None and probe.returncode == 0:
             return TestSetup(config, True)
     return TestSetup(
         config,
