@@ -192,9 +192,9 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
                 facts.bindings.append(
                     Binding(name, resolved, "assign", statement.lineno, statement.col_offset)
                 )
-        elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
-            if statement.target.id == "__all__":
-                facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(statement.value)
+        elif (isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name)
+              and statement.target.id == "__all__"):
+            facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(statement.value)
     facts.defined = frozenset(defined)
     used: set[str] = set()
     for node in ast.walk(tree):

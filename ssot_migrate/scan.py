@@ -31,8 +31,19 @@ from typing import Any
 
 from ssot_migrate import discovery
 from ssot_migrate.config import with_discovered
-from ssot_migrate.discovery import ImportPath, dotted, find_paths, parse_source, resolve_relative
-from ssot_migrate.interfaces import ClassInterface, InterfaceComparison, compare, load_class
+from ssot_migrate.discovery import (
+    ImportPath,
+    dotted,
+    find_paths,
+    parse_source,
+    resolve_relative,
+)
+from ssot_migrate.interfaces import (
+    ClassInterface,
+    InterfaceComparison,
+    compare,
+    load_class,
+)
 from ssot_migrate.model import CodemodResult, Config, NameKind, Note, SourceFile, Target
 
 SCHEMA_VERSION = 1
@@ -191,9 +202,9 @@ def _matches(dotted_name: str, paths: Iterable[str], prefix: bool) -> str | None
     """The path ``dotted_name`` reaches: equal to one, or (``prefix``) an attribute/submodule of one."""
     best: str | None = None
     for path in paths:
-        if dotted_name == path or (prefix and dotted_name.startswith(path + ".")):
-            if best is None or len(path) > len(best):
-                best = path
+        hit = dotted_name == path or (prefix and dotted_name.startswith(path + "."))
+        if hit and (best is None or len(path) > len(best)):
+            best = path
     return best
 
 
@@ -407,9 +418,9 @@ def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: _Spec) ->
     reach = set(spec.paths) | set(spec.legacy_factories)
     held: set[str] = set()
     for stmt in node.body:  # class-level ``_impl: Canonical``
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            if _annotation_hits(stmt.annotation, facts, spec):
-                held.add(stmt.target.id)
+        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                and _annotation_hits(stmt.annotation, facts, spec)):
+            held.add(stmt.target.id)
     for method in node.body:
         if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
@@ -803,8 +814,7 @@ def _rebase(string: str, alias: str, canonical: str) -> str:
 
 
 def _drift_message(comparison: InterfaceComparison) -> str:
-    parts = [f"{comparison.candidate}: {comparison.overlap:g}% method overlap with "
-             f"{comparison.canonical}"]
+    parts = [f"{comparison.candidate}: {comparison.overlap:g}% method overlap with {comparison.canonical}"]
     if comparison.missing:
         parts.append("missing " + ", ".join(f"{m}()" for m in comparison.missing))
     if comparison.extra:

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from ssot_migrate.config import load_config
+from ssot_migrate.report import render_counts_line, render_markdown_summary
 from ssot_migrate.scan import CATEGORIES, ScanReport, scan_repository
 from tests.conftest import git, make_repo, run_cli
 
@@ -154,8 +155,9 @@ def test_already_consolidated_repository(consolidated: Path) -> None:
     assert data["violations"] == {c: 0 for c in CATEGORIES}
     assert data["counts"]["import-paths"] == 1
     # And the phases have nothing to do on it.
-    dry = run_cli("phase1", "--dry-run", "--repo", str(consolidated))
-    assert dry.returncode == 0 and dry.stdout == "", dry.stderr
+    for phase in ("phase1", "phase2", "phase3"):
+        dry = run_cli(phase, "--dry-run", "--repo", str(consolidated))
+        assert dry.returncode == 0 and dry.stdout == "", (phase, dry.stderr)
 
 
 def test_json_format_matches_schema_and_counts(violating: Path) -> None:
@@ -263,3 +265,17 @@ def test_only_files_with_a_needle_are_parsed(report: ScanReport) -> None:
     # registry.py (one canonical method) and the package __init__ files name nothing relevant.
     assert report.files_listed == 21
     assert report.files_parsed < report.files_listed
+
+
+def test_before_after_summary_helpers(report: ScanReport) -> None:
+    before = report.counts()
+    after = {**before, "legacy-import": 0, "import-paths": 1, "facade": 2}
+    table = render_markdown_summary(before, after)
+    assert table.splitlines()[:2] == ["| category | before | after |", "| --- | ---: | ---: |"]
+    assert "| legacy-import | 7 | 0 ✓ |" in table
+    assert "| import-paths | 4 | 1 ✓ |" in table
+    assert "| facade | 1 | 2 ✗ |" in table
+    assert "| dual-import | 1 | 1 |" in table
+    assert render_counts_line(before, after).splitlines() == [
+        "legacy-import 7 → 0", "import-paths 4 → 1", "facade 1 → 2",
+    ]
