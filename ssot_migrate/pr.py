@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 _TESTS_HEADER = "Tests"
 _DECISION_HEADER = "Needs a decision"
 _SKIPPED_HEADER = "Skipped, left unchanged"
-_BISECT_HEADER = "bisect:"
+_BISECT_HEADER = "bisect"
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def message_sections(message: str) -> dict[str, list[str]]:
         if line.startswith((" ", "\t")) and current is not None:
             current.append(line)
             continue
-        if ":" in line and not line.startswith(" ") and line.split(":", 1)[0].startswith("SSOT-"):
+        if line.startswith("SSOT-"):  # the trailers close the message
             current = None
             continue
         key = line.split("(", 1)[0].split(":", 1)[0].strip()
@@ -110,8 +110,18 @@ def message_sections(message: str) -> dict[str, list[str]]:
     return sections
 
 
-def _mainline_branch(mainline: str) -> str:
-    return mainline.removeprefix("refs/heads/")
+def _mainline_branch(repo: Path, mainline: str) -> str:
+    """The branch a non-stacked phase's pull request targets (``SSOT-Mainline``, short name).
+
+    A phase started from a bare commit (``--base <sha>``) records no branch; the branch checked
+    out now is the best guess, ``main`` the last resort.
+    """
+    if mainline.startswith("refs/heads/"):
+        return mainline.removeprefix("refs/heads/")
+    if refs.resolve(repo, f"refs/heads/{mainline}") is not None:
+        return mainline
+    current = refs.symbolic_name(repo, "HEAD")
+    return current.removeprefix("refs/heads/") if current else "main"
 
 
 def scan_pair(config: Config, base: str, tip: str) -> tuple[ScanReport, ScanReport]:
@@ -233,7 +243,7 @@ def render_body(
     ]
     tests = sections.get(_TESTS_HEADER)
     out += _code_block(tests) if tests else ["_No test comparison recorded (verification skipped)._"]
-    bisect = [line for key, lines in sections.items() if key.startswith(_BISECT_HEADER[:-1]) for line in lines]
+    bisect = sections.get(_BISECT_HEADER)
     if bisect:
         out += ["", *_code_block(bisect)]
     out += ["", "### Needs a decision", ""]
@@ -274,7 +284,7 @@ def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
     stacked_on = next(
         (name for _, name, sha in phase_branches(repo) if sha == base_sha and name != branch), None
     )
-    base_branch = stacked_on or _mainline_branch(trailers.get("SSOT-Mainline", "main"))
+    base_branch = stacked_on or _mainline_branch(repo, trailers.get("SSOT-Mainline", "main"))
     diff = refs.run_git(repo, "diff", "--no-color", "--no-ext-diff", "--no-renames", base_sha, tip)
     stats = tuple(diff_stats(diff + "\n" if diff else ""))
     body = render_body(
@@ -377,7 +387,7 @@ def run_pr_command(
     main_sha = refs.resolve(repo, mainline)
     if main_sha is not None and refs.is_merged(repo, tip, main_sha):
         raise UsageError(
-            f"{branch} is already merged into {_mainline_branch(mainline)}: there is nothing to "
+            f"{branch} is already merged into {_mainline_branch(repo, mainline)}: there is nothing to "
             f"review (to undo it, `ssot-migrate rollback {phase}` builds a verified revert)"
         )
     if verified == "failed" and not force:
