@@ -260,30 +260,30 @@ class _FileFacts:
 
     def __init__(self, tree: ast.Module, file: SourceFile) -> None:
         self.local: dict[str, str] = {}
-        self.plain: set[str] = set()  # names bound by ``import x`` / ``import x as y``
-        self.imports: list[tuple[str, int, int]] = []  # dotted names imported, with positions
+        # One entry per import statement: the ``from`` module (None for ``import``), the dotted
+        # names it imports, and its position.
+        self.imports: list[tuple[str | None, list[str], int, int]] = []
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 source = resolve_relative(file, node.level, node.module)
                 if source is None:
                     continue
-                self.imports.append((source, node.lineno, node.col_offset))
+                names = []
                 for alias in node.names:
                     if alias.name == "*":
                         continue
                     full = f"{source}.{alias.name}"
                     self.local[alias.asname or alias.name] = full
-                    self.imports.append((full, node.lineno, node.col_offset))
+                    names.append(full)
+                self.imports.append((source, names, node.lineno, node.col_offset))
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    self.imports.append((alias.name, node.lineno, node.col_offset))
+                    self.imports.append((None, [alias.name], node.lineno, node.col_offset))
                     if alias.asname:
                         self.local[alias.asname] = alias.name
-                        self.plain.add(alias.asname)
                     else:
                         head = alias.name.split(".")[0]
                         self.local.setdefault(head, head)
-                        self.plain.add(head)
         self.defined: set[str] = {
             n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)
         }
@@ -303,6 +303,15 @@ class _FileFacts:
             return None
         return f"{base}.{rest}" if rest else base
 
+    def head_value(self, name: str) -> str | None:
+        """What the first segment of ``name`` is bound to in this file."""
+        head = name.partition(".")[0]
+        if head in self.local:
+            return self.local[head]
+        if head in self.defined and self.module:
+            return f"{self.module}.{head}"
+        return None
+
 
 def _analyse(
     tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: _Spec, referenced: bool
@@ -315,16 +324,18 @@ def _analyse(
                           spec.name, kind, message))
 
     if referenced:
-        # Paths reached: import statements, then attribute chains through a plain ``import``.
-        for name, line, column in facts.imports:
-            hit = _matches(name, spec.paths, spec.module_kind)
-            if hit is not None:
-                notes.append(Note(path, line, column + 1, spec.name, "path-use", hit))
+        # Paths reached: import statements (a ``from`` module that is itself a path counts once,
+        # not once per imported name), then attribute chains whose head is not already a path.
+        for source, names, line, column in facts.imports:
+            hit = _matches(source, spec.paths, spec.module_kind) if source else None
+            hits = [hit] if hit else [_matches(n, spec.paths, spec.module_kind) for n in names]
+            for found in hits:
+                if found is not None:
+                    notes.append(Note(path, line, column + 1, spec.name, "path-use", found))
         inner: set[int] = set()  # parts of a chain already counted through its outer node
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and id(node) not in inner:
-                resolved = _plain_import_chain(node, facts)
-                hit = _matches(resolved, spec.paths, spec.module_kind) if resolved else None
+                hit = _chain_use(node, facts, spec)
                 if hit is not None:
                     note("path-use", node, hit)
                     value = node.value
@@ -337,12 +348,18 @@ def _analyse(
     return notes
 
 
-def _plain_import_chain(node: ast.Attribute, facts: _FileFacts) -> str | None:
-    """``pkg.mod.Name`` used after ``import pkg.mod`` (not a name bound by ``from`` imports)."""
+def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: _Spec) -> str | None:
+    """The path an attribute chain reaches (``pkg.mod.Name`` after ``import pkg.mod``, or
+    ``mod.Name`` after ``from pkg import mod``), unless its head alone is one (counted at import).
+    """
     name = dotted(node)
-    if name is None or name.partition(".")[0] not in facts.plain:
+    if name is None:
         return None
-    return facts.resolve(node)
+    head = facts.head_value(name)
+    if head is None or _matches(head, spec.paths, spec.module_kind) is not None:
+        return None
+    resolved = facts.resolve(node)
+    return _matches(resolved, spec.paths, spec.module_kind) if resolved else None
 
 
 def _call_notes(node: ast.Call, facts: _FileFacts, spec: _Spec, file: SourceFile, note: Any) -> None:

@@ -279,3 +279,40 @@ def test_before_after_summary_helpers(report: ScanReport) -> None:
     assert render_counts_line(before, after).splitlines() == [
         "legacy-import 7 → 0", "import-paths 4 → 1", "facade 1 → 2",
     ]
+
+
+SHAPES: dict[str, str | bytes] = {
+    "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "util"\n'
+                      'canonical = "newpkg.util"\naliases = ["oldpkg.util"]\n',
+    "newpkg/__init__.py": "",
+    "newpkg/util.py": "def f():\n    return 1\n\n\ndef g():\n    return 2\n",
+    "oldpkg/__init__.py": "",
+    "oldpkg/util.py": "from newpkg.util import *  # noqa: F403\n",
+    "oldpkg/user.py": "from .util import f\n\nprint(f())\n",  # relative: 1
+    "a.py": "from oldpkg.util import f, g\n\nprint(f(), g())\n",  # one statement: 1
+    "b.py": "import oldpkg.util\n\nx = oldpkg.util.f()\n",  # import + chain: 2
+    "c.py": "from oldpkg import util\n\ny = util.g()\n",  # the import only: 1
+    "e.py": "import oldpkg.util as u\n\nu.f()\n",  # the import only: 1
+    "f.py": "import newpkg.util\nimport oldpkg.util\n\nprint(newpkg.util.f())\n",  # 1, dual
+    "tests/test_e.py": 'from unittest import mock\n\n\n@mock.patch("oldpkg.util.f")\n'
+                       "def test_x(m):\n    assert m\n",  # patch string: 1, stale
+}
+
+
+def test_import_shapes_of_a_module_alias(repo_factory: object) -> None:
+    repo = repo_factory(SHAPES)  # type: ignore[operator]
+    result = scan_repository(load_config(repo), jobs=1)
+    counts = result.counts()
+    assert counts["legacy-import"] == 8
+    assert counts["dual-import"] == 1
+    assert counts["import-paths"] == 2
+    assert counts["stale-patch-target"] == 1
+    assert sum(counts.values()) == 8 + 1 + 2 + 1
+    assert sites(result, "legacy-import") == [
+        "a.py:1", "b.py:1", "b.py:3", "c.py:1", "e.py:1", "f.py:2", "oldpkg/user.py:1",
+        "tests/test_e.py:4",
+    ]
+    # Scan counts exactly the files phase 1 rewrites.
+    diff = run_cli("phase1", "--dry-run", "--repo", str(repo)).stdout
+    changed = sorted(line[len("+++ b/"):] for line in diff.splitlines() if line.startswith("+++ b/"))
+    assert changed == sorted({s.path for s in result.sites if s.category == "legacy-import"})
