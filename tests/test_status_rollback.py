@@ -30,7 +30,7 @@ def configured_project(tmp_path: Path, extra: dict[str, str] | None = None) -> P
     """A project with a valid ``[tool.ssot-migrate]`` table (needed by merged rollbacks)."""
     pyproject = textwrap.dedent(f"""\
         [tool.ssot-migrate]
-        test-command = "{shlex.quote(sys.executable)} -m pytest -q tests"
+        test-command = "env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shlex.quote(sys.executable)} -m pytest -q tests"
         test-timeout = 120
 
         [[tool.ssot-migrate.targets]]

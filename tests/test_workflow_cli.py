@@ -12,7 +12,7 @@ from tests.conftest import git, git_env, make_repo, run_cli
 
 PYPROJECT = textwrap.dedent(f"""\
     [tool.ssot-migrate]
-    test-command = "{shlex.quote(sys.executable)} -m pytest -q tests"
+    test-command = "env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shlex.quote(sys.executable)} -m pytest -q tests"
     test-timeout = 120
 
     [[tool.ssot-migrate.targets]]
