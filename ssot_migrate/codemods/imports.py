@@ -28,6 +28,7 @@ deduplicated), never hoisted. Everything else keeps its bytes.
 from __future__ import annotations
 
 import ast
+import codecs
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -185,6 +186,68 @@ class _Survey(cst.CSTVisitor):
         super().on_leave(original_node)
         self._path.pop()
 
+    def walk(self, module: cst.Module) -> None:
+        """Survey ``module``: every node when strings matter, else statements only, by hand.
+
+        libcst's visitor machinery rebuilds every node it passes through; walking the statement
+        tree directly is what keeps this pass cheap on large files.
+        """
+        if self.strings:
+            module.visit(self)
+            return
+        self._top_index = {id(statement): i for i, statement in enumerate(module.body)}
+        self.top_index = self._top_index
+        self._blocks.append(module)
+        self._path.append(id(module))
+        for index, statement in enumerate(module.body):
+            self._top = index
+            self._walk_statement(statement)
+
+    def _walk_statement(self, statement: cst.CSTNode) -> None:
+        self._path.append(id(statement))
+        if isinstance(statement, cst.SimpleStatementLine):
+            self._lines.append(statement)
+            self._walk_small(statement.body)
+            self._lines.pop()
+        else:
+            scoped = isinstance(statement, (cst.FunctionDef, cst.ClassDef))
+            self._depth += scoped
+            for between, suite in _suites(statement):
+                self._path.extend(id(node) for node in between)
+                self._walk_suite(suite)
+                del self._path[len(self._path) - len(between) :]
+            orelse = getattr(statement, "orelse", None)
+            if isinstance(orelse, cst.If):  # elif
+                self._walk_statement(orelse)
+            self._depth -= scoped
+        self._path.pop()
+
+    def _walk_suite(self, suite: cst.BaseSuite) -> None:
+        self._path.append(id(suite))
+        if isinstance(suite, cst.IndentedBlock):
+            self._blocks.append(suite)
+            for statement in suite.body:
+                self._walk_statement(statement)
+            self._blocks.pop()
+        elif isinstance(suite, cst.SimpleStatementSuite):
+            self._blocks.append(suite)
+            self._lines.append(suite)
+            self._walk_small(suite.body)
+            self._lines.pop()
+            self._blocks.pop()
+        self._path.pop()
+
+    def _walk_small(self, body: Sequence[cst.BaseSmallStatement]) -> None:
+        for small in body:
+            if isinstance(small, cst.Import):
+                self._path.append(id(small))
+                self.visit_Import(small)
+                self._path.pop()
+            elif isinstance(small, cst.ImportFrom):
+                self._path.append(id(small))
+                self.visit_ImportFrom(small)
+                self._path.pop()
+
     def _mark(self, subtree: bool = False) -> None:
         """Remember the path to the node being visited (and, if asked, all of its subtree)."""
         self.ancestors.update(self._path)
@@ -309,6 +372,25 @@ class _Survey(cst.CSTVisitor):
         elif isinstance(value, cst.BinaryOperation):
             self._collect_all(value.left)
             self._collect_all(value.right)
+
+
+def _suites(statement: cst.CSTNode) -> list[tuple[list[cst.CSTNode], cst.BaseSuite]]:
+    """The suites directly under a compound statement, each with the nodes in between."""
+    found: list[tuple[list[cst.CSTNode], cst.BaseSuite]] = []
+    body = getattr(statement, "body", None)
+    if isinstance(body, cst.BaseSuite):
+        found.append(([], body))
+    for handler in getattr(statement, "handlers", ()):
+        found.append(([handler], handler.body))
+    for case in getattr(statement, "cases", ()):
+        found.append(([case], case.body))
+    orelse = getattr(statement, "orelse", None)
+    if isinstance(orelse, cst.Else):
+        found.append(([orelse], orelse.body))
+    final = getattr(statement, "finalbody", None)
+    if isinstance(final, cst.Finally):
+        found.append(([final], final.body))
+    return found
 
 
 class _Chains(cst.CSTVisitor):
@@ -457,11 +539,12 @@ class _FileRewrite:
         self.edits: dict[int, _StatementEdit] = {}
         self._wrapper: MetadataWrapper | None = None
         self._scopes: dict[cst.CSTNode, Scope | None] | None = None
+        self._starts: list[int] | None = None  # [] once computed and unusable
 
     # ----------------------------------------------------------------- entry point
 
     def run(self) -> CodemodResult:
-        self.module.visit(self.survey)
+        self.survey.walk(self.module)
         for site in self.survey.imports:
             self.sites[id(site.statement)] = site
             for binding in bindings_of(site.statement, self.package):
@@ -476,7 +559,7 @@ class _FileRewrite:
                 move = self._plan_from(binding)
                 if move is not None:
                     moves.append(move)
-                elif self.table.leads_to_alias(binding.qname):
+                elif self._chain_possible(binding):
                     chain_bindings.append(binding)
             else:
                 mapped = self.table.lookup(binding.loaded)
@@ -485,7 +568,7 @@ class _FileRewrite:
                         self._replace_import_as(binding, mapped)
                         continue
                     chain_bindings.append(binding)
-                elif self.table.leads_to_alias(binding.qname):
+                elif self._chain_possible(binding):
                     chain_bindings.append(binding)
 
         renames = [m for m in moves if m.rename]
@@ -497,7 +580,6 @@ class _FileRewrite:
 
         if not self.records and not self.notes:
             return CodemodResult(self.source)
-        new_module = self.module.visit(_Apply(self)) if self.records else self.module
         positions = self._positions(
             [r[0] for r in self.records] + [n[0] for n in self.notes]
         )
@@ -527,7 +609,7 @@ class _FileRewrite:
             )
             for node, target, kind, message in self.notes
         )
-        out = new_module.bytes
+        out = self._render() if self.records else self.source
         if out == self.source:
             return CodemodResult(self.source, notes=notes)
         return CodemodResult(out, tuple(changes), notes)
@@ -572,8 +654,48 @@ class _FileRewrite:
                 result[id(node)] = (start.line + starts[top] - 1, start.column)
         return result
 
+    def _render(self) -> bytes:
+        """The new file: only the touched top-level statements are regenerated and spliced in.
+
+        Code generation of a whole large module costs about as much as parsing it; every
+        untouched statement keeps its original bytes instead. Each splice is checked (the
+        statement regenerated unchanged must equal the bytes it replaces) and any surprise
+        falls back to generating the whole module.
+        """
+        starts = self._top_starts()
+        if starts is None or not self.module.has_trailing_newline:
+            return self.module.visit(_Apply(self)).bytes
+        marked = self.survey.ancestors | self.survey.subtrees | set(self.node_replacements)
+        encoding = "utf-8" if self.module.encoding == "utf-8-sig" else self.module.encoding
+        offsets = [len(codecs.BOM_UTF8) if self.source.startswith(codecs.BOM_UTF8) else 0]
+        offsets.extend(m.end() for m in re.finditer(rb"\r\n|\r|\n", self.source))
+        pieces: list[bytes] = []
+        position = 0
+        for index, statement in enumerate(self.module.body):
+            if id(statement) not in marked:
+                continue
+            alone = self.module.with_changes(header=(), body=(statement,), footer=())
+            old = alone.code.encode(encoding)
+            line = starts[index]
+            if not 1 <= line <= len(offsets):
+                return self.module.visit(_Apply(self)).bytes
+            start = offsets[line - 1]
+            if start < position or self.source[start : start + len(old)] != old:
+                return self.module.visit(_Apply(self)).bytes
+            rewritten = alone.visit(_Apply(self))
+            # A module with no statement left still prints a newline: nothing is meant.
+            new = rewritten.code.encode(encoding) if rewritten.body else b""
+            pieces.append(self.source[position:start])
+            pieces.append(new)
+            position = start + len(old)
+        pieces.append(self.source[position:])
+        return b"".join(pieces)
+
     def _top_starts(self) -> list[int] | None:
         """The first line (leading comments included) of every top-level statement."""
+        if self._starts is not None:
+            return self._starts or None
+        self._starts = []
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -593,7 +715,10 @@ class _FileRewrite:
                 line = min([line, *(d.lineno for d in decorators)])
             starts.append(line - len(node.leading_lines))
             index += len(node.body) if isinstance(node, cst.SimpleStatementLine) else 1
-        return starts if index == len(statements) else None
+        if index != len(statements):
+            return None
+        self._starts = starts
+        return starts
 
     # ----------------------------------------------------------------- planning imports
 
@@ -637,6 +762,26 @@ class _FileRewrite:
             else:
                 local, rename = new_name, True
         return _Move(binding, mapped, new_module, new_name, local, rename)
+
+    def _chain_possible(self, binding: Binding) -> bool:
+        """Whether ``local.a.b`` reaching an alias is spelled anywhere in the file.
+
+        Scope analysis is the expensive part; ``import django`` in a file that never writes
+        ``django.utils.functional.cached_property`` cannot reach that alias through attributes.
+        """
+        if not self.table.leads_to_alias(binding.qname):
+            return False
+        if not binding.local.isascii():
+            return True
+        separator = rb"\s*\.\s*"
+        for alias in self.table.entries:
+            if not alias.startswith(binding.qname + "."):
+                continue
+            parts = [binding.local, *alias[len(binding.qname) + 1 :].split(".")]
+            pattern = separator.join(re.escape(part.encode()) for part in parts) + rb"\b"
+            if re.search(rb"\b" + pattern, self.source):
+                return True
+        return False
 
     def _replace_import_as(self, binding: Binding, mapped: Mapped) -> None:
         edit = self._edit(binding.statement)
@@ -1179,6 +1324,8 @@ class _Apply(_Replace):
         self._inside = 0  # depth inside a subtree that is walked entirely
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Module):
+            return super().on_visit(node)
         if self._inside or id(node) in self.subtrees:
             self._inside += 1
             return super().on_visit(node)
