@@ -270,3 +270,26 @@ def test_user_hooks_do_not_run_in_the_private_worktree(tmp_path: Path) -> None:
     result = phase(repo, make_config(repo, None))
     assert result.commit is not None
     assert not (tmp_path / "hook.log").exists()
+
+
+
+def test_worktree_clean_drops_bytecode_and_untracked_keeps_ignored(tmp_path: Path) -> None:
+    """Between the base and the phase run: no stale bytecode (a same-size rewrite in the same
+    second passes CPython's mtime+size check), no leftovers, but ignored tool state stays."""
+    from ssot_migrate.gitlayer.worktree import temporary_worktree
+
+    repo = project(tmp_path, extra={".gitignore": ".tox/\n__pycache__/\n"})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    with temporary_worktree(repo, head, "probe") as wt:
+        pyc = wt.path / "pkg" / "__pycache__" / "mod_a.cpython-311.pyc"
+        pyc.parent.mkdir()
+        pyc.write_bytes(b"stale")
+        (wt.path / "leftover.txt").write_text("from the base run")
+        (wt.path / ".tox").mkdir()
+        (wt.path / ".tox" / "env").write_text("expensive to rebuild")
+        wt.clean()
+        assert not pyc.parent.exists()
+        assert not (wt.path / "leftover.txt").exists()
+        assert (wt.path / ".tox" / "env").exists()
+        assert (wt.path / "pkg" / "mod_a.py").exists()
+    assert not any((repo / ".git" / "ssot-worktrees").iterdir())

@@ -91,8 +91,18 @@ class Worktree:
         self.clean()
 
     def clean(self) -> None:
-        """Remove every untracked and ignored file (bytecode, test output) from the worktree."""
-        self.git("clean", "-ffdxq")
+        """Remove untracked files and all bytecode; keep ignored tool state (``.tox``, builds).
+
+        Bytecode must go: a rewrite of the same size within the same second as the previous
+        run would pass CPython's mtime+size check, and the old code would be tested again.
+        """
+        self.git("clean", "-ffdq")
+        for root, dirs, _files in os.walk(self.path):
+            if ".git" in dirs:
+                dirs.remove(".git")
+            if "__pycache__" in dirs:
+                dirs.remove("__pycache__")
+                shutil.rmtree(Path(root) / "__pycache__", ignore_errors=True)
 
     def head(self) -> str:
         """The commit the worktree is detached at."""
