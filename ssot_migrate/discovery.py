@@ -140,7 +140,9 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
     facts = ModuleFacts(file=file)
     local: dict[str, str] = {}
     defined: set[str] = set()
+    typing_only = _type_checking_statements(tree)
     for statement in _module_statements(tree.body):
+        how = "typing" if id(statement) in typing_only else "import"
         if isinstance(statement, ast.ImportFrom):
             source = resolve_relative(file, statement.level, statement.module)
             if source is None:
@@ -153,14 +155,14 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
                 value = f"{source}.{alias.name}"
                 local[name] = value
                 facts.bindings.append(
-                    Binding(name, value, "import", statement.lineno, statement.col_offset)
+                    Binding(name, value, how, statement.lineno, statement.col_offset)
                 )
         elif isinstance(statement, ast.Import):
             for alias in statement.names:
                 if alias.asname:
                     local[alias.asname] = alias.name
                     facts.bindings.append(
-                        Binding(alias.asname, alias.name, "import", statement.lineno, statement.col_offset)
+                        Binding(alias.asname, alias.name, how, statement.lineno, statement.col_offset)
                     )
                 else:
                     head = alias.name.split(".")[0]
@@ -200,12 +202,37 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             used.add(node.id)
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            used |= _string_annotation_names(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            used |= _string_annotation_names(node.returns)
+        if isinstance(node, ast.ImportFrom):
             source = resolve_relative(file, node.level, node.module)
             if source is not None:
                 facts.imported_from.update((source, a.name) for a in node.names if a.name != "*")
     facts.used = frozenset(used)
     return facts
+
+
+def _type_checking_statements(tree: ast.Module) -> set[int]:
+    """ids of the statements inside ``if TYPE_CHECKING:`` blocks (never run, never re-exported)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and dotted(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            for statement in node.body:
+                found.update(id(n) for n in ast.walk(statement))
+    return found
+
+
+def _string_annotation_names(annotation: ast.expr | None) -> set[str]:
+    """Names used by a string annotation (``"WebSocketManager | None"``)."""
+    if not (isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)):
+        return set()
+    try:
+        parsed = ast.parse(annotation.value, mode="eval")
+    except (SyntaxError, ValueError):
+        return set()
+    return {n.id for n in ast.walk(parsed) if isinstance(n, ast.Name)}
 
 
 def _string_items(node: ast.expr) -> frozenset[str]:
@@ -325,6 +352,8 @@ def _is_export(facts: ModuleFacts, binding: Binding, imported: set[tuple[str, st
         return binding.name in facts.dunder_all
     if binding.how == "assign":
         return not binding.name.startswith("_")
+    if binding.how == "typing":
+        return False  # exists for type checkers only: nothing imports it at run time
     return binding.name not in facts.used
 
 

@@ -431,7 +431,11 @@ def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: _S
 
 
 def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: _Spec) -> str | None:
-    """``self.<attr>`` holding a canonical instance that methods forward calls to, or None."""
+    """``self.<attr>`` holding a canonical instance that methods forward calls to, or None.
+
+    Held: assigned from a constructor/factory call of the object, or from a parameter annotated
+    with it, or declared ``attr: Canonical`` in the class body.
+    """
     reach = set(spec.paths) | set(spec.legacy_factories)
     held: set[str] = set()
     for stmt in node.body:  # class-level ``_impl: Canonical``
@@ -466,14 +470,19 @@ def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: _Spec) ->
                 _add_self_attrs(targets, held)
     if not held:
         return None
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
-            owner = sub.func.value
-            if (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
-                    and owner.value.id == "self" and owner.attr in held):
-                return owner.attr
-        if isinstance(sub, ast.Call) and dotted(sub.func) == "getattr" and sub.args:
-            owner = sub.args[0]
+    # Forwarding, not mere use: a method that calls the same-named method of the held instance
+    # (``def send(...): return self._impl.send(...)``), or ``__getattr__`` delegating to it.
+    for method in node.body:
+        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for sub in ast.walk(method):
+            if not isinstance(sub, ast.Call):
+                continue
+            owner: ast.expr | None = None
+            if isinstance(sub.func, ast.Attribute) and sub.func.attr == method.name:
+                owner = sub.func.value
+            elif method.name == "__getattr__" and dotted(sub.func) == "getattr" and sub.args:
+                owner = sub.args[0]
             if (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
                     and owner.value.id == "self" and owner.attr in held):
                 return owner.attr

@@ -45,6 +45,10 @@ FILES: dict[str, str | bytes] = {
     "pkg/quiet.py": "from pkg.core import Engine as E\n\nINSTANCE = E()\n",
     "pkg/other_reexport/__init__.py": "from pkg.core import Other\n",
     "pkg/legacy_other.py": "from pkg.core import Other\n",
+    # imported for type checkers only, or used only in a string annotation: not re-exports
+    "pkg/typed.py": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
+                    "    from pkg.core import Engine\n",
+    "pkg/annotated.py": 'from pkg.core import Engine\n\n\ndef run(e: "Engine") -> None:\n    pass\n',
     "pkg/broken.py": "from pkg.core import Engine\ndef (:\n",  # does not parse: skipped quietly
 }
 
