@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ssot_migrate.gitlayer import branches as refs
+from ssot_migrate.phases import PHASES
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,10 @@ class PhaseStatus:
 
 
 def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
-    """``(phase, branch, tip)`` of every local branch whose tip has an ``SSOT-Phase`` trailer."""
+    """``(phase, branch, tip)`` of every phase branch: named like one, tip with ``SSOT-Phase``.
+
+    The name check matters: ``main`` fast-forwarded onto a phase has that phase's tip too.
+    """
     out = refs.run_git(
         repo, "for-each-ref", "refs/heads/",
         "--format=%(objectname)%00%(refname:short)%00%(trailers:key=SSOT-Phase,valueonly,separator=%x2C)",
@@ -40,8 +44,10 @@ def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
     found = []
     for line in out.splitlines():
         sha, name, phase = (line.split("\0") + ["", ""])[:3]
-        if phase.strip():
-            found.append((phase.strip().split(",")[-1], name, sha))
+        phase = phase.strip().split(",")[-1].strip()
+        suffix = f"{phase}-{PHASES[phase]}" if phase in PHASES else phase
+        if phase and name.endswith(suffix):
+            found.append((phase, name, sha))
     return sorted(found)
 
 
@@ -65,6 +71,26 @@ def collect(repo: Path) -> list[PhaseStatus]:
             phase=phase, branch=name, tip=tip, base=base_label, ahead=ahead, behind=behind,
             verified=trailers.get("SSOT-Verified", "?"), tests=tests,
             merged=refs.is_merged(repo, tip, main_sha),
+        ))
+    return rows + _merged_without_branch(repo, {row.phase for row in rows})
+
+
+def _merged_without_branch(repo: Path, shown: set[str]) -> list[PhaseStatus]:
+    # A hosting service deletes a branch once merged; its commit (and trailers) live on in HEAD.
+    rows = []
+    for phase in PHASES:
+        if phase in shown:
+            continue
+        sha = refs.run_git(repo, "log", "-1", "--format=%H", f"--grep=^SSOT-Phase: {phase}$",
+                           "HEAD", ok_codes=(128,))
+        if not sha:
+            continue
+        t = refs.commit_info(repo, sha).trailers
+        tests = f"{t.get('SSOT-Tests-Before', '?')} -> {t.get('SSOT-Tests-After', '?')}"
+        rows.append(PhaseStatus(
+            phase=phase, branch="(branch deleted)", tip=sha,
+            base=f"{_short(t.get('SSOT-Mainline', 'HEAD'))} @ {t.get('SSOT-Base', '?')[:10]}",
+            ahead=0, behind=0, verified=t.get("SSOT-Verified", "?"), tests=tests, merged=True,
         ))
     return rows
 

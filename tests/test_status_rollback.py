@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import git_env, run_cli
 from tests.test_workflow import (
     MarkerCodemod,
@@ -71,6 +73,10 @@ def test_status_table_from_branches_and_trailers(tmp_path: Path) -> None:
     row1 = next(line for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
                 if line.startswith("phase1"))
     assert row1.split()[-1] == "yes"
+    git(repo, "branch", "-D", "ssot/phase1-imports")  # as a hosting service does after merging
+    row1 = next(line for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
+                if line.startswith("phase1"))
+    assert "(branch deleted)" in row1 and row1.split()[-1] == "yes"
 
 
 def test_rollback_unmerged_asks_deletes_stack_and_restores(tmp_path: Path) -> None:
@@ -98,12 +104,16 @@ def test_rollback_unmerged_asks_deletes_stack_and_restores(tmp_path: Path) -> No
     assert git(repo, "branch", "--list", "ssot/*").split() == ["ssot/phase1-imports"]
 
 
-def test_rollback_merged_builds_verified_revert_branch(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["merge-commit, branch deleted", "fast-forward, branch kept"])
+def test_rollback_merged_builds_verified_revert_branch(tmp_path: Path, how: str) -> None:
     repo = configured_project(tmp_path)
     base = git(repo, "rev-parse", "HEAD").strip()
     p1 = phase(repo, make_config(repo, pytest_command()))
-    git(repo, "merge", "-q", "--no-ff", "-m", "merge phase 1", p1.branch)
-    git(repo, "branch", "-D", p1.branch)  # as a hosting service does after merging
+    if how.startswith("merge-commit"):
+        git(repo, "merge", "-q", "--no-ff", "-m", "merge phase 1", p1.branch)
+        git(repo, "branch", "-D", p1.branch)  # as a hosting service does after merging
+    else:
+        git(repo, "merge", "-q", "--ff-only", p1.branch)  # main's tip now carries the trailers
     proc = run_cli("rollback", "phase1", "--repo", str(repo))
     assert proc.returncode == 0, proc.stderr
     branch = "ssot/rollback-phase1"
