@@ -362,10 +362,11 @@ def run_phase(
     verifier = Verifier(repo, config, verify, echo)
     scan_before = _scan_counts(config, choice.commit, jobs)
     # Without tests nothing reads the files: an index-only worktree skips the checkout.
-    with temporary_worktree(repo, choice.commit, phase, checkout=verify) as wt:
+    checkout = verifier.runner is not None
+    with temporary_worktree(repo, choice.commit, phase, checkout=checkout) as wt:
         base_tree = refs.tree_of(repo, choice.commit)
         before = verifier.measure(wt, base_tree, "base")
-        if verify:
+        if checkout:
             wt.clean()  # no bytecode or files left by the base run may leak into the phase run
         new_files = {p: o.after for p, o in changed.items()}
         wt.write_files(sorted(new_files.items()))

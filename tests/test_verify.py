@@ -237,3 +237,15 @@ def test_broken_command_is_not_a_pass(tmp_path: Path) -> None:
     comparison = result.verification.comparison
     assert comparison is not None and "could not run on the base tree (exit 127)" in comparison.reasons[0]
     assert compare(_run(None, 4), _run(None, 4)).verdict == "failed"
+
+
+def test_subset_selection_replaces_paths_keeps_option_values(tmp_path: Path) -> None:
+    from ssot_migrate.verify import _select_only
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pytest.ini").write_text("")
+    args = ["-q", "tests", "-k", "not slow", "-c", "pytest.ini", "tests/test_x.py::test_y",
+            "--maxfail=1"]
+    assert _select_only(args, tmp_path, ["tests/test_a.py::test_b"]) == [
+        "-q", "-k", "not slow", "-c", "pytest.ini", "--maxfail=1", "tests/test_a.py::test_b",
+    ]
