@@ -118,7 +118,13 @@ class Worktree:
         for rel, data in files:
             target = self.path / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+            # The index knows the mode even when nothing is checked out (--no-verify).
+            entry = self.git("ls-files", "--stage", "--", rel)
+            index_mode = entry.split(" ", 1)[0] if entry else "100644"
+            if target.exists():
+                mode = target.stat().st_mode & 0o7777
+            else:
+                mode = 0o755 if index_mode == "100755" else 0o644
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".ssot-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -129,7 +135,6 @@ class Worktree:
                 Path(tmp).unlink(missing_ok=True)
                 raise
             blob = self.git("hash-object", "-w", "--no-filters", "--", rel)
-            index_mode = "100755" if mode & 0o111 else "100644"
             self.git("update-index", "--add", "--cacheinfo", f"{index_mode},{blob},{rel}")
             written.append(rel)
         return written
