@@ -8,6 +8,7 @@ commit, in a worktree, verified by the tests like any phase.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -193,13 +194,14 @@ def run_rollback_command(
         say("nothing deleted")
         return 0
     restored = delete_branches(repo, rollback)
-    _say_restore(restored, say)
+    _say_restore(repo, restored, say)
     return 0
 
 
-def _say_restore(done: Sequence[tuple[str, str, str]], say: Echo) -> None:
+def _say_restore(repo: Path, done: Sequence[tuple[str, str, str]], say: Echo) -> None:
     for name, tip, saved in done:
         say(f"deleted {name} ({tip[:12]}); kept as {saved}")
+    where = "" if repo == Path.cwd().resolve() else f"-C {shlex.quote(str(repo))} "
     say("to restore:")
     for name, _tip, saved in done:
-        say(f"  git branch {name} {saved}")
+        say(f"  git {where}branch {name} {saved}")

@@ -410,7 +410,7 @@ class Comparison:
             ("regressions (pass -> fail/error)", self.regressions),
             ("expected fail-first flips (fail -> pass)", self.expected_flips),
             ("other fixes (fail -> pass)", self.fixes),
-            ("expected flips that did not happen", self.missed_flips),
+            ("expected fail-first tests not fixed by this change", self.missed_flips),
             ("tests added", self.added),
             ("tests gone", self.gone),
         ):

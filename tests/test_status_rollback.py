@@ -92,10 +92,10 @@ def test_rollback_unmerged_asks_deletes_stack_and_restores(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert git(repo, "branch", "--list", "ssot/*") == ""
     restores = [line.strip() for line in done.stderr.splitlines()
-                if line.strip().startswith("git branch ")]
+                if line.strip().startswith("git -C ")]
     assert len(restores) == 2
-    for command in restores:
-        git(repo, *shlex.split(command)[1:])
+    for command in restores:  # exactly as printed
+        subprocess.run(shlex.split(command), env=git_env(), check=True, cwd=tmp_path)
     assert git(repo, "rev-parse", "ssot/phase1-imports").strip() == tip1
     assert git(repo, "rev-parse", "ssot/phase2-facades").strip() == tip2
     # --yes deletes without asking; only phase 2 and nothing below it
