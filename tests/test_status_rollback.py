@@ -186,7 +186,8 @@ def test_sigkill_mid_phase_then_clean_rerun(tmp_path: Path) -> None:
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
-def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path, sig: int) -> None:
     flag = tmp_path / "hang.flag"
     pid_file = tmp_path / "suite.pid"
     conftest = (
@@ -205,7 +206,7 @@ def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert pid_file.exists(), "the test suite never started"
         time.sleep(0.3)
-        runner.send_signal(signal.SIGINT)
+        runner.send_signal(sig)
         _, err = runner.communicate(timeout=30)
         assert runner.returncode != 0 and b"KeyboardInterrupt" in err
         suite = int(pid_file.read_text())
@@ -220,3 +221,13 @@ def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path) -> None:
     assert not any((repo / ".git" / "ssot-worktrees").iterdir())
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
     assert git(repo, "branch", "--list", "ssot/*") == ""
+
+
+def test_rollback_refuses_a_checked_out_branch(tmp_path: Path) -> None:
+    repo = configured_project(tmp_path)
+    tip1, _ = two_stacked_phases(repo)
+    git(repo, "checkout", "-q", "ssot/phase2-facades")
+    proc = run_cli("rollback", "phase1", "--repo", str(repo), "--yes")
+    assert proc.returncode == 2 and "is checked out" in proc.stderr
+    assert git(repo, "rev-parse", "ssot/phase1-imports").strip() == tip1
+    assert git(repo, "for-each-ref", "refs/ssot-backup/") == ""
