@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ssot_migrate.config import with_discovered
-from ssot_migrate.model import Config, SourceFile, Target
+from ssot_migrate.model import Config, NameKind, SourceFile, Target
 
 
 class SnapshotView(Protocol):
@@ -43,6 +43,8 @@ class SnapshotView(Protocol):
     def source_file(self, path: str) -> SourceFile: ...
 
     def grep(self, needles: Iterable[str]) -> list[str]: ...
+
+    def path_for_module(self, dotted: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -256,8 +258,13 @@ def find_paths(target: Target, snapshot: SnapshotView) -> list[ImportPath]:
     seeds = {target.canonical: "canonical"}
     for alias in target.aliases:
         seeds.setdefault(alias, "configured")
+    module_kind = target.canonical_kind == NameKind.MODULE
     reached: dict[str, ImportPath] = {
-        name: ImportPath(target.name, name, origin) for name, origin in seeds.items()
+        name: ImportPath(
+            target.name, name, origin,
+            snapshot.path_for_module(name if module_kind else name.rpartition(".")[0]) or "",
+        )
+        for name, origin in seeds.items()
     }
     facts_by_path: dict[str, ModuleFacts | None] = {}
     needles: set[str] = set()

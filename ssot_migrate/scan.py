@@ -14,37 +14,36 @@ facts; the main process then turns them into categories::
     stale-patch-target        mock.patch/monkeypatch strings naming an alias or nothing at all
     patch-seam                patches of a path nothing reads any more (consumers moved on)
 
-Rendering lives in ``report.py``; this module returns values only.
+Per-file facts are gathered by ``scan_facts.py`` (in the engine's worker processes); this module
+assembles them into categories. Rendering lives in ``report.py``; this module returns values only.
 """
 
 from __future__ import annotations
 
-import ast
-import fnmatch
 import json
-import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from ssot_migrate import discovery
 from ssot_migrate.config import with_discovered
-from ssot_migrate.discovery import (
-    ImportPath,
-    dotted,
-    find_paths,
-    parse_source,
-    resolve_relative,
-)
+from ssot_migrate.discovery import ImportPath, find_paths, parse_source
 from ssot_migrate.interfaces import (
     ClassInterface,
     InterfaceComparison,
     compare,
     load_class,
 )
-from ssot_migrate.model import CodemodResult, Config, NameKind, Note, SourceFile, Target
+from ssot_migrate.model import Config, NameKind, Note, Target
+from ssot_migrate.scan_facts import (
+    DEFAULT_OVERLAP,
+    ScanAnalyser,
+    TargetSpec,
+    build_spec,
+    is_test_path,
+    matches,
+)
 
 SCHEMA_VERSION = 1
 
@@ -71,16 +70,6 @@ DESCRIPTIONS: dict[str, str] = {
     "stale-patch-target": "mock.patch / monkeypatch target naming an alias or nothing that exists",
     "patch-seam": "patch of a path nothing reads any more, so it intercepts nothing",
 }
-
-DEFAULT_OVERLAP = 50.0
-TEST_GLOBS = ("tests/*", "test/*", "*/tests/*", "*/test/*", "test_*.py", "*/test_*.py",
-              "*_test.py", "conftest.py", "*/conftest.py", "testing/*", "*/testing/*")
-DOUBLE_PREFIXES = ("Mock", "Fake", "Stub", "Dummy")
-# Words that qualify rather than name a component: "UnifiedWebSocketManager" -> "WebSocketManager".
-STEM_QUALIFIERS = ("Unified", "Canonical", "Core", "Base", "Default", "Main", "Real", "Concrete",
-                   "Single", "Shared", "Central", "Consolidated", "Standard", "Primary", "Abstract")
-PATCH_CALLS = frozenset({"patch", "mock.patch", "unittest.mock.patch", "mocker.patch",
-                         "monkeypatch.setattr", "monkeypatch.delattr", "patch.object"})
 
 
 @dataclass(frozen=True)
@@ -157,402 +146,13 @@ class ScanReport:
         return "consolidated" if ok else "violations"
 
 
-# --------------------------------------------------------------------------- worker side
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """What the per-file analysis needs to know about one target (picklable)."""
-
-    name: str
-    canonical: str
-    module_kind: bool
-    paths: tuple[str, ...]  # canonical + every alias (configured, discovered)
-    legacy: tuple[str, ...]  # aliases only
-    facades: tuple[str, ...]
-    constructors: tuple[str, ...]  # canonical, aliases, facades (when a factory is configured)
-    legacy_factories: tuple[str, ...]
-    factory_module: str | None
-    factory_exempt: tuple[str, ...]
-    stem: str
-    canonical_methods: frozenset[str]
-    min_common: int
-    names: frozenset[str]  # last segments of everything above: the relevance test for patches
-
-
-def stem_of(canonical: str) -> str:
-    """The component's core name: the canonical class name without qualifying leading words."""
-    name = canonical.rpartition(".")[2]
-    changed = True
-    while changed:
-        changed = False
-        for word in STEM_QUALIFIERS:
-            rest = name[len(word):]
-            if name.startswith(word) and rest[:1].isupper() and len(rest) > 3:
-                name, changed = rest, True
-    return name
-
-
-def is_test_path(path: str) -> bool:
-    """Whether ``path`` is test code (where test doubles live and direct construction is usual)."""
-    return any(fnmatch.fnmatchcase(path, pattern) for pattern in TEST_GLOBS)
-
-
-def _matches(dotted_name: str, paths: Iterable[str], prefix: bool) -> str | None:
-    """The path ``dotted_name`` reaches: equal to one, or (``prefix``) an attribute/submodule of one."""
-    best: str | None = None
-    for path in paths:
-        hit = dotted_name == path or (prefix and dotted_name.startswith(path + "."))
-        if hit and (best is None or len(path) > len(best)):
-            best = path
-    return best
-
-
-class ScanAnalyser:
-    """A ``Codemod``-shaped analyser: ``transform`` returns the source unchanged and facts as notes.
-
-    Run through ``engine.run_codemod`` so scan shares the engine's pre-filter and process pool.
-    Note kinds: ``path-use`` (message: the dotted path an import or attribute chain reaches), ``direct-instantiation``, ``patch-target`` (message: the string), ``class``
-    (message: JSON with the class's roles).
-    """
-
-    phase = "scan"
-
-    def __init__(self, specs: Sequence[_Spec]) -> None:
-        self.specs = tuple(specs)
-        needles: set[str] = set()
-        for spec in specs:
-            needles |= spec.names
-            if spec.stem:
-                needles.add(spec.stem)
-            needles |= {f"def {m}(" for m in spec.canonical_methods}
-        self._reference_needles = frozenset(n for n in needles if not n.startswith("def "))
-        self._needles = frozenset(needles)
-
-    def needles(self) -> frozenset[str]:
-        """Last segments of every configured/discovered name, the stem, canonical method defs."""
-        return self._needles
-
-    def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
-        """Analyse one file: cheap text tests first, then one ``ast`` parse (no libcst)."""
-        text = source.decode("utf-8", "replace")
-        referenced = any(n in text for n in self._reference_needles)
-        if not referenced and not any(
-            sum(f"def {m}(" in text for m in s.canonical_methods) >= s.min_common
-            for s in self.specs if s.canonical_methods
-        ):
-            return CodemodResult(source)
-        tree = parse_source(source)
-        if tree is None:
-            import libcst  # raises the ParserSyntaxError the engine reports, with its line
-
-            libcst.parse_module(source)
-            return CodemodResult(source)
-        notes: list[Note] = []
-        facts = _FileFacts(tree, file)
-        for spec in self.specs:
-            notes += _analyse(tree, file, facts, spec, referenced)
-        return CodemodResult(source, notes=tuple(notes))
-
-
-class _FileFacts:
-    """Names a file binds by import (anywhere in it: scan counts, it does not rewrite)."""
-
-    def __init__(self, tree: ast.Module, file: SourceFile) -> None:
-        self.local: dict[str, str] = {}
-        # One entry per import statement: the ``from`` module (None for ``import``), the dotted
-        # names it imports, and its position.
-        self.imports: list[tuple[str | None, list[str], int, int]] = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                source = resolve_relative(file, node.level, node.module)
-                if source is None:
-                    continue
-                names = []
-                for alias in node.names:
-                    if alias.name == "*":
-                        continue
-                    full = f"{source}.{alias.name}"
-                    self.local[alias.asname or alias.name] = full
-                    names.append(full)
-                self.imports.append((source, names, node.lineno, node.col_offset))
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    self.imports.append((None, [alias.name], node.lineno, node.col_offset))
-                    if alias.asname:
-                        self.local[alias.asname] = alias.name
-                    else:
-                        head = alias.name.split(".")[0]
-                        self.local.setdefault(head, head)
-        self.defined: set[str] = {
-            n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)
-        }
-        self.module = file.module
-
-    def resolve(self, node: ast.expr) -> str | None:
-        """The dotted name an expression refers to, through this file's imports and definitions."""
-        name = dotted(node)
-        if name is None:
-            return None
-        head, _, rest = name.partition(".")
-        if head in self.local:
-            base = self.local[head]
-        elif head in self.defined and self.module:
-            base = f"{self.module}.{head}"
-        else:
-            return None
-        return f"{base}.{rest}" if rest else base
-
-    def head_value(self, name: str) -> str | None:
-        """What the first segment of ``name`` is bound to in this file."""
-        head = name.partition(".")[0]
-        if head in self.local:
-            return self.local[head]
-        if head in self.defined and self.module:
-            return f"{self.module}.{head}"
-        return None
-
-
-def _analyse(
-    tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: _Spec, referenced: bool
-) -> list[Note]:
-    notes: list[Note] = []
-    path = file.path
-
-    def note(kind: str, node: ast.AST, message: str) -> None:
-        notes.append(Note(path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1,
-                          spec.name, kind, message))
-
-    if referenced:
-        # Paths reached: import statements (a ``from`` module that is itself a path counts once,
-        # not once per imported name), then attribute chains whose head is not already a path.
-        for source, names, line, column in facts.imports:
-            hit = _matches(source, spec.paths, spec.module_kind) if source else None
-            hits = [hit] if hit else [_matches(n, spec.paths, spec.module_kind) for n in names]
-            for found in hits:
-                if found is not None:
-                    notes.append(Note(path, line, column + 1, spec.name, "path-use", found))
-        inner: set[int] = set()  # parts of a chain already counted through its outer node
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and id(node) not in inner:
-                hit = _chain_use(node, facts, spec)
-                if hit is not None:
-                    note("path-use", node, hit)
-                    value = node.value
-                    while isinstance(value, ast.Attribute):
-                        inner.add(id(value))
-                        value = value.value
-            elif isinstance(node, ast.Call):
-                _call_notes(node, facts, spec, file, note)
-    notes += _class_notes(tree, file, facts, spec)
-    return notes
-
-
-def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: _Spec) -> str | None:
-    """The path an attribute chain reaches (``pkg.mod.Name`` after ``import pkg.mod``, or
-    ``mod.Name`` after ``from pkg import mod``), unless its head alone is one (counted at import).
-    """
-    name = dotted(node)
-    if name is None:
-        return None
-    head = facts.head_value(name)
-    if head is None or _matches(head, spec.paths, spec.module_kind) is not None:
-        return None
-    resolved = facts.resolve(node)
-    return _matches(resolved, spec.paths, spec.module_kind) if resolved else None
-
-
-def _call_notes(node: ast.Call, facts: _FileFacts, spec: _Spec, file: SourceFile, note: Any) -> None:
-    func = dotted(node.func)
-    if func in PATCH_CALLS or (func or "").endswith((".patch", "mock.patch")):
-        first = node.args[0] if node.args else None
-        if isinstance(first, ast.Constant) and isinstance(first.value, str) and "." in first.value:
-            segments = set(first.value.split("."))
-            if segments & spec.names:
-                note("patch-target", first, first.value)
-        return
-    resolved = facts.resolve(node.func)
-    if resolved is None or spec.module_kind:
-        return
-    if resolved in spec.legacy_factories:
-        note("direct-instantiation", node, f"call of legacy factory {resolved}")
-        return
-    if resolved not in spec.constructors:
-        return
-    if file.module is not None and file.module == spec.factory_module:
-        return
-    if any(fnmatch.fnmatchcase(file.path, glob) for glob in spec.factory_exempt):
-        return
-    note("direct-instantiation", node, f"direct construction of {resolved}")
-
-
-def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: _Spec) -> list[Note]:
-    """Classes that may compete with, wrap or stand in for the canonical (roles as JSON)."""
-    if spec.module_kind:
-        return []
-    found: list[Note] = []
-    test = is_test_path(file.path)
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        qual = f"{file.module}.{node.name}" if file.module else node.name
-        if qual == spec.canonical:
-            continue
-        bases = [facts.resolve(b) or (dotted(b) or "") for b in node.bases]
-        if any(b.rpartition(".")[2] == "Protocol" for b in bases):
-            continue  # an interface description, not an implementation
-        own = {
-            n.name for n in node.body
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("_")
-        }
-        roles: list[str] = []
-        if qual in spec.facades:
-            roles.append("listed-facade")
-        if qual in spec.legacy:
-            roles.append("alias-class")
-        thin = any(b in spec.paths for b in bases) and not own
-        if spec.stem and spec.stem in node.name and not node.name.startswith("Test"):
-            roles.append("stem")
-        if spec.canonical_methods and len(own & spec.canonical_methods) >= spec.min_common:
-            roles.append("overlap-candidate")
-        if test and not node.name.startswith("Test") and (
-            node.name.startswith(DOUBLE_PREFIXES) or (spec.stem and node.name.endswith(spec.stem))
-        ):
-            roles.append("double")
-        held = _forwarding_attribute(node, facts, spec)
-        if held is not None:
-            roles.append("facade")
-        if not roles or (thin and "facade" not in roles):
-            continue
-        found.append(Note(file.path, node.lineno, node.col_offset + 1, spec.name, "class",
-                          json.dumps({"class": qual, "roles": roles, "test": test,
-                                      "held": held or ""})))
-    return found
-
-
-def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: _Spec) -> str | None:
-    """``self.<attr>`` holding a canonical instance that methods forward calls to, or None.
-
-    Held: assigned from a constructor/factory call of the object, or from a parameter annotated
-    with it, or declared ``attr: Canonical`` in the class body.
-    """
-    reach = set(spec.paths) | set(spec.legacy_factories)
-    held: set[str] = set()
-    for stmt in node.body:  # class-level ``_impl: Canonical``
-        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-                and _annotation_hits(stmt.annotation, facts, spec)):
-            held.add(stmt.target.id)
-    for method in node.body:
-        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        typed = {
-            a.arg for a in method.args.args + method.args.kwonlyargs
-            if a.annotation is not None and _annotation_hits(a.annotation, facts, spec)
-        }
-        for sub in ast.walk(method):
-            targets: list[ast.expr] = []
-            value: ast.expr | None = None
-            if isinstance(sub, ast.Assign):
-                targets, value = sub.targets, sub.value
-            elif isinstance(sub, ast.AnnAssign):
-                targets, value = [sub.target], sub.value
-                if _annotation_hits(sub.annotation, facts, spec):
-                    _add_self_attrs(targets, held)
-            if value is None:
-                continue
-            source = value.func if isinstance(value, ast.Call) else value
-            resolved = facts.resolve(source)
-            hit = resolved is not None and (
-                _matches(resolved, reach, False) is not None
-                or (spec.factory_module is not None and resolved.startswith(spec.factory_module + "."))
-            )
-            if hit or (isinstance(value, ast.Name) and value.id in typed):
-                _add_self_attrs(targets, held)
-    if not held:
-        return None
-    # Forwarding, not mere use: a method that calls the same-named method of the held instance
-    # (``def send(...): return self._impl.send(...)``), or ``__getattr__`` delegating to it.
-    for method in node.body:
-        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        for sub in ast.walk(method):
-            if not isinstance(sub, ast.Call):
-                continue
-            owner: ast.expr | None = None
-            if isinstance(sub.func, ast.Attribute) and sub.func.attr == method.name:
-                owner = sub.func.value
-            elif method.name == "__getattr__" and dotted(sub.func) == "getattr" and sub.args:
-                owner = sub.args[0]
-            if (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
-                    and owner.value.id == "self" and owner.attr in held):
-                return owner.attr
-    return None
-
-
-def _add_self_attrs(targets: Sequence[ast.expr], held: set[str]) -> None:
-    for target in targets:
-        if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                and target.value.id == "self"):
-            held.add(target.attr)
-
-
-def _annotation_hits(annotation: ast.expr, facts: _FileFacts, spec: _Spec) -> bool:
-    nodes: list[ast.expr] = [annotation]
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            nodes = [ast.parse(annotation.value, mode="eval").body]
-        except SyntaxError:
-            return False
-    for root in nodes:
-        for sub in ast.walk(root):
-            if isinstance(sub, ast.Name | ast.Attribute):
-                resolved = facts.resolve(sub)
-                if resolved is not None and _matches(resolved, spec.paths, False):
-                    return True
-    return False
-
-
-# --------------------------------------------------------------------------- main process
-
-
-def build_spec(target: Target, paths: Sequence[ImportPath], canonical: ClassInterface | None,
-               overlap: float = DEFAULT_OVERLAP) -> _Spec:
-    """The picklable per-target input of :class:`ScanAnalyser`."""
-    legacy = tuple(p.dotted for p in paths if p.origin != "canonical")
-    all_paths = (target.canonical, *legacy)
-    factory_module = target.factory.rpartition(".")[0] if target.factory else None
-    constructors = (*all_paths, *target.facades) if target.factory else ()
-    methods = canonical.public_methods if canonical is not None else frozenset()
-    # Jaccard >= t needs at least t * |canonical methods| shared names.
-    min_common = max(1, math.ceil(len(methods) * overlap / 100.0)) if methods else 0
-    names = {n.rpartition(".")[2] for n in (*all_paths, *target.facades, *target.legacy_factories)}
-    if target.factory:
-        names.add(target.factory.rpartition(".")[2])
-    return _Spec(
-        name=target.name,
-        canonical=target.canonical,
-        module_kind=target.canonical_kind == NameKind.MODULE,
-        paths=all_paths,
-        legacy=legacy,
-        facades=target.facades,
-        constructors=constructors,
-        legacy_factories=target.legacy_factories,
-        factory_module=factory_module,
-        factory_exempt=target.factory_exempt,
-        stem=stem_of(target.canonical) if target.canonical_kind == NameKind.SYMBOL else "",
-        canonical_methods=frozenset(methods),
-        min_common=min_common,
-        names=frozenset(names),
-    )
-
-
 def scan_repository(
     config: Config,
     *,
     base: str = "HEAD",
     jobs: int | None = None,
     progress: bool = False,
-    overlap: float = DEFAULT_OVERLAP,
+    overlap: float | None = None,
 ) -> ScanReport:
     """Scan ``config.repo`` at ``base`` for every category; see :func:`scan_snapshot`."""
     from ssot_migrate.engine import Snapshot
@@ -567,7 +167,7 @@ def scan_snapshot(
     *,
     jobs: int | None = None,
     progress: bool = False,
-    overlap: float = DEFAULT_OVERLAP,
+    overlap: float | None = None,
 ) -> ScanReport:
     """Scan an open ``engine.Snapshot``: discovery, one pooled pass, then per-target assembly."""
     from ssot_migrate.engine import run_codemod
@@ -591,10 +191,15 @@ def scan_snapshot(
         if target.canonical_kind == NameKind.SYMBOL:
             canonical = load_class(snapshot, target.canonical)
         canonicals[target.name] = canonical
-        specs.append(build_spec(target, paths_by_target[target.name], canonical, overlap))
+        # The share of public methods that makes a class a duplicate: the caller's, else the
+        # target's ``duplicate-overlap`` (when the configuration carries it), else 50%.
+        share = overlap if overlap is not None else float(
+            getattr(target, "duplicate_overlap", None) or DEFAULT_OVERLAP
+        )
+        specs.append(build_spec(target, paths_by_target[target.name], canonical, share))
     analyser = ScanAnalyser(specs)
     summary = run_codemod(snapshot, analyser, jobs=jobs, progress=progress, phase="scan")
-    assembler = _Assembler(snapshot, config, specs, paths_by_target, canonicals, overlap)
+    assembler = _Assembler(snapshot, config, specs, paths_by_target, canonicals)
     targets = tuple(assembler.target_report(t, summary.notes) for t in config.targets)
     sites = tuple(sorted(assembler.sites, key=lambda s: (s.path, s.line, s.column, s.category)))
     return ScanReport(
@@ -612,10 +217,9 @@ def scan_snapshot(
 class _Assembler:
     snapshot: Any
     config: Config
-    specs: Sequence[_Spec]
+    specs: Sequence[TargetSpec]
     paths_by_target: dict[str, list[ImportPath]]
     canonicals: dict[str, ClassInterface | None]
-    overlap: float
     sites: list[Site] = field(default_factory=list)
     _lines: dict[str, list[str]] = field(default_factory=dict)
     _facts: dict[str, discovery.ModuleFacts | None] = field(default_factory=dict)
@@ -648,7 +252,7 @@ class _Assembler:
         # (the same references phase 1 rewrites; a local name's later uses are not counted).
         patches = [n for n in mine if n.kind == "patch-target"]
         for n in sorted([*uses, *patches], key=lambda n: (n.path, n.line, n.column)):
-            alias = n.message if n.kind == "path-use" else _matches(n.message, spec.legacy, True)
+            alias = n.message if n.kind == "path-use" else matches(n.message, spec.legacy, True)
             if alias is None or alias not in legacy:
                 continue
             how = "imports" if n.kind == "path-use" else "patches"
@@ -702,7 +306,7 @@ class _Assembler:
             drift=tuple(drift),
         )
 
-    def _classes(self, target: Target, spec: _Spec, notes: Sequence[Note],
+    def _classes(self, target: Target, spec: TargetSpec, notes: Sequence[Note],
                  counts: dict[str, int]) -> list[InterfaceComparison]:
         canonical = self.canonicals.get(target.name)
         files: set[str] = set()
@@ -716,7 +320,7 @@ class _Assembler:
             qual, roles = info["class"], set(info["roles"])
             interface = load_class(self.snapshot, qual) if canonical is not None else None
             comparison = compare(interface, canonical) if interface and canonical else None
-            overlap_hit = comparison is not None and comparison.overlap >= self.overlap
+            overlap_hit = comparison is not None and comparison.overlap >= spec.overlap
             duplicate = not info["test"] and (
                 roles & {"listed-facade", "alias-class", "stem"} or overlap_hit
             )
@@ -760,13 +364,13 @@ class _Assembler:
             self._facts[path] = discovery.module_facts(tree, file) if tree is not None else None
         return path, self._facts[path]
 
-    def _patches(self, target: Target, spec: _Spec, notes: Sequence[Note], uses: Sequence[Note],
+    def _patches(self, target: Target, spec: TargetSpec, notes: Sequence[Note], uses: Sequence[Note],
                  counts: dict[str, int]) -> None:
         live = {n.message for n in uses if not is_test_path(n.path)}
         bound = set(spec.paths)
         for n in (n for n in notes if n.kind == "patch-target"):
             string = n.message
-            alias = _matches(string, spec.legacy, True)
+            alias = matches(string, spec.legacy, True)
             if alias is not None:
                 if alias in live:
                     self.add("stale-patch-target", target.name, n.path, n.line, n.column,
@@ -847,8 +451,3 @@ def _drift_message(comparison: InterfaceComparison) -> str:
         parts.append("extra " + ", ".join(f"{m}()" for m in comparison.extra))
     parts += [m.message for m in comparison.mismatches if m.member not in comparison.extra]
     return "; ".join(parts)
-
-
-def module_of(path: str) -> str:
-    """Dotted spelling of a repo path (for messages only)."""
-    return ".".join(PurePosixPath(path).with_suffix("").parts)

@@ -1,0 +1,415 @@
+"""Per-file facts for ``scan``: what one file imports, constructs, patches and defines.
+
+Runs inside the engine's worker processes (``ScanAnalyser`` has the ``Codemod`` shape), so every
+input is a small picklable ``TargetSpec`` and every output a ``Note``. Cheap text tests come first;
+a file is parsed once, with ``ast`` (no libcst, no metadata): scan must stay cheaper than phase 1.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ssot_migrate.discovery import ImportPath, dotted, parse_source, resolve_relative
+from ssot_migrate.interfaces import ClassInterface
+from ssot_migrate.model import CodemodResult, NameKind, Note, SourceFile, Target
+
+DEFAULT_OVERLAP = 50.0
+TEST_GLOBS = ("tests/*", "test/*", "*/tests/*", "*/test/*", "test_*.py", "*/test_*.py",
+              "*_test.py", "conftest.py", "*/conftest.py", "testing/*", "*/testing/*")
+DOUBLE_PREFIXES = ("Mock", "Fake", "Stub", "Dummy")
+# Words that qualify rather than name a component: "UnifiedWebSocketManager" -> "WebSocketManager".
+STEM_QUALIFIERS = ("Unified", "Canonical", "Core", "Base", "Default", "Main", "Real", "Concrete",
+                   "Single", "Shared", "Central", "Consolidated", "Standard", "Primary", "Abstract")
+PATCH_CALLS = frozenset({"patch", "mock.patch", "unittest.mock.patch", "mocker.patch",
+                         "monkeypatch.setattr", "monkeypatch.delattr", "patch.object"})
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What the per-file analysis needs to know about one target (picklable)."""
+
+    name: str
+    canonical: str
+    module_kind: bool
+    paths: tuple[str, ...]  # canonical + every alias (configured, discovered)
+    legacy: tuple[str, ...]  # aliases only
+    facades: tuple[str, ...]
+    constructors: tuple[str, ...]  # canonical, aliases, facades (when a factory is configured)
+    legacy_factories: tuple[str, ...]
+    factory_module: str | None
+    factory_exempt: tuple[str, ...]
+    stem: str
+    canonical_methods: frozenset[str]
+    min_common: int
+    names: frozenset[str]  # last segments of everything above: the relevance test for patches
+    overlap: float = DEFAULT_OVERLAP  # Jaccard share (%) of public methods making a duplicate
+
+
+def stem_of(canonical: str) -> str:
+    """The component's core name: the canonical class name without qualifying leading words."""
+    name = canonical.rpartition(".")[2]
+    changed = True
+    while changed:
+        changed = False
+        for word in STEM_QUALIFIERS:
+            rest = name[len(word):]
+            if name.startswith(word) and rest[:1].isupper() and len(rest) > 3:
+                name, changed = rest, True
+    return name
+
+
+def is_test_path(path: str) -> bool:
+    """Whether ``path`` is test code (where test doubles live and direct construction is usual)."""
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in TEST_GLOBS)
+
+
+def matches(dotted_name: str, paths: Iterable[str], prefix: bool) -> str | None:
+    """The path ``dotted_name`` reaches: equal to one, or (``prefix``) an attribute/submodule of one."""
+    best: str | None = None
+    for path in paths:
+        hit = dotted_name == path or (prefix and dotted_name.startswith(path + "."))
+        if hit and (best is None or len(path) > len(best)):
+            best = path
+    return best
+
+
+class ScanAnalyser:
+    """A ``Codemod``-shaped analyser: ``transform`` returns the source unchanged and facts as notes.
+
+    Run through ``engine.run_codemod`` so scan shares the engine's pre-filter and process pool.
+    Note kinds: ``path-use`` (message: the dotted path an import or attribute chain reaches), ``direct-instantiation``, ``patch-target`` (message: the string), ``class``
+    (message: JSON with the class's roles).
+    """
+
+    phase = "scan"
+
+    def __init__(self, specs: Sequence[TargetSpec]) -> None:
+        self.specs = tuple(specs)
+        needles: set[str] = set()
+        for spec in specs:
+            needles |= spec.names
+            if spec.stem:
+                needles.add(spec.stem)
+            needles |= {f"def {m}(" for m in spec.canonical_methods}
+        self._reference_needles = frozenset(n for n in needles if not n.startswith("def "))
+        self._needles = frozenset(needles)
+
+    def needles(self) -> frozenset[str]:
+        """Last segments of every configured/discovered name, the stem, canonical method defs."""
+        return self._needles
+
+    def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
+        """Analyse one file: cheap text tests first, then one ``ast`` parse (no libcst)."""
+        text = source.decode("utf-8", "replace")
+        referenced = any(n in text for n in self._reference_needles)
+        if not referenced and not any(
+            sum(f"def {m}(" in text for m in s.canonical_methods) >= s.min_common
+            for s in self.specs if s.canonical_methods
+        ):
+            return CodemodResult(source)
+        tree = parse_source(source)
+        if tree is None:
+            import libcst  # raises the ParserSyntaxError the engine reports, with its line
+
+            libcst.parse_module(source)
+            return CodemodResult(source)
+        notes: list[Note] = []
+        facts = _FileFacts(tree, file)
+        for spec in self.specs:
+            notes += _analyse(tree, file, facts, spec, referenced)
+        return CodemodResult(source, notes=tuple(notes))
+
+
+class _FileFacts:
+    """Names a file binds by import (anywhere in it: scan counts, it does not rewrite)."""
+
+    def __init__(self, tree: ast.Module, file: SourceFile) -> None:
+        self.local: dict[str, str] = {}
+        # One entry per import statement: the ``from`` module (None for ``import``), the dotted
+        # names it imports, and its position.
+        self.imports: list[tuple[str | None, list[str], int, int]] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                source = resolve_relative(file, node.level, node.module)
+                if source is None:
+                    continue
+                names = []
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    full = f"{source}.{alias.name}"
+                    self.local[alias.asname or alias.name] = full
+                    names.append(full)
+                self.imports.append((source, names, node.lineno, node.col_offset))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    self.imports.append((None, [alias.name], node.lineno, node.col_offset))
+                    if alias.asname:
+                        self.local[alias.asname] = alias.name
+                    else:
+                        head = alias.name.split(".")[0]
+                        self.local.setdefault(head, head)
+        self.defined: set[str] = {
+            n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)
+        }
+        self.module = file.module
+
+    def resolve(self, node: ast.expr) -> str | None:
+        """The dotted name an expression refers to, through this file's imports and definitions."""
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        if head in self.local:
+            base = self.local[head]
+        elif head in self.defined and self.module:
+            base = f"{self.module}.{head}"
+        else:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+    def head_value(self, name: str) -> str | None:
+        """What the first segment of ``name`` is bound to in this file."""
+        head = name.partition(".")[0]
+        if head in self.local:
+            return self.local[head]
+        if head in self.defined and self.module:
+            return f"{self.module}.{head}"
+        return None
+
+
+def _analyse(
+    tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec, referenced: bool
+) -> list[Note]:
+    notes: list[Note] = []
+    path = file.path
+
+    def note(kind: str, node: ast.AST, message: str) -> None:
+        notes.append(Note(path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1,
+                          spec.name, kind, message))
+
+    if referenced:
+        # Paths reached: import statements (a ``from`` module that is itself a path counts once,
+        # not once per imported name), then attribute chains whose head is not already a path.
+        for source, names, line, column in facts.imports:
+            hit = matches(source, spec.paths, spec.module_kind) if source else None
+            hits = [hit] if hit else [matches(n, spec.paths, spec.module_kind) for n in names]
+            for found in hits:
+                if found is not None:
+                    notes.append(Note(path, line, column + 1, spec.name, "path-use", found))
+        inner: set[int] = set()  # parts of a chain already counted through its outer node
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and id(node) not in inner:
+                hit = _chain_use(node, facts, spec)
+                if hit is not None:
+                    note("path-use", node, hit)
+                    value = node.value
+                    while isinstance(value, ast.Attribute):
+                        inner.add(id(value))
+                        value = value.value
+            elif isinstance(node, ast.Call):
+                _call_notes(node, facts, spec, file, note)
+    notes += _class_notes(tree, file, facts, spec)
+    return notes
+
+
+def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: TargetSpec) -> str | None:
+    """The path an attribute chain reaches (``pkg.mod.Name`` after ``import pkg.mod``, or
+    ``mod.Name`` after ``from pkg import mod``), unless its head alone is one (counted at import).
+    """
+    name = dotted(node)
+    if name is None:
+        return None
+    head = facts.head_value(name)
+    if head is None or matches(head, spec.paths, spec.module_kind) is not None:
+        return None
+    resolved = facts.resolve(node)
+    return matches(resolved, spec.paths, spec.module_kind) if resolved else None
+
+
+def _call_notes(node: ast.Call, facts: _FileFacts, spec: TargetSpec, file: SourceFile, note: Any) -> None:
+    func = dotted(node.func)
+    if func in PATCH_CALLS or (func or "").endswith((".patch", "mock.patch")):
+        first = node.args[0] if node.args else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and "." in first.value:
+            segments = set(first.value.split("."))
+            if segments & spec.names:
+                note("patch-target", first, first.value)
+        return
+    resolved = facts.resolve(node.func)
+    if resolved is None or spec.module_kind:
+        return
+    if resolved in spec.legacy_factories:
+        note("direct-instantiation", node, f"call of legacy factory {resolved}")
+        return
+    if resolved not in spec.constructors:
+        return
+    if file.module is not None and file.module == spec.factory_module:
+        return
+    if any(fnmatch.fnmatchcase(file.path, glob) for glob in spec.factory_exempt):
+        return
+    note("direct-instantiation", node, f"direct construction of {resolved}")
+
+
+def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec) -> list[Note]:
+    """Classes that may compete with, wrap or stand in for the canonical (roles as JSON)."""
+    if spec.module_kind:
+        return []
+    found: list[Note] = []
+    test = is_test_path(file.path)
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        qual = f"{file.module}.{node.name}" if file.module else node.name
+        if qual == spec.canonical:
+            continue
+        bases = [facts.resolve(b) or (dotted(b) or "") for b in node.bases]
+        if any(b.rpartition(".")[2] == "Protocol" for b in bases):
+            continue  # an interface description, not an implementation
+        own = {
+            n.name for n in node.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("_")
+        }
+        roles: list[str] = []
+        if qual in spec.facades:
+            roles.append("listed-facade")
+        if qual in spec.legacy:
+            roles.append("alias-class")
+        thin = any(b in spec.paths for b in bases) and not own
+        if spec.stem and spec.stem in node.name and not node.name.startswith("Test"):
+            roles.append("stem")
+        if spec.canonical_methods and len(own & spec.canonical_methods) >= spec.min_common:
+            roles.append("overlap-candidate")
+        if test and not node.name.startswith("Test") and (
+            node.name.startswith(DOUBLE_PREFIXES) or (spec.stem and node.name.endswith(spec.stem))
+        ):
+            roles.append("double")
+        held = _forwarding_attribute(node, facts, spec)
+        if held is not None:
+            roles.append("facade")
+        if not roles or (thin and "facade" not in roles):
+            continue
+        found.append(Note(file.path, node.lineno, node.col_offset + 1, spec.name, "class",
+                          json.dumps({"class": qual, "roles": roles, "test": test,
+                                      "held": held or ""})))
+    return found
+
+
+def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: TargetSpec) -> str | None:
+    """``self.<attr>`` holding a canonical instance that methods forward calls to, or None.
+
+    Held: assigned from a constructor/factory call of the object, or from a parameter annotated
+    with it, or declared ``attr: Canonical`` in the class body.
+    """
+    reach = set(spec.paths) | set(spec.legacy_factories)
+    held: set[str] = set()
+    for stmt in node.body:  # class-level ``_impl: Canonical``
+        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                and _annotation_hits(stmt.annotation, facts, spec)):
+            held.add(stmt.target.id)
+    for method in node.body:
+        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        typed = {
+            a.arg for a in method.args.args + method.args.kwonlyargs
+            if a.annotation is not None and _annotation_hits(a.annotation, facts, spec)
+        }
+        for sub in ast.walk(method):
+            targets: list[ast.expr] = []
+            value: ast.expr | None = None
+            if isinstance(sub, ast.Assign):
+                targets, value = sub.targets, sub.value
+            elif isinstance(sub, ast.AnnAssign):
+                targets, value = [sub.target], sub.value
+                if _annotation_hits(sub.annotation, facts, spec):
+                    _add_self_attrs(targets, held)
+            if value is None:
+                continue
+            source = value.func if isinstance(value, ast.Call) else value
+            resolved = facts.resolve(source)
+            hit = resolved is not None and (
+                matches(resolved, reach, False) is not None
+                or (spec.factory_module is not None and resolved.startswith(spec.factory_module + "."))
+            )
+            if hit or (isinstance(value, ast.Name) and value.id in typed):
+                _add_self_attrs(targets, held)
+    if not held:
+        return None
+    # Forwarding, not mere use: a method that calls the same-named method of the held instance
+    # (``def send(...): return self._impl.send(...)``), or ``__getattr__`` delegating to it.
+    for method in node.body:
+        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for sub in ast.walk(method):
+            if not isinstance(sub, ast.Call):
+                continue
+            owner: ast.expr | None = None
+            if isinstance(sub.func, ast.Attribute) and sub.func.attr == method.name:
+                owner = sub.func.value
+            elif method.name == "__getattr__" and dotted(sub.func) == "getattr" and sub.args:
+                owner = sub.args[0]
+            if (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
+                    and owner.value.id == "self" and owner.attr in held):
+                return owner.attr
+    return None
+
+
+def _add_self_attrs(targets: Sequence[ast.expr], held: set[str]) -> None:
+    for target in targets:
+        if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                and target.value.id == "self"):
+            held.add(target.attr)
+
+
+def _annotation_hits(annotation: ast.expr, facts: _FileFacts, spec: TargetSpec) -> bool:
+    nodes: list[ast.expr] = [annotation]
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            nodes = [ast.parse(annotation.value, mode="eval").body]
+        except SyntaxError:
+            return False
+    for root in nodes:
+        for sub in ast.walk(root):
+            if isinstance(sub, ast.Name | ast.Attribute):
+                resolved = facts.resolve(sub)
+                if resolved is not None and matches(resolved, spec.paths, False):
+                    return True
+    return False
+
+
+def build_spec(target: Target, paths: Sequence[ImportPath], canonical: ClassInterface | None,
+               overlap: float = DEFAULT_OVERLAP) -> TargetSpec:
+    """The picklable per-target input of :class:`ScanAnalyser`."""
+    legacy = tuple(p.dotted for p in paths if p.origin != "canonical")
+    all_paths = (target.canonical, *legacy)
+    factory_module = target.factory.rpartition(".")[0] if target.factory else None
+    constructors = (*all_paths, *target.facades) if target.factory else ()
+    methods = canonical.public_methods if canonical is not None else frozenset()
+    # Jaccard >= t needs at least t * |canonical methods| shared names.
+    min_common = max(1, math.ceil(len(methods) * overlap / 100.0)) if methods else 0
+    names = {n.rpartition(".")[2] for n in (*all_paths, *target.facades, *target.legacy_factories)}
+    if target.factory:
+        names.add(target.factory.rpartition(".")[2])
+    return TargetSpec(
+        name=target.name,
+        canonical=target.canonical,
+        module_kind=target.canonical_kind == NameKind.MODULE,
+        paths=all_paths,
+        legacy=legacy,
+        facades=target.facades,
+        constructors=constructors,
+        legacy_factories=target.legacy_factories,
+        factory_module=factory_module,
+        factory_exempt=target.factory_exempt,
+        stem=stem_of(target.canonical) if target.canonical_kind == NameKind.SYMBOL else "",
+        canonical_methods=frozenset(methods),
+        min_common=min_common,
+        names=frozenset(names),
+        overlap=overlap,
+    )
