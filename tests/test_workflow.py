@@ -293,3 +293,15 @@ def test_worktree_clean_drops_bytecode_and_untracked_keeps_ignored(tmp_path: Pat
         assert (wt.path / ".tox" / "env").exists()
         assert (wt.path / "pkg" / "mod_a.py").exists()
     assert not any((repo / ".git" / "ssot-worktrees").iterdir())
+
+
+def test_stale_worktree_whose_directory_vanished_is_pruned(tmp_path: Path) -> None:
+    import shutil
+
+    repo = project(tmp_path)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    stale = repo / ".git" / "ssot-worktrees" / "phase1-999999999"
+    git(repo, "worktree", "add", "-q", "--detach", "--lock", str(stale), head)
+    shutil.rmtree(stale)  # someone cleaned the directory by hand; git still records it, locked
+    phase(repo, make_config(repo, None))
+    assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1

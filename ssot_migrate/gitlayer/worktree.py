@@ -65,12 +65,18 @@ def remove_worktree(repo: Path, path: Path) -> None:
 def clean_stale(repo: Path) -> list[Path]:
     """Remove worktrees left by runs that no longer exist; return what was removed."""
     root = git_dir(repo) / WORKTREES_DIR
+    candidates = set(root.iterdir()) if root.is_dir() else set()
+    # git's own records too: a locked worktree whose directory was deleted is never pruned
+    for line in run_git(repo, "worktree", "list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            path = Path(line[len("worktree "):])
+            if path.parent == root:
+                candidates.add(path)
     removed: list[Path] = []
-    if root.is_dir():
-        for path in sorted(root.iterdir()):
-            if path.is_dir() and not _pid_alive(_owner_pid(path)):
-                remove_worktree(repo, path)
-                removed.append(path)
+    for path in sorted(candidates):
+        if not _pid_alive(_owner_pid(path)):
+            remove_worktree(repo, path)
+            removed.append(path)
     return removed
 
 
