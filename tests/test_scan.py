@@ -215,9 +215,15 @@ def test_code_is_never_read_as_rich_markup(repo_factory: object) -> None:
         "pkg/new.py": "class Thing:\n    pass\n",
         "pkg/old.py": "from pkg.new import Thing\n",
         "pkg/use.py": 'import pkg.old\n\nTABLE = {"[bold]x[/bold]": pkg.old.Thing}\n',
+        "pkg/broken.py": "import pkg.old\n\ndef broken(:\n    pkg.old.Thing\n",
     })
     result = run_cli("scan", "--repo", str(repo))
     assert 'TABLE = {"[bold]x[/bold]": pkg.old.Thing}' in result.stdout
+    # A file that does not parse is listed as skipped (with its line); the rest is scanned.
+    assert "skipped pkg/broken.py:" in result.stderr and "syntax error" in result.stderr
+    data = json.loads(run_cli("scan", "--format", "json", "--repo", str(repo)).stdout)
+    assert [s["path"] for s in data["skipped"]] == ["pkg/broken.py"]
+    assert data["counts"]["legacy-import"] == 1
 
 
 def test_exit_codes(violating: Path, consolidated: Path, tmp_path: Path) -> None:
@@ -253,6 +259,9 @@ def test_ratchet(repo_factory: object, tmp_path: Path) -> None:
     rose = run_cli("scan", "--repo", str(repo), "--baseline", str(baseline))
     assert rose.returncode == 1
     assert "ratchet: ws legacy-import rose from 7 to 8" in rose.stderr
+    # --base scans another commit: the one before the regression is still within the baseline.
+    before = run_cli("scan", "--repo", str(repo), "--base", "HEAD~1", "--baseline", str(baseline))
+    assert before.returncode == 0, before.stderr
     # Fewer violations than the baseline pass.
     git(repo, "rm", "-q", "app/extra.py", "tests/test_chat.py")
     git(repo, "commit", "-q", "-m", "improve")
