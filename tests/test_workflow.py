@@ -300,8 +300,22 @@ def test_stale_worktree_whose_directory_vanished_is_pruned(tmp_path: Path) -> No
 
     repo = project(tmp_path)
     head = git(repo, "rev-parse", "HEAD").strip()
-    stale = repo / ".git" / "ssot-worktrees" / "phase1-999999999"
+    stale = repo / ".git" / "ssot-worktrees" / "phase1-999999999-12345"
     git(repo, "worktree", "add", "-q", "--detach", "--lock", str(stale), head)
     shutil.rmtree(stale)  # someone cleaned the directory by hand; git still records it, locked
     phase(repo, make_config(repo, None))
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_worktree_of_a_live_run_is_left_alone_and_a_recycled_pid_is_not(tmp_path: Path) -> None:
+    from ssot_migrate.gitlayer.worktree import _start_time, clean_stale
+
+    repo = project(tmp_path)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    root = repo / ".git" / "ssot-worktrees"
+    live = root / f"phase1-{os.getpid()}-{_start_time(os.getpid())}"
+    recycled = root / f"phase2-{os.getpid()}-1"  # same pid, another process start
+    for path in (live, recycled):
+        git(repo, "worktree", "add", "-q", "--detach", "--lock", str(path), head)
+    assert clean_stale(repo) == [recycled]
+    assert live.is_dir() and not recycled.exists()

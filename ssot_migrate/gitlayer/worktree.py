@@ -1,7 +1,7 @@
 """Temporary ``git worktree``s: where a phase writes, tests and commits, away from the checkout.
 
-Each worktree lives under ``<git-dir>/ssot-worktrees/<label>-<pid>``, detached at its base
-commit and locked with the owner's pid, so neither ``git worktree prune`` nor a concurrent run
+Each worktree lives under ``<git-dir>/ssot-worktrees/<label>-<pid>-<start>``, detached at its
+base commit and locked, so neither ``git worktree prune`` nor a concurrent run
 removes it while in use. It is removed on exit, after errors and on Ctrl-C/SIGTERM; one left by
 a killed run (its pid no longer alive) is removed by the next run.
 """
@@ -27,7 +27,28 @@ NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 _LOCK_PREFIX = "ssot-migrate pid "
 
 
-def _pid_alive(pid: int) -> bool:
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks (Linux ``/proc``), ``"0"`` where unknown.
+
+    With the pid it identifies a process uniquely: a recycled pid has another start time.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "0"
+    fields = stat.rpartition(")")[2].split()
+    if len(fields) < 20 or fields[0] == "Z":  # a zombie has finished running
+        return "dead"
+    return fields[19]
+
+
+def _owner_alive(path: Path) -> bool:
+    """Whether the run that made worktree ``<label>-<pid>-<start>`` is still running."""
+    try:
+        _label, pid_text, start = path.name.rsplit("-", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
     if pid <= 0:
         return False
     try:
@@ -35,22 +56,9 @@ def _pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    # A recycled pid belonging to some other program is not our run.
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        try:
-            return b"ssot" in cmdline.read_bytes() or b"pytest" in cmdline.read_bytes()
-        except OSError:
-            return True
-    return True
-
-
-def _owner_pid(path: Path) -> int:
-    try:
-        return int(path.name.rsplit("-", 1)[1])
-    except (IndexError, ValueError):
-        return -1
+        pass
+    now = _start_time(pid)
+    return now != "dead" and (start == "0" or now in ("0", start))
 
 
 def remove_worktree(repo: Path, path: Path) -> None:
@@ -74,7 +82,7 @@ def clean_stale(repo: Path) -> list[Path]:
                 candidates.add(path)
     removed: list[Path] = []
     for path in sorted(candidates):
-        if not _pid_alive(_owner_pid(path)):
+        if not _owner_alive(path):
             remove_worktree(repo, path)
             removed.append(path)
     return removed
@@ -176,7 +184,7 @@ def temporary_worktree(
     clean_stale(repo)
     root = git_dir(repo) / WORKTREES_DIR
     root.mkdir(parents=True, exist_ok=True)
-    path = root / f"{label}-{os.getpid()}"
+    path = root / f"{label}-{os.getpid()}-{_start_time(os.getpid())}"
     if path.exists():
         remove_worktree(repo, path)
     previous = _install_handlers()
