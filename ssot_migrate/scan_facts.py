@@ -215,8 +215,35 @@ def _analyse(
                         value = value.value
             elif isinstance(node, ast.Call):
                 _call_notes(node, facts, spec, file, note)
+            elif isinstance(node, ast.arg | ast.AnnAssign | ast.FunctionDef | ast.AsyncFunctionDef):
+                annotation = node.annotation if isinstance(node, ast.arg | ast.AnnAssign) else node.returns
+                if annotation is not None:
+                    for hit in _string_annotation_uses(annotation, facts, spec):
+                        note("path-use", annotation, hit)
     notes += _class_notes(tree, file, facts, spec)
     return notes
+
+
+def _string_annotation_uses(annotation: ast.expr, facts: _FileFacts, spec: TargetSpec) -> list[str]:
+    """Paths a string annotation spells out (``"pkg.old.Thing | None"``; phase 1 rewrites them)."""
+    if not (isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)):
+        return []
+    try:
+        parsed = ast.parse(annotation.value.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return []
+    found: list[str] = []
+    inner: set[int] = set()
+    for sub in ast.walk(parsed):
+        if isinstance(sub, ast.Attribute) and id(sub) not in inner:
+            hit = _chain_use(sub, facts, spec)
+            if hit is not None:
+                found.append(hit)
+                value = sub.value
+                while isinstance(value, ast.Attribute):
+                    inner.add(id(value))
+                    value = value.value
+    return found
 
 
 def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: TargetSpec) -> str | None:

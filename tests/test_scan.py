@@ -302,6 +302,8 @@ SHAPES: dict[str, str | bytes] = {
     "b.py": "import oldpkg.util\n\nx = oldpkg.util.f()\n",  # import + chain: 2
     "c.py": "from oldpkg import util\n\ny = util.g()\n",  # the import only: 1
     "e.py": "import oldpkg.util as u\n\nu.f()\n",  # the import only: 1
+    # a fully qualified string annotation: 1 (plus its import: 1)
+    "g.py": 'import oldpkg.util\n\n\ndef h(x: "oldpkg.util.Thing") -> None:\n    pass\n',
     "f.py": "import newpkg.util\nimport oldpkg.util\n\nprint(newpkg.util.f())\n",  # 1, dual
     "tests/test_e.py": 'from unittest import mock\n\n\n@mock.patch("oldpkg.util.f")\n'
                        "def test_x(m):\n    assert m\n",  # patch string: 1, stale
@@ -312,13 +314,14 @@ def test_import_shapes_of_a_module_alias(repo_factory: object) -> None:
     repo = repo_factory(SHAPES)  # type: ignore[operator]
     result = scan_repository(load_config(repo), jobs=1)
     counts = result.counts()
-    assert counts["legacy-import"] == 8
+    assert counts["legacy-import"] == 10
     assert counts["dual-import"] == 1
     assert counts["import-paths"] == 2
     assert counts["stale-patch-target"] == 1
-    assert sum(counts.values()) == 8 + 1 + 2 + 1
+    assert sum(counts.values()) == 10 + 1 + 2 + 1
     assert sites(result, "legacy-import") == [
-        "a.py:1", "b.py:1", "b.py:3", "c.py:1", "e.py:1", "f.py:2", "oldpkg/user.py:1",
+        "a.py:1", "b.py:1", "b.py:3", "c.py:1", "e.py:1", "f.py:2", "g.py:1", "g.py:4",
+        "oldpkg/user.py:1",
         "tests/test_e.py:4",
     ]
     # Scan counts exactly the files phase 1 rewrites.
