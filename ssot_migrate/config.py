@@ -11,7 +11,10 @@ from __future__ import annotations
 import ast
 import difflib
 import hashlib
-import importlib.util
+import importlib.machinery
+import math
+import os
+import sys
 import json
 import keyword
 import tomllib
@@ -107,6 +110,8 @@ def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, A
         raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(source)) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", str(source)) from exc
+    except RecursionError as exc:
+        raise ConfigError("invalid TOML: nested too deeply to read", str(source)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", str(source)) from exc
     tool = data.get("tool")
@@ -317,15 +322,43 @@ def _bound_names(node: ast.stmt) -> list[str]:
     return names
 
 
-def _external_module(module: str) -> bool:
+def _external_module(module: str, repo: Path) -> bool:
+    """Whether ``module`` exists outside the repository, found without importing anything.
+
+    ``importlib.util.find_spec("a.b")`` would import ``a``; instead the top-level spec is found
+    and each submodule is looked up in its parent's search locations. The repository and the
+    current directory are taken off ``sys.path`` first, so the project itself is never a hit.
+    """
+    parts = module.split(".")
+    repo_text = str(repo)
+    saved = sys.path[:]
+    sys.path[:] = [
+        entry
+        for entry in saved
+        if entry not in ("", ".")
+        and not os.path.abspath(entry).startswith(repo_text)
+        and os.path.abspath(entry) != os.getcwd()
+    ]
     try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
+        spec = importlib.machinery.PathFinder.find_spec(parts[0])
+        if spec is None and parts[0] in sys.builtin_module_names:
+            return len(parts) == 1
+        for index in range(1, len(parts)):
+            if spec is None or not spec.submodule_search_locations:
+                return False
+            spec = importlib.machinery.PathFinder.find_spec(
+                ".".join(parts[: index + 1]), list(spec.submodule_search_locations)
+            )
+        return spec is not None
+    except (ImportError, ValueError, OSError):
         return False
+    finally:
+        sys.path[:] = saved
 
 
 def _resolve_kind(
     name: str,
+    repo: Path,
     roots: Sequence[str],
     file_set: frozenset[str],
     read: Callable[[str], bytes] | None,
@@ -344,7 +377,7 @@ def _resolve_kind(
     top = name.split(".")[0]
     if any(p in file_set for p in _module_paths(top, roots)):
         return None, f"not found in the repository (no module file for {name!r} or {parent!r})"
-    if _external_module(name):
+    if _external_module(name, repo):
         return NameKind.MODULE, ""
     return None, "not found: no module or symbol of that name in the repository's sources"
 
@@ -384,7 +417,12 @@ def load_config(
                 "must be a non-empty string or a non-empty array of strings (argv)",
             )
     timeout = table.get("test-timeout", 1800)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
         problems.add(f"{TABLE}.test-timeout", f"must be a positive number of seconds, got {timeout!r}")
         timeout = 1800
     prefix = table.get("branch-prefix", "ssot/")
@@ -405,12 +443,14 @@ def load_config(
         files = _head_files(repo)
     file_set = frozenset(files)
     if "source-roots" in table:
-        roots = tuple(
-            r.strip("/") for r in _str_list(table["source-roots"], f"{TABLE}.source-roots", problems)
-        )
-        for root in roots:
-            if ".." in PurePosixPath(root).parts:
-                problems.add(f"{TABLE}.source-roots", f"{root!r} must stay inside the repository")
+        raw_roots = _str_list(table["source-roots"], f"{TABLE}.source-roots", problems)
+        roots = tuple(root.strip("/") for root in raw_roots)
+        for root in raw_roots:
+            if root.startswith("/") or ".." in PurePosixPath(root).parts or ":" in root[:3]:
+                problems.add(
+                    f"{TABLE}.source-roots",
+                      f"{root!r} must be a relative path inside the repository",
+                )
     else:
         roots = default_source_roots(files)
 
@@ -436,7 +476,7 @@ def load_config(
     reader = read if read is not None else _worktree_reader(repo)
     kinds: dict[str, NameKind] = {}
     for target in complete:
-        kind, why = _resolve_kind(target["canonical"], roots, file_set, reader)
+        kind, why = _resolve_kind(target["canonical"], repo, roots, file_set, reader)
         if kind is None:
             problems.add(f"{target['where']}.canonical", f"{target['canonical']!r} {why}")
             continue

@@ -22,7 +22,6 @@ import libcst
 
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.config import load_config, module_for_path
-from ssot_migrate.errors import GitError
 from ssot_migrate.gitlayer import tree
 from ssot_migrate.model import Config, FileOutcome, RunSummary, SourceFile
 
@@ -62,7 +61,8 @@ class CommitFiles:
         except KeyError:
             return b""
 
-    def grep(self, needles: Iterable[str]) -> set[str]:
+    def grep(self, needles: Iterable[str]) -> tuple[set[str], set[str]]:
+        """Paths containing a needle, and paths whose blob git could not read."""
         return tree.grep_paths(self._repo, self.commit, needles)
 
     def close(self) -> None:
@@ -129,8 +129,13 @@ class Snapshot:
         return self._modules.get(dotted)
 
     def grep(self, needles: Iterable[str]) -> list[str]:
-        """Selected paths whose bytes contain any of ``needles`` (no parsing)."""
-        return sorted(self.files.grep(needles) & self._path_set)
+        """Selected paths whose bytes contain any of ``needles`` (no parsing).
+
+        A path whose blob cannot be read is returned too, so that reading it fails visibly and
+        the file is listed as skipped rather than silently treated as not matching.
+        """
+        hits, unreadable = self.files.grep(needles)
+        return sorted((hits | unreadable) & self._path_set)
 
 
 def _selected(path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
@@ -249,8 +254,10 @@ def run_codemod(
     for path in hits:
         try:
             tasks.append((snapshot.source_file(path), snapshot.read(path)))
-        except (KeyError, ValueError, OSError, GitError) as exc:
-            outcomes.append(FileOutcome(path, "skipped", reason=f"cannot read: {exc}"))
+        except Exception as exc:  # corrupt object store, vanished pack: list it, go on
+            outcomes.append(
+                FileOutcome(path, "skipped", reason=f"cannot read the file's git object: {exc}")
+            )
     outcomes.extend(_transform_all(codemod, tasks, jobs, progress))
     outcomes.sort(key=lambda o: o.path)
     return RunSummary(

@@ -6,6 +6,7 @@ blobs are read through GitPython's persistent ``cat-file --batch`` process.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,25 +97,31 @@ def read_blob(repo: git.Repo, sha: str) -> bytes:
     return data
 
 
-def grep_paths(repo: git.Repo, commit: str, needles: Iterable[str]) -> set[str]:
-    """Paths of ``*.py`` files at ``commit`` whose bytes contain any needle (fixed strings)."""
+def grep_paths(repo: git.Repo, commit: str, needles: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Paths of ``*.py`` files at ``commit`` containing any needle, and paths git could not read.
+
+    ``git grep`` reports an unreadable blob (a corrupt or partial object store) on stderr and
+    still exits 0; those paths come back separately so they are listed, never silently dropped.
+    """
     args: list[str] = ["-l", "-z", "-F", "--no-color", "--no-textconv", "-a"]
     wanted = sorted(set(needles))
     if not wanted:
-        return set()
+        return set(), set()
     for needle in wanted:
         args += ["-e", needle]
     args += [commit, "--", "*.py"]
-    try:
-        raw = repo.git.grep(*args, stdout_as_string=False)
-    except git.GitCommandError as exc:
-        if exc.status == 1:
-            return set()
-        raise GitError(f"git grep failed: {exc.stderr.strip()}") from exc
+    status, raw, errors = repo.git.grep(
+        *args, stdout_as_string=False, with_extended_output=True, with_exceptions=False
+    )
     assert isinstance(raw, bytes)
+    error_text = errors.decode("utf-8", "surrogateescape") if isinstance(errors, bytes) else errors
+    unreadable = set(re.findall(rf"'{re.escape(commit)}:(.*?)': unable to read", error_text))
+    if status not in (0, 1) or (status == 1 and error_text.strip() and not unreadable):
+        raise GitError(f"git grep failed: {error_text.strip()}")
     prefix = f"{commit}:".encode()
-    return {
+    hits = {
         item[len(prefix):].decode("utf-8", "surrogateescape")
         for item in raw.split(b"\0")
         if item.startswith(prefix)
     }
+    return hits, unreadable
