@@ -28,6 +28,7 @@ signature, lifetime) happen in :func:`build_codemod`; :meth:`FactoriesCodemod.tr
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -270,10 +271,47 @@ class FactoriesCodemod:
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
         """Rewrite the constructor and legacy-factory calls of ``source`` (see the module doc)."""
         plans = [p for p in self.plans if _applies(p, file)]
-        if not plans:
+        if not plans or not _may_reference(source, file, plans):
             return CodemodResult(source)
         module = cst.parse_module(source)
         return _FileRewrite(module, file, plans).run(source)
+
+
+def _may_reference(source: bytes, file: SourceFile, plans: Sequence[TargetPlan]) -> bool:
+    """Second, cheap pre-filter: can ``source`` bind any handled name through its imports?
+
+    The text needle (``Manager``) also hits ``ManagerMixin`` and friends; scope and qualified
+    name metadata cost far more than the C parser, so a file whose imports (any depth) reach
+    no handled name, no module on the way to one, and that does not define one is left here.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True  # let libcst decide (newer syntax, encodings) and report
+    handled: set[str] = set()
+    for plan in plans:
+        handled.update(plan.constructors)
+        handled.update(name for name, _ in plan.blocked)
+        handled.update(name for name, _ in plan.legacy)
+    prefixes = {name.rsplit(".", depth)[0] for name in handled for depth in range(1, name.count(".") + 1)}
+    if file.module is not None and file.module in prefixes:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in handled or alias.name in prefixes:
+                    return True
+        elif isinstance(node, ast.ImportFrom):
+            base = absolute_module(node.level, node.module, file.package)
+            if base is None:
+                return True
+            for alias in node.names:
+                if alias.name == "*" and base in prefixes:
+                    return True
+                full = f"{base}.{alias.name}"
+                if full in handled or full in prefixes:
+                    return True
+    return False
 
 
 def _applies(plan: TargetPlan, file: SourceFile) -> bool:
