@@ -390,9 +390,13 @@ def run_phase(
                 tree = wt.write_tree()
                 after = verifier.measure(wt, tree, "phase (quarantined)")
                 verification = verifier.verify(before, after, wt)
-            elif bisect:
+            else:
+                if quarantine:
+                    echo("quarantine: nothing left out (every changed file is implicated)")
                 wt.reset(choice.commit)
                 wt.write_files(sorted(new_files.items()))
+        elif bisect:
+            echo(f"bisect: no per-test regression to look for (verified: {verification.verdict})")
         stats = _numstat(wt, choice.commit)
         message = _build_message(
             phase, choice, config, summary, stats, verification, runner, report, quarantined,
