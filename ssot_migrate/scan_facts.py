@@ -83,8 +83,9 @@ class ScanAnalyser:
     """A ``Codemod``-shaped analyser: ``transform`` returns the source unchanged and facts as notes.
 
     Run through ``engine.run_codemod`` so scan shares the engine's pre-filter and process pool.
-    Note kinds: ``path-use`` (message: the dotted path an import or attribute chain reaches), ``direct-instantiation``, ``patch-target`` (message: the string), ``class``
-    (message: JSON with the class's roles).
+    Note kinds: ``path-use`` (message: the dotted path an import, attribute chain or string
+    annotation reaches), ``direct-instantiation``, ``patch-target`` (message: the string) and
+    ``class`` (message: JSON with the class's roles, judged in the main process).
     """
 
     phase = "scan"
