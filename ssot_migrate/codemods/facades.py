@@ -288,7 +288,15 @@ def _method_plans(facade: ClassInterface, canonical: ClassInterface) -> Iterable
                 name, "keep", f"{name}(): forwarding would hand out the canonical instance"
             )
             continue
-        on_class = signature.kind in ("staticmethod", "classmethod")
+        if signature.kind == "classmethod":
+            yield MethodPlan(
+                name,
+                "keep",
+                f"{name}(): a classmethod may build the facade itself; forwarding it would "
+                "return a canonical instance instead",
+            )
+            continue
+        on_class = signature.kind == "staticmethod"
         if on_class and other.kind == "method":
             yield MethodPlan(name, "keep", f"{name}(): the canonical's is an instance method")
             continue
@@ -718,6 +726,13 @@ class _Delegation:
             self._local_for(plan.canonical, taken, new_imports) if needs_canonical_local else ""
         )
         if impl is None:
+            blocker = _cannot_add_instance(self.cls, init_index is not None)
+            if blocker is not None:
+                self.note(
+                    "facade-left-alone",
+                    f"{plan.facade} left as it is: {blocker}; add the canonical instance by hand",
+                )
+                return self.module
             attribute = free_name("_impl", _class_attributes(self.cls))
             built = self._construction(statements, init_index, construct_with, canonical_local, taken, new_imports)
             if built is None:
@@ -1070,6 +1085,31 @@ def _state_sharing(
                 forwards.discard(name)
                 changed = True
     return demoted
+
+
+def _cannot_add_instance(cls: cst.ClassDef, has_init: bool) -> str | None:
+    """Why a new ``self._impl`` cannot be added to ``cls`` safely, or ``None``."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                targets = small.targets if isinstance(small, cst.Assign) else ()
+                if any(
+                    isinstance(t.target, cst.Name) and t.target.value == "__slots__"
+                    for t in targets
+                ):
+                    return "it declares __slots__, which has no room for a new attribute"
+    if has_init:
+        return None
+    if cls.decorators:
+        return "it is decorated and has no __init__ of its own (a generated constructor?)"
+    bases = [dotted_name(arg.value) for arg in cls.bases if arg.keyword is None]
+    inherited = [b or "<expr>" for b in bases if b not in ("object", None) or b is None]
+    if inherited:
+        return f"its constructor is inherited from {', '.join(inherited)}"
+    if any(arg.keyword is not None for arg in cls.bases):
+        return "it has a metaclass or class keywords"
+    return None
 
 
 def _arguments_for(

@@ -239,6 +239,7 @@ class TargetPlan:
     skip_modules: tuple[tuple[str, str], ...] = ()
     renames: tuple[tuple[str, str], ...] = ()
     allow_shared: bool = False
+    constructor: MethodSignature | None = None
 
     def kind_of(self, qname: str) -> str | None:
         """``constructor``, ``blocked`` or ``legacy`` for a qualified name this plan handles."""
@@ -402,6 +403,7 @@ def _plan_target(target: Target, snapshot: SnapshotLike) -> TargetPlan:
         skip_modules=tuple(skip),
         renames=target.factory_args,
         allow_shared=target.allow_shared,
+        constructor=canonical.constructor if canonical is not None else None,
     )
 
 
@@ -863,7 +865,7 @@ class _FileRewrite:
             if self.file.module == module_name:
                 self._note(call, plan, "factory-cycle", f"not rewritten: {reason}")
                 return None
-        problem = self._argument_problem(call, plan)
+        problem = self._argument_problem(call, plan, kind)
         if problem is not None:
             self._note(call, plan, "factory-arguments", f"not rewritten: {problem}")
             return None
@@ -881,7 +883,7 @@ class _FileRewrite:
                 return None
         return _Site(call, plan, "legacy" if kind == "legacy" else "constructor", qname)
 
-    def _argument_problem(self, call: cst.Call, plan: TargetPlan) -> str | None:
+    def _argument_problem(self, call: cst.Call, plan: TargetPlan, kind: str) -> str | None:
         signature = plan.factory.signature
         factory = plan.factory.dotted
         if signature is None:
@@ -902,6 +904,17 @@ class _FileRewrite:
                 positional += 1
             else:
                 keywords.append(renames.get(arg.keyword.value, arg.keyword.value))
+        constructor = plan.constructor if kind == "constructor" else None
+        if constructor is not None:
+            # Same position, different parameter that the factory also has elsewhere: the
+            # arguments would land in the wrong parameters.
+            for index in range(min(positional, len(constructor.positional), len(signature.positional))):
+                mine, theirs = constructor.positional[index], signature.positional[index]
+                if mine != theirs and mine in signature.keyword_names:
+                    return (
+                        f"positional argument {index + 1} is '{mine}' for the constructor but "
+                        f"'{theirs}' for {factory}(); pass it by keyword"
+                    )
         limit = signature.max_positional
         if limit is not None and positional > limit:
             return (
