@@ -540,6 +540,8 @@ class _FileRewrite:
         self._wrapper: MetadataWrapper | None = None
         self._scopes: dict[cst.CSTNode, Scope | None] | None = None
         self._starts: list[int] | None = None  # [] once computed and unusable
+        self._moves: dict[int, _Move] = {}
+        self._orders: dict[int, tuple[int, int]] = {}
 
     # ----------------------------------------------------------------- entry point
 
@@ -571,7 +573,16 @@ class _FileRewrite:
                 elif self._chain_possible(binding):
                     chain_bindings.append(binding)
 
+        for move in moves:
+            if move.mapped.target.keep_names or self.keep_all_names:
+                continue
+            existing = self._earlier_binding(move.binding, move.mapped.new)
+            if existing is not None and existing.local != move.local:
+                # The file already imports the canonical under its own name: reuse that name.
+                move.local = existing.local
+                move.rename = existing.local != move.binding.local
         renames = [m for m in moves if m.rename]
+        self._moves = {id(m.binding.alias): m for m in moves}
         if renames or chain_bindings:
             self._resolve_renames(renames)
             self._rewrite_references(moves, chain_bindings)
@@ -824,12 +835,14 @@ class _FileRewrite:
                 for assignment in scope.assignments[move.binding.local]:
                     bound = self._binding_for(assignment)
                     other = by_binding.get(id(bound.alias)) if bound is not None else None
-                    if other is None or other.new_name != move.new_name:
+                    if other is None or other.local != move.local:
                         ok = False
-            for assignment in taken.get(move.new_name, []):
+            for assignment in taken.get(move.local, []):
                 bound = self._binding_for(assignment)
                 if bound is None or bound.qname != move.mapped.new:
                     ok = False
+            if self._read_in_class_body(move.binding.local):
+                ok = False
             if not ok:
                 move.rename = False
                 move.local = move.binding.local
@@ -849,6 +862,17 @@ class _FileRewrite:
                         move.rename = False
                         move.local = move.binding.local
                         changed = True
+
+    def _read_in_class_body(self, name: str) -> bool:
+        """Whether a class body both reads and binds ``name`` (``WSM = WSM``).
+
+        Such a read sees the module-level binding at run time, while scope analysis attributes
+        it to the class attribute: renaming would leave it reading a name that no longer exists.
+        """
+        for scope in {s for s in self.scopes().values() if isinstance(s, ClassScope)}:
+            if name in scope.assignments and scope.accesses[name]:
+                return True
+        return False
 
     def _resolve_root(
         self, scope: Scope | None, name: str
@@ -1078,14 +1102,64 @@ class _FileRewrite:
             statement = make_import(spec.module, spec.local)
         edit.after.append(statement)
 
+    def _order(self, statement: ImportNode) -> tuple[int, int]:
+        """Where ``statement`` stands in its block: (line index, index within the line)."""
+        key = id(statement)
+        if key not in self._orders:
+            site = self.sites[key]
+            line_index = 0
+            if not isinstance(site.block, cst.SimpleStatementSuite):
+                line_index = next(
+                    (i for i, line in enumerate(site.block.body) if line is site.line), 0
+                )
+            small_index = next(
+                (i for i, small in enumerate(site.line.body) if small is statement), 0
+            )
+            self._orders[key] = (line_index, small_index)
+        return self._orders[key]
+
+    def _pure(self, binding: Binding, local: str, meaning: str) -> bool:
+        """Whether every binding of ``local`` in ``binding``'s scope is an import of ``meaning``.
+
+        Only then may imports of it be merged or deduplicated: a plain assignment in between
+        (``X = ...``) would otherwise see the binding moved across it.
+        """
+        scope = self.scopes().get(binding.alias)
+        if scope is None:
+            return False
+        for assignment in scope.assignments[local]:
+            bound = self._binding_for(assignment)
+            if bound is None:
+                return False
+            move = self._moves.get(id(bound.alias))
+            if bound.qname != meaning and (move is None or move.mapped.new != meaning):
+                return False
+        return True
+
+    def _earlier_binding(self, binding: Binding, meaning: str) -> Binding | None:
+        """A kept import earlier in ``binding``'s block that binds ``meaning`` already."""
+        site = self.sites[id(binding.statement)]
+        for other in self.all_bindings:
+            if other.qname != meaning or other.plain:
+                continue
+            if self.sites[id(other.statement)].block is not site.block:
+                continue
+            if self._order(other.statement) < self._order(binding.statement):
+                return other
+        return None
+
     def _block_has(
         self, block: Block, local: str, meaning: str, exclude: Binding | None = None
     ) -> bool:
-        """Whether ``block`` already binds ``local`` to ``meaning`` through a kept import."""
+        """Whether ``block`` already binds ``local`` to ``meaning`` by a kept, earlier import."""
         for other in self.all_bindings:
             if exclude is not None and other is exclude:
                 continue
             if self.sites[id(other.statement)].block is not block:
+                continue
+            if exclude is not None and self._order(other.statement) >= self._order(
+                exclude.statement
+            ):
                 continue
             other_edit = self.edits.get(id(other.statement))
             if other_edit is not None and any(a is other.alias for a in other_edit.drop):
@@ -1116,6 +1190,26 @@ class _FileRewrite:
                 return True
         return False
 
+    def _drop_later_duplicates(self, move: _Move, site: _ImportSite) -> None:
+        """A later import of the canonical in the same block becomes redundant: drop it.
+
+        The rewritten legacy import binds the name earlier, which only makes it available
+        sooner; with a pure import name nothing can observe the difference.
+        """
+        for other in self.all_bindings:
+            if other.local != move.local or other.qname != move.mapped.new:
+                continue
+            if id(other.alias) in self._moves or self.sites[id(other.statement)].block is not site.block:
+                continue
+            if self._order(other.statement) <= self._order(move.binding.statement):
+                continue
+            if self._pure(move.binding, move.local, move.mapped.new):
+                self._edit(other.statement).drop.append(other.alias)
+
+    def _can_merge(self, move: _Move) -> bool:
+        """Merging moves the binding to an earlier statement: only for a pure import name."""
+        return self._pure(move.binding, move.local, move.mapped.new)
+
     def _merge_target(
         self, block: Block, module: str, origin: ImportNode
     ) -> cst.ImportFrom | None:
@@ -1126,6 +1220,10 @@ class _FileRewrite:
                 continue
             if not isinstance(statement, cst.ImportFrom):
                 continue
+            if origin.__class__ in (cst.Import, cst.ImportFrom) and id(origin) in self.sites:
+                # Never sink a binding below code that may read it: earlier statements only.
+                if self._order(statement) >= self._order(origin):
+                    continue
             if import_from_module(statement, self.package) != module:
                 continue
             edit = self.edits.get(id(statement))
@@ -1235,11 +1333,12 @@ class _FileRewrite:
                     key in produced
                     or self._block_has(site.block, move.local, move.mapped.new, exclude=binding)
                     or self._bound_at_top(site, move.local, move.mapped.new)
-                ):
+                ) and self._pure(binding, move.local, move.mapped.new):
                     edit.drop.append(binding.alias)  # dual import: the canonical is already bound
                     continue
                 produced[key] = True
                 live.append(move)
+                self._drop_later_duplicates(move, site)
             same_module = [m for m in live if m.new_module == old_module]
             for move in same_module:
                 edit.replace[id(move.binding.alias)] = self._renamed_alias(move)
@@ -1252,7 +1351,9 @@ class _FileRewrite:
             unmerged: list[str] = []
             for new_module in order:
                 members = [m for m in elsewhere if m.new_module == new_module]
-                if self._merge_target(site.block, new_module, statement) is None:
+                if self._merge_target(site.block, new_module, statement) is None or not all(
+                    self._can_merge(m) for m in members
+                ):
                     unmerged.append(new_module)
                     continue
                 for move in members:
