@@ -226,7 +226,7 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
     factory, factory_note = _usable_factory(target, snapshot)
     methods = tuple(_method_plans(interface, canonical))
     private = {name for name in interface.attributes | set(interface.methods) if not is_public(name)}
-    used = frozenset(name for name in private if _used_in_other_files(snapshot, name, path))
+    used = _used_in_other_files(snapshot, private, path)
     return _replace(
         base,
         mode="delegate",
@@ -245,11 +245,23 @@ def _replace(plan: FacadePlan, **changes: object) -> FacadePlan:
     return replace(plan, **changes)  # type: ignore[arg-type]
 
 
-def _used_in_other_files(snapshot: SnapshotLike, name: str, own_path: str) -> bool:
+def _used_in_other_files(
+    snapshot: SnapshotLike, names: set[str], own_path: str
+) -> frozenset[str]:
+    """Which of ``names`` appear in any other file (one git grep, then byte tests)."""
     grep = getattr(snapshot, "grep", None)
     if grep is None:
-        return True  # cannot tell: keep the member
-    return any(path != own_path for path in grep([name]))
+        return frozenset(names)  # cannot tell: keep every member
+    found: set[str] = set()
+    for other in grep(sorted(names)) if names else ():
+        if other == own_path:
+            continue
+        try:
+            data = snapshot.read(other)
+        except (KeyError, OSError, ValueError):
+            return frozenset(names)
+        found.update(name for name in names if name.encode() in data)
+    return frozenset(found)
 
 
 def _usable_factory(target: Target, snapshot: SnapshotLike) -> tuple[FactoryInfo | None, str]:
