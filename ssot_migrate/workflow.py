@@ -531,9 +531,11 @@ def run_phase_command(
     console: Console,
 ) -> int:
     """The CLI body of ``phaseN`` without ``--dry-run``; returns the exit code."""
-    from ssot_migrate.config import load_config
+    from ssot_migrate.engine import open_config_and_snapshot
 
-    config = load_config(repo.resolve(), config_path)
+    # validated against --base's files, exactly as the dry-run does
+    config, snapshot = open_config_and_snapshot(repo.resolve(), config_path, base)
+    snapshot.close()
 
     def echo(line: str) -> None:
         console.print(Text(line))
