@@ -183,7 +183,7 @@ class Verifier:
         if before is None or after is None:
             return Verification("no-tests")
         test_files = [
-            p for p in wt.git("ls-files").splitlines()
+            p for p in wt.git("ls-files", "-z").split("\0")
             if p.endswith(".py") and "test" in p.rsplit("/", 1)[-1]
         ]
         expected = self.config.expected_fixes + marked_expected_fixes(wt.path, test_files)
@@ -257,11 +257,12 @@ def _bisect(
 
 
 def _numstat(wt: Worktree, base: str) -> list[tuple[str, str, str]]:
-    out = wt.git("diff", "--cached", "--numstat", "--no-renames", base)
+    out = wt.git("diff", "--cached", "--numstat", "-z", "--no-renames", base)
     rows = []
-    for line in out.splitlines():
-        added, removed, path = line.split("\t", 2)
-        rows.append((path, added, removed))
+    for record in out.split("\0"):
+        if record.strip():
+            added, removed, path = record.split("\t", 2)
+            rows.append((path, added, removed))
     return rows
 
 

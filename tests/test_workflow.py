@@ -319,3 +319,10 @@ def test_worktree_of_a_live_run_is_left_alone_and_a_recycled_pid_is_not(tmp_path
         git(repo, "worktree", "add", "-q", "--detach", "--lock", str(path), head)
     assert clean_stale(repo) == [recycled]
     assert live.is_dir() and not recycled.exists()
+
+
+def test_unicode_path_listed_verbatim(tmp_path: Path) -> None:
+    repo = project(tmp_path, extra={"pkg/módulo.py": "X = 'OLD_MARKER'\n"})
+    result = phase(repo, make_config(repo, None))
+    assert "pkg/módulo.py" in result.files
+    assert "  pkg/módulo.py (+1 -1)" in git(repo, "log", "-1", "--format=%B", result.branch)
