@@ -27,7 +27,9 @@ repeating until no new name appears.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -219,10 +221,9 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
 def _type_checking_statements(tree: ast.Module) -> set[int]:
     """ids of the statements inside ``if TYPE_CHECKING:`` blocks (never run, never re-exported)."""
     found: set[int] = set()
-    for node in ast.walk(tree):
+    for node in _module_statements(tree.body):
         if isinstance(node, ast.If) and dotted(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
-            for statement in node.body:
-                found.update(id(n) for n in ast.walk(statement))
+            found.update(id(n) for n in _module_statements(node.body))
     return found
 
 
@@ -249,11 +250,18 @@ def _last(name: str) -> str:
     return name.rpartition(".")[2]
 
 
-def find_paths(target: Target, snapshot: SnapshotView) -> list[ImportPath]:
+def find_paths(
+    target: Target,
+    snapshot: SnapshotView,
+    *,
+    jobs: int | None = None,
+    cache: dict[str, ModuleFacts | None] | None = None,
+) -> list[ImportPath]:
     """Every dotted path reaching ``target``'s canonical object: canonical, configured, discovered.
 
     Configured aliases are followed too (a re-export of an alias reaches the same object once
     phase 1 has run). Sorted: canonical first, then configured aliases, then discovered paths.
+    ``cache`` shares parsed files between targets; ``jobs`` caps the parsing processes.
     """
     seeds = {target.canonical: "canonical"}
     for alias in target.aliases:
@@ -266,6 +274,7 @@ def find_paths(target: Target, snapshot: SnapshotView) -> list[ImportPath]:
         )
         for name, origin in seeds.items()
     }
+    parsed = cache if cache is not None else {}
     facts_by_path: dict[str, ModuleFacts | None] = {}
     needles: set[str] = set()
     bound: set[str] = set(reached)
@@ -276,14 +285,42 @@ def find_paths(target: Target, snapshot: SnapshotView) -> list[ImportPath]:
         if not new_needles:
             break
         needles |= new_needles
-        for path in snapshot.grep(new_needles):
-            if path in facts_by_path:
-                continue
-            file = snapshot.source_file(path)
-            tree = parse_source(snapshot.read(path)) if file.module else None
-            facts_by_path[path] = module_facts(tree, file) if tree is not None else None
+        hits = [p for p in snapshot.grep(new_needles) if p not in facts_by_path]
+        parsed.update(_parse_all(snapshot, [p for p in hits if p not in parsed], jobs))
+        facts_by_path.update((p, parsed[p]) for p in hits)
         bound = _propagate(reached, facts_by_path, target)
     return sorted(reached.values(), key=_order)
+
+
+# Below this much source, starting processes costs more than parsing in this one (engine's rule).
+_POOL_MIN_BYTES = 256 * 1024
+
+
+def _facts_task(task: tuple[SourceFile, bytes]) -> ModuleFacts | None:
+    file, source = task
+    tree = parse_source(source) if file.module else None
+    return module_facts(tree, file) if tree is not None else None
+
+
+def _parse_all(
+    snapshot: SnapshotView, paths: Sequence[str], jobs: int | None
+) -> dict[str, ModuleFacts | None]:
+    """Facts of ``paths``, parsed in a process pool when there is enough source to pay for one."""
+    tasks: list[tuple[SourceFile, bytes]] = []
+    found: dict[str, ModuleFacts | None] = {}
+    for path in paths:
+        try:
+            tasks.append((snapshot.source_file(path), snapshot.read(path)))
+        except (KeyError, OSError, ValueError):
+            found[path] = None
+    workers = min(jobs if jobs and jobs > 0 else (os.cpu_count() or 1), len(tasks))
+    if workers <= 1 or sum(len(source) for _, source in tasks) < _POOL_MIN_BYTES:
+        found.update((file.path, _facts_task((file, source))) for file, source in tasks)
+        return found
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(_facts_task, tasks, chunksize=max(1, len(tasks) // (4 * workers)))
+        found.update((file.path, facts) for (file, _), facts in zip(tasks, results))
+    return found
 
 
 def _order(item: ImportPath) -> tuple[int, str]:
@@ -364,13 +401,16 @@ def _is_export(facts: ModuleFacts, binding: Binding, imported: set[tuple[str, st
     return binding.name not in facts.used
 
 
-def discover_aliases(config: Config, snapshot: SnapshotView) -> Config:
+def discover_aliases(config: Config, snapshot: SnapshotView, *, jobs: int | None = None) -> Config:
     """``config`` with every target's ``discovered_aliases`` filled by :func:`find_paths`."""
     found: dict[str, list[str]] = {}
+    cache: dict[str, ModuleFacts | None] = {}
     for target in config.targets:
         if not target.discover_aliases:
             continue
         found[target.name] = [
-            p.dotted for p in find_paths(target, snapshot) if p.origin == "discovered"
+            p.dotted
+            for p in find_paths(target, snapshot, jobs=jobs, cache=cache)
+            if p.origin == "discovered"
         ]
     return with_discovered(config, found)

@@ -174,8 +174,9 @@ def scan_snapshot(
 
     started = time.perf_counter()
     paths_by_target: dict[str, list[ImportPath]] = {}
+    cache: dict[str, discovery.ModuleFacts | None] = {}
     for target in config.targets:
-        found = find_paths(target, snapshot)
+        found = find_paths(target, snapshot, jobs=jobs, cache=cache)
         if not target.discover_aliases:
             found = [p for p in found if p.origin != "discovered"]
         paths_by_target[target.name] = found
