@@ -106,3 +106,18 @@ def test_phase1_learns_the_discovered_paths(repo_factory: Callable[..., Path]) -
     summary = run_phase(load_config(repo), "phase1", jobs=1)
     assert ("engine", "pkg.shim.OldEngine") in summary.discovered
     assert not any(target == "other" for target, _ in summary.discovered)
+
+
+def test_large_repositories_are_parsed_in_a_pool(repo_factory: Callable[..., Path]) -> None:
+    padding = "".join(f"# filler line {i} mentioning Engine\n" for i in range(5000))  # ~170 kB
+    files = dict(FILES)
+    files["pkg/big_reexport.py"] = padding + "from pkg.core import Engine\n"
+    files["pkg/big_consumer.py"] = padding + "from pkg.core import Engine\n\nEngine()\n"
+    repo = repo_factory(files)
+    config = load_config(repo)
+    with Snapshot.open(repo, config) as snapshot:
+        serial = find_paths(config.targets[0], snapshot, jobs=1)
+        pooled = find_paths(config.targets[0], snapshot, jobs=2)
+    assert serial == pooled
+    assert "pkg.big_reexport.Engine" in [p.dotted for p in pooled]
+    assert "pkg.big_consumer.Engine" not in [p.dotted for p in pooled]
