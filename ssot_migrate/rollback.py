@@ -105,7 +105,7 @@ def revert_branch(
     repo: Path, config: Config, rollback: RollbackPlan, *, verify: bool, echo: Echo
 ) -> RollbackResult:
     """Build ``<prefix>rollback-phaseN``: the revert of the merged phase commit, verified."""
-    from ssot_migrate.workflow import Verifier, _Message, _test_lines
+    from ssot_migrate.workflow import CommitMessage, Verifier, tests_section
 
     name = f"{config.branch_prefix}rollback-{rollback.phase}"
     if refs.branch_tip(repo, name) is not None:
@@ -122,12 +122,12 @@ def revert_branch(
         tree = wt.write_tree()
         after = verifier.measure(wt, tree, "rollback")
         verification = verifier.verify(before, after, wt)
-        message = _Message(f"Revert \"{original.subject}\"")
+        message = CommitMessage(f"Revert \"{original.subject}\"")
         into = rollback.mainline.removeprefix("refs/heads/")
         message.body = [
             f"This reverts commit {rollback.commit} ({rollback.phase}), merged into {into}.",
             "",
-            *_test_lines(verification, verifier.runner),
+            *tests_section(verification, verifier.runner),
         ]
         message.trailers = {
             "SSOT-Phase": f"rollback-{rollback.phase}",

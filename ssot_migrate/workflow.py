@@ -276,7 +276,7 @@ def _format_scan(before: Mapping[str, int], after: Mapping[str, int]) -> list[st
 
 
 @dataclass
-class _Message:
+class CommitMessage:
     """The commit message of a phase, built up while the phase runs."""
 
     title: str
@@ -284,11 +284,13 @@ class _Message:
     trailers: dict[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
+        """Title, blank line, body, blank line, trailers (``git interpret-trailers`` layout)."""
         trailer_lines = [f"{k}: {v}" for k, v in self.trailers.items()]
         return "\n".join([self.title, "", *self.body, "", *trailer_lines]) + "\n"
 
 
-def _test_lines(verification: Verification, runner: TestRunner | None) -> list[str]:
+def tests_section(verification: Verification, runner: TestRunner | None) -> list[str]:
+    """The commit message's ``Tests`` section: the command, before/after and the comparison."""
     if verification.verdict == "skipped":
         return ["Tests: skipped (--no-verify)"]
     if runner is None:
@@ -446,8 +448,8 @@ def _build_message(
     runner: TestRunner | None,
     report: BisectReport | None,
     quarantined: Mapping[str, Sequence[str]],
-) -> _Message:
-    message = _Message(f"ssot-migrate {phase} ({PHASES[phase]}): {TITLES.get(phase, phase)}")
+) -> CommitMessage:
+    message = CommitMessage(f"ssot-migrate {phase} ({PHASES[phase]}): {TITLES.get(phase, phase)}")
     body = message.body
     label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
     where = f"{label} ({choice.commit[:12]})" if label != choice.commit else choice.commit[:12]
@@ -463,7 +465,7 @@ def _build_message(
         body.append(f"  {target}: also rewrote the discovered re-export path {alias}")
     body += [f"  {line}" for line in summary.messages]
     body += ["", "@scan", ""]
-    body += _test_lines(verification, runner)
+    body += tests_section(verification, runner)
     if report is not None:
         body += report.lines()
     decisions = _decision_lines(summary.notes, quarantined)
@@ -550,6 +552,14 @@ def run_phase_command(
 
 
 __all__ = [
-    "BisectReport", "PhaseResult", "Verification", "Verifier", "choose_base", "render_result",
-    "run_phase", "run_phase_command",
+    "BisectReport",
+    "CommitMessage",
+    "PhaseResult",
+    "Verification",
+    "Verifier",
+    "choose_base",
+    "render_result",
+    "run_phase",
+    "run_phase_command",
+    "tests_section",
 ]
