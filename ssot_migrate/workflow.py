@@ -59,6 +59,12 @@ class BisectReport:
 
     def lines(self) -> list[str]:
         """Human-readable lines for the terminal and the commit message."""
+        if not self.culprits:
+            line = (
+                "bisect: the regression did not reproduce with only the regressed tests running "
+                f"(flaky or order-dependent); no culprit named ({self.runs} test runs)"
+            )
+            return [line]
         state = "budget exhausted, not minimal" if self.exhausted else "minimal"
         head = (
             f"bisect: {len(self.culprits)} file(s) cause the regression ({state}; "
@@ -220,6 +226,10 @@ def _bisect(
         return memo[key]
 
     items = sorted(files)
+    if subset_ids and not fails(items):
+        # Only the regressed tests run from here on; if the whole change does not make them
+        # fail that way, no subset will, and naming one would be a guess.
+        return BisectReport((), tuple(regressions), runs, budget, False, time.monotonic() - started)
     granularity = min(len(items), 4)  # the first split is into batches, then halves
     exhausted = False
     while len(items) >= 2:

@@ -249,3 +249,17 @@ def test_subset_selection_replaces_paths_keeps_option_values(tmp_path: Path) -> 
     assert _select_only(args, tmp_path, ["tests/test_a.py::test_b"]) == [
         "-q", "-k", "not slow", "-c", "pytest.ini", "--maxfail=1", "tests/test_a.py::test_b",
     ]
+
+
+def test_bisect_refuses_to_guess_when_the_regression_needs_the_full_suite(tmp_path: Path) -> None:
+    # test_b fails only after test_a ran on the phase tree: order-dependent, not reproducible alone
+    order_dependent = (
+        "from pkg import mod_a\nSEEN = []\n\n"
+        "def test_a():\n    SEEN.append(mod_a.VALUE)\n\n"
+        "def test_b():\n    assert SEEN != ['NEW_' + 'MARKER']\n"
+    )
+    repo = project(tmp_path, extra={"tests/test_order.py": order_dependent})
+    result = phase(repo, make_config(repo, pytest_command()), bisect=True, quarantine=True)
+    assert result.bisect is not None and result.bisect.culprits == ()
+    assert "did not reproduce" in result.bisect.lines()[0]
+    assert result.quarantined == () and result.exit_code == 1
