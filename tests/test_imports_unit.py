@@ -8,7 +8,6 @@ alone by a second run.
 
 from __future__ import annotations
 
-import itertools
 import os
 import pickle
 import textwrap
@@ -494,11 +493,10 @@ def test_class_scope_import_keeps_the_attribute_name() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Known gaps, kept visible: strict xfail flips to a failure the day the codemod handles them.
+# Dual imports under another name (found missing once, fixed, kept as a regression test)
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="dual import under another local name is not reused")
 def test_dual_import_under_another_name_reuses_it() -> None:
     source = """\
     from app.ws.unified import Unified as U
@@ -543,7 +541,8 @@ PROBE_TARGETS = (
         canonical_kind=NameKind.MODULE,
     ),
 )
-PROBE_FILE = SourceFile(path="zzuser/mod.py", module="zzuser.mod")
+# The program runs as a module of the stub package, so relative imports resolve too.
+PROBE_FILE = SourceFile(path="zzprobe/user.py", module="zzprobe.user")
 
 # Statements a program is made of (module level), each with the probes it makes meaningful.
 STATEMENTS: list[tuple[str, tuple[str, ...]]] = [
@@ -569,37 +568,27 @@ STATEMENTS: list[tuple[str, tuple[str, ...]]] = [
     ("import zzprobe.legacy.text.sub", ("zzprobe.legacy.text.sub.VALUE",)),
     ("from zzprobe.legacy.text import slug", ("slug()",)),
     ("import zzprobe.legacy.text as t", ("t.slug()",)),
+    ("from zzprobe.legacy import text as tx", ("tx.slug()",)),
+    ("from zzprobe.legacy.text.sub import VALUE", ("VALUE",)),
+    ("import zzprobe", ("zzprobe.ws.manager.WSM", "zzprobe.legacy.text.slug()")),
+    ("from zzprobe.ws import manager as m", ("m.WSM", "m.helper()")),
+    ("def k():\n    import zzprobe.ws.manager\n    return zzprobe.ws.manager.WSM", ("k()",)),
+    ("from .ws.manager import WSM as RW", ("RW",)),
+    ("from .ws import manager as rm", ("rm.WSM",)),
+    ("from .legacy import text as rt", ("rt.slug()",)),
+    ("if True:\n    from zzprobe.ws.manager import WSM", ("WSM",)),
+    ("class Sub(WSM):\n    pass", ("Sub.ROLE",)),
+    ("label = f'{WSM.ROLE}'", ("label",)),
+    (
+        (
+            "def patched():\n    from unittest import mock\n"
+            "    with mock.patch('zzprobe.ws.manager.WSM.ROLE', 'patched'):\n"
+            "        return WSM.ROLE"
+        ),
+        ("patched()",),
+    ),
+    ("class Holder:\n    WSM = WSM", ("Holder.WSM",)),
 ]
-
-
-# Shapes the codemod gets wrong today: kept out of the generated programs (they would fail at
-# random) and pinned by a strict xfail below, so fixing one flips it and it moves up.
-KNOWN_GAPS: list[tuple[str, tuple[str, ...]]] = [
-    ("class Holder:\n    WSM = WSM", ("Holder.WSM",)),  # class body reads the module-level name
-]
-
-
-
-def _rebinding_between_merged_imports(indices: list[int]) -> bool:
-    """Known gap: ``WSM = ...`` between two imports that the codemod merges or deduplicates.
-
-    The legacy import is merged into (or dropped for) another import of the same block, which
-    moves the binding across the assignment in either direction.
-    """
-    binds = {
-        i
-        for i, (text, _) in enumerate(STATEMENTS)
-        if text.startswith(
-            ("from zzprobe.ws.manager import", "from zzprobe.ws.unified import", "try:")
-        )
-    }
-    rebinders = {i for i, (text, _) in enumerate(STATEMENTS) if text.startswith("WSM = ")}
-    positions = [p for p, i in enumerate(indices) if i in binds]
-    return any(
-        indices[r] in rebinders
-        for a, b in itertools.pairwise(positions)
-        for r in range(a + 1, b)
-    )
 
 
 def _value(obj: object) -> str:
@@ -607,11 +596,11 @@ def _value(obj: object) -> str:
     return role if isinstance(role, str) else repr(obj)
 
 
-def _program(indices: list[int], pool: list[tuple[str, tuple[str, ...]]] = STATEMENTS) -> str:
+def _program(indices: list[int]) -> str:
     lines: list[str] = []
     probes: list[str] = []
     for index in indices:
-        statement, statement_probes = pool[index]
+        statement, statement_probes = STATEMENTS[index]
         lines.append(statement)
         probes += [p for p in statement_probes if p not in probes]
     lines.append("RESULTS = {}")
@@ -629,8 +618,12 @@ def _run(source: bytes, stub_root: str) -> dict[str, str]:
         del sys.modules[name]  # fresh imports: a missing import must not be hidden by a cache
     sys.path.insert(0, stub_root)
     try:
-        namespace: dict[str, object] = {"_value": _value, "__name__": "zzuser.mod"}
-        exec(compile(source, "zzuser/mod.py", "exec"), namespace)  # noqa: S102 - generated snippet
+        namespace: dict[str, object] = {
+            "_value": _value,
+            "__name__": "zzprobe.user",
+            "__package__": "zzprobe",
+        }
+        exec(compile(source, "zzprobe/user.py", "exec"), namespace)  # noqa: S102 - generated snippet
         results = namespace["RESULTS"]
         assert isinstance(results, dict)
         return results
@@ -651,28 +644,27 @@ def stub_root(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 LEGACY_TO_CANONICAL = {
+    "'legacy'": "'canonical'",
     "legacy": "canonical",
     "'legacy-slug'": "'canonical-slug'",
     "'legacy-sub'": "'canonical-sub'",
 }
 
 
-def _check_program(
-    indices: list[int], stub_root: str, pool: list[tuple[str, tuple[str, ...]]] = STATEMENTS
-) -> bool:
+def _check_program(indices: list[int], stub_root: str) -> bool:
     """False when the original program itself cannot run (nothing to compare)."""
     codemod = ImportsCodemod(PROBE_TARGETS)
-    source = _program(indices, pool).encode()
+    source = _program(indices).encode()
     try:
         before = _run(source, stub_root)
-    except NameError:
+    except Exception:  # noqa: BLE001 - any failure of the original program: nothing to compare
         return False  # e.g. ``class Holder: WSM = WSM`` with no WSM bound before it
     result = codemod.transform(source, PROBE_FILE)
     assert codemod.transform(result.source, PROBE_FILE).source == result.source
     after = _run(result.source, stub_root)
     for probe, old in before.items():
-        if old == "NameError":
-            continue  # a name the program never bound may become bound: harmless
+        if old in ("NameError", "AttributeError"):
+            continue  # a name or submodule the program never bound may become bound: harmless
         expected = LEGACY_TO_CANONICAL.get(old, old)
         assert after.get(probe) == expected, (
             f"probe {probe!r}: {old!r} before, {after.get(probe)!r} after, expected {expected!r}\n"
@@ -687,16 +679,14 @@ def test_each_statement_alone_keeps_runtime_meaning(index: int, stub_root: str) 
     assert _check_program([index], stub_root) or _check_program([0, index], stub_root)
 
 
-@pytest.mark.xfail(strict=True, reason="class body `WSM = WSM` reads the module-level name")
-def test_known_gap_class_body_rebinding_at_runtime(stub_root: str) -> None:
-    pool = [STATEMENTS[0], *KNOWN_GAPS]
-    assert _check_program([0, 1], stub_root, pool)
+def test_class_body_rebinding_the_same_name_at_runtime(stub_root: str) -> None:
+    holder = STATEMENTS.index(("class Holder:\n    WSM = WSM", ("Holder.WSM",)))
+    assert _check_program([0, holder], stub_root)
 
 
 @settings(max_examples=int(os.environ.get("SSOT_PROBE_EXAMPLES", "40")), deadline=None, database=None)
 @given(indices=st.lists(st.integers(0, len(STATEMENTS) - 1), min_size=1, max_size=6))
 def test_generated_programs_keep_runtime_meaning(indices: list[int], stub_root: str) -> None:
-    assume(not _rebinding_between_merged_imports(indices))
     assume(_check_program(indices, stub_root))
 
 
@@ -704,16 +694,18 @@ REBIND = STATEMENTS.index(("WSM = 'user-value'", ("WSM",)))
 CANONICAL_IMPORT = STATEMENTS.index(("from zzprobe.ws.unified import Unified", ("Unified",)))
 
 
-@pytest.mark.xfail(strict=True, reason="a re-import after a rebinding is dropped as duplicate")
-def test_known_gap_reimport_after_rebinding(stub_root: str) -> None:
+def test_reimport_after_a_rebinding_is_kept(stub_root: str) -> None:
     assert _check_program([0, REBIND, 0], stub_root)
 
 
-@pytest.mark.xfail(strict=True, reason="merging into an earlier import hoists the binding")
-def test_known_gap_merge_hoists_above_a_rebinding(stub_root: str) -> None:
+def test_no_merge_upwards_across_a_rebinding(stub_root: str) -> None:
     assert _check_program([CANONICAL_IMPORT, REBIND, 0], stub_root)
 
 
-@pytest.mark.xfail(strict=True, reason="merging into a later import sinks the binding")
-def test_known_gap_merge_sinks_below_a_rebinding(stub_root: str) -> None:
+def test_no_merge_downwards_across_a_rebinding(stub_root: str) -> None:
     assert _check_program([0, REBIND, CANONICAL_IMPORT], stub_root)
+
+
+def test_no_merge_downwards_across_a_use(stub_root: str) -> None:
+    subclass = STATEMENTS.index(("class Sub(WSM):\n    pass", ("Sub.ROLE",)))
+    assert _check_program([0, subclass, CANONICAL_IMPORT], stub_root)
