@@ -389,3 +389,81 @@ def _report_counts() -> Iterator[None]:
         with open(path, "a", encoding="utf-8") as handle:
             for key, value in sorted(COUNTS.items()):
                 handle.write(f"{__name__}\t{key}\t{value}\n")
+
+
+# --- phase 3: direct instantiation routed through the canonical factory --------------------------
+
+PHASE3_FILES = {
+    "zznew/__init__.py": "",
+    "zznew/core.py": "class NewThing:\n    def __init__(self, *args, **kwargs):\n        self.args = args\n",
+    "zznew/factory.py": (
+        "from zznew.core import NewThing\n\n\n"
+        "def make_thing(*args, **kwargs):\n    return NewThing(*args, **kwargs)\n"
+    ),
+    "pyproject.toml": (
+        "[tool.ssot-migrate]\n\n[[tool.ssot-migrate.targets]]\nname = \"thing\"\n"
+        "canonical = \"zznew.core.NewThing\"\naliases = []\nfactory = \"zznew.factory.make_thing\"\n"
+    ),
+}
+PHASE3_SHAPES = [
+    Shape("call", "from zznew.core import NewThing", "NewThing(1, key=2)", "zznew.factory.make_thing"),
+    Shape("call-as", "from zznew.core import NewThing as ZzT", "ZzT(1, key=2)", "zznew.factory.make_thing"),
+    Shape("call-attr", "import zznew.core", "zznew.core.NewThing(1, key=2)", "zznew.factory.make_thing"),
+    Shape("call-mod-as", "from zznew import core as zz_core", "zz_core.NewThing(1, key=2)",
+          "zznew.factory.make_thing"),
+]
+
+
+@pytest.fixture(scope="module")
+def factories_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
+    pytest.importorskip("ssot_migrate.codemods.factories")
+    from ssot_migrate.config import load_config
+    from ssot_migrate.engine import Snapshot
+    from ssot_migrate.phases import build_codemod
+
+    repo = make_repo(tmp_path_factory.mktemp("phase3") / "repo", PHASE3_FILES)
+    config = load_config(repo)
+    with Snapshot.open(repo, config) as snapshot:
+        return build_codemod("phase3", config, snapshot)
+
+
+def check_factory_call(codemod: object, program: str, shape: Shape, place: str) -> None:
+    """The injected constructor call now calls the factory with the same arguments."""
+    source, block = compose(program, shape, place)
+    assume(parses(source) and not libcst_footer_quirk(source))
+    result = codemod.transform(source.encode("utf-8"), FILE)  # type: ignore[attr-defined]
+    out = result.source.decode("utf-8")
+    COUNTS["phase3_programs_injected"] += 1
+    assert parses(out), f"output does not parse:\n{out}"
+    tree = ast.parse(out)
+    body = scope_body(tree, block)
+    bound = import_bindings(body if block != "module" else tree.body)
+    if block != "module":
+        bound = {**import_bindings(tree.body), **bound}
+    call = probe_values(body).get("__zz_probe_0")
+    assert isinstance(call, ast.Call), f"probe is no longer a call:\n{out}"
+    assert qualified(call.func, bound) == shape.expected, f"not the factory:\n{out}"
+    assert [ast.unparse(a) for a in call.args] == ["1"]
+    assert [(k.arg, ast.unparse(k.value)) for k in call.keywords] == [("key", "2")]
+    if program.strip():
+        assert program.rstrip("\n") in out, f"generated code was modified:\n{out}"
+    again = codemod.transform(result.source, FILE)  # type: ignore[attr-defined]
+    assert again.source == result.source, "second run is not a no-op"
+
+
+@FAST
+@given(program=programs)
+def test_phase3_unrelated_program_is_byte_identical(factories_codemod: object, program: str) -> None:
+    assume(parses(program))
+    data = program.encode("utf-8")
+    result = factories_codemod.transform(data, FILE)  # type: ignore[attr-defined]
+    COUNTS["phase3_programs_untouched"] += 1
+    assert result.source == data
+
+
+@FAST
+@given(program=programs, shape=st.sampled_from(PHASE3_SHAPES), place=st.sampled_from(["top", "function"]))
+def test_phase3_injected_construction_uses_the_factory(
+    factories_codemod: object, program: str, shape: Shape, place: str
+) -> None:
+    check_factory_call(factories_codemod, program, shape, place)
