@@ -56,6 +56,10 @@ def collect(repo: Path) -> list[PhaseStatus]:
     repo = repo.resolve()
     rows: list[PhaseStatus] = []
     tips = {name: sha for _, name, sha in phase_branches(repo)}
+    # a base that is a replaced (backed-up) phase tip: the lower phase was refreshed since
+    replaced = {
+        sha: ref[len(refs.BACKUP_NAMESPACE):].rsplit("/", 1)[0] for ref, sha in refs.backups(repo)
+    }
     for phase, name, tip in phase_branches(repo):
         info = refs.commit_info(repo, tip)
         trailers = info.trailers
@@ -63,7 +67,12 @@ def collect(repo: Path) -> list[PhaseStatus]:
         main_sha = refs.resolve(repo, mainline) or refs.resolve(repo, "HEAD") or tip
         base_sha = trailers.get("SSOT-Base", info.parent or tip)
         stacked = next((n for n, s in tips.items() if s == base_sha and n != name), None)
-        base_label = stacked or f"{_short(mainline)} @ {base_sha[:10]}"
+        if stacked:
+            base_label = stacked
+        elif base_sha in replaced:
+            base_label = f"{replaced[base_sha]} (old tip: refresh {phase})"
+        else:
+            base_label = f"{_short(mainline)} @ {base_sha[:10]}"
         base_ref = tips[stacked] if stacked else main_sha
         ahead, behind = refs.ahead_behind(repo, base_ref, tip)
         tests = f"{trailers.get('SSOT-Tests-Before', '?')} -> {trailers.get('SSOT-Tests-After', '?')}"

@@ -69,6 +69,12 @@ def test_status_table_from_branches_and_trailers(tmp_path: Path) -> None:
     assert "ssot/phase1-imports" in row1 and "main @" in row1 and "+1/-0" in row1
     assert "exit 0 -> exit 0" in row1 and row1.split()[-1] == "no"
     assert row2.split()[2] == "ssot/phase1-imports" and "yes" in row2.split()
+    # phase 1 regenerated: phase 2 still sits on the old tip, and status says so
+    phase(repo, make_config(repo, (sys.executable, "-c", "pass")), refresh=True,
+          codemod=MarkerCodemod(new="NEWER_MARKER"))
+    row2 = next(line for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
+                if line.startswith("phase2"))
+    assert "ssot/phase1-imports (old tip: refresh phase2)" in row2
     git(repo, "merge", "-q", "--ff-only", "ssot/phase1-imports")
     row1 = next(line for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
                 if line.startswith("phase1"))
