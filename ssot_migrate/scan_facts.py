@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ssot_migrate.discovery import ImportPath, dotted, parse_source, resolve_relative
+from ssot_migrate.discovery import ImportPath, dotted, resolve_relative
 from ssot_migrate.interfaces import ClassInterface
 from ssot_migrate.model import CodemodResult, NameKind, Note, SourceFile, Target
 
@@ -114,12 +114,19 @@ class ScanAnalyser:
             for s in self.specs if s.canonical_methods
         ):
             return CodemodResult(source)
-        tree = parse_source(source)
-        if tree is None:
-            import libcst  # raises the ParserSyntaxError the engine reports, with its line
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            # Reported as a skipped file with its line. Not re-parsed with libcst: its native
+            # parser can overflow the C stack on pathological nesting, and one file must never
+            # cost the run.
+            import libcst
 
-            libcst.parse_module(source)
-            return CodemodResult(source)
+            line = getattr(exc, "lineno", None) or 0
+            message = getattr(exc, "msg", None) or type(exc).__name__
+            raise libcst.ParserSyntaxError(
+                str(message), lines=("",), raw_line=line, raw_column=0
+            ) from exc
         notes: list[Note] = []
         facts = _FileFacts(tree, file)
         for spec in self.specs:

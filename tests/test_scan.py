@@ -328,3 +328,21 @@ def test_import_shapes_of_a_module_alias(repo_factory: object) -> None:
     diff = run_cli("phase1", "--dry-run", "--repo", str(repo)).stdout
     changed = sorted(line[len("+++ b/"):] for line in diff.splitlines() if line.startswith("+++ b/"))
     assert changed == sorted({s.path for s in result.sites if s.category == "legacy-import"})
+
+
+def test_pathological_nesting_costs_one_file(repo_factory: object) -> None:
+    deep = b"import pkg.old\n\nx = " + b"[" * 2500 + b"pkg.old.Thing" + b"]" * 2500 + b"\n"
+    repo = repo_factory({  # type: ignore[operator]
+        "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
+                          'canonical = "pkg.new.Thing"\naliases = ["pkg.old.Thing"]\n',
+        "pkg/__init__.py": "",
+        "pkg/new.py": "class Thing:\n    pass\n",
+        "pkg/old.py": "from pkg.new import Thing\n",
+        "pkg/use.py": "import pkg.old\n\nprint(pkg.old.Thing)\n",
+        "pkg/deep.py": deep,
+    })
+    result = run_cli("scan", "--format", "json", "--repo", str(repo))
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    data = json.loads(result.stdout)
+    assert [s["path"] for s in data["skipped"]] == ["pkg/deep.py"]
+    assert data["counts"]["legacy-import"] == 1
