@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst._metadata_dependent import LazyValue
 from libcst.metadata import (
     Assignment,
+    CodeRange,
     ParentNodeProvider,
     PositionProvider,
     QualifiedName,
@@ -635,7 +636,8 @@ class _FileRewrite:
         self.qnames = self.wrapper.resolve(QualifiedNameProvider)
         self.scopes = self.wrapper.resolve(ScopeProvider)
         self.parents = self.wrapper.resolve(ParentNodeProvider)
-        self.positions = self.wrapper.resolve(PositionProvider)
+        # Positions cost a full pass: only computed once a site or note needs a line.
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self.changes: list[Change] = []
         self.notes: list[Note] = []
         self.last_segments = {
@@ -688,7 +690,9 @@ class _FileRewrite:
         return None
 
     def _line(self, node: cst.CSTNode) -> tuple[int, int]:
-        position = self.positions.get(node)
+        if self._positions is None:
+            self._positions = self.wrapper.resolve(PositionProvider)
+        position = self._positions.get(node)
         if position is None:
             return 0, 0
         return position.start.line, position.start.column + 1
