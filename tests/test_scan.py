@@ -7,6 +7,7 @@ file (the comments say which lines make each count), not from the tool's output.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -207,8 +208,8 @@ def test_markdown_and_table_formats(violating: Path) -> None:
     assert "scan:" in table.stderr and "scan:" not in table.stdout
 
 
-def test_code_is_never_read_as_rich_markup(repo_factory: object) -> None:
-    repo = repo_factory({  # type: ignore[operator]
+def test_code_is_never_read_as_rich_markup(repo_factory: Callable[..., Path]) -> None:
+    repo = repo_factory({
         "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
                           'canonical = "pkg.new.Thing"\naliases = ["pkg.old.Thing"]\n',
         "pkg/__init__.py": "",
@@ -240,9 +241,9 @@ def test_exit_codes(violating: Path, consolidated: Path, tmp_path: Path) -> None
     assert "aliasses" in result.stderr and result.stdout == ""
 
 
-def test_ratchet(repo_factory: object, tmp_path: Path) -> None:
+def test_ratchet(repo_factory: Callable[..., Path], tmp_path: Path) -> None:
     files = fixture_files("violating")
-    repo = repo_factory(files)  # type: ignore[operator]
+    repo = repo_factory(files)
     baseline = tmp_path / "baseline.json"
     wrote = run_cli("scan", "--repo", str(repo), "--write-baseline", str(baseline), "--format", "json")
     assert wrote.returncode == 0, wrote.stderr
@@ -310,8 +311,8 @@ SHAPES: dict[str, str | bytes] = {
 }
 
 
-def test_import_shapes_of_a_module_alias(repo_factory: object) -> None:
-    repo = repo_factory(SHAPES)  # type: ignore[operator]
+def test_import_shapes_of_a_module_alias(repo_factory: Callable[..., Path]) -> None:
+    repo = repo_factory(SHAPES)
     result = scan_repository(load_config(repo), jobs=1)
     counts = result.counts()
     assert counts["legacy-import"] == 10
@@ -330,9 +331,9 @@ def test_import_shapes_of_a_module_alias(repo_factory: object) -> None:
     assert changed == sorted({s.path for s in result.sites if s.category == "legacy-import"})
 
 
-def test_pathological_nesting_costs_one_file(repo_factory: object) -> None:
+def test_pathological_nesting_costs_one_file(repo_factory: Callable[..., Path]) -> None:
     deep = b"import pkg.old\n\nx = " + b"[" * 2500 + b"pkg.old.Thing" + b"]" * 2500 + b"\n"
-    repo = repo_factory({  # type: ignore[operator]
+    repo = repo_factory({
         "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
                           'canonical = "pkg.new.Thing"\naliases = ["pkg.old.Thing"]\n',
         "pkg/__init__.py": "",
