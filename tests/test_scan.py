@@ -347,3 +347,13 @@ def test_pathological_nesting_costs_one_file(repo_factory: Callable[..., Path]) 
     data = json.loads(result.stdout)
     assert [s["path"] for s in data["skipped"]] == ["pkg/deep.py"]
     assert data["counts"]["legacy-import"] == 1
+
+
+def test_direct_instantiation_sites_are_what_phase3_rewrites(
+    violating: Path, report: ScanReport
+) -> None:
+    diff = run_cli("phase3", "--dry-run", "--repo", str(violating)).stdout
+    changed = sorted(line[len("+++ b/"):] for line in diff.splitlines() if line.startswith("+++ b/"))
+    assert changed == sorted({s.path for s in report.sites if s.category == "direct-instantiation"})
+    removed = [line for line in diff.splitlines() if line.startswith("-") and "(user_id)" in line]
+    assert len(removed) == EXPECTED["direct-instantiation"]
