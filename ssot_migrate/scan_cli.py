@@ -51,6 +51,12 @@ def run_scan_command(
     )
     for path, reason, line in report.skipped:
         console.print(f"skipped {path}:{line}: {reason}", markup=False)
+    if report.skipped:
+        console.print(
+            f"warning: {len(report.skipped)} file(s) could not be analysed; "
+            "the counts and the verdict do not cover them",
+            markup=False,
+        )
     if write_baseline is not None:
         write_baseline_file(report, write_baseline, console)
     if saved is not None:

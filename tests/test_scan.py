@@ -222,6 +222,7 @@ def test_code_is_never_read_as_rich_markup(repo_factory: Callable[..., Path]) ->
     assert 'TABLE = {"[bold]x[/bold]": pkg.old.Thing}' in result.stdout
     # A file that does not parse is listed as skipped (with its line); the rest is scanned.
     assert "skipped pkg/broken.py:" in result.stderr and "syntax error" in result.stderr
+    assert "1 file(s) could not be analysed" in result.stderr
     data = json.loads(run_cli("scan", "--format", "json", "--repo", str(repo)).stdout)
     assert [s["path"] for s in data["skipped"]] == ["pkg/broken.py"]
     assert data["counts"]["legacy-import"] == 1
