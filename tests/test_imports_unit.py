@@ -17,6 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from ssot_migrate.codemods import _common
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.codemods.imports import ImportsCodemod
 from ssot_migrate.model import NameKind, SourceFile, Target
@@ -709,3 +710,115 @@ def test_no_merge_downwards_across_a_rebinding(stub_root: str) -> None:
 def test_no_merge_downwards_across_a_use(stub_root: str) -> None:
     subclass = STATEMENTS.index(("class Sub(WSM):\n    pass", ("Sub.ROLE",)))
     assert _check_program([0, subclass, CANONICAL_IMPORT], stub_root)
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared helpers in codemods/_common.py (phase 2 and 3 import them too).
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("level", "module", "package", "expected"),
+    [
+        (0, "a.b", "x", "a.b"),
+        (1, "m", "pkg.sub", "pkg.sub.m"),
+        (1, None, "pkg", "pkg"),
+        (2, "m", "pkg.sub", "pkg.m"),
+        (3, None, "pkg.sub", None),  # above the top package
+        (1, "m", None, None),  # unknown package
+    ],
+)
+def test_common_resolve_relative(
+    level: int, module: str | None, package: str | None, expected: str | None
+) -> None:
+    assert _common.resolve_relative(level, module, package) == expected
+
+
+def test_common_relative_spelling_stays_relative_only_inside_the_anchor() -> None:
+    assert _common.relative_spelling("app.ws.unified", 1, "app.ws") == "unified"
+    assert _common.relative_spelling("app.ws", 1, "app.ws") == ""
+    assert _common.relative_spelling("app.core.x", 2, "app.ws") == "core.x"
+    assert _common.relative_spelling("other.x", 1, "app.ws") is None
+    assert _common.relative_spelling("app.ws.x", 0, "app.ws") is None
+
+
+def test_common_alias_table_longest_prefix() -> None:
+    module_target = Target(
+        "cfg", "app.settings", ("app.legacy_cfg",), canonical_kind=NameKind.MODULE
+    )
+    symbol_target = Target("ws", "app.ws.unified.Unified", ("app.ws.manager.WSM",))
+    table = _common.AliasTable([symbol_target, module_target])
+    hit = table.lookup("app.ws.manager.WSM.connect")
+    assert hit is not None
+    assert (hit.alias, hit.new, hit.module) == (
+        "app.ws.manager.WSM",
+        "app.ws.unified.Unified.connect",
+        "app.ws.unified",
+    )
+    sub = table.lookup("app.legacy_cfg.sub.thing")
+    assert sub is not None and sub.new == "app.settings.sub.thing"
+    assert table.lookup("app.ws.manager.helper") is None
+    assert table.lookup("app.legacy_cfgx") is None  # a prefix only counts at a dot
+    assert table.leads_to_alias("app.ws") and not table.leads_to_alias("app.ws.manager.WSM")
+    assert table.needles() == {"WSM", "legacy_cfg"}
+    assert table.canonical_modules() == {"app.ws.unified", "app.settings"}
+    assert table.alias_modules() == {"app.ws.manager", "app.legacy_cfg"}
+
+
+def test_common_alias_table_follows_discovery_switch() -> None:
+    on = Target("t", "a.New", ("a.Old",), discovered_aliases=("b.Old",))
+    off = Target("t", "a.New", ("a.Old",), discovered_aliases=("b.Old",), discover_aliases=False)
+    assert _common.AliasTable([on]).lookup("b.Old") is not None
+    assert _common.AliasTable([off]).lookup("b.Old") is None
+
+
+def _import_node(code: str) -> libcst.Import | libcst.ImportFrom:
+    line = libcst.parse_statement(code)
+    assert isinstance(line, libcst.SimpleStatementLine)
+    node = line.body[0]
+    assert isinstance(node, (libcst.Import, libcst.ImportFrom))
+    return node
+
+
+def test_common_bindings_of_every_import_shape() -> None:
+    plain = _common.bindings_of(_import_node("import a.b.c"), "pkg")
+    assert [(b.local, b.qname, b.loaded, b.plain) for b in plain] == [("a", "a", "a.b.c", True)]
+    aliased = _common.bindings_of(_import_node("import a.b as x, os"), "pkg")
+    assert [(b.local, b.qname) for b in aliased] == [("x", "a.b"), ("os", "os")]
+    relative = _common.bindings_of(_import_node("from .. import m as n, k"), "pkg.sub")
+    assert [(b.local, b.qname) for b in relative] == [("n", "pkg.m"), ("k", "pkg.k")]
+    assert _common.bindings_of(_import_node("from m import *"), "pkg") == []
+    assert _common.bindings_of(_import_node("from .m import x"), None) == []
+
+
+def _code_of(node: libcst.CSTNode | None) -> str:
+    assert node is not None
+    return libcst.Module([]).code_for_node(node)
+
+
+def test_common_drop_aliases_keeps_the_layout() -> None:
+    single = _import_node("from m import a, b  # c")
+    assert not isinstance(single.names, libcst.ImportStar)
+    assert _code_of(_common.drop_aliases(single, [single.names[1]])) == "from m import a"
+    assert _code_of(_common.drop_aliases(single, [single.names[0]])) == "from m import b"
+    assert _common.drop_aliases(single, list(single.names)) is None
+    block = _import_node("from m import (\n    a,\n    b,\n)")
+    assert not isinstance(block.names, libcst.ImportStar)
+    assert _code_of(_common.drop_aliases(block, [block.names[1]])) == "from m import (\n    a,\n)"
+    plain = _import_node("import a, b")
+    assert not isinstance(plain.names, libcst.ImportStar)
+    assert _code_of(_common.drop_aliases(plain, [plain.names[1]])) == "import a"
+
+
+def test_common_builders_free_names_and_strings() -> None:
+    assert _code_of(_common.make_import_from("a.b", 1, [("X", None), ("Y", "Z")])) == (
+        "from .a.b import X, Y as Z"
+    )
+    assert _code_of(_common.make_import("a.b", "c")) == "import a.b as c"
+    assert _common.free_name("x", {"y"}) == "x"
+    assert _common.free_name("x", {"x"}) == "x_"
+    assert _common.free_name("x", {"x", "x_"}) == "x_2"
+    assert _common.string_body(libcst.SimpleString("r'a.b'")) == ("r", "'", "a.b")
+    assert _common.string_body(libcst.SimpleString("'a\\\\b'")) is None  # escapes: left alone
+    assert _common.string_body(libcst.SimpleString("b'a'")) is None
+    assert _common.with_string_body(libcst.SimpleString('"a"'), "b.c").value == '"b.c"'
