@@ -347,14 +347,13 @@ class _Survey(cst.CSTVisitor):
             self._collect_all(node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if self._depth == 0 and isinstance(node.target, cst.Name):
-            if node.target.value == "__all__":
-                self._collect_all(node.value)
+        if self._depth == 0 and isinstance(node.target, cst.Name) and node.target.value == "__all__":
+            self._collect_all(node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if self._depth == 0 and isinstance(node.target, cst.Name) and node.value is not None:
-            if node.target.value == "__all__":
-                self._collect_all(node.value)
+        target, value = node.target, node.value
+        if self._depth == 0 and isinstance(target, cst.Name) and target.value == "__all__" and value is not None:
+            self._collect_all(value)
 
     def _collect_all(self, value: cst.BaseExpression) -> None:
         self._mark(subtree=True)
@@ -747,8 +746,10 @@ class _FileRewrite:
                         star,
                         target,
                         "star-import",
-                        f"`from {base} import *` left as is: it may bind a legacy alias; "
-                        "import the names it needs from the canonical module explicitly",
+                        (
+                            f"`from {base} import *` left as is: it may bind a legacy alias; "
+                            "import the names it needs from the canonical module explicitly"
+                        ),
                     )
                 )
 
@@ -1008,9 +1009,12 @@ class _FileRewrite:
         """The module an added import must load so the rewritten chain resolves."""
         if binding.plain:
             loaded = self.table.lookup(binding.loaded)
-            if loaded is not None and loaded.target is mapped.target:
-                if loaded.target.canonical_kind == NameKind.MODULE:
-                    return loaded.new
+            if (
+                loaded is not None
+                and loaded.target is mapped.target
+                and loaded.target.canonical_kind == NameKind.MODULE
+            ):
+                return loaded.new
         return mapped.module
 
     def _expression_for(
@@ -1025,12 +1029,17 @@ class _FileRewrite:
             elif not other.plain and other.qname == need and canonical.startswith(need):
                 if self._visible(other, scope):
                     return other.local + canonical[len(need) :]
-            elif not other.plain and other.qname == canonical and other.is_from:
-                if self._visible(other, scope):
-                    return other.local
-        if not canonical.startswith(need):
-            if not (binding.plain and need.startswith(canonical + ".")):
-                return None
+            elif (
+                not other.plain
+                and other.qname == canonical
+                and other.is_from
+                and self._visible(other, scope)
+            ):
+                return other.local
+        if not canonical.startswith(need) and not (
+            binding.plain and need.startswith(canonical + ".")
+        ):
+            return None
         spec: _Spec
         if binding.plain:
             root = need.split(".")[0]
@@ -1220,10 +1229,9 @@ class _FileRewrite:
                 continue
             if not isinstance(statement, cst.ImportFrom):
                 continue
-            if origin.__class__ in (cst.Import, cst.ImportFrom) and id(origin) in self.sites:
-                # Never sink a binding below code that may read it: earlier statements only.
-                if self._order(statement) >= self._order(origin):
-                    continue
+            # Never sink a binding below code that may read it: earlier statements only.
+            if id(origin) in self.sites and self._order(statement) >= self._order(origin):
+                continue
             if import_from_module(statement, self.package) != module:
                 continue
             edit = self.edits.get(id(statement))
@@ -1578,9 +1586,13 @@ def _fix_semicolons(
     body: list[cst.BaseSmallStatement], original: Sequence[cst.BaseSmallStatement]
 ) -> list[cst.BaseSmallStatement]:
     """Drop a trailing ``;`` a removal left behind when the original line had none."""
-    if body and original and original[-1].semicolon is cst.MaybeSentinel.DEFAULT:
-        if body[-1].semicolon is not cst.MaybeSentinel.DEFAULT:
-            body = body[:-1] + [body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]
+    if (
+        body
+        and original
+        and original[-1].semicolon is cst.MaybeSentinel.DEFAULT
+        and body[-1].semicolon is not cst.MaybeSentinel.DEFAULT
+    ):
+        body = body[:-1] + [body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]
     return body
 
 
