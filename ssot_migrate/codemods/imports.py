@@ -694,7 +694,12 @@ class _FileRewrite:
                 return self.module.visit(_Apply(self)).bytes
             rewritten = alone.visit(_Apply(self))
             # A module with no statement left still prints a newline: nothing is meant.
-            new = rewritten.code.encode(encoding) if rewritten.body else b""
+            if rewritten.body:
+                new = rewritten.code.encode(encoding)
+            else:  # an empty module still prints a newline; keep only the comments it held
+                new = "".join(
+                    cst.Module(body=[], header=[line]).code for line in rewritten.footer
+                ).encode(encoding)
             pieces.append(self.source[position:start])
             pieces.append(new)
             position = start + len(old)
@@ -1431,6 +1436,7 @@ class _Apply(_Replace):
         self.ancestors = plan.survey.ancestors
         self.subtrees = plan.survey.subtrees
         self._inside = 0  # depth inside a subtree that is walked entirely
+        self.emptied: set[int] = set()  # placeholder lines standing for removed ones
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Module):
@@ -1555,7 +1561,12 @@ class _Apply(_Replace):
             else:
                 lines.append(cst.SimpleStatementLine(body=[statement]))
         if not lines:
-            return cst.RemoveFromParent()
+            # An emptied line is removed by its block (``_settle``), which hands the comments
+            # above it to the next statement instead of losing them. (An empty ``body`` would
+            # make libcst drop the line, comments included, before the block sees it.)
+            placeholder = updated_node.with_changes(body=[cst.Pass()])
+            self.emptied.add(id(placeholder))
+            return placeholder
         return cst.FlattenSentinel(lines) if len(lines) > 1 else lines[0]
 
     def leave_SimpleStatementSuite(
@@ -1576,10 +1587,45 @@ class _Apply(_Replace):
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
-        if not updated_node.body:
+        body, orphans = _settle(updated_node.body, self.emptied)
+        if not body:
             # Removing the only import of a block must leave valid code.
-            return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+            return updated_node.with_changes(
+                body=[cst.SimpleStatementLine([cst.Pass()], leading_lines=orphans)]
+            )
+        if orphans:
+            return updated_node.with_changes(body=body, footer=[*orphans, *updated_node.footer])
+        if len(body) != len(updated_node.body):
+            return updated_node.with_changes(body=body)
         return updated_node
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body, orphans = _settle(updated_node.body, self.emptied)
+        if len(body) == len(updated_node.body):
+            return updated_node
+        return updated_node.with_changes(body=body, footer=[*orphans, *updated_node.footer])
+
+
+def _settle(
+    body: Sequence[cst.BaseStatement], emptied: set[int]
+) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
+    """``body`` without the ``emptied`` lines; their leading comments go to the next statement.
+
+    Returns the statements and the comment lines left over after the last one.
+    """
+    kept: list[cst.BaseStatement] = []
+    pending: list[cst.EmptyLine] = []
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine) and id(statement) in emptied:
+            pending.extend(statement.leading_lines)
+            continue
+        if pending and isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            statement = statement.with_changes(
+                leading_lines=[*pending, *statement.leading_lines]
+            )
+            pending = []
+        kept.append(statement)
+    return kept, pending
 
 
 def _fix_semicolons(
