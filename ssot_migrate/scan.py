@@ -33,7 +33,11 @@ from ssot_migrate.interfaces import (
     ClassInterface,
     InterfaceComparison,
     compare,
+    extract_interface,
+    find_class,
     load_class,
+    module_imports,
+    parse_file,
 )
 from ssot_migrate.model import Config, NameKind, Note, Target
 from ssot_migrate.scan_facts import (
@@ -214,6 +218,58 @@ def scan_snapshot(
     )
 
 
+class _Interfaces:
+    """Class interfaces for the main process, each file parsed once and each class read once.
+
+    ``interfaces.load_class`` re-parses a file (and computes positions for all of it) per class;
+    with dozens of candidate classes that is most of a scan. Re-exports and anything unusual are
+    still handed to ``load_class``.
+    """
+
+    def __init__(self, snapshot: Any) -> None:
+        self.snapshot = snapshot
+        self._modules: dict[str, Any] = {}
+        self._classes: dict[str, ClassInterface | None] = {}
+        self._loading: set[str] = set()
+
+    def _module(self, path: str) -> Any:
+        if path not in self._modules:
+            self._modules[path] = parse_file(self.snapshot, path)
+        return self._modules[path]
+
+    def load(self, dotted_name: str) -> ClassInterface | None:
+        """The interface of class ``dotted_name`` (``None``: not a class of the repository)."""
+        if dotted_name in self._classes:
+            return self._classes[dotted_name]
+        if dotted_name in self._loading:
+            return None  # a base-class cycle: unknown, not infinite
+        self._loading.add(dotted_name)
+        try:
+            found = self._load(dotted_name)
+        finally:
+            self._loading.discard(dotted_name)
+        self._classes[dotted_name] = found
+        return found
+
+    def _load(self, dotted_name: str) -> ClassInterface | None:
+        parts = dotted_name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module_name = ".".join(parts[:cut])
+            path = self.snapshot.path_for_module(module_name)
+            if path is None:
+                continue
+            module = self._module(path)
+            qualname = ".".join(parts[cut:])
+            node = find_class(module, qualname) if module is not None else None
+            if node is None:
+                return load_class(self.snapshot, dotted_name)  # re-exports, aliases
+            imports = module_imports(module, module_name, path.endswith("__init__.py"))
+            return extract_interface(
+                node, module, resolve_base=self.load, imports=imports, qualname=dotted_name
+            )
+        return None
+
+
 @dataclass
 class _Assembler:
     snapshot: Any
@@ -226,6 +282,9 @@ class _Assembler:
     _facts: dict[str, discovery.ModuleFacts | None] = field(default_factory=dict)
     _implementation_files: int = 0
     _modules: set[str] | None = None
+
+    def __post_init__(self) -> None:
+        self._interfaces = _Interfaces(self.snapshot)
 
     def code(self, path: str, line: int) -> str:
         if path not in self._lines:
@@ -319,7 +378,7 @@ class _Assembler:
         for n in sorted((n for n in notes if n.kind == "class"), key=lambda n: (n.path, n.line)):
             info = json.loads(n.message)
             qual, roles = info["class"], set(info["roles"])
-            interface = load_class(self.snapshot, qual) if canonical is not None else None
+            interface = self._interfaces.load(qual) if canonical is not None else None
             comparison = compare(interface, canonical) if interface and canonical else None
             overlap_hit = comparison is not None and comparison.overlap >= spec.overlap
             duplicate = not info["test"] and (
