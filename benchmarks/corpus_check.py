@@ -176,7 +176,7 @@ def check(run: Run, jobs: list[str]) -> dict[str, object]:
     )
     internal = [line for line in err.splitlines() if "internal error" in line]
     row["crashes"] = int(code not in (0,)) + len(internal) + int("Traceback" in err)
-    row["skipped"] = len(re.findall(r"^\s{2}\S.*: (?:syntax error|cannot|nested)", err, re.M))
+    row["skipped"] = len(re.findall(r"^\s{2}\S.*: (?:syntax error|cannot|nested)", err, re.MULTILINE))
     row["invalid"] = 0
     row["untouched_changed"] = 0
     row["second_run_changes"] = "-"
@@ -197,7 +197,7 @@ def check(run: Run, jobs: list[str]) -> dict[str, object]:
         row["invalid"] = "diff does not apply: " + exc.stderr.decode(errors="replace")[:200]
         return row
     tree = git(copy, "write-tree", index=index).decode().strip()
-    named = {m.decode("utf-8", "surrogateescape") for m in re.findall(rb"^\+\+\+ b/(.*)$", diff, re.M)}
+    named = {m.decode("utf-8", "surrogateescape") for m in re.findall(rb"^\+\+\+ b/(.*)$", diff, re.MULTILINE)}
     actual = set(git(copy, "diff", "--name-only", "-z", "HEAD", tree).decode("utf-8", "surrogateescape").split("\0")) - {""}
     row["files_in_diff"] = len(named)
     row["untouched_changed"] = len(actual - named) + len(named - actual)
@@ -212,8 +212,8 @@ def check(run: Run, jobs: list[str]) -> dict[str, object]:
         row["invalid_files"] = bad[:5]
     # idempotency: commit the result (a commit object only, no ref moves) and run again on it
     commit = git(copy, "commit-tree", tree, "-p", "HEAD", "-m", "phase result").decode().strip()
-    code2, diff2, err2, _ = dry_run(copy, run.phase, config, jobs, base=commit)
-    second = len(set(re.findall(rb"^\+\+\+ b/(.*)$", diff2, re.M))) if code2 == 0 else f"exit {code2}"
+    code2, diff2, _, _ = dry_run(copy, run.phase, config, jobs, base=commit)
+    second = len(set(re.findall(rb"^\+\+\+ b/(.*)$", diff2, re.MULTILINE))) if code2 == 0 else f"exit {code2}"
     row["second_run_changes"] = second
     index.unlink(missing_ok=True)
     return row

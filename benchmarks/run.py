@@ -163,8 +163,10 @@ def table(cases: list[Case], session: dict[tuple[str, str], dict[str, str]]) -> 
     """Markdown: ssot-migrate's medians, ratio to the floor, speed-up over the slow peers."""
     baseline = load_rows(BENCH / "results-baseline.tsv")
     lines = [
-        "| case | command | wall med s | cpu med s | peak MiB | floor wall s | x floor "
-        "| RenameCommand s | faster than RC | Bowler s | faster than Bowler | exit |",
+        (
+            "| case | command | wall med s | cpu med s | peak MiB | floor wall s | x floor "
+            "| RenameCommand s | faster than RC | Bowler s | faster than Bowler | exit |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case in cases:

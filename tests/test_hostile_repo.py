@@ -102,7 +102,7 @@ def diff_files(diff: str) -> dict[str, str]:
             name = line[4:].rstrip("\n").split("\t")[0]
             if name.startswith('"'):
                 name = name[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode("utf-8")
-            current = name[2:] if name.startswith("b/") else name
+            current = name.removeprefix("b/")
             sections[current] = ""
         if current is not None:
             sections[current] += line
@@ -179,7 +179,7 @@ def _blob(repo: Path, path: str) -> bytes:
 def test_unusable_files_are_skipped_and_listed(
     odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]], path: str, why: str
 ) -> None:
-    repo, _, proc = odd_repo
+    _, _, proc = odd_repo
     assert path not in diff_files(proc.stdout)
     assert path in proc.stderr, f"{path} not listed as skipped:\n{proc.stderr}"
 
@@ -192,7 +192,7 @@ def test_big_file_without_the_name_is_never_parsed(
 
 
 def test_symlinks_are_not_followed(odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> None:
-    repo, outside, proc = odd_repo
+    _, outside, proc = odd_repo
     files = diff_files(proc.stdout)
     assert "pkg/link_out.py" not in files and "pkg/link_in.py" not in files
     assert "pkg/link_out.py" in proc.stderr  # listed as not processed

@@ -17,7 +17,6 @@ from tests.test_faults import (
     _prepare,
     assert_clean_rerun,
     assert_intact_or_complete,
-    fault_env,  # noqa: F401  (fixture)
 )
 
 pytestmark = pytest.mark.stress
@@ -81,7 +80,7 @@ def run_markers(ctl: Path) -> list[Path]:
 
 def test_output_flood_100_mb(tmp_path: Path, fault_env: tuple[Path, dict[str, str]]) -> None:
     """100 MB of test output per run: the phase completes and memory stays bounded."""
-    ctl, env = fault_env
+    _, env = fault_env
     repo, before, tree = _prepare(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ssot_migrate", "phase1", "--repo", str(repo)],

@@ -22,8 +22,6 @@ from tests.test_properties import (
     check_factory_call,
     check_injected,
     check_untouched,
-    factories_codemod,  # noqa: F401  (fixture)
-    _report_counts,  # noqa: F401  (autouse fixture: appends counts to $SSOT_RELIABILITY_COUNTS)
     imports_codemod,
     parses,
     programs,
