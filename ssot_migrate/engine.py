@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 
@@ -165,8 +166,6 @@ _WORKER_CODEMOD: Codemod | None = None
 def _init_worker(codemod: Codemod) -> None:
     global _WORKER_CODEMOD
     _WORKER_CODEMOD = codemod
-    # Deeply nested generated files: libcst's visitors recurse once per nesting level.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
 
 
 def _work(task: tuple[SourceFile, bytes]) -> FileOutcome:
@@ -174,8 +173,35 @@ def _work(task: tuple[SourceFile, bytes]) -> FileOutcome:
     return transform_file(_WORKER_CODEMOD, task[0], task[1])
 
 
+# CPython's own limits: a file past them cannot run, and libcst's native parser can overflow
+# its stack (a segfault, not an exception) on such input, so it must never see it.
+_TOO_DEEP = ("too many nested parentheses", "too many levels of indentation")
+
+
+def depth_problem(source: bytes) -> str | None:
+    """Why ``source`` is too deeply nested to hand to libcst safely, or None.
+
+    ``ast.parse`` is the guard: it is ~10x cheaper than libcst and fails with an exception
+    where libcst's parser can crash the process. Other syntax errors are left to libcst, which
+    may know newer syntax than this interpreter.
+    """
+    try:
+        ast.parse(source)
+    except (RecursionError, MemoryError):
+        return "nested too deeply to analyse safely"
+    except SyntaxError as exc:
+        if any(marker in str(exc.msg) for marker in _TOO_DEEP):
+            return f"nested too deeply to analyse safely ({exc.msg})"
+    except ValueError as exc:
+        return f"cannot be parsed: {exc}"
+    return None
+
+
 def transform_file(codemod: Codemod, file: SourceFile, source: bytes) -> FileOutcome:
     """Run ``codemod`` on one file; every failure becomes a ``skipped`` outcome, never a raise."""
+    too_deep = depth_problem(source)
+    if too_deep is not None:
+        return FileOutcome(file.path, "skipped", reason=too_deep)
     try:
         result = codemod.transform(source, file)
     except libcst.ParserSyntaxError as exc:
@@ -291,13 +317,31 @@ def _transform_all(
         # Biggest files first so one large file does not finish last on an otherwise idle pool.
         order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
         results_by_index: dict[int, FileOutcome] = {}
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_init_worker, initargs=(codemod,)
-        ) as pool:
-            for index, outcome in zip(order, pool.map(_work, [tasks[i] for i in order])):
-                results_by_index[index] = outcome
-                advance()
+        try:
+            with ProcessPoolExecutor(
+                max_workers=workers, initializer=_init_worker, initargs=(codemod,)
+            ) as pool:
+                for index, outcome in zip(order, pool.map(_work, [tasks[i] for i in order])):
+                    results_by_index[index] = outcome
+                    advance()
+        except BrokenProcessPool:
+            # A worker died (a native crash): finish file by file, each in its own process,
+            # so the one file that kills a process is skipped and everything else proceeds.
+            for index in order:
+                if index not in results_by_index:
+                    results_by_index[index] = _isolated(codemod, tasks[index])
+                    advance()
         return [results_by_index[i] for i in range(len(tasks))]
+
+
+def _isolated(codemod: Codemod, task: tuple[SourceFile, bytes]) -> FileOutcome:
+    try:
+        with ProcessPoolExecutor(
+            max_workers=1, initializer=_init_worker, initargs=(codemod,)
+        ) as pool:
+            return pool.submit(_work, task).result()
+    except BrokenProcessPool:
+        return FileOutcome(task[0].path, "skipped", reason="the parser crashed on this file")
 
 
 class _progress:
