@@ -415,6 +415,11 @@ PHASE3_SHAPES = [
 
 @pytest.fixture(scope="module")
 def factories_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
+    return build_factories_codemod(tmp_path_factory)
+
+
+def build_factories_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The phase-3 codemod built from a small real repository (configuration validated)."""
     pytest.importorskip("ssot_migrate.codemods.factories")
     from ssot_migrate.config import load_config
     from ssot_migrate.engine import Snapshot

@@ -1,6 +1,39 @@
-"""Fixtures the stress tests share with their normal-suite counterparts."""
+"""Fixtures the stress tests share with their normal-suite counterparts.
 
-from tests.test_faults import fault_env
-from tests.test_properties import _report_counts, factories_codemod
+Imports of the test modules happen inside the fixtures: importing hypothesmith while conftest
+files load makes Hypothesis warn (an error here, ``filterwarnings = error``).
+"""
 
-__all__ = ["_report_counts", "factories_codemod", "fault_env"]
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def fault_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A control directory the fault suite reports its runs to, and the variable naming it."""
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    return ctl, {"SSOT_FAULT_DIR": str(ctl)}
+
+
+@pytest.fixture(scope="module")
+def factories_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
+    from tests.test_properties import build_factories_codemod
+
+    return build_factories_codemod(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _report_counts() -> Iterator[None]:
+    yield
+    path = os.environ.get("SSOT_RELIABILITY_COUNTS")
+    if path:
+        from tests.test_properties import COUNTS
+
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.writelines(f"stress\t{key}\t{value}\n" for key, value in sorted(COUNTS.items()))
