@@ -133,7 +133,7 @@ def test_output_that_would_not_parse_is_never_produced(tmp_path: Path) -> None:
     with snapshot(repo) as snap:
         summary = run_codemod(snap, BreakSyntax(), jobs=1)
     (skipped,) = summary.skipped
-    assert "output does not parse" in skipped.reason
+    assert "output does not compile" in skipped.reason
     assert summary.changed == ()
 
 
