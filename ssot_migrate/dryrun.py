@@ -46,7 +46,7 @@ def render_summary(summary: RunSummary, console: Console) -> None:
     for target, count in summary.changes_per_target().items():
         lines.append(f"  {target}: {count} reference(s) rewritten")
     for target, alias in summary.discovered:
-        lines.append(f"  {target}: discovered re-export path {alias} (rewritten too)")
+        lines.append(f"  {target}: discovered re-export path {alias} (handled as an alias)")
     for message in summary.messages:
         lines.append(f"  {message}")
     skipped = summary.skipped

@@ -38,12 +38,14 @@ def build_plan(phase: str, config: Config, snapshot: object) -> PhasePlan:
     if phase not in PHASES:
         raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
     started = time.perf_counter()
+    discovered: tuple[tuple[str, str], ...] = ()
+    # Phase 1 rewrites re-export paths away; phase 3 must recognise constructor calls made
+    # through them. Phase 2 works on the configured facade classes only.
+    if phase in ("phase1", "phase3") and any(t.discover_aliases for t in config.targets):
+        config, discovered = _discover(config, snapshot)
     if phase == "phase1":
         from ssot_migrate.codemods.imports import ImportsCodemod
 
-        discovered: tuple[tuple[str, str], ...] = ()
-        if any(t.discover_aliases for t in config.targets):
-            config, discovered = _discover(config, snapshot)
         codemod: Codemod = ImportsCodemod(config.targets)
         return PhasePlan(codemod, config, discovered, (), time.perf_counter() - started)
     if phase == "phase2":
@@ -52,7 +54,7 @@ def build_plan(phase: str, config: Config, snapshot: object) -> PhasePlan:
         from ssot_migrate.codemods import factories as module  # type: ignore[no-redef]
     codemod = module.build_codemod(config, snapshot)  # type: ignore[arg-type]
     messages = tuple(getattr(codemod, "nothing_to_do", ()))
-    return PhasePlan(codemod, config, (), messages, time.perf_counter() - started)
+    return PhasePlan(codemod, config, discovered, messages, time.perf_counter() - started)
 
 
 def build_codemod(phase: str, config: Config, snapshot: object) -> Codemod:
@@ -61,10 +63,8 @@ def build_codemod(phase: str, config: Config, snapshot: object) -> Codemod:
 
 
 def _discover(config: Config, snapshot: object) -> tuple[Config, tuple[tuple[str, str], ...]]:
-    try:
-        from ssot_migrate.discovery import discover_aliases
-    except ImportError:  # discovery not built yet: configured aliases only
-        return config, ()
+    from ssot_migrate.discovery import discover_aliases
+
     found = discover_aliases(config, snapshot)  # type: ignore[arg-type]
     discovered = tuple(
         (t.name, alias)
