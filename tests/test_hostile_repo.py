@@ -224,10 +224,20 @@ def test_real_phase_never_writes_through_a_symlink(
     )
 
 
-@pytest.mark.parametrize("depth", [2500])
-def test_deeply_nested_file_is_skipped_not_fatal(repo_factory: Callable[..., Path], depth: int) -> None:
-    """A file nested past the recursion limit must cost that file, not the run (no segfault)."""
-    deep = b"from pkg.old import Old\n\nx = " + b"[" * depth + b"Old" + b"]" * depth + b"\n"
+DEEP_FILES = {
+    # brackets nested past every parser's limit (libcst's native parser segfaulted here)
+    "brackets": b"x = " + b"[" * 2500 + b"Old" + b"]" * 2500 + b"\n",
+    # flat text, deep tree: a left-nested chain of 30,000 additions
+    "binop-chain": b"x = Old" + b" + 1" * 30000 + b"\n",
+    # valid Python libcst's parser refuses (50,000 implicitly concatenated strings)
+    "string-chain": b"x = Old\ny = " + b" ".join([b'"a"'] * 50000) + b"\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(DEEP_FILES))
+def test_deeply_nested_file_is_skipped_not_fatal(repo_factory: Callable[..., Path], kind: str) -> None:
+    """A file past the parsers' nesting limits must cost that file, not the run (no segfault)."""
+    deep = b"from pkg.old import Old\n\n" + DEEP_FILES[kind]
     repo = repo_factory({**SMALL, "pkg/deep.py": deep})
     proc = run_cli("phase1", "--dry-run", "--repo", str(repo), timeout=600)
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
