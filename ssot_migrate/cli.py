@@ -16,12 +16,16 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
 from ssot_migrate import __version__
 from ssot_migrate.errors import SsotError
+
+try:  # Typer >= 0.24 vendors click as typer._click; earlier releases use click itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click.exceptions import ClickException  # type: ignore[assignment,no-redef]
 
 app = typer.Typer(
     name="ssot-migrate",
@@ -289,12 +293,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         code = exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         code = 2
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         code = 130
     except KeyboardInterrupt:
