@@ -52,6 +52,7 @@ TARGET_KEYS = (
     "factory-args",
     "allow-shared",
     "deprecate",
+    "duplicate-overlap",
 )
 GUARDS = ("ruff", "import-linter")
 
@@ -215,6 +216,18 @@ def _parse_target(
             else:
                 pairs.append((old, new))
     out["factory_args"] = tuple(sorted(pairs))
+    overlap = raw.get("duplicate-overlap")
+    if overlap is not None and (
+        isinstance(overlap, bool)
+        or not isinstance(overlap, int | float)
+        or not 0 < overlap <= 100
+    ):
+        problems.add(
+            f"{where}.duplicate-overlap",
+            f"must be a percentage above 0 and at most 100, got {overlap!r}",
+        )
+        overlap = None
+    out["duplicate_overlap"] = None if overlap is None else float(overlap)
     if "canonical" in out:
         for alias in out["aliases"]:
             if alias == out["canonical"]:
@@ -506,6 +519,7 @@ def load_config(
             factory_args=t["factory_args"],
             allow_shared=t["allow_shared"],
             deprecate=t["deprecate"],
+            duplicate_overlap=t["duplicate_overlap"],
         )
         for t in complete
     )

@@ -36,6 +36,7 @@ class Target:
     factory_args: tuple[tuple[str, str], ...] = ()
     allow_shared: bool = False
     deprecate: bool = False
+    duplicate_overlap: float | None = None
     discovered_aliases: tuple[str, ...] = ()
 
     @property

@@ -197,9 +197,9 @@ def scan_snapshot(
             canonical = load_class(snapshot, target.canonical)
         canonicals[target.name] = canonical
         # The share of public methods that makes a class a duplicate: the caller's, else the
-        # target's ``duplicate-overlap`` (when the configuration carries it), else 50%.
+        # target's ``duplicate-overlap``, else 50%.
         share = overlap if overlap is not None else float(
-            getattr(target, "duplicate_overlap", None) or DEFAULT_OVERLAP
+            target.duplicate_overlap or DEFAULT_OVERLAP
         )
         specs.append(build_spec(target, paths_by_target[target.name], canonical, share))
     analyser = ScanAnalyser(specs)

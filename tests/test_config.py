@@ -281,3 +281,11 @@ def test_cli_unknown_base_exit_2(tmp_path: Path) -> None:
     proc = run_cli("phase1", "--dry-run", "--repo", str(repo), "--base", "no-such-branch")
     assert proc.returncode == 2
     assert "unknown revision 'no-such-branch'" in proc.stderr
+
+
+def test_duplicate_overlap_is_a_percentage(tmp_path: Path) -> None:
+    assert "duplicate-overlap: must be a percentage" in problems_of(
+        tmp_path, GOOD + "duplicate-overlap = 150\n"
+    )
+    repo = config_repo(tmp_path / "ok", GOOD + "duplicate-overlap = 40\n")
+    assert load_config(repo).targets[0].duplicate_overlap == 40.0
