@@ -143,7 +143,7 @@ def _md(text: str) -> str:
 def render_markdown_summary(before: Mapping[str, int], after: Mapping[str, int]) -> str:
     """A before → after table of category counts (commit messages, PR bodies)."""
     lines = ["| category | before | after |", "| --- | ---: | ---: |"]
-    for category in [*CATEGORIES, *sorted(set(before) | set(after) - set(CATEGORIES))]:
+    for category in [*CATEGORIES, *sorted((set(before) | set(after)) - set(CATEGORIES))]:
         if category not in before and category not in after:
             continue
         old, new = before.get(category, 0), after.get(category, 0)

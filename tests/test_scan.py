@@ -377,3 +377,11 @@ def test_legacy_sites_are_what_phase1_rewrites_and_vanish_after_it(
     # Left for later phases or for people: the missing-module patch and the renamed-name seam.
     assert after["stale-patch-target"] == 1 and after["patch-seam"] == 1
     assert after["direct-instantiation"] == EXPECTED["direct-instantiation"]
+
+
+def test_markdown_summary_lists_each_category_once() -> None:
+    from ssot_migrate.report import render_markdown_summary
+
+    table = render_markdown_summary({"legacy-import": 3, "custom": 1}, {"legacy-import": 0})
+    assert table.count("legacy-import") == 1
+    assert table.count("custom") == 1
