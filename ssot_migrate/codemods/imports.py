@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import codecs
 import re
+import symtable
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -540,6 +541,8 @@ class _FileRewrite:
         self._scopes: dict[cst.CSTNode, Scope | None] | None = None
         self._starts: list[int] | None = None  # [] once computed and unusable
         self._moves: dict[int, _Move] = {}
+        self._fast: dict[str, list[Binding | None]] | None = None  # symtable census, if used
+        self._census: dict[str, list[Binding | None]] = {}
         self._orders: dict[int, tuple[int, int]] = {}
 
     # ----------------------------------------------------------------- entry point
@@ -880,10 +883,54 @@ class _FileRewrite:
                 return True
         return False
 
+    def _symbol_census(self) -> dict[str, list[Binding | None]] | None:
+        """Every name bound anywhere, from CPython's ``symtable`` (fast, C): name -> bindings.
+
+        A module-level binding made only by imports maps to those import ``Binding``s; any
+        other binding (assignment, parameter, import inside a function or class, ``global``
+        rebinding, ``del``) is ``None``. ``None`` overall when ``symtable`` cannot read the file.
+        """
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                text = self.source.decode(self.module.encoding)
+                top = symtable.symtable(text, self.file.path, "exec")
+        except (SyntaxError, ValueError, LookupError, RecursionError, MemoryError):
+            return None
+        module_level: dict[str, list[Binding]] = {}
+        for binding in self.all_bindings:
+            if self.sites[id(binding.statement)].depth == 0:
+                module_level.setdefault(binding.local, []).append(binding)
+        census: dict[str, list[Binding | None]] = {}
+        tables = [top]
+        while tables:
+            table = tables.pop()
+            tables.extend(table.get_children())
+            is_module = table.get_type() == "module"
+            for symbol in table.get_symbols():
+                if not (symbol.is_assigned() or symbol.is_parameter() or symbol.is_imported()):
+                    continue
+                name = symbol.get_name()
+                entry = census.setdefault(name, [])
+                if is_module and symbol.is_imported() and not symbol.is_assigned():
+                    entry.extend(module_level.get(name) or [None])
+                else:
+                    entry.append(None)
+        return census
+
+    @staticmethod
+    def _simple(census: dict[str, list[Binding | None]], name: str) -> bool:
+        bound = census.get(name)
+        return bool(bound) and all(b is not None for b in bound or [])
+
     def _resolve_root(
         self, scope: Scope | None, name: str
     ) -> list[Binding] | None:
         """The import bindings ``name`` refers to in ``scope``; ``None`` if anything else does."""
+        if self._fast is not None:
+            if not self._simple(self._fast, name):
+                return None
+            return [b for b in self._fast[name] if b is not None]
         if scope is None or name not in scope:
             return None
         result: list[Binding] = []
@@ -905,10 +952,21 @@ class _FileRewrite:
         self.survey.ancestors |= collector.ancestors
         self.survey.subtrees |= collector.subtrees
         self.survey.top_of.update(collector.top_of)
-        scopes = self.scopes()
+        census = None if renamed else self._symbol_census()
+        if census is not None and all(self._simple(census, root) for root in roots):
+            # Every root is bound only by module-level imports and nowhere else: each of its
+            # references means those imports, so scope analysis (the slow part) is not needed.
+            self._fast = census
+            self._census = census
+            scopes: dict[cst.CSTNode, Scope | None] = {}
+        else:
+            scopes = self.scopes()
+            self._census = {
+                name: [self._binding_for(a) for a in assignments]
+                for name, assignments in self._taken().items()
+            }
         uses: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
         rewritten: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
-        self._taken_names = self._taken()
         self._chosen: dict[tuple[int, _Spec], _Spec] = {}
 
         def handle(
@@ -945,8 +1003,9 @@ class _FileRewrite:
         for top, parts in collector.chains:
             owner = collector.scope_owner.get(id(parts[0]), parts[0])
             handle(top, parts, scopes.get(owner), self.node_replacements)
-        self._rewrite_annotation_strings(roots, handle)
-        self._rewrite_all(renamed)
+        self._rewrite_annotation_strings(roots, handle, scopes)
+        if renamed:
+            self._rewrite_all(renamed)
 
         for binding in chain_bindings:
             key = id(binding.alias)
@@ -1071,7 +1130,7 @@ class _FileRewrite:
         return local + canonical[len(need) :]
 
     def _visible(self, other: Binding, scope: Scope | None) -> bool:
-        if scope is None:
+        if scope is None and self._fast is None:
             return False
         found = self._resolve_root(scope, other.local)
         return found is not None and all(b.qname == other.qname for b in found) and any(
@@ -1079,8 +1138,7 @@ class _FileRewrite:
         )
 
     def _name_taken(self, name: str, meaning: str) -> bool:
-        for assignment in self._taken_names.get(name, []):
-            bound = self._binding_for(assignment)
+        for bound in self._census.get(name, []):
             if bound is None:
                 return True
             if meaning.startswith("import ") and bound.plain:
@@ -1090,7 +1148,7 @@ class _FileRewrite:
         return False
 
     def _choose(self, base: str, qname: str, binding: Binding) -> str:
-        taken = {n for n in self._taken_names if self._name_taken(n, qname)}
+        taken = {n for n in self._census if self._name_taken(n, qname)}
         return free_name(base, taken)
 
     def _add_spec(self, binding: Binding, spec: _Spec) -> None:
@@ -1261,8 +1319,9 @@ class _FileRewrite:
 
     # ----------------------------------------------------------------- strings
 
-    def _rewrite_annotation_strings(self, roots: set[str], handle: _Handle) -> None:
-        scopes = self.scopes()
+    def _rewrite_annotation_strings(
+        self, roots: set[str], handle: _Handle, scopes: dict[cst.CSTNode, Scope | None]
+    ) -> None:
         for string in self.survey.annotation_strings:
             parts = string_body(string)
             if parts is None:
