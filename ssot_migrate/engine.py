@@ -178,8 +178,9 @@ def _work(task: tuple[SourceFile, bytes]) -> FileOutcome:
 _TOO_DEEP = ("too many nested parentheses", "too many levels of indentation")
 
 
-def depth_problem(source: bytes) -> str | None:
-    """Why ``source`` is too deeply nested to hand to libcst safely, or None.
+def depth_problem(source: bytes) -> tuple[str | None, bool]:
+    """Why ``source`` is too deeply nested to hand to libcst safely (or None), and whether
+    CPython's ``ast`` could parse it.
 
     ``ast.parse`` is the guard: it is ~10x cheaper than libcst and fails with an exception
     where libcst's parser can crash the process. Other syntax errors are left to libcst, which
@@ -188,18 +189,19 @@ def depth_problem(source: bytes) -> str | None:
     try:
         ast.parse(source)
     except (RecursionError, MemoryError):
-        return "nested too deeply to analyse safely"
+        return "nested too deeply to analyse safely", False
     except SyntaxError as exc:
         if any(marker in str(exc.msg) for marker in _TOO_DEEP):
-            return f"nested too deeply to analyse safely ({exc.msg})"
+            return f"nested too deeply to analyse safely ({exc.msg})", False
+        return None, False
     except ValueError as exc:
-        return f"cannot be parsed: {exc}"
-    return None
+        return f"cannot be parsed: {exc}", False
+    return None, True
 
 
 def transform_file(codemod: Codemod, file: SourceFile, source: bytes) -> FileOutcome:
     """Run ``codemod`` on one file; every failure becomes a ``skipped`` outcome, never a raise."""
-    too_deep = depth_problem(source)
+    too_deep, ast_parses = depth_problem(source)
     if too_deep is not None:
         return FileOutcome(file.path, "skipped", reason=too_deep)
     try:
@@ -220,7 +222,7 @@ def transform_file(codemod: Codemod, file: SourceFile, source: bytes) -> FileOut
         )
     if result.source == source:
         return FileOutcome(file.path, "unchanged", notes=result.notes)
-    problem = _output_problem(source, result.source)
+    problem = _output_problem(result.source, ast_parses)
     if problem is not None:
         return FileOutcome(
             file.path,
@@ -238,16 +240,14 @@ def transform_file(codemod: Codemod, file: SourceFile, source: bytes) -> FileOut
     )
 
 
-def _output_problem(before: bytes, after: bytes) -> str | None:
+def _output_problem(after: bytes, input_ast_parses: bool) -> str | None:
     """Why ``after`` must not be written, or None: the rewrite must still parse.
 
     CPython's ``ast`` checks it when it could read the input (10x cheaper than libcst, and
     stricter: it compiles what libcst merely parses); libcst checks it otherwise, for syntax
     newer than this interpreter.
     """
-    try:
-        ast.parse(before)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    if not input_ast_parses:
         try:
             libcst.parse_module(after)
         except Exception as exc:
