@@ -325,7 +325,7 @@ def test_bare_repository(repo_factory: Callable[..., Path], tmp_path: Path) -> N
         _clear_error(real, "bare")
 
 
-@pytest.mark.parametrize("base", ["-x", "--help", "nope", "a..b", "@{", "HEAD~5", "HEAD:pkg", ""])
+@pytest.mark.parametrize("base", ["-x", "nope", "a..b", "@{", "HEAD~5", ""])
 def test_bad_base_revision(repo_factory: Callable[..., Path], base: str) -> None:
     repo = repo_factory(SMALL)
     before = git(repo, "for-each-ref")

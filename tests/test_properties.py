@@ -126,16 +126,16 @@ def compose(program: str, shape: Shape, place: str) -> tuple[str, str]:
         head = "try:\n" + _indent(shape.imports + "\n") + "except ImportError:\n    raise\n"
         return f"{head}{body}{probe_lines}", "module"
     head = "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n" + _indent(shape.imports + "\n" + probe_lines)
-    # A statement after the block: the generated program must not start inside the block's
-    # footer (libcst drops blank lines there, see test_blank_lines_before_dedented_comment_kept).
-    return f"{head}__zz_end = 0\n{body}", "module"
+    return f"{head}{body}", "module"
 
 
 def libcst_footer_quirk(source: str) -> bool:
-    """Blank lines, then an indented comment, at the end of the file (see the xfail test below).
+    """Blank lines, then an indented comment, at the end of the file.
 
     libcst keeps those blank lines only while the tree is unmodified; any rewrite elsewhere in
-    the file drops them. Known and reported, so generated programs ending that way are skipped.
+    the file drops them. Phase 1 splices changed statements into the original bytes and keeps
+    them; phase 3 does not yet (xfail ``test_phase3_blank_lines_before_dedented_comment_kept``),
+    so its property skips programs ending that way.
     """
     lines = source.splitlines()
     while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
@@ -236,7 +236,7 @@ def alias_references(tree: ast.Module) -> list[str]:
 def check_injected(codemod: object, program: str, shape: Shape, place: str) -> None:
     """Run the codemod on ``program`` with ``shape`` injected; assert the properties."""
     source, block = compose(program, shape, place)
-    assume(parses(source) and not libcst_footer_quirk(source))
+    assume(parses(source))
     result = codemod.transform(source.encode("utf-8"), FILE)  # type: ignore[attr-defined]
     out = result.source.decode("utf-8")
     COUNTS[f"injected:{shape.id}:{place}"] += 1
@@ -321,13 +321,9 @@ def test_every_shape_and_place_on_a_plain_program(shape: Shape, place: str) -> N
     run()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="libcst drops blank lines followed by an indented comment at the end of a module "
-    "once anything in the tree is replaced; found by test_injected_alias_is_rewritten "
-    "(program='\\n\\n #')",
-)
 def test_blank_lines_before_dedented_comment_kept() -> None:
+    """Found by test_injected_alias_is_rewritten (program='\\n\\n #'): libcst drops these lines
+    once anything in the tree is replaced; phase 1 now splices only the statements it changes."""
     source = b"from zzold.legacy import OldThing\nx = OldThing\n\n\n #\n"
     result = imports_codemod().transform(source, FILE)  # type: ignore[attr-defined]
     assert result.source == source.replace(b"zzold.legacy", b"zznew.core").replace(
@@ -453,6 +449,17 @@ def check_factory_call(codemod: object, program: str, shape: Shape, place: str) 
         assert program.rstrip("\n") in out, f"generated code was modified:\n{out}"
     again = codemod.transform(result.source, FILE)  # type: ignore[attr-defined]
     assert again.source == result.source, "second run is not a no-op"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="phase 3 regenerates the module with libcst, which drops blank lines followed by an "
+    "indented comment at the end of the file (phase 1 fixed the same by splicing)",
+)
+def test_phase3_blank_lines_before_dedented_comment_kept(factories_codemod: object) -> None:
+    source = b"from zznew.core import NewThing\nx = NewThing(1)\n\n\n #\n"
+    result = factories_codemod.transform(source, FILE)  # type: ignore[attr-defined]
+    assert result.source == b"from zznew.factory import make_thing\nx = make_thing(1)\n\n\n #\n"
 
 
 @FAST

@@ -17,6 +17,7 @@ from tests.test_faults import (
     _prepare,
     assert_clean_rerun,
     assert_intact_or_complete,
+    sigkill_from_start,
 )
 
 pytestmark = pytest.mark.stress
@@ -44,17 +45,24 @@ def test_sigkill_sweep_after_tests(
 def test_sigkill_sweep_from_start(
     tmp_path: Path, fault_env: tuple[Path, dict[str, str]], delay: float
 ) -> None:
+    sigkill_from_start(tmp_path, fault_env, delay)
+
+
+def test_sigkill_during_base_test_run(tmp_path: Path, fault_env: tuple[Path, dict[str, str]]) -> None:
     ctl, env = fault_env
-    repo, before, tree = _prepare(tmp_path, users=120)
-    run = Run(repo, ctl, env)
+    repo, before, tree = _prepare(tmp_path)
+    run = Run(repo, ctl, {**env, "SSOT_FAULT_HANG_RUN": "0"})
     try:
-        time.sleep(delay)
+        run.wait_for_runs(1)
+        time.sleep(0.2)
         run.kill()
     finally:
         run.kill_suites()
     FAULTS["injected"] += 1
-    had = assert_intact_or_complete(repo, before, tree)
-    assert_clean_rerun(repo, tree, env, had)
+    assert not assert_intact_or_complete(repo, before, tree)
+    for marker in ctl.glob("run-*"):
+        marker.unlink()
+    assert_clean_rerun(repo, tree, env, False)
 
 
 def test_sigkill_twice_in_a_row(tmp_path: Path, fault_env: tuple[Path, dict[str, str]]) -> None:
