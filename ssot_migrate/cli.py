@@ -25,7 +25,7 @@ from ssot_migrate.errors import SsotError
 try:  # Typer >= 0.24 vendors click as typer._click; earlier releases use click itself
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - depends on the installed Typer
-    from click.exceptions import ClickException  # type: ignore[assignment,no-redef]
+    from click.exceptions import ClickException  # type: ignore[assignment]
 
 app = typer.Typer(
     name="ssot-migrate",

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.config import with_discovered
 from ssot_migrate.errors import UsageError
 from ssot_migrate.model import Config
+
+if TYPE_CHECKING:
+    from ssot_migrate.engine import Snapshot
 
 PHASES: dict[str, str] = {"phase1": "imports", "phase2": "facades", "phase3": "factories"}
 
@@ -33,7 +37,7 @@ class PhasePlan:
     elapsed: float = 0.0
 
 
-def build_plan(phase: str, config: Config, snapshot: object) -> PhasePlan:
+def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
     """Build ``phase``'s codemod; reads the repository (through ``snapshot``) only here."""
     if phase not in PHASES:
         raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
@@ -49,23 +53,26 @@ def build_plan(phase: str, config: Config, snapshot: object) -> PhasePlan:
         codemod: Codemod = ImportsCodemod(config.targets)
         return PhasePlan(codemod, config, discovered, (), time.perf_counter() - started)
     if phase == "phase2":
-        from ssot_migrate.codemods import facades as module
+        from ssot_migrate.codemods import facades
+
+        codemod = facades.build_codemod(config, snapshot)
     else:
-        from ssot_migrate.codemods import factories as module  # type: ignore[no-redef]
-    codemod = module.build_codemod(config, snapshot)  # type: ignore[arg-type]
+        from ssot_migrate.codemods import factories
+
+        codemod = factories.build_codemod(config, snapshot)
     messages = tuple(getattr(codemod, "nothing_to_do", ()))
     return PhasePlan(codemod, config, discovered, messages, time.perf_counter() - started)
 
 
-def build_codemod(phase: str, config: Config, snapshot: object) -> Codemod:
+def build_codemod(phase: str, config: Config, snapshot: Snapshot) -> Codemod:
     """The codemod of ``phase`` for ``config`` (see ``build_plan`` for the details)."""
     return build_plan(phase, config, snapshot).codemod
 
 
-def _discover(config: Config, snapshot: object) -> tuple[Config, tuple[tuple[str, str], ...]]:
+def _discover(config: Config, snapshot: Snapshot) -> tuple[Config, tuple[tuple[str, str], ...]]:
     from ssot_migrate.discovery import discover_aliases
 
-    found = discover_aliases(config, snapshot)  # type: ignore[arg-type]
+    found = discover_aliases(config, snapshot)
     discovered = tuple(
         (t.name, alias)
         for t in found.targets

@@ -17,7 +17,10 @@ from ssot_migrate.model import CodemodResult, SourceFile
 class Codemod(Protocol):
     """One phase's rewrite of one file."""
 
-    phase: str
+    @property
+    def phase(self) -> str:
+        """``phase1``, ``phase2`` or ``phase3`` (tests use their own names)."""
+        ...
 
     def needles(self) -> frozenset[str]:
         """Substrings at least one of which any file needing a change must contain."""
