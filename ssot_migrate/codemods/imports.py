@@ -17,12 +17,16 @@ module alias ``app.ws.legacy`` -> ``app.ws.config``)::
     def make() -> "UnifiedWebSocketManager":
         return UnifiedWebSocketManager(app.ws.config.CONFIG)
 
-How: (1) a cheap survey of the file's import statements, strings and ``__all__``; (2) every
-import resolved to the qualified names it binds and mapped through the alias table (longest
-prefix); (3) only when local names change or attribute chains may reach an alias, scope analysis
-(libcst ``ScopeProvider``) decides which references belong to which import; (4) imports are edited
-where they stand (split, merged into an existing import of the canonical module in the same block,
-deduplicated), never hoisted. Everything else keeps its bytes.
+How: (1) a cheap survey of the file's import statements (statements only, unless a needle sits
+inside a quoted string: annotations, ``mock.patch`` targets, ``__all__``); (2) every import
+resolved to the qualified names it binds and mapped through the alias table (longest prefix);
+(3) only when local names change, or an attribute chain reaching an alias is spelled in the file,
+are references resolved: from CPython's ``symtable`` when the names involved are bound only by
+module-level imports, otherwise with libcst's ``ScopeProvider`` (shadowing, class bodies,
+``global``, conditional bindings); (4) imports are edited where they stand: split, merged into an
+earlier import of the canonical module in the same block, deduplicated, never hoisted, never moved
+across another binding of the name; (5) only the touched top-level statements are regenerated and
+spliced into the original bytes, so everything else keeps its bytes by construction.
 """
 
 from __future__ import annotations
