@@ -971,6 +971,7 @@ class _FileRewrite:
             }
         uses: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
         rewritten: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
+        root_only: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
         self._chosen: dict[tuple[int, _Spec], _Spec] = {}
 
         def handle(
@@ -1000,8 +1001,13 @@ class _FileRewrite:
                 for b in chained:
                     rewritten[id(b.alias)] += 1
             else:
+                chain = ".".join(p.value for p in parts)
                 for b in self._users(chained, parts):
                     uses[id(b.alias)] += 1
+                    if b.plain and not (chain == b.loaded or chain.startswith(b.loaded + ".")):
+                        # Needs only the root package, which ``import new.mod`` binds as well
+                        # when the roots agree.
+                        root_only[id(b.alias)] += 1
             return done
 
         for top, parts in collector.chains:
@@ -1019,13 +1025,17 @@ class _FileRewrite:
             )
             if is_module_alias and mapped is not None:
                 # ``import old.mod`` becomes ``import new.mod``: in place when nothing else
-                # still reads the old module through it, otherwise beside it.
-                self._add_spec(binding, _Spec(False, mapped.new))
-                if uses[key] == 0:
+                # still reads the old module through it (other uses of a shared root package
+                # are served by the new import too), otherwise the new one goes beside it.
+                same_root = mapped.new.split(".")[0] == binding.local
+                replace = uses[key] == 0 or (same_root and uses[key] == root_only[key])
+                if replace:
                     self._edit(binding.statement).drop.append(binding.alias)
-                self.records.append(
-                    (binding.alias, mapped.target.name, "import", binding.loaded, mapped.new)
-                )
+                if replace or rewritten[key]:
+                    self._add_spec(binding, _Spec(False, mapped.new))
+                    self.records.append(
+                        (binding.alias, mapped.target.name, "import", binding.loaded, mapped.new)
+                    )
             elif rewritten[key] and uses[key] == 0:
                 self._edit(binding.statement).drop.append(binding.alias)
 
@@ -1499,7 +1509,7 @@ class _Apply(_Replace):
         self.ancestors = plan.survey.ancestors
         self.subtrees = plan.survey.subtrees
         self._inside = 0  # depth inside a subtree that is walked entirely
-        self.emptied: set[int] = set()  # placeholder lines standing for removed ones
+        self.emptied: dict[int, cst.CSTNode] = {}  # placeholder lines standing for removed ones
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Module):
@@ -1628,7 +1638,9 @@ class _Apply(_Replace):
             # above it to the next statement instead of losing them. (An empty ``body`` would
             # make libcst drop the line, comments included, before the block sees it.)
             placeholder = updated_node.with_changes(body=[cst.Pass()])
-            self.emptied.add(id(placeholder))
+            # Keyed by id, so the placeholder is kept alive here: a freed one's id could be
+            # reused by a new node and wrongly drop it (non-deterministic output).
+            self.emptied[id(placeholder)] = placeholder
             return placeholder
         return cst.FlattenSentinel(lines) if len(lines) > 1 else lines[0]
 
@@ -1670,7 +1682,7 @@ class _Apply(_Replace):
 
 
 def _settle(
-    body: Sequence[cst.BaseStatement], emptied: set[int]
+    body: Sequence[cst.BaseStatement], emptied: dict[int, cst.CSTNode]
 ) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
     """``body`` without the ``emptied`` lines; their leading comments go to the next statement.
 
@@ -1679,7 +1691,9 @@ def _settle(
     kept: list[cst.BaseStatement] = []
     pending: list[cst.EmptyLine] = []
     for statement in body:
-        if isinstance(statement, cst.SimpleStatementLine) and id(statement) in emptied:
+        if emptied.get(id(statement)) is statement and isinstance(
+            statement, cst.SimpleStatementLine
+        ):
             pending.extend(statement.leading_lines)
             continue
         if pending and isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
