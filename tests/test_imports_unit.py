@@ -597,7 +597,8 @@ def _value(obj: object) -> str:
     return role if isinstance(role, str) else repr(obj)
 
 
-def _program(indices: list[int]) -> str:
+def _program(indices: list[int], in_function: bool = False) -> str:
+    """The statements, then one probe per meaningful expression; optionally in a function body."""
     lines: list[str] = []
     probes: list[str] = []
     for index in indices:
@@ -609,7 +610,12 @@ def _program(indices: list[int]) -> str:
         # Each probe reads its expression in a lambda, so renamed names are renamed here too.
         lines.append(f"try:\n    RESULTS[{probe!r}] = _value((lambda: {probe})())")
         lines.append(f"except Exception as exc:\n    RESULTS[{probe!r}] = type(exc).__name__")
-    return "\n".join(lines) + "\n"
+    body = "\n".join(lines) + "\n"
+    if not in_function:
+        return body
+    # The same statements as locals of a function: function-scope imports and shadowing.
+    indented = textwrap.indent(body, "    ")
+    return f"def scope():\n{indented}    return RESULTS\n\n\nRESULTS = scope()\n"
 
 
 def _run(source: bytes, stub_root: str) -> dict[str, str]:
@@ -652,10 +658,10 @@ LEGACY_TO_CANONICAL = {
 }
 
 
-def _check_program(indices: list[int], stub_root: str) -> bool:
+def _check_program(indices: list[int], stub_root: str, in_function: bool = False) -> bool:
     """False when the original program itself cannot run (nothing to compare)."""
     codemod = ImportsCodemod(PROBE_TARGETS)
-    source = _program(indices).encode()
+    source = _program(indices, in_function).encode()
     try:
         before = _run(source, stub_root)
     except Exception:  # noqa: BLE001 - any failure of the original program: nothing to compare
@@ -686,9 +692,27 @@ def test_class_body_rebinding_the_same_name_at_runtime(stub_root: str) -> None:
 
 
 @settings(max_examples=int(os.environ.get("SSOT_PROBE_EXAMPLES", "40")), deadline=None, database=None)
-@given(indices=st.lists(st.integers(0, len(STATEMENTS) - 1), min_size=1, max_size=6))
-def test_generated_programs_keep_runtime_meaning(indices: list[int], stub_root: str) -> None:
-    assume(_check_program(indices, stub_root))
+@given(
+    indices=st.lists(st.integers(0, len(STATEMENTS) - 1), min_size=1, max_size=6),
+    in_function=st.booleans(),
+)
+def test_generated_programs_keep_runtime_meaning(
+    indices: list[int], in_function: bool, stub_root: str
+) -> None:
+    # Known gap (strict xfail below): in a function, a nested def's dotted legacy import
+    # followed by a canonical import of the enclosing block gives a non-deterministic output.
+    assume(not (in_function and _lazy_chain_before_canonical_import(indices)))
+    assume(_check_program(indices, stub_root, in_function))
+
+
+def _lazy_chain_before_canonical_import(indices: list[int]) -> bool:
+    lazy = STATEMENTS.index(
+        ("def k():\n    import zzprobe.ws.manager\n    return zzprobe.ws.manager.WSM", ("k()",))
+    )
+    canonical = {
+        i for i, (text, _) in enumerate(STATEMENTS) if text.startswith("from zzprobe.ws.unified")
+    }
+    return lazy in indices and any(i in canonical for i in indices[indices.index(lazy) :])
 
 
 REBIND = STATEMENTS.index(("WSM = 'user-value'", ("WSM",)))
@@ -841,3 +865,25 @@ def test_module_alias_import_whose_head_is_still_used_converges(source: str) -> 
     assert out.count("import app.utils.text\n") == 1
     assert "app.utils.text.slug()" in out
     assert "app.other()" in out
+
+
+DETERMINISM_SOURCE = """\
+def scope():
+    def k():
+        import zzprobe.ws.manager
+        return zzprobe.ws.manager.WSM
+    from zzprobe.ws.unified import Unified as U
+    return k(), U
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="output varies run to run; the U import is sometimes dropped")
+def test_output_is_deterministic_and_keeps_the_canonical_import() -> None:
+    # Found by the differential programs (in_function=True): the same bytes in, in the same
+    # process, gave two different outputs, one of which deletes the only binding of U.
+    codemod = ImportsCodemod(PROBE_TARGETS)
+    outputs = {
+        codemod.transform(DETERMINISM_SOURCE.encode(), PROBE_FILE).source for _ in range(30)
+    }
+    assert len(outputs) == 1
+    assert b"from zzprobe.ws.unified import Unified as U\n" in outputs.pop()
