@@ -699,20 +699,7 @@ def test_class_body_rebinding_the_same_name_at_runtime(stub_root: str) -> None:
 def test_generated_programs_keep_runtime_meaning(
     indices: list[int], in_function: bool, stub_root: str
 ) -> None:
-    # Known gap (strict xfail below): in a function, a nested def's dotted legacy import
-    # followed by a canonical import of the enclosing block gives a non-deterministic output.
-    assume(not (in_function and _lazy_chain_before_canonical_import(indices)))
     assume(_check_program(indices, stub_root, in_function))
-
-
-def _lazy_chain_before_canonical_import(indices: list[int]) -> bool:
-    lazy = STATEMENTS.index(
-        ("def k():\n    import zzprobe.ws.manager\n    return zzprobe.ws.manager.WSM", ("k()",))
-    )
-    canonical = {
-        i for i, (text, _) in enumerate(STATEMENTS) if text.startswith("from zzprobe.ws.unified")
-    }
-    return lazy in indices and any(i in canonical for i in indices[indices.index(lazy) :])
 
 
 REBIND = STATEMENTS.index(("WSM = 'user-value'", ("WSM",)))
@@ -856,7 +843,6 @@ def test_common_builders_free_names_and_strings() -> None:
     ],
     ids=["head-still-used", "after-another-dotted-import"],
 )
-@pytest.mark.xfail(strict=True, reason="kept legacy dotted import: a second run re-adds the new one")
 def test_module_alias_import_whose_head_is_still_used_converges(source: str) -> None:
     # Found on site-packages (``import os.path`` with os.* used elsewhere, os.path an alias):
     # the legacy import is kept for the head's other uses; a second run must not add the
@@ -877,7 +863,6 @@ def scope():
 """
 
 
-@pytest.mark.xfail(strict=True, reason="output varies run to run; the U import is sometimes dropped")
 def test_output_is_deterministic_and_keeps_the_canonical_import() -> None:
     # Found by the differential programs (in_function=True): the same bytes in, in the same
     # process, gave two different outputs, one of which deletes the only binding of U.
