@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -204,12 +205,15 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
     facts.defined = frozenset(defined)
     used: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        # A module uses an import it reads, names in ``global``/``del``, or names in a string
+        # that reads as a type expression (``Optional["WSM"]``, ``"WSM | None"``, ...), so
+        # none of those make it a re-export.
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load | ast.Del):
             used.add(node.id)
-        elif isinstance(node, ast.arg | ast.AnnAssign):
-            used |= _string_annotation_names(node.annotation)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            used |= _string_annotation_names(node.returns)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            used.update(node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            used |= _string_annotation_names(node)
         if isinstance(node, ast.ImportFrom):
             source = resolve_relative(file, node.level, node.module)
             if source is not None:
@@ -227,9 +231,14 @@ def _type_checking_statements(tree: ast.Module) -> set[int]:
     return found
 
 
+_TYPE_EXPRESSION = re.compile(r"[\w.\[\], |'\"]{1,200}")
+
+
 def _string_annotation_names(annotation: ast.expr | None) -> set[str]:
-    """Names used by a string annotation (``"WebSocketManager | None"``)."""
+    """Names used by a string that reads as a type expression (``"WebSocketManager | None"``)."""
     if not (isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)):
+        return set()
+    if not _TYPE_EXPRESSION.fullmatch(annotation.value.strip()):
         return set()
     try:
         parsed = ast.parse(annotation.value, mode="eval")
