@@ -973,6 +973,7 @@ class _FileRewrite:
         rewritten: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
         root_only: dict[int, int] = {id(b.alias): 0 for b in chain_bindings}
         self._chosen: dict[tuple[int, _Spec], _Spec] = {}
+        self._added_in_block: dict[tuple[int, str, str], ImportNode] = {}
 
         def handle(
             top: cst.BaseExpression,
@@ -1175,6 +1176,13 @@ class _FileRewrite:
         local, meaning = spec.bound()
         if self._block_has(site.block, local, meaning, exclude=binding):
             return
+        # Two old imports in one block may need the same new one (``from . import manager`` and
+        # ``from .. import core`` both reaching ``unified``): add it once, after the first.
+        block_key = (id(site.block), local, meaning)
+        first = self._added_in_block.get(block_key)
+        if first is not None and self._order(first) <= self._order(binding.statement):
+            return
+        self._added_in_block[block_key] = binding.statement
         if spec.is_from:
             merged = self._merge_into(site.block, spec.module, spec.name, spec.local, binding)
             if merged:
