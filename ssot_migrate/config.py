@@ -98,6 +98,8 @@ def _suggest(key: str, known: Sequence[str]) -> str:
 
 def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, Any]]:
     source = config_path if config_path is not None else repo / "pyproject.toml"
+    if source.is_dir():
+        raise ConfigError(f"{source} is a directory; --config needs a TOML file")
     if not source.is_file():
         if config_path is not None:
             raise ConfigError(f"config file not found: {source}")

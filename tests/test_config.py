@@ -289,3 +289,9 @@ def test_duplicate_overlap_is_a_percentage(tmp_path: Path) -> None:
     )
     repo = config_repo(tmp_path / "ok", GOOD + "duplicate-overlap = 40\n")
     assert load_config(repo).targets[0].duplicate_overlap == 40.0
+
+
+def test_config_path_that_is_a_directory(tmp_path: Path) -> None:
+    repo = config_repo(tmp_path, GOOD)
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(repo, tmp_path)
