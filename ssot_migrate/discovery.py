@@ -34,6 +34,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ssot_migrate.codemods._common import resolve_relative as resolve_relative_import
 from ssot_migrate.config import with_discovered
 from ssot_migrate.model import Config, NameKind, SourceFile, Target
 
@@ -92,18 +93,7 @@ class ImportPath:
 
 def resolve_relative(file: SourceFile, level: int, module: str | None) -> str | None:
     """The absolute module of ``from <level dots><module> import …`` in ``file`` (or None)."""
-    if level == 0:
-        return module
-    package = file.package
-    if package is None:
-        return None
-    parts = package.split(".") if package else []
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    if module:
-        base.append(module)
-    return ".".join(base) or None
+    return resolve_relative_import(level, module, file.package)
 
 
 def dotted(node: ast.expr) -> str | None:

@@ -41,6 +41,8 @@ from ssot_migrate.codemods.factories import (
     free_name,
     import_binds,
     insert_top_import,
+    is_docstring,
+    is_import_line,
     local_of,
     make_import_from,
 )
@@ -397,21 +399,6 @@ def _ensure_canonical_import(
     return insert_top_import(module, statement), local
 
 
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
-def _is_import_line(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
-    )
-
-
 # ---- alias mode -------------------------------------------------------------------------------
 
 
@@ -642,7 +629,7 @@ def _drop_unused_imports(module: cst.Module, candidates: set[str]) -> cst.Module
             # A removed import line's blank lines and comments stay where they were.
             statement = statement.with_changes(leading_lines=carried)
         carried = ()
-        if isinstance(statement, cst.SimpleStatementLine) and _is_import_line(statement):
+        if isinstance(statement, cst.SimpleStatementLine) and is_import_line(statement):
             smalls: list[cst.BaseSmallStatement] = []
             for small in statement.body:
                 if (
@@ -753,7 +740,7 @@ class _Delegation:
             statement = cst.parse_statement(f"self.{attribute} = {call_text}\n")
             if init_index is None:
                 init = cst.parse_statement(f"def __init__(self) -> None:\n    self.{attribute} = {call_text}\n")
-                insert_at = 1 if statements and _is_docstring(statements[0]) else 0
+                insert_at = 1 if statements and is_docstring(statements[0]) else 0
                 statements.insert(insert_at, init)
                 init_index = insert_at
             else:
@@ -1183,7 +1170,7 @@ def _class_attributes(cls: cst.ClassDef) -> set[str]:
 def _prepend_statement(function: cst.FunctionDef, statement: cst.BaseStatement) -> cst.FunctionDef:
     assert isinstance(function.body, cst.IndentedBlock)
     body = list(function.body.body)
-    index = 1 if body and _is_docstring(body[0]) else 0
+    index = 1 if body and is_docstring(body[0]) else 0
     # After ``super().__init__(...)``: the base class must be initialised first.
     for position in range(index, len(body)):
         if "super().__init__" in _code(body[position]) or "__init__(self" in _code(body[position]):
@@ -1246,7 +1233,7 @@ def _forward(
     if not isinstance(function.body, cst.IndentedBlock):
         return function
     body = list(function.body.body)
-    kept = [body[0]] if body and _is_docstring(body[0]) else []
+    kept = [body[0]] if body and is_docstring(body[0]) else []
     line = cst.parse_statement(f"return {call}\n")
     return function.with_changes(body=function.body.with_changes(body=[*kept, line]))
 

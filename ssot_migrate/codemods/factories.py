@@ -46,6 +46,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from ssot_migrate.codemods._common import resolve_relative
 from ssot_migrate.interfaces import (
     MethodSignature,
     SnapshotLike,
@@ -97,21 +98,6 @@ def build_dotted(name: str) -> cst.Name | cst.Attribute:
     return node
 
 
-def absolute_module(level: int, module: str | None, package: str | None) -> str | None:
-    """The absolute module ``from <level dots><module> import`` names from ``package``."""
-    if level == 0:
-        return module
-    if package is None:
-        return None
-    parts = package.split(".") if package else []
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    if module:
-        base = [*base, *module.split(".")]
-    return ".".join(base) or None
-
-
 def relative_spelling(target_module: str, package: str | None) -> tuple[int, str] | None:
     """``(level, module)`` of the shortest relative import of ``target_module`` from ``package``.
 
@@ -145,7 +131,7 @@ def import_binds(statement: cst.Import | cst.ImportFrom, package: str | None) ->
         if isinstance(statement.names, cst.ImportStar):
             return bound
         module = dotted(statement.module) if statement.module is not None else None
-        base = absolute_module(len(statement.relative), module, package)
+        base = resolve_relative(len(statement.relative), module, package)
         if base is None:
             return bound
         for alias in statement.names:
@@ -304,7 +290,7 @@ def _may_reference(source: bytes, file: SourceFile, plans: Sequence[TargetPlan])
                 if alias.name in handled or alias.name in prefixes:
                     return True
         elif isinstance(node, ast.ImportFrom):
-            base = absolute_module(node.level, node.module, file.package)
+            base = resolve_relative(node.level, node.module, file.package)
             if base is None:
                 return True
             for alias in node.names:
@@ -662,7 +648,7 @@ class _FileRewrite:
             level = len(name) - len(name.lstrip("."))
             rest = name[level:]
             head, _, tail = rest.rpartition(".")
-            base = absolute_module(level, head or None, self.file.package)
+            base = resolve_relative(level, head or None, self.file.package)
             if base is None:
                 return None
             return f"{base}.{tail}" if tail else base
@@ -1162,7 +1148,7 @@ def insert_top_import(module: cst.Module, line: cst.SimpleStatementLine) -> cst.
     body = list(module.body)
     if index > 0 and _is_future_import(body[index - 1]) and not line.leading_lines:
         line = line.with_changes(leading_lines=[cst.EmptyLine()])
-    if index < len(body) and not _is_import_line(body[index]):
+    if index < len(body) and not is_import_line(body[index]):
         following = body[index]
         leading = list(getattr(following, "leading_lines", ()))
         if not leading or leading[0].comment is not None:
@@ -1177,9 +1163,9 @@ def _import_insert_index(module: cst.Module) -> int:
     """After the docstring, ``__future__`` imports and the leading run of imports."""
     index = 0
     body = module.body
-    if body and _is_docstring(body[0]):
+    if body and is_docstring(body[0]):
         index = 1
-    while index < len(body) and _is_import_line(body[index]):
+    while index < len(body) and is_import_line(body[index]):
         index += 1
     return index
 
@@ -1193,7 +1179,8 @@ def _is_future_import(statement: cst.BaseStatement) -> bool:
     )
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
+def is_docstring(statement: cst.CSTNode) -> bool:
+    """A module or class body's leading string statement."""
     return (
         isinstance(statement, cst.SimpleStatementLine)
         and len(statement.body) == 1
@@ -1202,7 +1189,8 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
     )
 
 
-def _is_import_line(statement: cst.BaseStatement) -> bool:
+def is_import_line(statement: cst.CSTNode) -> bool:
+    """A line holding only import statements."""
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
     )
