@@ -124,58 +124,36 @@ QuarantineOption = Annotated[
 ]
 
 
-@app.command()
-def phase1(
-    repo: RepoOption = Path("."),
-    config: ConfigOption = None,
-    dry_run: DryRunOption = False,
-    base: BaseOption = "HEAD",
-    no_verify: NoVerifyOption = False,
-    jobs: JobsOption = None,
-    refresh: RefreshOption = False,
-    bisect: BisectOption = False,
-    quarantine: QuarantineOption = False,
-) -> int:
-    """Rewrite every import and reference of a legacy path to the canonical path."""
-    return _phase_command(
-        "phase1", repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine
-    )
+PHASE_HELP = {
+    "phase1": "Rewrite every import and reference of a legacy path to the canonical path.",
+    "phase2": "Collapse facade classes into aliases of, or thin delegations to, the canonical class.",
+    "phase3": "Replace direct instantiation and legacy factories with the canonical factory.",
+}
 
 
-@app.command()
-def phase2(
-    repo: RepoOption = Path("."),
-    config: ConfigOption = None,
-    dry_run: DryRunOption = False,
-    base: BaseOption = "HEAD",
-    no_verify: NoVerifyOption = False,
-    jobs: JobsOption = None,
-    refresh: RefreshOption = False,
-    bisect: BisectOption = False,
-    quarantine: QuarantineOption = False,
-) -> int:
-    """Collapse facade classes into aliases of, or thin delegations to, the canonical class."""
-    return _phase_command(
-        "phase2", repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine
-    )
+def _register_phase(phase: str) -> None:
+    """The three phase commands share one signature and differ only in the phase they run."""
+
+    def command(
+        repo: RepoOption = Path("."),
+        config: ConfigOption = None,
+        dry_run: DryRunOption = False,
+        base: BaseOption = "HEAD",
+        no_verify: NoVerifyOption = False,
+        jobs: JobsOption = None,
+        refresh: RefreshOption = False,
+        bisect: BisectOption = False,
+        quarantine: QuarantineOption = False,
+    ) -> int:
+        return _phase_command(
+            phase, repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine
+        )
+
+    app.command(name=phase, help=PHASE_HELP[phase])(command)
 
 
-@app.command()
-def phase3(
-    repo: RepoOption = Path("."),
-    config: ConfigOption = None,
-    dry_run: DryRunOption = False,
-    base: BaseOption = "HEAD",
-    no_verify: NoVerifyOption = False,
-    jobs: JobsOption = None,
-    refresh: RefreshOption = False,
-    bisect: BisectOption = False,
-    quarantine: QuarantineOption = False,
-) -> int:
-    """Replace direct instantiation and legacy factories with the canonical factory."""
-    return _phase_command(
-        "phase3", repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine
-    )
+for _phase in PHASE_HELP:
+    _register_phase(_phase)
 
 
 # --- scan and guard (body owned by scan) ------------------------------------------------------
