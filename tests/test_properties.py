@@ -457,15 +457,14 @@ def _subsequence(needles: list[str], haystack: list[str]) -> bool:
     return all(any(line == other for other in remaining) for line in needles)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="phase 3 regenerates the module with libcst, which drops blank lines followed by an "
-    "indented comment at the end of the file (phase 1 fixed the same by splicing)",
-)
-def test_phase3_blank_lines_before_dedented_comment_kept(factories_codemod: object) -> None:
+def test_phase3_never_drops_lines_libcst_cannot_reproduce(factories_codemod: object) -> None:
+    """libcst drops blank lines before an indented end-of-file comment when it regenerates a
+    module: phase 3 must leave such a file as it is and list it, never write the loss."""
     source = b"from zznew.core import NewThing\nx = NewThing(1)\n\n\n #\n"
     result = factories_codemod.transform(source, FILE)  # type: ignore[attr-defined]
-    assert result.source == b"from zznew.factory import make_thing\nx = make_thing(1)\n\n\n #\n"
+    assert result.source == source
+    assert [n.kind for n in result.notes] == ["not-reproducible"]
+    assert result.notes[0].severity == "needs-decision"
 
 
 @FAST

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ssot_migrate.model import NameKind, Target
+from ssot_migrate.model import NameKind, Note, SourceFile, Target
 
 ImportNode = cst.Import | cst.ImportFrom
 
@@ -336,3 +336,29 @@ def with_string_body(node: cst.SimpleString, body: str) -> cst.SimpleString:
     assert parts is not None
     prefix, quote, _ = parts
     return node.with_changes(value=f"{prefix}{quote}{body}{quote}")
+
+
+# --------------------------------------------------------------------------- byte faithfulness
+
+
+def unfaithful_note(original: cst.Module, source: bytes, file: SourceFile, target: str) -> Note | None:
+    """A note when libcst cannot give ``source`` back byte for byte from its own parse, else None.
+
+    Codemods that regenerate a whole module (phases 2 and 3) must not write such a file: every
+    line libcst drops (blank lines before an indented comment at the end of a file, for one)
+    would be an unrelated change in the diff. Checked only for files about to change.
+    """
+    if original.bytes == source:
+        return None
+    return Note(
+        path=file.path,
+        line=1,
+        column=0,
+        target=target,
+        kind="not-reproducible",
+        message=(
+            "libcst cannot reproduce this file byte for byte, so rewriting it would change "
+            "unrelated lines; left unchanged: rewrite it by hand"
+        ),
+        severity="needs-decision",
+    )

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from ssot_migrate.codemods._common import unfaithful_note
 from ssot_migrate.codemods.factories import (
     FactoryInfo,
     analyze_factory,
@@ -162,13 +163,16 @@ class FacadesCodemod:
         plans = [p for p in self.plans if p.module == file.module]
         if not plans:
             return CodemodResult(source)
-        module = cst.parse_module(source)
+        original = module = cst.parse_module(source)
         changes: list[Change] = []
         notes: list[Note] = []
         for plan in plans:
             module = _rewrite_facade(module, plan, file, changes, notes)
         if module.bytes == source:
             return CodemodResult(source, (), tuple(notes))
+        refused = unfaithful_note(original, source, file, plans[0].target)
+        if refused is not None:
+            return CodemodResult(source, (), (*notes, refused))
         return CodemodResult(module.bytes, tuple(changes), tuple(notes))
 
 

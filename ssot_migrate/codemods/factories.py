@@ -46,7 +46,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from ssot_migrate.codemods._common import resolve_relative
+from ssot_migrate.codemods._common import resolve_relative, unfaithful_note
 from ssot_migrate.interfaces import (
     MethodSignature,
     SnapshotLike,
@@ -709,6 +709,11 @@ class _FileRewrite:
         rewriter = _Rewriter(self, sites)
         new_module = self.module.visit(rewriter)
         new_module = rewriter.finish(new_module)
+        if new_module.bytes == source:
+            return CodemodResult(source, (), tuple(self.notes))
+        refused = unfaithful_note(self.module, source, self.file, self.plans[0].target)
+        if refused is not None:
+            return CodemodResult(source, (), (*self.notes, refused))
         return CodemodResult(new_module.bytes, tuple(self.changes), tuple(self.notes))
 
     def _collect(self) -> list[_Site]:
