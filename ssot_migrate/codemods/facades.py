@@ -34,12 +34,10 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from ssot_migrate.codemods._common import unfaithful_note
+from ssot_migrate.codemods._common import drop_aliases, free_name, unfaithful_note
 from ssot_migrate.codemods.factories import (
     FactoryInfo,
     analyze_factory,
-    drop_aliases,
-    free_name,
     import_binds,
     insert_top_import,
     is_docstring,

@@ -46,7 +46,13 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from ssot_migrate.codemods._common import resolve_relative, unfaithful_note
+from ssot_migrate.codemods._common import (
+    build_dotted,
+    drop_aliases,
+    free_name,
+    resolve_relative,
+    unfaithful_note,
+)
 from ssot_migrate.interfaces import (
     MethodSignature,
     SnapshotLike,
@@ -87,15 +93,6 @@ def dotted(node: cst.BaseExpression) -> str | None:
         head = dotted(node.value)
         return None if head is None else f"{head}.{node.attr.value}"
     return None
-
-
-def build_dotted(name: str) -> cst.Name | cst.Attribute:
-    """The Name/Attribute chain spelling ``name``."""
-    head, *rest = name.split(".")
-    node: cst.Name | cst.Attribute = cst.Name(head)
-    for part in rest:
-        node = cst.Attribute(value=node, attr=cst.Name(part))
-    return node
 
 
 def relative_spelling(target_module: str, package: str | None) -> tuple[int, str] | None:
@@ -157,35 +154,6 @@ def make_import_from(module: str, level: int, name: str, asname: str | None) -> 
         names=[alias],
         relative=[cst.Dot() for _ in range(level)],
     )
-
-
-def drop_aliases(statement: cst.ImportFrom, drop: Iterable[cst.ImportAlias]) -> cst.ImportFrom | None:
-    """``statement`` without ``drop`` (layout kept); ``None`` when nothing remains."""
-    if isinstance(statement.names, cst.ImportStar):
-        return statement
-    dropped = {id(alias) for alias in drop}
-    names = list(statement.names)
-    kept = [alias for alias in names if id(alias) not in dropped]
-    if not kept:
-        return None
-    if len(kept) == len(names):
-        return statement
-    if id(names[-1]) in dropped:
-        kept[-1] = kept[-1].with_changes(comma=names[-1].comma)
-    if statement.lpar is None:
-        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    return statement.with_changes(names=kept)
-
-
-def free_name(base: str, taken: Iterable[str]) -> str:
-    """``base`` if free, else ``base_``, ``base_2``, ... the first free one."""
-    used = set(taken)
-    if base not in used:
-        return base
-    candidate, counter = f"{base}_", 2
-    while candidate in used:
-        candidate, counter = f"{base}_{counter}", counter + 1
-    return candidate
 
 
 # --------------------------------------------------------------------------- plan (picklable)
