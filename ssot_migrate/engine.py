@@ -411,12 +411,7 @@ def run_phase(
     finally:
         if owned:
             snap.close()
-    outcomes = summary.outcomes
-    messages = plan.messages
-    if phase == "phase1" and plan.config.guard is not None:
-        guard_outcome, guard_message = _guard_outcome(plan.config, snap)
-        outcomes = tuple(sorted((*outcomes, *guard_outcome), key=lambda o: o.path))
-        messages = (*messages, guard_message)
+    outcomes = tuple(sorted((*summary.outcomes, *plan.extra_outcomes), key=lambda o: o.path))
     return RunSummary(
         phase=summary.phase,
         outcomes=outcomes,
@@ -425,30 +420,7 @@ def run_phase(
         elapsed=summary.elapsed + plan.elapsed,
         discovered=plan.discovered,
         excluded=summary.excluded,
-        messages=messages,
+        messages=plan.messages,
         base=summary.base,
     )
 
-
-def _guard_outcome(config: Config, snapshot: Snapshot) -> tuple[tuple[FileOutcome, ...], str]:
-    """``guard = "ruff"|"import-linter"``: phase 1's commit also writes the guard configuration."""
-    from ssot_migrate.guard import guard_pyproject, module_files_of
-
-    assert config.guard is not None
-    try:
-        raw = snapshot.files.read("pyproject.toml")
-        text = raw.decode("utf-8")
-    except (KeyError, UnicodeDecodeError):
-        return (), (
-            f"guard: no UTF-8 pyproject.toml at the base commit; "
-            f"run 'ssot-migrate guard --write {config.guard}' after creating one"
-        )
-    crlf = b"\r\n" in raw
-    updated = guard_pyproject(text.replace("\r\n", "\n"), config.guard, config, module_files_of(snapshot))
-    if crlf:
-        updated = updated.replace("\n", "\r\n")
-    after = updated.encode("utf-8")
-    if after == raw:
-        return (), f"guard: pyproject.toml already holds the {config.guard} guard"
-    outcome = FileOutcome("pyproject.toml", "changed", before=raw, after=after)
-    return (outcome,), f"guard: the {config.guard} guard is added to pyproject.toml"

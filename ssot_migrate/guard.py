@@ -218,6 +218,21 @@ def guard_pyproject(
     return result if result.endswith("\n") else result + "\n"
 
 
+def guard_pyproject_bytes(
+    raw: bytes, kind: str, config: Config, module_files: dict[str, str]
+) -> bytes:
+    """``guard_pyproject`` on a file's bytes, keeping its CRLF line endings if it has them.
+
+    Raises ``UnicodeDecodeError`` when the file is not UTF-8 (TOML must be).
+    """
+    text = raw.decode("utf-8")
+    crlf = b"\r\n" in raw
+    updated = guard_pyproject(text.replace("\r\n", "\n"), kind, config, module_files)
+    if crlf:
+        updated = updated.replace("\n", "\r\n")
+    return updated.encode("utf-8")
+
+
 def module_files_of(snapshot: Any) -> dict[str, str]:
     """Dotted module -> file for every Python file of a snapshot."""
     found: dict[str, str] = {}
@@ -255,17 +270,13 @@ def run_guard_command(kind: str, repo: Path, config_path: Path | None, *, consol
     target = config.repo / "pyproject.toml"
     try:
         raw = target.read_bytes() if target.exists() else b""
-        text = raw.decode("utf-8")
+        updated = guard_pyproject_bytes(raw, kind, config, module_files)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{target}: cannot read: {exc}") from exc
-    newline = "\r\n" if b"\r\n" in raw else "\n"
-    updated = guard_pyproject(text.replace("\r\n", "\n"), kind, config, module_files)
-    if newline != "\n":
-        updated = updated.replace("\n", newline)
-    if updated == text:
+    if updated == raw:
         console.print(f"guard: {target} already holds the {kind} guard; nothing to do", markup=False)
         return 0
-    _write_atomic(target, updated)
+    _write_atomic(target, updated.decode("utf-8"))
     aliases = sum(len(t.all_aliases) for t in config.targets)
     console.print(
         f"guard: wrote the {kind} guard for {aliases} alias path(s) to {target}", markup=False

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.config import with_discovered
 from ssot_migrate.errors import UsageError
-from ssot_migrate.model import Config
+from ssot_migrate.model import Config, FileOutcome
 
 if TYPE_CHECKING:
     from ssot_migrate.engine import Snapshot
@@ -35,6 +35,7 @@ class PhasePlan:
     discovered: tuple[tuple[str, str], ...] = ()
     messages: tuple[str, ...] = ()
     elapsed: float = 0.0
+    extra_outcomes: tuple[FileOutcome, ...] = ()  # changes to files no codemod parses
 
 
 def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
@@ -51,7 +52,14 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
         from ssot_migrate.codemods.imports import ImportsCodemod
 
         codemod: Codemod = ImportsCodemod(config.targets)
-        return PhasePlan(codemod, config, discovered, (), time.perf_counter() - started)
+        extra: tuple[FileOutcome, ...] = ()
+        messages: tuple[str, ...] = ()
+        if config.guard is not None:
+            extra, message = _guard_outcome(config, snapshot)
+            messages = (message,)
+        return PhasePlan(
+            codemod, config, discovered, messages, time.perf_counter() - started, extra
+        )
     if phase == "phase2":
         from ssot_migrate.codemods import facades
 
@@ -83,3 +91,22 @@ def _discover(config: Config, snapshot: Snapshot) -> tuple[Config, tuple[tuple[s
     for name, alias in discovered:
         by_target.setdefault(name, []).append(alias)
     return with_discovered(config, by_target), discovered
+
+
+def _guard_outcome(config: Config, snapshot: Snapshot) -> tuple[tuple[FileOutcome, ...], str]:
+    """``guard = "ruff"|"import-linter"``: phase 1's commit also writes the guard configuration."""
+    from ssot_migrate.guard import guard_pyproject_bytes, module_files_of
+
+    assert config.guard is not None
+    try:
+        raw = snapshot.files.read("pyproject.toml")
+        after = guard_pyproject_bytes(raw, config.guard, config, module_files_of(snapshot))
+    except (KeyError, UnicodeDecodeError):
+        return (), (
+            "guard: no UTF-8 pyproject.toml at the base commit; "
+            f"run 'ssot-migrate guard --write {config.guard}' after creating one"
+        )
+    if after == raw:
+        return (), f"guard: pyproject.toml already holds the {config.guard} guard"
+    outcome = FileOutcome("pyproject.toml", "changed", before=raw, after=after)
+    return (outcome,), f"guard: the {config.guard} guard is added to pyproject.toml"
