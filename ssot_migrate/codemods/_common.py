@@ -9,13 +9,20 @@ Everything here is pure and general: it knows nothing about a particular phase. 
 * in-place import edits: ``drop_aliases`` removes names from an import keeping its layout,
   ``make_import_from`` / ``make_import`` build new statements, ``free_name`` picks a name that
   does not collide;
-* strings: ``string_body`` / ``with_string_body`` edit a plain string literal keeping its quotes.
+* strings: ``string_body`` / ``with_string_body`` edit a plain string literal keeping its quotes;
+* byte faithfulness: ``top_statement_lines`` locates top-level statements in the original bytes,
+  ``splice_statements`` renders a rewritten module keeping every untouched statement's bytes.
 
 Other phases may append general helpers at the end of this module.
 """
 
 from __future__ import annotations
 
+import ast
+import codecs
+import difflib
+import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -362,3 +369,115 @@ def unfaithful_note(original: cst.Module, source: bytes, file: SourceFile, targe
         ),
         severity="needs-decision",
     )
+
+
+def top_statement_lines(source: bytes, module: cst.Module) -> list[int] | None:
+    """The first line (leading comments included) of each of ``module``'s top-level statements.
+
+    Taken from ``ast`` line numbers, which are exact where libcst's own positions would cost a
+    metadata pass over the whole file; ``None`` when the two parses do not line up.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    statements = tree.body
+    index = 0
+    starts: list[int] = []
+    for node in module.body:
+        if index >= len(statements):
+            return None
+        first = statements[index]
+        decorators: list[ast.expr] = getattr(first, "decorator_list", [])
+        line = min([first.lineno, *(d.lineno for d in decorators)])
+        starts.append(line - len(node.leading_lines))
+        index += len(node.body) if isinstance(node, cst.SimpleStatementLine) else 1
+    return starts if index == len(statements) else None
+
+
+def line_offsets(source: bytes) -> list[int]:
+    """Byte offset of the start of every line of ``source`` (after a UTF-8 BOM), first line first."""
+    offsets = [len(codecs.BOM_UTF8) if source.startswith(codecs.BOM_UTF8) else 0]
+    offsets.extend(m.end() for m in re.finditer(rb"\r\n|\r|\n", source))
+    return offsets
+
+
+def _same_lines(a: Sequence[cst.EmptyLine], b: Sequence[cst.EmptyLine]) -> bool:
+    return len(a) == len(b) and all(x.deep_equals(y) for x, y in zip(a, b))
+
+
+def splice_statements(source: bytes, original: cst.Module, new: cst.Module) -> bytes | None:
+    """``new`` as bytes, with every top-level statement it shares with ``original`` kept as in ``source``.
+
+    A phase that rewrites one class or one call would otherwise print the whole module again,
+    and libcst does not give every file back byte for byte (blank lines before an indented
+    comment at the end of a file are dropped): those unrelated lines must not enter the diff.
+    Statements are matched by their generated code; each replaced statement must regenerate to
+    exactly the bytes it replaces. ``None`` when that cannot be established: the caller decides.
+    """
+    starts = top_statement_lines(source, original)
+    if starts is None or not original.body or not new.body:
+        return None
+    if original.has_trailing_newline != new.has_trailing_newline:
+        return None
+    if not _same_lines(original.header, new.header):
+        return None
+    encoding = "utf-8" if original.encoding == "utf-8-sig" else original.encoding
+    offsets = line_offsets(source)
+    if not all(1 <= line <= len(offsets) for line in starts):
+        return None
+    bounds = [offsets[line - 1] for line in starts]
+
+    def alone(module: cst.Module, statement: cst.BaseStatement) -> bytes:
+        # Printed with its newline even at the end of a file that has none: the bytes after the
+        # last statement are the footer's, kept or reprinted on their own.
+        alone = module.with_changes(header=(), body=(statement,), footer=(), has_trailing_newline=True)
+        return alone.code.encode(encoding)
+
+    old_codes = [alone(original, statement) for statement in original.body]
+    new_codes = [alone(new, statement) for statement in new.body]
+    last = len(old_codes) - 1
+    tail = source[bounds[last]:]
+    footer_start = bounds[last] + len(old_codes[last]) if tail.startswith(old_codes[last]) else None
+    same_footer = _same_lines(original.footer, new.footer)
+
+    def faithful(index: int) -> bool:
+        end = bounds[index + 1] if index < last else footer_start
+        return end is not None and source[bounds[index]:end] == old_codes[index]
+
+    pieces = [source[: bounds[0]]]
+    opcodes = difflib.SequenceMatcher(None, old_codes, new_codes, autojunk=False).get_opcodes()
+    for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            end_of_run = bounds[i2] if i2 <= last else footer_start
+            if end_of_run is None:  # the last statement cannot be told apart from the footer
+                if position != len(opcodes) - 1 or not same_footer:
+                    return None
+                pieces.append(source[bounds[i1]:])
+                return b"".join(pieces)
+            pieces.append(source[bounds[i1]:end_of_run])
+            continue
+        if not all(faithful(index) for index in range(i1, i2)):
+            return None
+        pieces.extend(new_codes[j1:j2])
+    if footer_start is None or not same_footer:
+        return None
+    pieces.append(source[footer_start:])
+    return b"".join(pieces)
+
+
+def render(source: bytes, original: cst.Module, new: cst.Module) -> bytes | None:
+    """The bytes a rewrite of ``source`` (parsed as ``original``) into ``new`` should write.
+
+    Untouched statements keep their bytes (``splice_statements``); failing that, the whole new
+    module is printed only when libcst reproduces ``source`` exactly. ``None``: no faithful
+    rendering exists and the file must be left alone.
+    """
+    spliced = splice_statements(source, original, new)
+    if spliced is not None:
+        return spliced
+    if original.bytes == source:
+        return new.bytes
+    return source if new.code == original.code else None

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from ssot_migrate.codemods._common import drop_aliases, free_name, unfaithful_note
+from ssot_migrate.codemods._common import drop_aliases, free_name, render, unfaithful_note
 from ssot_migrate.codemods.factories import (
     FactoryInfo,
     analyze_factory,
@@ -166,12 +166,13 @@ class FacadesCodemod:
         notes: list[Note] = []
         for plan in plans:
             module = _rewrite_facade(module, plan, file, changes, notes)
-        if module.bytes == source:
+        output = render(source, original, module)
+        if output == source:
             return CodemodResult(source, (), tuple(notes))
-        refused = unfaithful_note(original, source, file, plans[0].target)
-        if refused is not None:
-            return CodemodResult(source, (), (*notes, refused))
-        return CodemodResult(module.bytes, tuple(changes), tuple(notes))
+        if output is None:
+            refused = unfaithful_note(original, source, file, plans[0].target)
+            return CodemodResult(source, (), (*notes, refused) if refused else tuple(notes))
+        return CodemodResult(output, tuple(changes), tuple(notes))
 
 
 # --------------------------------------------------------------------------- repository reads

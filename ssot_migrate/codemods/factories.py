@@ -50,6 +50,7 @@ from ssot_migrate.codemods._common import (
     build_dotted,
     drop_aliases,
     free_name,
+    render,
     resolve_relative,
     unfaithful_note,
 )
@@ -677,12 +678,14 @@ class _FileRewrite:
         rewriter = _Rewriter(self, sites)
         new_module = self.module.visit(rewriter)
         new_module = rewriter.finish(new_module)
-        if new_module.bytes == source:
+        output = render(source, self.module, new_module)
+        if output == source:
             return CodemodResult(source, (), tuple(self.notes))
-        refused = unfaithful_note(self.module, source, self.file, self.plans[0].target)
-        if refused is not None:
-            return CodemodResult(source, (), (*self.notes, refused))
-        return CodemodResult(new_module.bytes, tuple(self.changes), tuple(self.notes))
+        if output is None:
+            refused = unfaithful_note(self.module, source, self.file, self.plans[0].target)
+            notes = (*self.notes, refused) if refused else tuple(self.notes)
+            return CodemodResult(source, (), notes)
+        return CodemodResult(output, tuple(self.changes), tuple(self.notes))
 
     def _collect(self) -> list[_Site]:
         sites: list[_Site] = []

@@ -31,8 +31,6 @@ spliced into the original bytes, so everything else keeps its bytes by construct
 
 from __future__ import annotations
 
-import ast
-import codecs
 import re
 import symtable
 import warnings
@@ -64,10 +62,12 @@ from ssot_migrate.codemods._common import (
     free_name,
     import_from_module,
     is_dotted_identifier,
+    line_offsets,
     make_import,
     make_import_from,
     relative_spelling,
     string_body,
+    top_statement_lines,
     with_string_body,
 )
 from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
@@ -684,8 +684,7 @@ class _FileRewrite:
             return self.module.visit(_Apply(self)).bytes
         marked = self.survey.ancestors | self.survey.subtrees | set(self.node_replacements)
         encoding = "utf-8" if self.module.encoding == "utf-8-sig" else self.module.encoding
-        offsets = [len(codecs.BOM_UTF8) if self.source.startswith(codecs.BOM_UTF8) else 0]
-        offsets.extend(m.end() for m in re.finditer(rb"\r\n|\r|\n", self.source))
+        offsets = line_offsets(self.source)
         pieces: list[bytes] = []
         position = 0
         for index, statement in enumerate(self.module.body):
@@ -715,32 +714,9 @@ class _FileRewrite:
 
     def _top_starts(self) -> list[int] | None:
         """The first line (leading comments included) of every top-level statement."""
-        if self._starts is not None:
-            return self._starts or None
-        self._starts = []
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(self.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-        statements = tree.body
-        index = 0
-        starts: list[int] = []
-        for node in self.module.body:
-            if index >= len(statements):
-                return None
-            first = statements[index]
-            line = first.lineno
-            decorators: list[ast.expr] = getattr(first, "decorator_list", [])
-            if decorators:
-                line = min([line, *(d.lineno for d in decorators)])
-            starts.append(line - len(node.leading_lines))
-            index += len(node.body) if isinstance(node, cst.SimpleStatementLine) else 1
-        if index != len(statements):
-            return None
-        self._starts = starts
-        return starts
+        if self._starts is None:
+            self._starts = top_statement_lines(self.source, self.module) or []
+        return self._starts or None
 
     # ----------------------------------------------------------------- planning imports
 
