@@ -16,13 +16,15 @@ After (``factory = "app.core.factory.create_manager"``, ``factory-args = { cfg =
     manager = create_manager(user_id, config=settings)
     other = create_manager(user_id)
 
-Calls are found through imports, ``as`` names and module attributes (scope and qualified-name
-metadata, on files that passed the text pre-filter only), never by text. A site is left alone and
+Calls are found through imports, ``as`` names, module attributes and module-level aliases bound
+once (``M = Manager``; scope and qualified-name metadata, on files that passed the text pre-filter
+only), never by text. A site is left alone and
 listed with a reason when the factory cannot take its arguments, when the factory returns a
 shared instance and ``allow-shared`` is off, in the factory's own module, in a ``factory-exempt``
 file, or where rewriting would import the factory into a module it imports (a cycle). Dynamic
-construction, ``functools.partial``, constructor references passed as values and subclass
-``super().__init__`` calls are listed, never rewritten. The reads of the repository (factory
+construction (a module-level alias bound more than once included), ``functools.partial``,
+constructor references passed as values, subclass ``super().__init__`` calls and class methods of
+the class (``Manager.from_config()``, alternative constructors) are listed, never rewritten. The reads of the repository (factory
 signature, lifetime) happen in :func:`build_codemod`; :meth:`FactoriesCodemod.transform` is pure.
 """
 
@@ -37,6 +39,7 @@ import libcst as cst
 from libcst._metadata_dependent import LazyValue
 from libcst.metadata import (
     Assignment,
+    BaseAssignment,
     CodeRange,
     ParentNodeProvider,
     PositionProvider,
@@ -196,6 +199,13 @@ class TargetPlan:
     renames: tuple[tuple[str, str], ...] = ()
     allow_shared: bool = False
     constructor: MethodSignature | None = None
+    # Class methods of each constructible class (``Manager.from_config``): they build instances
+    # without the factory, so their calls are listed.
+    class_methods: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def class_methods_of(self, qname: str) -> tuple[str, ...]:
+        """The class methods of constructor or facade ``qname`` (empty when unknown)."""
+        return dict(self.class_methods).get(qname, ())
 
     def kind_of(self, qname: str) -> str | None:
         """``constructor``, ``blocked`` or ``legacy`` for a qualified name this plan handles."""
@@ -334,6 +344,13 @@ def _plan_target(target: Target, snapshot: SnapshotLike) -> TargetPlan:
             )
             blocked.append((facade, reason))
     legacy = tuple((name, analyze_factory(snapshot, name).shared) for name in target.legacy_factories)
+    class_methods: list[tuple[str, tuple[str, ...]]] = []
+    for name in dict.fromkeys([*constructors, *(facade for facade, _ in blocked)]):
+        interface = canonical if name in (target.canonical, *target.all_aliases) else None
+        interface = interface or load_class(snapshot, name)
+        if interface is not None:
+            methods = sorted(m.name for m in interface.methods.values() if m.kind == "classmethod")
+            class_methods.append((name, tuple(methods)))
     skip: list[tuple[str, str]] = []
     canonical_module = target.canonical.rpartition(".")[0]
     skip.append(
@@ -360,6 +377,7 @@ def _plan_target(target: Target, snapshot: SnapshotLike) -> TargetPlan:
         renames=target.factory_args,
         allow_shared=target.allow_shared,
         constructor=canonical.constructor if canonical is not None else None,
+        class_methods=tuple(class_methods),
     )
 
 
@@ -595,6 +613,8 @@ class _FileRewrite:
         self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self.changes: list[Change] = []
         self.notes: list[Note] = []
+        self.module_aliases: dict[str, tuple[BaseAssignment, tuple[TargetPlan, str, str]]] = {}
+        self.alias_targets: set[int] = set()
         self.last_segments = {
             name.rpartition(".")[2]
             for plan in plans
@@ -634,6 +654,8 @@ class _FileRewrite:
         last = node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", "")
         if last not in self.last_segments:
             return None
+        if isinstance(node, cst.Name) and last in self.module_aliases:
+            return self._through_module_alias(node)
         for qname in self._qualified(node):
             absolute = self._absolute(qname)
             if absolute is None:
@@ -642,6 +664,16 @@ class _FileRewrite:
                 kind = plan.kind_of(absolute)
                 if kind is not None:
                     return plan, kind, absolute
+        return None
+
+    def _through_module_alias(self, node: cst.Name) -> tuple[TargetPlan, str, str] | None:
+        assignment, resolved = self.module_aliases[node.value]
+        scope = self.scopes.get(node)
+        if scope is None:
+            return None
+        for access in scope.accesses[node.value]:
+            if access.node is node:
+                return resolved if set(access.referents) == {assignment} else None
         return None
 
     def _line(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -690,11 +722,15 @@ class _FileRewrite:
     def _collect(self) -> list[_Site]:
         sites: list[_Site] = []
         subclasses: list[tuple[cst.ClassDef, TargetPlan, str]] = []
+        self._find_module_aliases()
         for node in self.qnames:
             if not isinstance(node, (cst.Name, cst.Attribute)):
                 continue
+            if id(node) in self.alias_targets:
+                continue
             parent = self._parent(node)
             if isinstance(parent, cst.Attribute) and parent.value is node:
+                self._note_class_method(node, parent)
                 continue  # a prefix of a longer chain, or ``Class.attribute``
             if self._inside(node, (cst.Import, cst.ImportFrom)):
                 continue
@@ -719,6 +755,46 @@ class _FileRewrite:
             self._note_super_inits(owner, plan, qname)
         sites.sort(key=lambda s: self._line(s.call))
         return sites
+
+    def _find_module_aliases(self) -> None:
+        """``M = Manager`` at module level, ``M`` bound nowhere else: calls of ``M`` are sites."""
+        module_scope = self.scopes.get(self.module)
+        if module_scope is None:
+            return
+        for statement in self.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+                    continue
+                target = small.targets[0].target
+                if not isinstance(target, cst.Name) or not isinstance(small.value, (cst.Name, cst.Attribute)):
+                    continue
+                resolved = self._resolve(small.value)
+                if resolved is None or len(module_scope.assignments[target.value]) != 1:
+                    continue
+                assignment = next(iter(module_scope.assignments[target.value]))
+                self.module_aliases[target.value] = (assignment, resolved)
+                self.alias_targets.add(id(target))
+        self.last_segments |= set(self.module_aliases)
+
+    def _note_class_method(self, node: cst.CSTNode, attribute: cst.Attribute) -> None:
+        resolved = self._resolve(node)
+        if resolved is None:
+            return
+        plan, kind, qname = resolved
+        if kind == "legacy" or attribute.attr.value not in plan.class_methods_of(qname):
+            return
+        method = f"{qname.rpartition('.')[2]}.{attribute.attr.value}"
+        called = isinstance(call := self._parent(attribute), cst.Call) and call.func is attribute
+        self._note(
+            attribute,
+            plan,
+            "alternative-constructor",
+            f"{method}{'()' if called else ''} is a class method of {qname} that may build an "
+            f"instance without {plan.factory.dotted}(); not rewritten: route it through the "
+            "factory or decide by hand",
+        )
 
     def _inside(self, node: cst.CSTNode, kinds: tuple[type[cst.CSTNode], ...]) -> bool:
         current = self._parent(node)
@@ -768,7 +844,10 @@ class _FileRewrite:
                 return
         what = "legacy factory" if kind == "legacy" else "constructor"
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and self._module_level(parent):
-            return  # ``Old = Canonical``: a re-export (phase 1/2 alias), not a construction
+            # ``Old = Canonical``: a re-export (phase 1/2 alias). Calls through it in this file
+            # are sites when ``Old`` is bound once; otherwise they cannot be followed: listed.
+            if not self._rebound_and_used(parent):
+                return
         if isinstance(parent, cst.Return) and self._in_module_getattr(parent):
             return  # a deprecation ``__getattr__`` handing out the class
         if isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)):
@@ -784,6 +863,22 @@ class _FileRewrite:
             "constructor-reference",
             f"the {what} {qname} is passed as a value; calls through it are not rewritten",
         )
+
+    def _rebound_and_used(self, statement: cst.Assign | cst.AnnAssign) -> bool:
+        targets = (
+            [t.target for t in statement.targets]
+            if isinstance(statement, cst.Assign)
+            else [statement.target]
+        )
+        module_scope = self.scopes.get(self.module)
+        for target in targets:
+            if not isinstance(target, cst.Name) or module_scope is None:
+                return True
+            if target.value in self.module_aliases:
+                continue
+            if any(a.references for a in module_scope.assignments[target.value]):
+                return True
+        return False
 
     def _module_level(self, statement: cst.CSTNode) -> bool:
         line = self._parent(statement)
