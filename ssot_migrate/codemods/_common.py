@@ -191,7 +191,7 @@ def drop_aliases(statement: ImportNode, drop: Iterable[cst.ImportAlias]) -> Impo
     for index, alias in enumerate(names):
         if id(alias) in dropped:
             if index == len(names) - 1 and kept:
-                kept[-1] = kept[-1].with_changes(comma=alias.comma)
+                kept[-1] = kept[-1].with_changes(comma=_comma_keeping_comment(alias.comma, kept[-1].comma))
             continue
         kept.append(alias)
     if not kept:
@@ -202,6 +202,31 @@ def drop_aliases(statement: ImportNode, drop: Iterable[cst.ImportAlias]) -> Impo
         # Without parentheses a trailing comma is a syntax error.
         kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     return statement.with_changes(names=kept)
+
+
+def _comma_keeping_comment(
+    layout: cst.Comma | cst.MaybeSentinel, own: cst.Comma | cst.MaybeSentinel
+) -> cst.Comma | cst.MaybeSentinel:
+    """``layout`` (the dropped last name's comma: where the closing parenthesis goes), with the
+    end-of-line comment of ``own`` instead of the dropped name's."""
+    if not (isinstance(layout, cst.Comma) and isinstance(layout.whitespace_after, cst.ParenthesizedWhitespace)):
+        return layout
+    mine = own.whitespace_after if isinstance(own, cst.Comma) else None
+    first_line = (
+        mine.first_line
+        if isinstance(mine, cst.ParenthesizedWhitespace)
+        else cst.TrailingWhitespace(newline=layout.whitespace_after.first_line.newline)
+    )
+    return layout.with_changes(whitespace_after=layout.whitespace_after.with_changes(first_line=first_line))
+
+
+def alias_comment(alias: cst.ImportAlias) -> str | None:
+    """The end-of-line comment after ``alias,`` in a parenthesised import, if any."""
+    comma = alias.comma
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        comment = comma.whitespace_after.first_line.comment
+        return comment.value if comment is not None else None
+    return None
 
 
 def make_alias(name: str, asname: str | None) -> cst.ImportAlias:

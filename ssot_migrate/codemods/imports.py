@@ -52,6 +52,7 @@ from libcst.metadata import (
 from ssot_migrate.codemods._common import (
     AliasTable,
     Binding,
+    alias_comment,
     ImportNode,
     Mapped,
     bindings_of,
@@ -1494,6 +1495,7 @@ class _Apply(_Replace):
         self.subtrees = plan.survey.subtrees
         self._inside = 0  # depth inside a subtree that is walked entirely
         self.emptied: dict[int, cst.CSTNode] = {}  # placeholder lines standing for removed ones
+        self.moved_comments: dict[int, list[str]] = {}  # added import -> comments of moved names
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Module):
@@ -1568,6 +1570,10 @@ class _Apply(_Replace):
         names = [replace.get(id(a), a) for a in originals]
         full = statement.with_changes(names=names)
         drop_nodes = [n for a, n in zip(originals, names, strict=True) if id(a) in dropped]
+        comments = [c for a in originals if id(a) in dropped and (c := alias_comment(a))]
+        if comments and after:
+            # The comment on a moved name's line goes with it to its new import.
+            self.moved_comments[id(after[0])] = comments
         trimmed = drop_aliases(full, drop_nodes) if drop_nodes else full
         if edit.append:
             if trimmed is None:
@@ -1614,9 +1620,10 @@ class _Apply(_Replace):
         for statement in extra:
             if not lines:
                 # The first added import takes the old line's place, comments included.
-                lines.append(updated_node.with_changes(body=[statement]))
+                line = updated_node.with_changes(body=[statement])
             else:
-                lines.append(cst.SimpleStatementLine(body=[statement]))
+                line = cst.SimpleStatementLine(body=[statement])
+            lines.append(_with_comments(line, self.moved_comments.get(id(statement), [])))
         if not lines:
             # An emptied line is removed by its block (``_settle``), which hands the comments
             # above it to the next statement instead of losing them. (An empty ``body`` would
@@ -1738,3 +1745,18 @@ def _append(names: list[cst.ImportAlias], extra: list[cst.ImportAlias]) -> list[
             )
             result.append(alias)
     return result
+
+
+def _with_comments(line: cst.SimpleStatementLine, comments: list[str]) -> cst.SimpleStatementLine:
+    """``line`` with ``comments`` at its end (after any comment it already has)."""
+    if not comments:
+        return line
+    trailing = line.trailing_whitespace
+    existing = [trailing.comment.value] if trailing.comment is not None else []
+    text = "  ".join([*existing, *comments])
+    return line.with_changes(
+        trailing_whitespace=trailing.with_changes(
+            whitespace=trailing.whitespace if existing else cst.SimpleWhitespace("  "),
+            comment=cst.Comment(text),
+        )
+    )
