@@ -6,7 +6,10 @@ path), facades second (so phase 3 sees the canonical class behind every facade),
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,7 +54,10 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
     if phase == "phase1":
         from ssot_migrate.codemods.imports import ImportsCodemod
 
-        codemod: Codemod = ImportsCodemod(config.targets)
+        probe = ImportsCodemod(config.targets)
+        codemod: Codemod = ImportsCodemod(
+            config.targets, named_in_strings(snapshot, probe.needles())
+        )
         extra: tuple[FileOutcome, ...] = ()
         messages: tuple[str, ...] = ()
         if config.guard is not None:
@@ -67,7 +73,10 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
     else:
         from ssot_migrate.codemods import factories
 
-        codemod = factories.build_codemod(config, snapshot)
+        built = factories.build_codemod(config, snapshot)
+        codemod = dataclasses.replace(
+            built, named_elsewhere=named_in_strings(snapshot, built.needles())
+        )
     messages = tuple(getattr(codemod, "nothing_to_do", ()))
     return PhasePlan(codemod, config, discovered, messages, time.perf_counter() - started)
 
@@ -110,3 +119,25 @@ def _guard_outcome(config: Config, snapshot: Snapshot) -> tuple[tuple[FileOutcom
         return (), f"guard: pyproject.toml already holds the {config.guard} guard"
     outcome = FileOutcome("pyproject.toml", "changed", before=raw, after=after)
     return (outcome,), f"guard: the {config.guard} guard is added to pyproject.toml"
+
+
+# A quoted dotted path: ``"app.chat.WebSocketManager"``, ``'pkg.mod.Name.method'``.
+_QUOTED_DOTTED = re.compile(rb"""["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)["']""")
+
+
+def named_in_strings(snapshot: Snapshot, needles: Iterable[str]) -> frozenset[str]:
+    """Every ``module.Name`` prefix, ``Name`` a needle, of a dotted path quoted in a selected file.
+
+    Tests name a consumer's attributes by string (``mock.patch("app.chat.WebSocketManager")``);
+    a codemod that renames or removes that attribute must know, and the files that can hold such
+    a string are exactly those containing a needle (one ``git grep``, no parsing).
+    """
+    wanted = frozenset(needles)
+    hits, unreadable = snapshot.files.grep(wanted)
+    selected = set(snapshot.paths)
+    found: set[str] = set()
+    for path in sorted((hits - unreadable) & selected):
+        for match in _QUOTED_DOTTED.finditer(snapshot.read(path)):
+            parts = match.group(1).decode("ascii").split(".")
+            found.update(".".join(parts[: i + 1]) for i in range(1, len(parts)) if parts[i] in wanted)
+    return frozenset(found)

@@ -225,6 +225,9 @@ class FactoriesCodemod:
     plans: tuple[TargetPlan, ...]
     nothing_to_do: tuple[str, ...] = ()
     phase: str = field(default=PHASE)
+    # ``module.Name`` paths quoted anywhere in the repository (``mock.patch`` targets): a call
+    # of ``Name`` in ``module`` is what such a patch intercepts, so it is not silently bypassed.
+    named_elsewhere: frozenset[str] = frozenset()
 
     def needles(self) -> frozenset[str]:
         """Last segment of every constructor, facade and legacy factory name."""
@@ -241,7 +244,7 @@ class FactoriesCodemod:
         if not plans or not _may_reference(source, file, plans):
             return CodemodResult(source)
         module = cst.parse_module(source)
-        return _FileRewrite(module, file, plans).run(source)
+        return _FileRewrite(module, file, plans, self.named_elsewhere).run(source)
 
 
 def _may_reference(source: bytes, file: SourceFile, plans: Sequence[TargetPlan]) -> bool:
@@ -601,8 +604,15 @@ class _Site:
 class _FileRewrite:
     """One file's analysis and rewrite; instantiated per ``transform`` call."""
 
-    def __init__(self, module: cst.Module, file: SourceFile, plans: list[TargetPlan]) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        file: SourceFile,
+        plans: list[TargetPlan],
+        named_elsewhere: frozenset[str] = frozenset(),
+    ) -> None:
         self.file = file
+        self.named_elsewhere = named_elsewhere
         self.plans = plans
         self.wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = self.wrapper.module
@@ -926,6 +936,16 @@ class _FileRewrite:
             if self.file.module == module_name:
                 self._note(call, plan, "factory-cycle", f"not rewritten: {reason}")
                 return None
+        if isinstance(call.func, cst.Name) and f"{self.file.module}.{call.func.value}" in self.named_elsewhere:
+            self._note(
+                call,
+                plan,
+                "patched-construction",
+                f"not rewritten: '{self.file.module}.{call.func.value}' is named in a string "
+                "elsewhere (a mock.patch target?) that intercepts this call; a factory call "
+                f"would bypass it: patch {plan.factory.dotted} there instead, then rerun",
+            )
+            return None
         problem = self._argument_problem(call, plan, kind)
         if problem is not None:
             self._note(call, plan, "factory-arguments", f"not rewritten: {problem}")

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import symtable
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -98,9 +98,13 @@ class ImportsCodemod:
 
     phase = "phase1"
 
-    def __init__(self, targets: Sequence[Target]) -> None:
+    def __init__(self, targets: Sequence[Target], named_elsewhere: Iterable[str] = ()) -> None:
         self.targets = tuple(targets)
         self._table = AliasTable(self.targets)
+        # ``module.Name`` paths spelled in strings anywhere in the repository (``mock.patch``,
+        # ``monkeypatch.setattr``, settings): such a module keeps its local name for the import,
+        # or the string would name an attribute that no longer exists.
+        self.named_elsewhere = frozenset(named_elsewhere)
         # A needle inside a quoted string (annotation, mock target, ``__all__`` entry) is the
         # only reason to walk expressions in the survey; most files have none.
         alternatives = b"|".join(re.escape(n.encode()) for n in sorted(self._table.needles()))
@@ -117,7 +121,7 @@ class ImportsCodemod:
             return CodemodResult(source)
         module = cst.parse_module(source)
         strings = self._quoted is not None and self._quoted.search(source) is not None
-        return _FileRewrite(module, source, file, self._table, strings).run()
+        return _FileRewrite(module, source, file, self._table, strings, self.named_elsewhere).run()
 
 
 # --------------------------------------------------------------------------- survey
@@ -527,8 +531,10 @@ class _FileRewrite:
         file: SourceFile,
         table: AliasTable,
         strings: bool = True,
+        named_elsewhere: frozenset[str] = frozenset(),
     ) -> None:
         self.module = module
+        self.named_elsewhere = named_elsewhere
         self.source = source
         self.file = file
         self.table = table
@@ -581,7 +587,7 @@ class _FileRewrite:
                     chain_bindings.append(binding)
 
         for move in moves:
-            if move.mapped.target.keep_names or self.keep_all_names:
+            if move.mapped.target.keep_names or self.keep_all_names or not move.rename:
                 continue
             existing = self._earlier_binding(move.binding, move.mapped.new)
             if existing is not None and existing.local != move.local:
@@ -760,6 +766,19 @@ class _FileRewrite:
         if binding.alias.asname is None and new_name != local:
             if mapped.target.keep_names or self.keep_all_names:
                 local = binding.local
+            elif f"{self.file.module}.{local}" in self.named_elsewhere:
+                self.notes.append(
+                    (
+                        binding.alias,
+                        mapped.target.name,
+                        "name-kept",
+                        (
+                            f"kept the local name {local} (imported as `{new_name} as {local}`): "
+                            f"'{self.file.module}.{local}' is spelled in a string elsewhere in the "
+                            "repository (a mock.patch target?), which would stop resolving"
+                        ),
+                    )
+                )
             else:
                 local, rename = new_name, True
         return _Move(binding, mapped, new_module, new_name, local, rename)
