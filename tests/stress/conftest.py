@@ -28,12 +28,23 @@ def factories_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
     return build_factories_codemod(tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def delegating_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
+    from tests.test_phase2_properties import DECOY_SPEC, build
+
+    codemod = build(tmp_path_factory, DECOY_SPEC, DECOY_SPEC.facade_source()).codemod
+    assert [p.mode for p in codemod.plans] == ["delegate"]  # type: ignore[attr-defined]
+    return codemod
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _report_counts() -> Iterator[None]:
     yield
     path = os.environ.get("SSOT_RELIABILITY_COUNTS")
     if path:
+        from tests.test_phase2_properties import COUNTS as PHASE2_COUNTS
         from tests.test_properties import COUNTS
 
         with open(path, "a", encoding="utf-8") as handle:
-            handle.writelines(f"stress\t{key}\t{value}\n" for key, value in sorted(COUNTS.items()))
+            for counts in (COUNTS, PHASE2_COUNTS):
+                handle.writelines(f"stress\t{key}\t{value}\n" for key, value in sorted(counts.items()))

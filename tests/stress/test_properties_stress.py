@@ -1,7 +1,9 @@
-"""The properties of ``tests/test_properties.py`` with many more generated programs.
+"""The properties of ``tests/test_properties.py`` and ``tests/test_phase2_properties.py`` with
+many more generated programs.
 
 ``STRESS_EXAMPLES`` (default 150) examples per property; the phase-1 codemod runs on each
-program twice (rewrite, then the idempotency check).
+program twice (rewrite, then the idempotency check). Phase 2 builds a real repository per
+example (the plan depends on the generated facade), so its injected properties run half as many.
 """
 
 from __future__ import annotations
@@ -12,6 +14,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from tests.test_phase2_properties import DECOYS as PHASE2_DECOYS
+from tests.test_phase2_properties import (
+    FacadeSpec,
+    check_prefilter,
+    facade_specs,
+    split,
+)
+from tests.test_phase2_properties import check_injected as check_phase2_injected
+from tests.test_phase2_properties import check_untouched as check_phase2_untouched
 from tests.test_properties import (
     DECOYS,
     FILE,
@@ -65,3 +76,36 @@ def test_phase3_injected_constructions_use_the_factory(
     factories_codemod: object, program: str, shape: Shape, place: str
 ) -> None:
     check_factory_call(factories_codemod, program, shape, place)
+
+
+@HEAVY
+@given(program=programs, decoy=st.sampled_from(PHASE2_DECOYS))
+def test_phase2_programs_without_the_facade_stay_byte_identical(
+    delegating_codemod: object, program: str, decoy: str
+) -> None:
+    check_phase2_untouched(delegating_codemod, program, decoy)
+
+
+@settings(HEAVY, max_examples=max(1, EXAMPLES // 2))
+@given(spec=facade_specs("alias"), program=programs, where=st.sampled_from([0.0, 0.5, 1.0]))
+def test_phase2_alias_facades_in_generated_modules(
+    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float
+) -> None:
+    check_phase2_injected(tmp_path_factory, spec, *split(program, where))
+
+
+@settings(HEAVY, max_examples=max(1, EXAMPLES // 2))
+@given(spec=facade_specs("delegate"), program=programs, where=st.sampled_from([0.0, 0.5, 1.0]))
+def test_phase2_delegating_facades_in_generated_modules(
+    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float
+) -> None:
+    check_phase2_injected(tmp_path_factory, spec, *split(program, where))
+
+
+@settings(HEAVY, max_examples=max(1, EXAMPLES // 10))
+@given(program=programs)
+def test_phase2_prefilter_never_parses_files_without_the_facade(
+    tmp_path_factory: pytest.TempPathFactory, program: str
+) -> None:
+    assume("ZzFacade" not in program)
+    check_prefilter(tmp_path_factory.mktemp("prefilter"), program)
