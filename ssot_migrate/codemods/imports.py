@@ -124,6 +124,36 @@ class ImportsCodemod:
         return _FileRewrite(module, source, file, self._table, strings, self.named_elsewhere).run()
 
 
+# Calls whose string arguments are type expressions, like annotations: the positions of those
+# arguments (``None``: every positional one from the second on) and keywords.
+_TYPE_STRING_ARGUMENTS: dict[str, tuple[tuple[int, ...] | None, tuple[str, ...]]] = {
+    "cast": ((0,), ("typ",)),
+    "assert_type": ((1,), ()),
+    "ForwardRef": ((0,), ("arg",)),
+    "TypeVar": (None, ("bound",)),
+}
+
+
+def _type_strings(call: cst.Call) -> list[cst.SimpleString]:
+    """The string arguments of ``call`` that typing reads as type expressions."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    spec = _TYPE_STRING_ARGUMENTS.get(name) if isinstance(name, str) else None
+    if spec is None:
+        return []
+    positions, keywords = spec
+    found: list[cst.SimpleString] = []
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    for index, arg in enumerate(positional):
+        wanted = index >= 1 if positions is None else index in positions
+        if wanted and isinstance(arg.value, cst.SimpleString):
+            found.append(arg.value)
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in keywords and isinstance(arg.value, cst.SimpleString):
+            found.append(arg.value)
+    return found
+
+
 # --------------------------------------------------------------------------- survey
 
 
@@ -339,6 +369,11 @@ class _Survey(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         if not node.args:
             return
+        for string in _type_strings(node):
+            if self._has_needle(string.value):
+                self._mark(subtree=True)
+                self.top_of[id(string)] = self._top
+                self.annotation_strings.append(string)
         first = node.args[0].value
         if not isinstance(first, cst.SimpleString) or not self._has_needle(first.value):
             return
