@@ -255,8 +255,31 @@ def _joined(*parts: str) -> str:
     return text
 
 
-def compose(before: str, spec: FacadeSpec, after: str) -> str:
-    return _joined(before, spec.facade_source(), after)
+@dataclass(frozen=True)
+class Context:
+    """Code a real facade module has around the class: above the generated code, and below."""
+
+    id: str
+    head: str = ""
+    tail: str = ""
+
+
+CONTEXTS = [
+    Context("none"),
+    Context("docstring-future", '"""A module."""\nfrom __future__ import annotations\n'),
+    Context("canonical-imported", "from zzcanon.core import ZzCanonical\n", "zzkeep = ZzCanonical\n"),
+    Context("canonical-imported-as", "from zzcanon.core import ZzCanonical as ZzOther\n"),
+    Context("canonical-module-imported", "import zzcanon.core\n", "zzkeep = zzcanon.core.ZzCanonical\n"),
+    Context("canonical-name-shadowed", "ZzCanonical = object\n"),
+    Context("exported", '__all__ = ["ZzFacade"]\n'),
+    Context("star-import", "from os.path import *\n"),
+    Context("used-below", "", "zzinstance = ZzFacade(1)\n\n\nclass ZzSub(ZzFacade):\n    pass\n"),
+]
+NO_CONTEXT = CONTEXTS[0]
+
+
+def compose(before: str, spec: FacadeSpec, after: str, context: Context = NO_CONTEXT) -> str:
+    return _joined(context.head, before, spec.facade_source(), after, context.tail)
 
 
 def _statements(module: libcst.Module) -> list[tuple[libcst.BaseStatement, str]]:
@@ -295,14 +318,15 @@ def _methods(cls: ast.ClassDef) -> dict[str, ast.FunctionDef | ast.AsyncFunction
 
 
 def check_injected(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, before: str,
-                   after: str) -> None:
-    """Phase 2 on ``before`` + the facade + ``after``; assert the properties (module docstring)."""
+                   after: str, context: Context = NO_CONTEXT) -> None:
+    """Phase 2 on ``before`` + the facade + ``after`` (in ``context``); assert the properties."""
     assume(all("zz" not in p.lower() and "ZzFacade" not in p for p in (before, after)))
-    source = compose(before, spec, after)
+    source = compose(before, spec, after, context)
     assume(parses(source))
     built = build(tmp_path_factory, spec, source)
     result: CodemodResult = built.codemod.transform(source.encode("utf-8"), FILE)
     COUNTS["phase2_programs_injected"] += 1
+    COUNTS[f"phase2_context:{context.id}"] += 1
     if libcst_footer_quirk(source):
         # libcst cannot reproduce this file after a change: left alone and listed, never lossy.
         assert result.source == source.encode("utf-8")
@@ -329,7 +353,7 @@ def check_injected(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, b
     again = rebuilt_after(built, result.source).transform(result.source, FILE)
     assert again.source == result.source, "second run is not a no-op"
     assert not again.changes
-    check_runtime(tmp_path_factory, spec, built.codemod)
+    check_runtime(tmp_path_factory, spec, built.codemod, context)
 
 
 def check_alias(tree: ast.Module, result: CodemodResult, out: str) -> None:
@@ -407,14 +431,17 @@ def run_module(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec,
     return module, canonical
 
 
-def check_runtime(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, codemod: Any) -> None:
+def check_runtime(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, codemod: Any,
+                  context: Context = NO_CONTEXT) -> None:
     """The facade around a plain program, rewritten and executed (see the module docstring)."""
-    result = codemod.transform(_joined(PLAIN, spec.facade_source()).encode("utf-8"), FILE)
+    result = codemod.transform(compose(PLAIN, spec, "", context).encode("utf-8"), FILE)
     module, canonical = run_module(tmp_path_factory, spec, result.source)
     facade = module.ZzFacade
     instance, reference = facade(7), canonical(zzvalue=7)
     if spec.alias_mode:
         assert facade is canonical and isinstance(facade(zzvalue=7), canonical)
+        if hasattr(module, "ZzSub"):
+            assert issubclass(module.ZzSub, canonical) and isinstance(module.zzinstance, canonical)
     else:
         assert facade is not canonical and not isinstance(instance, canonical)
         assert isinstance(facade(zzvalue=7), facade)  # the constructor keeps its keyword
@@ -453,20 +480,44 @@ def split(program: str, where: float) -> tuple[str, str]:
     return before.code, after.code
 
 
+WHERE = st.sampled_from([0.0, 0.5, 1.0])  # the facade first, amid, or after the generated code
+
+
 @FAST
-@given(spec=facade_specs("alias"), program=programs, where=st.sampled_from([0.0, 0.5, 1.0]))
+@given(spec=facade_specs("alias"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
 def test_alias_facade_in_generated_module(
-    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float
+    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
+    context: Context,
 ) -> None:
-    check_injected(tmp_path_factory, spec, *split(program, where))
+    check_injected(tmp_path_factory, spec, *split(program, where), context)
 
 
 @FAST
-@given(spec=facade_specs("delegate"), program=programs, where=st.sampled_from([0.0, 0.5, 1.0]))
+@given(spec=facade_specs("delegate"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
 def test_delegating_facade_in_generated_module(
-    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float
+    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
+    context: Context,
 ) -> None:
-    check_injected(tmp_path_factory, spec, *split(program, where))
+    check_injected(tmp_path_factory, spec, *split(program, where), context)
+
+
+@pytest.mark.parametrize("context", CONTEXTS, ids=[c.id for c in CONTEXTS])
+@pytest.mark.parametrize("mode", ["alias", "delegate"])
+def test_every_context_on_a_plain_module(
+    tmp_path_factory: pytest.TempPathFactory, context: Context, mode: str
+) -> None:
+    """Every context in both modes, each time the suite runs."""
+    methods = [MethodSpec("zzsend", ("zza", "zzb"), 1, "same", True)]
+    if mode == "delegate":
+        methods.append(MethodSpec("zzold", ("zza",), 0, "extra", False))
+    spec = FacadeSpec(tuple(methods))
+
+    @settings(max_examples=1, deadline=None, database=None)
+    @given(st.just(spec))
+    def run(generated: FacadeSpec) -> None:
+        check_injected(tmp_path_factory, generated, PLAIN, "def helper():\n    return HERE\n", context)
+
+    run()
 
 
 @pytest.mark.parametrize("kind", [*COMPATIBLE, *INCOMPATIBLE])
