@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import PositionProvider
+from libcst.metadata import Access, GlobalScope, PositionProvider, ScopeProvider
 
 from ssot_migrate.codemods._common import drop_aliases, free_name, render, unfaithful_note
 from ssot_migrate.codemods.factories import (
@@ -431,7 +431,7 @@ def _to_alias(
             )
         )
         return module
-    used_before = _names_used(old_class)
+    used_before = _imports_read_in(module, old_class)
     leading = old_class.leading_lines
     if plan.deprecate:
         body = list(module.body)
@@ -622,6 +622,35 @@ class _UsedNames(cst.CSTVisitor):
             self.names.add(word)
 
 
+def _imports_read_in(module: cst.Module, cls: cst.ClassDef) -> set[str]:
+    """Names of ``module``'s top-level imports that code inside ``cls`` reads (scope analysis).
+
+    Only these may become unused by rewriting the class; a parameter or local of the class
+    that happens to share an import's name says nothing about the import.
+    """
+    inside: set[int] = set()
+
+    class _Ids(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            inside.add(id(node))
+            return True
+
+    cls.visit(_Ids())
+    scopes = cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    scope = scopes.get(module)
+    if not isinstance(scope, GlobalScope):
+        return set()
+    read: set[str] = set()
+    for assignment in scope.assignments:
+        node = getattr(assignment, "node", None)
+        if not isinstance(node, (cst.Import, cst.ImportFrom)):
+            continue
+        references: Iterable[Access] = assignment.references
+        if any(id(access.node) in inside for access in references):
+            read.add(assignment.name)
+    return read
+
+
 def _drop_unused_imports(module: cst.Module, candidates: set[str]) -> cst.Module:
     """Drop top-level ``from`` imports of ``candidates`` nothing in ``module`` uses any more."""
     used = _names_used(module)
@@ -801,7 +830,7 @@ class _Delegation:
         body = list(module.body)
         body[self.index] = new_cls
         new_module = module.with_changes(body=body)
-        used_before = _names_used(self.cls)
+        used_before = _imports_read_in(self.module, self.cls)
         for qname, local in new_imports:
             new_module = _add_top_import(new_module, qname, local)
         return _drop_unused_imports(new_module, used_before)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from ssot_migrate.errors import GitError
 from ssot_migrate.gitlayer.branches import git_dir, run_git
 
 WORKTREES_DIR = "ssot-worktrees"
@@ -183,7 +184,16 @@ def temporary_worktree(
     """
     clean_stale(repo)
     root = git_dir(repo) / WORKTREES_DIR
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".probe-", dir=root)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise GitError(
+            f"cannot create a worktree in {root}: {exc.strerror or exc}. A phase builds its "
+            "branch in a worktree inside the repository's git directory, which must be "
+            "writable; `--dry-run` needs no write access"
+        ) from exc
     path = root / f"{label}-{os.getpid()}-{_start_time(os.getpid())}"
     if path.exists():
         remove_worktree(repo, path)
