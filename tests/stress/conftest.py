@@ -33,7 +33,7 @@ def delegating_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
     from tests.test_phase2_properties import DECOY_SPEC, build
 
     codemod = build(tmp_path_factory, DECOY_SPEC, DECOY_SPEC.facade_source()).codemod
-    assert [p.mode for p in codemod.plans] == ["delegate"]  # type: ignore[attr-defined]
+    assert [p.mode for p in codemod.plans] == ["delegate"]
     return codemod
 
 

@@ -14,13 +14,16 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.test_phase2_properties import DECOYS as PHASE2_DECOYS
 from tests.test_phase2_properties import (
+    CONTEXTS,
+    WHERE,
+    Context,
     FacadeSpec,
     check_prefilter,
     facade_specs,
     split,
 )
+from tests.test_phase2_properties import DECOYS as PHASE2_DECOYS
 from tests.test_phase2_properties import check_injected as check_phase2_injected
 from tests.test_phase2_properties import check_untouched as check_phase2_untouched
 from tests.test_properties import (
@@ -87,19 +90,21 @@ def test_phase2_programs_without_the_facade_stay_byte_identical(
 
 
 @settings(HEAVY, max_examples=max(1, EXAMPLES // 2))
-@given(spec=facade_specs("alias"), program=programs, where=st.sampled_from([0.0, 0.5, 1.0]))
+@given(spec=facade_specs("alias"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
 def test_phase2_alias_facades_in_generated_modules(
-    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float
+    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
+    context: Context,
 ) -> None:
-    check_phase2_injected(tmp_path_factory, spec, *split(program, where))
+    check_phase2_injected(tmp_path_factory, spec, *split(program, where), context)
 
 
 @settings(HEAVY, max_examples=max(1, EXAMPLES // 2))
-@given(spec=facade_specs("delegate"), program=programs, where=st.sampled_from([0.0, 0.5, 1.0]))
+@given(spec=facade_specs("delegate"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
 def test_phase2_delegating_facades_in_generated_modules(
-    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float
+    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
+    context: Context,
 ) -> None:
-    check_phase2_injected(tmp_path_factory, spec, *split(program, where))
+    check_phase2_injected(tmp_path_factory, spec, *split(program, where), context)
 
 
 @settings(HEAVY, max_examples=max(1, EXAMPLES // 10))
