@@ -277,20 +277,27 @@ def _phase_lines(outcome: PhaseOutcome) -> list[str]:
 
 
 def _rise_lines(result: DemoResult) -> list[str]:
-    """Say so when a phase made a figure go up, and where to look: a table alone would hide it."""
+    """Say so when a phase made a figure go up, and show the new sites: a table alone would hide it."""
     lines: list[str] = []
-    previous = result.before.violations()
+    previous = result.before
     for outcome in result.phases:
         if outcome.scan is None:
             continue
-        current = outcome.scan.violations()
-        for category, count in current.items():
-            if count > previous.get(category, 0):
-                branch = outcome.result.branch
+        current = outcome.scan
+        before = previous.violations()
+        seen = {(s.category, s.path, s.message) for s in previous.sites}
+        for category, count in current.violations().items():
+            if count <= before.get(category, 0):
+                continue
+            lines.append(f"note: {category} rose on {outcome.result.branch} ({before.get(category, 0)} -> {count}):")
+            new = [s for s in current.sites if s.category == category and (s.category, s.path, s.message) not in seen]
+            lines += [f"  {s.path}:{s.line}: {_clip(s.message, 130)}" for s in new[:3]]
+            if len(new) > 3:
+                lines.append(f"  ... and {len(new) - 3} more (`ssot-migrate scan` on that branch lists them)")
+            if outcome.result.phase == "phase2" and category in ("legacy-import", "import-paths"):
                 lines.append(
-                    f"note: {category} rose on {branch} ({previous.get(category, 0)} -> {count}); "
-                    f"`git -C {result.repo} checkout {branch}` then `ssot-migrate scan --repo "
-                    f"{result.repo}` shows where"
+                    "  (phase 2 turned a facade into an alias of the canonical, so its importers now "
+                    "use a legacy path; the next phase, or phase 1 run again, rewrites them)"
                 )
         previous = current
     return lines
