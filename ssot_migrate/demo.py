@@ -297,7 +297,7 @@ def _rise_lines(result: DemoResult) -> list[str]:
             if outcome.result.phase == "phase2" and category in ("legacy-import", "import-paths"):
                 lines.append(
                     "  (phase 2 turned a facade into an alias of the canonical, so its importers now "
-                    "use a legacy path; the next phase, or phase 1 run again, rewrites them)"
+                    "use a legacy path; phase 3 drops the imports its factory calls make unused)"
                 )
         previous = current
     return lines
