@@ -18,14 +18,15 @@ After (``factory = "app.core.factory.create_manager"``, ``factory-args = { cfg =
 
 Calls are found through imports, ``as`` names, module attributes and module-level aliases bound
 once (``M = Manager``; scope and qualified-name metadata, on files that passed the text pre-filter
-only), never by text. A site is left alone and
-listed with a reason when the factory cannot take its arguments, when the factory returns a
-shared instance and ``allow-shared`` is off, in the factory's own module, in a ``factory-exempt``
-file, or where rewriting would import the factory into a module it imports (a cycle). Dynamic
-construction (a module-level alias bound more than once included), ``functools.partial``,
-constructor references passed as values, subclass ``super().__init__`` calls and class methods of
-the class (``Manager.from_config()``, alternative constructors) are listed, never rewritten. The reads of the repository (factory
-signature, lifetime) happen in :func:`build_codemod`; :meth:`FactoriesCodemod.transform` is pure.
+only), never by text. A site is left alone and listed with a reason when the factory cannot take
+its arguments, when the factory returns a shared instance and ``allow-shared`` is off, in the
+factory's own module, in a ``factory-exempt`` file, where rewriting would import the factory into
+a module it imports (a cycle), or where a string elsewhere (a ``mock.patch`` target) names the
+class in that module. Dynamic construction (a module-level alias bound more than once included),
+``functools.partial``, constructor references passed as values, subclass ``super().__init__``
+calls and class methods of the class (``Manager.from_config()``, alternative constructors) are
+listed, never rewritten. The reads of the repository (factory signature, lifetime, patch targets)
+happen in :func:`build_codemod` and ``phases``; :meth:`FactoriesCodemod.transform` is pure.
 """
 
 from __future__ import annotations
@@ -853,11 +854,14 @@ class _FileRewrite:
                 )
                 return
         what = "legacy factory" if kind == "legacy" else "constructor"
-        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and self._module_level(parent):
-            # ``Old = Canonical``: a re-export (phase 1/2 alias). Calls through it in this file
-            # are sites when ``Old`` is bound once; otherwise they cannot be followed: listed.
-            if not self._rebound_and_used(parent):
-                return
+        # ``Old = Canonical``: a re-export (phase 1/2 alias). Calls through it in this file are
+        # sites when ``Old`` is bound once; otherwise they cannot be followed, so it is listed.
+        if (
+            isinstance(parent, (cst.Assign, cst.AnnAssign))
+            and self._module_level(parent)
+            and not self._rebound_and_used(parent)
+        ):
+            return
         if isinstance(parent, cst.Return) and self._in_module_getattr(parent):
             return  # a deprecation ``__getattr__`` handing out the class
         if isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)):

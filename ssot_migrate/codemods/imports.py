@@ -52,9 +52,9 @@ from libcst.metadata import (
 from ssot_migrate.codemods._common import (
     AliasTable,
     Binding,
-    alias_comment,
     ImportNode,
     Mapped,
+    alias_comment,
     bindings_of,
     build_dotted,
     dotted_name,
@@ -622,7 +622,7 @@ class _FileRewrite:
                     chain_bindings.append(binding)
 
         for move in moves:
-            if move.mapped.target.keep_names or self.keep_all_names or not move.rename:
+            if move.mapped.target.keep_names or self.keep_all_names or self._named_elsewhere(move.binding):
                 continue
             existing = self._earlier_binding(move.binding, move.mapped.new)
             if existing is not None and existing.local != move.local:
@@ -789,6 +789,10 @@ class _FileRewrite:
                 return target.name
         return ""
 
+    def _named_elsewhere(self, binding: Binding) -> bool:
+        """Whether a string elsewhere names this module's attribute bound by ``binding``."""
+        return f"{self.file.module}.{binding.local}" in self.named_elsewhere
+
     def _plan_from(self, binding: Binding) -> _Move | None:
         mapped = self.table.lookup(binding.qname)
         if mapped is None:
@@ -801,7 +805,7 @@ class _FileRewrite:
         if binding.alias.asname is None and new_name != local:
             if mapped.target.keep_names or self.keep_all_names:
                 local = binding.local
-            elif f"{self.file.module}.{local}" in self.named_elsewhere:
+            elif self._named_elsewhere(binding):
                 self.notes.append(
                     (
                         binding.alias,
