@@ -283,9 +283,12 @@ def compose(before: str, spec: FacadeSpec, after: str, context: Context = NO_CON
 
 
 def _statements(module: libcst.Module) -> list[tuple[libcst.BaseStatement, str]]:
-    """Top-level statements with their code, leading blank lines and comments left out."""
-    bare = libcst.Module(body=[])
-    return [(s, bare.code_for_node(s.with_changes(leading_lines=()))) for s in module.body]
+    """Top-level statements with their code, leading blank lines and comments left out.
+
+    Rendered by their own module: a block's indentation is stored relative to the module's
+    default indentation, which libcst infers per file (the output may infer another one).
+    """
+    return [(s, module.code_for_node(s.with_changes(leading_lines=()))) for s in module.body]
 
 
 def _is_facade(statement: libcst.BaseStatement) -> bool:
