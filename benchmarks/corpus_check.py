@@ -41,6 +41,9 @@ STANDINS = {
         "django/utils/functional_new.py": "def cached_property(*args, **kwargs):\n    raise NotImplementedError\n",
         "django/utils/timezone_new.py": "def now():\n    raise NotImplementedError\n",
         "django/http/zz_factory.py": "def make_response(*args, **kwargs):\n    raise NotImplementedError\n",
+        "django/http/zz_nothing.py": (
+            "class ZzNothing:\n    pass\n\n\ndef make_nothing():\n    return ZzNothing()\n"
+        ),
     },
     "sympy": {
         "sympy/core/sympify_new.py": "def sympify(*args, **kwargs):\n    raise NotImplementedError\n",
@@ -107,14 +110,13 @@ RUNS = [
     Run("sympy", "phase2", "nothing", _t("none", "sympy.core.symbol.Symbol",
                                          ["sympy.zz_gone.ZzSymbol"],
                                          facades=["sympy.zz_gone.ZzSymbol"]), False),
-    Run("sympy", "phase2", "facade", _t("dummy", "sympy.core.symbol.Symbol",
-                                        ["sympy.core.symbol.Dummy"],
-                                        facades=["sympy.core.symbol.Dummy"]), True),
+    # Dummy declares __slots__: listed as "needs a decision", never rewritten (an empty diff).
+    Run("sympy", "phase2", "slots-facade", _t("dummy", "sympy.core.symbol.Symbol",
+                                              ["sympy.core.symbol.Dummy"],
+                                              facades=["sympy.core.symbol.Dummy"]), False),
     # phase 3: factories (direct instantiation -> the factory)
-    Run("django", "phase3", "nothing", _t("none", "django.http.response.HttpResponse",
-                                          ["django.http.zz_gone.ZzResponse"],
-                                          factory="django.http.zz_factory.make_response",
-                                          factory_exempt=["django/http/*"]), False),
+    Run("django", "phase3", "nothing", _t("none", "django.http.zz_nothing.ZzNothing", [],
+                                          factory="django.http.zz_nothing.make_nothing"), False),
     Run("django", "phase3", "many", _t("resp", "django.http.response.HttpResponse", [],
                                        factory="django.http.zz_factory.make_response",
                                        factory_exempt=["django/http/*"]), True),
@@ -192,6 +194,9 @@ def check(run: Run, jobs: list[str]) -> dict[str, object]:
         if run.expect_changes:
             row["note"] = "expected changes, got an empty diff"
         return row
+    if not run.expect_changes:
+        row["note"] = "expected an empty diff"
+        row["untouched_changed"] = len(set(re.findall(rb"^\+\+\+ b/(.*)$", diff, re.MULTILINE)))
     index = WORK / f"index-{run.id}"
     index.unlink(missing_ok=True)
     git(copy, "read-tree", "HEAD", index=index)
