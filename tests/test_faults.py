@@ -488,13 +488,9 @@ def test_read_only_repository_reads_and_refuses(tmp_path: Path, confined: Confin
     assert "ssot/" not in git(repo, "for-each-ref")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="phase1 on a repository whose .git is not writable ends in 'internal error: "
-    "PermissionError ... .git/ssot-worktrees' (exit 3) instead of a clear error (exit 2)",
-)
 def test_read_only_repository_phase_says_why(tmp_path: Path, confined: Confined) -> None:
+    """Found here: this ended in 'internal error: PermissionError ... .git/ssot-worktrees'
+    (exit 3); a phase that cannot write the git directory must say so, with exit 2."""
     repo, _, _ = _read_only_repository(tmp_path, confined)
     locked = _lock(repo, git_dir_too=True)
     try:
