@@ -3,7 +3,8 @@ many more generated programs.
 
 ``STRESS_EXAMPLES`` (default 150) examples per property; the phase-1 codemod runs on each
 program twice (rewrite, then the idempotency check). Phase 2 builds a real repository per
-example (the plan depends on the generated facade), so its injected properties run half as many.
+injected example (the plan depends on the generated facade) and executes the result; its
+pre-filter property (a repository and an engine run each) runs a tenth as many.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def test_phase2_programs_without_the_facade_stay_byte_identical(
     check_phase2_untouched(delegating_codemod, program, decoy)
 
 
-@settings(HEAVY, max_examples=max(1, EXAMPLES // 2))
+@HEAVY
 @given(spec=facade_specs("alias"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
 def test_phase2_alias_facades_in_generated_modules(
     tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
@@ -98,7 +99,7 @@ def test_phase2_alias_facades_in_generated_modules(
     check_phase2_injected(tmp_path_factory, spec, *split(program, where), context)
 
 
-@settings(HEAVY, max_examples=max(1, EXAMPLES // 2))
+@HEAVY
 @given(spec=facade_specs("delegate"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
 def test_phase2_delegating_facades_in_generated_modules(
     tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
