@@ -635,6 +635,7 @@ def _report_counts() -> Iterator[None]:
     if path:
         with open(path, "a", encoding="utf-8") as handle:
             handle.writelines(f"{__name__}\t{key}\t{value}\n" for key, value in sorted(COUNTS.items()))
+        COUNTS.clear()  # tests/stress shares this counter: each example is counted once
 
 
 # --- found by this suite --------------------------------------------------------------------------

@@ -384,6 +384,7 @@ def _report_counts() -> Iterator[None]:
     if path:
         with open(path, "a", encoding="utf-8") as handle:
             handle.writelines(f"{__name__}\t{key}\t{value}\n" for key, value in sorted(COUNTS.items()))
+        COUNTS.clear()  # tests/stress shares this counter: each example is counted once
 
 
 # --- phase 3: direct instantiation routed through the canonical factory --------------------------

@@ -28,6 +28,7 @@ from tests.test_phase2_properties import DECOYS as PHASE2_DECOYS
 from tests.test_phase2_properties import check_injected as check_phase2_injected
 from tests.test_phase2_properties import check_untouched as check_phase2_untouched
 from tests.test_properties import (
+    COUNTS,
     DECOYS,
     FILE,
     PHASE3_SHAPES,
@@ -72,6 +73,7 @@ def test_phase3_unrelated_programs_stay_byte_identical(factories_codemod: object
     assume(parses(program))
     data = program.encode("utf-8")
     assert factories_codemod.transform(data, FILE).source == data  # type: ignore[attr-defined]
+    COUNTS["phase3_programs_untouched"] += 1
 
 
 @settings(HEAVY, max_examples=max(1, EXAMPLES // 2))
