@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst._metadata_dependent import LazyValue
 from libcst.metadata import (
     Assignment,
     BaseAssignment,
@@ -45,7 +45,6 @@ from libcst.metadata import (
     ParentNodeProvider,
     PositionProvider,
     QualifiedName,
-    QualifiedNameProvider,
     QualifiedNameSource,
     ScopeProvider,
 )
@@ -56,6 +55,7 @@ from ssot_migrate.codemods._common import (
     free_name,
     render,
     resolve_relative,
+    top_statement_lines,
     unfaithful_note,
 )
 from ssot_migrate.interfaces import (
@@ -242,23 +242,29 @@ class FactoriesCodemod:
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
         """Rewrite the constructor and legacy-factory calls of ``source`` (see the module doc)."""
         plans = [p for p in self.plans if _applies(p, file)]
-        if not plans or not _may_reference(source, file, plans):
+        if not plans:
+            return CodemodResult(source)
+        tree = _parse_ast(source)
+        if tree is not None and not _may_reference(tree, file, plans):
             return CodemodResult(source)
         module = cst.parse_module(source)
-        return _FileRewrite(module, file, plans, self.named_elsewhere).run(source)
+        return _FileRewrite(module, source, file, plans, self.named_elsewhere, tree).run()
 
 
-def _may_reference(source: bytes, file: SourceFile, plans: Sequence[TargetPlan]) -> bool:
+def _parse_ast(source: bytes) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # let libcst decide (newer syntax, encodings) and report
+
+
+def _may_reference(tree: ast.Module, file: SourceFile, plans: Sequence[TargetPlan]) -> bool:
     """Second, cheap pre-filter: can ``source`` bind any handled name through its imports?
 
     The text needle (``Manager``) also hits ``ManagerMixin`` and friends; scope and qualified
     name metadata cost far more than the C parser, so a file whose imports (any depth) reach
     no handled name, no module on the way to one, and that does not define one is left here.
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True  # let libcst decide (newer syntax, encodings) and report
     handled: set[str] = set()
     for plan in plans:
         handled.update(plan.constructors)
@@ -608,20 +614,27 @@ class _FileRewrite:
     def __init__(
         self,
         module: cst.Module,
+        source: bytes,
         file: SourceFile,
         plans: list[TargetPlan],
         named_elsewhere: frozenset[str] = frozenset(),
+        tree: ast.Module | None = None,
     ) -> None:
         self.file = file
+        self.source = source
+        self.tree = tree
         self.named_elsewhere = named_elsewhere
         self.plans = plans
         self.wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = self.wrapper.module
-        self.qnames = self.wrapper.resolve(QualifiedNameProvider)
+        # Qualified names are asked of the scopes for candidate nodes only: libcst's provider
+        # would make a pass over every node of the file to hand out lazy values.
         self.scopes = self.wrapper.resolve(ScopeProvider)
         self.parents = self.wrapper.resolve(ParentNodeProvider)
-        # Positions cost a full pass: only computed once a site or note needs a line.
-        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        # Positions cost a full pass: only measured, statement by statement, where a site or
+        # note needs a line (see ``_line``).
+        self._positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
+        self._starts: list[int] | None = None
         self.changes: list[Change] = []
         self.notes: list[Note] = []
         self.module_aliases: dict[str, tuple[BaseAssignment, tuple[TargetPlan, str, str]]] = {}
@@ -636,7 +649,11 @@ class _FileRewrite:
             )
         }
         # ``from m import Manager as M``: the local name ``M`` is a candidate too.
-        self.last_segments |= _as_names(self.module, self.last_segments)
+        self.last_segments |= (
+            _as_names_ast(tree, self.last_segments)
+            if tree is not None
+            else _as_names(self.module, self.last_segments)
+        )
 
     # -- resolution ------------------------------------------------------------------------
 
@@ -655,11 +672,8 @@ class _FileRewrite:
         return name
 
     def _qualified(self, node: cst.CSTNode) -> Collection[QualifiedName]:
-        # Qualified names are computed lazily by libcst: only asked for on candidate nodes.
-        value: object = self.qnames.get(node, ())
-        if isinstance(value, LazyValue):
-            value = value()
-        return value  # type: ignore[return-value]
+        scope = self.scopes.get(node)
+        return scope.get_qualified_names_for(node) if scope is not None else ()
 
     def _resolve(self, node: cst.CSTNode) -> tuple[TargetPlan, str, str] | None:
         last = node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", "")
@@ -688,12 +702,27 @@ class _FileRewrite:
         return None
 
     def _line(self, node: cst.CSTNode) -> tuple[int, int]:
-        if self._positions is None:
-            self._positions = self.wrapper.resolve(PositionProvider)
-        position = self._positions.get(node)
+        """Line and 1-based column of ``node``, measured within its top-level statement only."""
+        top: cst.CSTNode | None = node
+        while top is not None and not isinstance(self._parent(top), cst.Module):
+            top = self._parent(top)
+        if self._starts is None:
+            self._starts = top_statement_lines(self.source, self.module) or []
+        index = next((i for i, s in enumerate(self.module.body) if s is top), None)
+        if index is None or not self._starts:
+            positions = self._positions.setdefault(-1, self.wrapper.resolve(PositionProvider))
+            offset = 0
+        else:
+            if index not in self._positions:
+                alone = self.module.with_changes(header=(), body=(self.module.body[index],), footer=())
+                measured = cst.MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+                self._positions[index] = measured
+            positions = self._positions[index]
+            offset = self._starts[index] - 1
+        position = positions.get(node)
         if position is None:
             return 0, 0
-        return position.start.line, position.start.column + 1
+        return position.start.line + offset, position.start.column + 1
 
     def _note(self, node: cst.CSTNode, plan: TargetPlan, kind: str, message: str) -> None:
         line, column = self._line(node)
@@ -714,7 +743,8 @@ class _FileRewrite:
 
     # -- classification ----------------------------------------------------------------------
 
-    def run(self, source: bytes) -> CodemodResult:
+    def run(self) -> CodemodResult:
+        source = self.source
         sites = self._collect()
         if not sites:
             return CodemodResult(source, (), tuple(self.notes))
@@ -734,7 +764,7 @@ class _FileRewrite:
         sites: list[_Site] = []
         subclasses: list[tuple[cst.ClassDef, TargetPlan, str]] = []
         self._find_module_aliases()
-        for node in self.qnames:
+        for node in list(self.scopes):
             if not isinstance(node, (cst.Name, cst.Attribute)):
                 continue
             if id(node) in self.alias_targets:
@@ -1076,7 +1106,7 @@ class _Rewriter(cst.CSTTransformer):
         owner = self.owner
         module_scope = owner.scopes.get(owner.module)
         taken = self._taken_names()
-        all_strings = _strings_in(owner.module)
+        all_strings = _string_words(owner.tree) if owner.tree is not None else _strings_in(owner.module)
         for site in sites:
             factory = site.plan.factory
             binding = self._binding_for(site.call.func)
@@ -1322,6 +1352,30 @@ def _as_names(module: cst.Module, names: set[str]) -> set[str]:
 
     module.visit(_Visitor())
     return found
+
+
+def _as_names_ast(tree: ast.Module, names: set[str]) -> set[str]:
+    """``_as_names`` read from the ``ast`` (a C-speed walk instead of a libcst visit)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.asname and alias.name.rpartition(".")[2] in names:
+                    found.add(alias.asname)
+    return found
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _string_words(tree: ast.Module) -> set[str]:
+    """``_strings_in`` read from the ``ast``."""
+    words: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+            words.update(_WORD.findall(text))
+    return words
 
 
 def _strings_in(module: cst.Module) -> set[str]:
