@@ -3,16 +3,18 @@
 1. A generated program that does not define the configured facade, in the facade's own module
    (with decoys that mention its name) or a same-named class in another module, comes out byte
    for byte; and a file without any of the codemod's needles is never parsed by the engine.
-2. A facade class built from generated method names and signatures is injected between two
-   generated programs. Each method is, against the canonical class, ``same`` or ``looser``
-   (compatible), or ``renamed``, ``needs-more``, ``async-mismatch`` or ``extra`` (incompatible);
-   all compatible means alias mode, otherwise delegation mode. For every case: the output parses
-   and compiles, every unrelated top-level statement is kept byte for byte (and every line of
-   the generated programs, in order), alias mode binds the facade's name to the canonical
-   (``from ... import Canonical`` + ``Facade = Canonical``), delegation mode keeps the class and
-   its constructor's signature, keeps every incompatible method as it was and lists it as a
-   needs-decision note with its reason, and phase 2 over its own output (rebuilt from a new
-   commit, as a user's second run is) changes nothing.
+2. A facade class built from generated method names and signatures (plain, async, property,
+   staticmethod, classmethod) is injected into a generated program, in one of several real-world
+   surroundings (``CONTEXTS``). Each method is, against the canonical class, ``same`` or
+   ``looser`` (compatible), or ``renamed``, ``needs-more``, ``async-mismatch`` or ``extra``
+   (incompatible); all compatible means alias mode, otherwise delegation mode. For every case:
+   the output parses and compiles, every unrelated top-level statement is kept byte for byte
+   (and every line of the generated program, in order), alias mode binds the facade's name to
+   the canonical (``from ... import Canonical`` + ``Facade = Canonical``), delegation mode keeps
+   the class and its constructor's signature, keeps every incompatible method (and every
+   classmethod, which may build the facade itself) as it was and lists it as a needs-decision
+   note with its reason, and phase 2 over its own output (rebuilt from a new commit, as a
+   user's second run is) changes nothing.
 3. The same facade, around a plain program, is executed by real Python with the canonical
    module on ``sys.path``: in alias mode ``Facade is Canonical`` and
    ``isinstance(Facade(...), Canonical)``; in delegation mode every forwarded method returns
@@ -85,7 +87,8 @@ class MethodSpec:
     """One public method of the facade, and how the canonical's same-named method differs.
 
     ``params`` are the facade's positional parameters after ``self``; the first ``required``
-    have no default, the others default to their index.
+    have no default, the others default to their index. ``decorator`` (``property``,
+    ``staticmethod``, ``classmethod`` or none) is the same on both classes.
     """
 
     name: str
@@ -93,10 +96,16 @@ class MethodSpec:
     required: int
     kind: str
     is_async: bool
+    decorator: str = ""
 
     @property
     def compatible(self) -> bool:
         return self.kind in COMPATIBLE
+
+    @property
+    def forwarded(self) -> bool:
+        """Whether delegation mode forwards it: a classmethod may build the facade itself."""
+        return self.compatible and self.decorator != "classmethod"
 
     def canonical_params(self) -> tuple[tuple[str, ...], int, bool] | None:
         """(params, required, async) of the canonical's method; ``None`` when it has none."""
@@ -133,7 +142,7 @@ class FacadeSpec:
         ]
         for method in self.methods:
             lines += ["", *_method(method.name, method.params, method.required, method.is_async,
-                                   ("zzfacade", method.name), "")]
+                                   ("zzfacade", method.name), "", method.decorator)]
         return "\n".join(lines) + "\n"
 
     def canonical_source(self) -> str:
@@ -149,21 +158,24 @@ class FacadeSpec:
             shape = method.canonical_params()
             if shape is not None:
                 params, required, is_async = shape
+                extra = {"staticmethod": "", "classmethod": "cls.__name__"}.get(method.decorator, "self.zzvalue")
                 lines += ["", *_method(method.name, params, required, is_async,
-                                       ("zzcanonical", method.name), "self.zzvalue")]
+                                       ("zzcanonical", method.name), extra, method.decorator)]
         return "\n".join(lines) + "\n"
 
 
 def _method(
     name: str, params: tuple[str, ...], required: int, is_async: bool,
-    tag: tuple[str, str], extra: str,
+    tag: tuple[str, str], extra: str, decorator: str = "",
 ) -> list[str]:
+    receiver = {"staticmethod": [], "classmethod": ["cls"]}.get(decorator, ["self"])
     signature = ", ".join(
-        ["self", *(p if i < required else f"{p}={i}" for i, p in enumerate(params))]
+        [*receiver, *(p if i < required else f"{p}={i}" for i, p in enumerate(params))]
     )
     values = ", ".join([repr(tag[0]), repr(tag[1]), *params, *([extra] if extra else [])])
     prefix = "async def" if is_async else "def"
-    return [f"    {prefix} {name}({signature}):", f"        return ({values},)"]
+    head = [f"    @{decorator}"] if decorator else []
+    return [*head, f"    {prefix} {name}({signature}):", f"        return ({values},)"]
 
 
 # Every identifier the class uses starts with "zz", and generated programs mentioning "zz" are
@@ -179,8 +191,11 @@ def method_specs(draw: st.DrawFn, name: str) -> MethodSpec:
     params = tuple(draw(st.lists(identifiers.filter(lambda s: s not in RESERVED and s != name),
                                  max_size=3, unique=True)))
     required = draw(st.integers(0, len(params)))
+    decorator = draw(st.sampled_from(["", "", "", "property", "staticmethod", "classmethod"]))
+    if decorator == "property":
+        return MethodSpec(name, (), 0, draw(st.sampled_from(["same", "extra"])), False, decorator)
     kinds = ["same", "looser", "needs-more", "async-mismatch", "extra"] + (["renamed"] if params else [])
-    return MethodSpec(name, params, required, draw(st.sampled_from(kinds)), draw(st.booleans()))
+    return MethodSpec(name, params, required, draw(st.sampled_from(kinds)), draw(st.booleans()), decorator)
 
 
 @st.composite
@@ -382,11 +397,11 @@ def check_delegation(spec: FacadeSpec, tree: ast.Module, original: ast.Module,
             if n.kind == "facade-method-kept"}
     for method in spec.methods:
         assert method.name in new_methods, f"{method.name} vanished:\n{out}"
-        if method.compatible:
+        if method.forwarded:
             assert method.name not in kept, kept[method.name]
             continue
         assert ast.dump(new_methods[method.name]) == ast.dump(old_methods[method.name]), (
-            f"incompatible method {method.name} was changed:\n{out}"
+            f"kept method {method.name} was changed:\n{out}"
         )
         note = kept.get(method.name)
         assert note is not None, f"{method.name} ({method.kind}) kept without a note: {result.notes}"
@@ -449,10 +464,15 @@ def check_runtime(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, co
         assert facade is not canonical and not isinstance(instance, canonical)
         assert isinstance(facade(zzvalue=7), facade)  # the constructor keeps its keyword
     for method in spec.methods:
+        if method.decorator == "property":
+            want = getattr(reference, method.name) if method.forwarded or spec.alias_mode else (
+                "zzfacade", method.name)
+            assert getattr(instance, method.name) == want, method
+            continue
         for count in {method.required, len(method.params)}:
             args = tuple(range(100, 100 + count))
             got = _drive(getattr(instance, method.name)(*args))
-            if method.compatible:
+            if method.forwarded or spec.alias_mode:
                 assert got == _drive(getattr(reference, method.name)(*args)), (method, got)
             else:  # the facade's own body: its arguments, then its defaults
                 own = ("zzfacade", method.name, *args, *range(count, len(method.params)))
@@ -513,31 +533,43 @@ def test_every_context_on_a_plain_module(
     methods = [MethodSpec("zzsend", ("zza", "zzb"), 1, "same", True)]
     if mode == "delegate":
         methods.append(MethodSpec("zzold", ("zza",), 0, "extra", False))
-    spec = FacadeSpec(tuple(methods))
+    run_fixed(tmp_path_factory, FacadeSpec(tuple(methods)), context)
+
+
+VARIANTS = {"plain": ("", False), "async": ("", True), "staticmethod": ("staticmethod", False),
+            "classmethod": ("classmethod", True)}
+
+
+@pytest.mark.parametrize("kind", [*COMPATIBLE, *INCOMPATIBLE])
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_method_kind_on_a_plain_module(
+    tmp_path_factory: pytest.TempPathFactory, kind: str, variant: str
+) -> None:
+    """Every kind of every variant beside a ``same`` method and property, each time the suite runs."""
+    decorator, is_async = VARIANTS[variant]
+    run_fixed(tmp_path_factory, FacadeSpec((
+        MethodSpec("zzsend", ("zza", "zzb"), 1, kind, is_async, decorator),
+        MethodSpec("zzcount", (), 0, "same", False),
+        MethodSpec("zzsize", (), 0, "same", False, "property"),
+    )))
+
+
+@pytest.mark.parametrize("kind", ["same", "extra"])
+def test_property_kinds_on_a_plain_module(tmp_path_factory: pytest.TempPathFactory, kind: str) -> None:
+    run_fixed(tmp_path_factory, FacadeSpec((
+        MethodSpec("zzsize", (), 0, kind, False, "property"),
+        MethodSpec("zzcount", (), 0, "same", False),
+    )))
+
+
+def run_fixed(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec,
+              context: Context = NO_CONTEXT) -> None:
+    """``check_injected`` on ``spec`` between two fixed snippets, once (no generated code)."""
 
     @settings(max_examples=1, deadline=None, database=None)
     @given(st.just(spec))
     def run(generated: FacadeSpec) -> None:
         check_injected(tmp_path_factory, generated, PLAIN, "def helper():\n    return HERE\n", context)
-
-    run()
-
-
-@pytest.mark.parametrize("kind", [*COMPATIBLE, *INCOMPATIBLE])
-@pytest.mark.parametrize("is_async", [False, True])
-def test_every_method_kind_on_a_plain_module(
-    tmp_path_factory: pytest.TempPathFactory, kind: str, is_async: bool
-) -> None:
-    """Every kind, sync and async, beside a ``same`` method, each time the suite runs."""
-    spec = FacadeSpec((
-        MethodSpec("zzsend", ("zza", "zzb"), 1, kind, is_async),
-        MethodSpec("zzcount", (), 0, "same", False),
-    ))
-
-    @settings(max_examples=1, deadline=None, database=None)
-    @given(st.just(spec))
-    def run(generated: FacadeSpec) -> None:
-        check_injected(tmp_path_factory, generated, PLAIN, "def helper():\n    return HERE\n")
 
     run()
 
