@@ -97,6 +97,14 @@ class MethodSpec:
     kind: str
     is_async: bool
     decorator: str = ""
+    reads_state: bool = False  # the facade's body also returns its own ``self._zzstate``
+
+    @property
+    def state(self) -> tuple[str, ...]:
+        """What the facade's body returns after its arguments."""
+        if self.reads_state and self.decorator not in ("staticmethod", "classmethod"):
+            return ("self._zzstate",)
+        return ()
 
     @property
     def compatible(self) -> bool:
@@ -142,7 +150,7 @@ class FacadeSpec:
         ]
         for method in self.methods:
             lines += ["", *_method(method.name, method.params, method.required, method.is_async,
-                                   ("zzfacade", method.name), "", method.decorator)]
+                                   ("zzfacade", method.name), "".join(method.state), method.decorator)]
         return "\n".join(lines) + "\n"
 
     def canonical_source(self) -> str:
@@ -192,10 +200,13 @@ def method_specs(draw: st.DrawFn, name: str) -> MethodSpec:
                                  max_size=3, unique=True)))
     required = draw(st.integers(0, len(params)))
     decorator = draw(st.sampled_from(["", "", "", "property", "staticmethod", "classmethod"]))
+    reads_state = draw(st.booleans())
     if decorator == "property":
-        return MethodSpec(name, (), 0, draw(st.sampled_from(["same", "extra"])), False, decorator)
+        kind = draw(st.sampled_from(["same", "extra"]))
+        return MethodSpec(name, (), 0, kind, False, decorator, reads_state)
     kinds = ["same", "looser", "needs-more", "async-mismatch", "extra"] + (["renamed"] if params else [])
-    return MethodSpec(name, params, required, draw(st.sampled_from(kinds)), draw(st.booleans()), decorator)
+    kind = draw(st.sampled_from(kinds))
+    return MethodSpec(name, params, required, kind, draw(st.booleans()), decorator, reads_state)
 
 
 @st.composite
@@ -466,7 +477,7 @@ def check_runtime(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, co
     for method in spec.methods:
         if method.decorator == "property":
             want = getattr(reference, method.name) if method.forwarded or spec.alias_mode else (
-                "zzfacade", method.name)
+                "zzfacade", method.name, *(7 for _ in method.state))
             assert getattr(instance, method.name) == want, method
             continue
         for count in {method.required, len(method.params)}:
@@ -474,8 +485,9 @@ def check_runtime(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, co
             got = _drive(getattr(instance, method.name)(*args))
             if method.forwarded or spec.alias_mode:
                 assert got == _drive(getattr(reference, method.name)(*args)), (method, got)
-            else:  # the facade's own body: its arguments, then its defaults
-                own = ("zzfacade", method.name, *args, *range(count, len(method.params)))
+            else:  # the facade's own body: its arguments, its defaults, maybe its own state
+                own = ("zzfacade", method.name, *args, *range(count, len(method.params)),
+                       *(7 for _ in method.state))
                 assert got == own, (method, got)
     COUNTS["phase2_programs_executed"] += 1
 
@@ -548,7 +560,7 @@ def test_every_method_kind_on_a_plain_module(
     """Every kind of every variant beside a ``same`` method and property, each time the suite runs."""
     decorator, is_async = VARIANTS[variant]
     run_fixed(tmp_path_factory, FacadeSpec((
-        MethodSpec("zzsend", ("zza", "zzb"), 1, kind, is_async, decorator),
+        MethodSpec("zzsend", ("zza", "zzb"), 1, kind, is_async, decorator, reads_state=True),
         MethodSpec("zzcount", (), 0, "same", False),
         MethodSpec("zzsize", (), 0, "same", False, "property"),
     )))
@@ -557,7 +569,7 @@ def test_every_method_kind_on_a_plain_module(
 @pytest.mark.parametrize("kind", ["same", "extra"])
 def test_property_kinds_on_a_plain_module(tmp_path_factory: pytest.TempPathFactory, kind: str) -> None:
     run_fixed(tmp_path_factory, FacadeSpec((
-        MethodSpec("zzsize", (), 0, kind, False, "property"),
+        MethodSpec("zzsize", (), 0, kind, False, "property", reads_state=True),
         MethodSpec("zzcount", (), 0, "same", False),
     )))
 
