@@ -43,6 +43,7 @@ class CommitFiles:
             self._repo.close()
             raise
         self.base = base
+        self._greps: dict[frozenset[str], tuple[set[str], set[str]]] = {}
 
     @property
     def all_paths(self) -> list[str]:
@@ -63,8 +64,16 @@ class CommitFiles:
             return b""
 
     def grep(self, needles: Iterable[str]) -> tuple[set[str], set[str]]:
-        """Paths containing a needle, and paths whose blob git could not read."""
-        return tree.grep_paths(self._repo, self.commit, needles)
+        """Paths containing a needle, and paths whose blob git could not read.
+
+        Remembered per set of needles: planning a phase and running it ask the same question
+        of the same commit.
+        """
+        key = frozenset(needles)
+        if key not in self._greps:
+            self._greps[key] = tree.grep_paths(self._repo, self.commit, key)
+        hits, unreadable = self._greps[key]
+        return set(hits), set(unreadable)
 
     def close(self) -> None:
         self._repo.close()
