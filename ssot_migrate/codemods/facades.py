@@ -471,6 +471,9 @@ def _to_alias(
                 ],
                 leading_lines=leading,
             )
+            if position > 0 and not leading and is_import_line(body[position - 1]):
+                # The class came first and the canonical's import now stands right above.
+                assign = assign.with_changes(leading_lines=[cst.EmptyLine()])
             body.insert(position, assign)
         new_module = new_module.with_changes(body=body)
         new_text = f"{plan.class_name} = {local}" if local != plan.class_name else (
