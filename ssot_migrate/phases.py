@@ -52,12 +52,11 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
     if phase in ("phase1", "phase3") and any(t.discover_aliases for t in config.targets):
         config, discovered = _discover(config, snapshot)
     if phase == "phase1":
+        from ssot_migrate.codemods._common import AliasTable
         from ssot_migrate.codemods.imports import ImportsCodemod
 
-        probe = ImportsCodemod(config.targets)
-        codemod: Codemod = ImportsCodemod(
-            config.targets, named_in_strings(snapshot, probe.needles())
-        )
+        needles = AliasTable(config.targets).needles()  # what ImportsCodemod.needles() answers
+        codemod: Codemod = ImportsCodemod(config.targets, named_in_strings(snapshot, needles))
         extra: tuple[FileOutcome, ...] = ()
         messages: tuple[str, ...] = ()
         if config.guard is not None:

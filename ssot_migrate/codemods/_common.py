@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ssot_migrate.model import NameKind, Note, SourceFile, Target
+from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
 
 ImportNode = cst.Import | cst.ImportFrom
 
@@ -506,3 +506,25 @@ def render(source: bytes, original: cst.Module, new: cst.Module) -> bytes | None
     if original.bytes == source:
         return new.bytes
     return source if new.code == original.code else None
+
+
+def faithful_result(
+    source: bytes,
+    original: cst.Module,
+    new: cst.Module,
+    file: SourceFile,
+    target: str,
+    changes: Sequence[Change],
+    notes: Sequence[Note],
+) -> CodemodResult:
+    """The codemod result of rewriting ``source`` into ``new`` (see ``render``).
+
+    No faithful rendering: the file is left as it is and listed as needing a decision.
+    """
+    output = render(source, original, new)
+    if output == source:
+        return CodemodResult(source, (), tuple(notes))
+    if output is None:
+        refused = unfaithful_note(original, source, file, target)
+        return CodemodResult(source, (), (*notes, refused) if refused else tuple(notes))
+    return CodemodResult(output, tuple(changes), tuple(notes))

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import Access, GlobalScope, PositionProvider, ScopeProvider
 
-from ssot_migrate.codemods._common import drop_aliases, free_name, render, unfaithful_note
+from ssot_migrate.codemods._common import drop_aliases, faithful_result, free_name
 from ssot_migrate.codemods.factories import (
     FactoryInfo,
     analyze_factory,
@@ -166,13 +166,7 @@ class FacadesCodemod:
         notes: list[Note] = []
         for plan in plans:
             module = _rewrite_facade(module, plan, file, changes, notes)
-        output = render(source, original, module)
-        if output == source:
-            return CodemodResult(source, (), tuple(notes))
-        if output is None:
-            refused = unfaithful_note(original, source, file, plans[0].target)
-            return CodemodResult(source, (), (*notes, refused) if refused else tuple(notes))
-        return CodemodResult(output, tuple(changes), tuple(notes))
+        return faithful_result(source, original, module, file, plans[0].target, changes, notes)
 
 
 # --------------------------------------------------------------------------- repository reads

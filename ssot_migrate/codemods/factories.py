@@ -52,11 +52,10 @@ from libcst.metadata import (
 from ssot_migrate.codemods._common import (
     build_dotted,
     drop_aliases,
+    faithful_result,
     free_name,
-    render,
     resolve_relative,
     top_statement_lines,
-    unfaithful_note,
 )
 from ssot_migrate.interfaces import (
     MethodSignature,
@@ -635,6 +634,7 @@ class _FileRewrite:
         # note needs a line (see ``_line``).
         self._positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
         self._starts: list[int] | None = None
+        self._top_index: dict[int, int] = {}
         self.changes: list[Change] = []
         self.notes: list[Note] = []
         self.module_aliases: dict[str, tuple[BaseAssignment, tuple[TargetPlan, str, str]]] = {}
@@ -708,7 +708,8 @@ class _FileRewrite:
             top = self._parent(top)
         if self._starts is None:
             self._starts = top_statement_lines(self.source, self.module) or []
-        index = next((i for i, s in enumerate(self.module.body) if s is top), None)
+            self._top_index = {id(statement): i for i, statement in enumerate(self.module.body)}
+        index = self._top_index.get(id(top))
         if index is None or not self._starts:
             positions = self._positions.setdefault(-1, self.wrapper.resolve(PositionProvider))
             offset = 0
@@ -751,14 +752,9 @@ class _FileRewrite:
         rewriter = _Rewriter(self, sites)
         new_module = self.module.visit(rewriter)
         new_module = rewriter.finish(new_module)
-        output = render(source, self.module, new_module)
-        if output == source:
-            return CodemodResult(source, (), tuple(self.notes))
-        if output is None:
-            refused = unfaithful_note(self.module, source, self.file, self.plans[0].target)
-            notes = (*self.notes, refused) if refused else tuple(self.notes)
-            return CodemodResult(source, (), notes)
-        return CodemodResult(output, tuple(self.changes), tuple(self.notes))
+        return faithful_result(
+            source, self.module, new_module, self.file, self.plans[0].target, self.changes, self.notes
+        )
 
     def _collect(self) -> list[_Site]:
         sites: list[_Site] = []
