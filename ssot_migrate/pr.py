@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 _TESTS_HEADER = "Tests"
 _DECISION_HEADER = "Needs a decision"
 _SKIPPED_HEADER = "Skipped, left unchanged"
+_NOTES_HEADER = "Notes"
 _BISECT_HEADER = "bisect"
 
 
@@ -254,6 +255,10 @@ def render_body(
         out += [f"- {line.strip()}" for line in decisions[1:]]
     else:
         out.append("Nothing: every site this phase covers was rewritten.")
+    notes = sections.get(_NOTES_HEADER)
+    if notes:
+        out += ["", "Rewritten, with a note on how:", ""]
+        out += [f"- {line.strip()}" for line in notes[1:]]
     skipped = sections.get(_SKIPPED_HEADER)
     if skipped:
         out += ["", "Files that could not be parsed were left unchanged:", ""]

@@ -64,6 +64,14 @@ def test_patched_consumer_survives_phases_1_and_3(tmp_path: Path) -> None:
     assert "from app.core.unified import UnifiedManager\n" in git(repo, "show", f"{branch1}:app/other.py")
     message1 = git(repo, "log", "-1", "--format=%B", branch1)
     assert "SSOT-Verified: yes" in message1 and "SSOT-Tests-After: 2 passed" in message1
+    assert "Notes (1):\n  app/chat.py:1: [manager] kept the local name Manager" in message1
+
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    pr = run_cli("pr", "phase1", "--repo", str(repo))  # pushed; without --open the body is printed
+    assert pr.returncode == 0, pr.stderr
+    assert "- app/chat.py:1: [manager] kept the local name Manager" in pr.stdout
 
     phase3 = run_cli("phase3", "--repo", str(repo))
     assert phase3.returncode == 0, phase3.stderr
