@@ -44,6 +44,7 @@ TARGET_KEYS = (
     "canonical",
     "aliases",
     "facades",
+    "test-doubles",
     "factory",
     "legacy-factories",
     "discover-aliases",
@@ -190,6 +191,17 @@ def _parse_target(
     else:
         out["aliases"] = _dotted_list(raw["aliases"], f"{where}.aliases", problems)
     out["facades"] = _dotted_list(raw.get("facades", []), f"{where}.facades", problems)
+    out["test_doubles"] = _dotted_list(
+        raw.get("test-doubles", []), f"{where}.test-doubles", problems
+    )
+    for name in sorted(set(out["test_doubles"]) & set(out["facades"])):
+        problems.add(
+            f"{where}.test-doubles",
+            f"{name!r} is also listed in facades: a class is either collapsed onto the canonical "
+            "(facades) or kept as a test double conforming to it (test-doubles)",
+        )
+    if out.get("canonical") in out["test_doubles"]:
+        problems.add(f"{where}.test-doubles", "lists the canonical itself")
     out["legacy_factories"] = _dotted_list(
         raw.get("legacy-factories", []), f"{where}.legacy-factories", problems
     )
@@ -513,6 +525,7 @@ def load_config(
             aliases=t["aliases"],
             canonical_kind=kinds[t["name"]],
             facades=t["facades"],
+            test_doubles=t["test_doubles"],
             factory=t["factory"],
             legacy_factories=t["legacy_factories"],
             discover_aliases=t["discover_aliases"],

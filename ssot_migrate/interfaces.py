@@ -717,8 +717,34 @@ def _short_arity(signature: MethodSignature) -> str:
     return text.replace(" positional arguments", "").replace(" positional argument", "")
 
 
-def compare_signatures(candidate: MethodSignature, canonical: MethodSignature) -> list[MethodMismatch]:
-    """Every way a call valid on ``candidate`` could fail (or behave differently) on ``canonical``."""
+@dataclass(frozen=True)
+class Voice:
+    """How mismatch messages name the two sides of a comparison.
+
+    By default the candidate (a facade) is the implicit subject: "is sync but canonical's is
+    async". Comparing a test double the other way round (every call valid on the canonical must
+    work on the double) makes the canonical the subject: "the canonical is async but the
+    double's is sync".
+    """
+
+    subject: str = ""
+    other: str = "canonical"
+    possessive: str = ""
+    on_subject: str = ""
+
+
+DOUBLE_VOICE = Voice("the canonical ", "the double", "the canonical's ", " on the canonical")
+
+
+def compare_signatures(
+    candidate: MethodSignature, canonical: MethodSignature, *, voice: Voice | None = None
+) -> list[MethodMismatch]:
+    """Every way a call valid on ``candidate`` could fail (or behave differently) on ``canonical``.
+
+    ``voice`` names the two sides in the messages; by default the candidate is the implicit
+    subject and the other side is "canonical" (see :data:`DOUBLE_VOICE` for the reverse check).
+    """
+    v = voice or Voice()
     name = candidate.name
     label = f"{name}()"
     found: list[MethodMismatch] = []
@@ -729,20 +755,20 @@ def compare_signatures(candidate: MethodSignature, canonical: MethodSignature) -
     if (candidate.kind == "property") != (canonical.kind == "property"):
         mine = "a property" if candidate.kind == "property" else "a method"
         theirs = "a property" if canonical.kind == "property" else "a method"
-        add(f"is {mine} but canonical's is {theirs}")
+        add(f"{v.subject}is {mine} but {v.other}'s is {theirs}")
         return found
     if candidate.is_async != canonical.is_async:
         mine = "async" if candidate.is_async else "sync"
         theirs = "async" if canonical.is_async else "sync"
-        add(f"is {mine} but canonical's is {theirs}")
+        add(f"{v.subject}is {mine} but {v.other}'s is {theirs}")
     if candidate.kind == "property":
         return found
     if candidate.kind != canonical.kind and "classmethod" in (candidate.kind, canonical.kind):
         # Reachable on the class itself in one case only: ``Facade.method(...)`` breaks.
         if candidate.kind in ("classmethod", "staticmethod"):
-            add(f"is a {candidate.kind} but canonical's is {_article(canonical.kind)}")
+            add(f"{v.subject}is a {candidate.kind} but {v.other}'s is {_article(canonical.kind)}")
     elif candidate.kind == "staticmethod" and canonical.kind == "method":
-        add("is a staticmethod but canonical's is a method")
+        add(f"{v.subject}is a staticmethod but {v.other}'s is a method")
     # Positional arity: every count the candidate accepts must be accepted by the canonical.
     low_ok = canonical.required_positional <= candidate.required_positional
     c_high, k_high = candidate.max_positional, canonical.max_positional
@@ -755,9 +781,9 @@ def compare_signatures(candidate: MethodSignature, canonical: MethodSignature) -
                 if p in dict(candidate.defaults)
             ][: canonical.required_positional - candidate.required_positional]
             which = ", ".join(f"'{p}'" for p in optional) or "an argument"
-            add(f"{which} is optional but canonical requires it")
+            add(f"{which} is optional{v.on_subject} but {v.other} requires it")
         else:
-            add(f"takes {_arity(candidate)} but canonical takes {_short_arity(canonical)}")
+            add(f"{v.subject}takes {_arity(candidate)} but {v.other} takes {_short_arity(canonical)}")
     # Names of parameters a caller may pass by keyword.
     canonical_keywords = canonical.keyword_names
     for index, param in enumerate(candidate.positional):
@@ -767,30 +793,30 @@ def compare_signatures(candidate: MethodSignature, canonical: MethodSignature) -
         by_keyword = index >= canonical.posonly or param in canonical_keywords
         if renamed and by_keyword:
             add(
-                f"positional parameter {index + 1} is '{param}' but canonical's is "
+                f"{v.possessive}positional parameter {index + 1} is '{param}' but {v.other}'s is "
                 f"'{canonical.positional[index]}'"
             )
             continue
         if param not in canonical_keywords and not canonical.varkw:
-            add(f"accepts keyword '{param}' but canonical does not")
+            add(f"{v.subject}accepts keyword '{param}' but {v.other} does not")
     for param in candidate.keyword_only:
         if param not in canonical_keywords and not canonical.varkw:
-            add(f"accepts keyword '{param}' but canonical does not")
+            add(f"{v.subject}accepts keyword '{param}' but {v.other} does not")
     if candidate.varkw and not canonical.varkw:
-        add("accepts **kwargs but canonical does not")
+        add(f"{v.subject}accepts **kwargs but {v.other} does not")
     candidate_optional = set(dict(candidate.defaults))
     for param in canonical.required_keyword_only:
         if param not in candidate.required_keyword_only:
             if param in candidate_optional:
-                add(f"keyword '{param}' is optional but canonical requires it")
+                add(f"keyword '{param}' is optional{v.on_subject} but {v.other} requires it")
             else:
-                add(f"canonical requires keyword '{param}' which this does not take")
+                add(f"{v.other} requires keyword '{param}' which {v.subject or 'this '}does not take")
     # Same parameter, both optional, different default: the call works, the behaviour may not.
     canonical_defaults = dict(canonical.defaults)
     for param, value in candidate.defaults:
         other = canonical_defaults.get(param)
         if other is not None and other != value:
-            add(f"default of '{param}' is {value} but canonical's is {other}", breaking=False)
+            add(f"{v.possessive}default of '{param}' is {value} but {v.other}'s is {other}", breaking=False)
     return found
 
 
@@ -847,6 +873,53 @@ def compare(candidate: ClassInterface, canonical: ClassInterface) -> InterfaceCo
         extra=tuple(sorted(mine - theirs)),
         missing_attributes=tuple(missing_attributes),
         extra_attributes=tuple(extra_attributes),
+        mismatches=tuple(mismatches),
+    )
+
+
+def compare_double(double: ClassInterface, canonical: ClassInterface) -> InterfaceComparison:
+    """Whether ``double`` can stand in for ``canonical``: the reverse of :func:`compare`.
+
+    Code under test calls the double the way it calls the canonical, so every canonical public
+    method and attribute must exist on the double and accept every call the canonical accepts.
+    What the double adds (``events``, ``event_types()`` for the test to inspect) and how it is
+    constructed are the test's business and are not drift. Members an unreadable base of the
+    double might provide (``MagicMock``) are not reported missing. Canonical instance attributes
+    the double lacks are listed in ``missing_attributes`` but, as in :func:`compare`, are not
+    mismatches: instance state a double need not copy.
+    """
+    mine, theirs = double.public_methods, canonical.public_methods
+    common = sorted(mine & theirs)
+    union = mine | theirs
+    overlap = 100.0 if not union else round(100.0 * len(common) / len(union), 1)
+    opaque = bool(double.unresolved_bases)
+    mismatches: list[MethodMismatch] = []
+    double_members = double.attributes | set(double.methods)
+    missing = () if opaque else tuple(sorted(theirs - mine))
+    for name in missing:
+        signature = canonical.methods[name]
+        if signature.kind == "property" and name in double.attributes:
+            continue
+        mismatches.append(MethodMismatch(name, f"{name}(): the canonical has it but the double does not"))
+    for name in common:
+        mismatches.extend(
+            compare_signatures(canonical.methods[name], double.methods[name], voice=DOUBLE_VOICE)
+        )
+    # Listed, not counted as drift (as in ``compare``): instance state a double need not copy.
+    missing_attributes = () if opaque else tuple(
+        sorted(a for a in canonical.public_attributes if a not in double_members)
+    )
+    return InterfaceComparison(
+        candidate=double.qualname or double.name,
+        canonical=canonical.qualname or canonical.name,
+        overlap=overlap,
+        common=tuple(common),
+        missing=missing,
+        extra=tuple(sorted(mine - theirs)),
+        missing_attributes=missing_attributes,
+        extra_attributes=tuple(
+            sorted(a for a in double.public_attributes if a not in canonical.attributes | set(canonical.methods))
+        ),
         mismatches=tuple(mismatches),
     )
 

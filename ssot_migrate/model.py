@@ -28,6 +28,7 @@ class Target:
     aliases: tuple[str, ...]
     canonical_kind: NameKind = NameKind.SYMBOL
     facades: tuple[str, ...] = ()
+    test_doubles: tuple[str, ...] = ()
     factory: str | None = None
     legacy_factories: tuple[str, ...] = ()
     discover_aliases: bool = True

@@ -33,6 +33,7 @@ from ssot_migrate.interfaces import (
     ClassInterface,
     InterfaceComparison,
     compare,
+    compare_double,
     extract_interface,
     find_class,
     load_class,
@@ -381,12 +382,18 @@ class _Assembler:
             interface = self._interfaces.load(qual) if canonical is not None else None
             comparison = compare(interface, canonical) if interface and canonical else None
             overlap_hit = comparison is not None and comparison.overlap >= spec.overlap
-            duplicate = not info["test"] and (
+            listed_double = "listed-double" in roles
+            duplicate = not listed_double and not info["test"] and bool(
                 roles & {"listed-facade", "alias-class", "stem"} or overlap_hit
             )
             if "listed-facade" in roles and info["test"]:
                 duplicate = True
-            if "facade" in roles:
+            # A double stands in for the canonical: it must accept every call the canonical
+            # does (the reverse of a facade, which the canonical must be able to replace).
+            as_double = listed_double or ("double" in roles and not duplicate and "facade" not in roles)
+            if as_double and interface is not None and canonical is not None:
+                comparison = compare_double(interface, canonical)
+            if "facade" in roles and not listed_double:
                 self.add("facade", target.name, n.path, n.line, n.column,
                          f"{qual} holds a {target.canonical.rpartition('.')[2]} in "
                          f"self.{info['held']} and forwards calls to it")
@@ -399,12 +406,12 @@ class _Assembler:
                          f"{qual} competes with {target.canonical} ({', '.join(why)})")
                 counts["duplicate-implementation"] += 1
                 files.add(n.path)
-            checked = duplicate or "facade" in roles or "double" in roles
+            checked = duplicate or as_double or "facade" in roles
             if checked and comparison is not None and (comparison.missing or comparison.mismatches):
                 drifts.append(comparison)
                 self.add(
                     "interface-drift", target.name, n.path, n.line, n.column,
-                    _drift_message(comparison),
+                    _drift_message(comparison, as_double),
                     (("overlap", f"{comparison.overlap:g}"),
                      ("missing", ",".join(comparison.missing)),
                      ("extra", ",".join(comparison.extra)),
@@ -503,11 +510,12 @@ def _rebase(string: str, alias: str, canonical: str) -> str:
     return canonical + string[len(alias):]
 
 
-def _drift_message(comparison: InterfaceComparison) -> str:
+def _drift_message(comparison: InterfaceComparison, double: bool = False) -> str:
     parts = [f"{comparison.candidate}: {comparison.overlap:g}% method overlap with {comparison.canonical}"]
     if comparison.missing:
         parts.append("missing " + ", ".join(f"{m}()" for m in comparison.missing))
-    if comparison.extra:
+    if comparison.extra and not double:  # a double's extras are its tests' helpers
         parts.append("extra " + ", ".join(f"{m}()" for m in comparison.extra))
-    parts += [m.message for m in comparison.mismatches if m.member not in comparison.extra]
+    listed = set(comparison.extra) | set(comparison.missing)
+    parts += [m.message for m in comparison.mismatches if m.member not in listed]
     return "; ".join(parts)

@@ -40,6 +40,7 @@ class TargetSpec:
     paths: tuple[str, ...]  # canonical + every alias (configured, discovered)
     legacy: tuple[str, ...]  # aliases only
     facades: tuple[str, ...]
+    doubles: tuple[str, ...]  # configured test doubles (a double is also found by its name)
     constructors: tuple[str, ...]  # canonical, aliases, facades (when a factory is configured)
     legacy_factories: tuple[str, ...]
     factory_module: str | None
@@ -321,7 +322,9 @@ def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: Ta
             roles.append("stem")
         if spec.canonical_methods and len(own & spec.canonical_methods) >= spec.min_common:
             roles.append("overlap-candidate")
-        if test and not node.name.startswith("Test") and (
+        if qual in spec.doubles:
+            roles.append("listed-double")
+        elif test and not node.name.startswith("Test") and (
             node.name.startswith(DOUBLE_PREFIXES) or (spec.stem and node.name.endswith(spec.stem))
         ):
             roles.append("double")
@@ -438,6 +441,7 @@ def build_spec(target: Target, paths: Sequence[ImportPath], canonical: ClassInte
         paths=all_paths,
         legacy=legacy,
         facades=target.facades,
+        doubles=target.test_doubles,
         constructors=constructors,
         legacy_factories=target.legacy_factories,
         factory_module=factory_module,

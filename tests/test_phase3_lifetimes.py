@@ -163,7 +163,7 @@ def test_targets_without_facades_or_factory_say_nothing_to_do(
         'canonical = "app.core.Unified"\naliases = []\n'
     )
     repo = repo_factory(files)
-    for phase, what in (("phase2", "facades"), ("phase3", "factory")):
+    for phase, what in (("phase2", "facades or test doubles"), ("phase3", "factory")):
         proc = run_cli(phase, "--dry-run", "--repo", str(repo))
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == ""

@@ -35,6 +35,7 @@ import libcst as cst
 from libcst.metadata import Access, GlobalScope, PositionProvider, ScopeProvider
 
 from ssot_migrate.codemods._common import drop_aliases, faithful_result, free_name
+from ssot_migrate.codemods.doubles import DoublePlan, build_plans, rewrite_double
 from ssot_migrate.codemods.factories import (
     FactoryInfo,
     analyze_factory,
@@ -151,22 +152,29 @@ class FacadesCodemod:
     plans: tuple[FacadePlan, ...]
     nothing_to_do: tuple[str, ...] = ()
     phase: str = field(default=PHASE)
+    doubles: tuple[DoublePlan, ...] = ()
 
     def needles(self) -> frozenset[str]:
-        """The facade class names (a facade module names its own class)."""
-        return frozenset(plan.class_name for plan in self.plans)
+        """The facade and test-double class names (a module names the classes it defines)."""
+        return frozenset(p.class_name for p in self.plans) | frozenset(
+            d.class_name for d in self.doubles
+        )
 
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
-        """Rewrite the facade classes defined in ``source`` (see the module docstring)."""
+        """Rewrite the facade and test-double classes defined in ``source`` (module docstrings)."""
         plans = [p for p in self.plans if p.module == file.module]
-        if not plans:
+        doubles = [d for d in self.doubles if d.module == file.module]
+        if not plans and not doubles:
             return CodemodResult(source)
         original = module = cst.parse_module(source)
         changes: list[Change] = []
         notes: list[Note] = []
         for plan in plans:
             module = _rewrite_facade(module, plan, file, changes, notes)
-        return faithful_result(source, original, module, file, plans[0].target, changes, notes)
+        for double in doubles:
+            module = rewrite_double(module, double, file, changes, notes)
+        target = plans[0].target if plans else doubles[0].target
+        return faithful_result(source, original, module, file, target, changes, notes)
 
 
 # --------------------------------------------------------------------------- repository reads
@@ -181,7 +189,10 @@ def build_codemod(config: Config, snapshot: SnapshotLike) -> FacadesCodemod:
     idle: list[str] = []
     for target in config.targets:
         if not target.facades:
-            idle.append(f"nothing to do for target {target.name}: no facades configured")
+            if not target.test_doubles:
+                idle.append(
+                    f"nothing to do for target {target.name}: no facades or test doubles configured"
+                )
             continue
         if target.canonical_kind == NameKind.MODULE:
             idle.append(
@@ -193,7 +204,8 @@ def build_codemod(config: Config, snapshot: SnapshotLike) -> FacadesCodemod:
             plan = _plan_facade(target, facade, snapshot)
             if plan is not None:
                 plans.append(plan)
-    return FacadesCodemod(tuple(plans), tuple(idle))
+    doubles, idle_doubles = build_plans(config, snapshot)
+    return FacadesCodemod(tuple(plans), (*idle, *idle_doubles), doubles=doubles)
 
 
 def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadePlan | None:
