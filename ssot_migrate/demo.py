@@ -294,11 +294,6 @@ def _rise_lines(result: DemoResult) -> list[str]:
             lines += [f"  {s.path}:{s.line}: {_clip(s.message, 130)}" for s in new[:3]]
             if len(new) > 3:
                 lines.append(f"  ... and {len(new) - 3} more (`ssot-migrate scan` on that branch lists them)")
-            if outcome.result.phase == "phase2" and category in ("legacy-import", "import-paths"):
-                lines.append(
-                    "  (phase 2 turned a facade into an alias of the canonical, so its importers now "
-                    "use a legacy path; phase 3 drops the imports its factory calls make unused)"
-                )
         previous = current
     return lines
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.config import with_discovered
 from ssot_migrate.errors import UsageError
-from ssot_migrate.model import Config, FileOutcome
+from ssot_migrate.model import Config, FileOutcome, Target
 
 if TYPE_CHECKING:
     from ssot_migrate.engine import Snapshot
@@ -66,9 +66,7 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
             codemod, config, discovered, messages, time.perf_counter() - started, extra
         )
     if phase == "phase2":
-        from ssot_migrate.codemods import facades
-
-        codemod = facades.build_codemod(config, snapshot)
+        codemod = _phase2_codemod(config, snapshot)
     else:
         from ssot_migrate.codemods import factories
 
@@ -78,6 +76,51 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
         )
     messages = tuple(getattr(codemod, "nothing_to_do", ()))
     return PhasePlan(codemod, config, discovered, messages, time.perf_counter() - started)
+
+
+def _phase2_codemod(config: Config, snapshot: Snapshot) -> Codemod:
+    """Facades and test doubles, then the imports of every facade that became an alias.
+
+    Once ``Facade = Canonical``, an import of the facade's path is a legacy import like any
+    other: moving its importers to the canonical in the same branch keeps phase 2 from adding
+    the violations phase 1 removed.
+    """
+    from ssot_migrate.codemods import facades
+    from ssot_migrate.codemods._common import AliasTable
+    from ssot_migrate.codemods.base import ChainedCodemod
+    from ssot_migrate.codemods.imports import ImportsCodemod
+    from ssot_migrate.discovery import find_paths
+
+    built = facades.build_codemod(config, snapshot)
+    aliased: dict[str, list[str]] = {}
+    for plan in built.plans:
+        if plan.mode == "alias":
+            aliased.setdefault(plan.target, []).append(plan.facade)
+    if not aliased:
+        return built
+    targets: list[Target] = []
+    for target in config.targets:
+        if target.name not in aliased:
+            continue
+        paths = list(aliased[target.name])
+        for facade in aliased[target.name]:
+            # Re-exports of the facade (``from .conn import Facade`` in a package) become
+            # legacy paths too; the facade's own path is found as the "canonical" one.
+            as_root = dataclasses.replace(target, canonical=facade, aliases=(), discovered_aliases=())
+            paths += [p.dotted for p in find_paths(as_root, snapshot) if p.origin == "discovered"]
+        targets.append(
+            dataclasses.replace(
+                target,
+                aliases=tuple(dict.fromkeys(paths)),
+                discover_aliases=False,
+                discovered_aliases=(),
+                facades=(),
+                test_doubles=(),
+            )
+        )
+    needles = AliasTable(targets).needles()  # what ImportsCodemod.needles() answers
+    moved = ImportsCodemod(targets, named_in_strings(snapshot, needles))
+    return ChainedCodemod("phase2", (built, moved), built.nothing_to_do)
 
 
 def build_codemod(phase: str, config: Config, snapshot: Snapshot) -> Codemod:

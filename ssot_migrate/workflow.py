@@ -35,7 +35,7 @@ from ssot_migrate.verify import (
 
 TITLES = {
     "phase1": "rewrite legacy imports to their canonical paths",
-    "phase2": "collapse facade classes onto the canonical class",
+    "phase2": "collapse facade classes onto the canonical class; conform test doubles",
     "phase3": "route instantiation through the canonical factory",
 }
 DEFAULT_BISECT_BUDGET = 24

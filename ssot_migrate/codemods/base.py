@@ -8,9 +8,10 @@ skipped file); any other exception is a bug in the codemod, and the engine repor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from ssot_migrate.model import CodemodResult, SourceFile
+from ssot_migrate.model import Change, CodemodResult, Note, SourceFile
 
 
 @runtime_checkable
@@ -29,3 +30,34 @@ class Codemod(Protocol):
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
         """Rewrite ``source`` (the file's exact bytes); return the new bytes and what changed."""
         ...
+
+
+@dataclass(frozen=True)
+class ChainedCodemod:
+    """Codemods run one after another on each file, as one phase (picklable, pure).
+
+    Each sees the previous one's output and runs only if that output contains one of its
+    needles; changes and notes are concatenated in order.
+    """
+
+    phase: str
+    codemods: tuple[Codemod, ...]
+    nothing_to_do: tuple[str, ...] = ()
+
+    def needles(self) -> frozenset[str]:
+        return frozenset().union(*(codemod.needles() for codemod in self.codemods))
+
+    def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
+        current = source
+        changes: list[Change] = []
+        notes: list[Note] = []
+        for codemod in self.codemods:
+            if not any(needle.encode() in current for needle in codemod.needles()):
+                continue
+            result = codemod.transform(current, file)
+            current = result.source
+            changes.extend(result.changes)
+            notes.extend(result.notes)
+        if current == source and not notes:
+            return CodemodResult(source)
+        return CodemodResult(current, tuple(changes), tuple(notes))
