@@ -439,6 +439,7 @@ def _to_alias(
         return module
     used_before = _imports_read_in(module, old_class)
     leading = old_class.leading_lines
+    orphans = _footer_comments(old_class, module)
     if plan.deprecate:
         body = list(module.body)
         del body[index]
@@ -449,7 +450,7 @@ def _to_alias(
             while lines and lines[0].comment is None:
                 lines.pop(0)
             body[0] = first.with_changes(leading_lines=lines)
-        new_module = module.with_changes(body=body)
+        new_module = _adopt_comments(module.with_changes(body=body), index, orphans)
         if _references_name(new_module, plan.class_name):
             new_module, local = _ensure_canonical_import(new_module, plan, file)
             new_module = new_module.visit(_RenameName(plan.class_name, local))
@@ -481,7 +482,8 @@ def _to_alias(
                 # The class came first and the canonical's import now stands right above.
                 assign = assign.with_changes(leading_lines=[cst.EmptyLine()])
             body.insert(position, assign)
-        new_module = new_module.with_changes(body=body)
+            position += 1
+        new_module = _adopt_comments(new_module.with_changes(body=body), position, orphans)
         new_text = f"{plan.class_name} = {local}" if local != plan.class_name else (
             f"from {plan.canonical_module} import {plan.canonical_name}"
         )
@@ -490,6 +492,42 @@ def _to_alias(
         Change(file.path, line, 1, plan.target, "facade-alias", f"class {plan.class_name}", new_text)
     )
     return new_module
+
+
+def _footer_comments(cls: cst.ClassDef, module: cst.Module) -> list[cst.EmptyLine]:
+    """The lines after the class's last statement, when there is a comment among them.
+
+    libcst gives them to the class body, but they may well be about what follows the class;
+    removing the class must not remove them. Each keeps its exact text (the body's indentation
+    included), blank lines around them too.
+    """
+    body = cls.body
+    if not isinstance(body, cst.IndentedBlock):
+        return []
+    indent = body.indent if body.indent is not None else module.default_indent
+    footer = list(body.footer)
+    if all(line.comment is None for line in footer):
+        return []
+    kept: list[cst.EmptyLine] = []
+    for line in footer:
+        whitespace = (indent if line.indent and line.comment else "") + line.whitespace.value
+        kept.append(line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(whitespace)))
+    return kept
+
+
+def _adopt_comments(
+    module: cst.Module, index: int, comments: Sequence[cst.EmptyLine]
+) -> cst.Module:
+    """Put ``comments`` above the statement now at ``index`` (or at the end of the module)."""
+    if not comments:
+        return module
+    body = list(module.body)
+    if index < len(body):
+        statement = body[index]
+        lines = [*comments, *getattr(statement, "leading_lines", ())]
+        body[index] = statement.with_changes(leading_lines=lines)
+        return module.with_changes(body=body)
+    return module.with_changes(footer=[*comments, *module.footer])
 
 
 def _class_index_after(before: cst.Module, after: cst.Module, index: int) -> int:
