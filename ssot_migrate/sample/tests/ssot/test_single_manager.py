@@ -109,3 +109,38 @@ def test_factory_used_everywhere() -> None:
             if called:
                 direct.append(f"{rel(path)}:{node.lineno} {called}(...)")
     assert not direct, f"{len(direct)} managers built outside the factory:\n" + "\n".join(direct)
+
+
+DOUBLES = (("test_framework", "mock_websocket_manager.py", "MockWebSocketManager"),)
+
+
+def methods_of(path: Path, class_name: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            return {
+                f.name: f for f in node.body
+                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and not f.name.startswith("_")
+            }
+    raise AssertionError(f"{rel(path)} defines no class {class_name}")
+
+
+def test_test_doubles_accept_production_calls() -> None:
+    """A test double takes every call the canonical takes: same methods, async-ness, parameters."""
+    canonical = methods_of(ROOT / Path(*CANONICAL_MODULE.split(".")).with_suffix(".py"), CANONICAL_CLASS)
+    drift: list[str] = []
+    for *parts, class_name in DOUBLES:
+        path = ROOT.joinpath(*parts)
+        double = methods_of(path, class_name)
+        for name, theirs in sorted(canonical.items()):
+            mine = double.get(name)
+            if mine is None:
+                drift.append(f"{class_name}.{name}: missing")
+                continue
+            if isinstance(mine, ast.AsyncFunctionDef) != isinstance(theirs, ast.AsyncFunctionDef):
+                drift.append(f"{class_name}.{name}: async-ness differs")
+            wanted = [a.arg for a in theirs.args.args[1:]]
+            have = [a.arg for a in mine.args.args[1:]]
+            if have[: len(wanted)] != wanted:
+                drift.append(f"{class_name}.{name}({', '.join(have)}): production takes ({', '.join(wanted)})")
+    assert not drift, f"{len(drift)} ways test doubles reject production calls:\n" + "\n".join(drift)

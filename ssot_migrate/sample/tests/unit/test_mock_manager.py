@@ -9,13 +9,14 @@ from unittest import mock
 from netra_backend.app.agents.supervisor import SupervisorAgent
 from netra_backend.app.routes.chat_route import chat
 from netra_backend.app.websocket_core.types import AGENT_EVENTS
-from test_framework.fake_websocket import FakeWebSocket, user
+from test_framework.fake_websocket import FakeWebSocket, connection_for, user
 from test_framework.mock_websocket_manager import MockWebSocketManager
 
 
 def test_supervisor_against_the_mock() -> None:
-    manager = MockWebSocketManager()
-    manager.add_connection("alice", object())
+    """Fails while the mock rejects the keywords production passes (phase 2 conforms it)."""
+    manager = MockWebSocketManager(user("alice"))
+    asyncio.run(manager.add_connection(connection_for(user("alice"), FakeWebSocket())))
     answer = asyncio.run(SupervisorAgent(manager).run("search invoices"))  # type: ignore[arg-type]
     assert manager.event_types() == list(AGENT_EVENTS)
     assert answer.endswith("3 documents about search invoices")

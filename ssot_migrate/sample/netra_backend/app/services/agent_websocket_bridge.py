@@ -25,4 +25,5 @@ class AgentWebSocketBridge:
         await self.manager.send_agent_event("tool_completed", {"tool": tool, "result": result})
 
     async def agent_completed(self, answer: str) -> None:
-        await self.manager.send_agent_event("agent_completed", {"answer": answer})
+        # Keywords, as the manager's interface names them today.
+        await self.manager.send_agent_event(event_type="agent_completed", payload={"answer": answer})
