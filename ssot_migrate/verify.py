@@ -203,8 +203,25 @@ def run_command(
             out.write(f"\n# ssot-migrate: killed after the {timeout:g}s test-timeout\n".encode())
         finally:
             _kill_group(proc)
-            proc.wait()
+            _reap(proc)
     return code, time.monotonic() - start
+
+
+def _reap(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """Collect the killed suite without trusting ``Popen.wait``'s lock.
+
+    A Ctrl-C that lands inside ``Popen.wait(timeout=...)`` just after it took its internal lock
+    leaves the lock held, and a second ``wait()`` then blocks forever: the run would hang on the
+    very signal meant to stop it. A bounded wait, then ``waitpid`` itself, cannot.
+    """
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        try:
+            _, status = os.waitpid(proc.pid, 0)
+        except ChildProcessError:
+            return  # already collected
+        proc.returncode = os.waitstatus_to_exitcode(status)
 
 
 @dataclass

@@ -143,8 +143,9 @@ def test_rollback_of_unknown_or_absent_phase(tmp_path: Path) -> None:
 
 
 KILLABLE_RUN = """\
-import sys
+import faulthandler, signal, sys
 from pathlib import Path
+faulthandler.register(signal.SIGUSR1)  # the test dumps where a run hangs, if it does
 from tests.test_workflow import make_config, phase, pytest_command
 repo = Path(sys.argv[1])
 result = phase(repo, make_config(repo, pytest_command()))
@@ -213,7 +214,14 @@ def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path, sig: int)
         assert pid_file.exists(), "the test suite never started"
         time.sleep(0.3)
         runner.send_signal(sig)
-        _, err = runner.communicate(timeout=30)
+        try:
+            _, err = runner.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            runner.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            runner.kill()
+            _, err = runner.communicate()
+            pytest.fail("the run did not stop on the signal; where it was:\n" + err.decode(errors="replace"))
         assert runner.returncode != 0 and b"KeyboardInterrupt" in err
         suite = int(pid_file.read_text())
         deadline = time.monotonic() + 5

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -263,3 +265,22 @@ def test_bisect_refuses_to_guess_when_the_regression_needs_the_full_suite(tmp_pa
     assert result.bisect is not None and result.bisect.culprits == ()
     assert "did not reproduce" in result.bisect.lines()[0]
     assert result.quarantined == () and result.exit_code == 1
+
+
+def test_a_killed_suite_is_reaped_even_when_a_ctrl_c_left_popens_wait_lock_held() -> None:
+    """Found as a hang of the Ctrl-C test in CI: a signal landing inside Popen.wait(timeout=...)
+    right after it took its lock leaves the lock held, and the clean-up's wait() never returned."""
+    import subprocess as sp
+    import threading
+
+    from ssot_migrate.verify import _reap
+
+    proc = sp.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    proc._waitpid_lock.acquire()  # type: ignore[attr-defined]  # what the interrupted wait left
+    os.killpg(proc.pid, signal.SIGKILL)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (_reap(proc, grace=0.2), done.set()), daemon=True)
+    worker.start()
+    assert done.wait(10), "reaping blocked on the leaked lock"
+    with pytest.raises(ChildProcessError):  # collected: no zombie left behind
+        os.waitpid(proc.pid, os.WNOHANG)
