@@ -145,6 +145,9 @@ def test_rollback_of_unknown_or_absent_phase(tmp_path: Path) -> None:
 KILLABLE_RUN = """\
 import faulthandler, signal, sys
 from pathlib import Path
+# Ctrl-C as a terminal delivers it: a suite started with `cmd &` from a non-interactive shell
+# inherits SIGINT ignored, and the run would never see the signal this test sends.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 faulthandler.register(signal.SIGUSR1)  # the test dumps where a run hangs, if it does
 from tests.test_workflow import make_config, phase, pytest_command
 repo = Path(sys.argv[1])
