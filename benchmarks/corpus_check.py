@@ -41,6 +41,16 @@ STANDINS = {
         "django/utils/functional_new.py": "def cached_property(*args, **kwargs):\n    raise NotImplementedError\n",
         "django/utils/timezone_new.py": "def now():\n    raise NotImplementedError\n",
         "django/http/zz_factory.py": "def make_response(*args, **kwargs):\n    raise NotImplementedError\n",
+        # A copy of django.utils.datastructures.OrderedSet, so the original can become its alias.
+        "django/utils/datastructures_new.py": (
+            "class OrderedSet:\n"
+            "    def __init__(self, iterable=None):\n        self.dict = dict.fromkeys(iterable or ())\n"
+            + "".join(
+                f"\n    def {name}(self, *args, **kwargs):\n        raise NotImplementedError\n"
+                for name in ("add", "remove", "discard", "__iter__", "__reversed__",
+                             "__contains__", "__bool__", "__len__", "__repr__")
+            )
+        ),
         "django/http/zz_nothing.py": (
             "class ZzNothing:\n    pass\n\n\ndef make_nothing():\n    return ZzNothing()\n"
         ),
@@ -106,7 +116,12 @@ RUNS = [
                                           facades=["django.http.zz_gone.ZzResponse"]), False),
     Run("django", "phase2", "facade", _t("resp", "django.http.response.HttpResponse",
                                          ["django.http.response.HttpResponseNotFound"],
-                                         facades=["django.http.response.HttpResponseNotFound"]), True),
+                                         facades=["django.http.response.HttpResponseNotFound"]), False),
+    # HttpResponseNotFound overrides status_code: listed as "needs a decision", an empty diff.
+    # OrderedSet becomes an alias of its copy, and its importers move to the copy (same commit).
+    Run("django", "phase2", "alias-and-importers", _t("oset", "django.utils.datastructures_new.OrderedSet",
+                                                      [], facades=["django.utils.datastructures.OrderedSet"]),
+        True),
     Run("sympy", "phase2", "nothing", _t("none", "sympy.core.symbol.Symbol",
                                          ["sympy.zz_gone.ZzSymbol"],
                                          facades=["sympy.zz_gone.ZzSymbol"]), False),

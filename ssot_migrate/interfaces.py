@@ -613,6 +613,38 @@ def parse_file(snapshot: SnapshotLike, path: str) -> cst.Module | None:
         return None
 
 
+def class_source(
+    snapshot: SnapshotLike, dotted: str
+) -> tuple[str, str, cst.Module, cst.ClassDef] | None:
+    """``(module name, path, parsed module, class node)`` of a class defined at ``dotted``.
+
+    Only where the class is defined (``ClassInterface.qualname``); re-exports are not followed.
+    """
+    located = _split_module(snapshot, dotted)
+    if located is None:
+        return None
+    module_name, path, qualname = located
+    module = parse_file(snapshot, path)
+    node = find_class(module, qualname) if module is not None else None
+    if module is None or node is None:
+        return None
+    return module_name, path, module, node
+
+
+def class_level_values(node: cst.ClassDef) -> dict[str, str]:
+    """``name -> source of the value`` for each ``name = value`` in the class body itself."""
+    values: dict[str, str] = {}
+    for statement in _class_body_statements(node.body.body):
+        if isinstance(statement, cst.Assign):
+            for target in statement.targets:
+                for name in _assigned_names(target.target):
+                    values[name] = _code(statement.value)
+        elif isinstance(statement, cst.AnnAssign) and statement.value is not None:
+            for name in _assigned_names(statement.target):
+                values[name] = _code(statement.value)
+    return values
+
+
 def load_class(snapshot: SnapshotLike, dotted: str, *, _depth: int = 0) -> ClassInterface | None:
     """The interface of the class ``dotted`` (``pkg.mod.Class``) in the snapshot, or ``None``.
 

@@ -48,6 +48,8 @@ from ssot_migrate.codemods.factories import (
 )
 from ssot_migrate.interfaces import (
     ClassInterface,
+    class_level_values,
+    class_source,
     MethodSignature,
     SnapshotLike,
     compare,
@@ -231,9 +233,21 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
     if interface.qualname == canonical.qualname:
         return None  # already an alias of the canonical
     comparison = compare(interface, canonical)
-    incompatible = tuple(m.message for m in comparison.mismatches if m.breaking)
-    if comparison.is_compatible:
+    overrides = _overridden_values(snapshot, facade, canonical)
+    incompatible = tuple(m.message for m in comparison.mismatches if m.breaking) + overrides
+    if comparison.is_compatible and not overrides:
         return _replace(base, mode="alias")
+    # A base in the same module is recorded as written (``HttpResponse``), others as dotted names.
+    same_module = module == canonical.qualname.rpartition(".")[0]
+    if canonical.qualname in interface.bases or (same_module and canonical.name in interface.bases):
+        # Already a canonical instance: holding another one to delegate to makes no sense.
+        return _replace(
+            base,
+            reason="it subclasses the canonical and differs from it ("
+            + "; ".join(incompatible)
+            + "): a specialisation, not a copy",
+            incompatibilities=incompatible,
+        )
     factory, factory_note = _usable_factory(target, snapshot)
     methods = tuple(_method_plans(interface, canonical))
     private = {name for name in interface.attributes | set(interface.methods) if not is_public(name)}
@@ -247,6 +261,30 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
         methods=methods,
         used_elsewhere=used,
         incompatibilities=incompatible,
+    )
+
+
+def _overridden_values(snapshot: SnapshotLike, facade: str, canonical: ClassInterface) -> tuple[str, ...]:
+    """Class attributes the facade sets to something else than the canonical does.
+
+    ``class NotFound(Response): status_code = 404`` has the canonical's interface, but an alias
+    would answer 200: a value the facade sets is behaviour, unless the canonical's own body sets
+    the same name to the same code.
+    """
+    mine = class_source(snapshot, facade)
+    theirs = class_source(snapshot, canonical.qualname) if canonical.qualname else None
+    if mine is None:
+        return ()
+    own = class_level_values(mine[3])
+    base_values = class_level_values(theirs[3]) if theirs is not None else {}
+    known = canonical.attributes | set(canonical.methods)
+    return tuple(
+        f"attribute '{name}': set to {value} here"
+        + (f" but {base_values[name]} on the canonical" if name in base_values else
+           ", which the canonical inherits or sets elsewhere")
+        + "; an alias would change it"
+        for name, value in sorted(own.items())
+        if name in known and is_public(name) and base_values.get(name) != value
     )
 
 
@@ -396,7 +434,13 @@ def _top_level_names(module: cst.Module) -> set[str]:
 def _ensure_canonical_import(
     module: cst.Module, plan: FacadePlan, file: SourceFile, avoid: str | None = None
 ) -> tuple[cst.Module, str]:
-    """The module with the canonical imported at top level, and the local name bound to it."""
+    """The module with the canonical imported at top level, and the local name bound to it.
+
+    In the canonical's own module the class is already there by its name: importing the module
+    from itself would fail while it is still being initialised.
+    """
+    if file.module == plan.canonical_module and _class_index(module, plan.canonical_name) is not None:
+        return module, plan.canonical_name
     for local, qname in _module_bindings(module, file.package).items():
         if qname == plan.canonical and local != avoid:
             return module, local
@@ -433,6 +477,17 @@ def _to_alias(
                 "facade-decorated",
                 f"{plan.facade} is decorated ({', '.join(dotted_name(d.decorator) or '<expr>' for d in old_class.decorators)}); "
                 "aliasing would drop the decorator's effect, so the class is kept",
+                "needs-decision",
+            )
+        )
+        return module
+    defined_at = _class_index(module, plan.canonical_name) if file.module == plan.canonical_module else None
+    if defined_at is not None and defined_at > index:
+        notes.append(
+            Note(
+                file.path, line, 1, plan.target, "facade-before-canonical",
+                f"{plan.facade} is defined before {plan.canonical_name} in the same module; "
+                "an alias there would name the class before it exists, so the facade is kept",
                 "needs-decision",
             )
         )
