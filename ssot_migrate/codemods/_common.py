@@ -528,3 +528,11 @@ def faithful_result(
         refused = unfaithful_note(original, source, file, target)
         return CodemodResult(source, (), (*notes, refused) if refused else tuple(notes))
     return CodemodResult(output, tuple(changes), tuple(notes))
+
+
+def class_index(module: cst.Module, name: str) -> int | None:
+    """Position of the top-level ``class name`` in ``module.body``, or None."""
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
+            return index
+    return None

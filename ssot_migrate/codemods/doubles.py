@@ -35,14 +35,15 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import Assignment, CodeRange, PositionProvider, Scope, ScopeProvider
 
+from ssot_migrate.codemods._common import class_index
 from ssot_migrate.interfaces import (
     ClassInterface,
     MethodSignature,
     SnapshotLike,
+    class_source,
     compare_double,
     dotted_name,
     extract_interface,
-    find_class,
     load_class,
     module_imports,
     parse_file,
@@ -167,16 +168,10 @@ class _Declared:
 
 
 def _canonical_declarations(snapshot: SnapshotLike, qualname: str) -> dict[str, _Declared]:
-    module_name = _defining_module(snapshot, qualname)
-    if module_name is None:
+    found_class = class_source(snapshot, qualname)
+    if found_class is None:
         return {}
-    path = snapshot.path_for_module(module_name)
-    module = parse_file(snapshot, path) if path else None
-    if module is None or path is None:
-        return {}
-    node = find_class(module, qualname[len(module_name) + 1 :])
-    if node is None:
-        return {}
+    module_name, path, module, node = found_class
     imports = module_imports(module, module_name, path.endswith("__init__.py"))
     postponed = _postpones_annotations(module)
     found: dict[str, _Declared] = {}
@@ -192,14 +187,6 @@ def _canonical_declarations(snapshot: SnapshotLike, qualname: str) -> dict[str, 
             postponed,
         )
     return found
-
-
-def _defining_module(snapshot: SnapshotLike, qualname: str) -> str | None:
-    parts = qualname.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        if snapshot.path_for_module(".".join(parts[:cut])) is not None:
-            return ".".join(parts[:cut])
-    return None
 
 
 @dataclass(frozen=True)
@@ -383,11 +370,9 @@ def _drop_renames_passed_by_keyword(
             sites = calls.get((edit.name, old), [])
             if sites:
                 where = ", ".join(sites[:3]) + (f" and {len(sites) - 3} more" if len(sites) > 3 else "")
-                reasons.append((
-                    edit.name,
-                    f"'{old}' not renamed to '{new}': {where} "
-                    f"pass{'es' if len(sites) == 1 else ''} {old}= to a {edit.name}() call",
-                ))
+                verb = "passes" if len(sites) == 1 else "pass"
+                why = f"'{old}' not renamed to '{new}': {where} {verb} {old}= to a {edit.name}() call"
+                reasons.append((edit.name, why))
             else:
                 renames.append((old, new))
         if renames or edit.additions:
@@ -433,7 +418,7 @@ def rewrite_double(
     notes: list[Note],
 ) -> cst.Module:
     """Apply ``plan`` to the double's class in ``module``; record changes and what remains."""
-    index = _class_index(module, plan.class_name)
+    index = class_index(module, plan.class_name)
     if index is None:
         return module
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
@@ -601,13 +586,6 @@ def _remaining_drift(updated: cst.ClassDef, plan: DoublePlan) -> dict[str, list[
             text = mismatch.message.removeprefix(f"{mismatch.member}(): ")
             found.setdefault(mismatch.member, []).append(text)
     return found
-
-
-def _class_index(module: cst.Module, name: str) -> int | None:
-    for index, statement in enumerate(module.body):
-        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
-            return index
-    return None
 
 
 def _line(positions: Mapping[cst.CSTNode, CodeRange], node: cst.CSTNode) -> int:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import Access, GlobalScope, PositionProvider, ScopeProvider
 
-from ssot_migrate.codemods._common import drop_aliases, faithful_result, free_name
+from ssot_migrate.codemods._common import class_index, drop_aliases, faithful_result, free_name
 from ssot_migrate.codemods.doubles import DoublePlan, build_plans, rewrite_double
 from ssot_migrate.codemods.factories import (
     FactoryInfo,
@@ -48,10 +48,10 @@ from ssot_migrate.codemods.factories import (
 )
 from ssot_migrate.interfaces import (
     ClassInterface,
-    class_level_values,
-    class_source,
     MethodSignature,
     SnapshotLike,
+    class_level_values,
+    class_source,
     compare,
     compare_signatures,
     dotted_name,
@@ -374,7 +374,7 @@ def _rewrite_facade(
     changes: list[Change],
     notes: list[Note],
 ) -> cst.Module:
-    index = _class_index(module, plan.class_name)
+    index = class_index(module, plan.class_name)
     if index is None:
         return module
     positions = cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -391,13 +391,6 @@ def _rewrite_facade(
         return _to_alias(module, index, plan, file, changes, notes, line)
     lines = {id(node): p.start.line for node, p in positions.items() if isinstance(node, cst.FunctionDef)}
     return _Delegation(module, index, plan, file, changes, note, line, lines).run()
-
-
-def _class_index(module: cst.Module, name: str) -> int | None:
-    for index, statement in enumerate(module.body):
-        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
-            return index
-    return None
 
 
 def _module_bindings(module: cst.Module, package: str | None) -> dict[str, str]:
@@ -439,7 +432,7 @@ def _ensure_canonical_import(
     In the canonical's own module the class is already there by its name: importing the module
     from itself would fail while it is still being initialised.
     """
-    if file.module == plan.canonical_module and _class_index(module, plan.canonical_name) is not None:
+    if file.module == plan.canonical_module and class_index(module, plan.canonical_name) is not None:
         return module, plan.canonical_name
     for local, qname in _module_bindings(module, file.package).items():
         if qname == plan.canonical and local != avoid:
@@ -481,7 +474,7 @@ def _to_alias(
             )
         )
         return module
-    defined_at = _class_index(module, plan.canonical_name) if file.module == plan.canonical_module else None
+    defined_at = class_index(module, plan.canonical_name) if file.module == plan.canonical_module else None
     if defined_at is not None and defined_at > index:
         notes.append(
             Note(
