@@ -536,3 +536,24 @@ def class_index(module: cst.Module, name: str) -> int | None:
         if isinstance(statement, cst.ClassDef) and statement.name.value == name:
             return index
     return None
+
+
+def top_level_names(module: cst.Module) -> set[str]:
+    """Every name ``module`` binds at top level: classes, functions, imports, plain assignments."""
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
+                    small.names, cst.ImportStar
+                ):
+                    names.update(n for n in (alias_local_name(a) for a in small.names) if n)
+                elif isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            names.add(target.target.value)
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    names.add(small.target.value)
+    return names

@@ -29,13 +29,14 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import Assignment, CodeRange, PositionProvider, Scope, ScopeProvider
 
-from ssot_migrate.codemods._common import class_index
+from ssot_migrate.codemods._common import class_index, top_level_names
 from ssot_migrate.interfaces import (
     ClassInterface,
     MethodSignature,
@@ -203,8 +204,8 @@ def _names_of(snapshot: SnapshotLike, module_name: str) -> _ModuleNames | None:
     if module is None or path is None:
         return None
     imports = module_imports(module, module_name, path.endswith("__init__.py"))
-    for name in _top_level_bindings(module):
-        imports.setdefault(name, f"{module_name}.{name}")
+    for name in top_level_names(module):
+        imports.setdefault(name, f"{module_name}.{name}")  # defined here: means this module's
     return _ModuleNames(imports, _postpones_annotations(module))
 
 
@@ -221,21 +222,6 @@ def _postpones_annotations(module: cst.Module) -> bool:
                 ):
                     return True
     return False
-
-
-def _top_level_bindings(module: cst.Module) -> set[str]:
-    names: set[str] = set()
-    for statement in module.body:
-        if isinstance(statement, cst.ClassDef | cst.FunctionDef):
-            names.add(statement.name.value)
-        elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                targets = (
-                    [t.target for t in small.targets] if isinstance(small, cst.Assign)
-                    else [small.target] if isinstance(small, cst.AnnAssign) else []
-                )
-                names.update(t.value for t in targets if isinstance(t, cst.Name))
-    return names
 
 
 def _method_edit(
@@ -310,8 +296,8 @@ def _means_the_same(
     An annotation the canonical's module never evaluates (``from __future__ import annotations``)
     may not run on the project's Python (``str | None`` before 3.10) where it would be evaluated.
     """
-    if double is None or isinstance(annotation, cst.SimpleString | cst.ConcatenatedString):
-        return False
+    if double is None or m.findall(annotation, m.SimpleString() | m.ConcatenatedString()):
+        return False  # a forward reference: what it names cannot be checked here
     if declared.postponed and not double.postponed:
         return False
     for head in _names_in(annotation):
@@ -336,9 +322,6 @@ def _names_in(node: cst.CSTNode) -> set[str]:
 
         def visit_Name(self, node: cst.Name) -> None:
             heads.add(node.value)
-
-        def visit_SimpleString(self, node: cst.SimpleString) -> None:
-            heads.add("")  # a forward reference: its meaning cannot be checked here
 
     node.visit(Visitor())
     return heads
@@ -423,7 +406,6 @@ def rewrite_double(
         return module
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    scopes = wrapper.resolve(ScopeProvider)
     cls = module.body[index]
     assert isinstance(cls, cst.ClassDef)
     class_line = _line(positions, cls)
@@ -434,6 +416,9 @@ def rewrite_double(
     if plan.skip_reason:
         note("test-double-left-alone", f"{plan.double} left as it is: {plan.skip_reason}")
         return module
+    # Scope analysis is the costly part, and only renames need it.
+    renaming = any(edit.renames for edit in plan.edits)
+    scopes: Mapping[cst.CSTNode, Scope | None] = wrapper.resolve(ScopeProvider) if renaming else {}
     edits = {edit.name: edit for edit in plan.edits}
     unfixed: dict[str, list[str]] = {}
     for member, reason in plan.held_back:
@@ -441,21 +426,24 @@ def rewrite_double(
     method_lines: dict[str, int] = {}
     new_body: list[cst.BaseStatement | cst.BaseSmallStatement] = []
     for statement in cls.body.body:
-        if isinstance(statement, cst.FunctionDef):
-            method_lines.setdefault(statement.name.value, _line(positions, statement))
-        if isinstance(statement, cst.FunctionDef) and statement.name.value in edits:
-            edited, refused = _edit_method(statement, edits.pop(statement.name.value), scopes)
-            unfixed.setdefault(statement.name.value, []).extend(refused)
-            line = _line(positions, statement)
-            for kind, old, new in _described(statement, edited):
-                changes.append(Change(file.path, line, 1, plan.target, kind, old, new))
-            new_body.append(edited)
-        else:
+        if not isinstance(statement, cst.FunctionDef):
             new_body.append(statement)
+            continue
+        name = statement.name.value
+        line = method_lines.setdefault(name, _line(positions, statement))
+        if name not in edits:
+            new_body.append(statement)
+            continue
+        edited, refused = _edit_method(statement, edits.pop(name), scopes)
+        unfixed.setdefault(name, []).extend(refused)
+        old, new = _signature_text(statement), _signature_text(edited)
+        if old != new:
+            changes.append(Change(file.path, line, 1, plan.target, "test-double-signature", old, new))
+        new_body.append(edited)
     updated = cls.with_changes(body=cls.body.with_changes(body=new_body))
     result = module.with_changes(body=[*module.body[:index], updated, *module.body[index + 1:]])
     remaining = _remaining_drift(updated, plan)
-    for member in sorted(remaining, key=lambda m: (method_lines.get(m, class_line), m)):
+    for member in sorted(remaining, key=lambda name: (method_lines.get(name, class_line), name)):
         text = "; ".join(remaining[member])
         if unfixed.get(member):
             text += " (not fixed: " + "; ".join(unfixed[member]) + ")"
@@ -559,12 +547,6 @@ class _Renamer(cst.CSTTransformer):
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
         new = self._renames.get(original_node)
         return updated_node.with_changes(value=new) if new else updated_node
-
-
-def _described(before: cst.FunctionDef, after: cst.FunctionDef) -> Iterable[tuple[str, str, str]]:
-    old, new = _signature_text(before), _signature_text(after)
-    if old != new:
-        yield "test-double-signature", old, new
 
 
 def _signature_text(node: cst.FunctionDef) -> str:

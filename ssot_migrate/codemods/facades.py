@@ -34,7 +34,13 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import Access, GlobalScope, PositionProvider, ScopeProvider
 
-from ssot_migrate.codemods._common import class_index, drop_aliases, faithful_result, free_name
+from ssot_migrate.codemods._common import (
+    class_index,
+    drop_aliases,
+    faithful_result,
+    free_name,
+    top_level_names,
+)
 from ssot_migrate.codemods.doubles import DoublePlan, build_plans, rewrite_double
 from ssot_migrate.codemods.factories import (
     FactoryInfo,
@@ -404,26 +410,6 @@ def _module_bindings(module: cst.Module, package: str | None) -> dict[str, str]:
     return bound
 
 
-def _top_level_names(module: cst.Module) -> set[str]:
-    names: set[str] = set()
-    for statement in module.body:
-        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
-            names.add(statement.name.value)
-        elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
-                    small.names, cst.ImportStar
-                ):
-                    names.update(n for n in (local_of(a) for a in small.names) if n)
-                elif isinstance(small, cst.Assign):
-                    for target in small.targets:
-                        if isinstance(target.target, cst.Name):
-                            names.add(target.target.value)
-                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                    names.add(small.target.value)
-    return names
-
-
 def _ensure_canonical_import(
     module: cst.Module, plan: FacadePlan, file: SourceFile, avoid: str | None = None
 ) -> tuple[cst.Module, str]:
@@ -437,7 +423,7 @@ def _ensure_canonical_import(
     for local, qname in _module_bindings(module, file.package).items():
         if qname == plan.canonical and local != avoid:
             return module, local
-    taken = _top_level_names(module) - ({avoid} if avoid == plan.canonical_name else set())
+    taken = top_level_names(module) - ({avoid} if avoid == plan.canonical_name else set())
     local = free_name(plan.canonical_name, taken)
     statement = cst.SimpleStatementLine(
         body=[make_import_from(plan.canonical_module, 0, plan.canonical_name, local)]
@@ -847,7 +833,7 @@ class _Delegation:
             self.note("facade-factory", f"{plan.facade}: {plan.factory_note}")
         # 1. The canonical instance.
         new_imports: list[tuple[str, str]] = []  # (qualified name, local)
-        taken = _top_level_names(module)
+        taken = top_level_names(module)
         canonical_local = (
             self._local_for(plan.canonical, taken, new_imports) if needs_canonical_local else ""
         )
