@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,11 +52,7 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
     if phase in ("phase1", "phase3") and any(t.discover_aliases for t in config.targets):
         config, discovered = _discover(config, snapshot)
     if phase == "phase1":
-        from ssot_migrate.codemods._common import AliasTable
-        from ssot_migrate.codemods.imports import ImportsCodemod
-
-        needles = AliasTable(config.targets).needles()  # what ImportsCodemod.needles() answers
-        codemod: Codemod = ImportsCodemod(config.targets, named_in_strings(snapshot, needles))
+        codemod: Codemod = _imports_codemod(config.targets, snapshot)
         extra: tuple[FileOutcome, ...] = ()
         messages: tuple[str, ...] = ()
         if config.guard is not None:
@@ -86,9 +82,7 @@ def _phase2_codemod(config: Config, snapshot: Snapshot) -> Codemod:
     the violations phase 1 removed.
     """
     from ssot_migrate.codemods import facades
-    from ssot_migrate.codemods._common import AliasTable
     from ssot_migrate.codemods.base import ChainedCodemod
-    from ssot_migrate.codemods.imports import ImportsCodemod
     from ssot_migrate.discovery import find_paths
 
     built = facades.build_codemod(config, snapshot)
@@ -118,9 +112,17 @@ def _phase2_codemod(config: Config, snapshot: Snapshot) -> Codemod:
                 test_doubles=(),
             )
         )
-    needles = AliasTable(targets).needles()  # what ImportsCodemod.needles() answers
-    moved = ImportsCodemod(targets, named_in_strings(snapshot, needles))
+    moved = _imports_codemod(targets, snapshot)
     return ChainedCodemod("phase2", (built, moved), built.nothing_to_do)
+
+
+def _imports_codemod(targets: Sequence[Target], snapshot: Snapshot) -> Codemod:
+    """Phase 1's codemod for ``targets``, told which consumer names strings elsewhere patch."""
+    from ssot_migrate.codemods._common import AliasTable
+    from ssot_migrate.codemods.imports import ImportsCodemod
+
+    needles = AliasTable(targets).needles()  # what ImportsCodemod.needles() answers
+    return ImportsCodemod(targets, named_in_strings(snapshot, needles))
 
 
 def build_codemod(phase: str, config: Config, snapshot: Snapshot) -> Codemod:

@@ -379,20 +379,23 @@ class _Assembler:
         for n in sorted((n for n in notes if n.kind == "class"), key=lambda n: (n.path, n.line)):
             info = json.loads(n.message)
             qual, roles = info["class"], set(info["roles"])
-            interface = self._interfaces.load(qual) if canonical is not None else None
-            comparison = compare(interface, canonical) if interface and canonical else None
-            overlap_hit = comparison is not None and comparison.overlap >= spec.overlap
             listed_double = "listed-double" in roles
+            # A double stands in for the canonical: it must accept every call the canonical
+            # does (the reverse of a facade, which the canonical must be able to replace). Doubles
+            # found by name live in test code, where only a listed facade is a duplicate.
+            as_double = listed_double or (
+                "double" in roles and not roles & {"listed-facade", "facade"}
+            )
+            interface = self._interfaces.load(qual) if canonical is not None else None
+            comparison = None
+            if interface is not None and canonical is not None:
+                comparison = (compare_double if as_double else compare)(interface, canonical)
+            overlap_hit = comparison is not None and comparison.overlap >= spec.overlap
             duplicate = not listed_double and not info["test"] and bool(
                 roles & {"listed-facade", "alias-class", "stem"} or overlap_hit
             )
             if "listed-facade" in roles and info["test"]:
                 duplicate = True
-            # A double stands in for the canonical: it must accept every call the canonical
-            # does (the reverse of a facade, which the canonical must be able to replace).
-            as_double = listed_double or ("double" in roles and not duplicate and "facade" not in roles)
-            if as_double and interface is not None and canonical is not None:
-                comparison = compare_double(interface, canonical)
             if "facade" in roles and not listed_double:
                 self.add("facade", target.name, n.path, n.line, n.column,
                          f"{qual} holds a {target.canonical.rpartition('.')[2]} in "
