@@ -30,7 +30,6 @@ import ast
 import importlib
 import inspect
 import keyword
-import os
 import re
 import sys
 import types
@@ -48,6 +47,7 @@ from hypothesis import strategies as st
 from ssot_migrate.model import CodemodResult, SourceFile
 from tests.conftest import git, make_repo
 from tests.test_properties import (
+    append_counts,
     import_bindings,
     libcst_footer_quirk,
     parses,
@@ -682,11 +682,7 @@ def test_prefilter_never_parses_a_file_without_the_facade(
 @pytest.fixture(autouse=True, scope="module")
 def _report_counts() -> Iterator[None]:
     yield
-    path = os.environ.get("SSOT_RELIABILITY_COUNTS")
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.writelines(f"{__name__}\t{key}\t{value}\n" for key, value in sorted(COUNTS.items()))
-        COUNTS.clear()  # tests/stress shares this counter: each example is counted once
+    append_counts(__name__, COUNTS)
 
 
 # --- found by this suite --------------------------------------------------------------------------

@@ -377,14 +377,24 @@ def test_prefilter_never_parses_unrelated_files(
     check_prefilter(tmp_path_factory.mktemp(f"prefilter{next(_repo_counter)}"), [program])
 
 
+def append_counts(label: str, *counters: Counter[str]) -> None:
+    """Append ``label<TAB>key<TAB>value`` lines to ``$SSOT_RELIABILITY_COUNTS``, then reset.
+
+    The normal suite and ``tests/stress`` share the counters: each example is counted once.
+    """
+    path = os.environ.get("SSOT_RELIABILITY_COUNTS")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        for counts in counters:
+            handle.writelines(f"{label}\t{key}\t{value}\n" for key, value in sorted(counts.items()))
+            counts.clear()
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _report_counts() -> Iterator[None]:
     yield
-    path = os.environ.get("SSOT_RELIABILITY_COUNTS")
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.writelines(f"{__name__}\t{key}\t{value}\n" for key, value in sorted(COUNTS.items()))
-        COUNTS.clear()  # tests/stress shares this counter: each example is counted once
+    append_counts(__name__, COUNTS)
 
 
 # --- phase 3: direct instantiation routed through the canonical factory --------------------------

@@ -6,7 +6,6 @@ files load makes Hypothesis warn (an error here, ``filterwarnings = error``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,12 +39,7 @@ def delegating_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
 @pytest.fixture(autouse=True, scope="module")
 def _report_counts() -> Iterator[None]:
     yield
-    path = os.environ.get("SSOT_RELIABILITY_COUNTS")
-    if path:
-        from tests.test_phase2_properties import COUNTS as PHASE2_COUNTS
-        from tests.test_properties import COUNTS
+    from tests.test_phase2_properties import COUNTS as PHASE2_COUNTS
+    from tests.test_properties import COUNTS, append_counts
 
-        with open(path, "a", encoding="utf-8") as handle:
-            for counts in (COUNTS, PHASE2_COUNTS):
-                handle.writelines(f"stress\t{key}\t{value}\n" for key, value in sorted(counts.items()))
-                counts.clear()  # the normal-suite modules share these counters: count once
+    append_counts("stress", COUNTS, PHASE2_COUNTS)
