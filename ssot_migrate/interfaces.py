@@ -16,7 +16,6 @@ Example::
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -607,22 +606,11 @@ def _split_module(snapshot: SnapshotLike, dotted: str) -> tuple[str, str, str] |
 
 
 def parse_file(snapshot: SnapshotLike, path: str) -> cst.Module | None:
-    """Parse one snapshot file; ``None`` when it cannot be read or parsed.
-
-    Planning a phase reads the same few files again and again (the canonical's module once per
-    facade and per test double, for its interface, its declarations, its class attributes); a
-    small cache of recent parses, keyed by the bytes, makes that one parse each. libcst trees
-    are immutable, so sharing them is safe.
-    """
+    """Parse one snapshot file; ``None`` when it cannot be read or parsed."""
     try:
-        return _parse_source(snapshot.read(path))
+        return cst.parse_module(snapshot.read(path))
     except (cst.ParserSyntaxError, OSError, KeyError, ValueError):
         return None
-
-
-@functools.lru_cache(maxsize=16)
-def _parse_source(source: bytes) -> cst.Module:
-    return cst.parse_module(source)
 
 
 def class_source(
