@@ -147,22 +147,41 @@ def _discover(config: Config, snapshot: Snapshot) -> tuple[Config, tuple[tuple[s
 
 
 def _guard_outcome(config: Config, snapshot: Snapshot) -> tuple[tuple[FileOutcome, ...], str]:
-    """``guard = "ruff"|"import-linter"``: phase 1's commit also writes the guard configuration."""
-    from ssot_migrate.guard import guard_pyproject_bytes, module_files_of
+    """``guard = "ruff"|"import-linter"``: phase 1's commit also writes the guard configuration.
+
+    The configuration files are read from the base commit, like the sources.
+    """
+    from ssot_migrate.guard import guard_outcome, legacy_sites_of
 
     assert config.guard is not None
+
+    def read(path: str) -> bytes | None:
+        try:
+            return snapshot.files.read(path)
+        except KeyError:
+            return None
+
     try:
-        raw = snapshot.files.read("pyproject.toml")
-        after = guard_pyproject_bytes(raw, config.guard, config, module_files_of(snapshot))
-    except (KeyError, UnicodeDecodeError):
+        sites = legacy_sites_of(config, snapshot) if config.guard == "import-linter" else []
+        result = guard_outcome(config.guard, config, snapshot, read, sites)
+    except UsageError as exc:
+        return (), f"guard: not written ({exc}); fix that, then run 'ssot-migrate guard --write {config.guard}'"
+    missing = sorted(path for path, (before, _after) in result.files.items() if before is None)
+    if missing:
+        # A phase's diff changes files; it does not create configuration files.
         return (), (
-            "guard: no UTF-8 pyproject.toml at the base commit; "
+            f"guard: no {', '.join(missing)} at the base commit; "
             f"run 'ssot-migrate guard --write {config.guard}' after creating one"
         )
-    if after == raw:
-        return (), f"guard: pyproject.toml already holds the {config.guard} guard"
-    outcome = FileOutcome("pyproject.toml", "changed", before=raw, after=after)
-    return (outcome,), f"guard: the {config.guard} guard is added to pyproject.toml"
+    outcomes = tuple(
+        FileOutcome(path, "changed", before=before or b"", after=after)
+        for path, (before, after) in sorted(result.files.items())
+        if before != after
+    )
+    if not outcomes:
+        return (), f"guard: the {config.guard} guard is already in place"
+    written = ", ".join(o.path for o in outcomes)
+    return outcomes, f"guard: the {config.guard} guard is added to {written}"
 
 
 # A quoted dotted path: ``"app.chat.WebSocketManager"``, ``'pkg.mod.Name.method'``.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import git_env, make_repo, run_cli
+from tests.conftest import git, git_env, make_repo, run_cli
 from tests.test_scan import fixture_files
 
 BIN = Path(sys.executable).parent
@@ -67,8 +68,9 @@ def test_import_linter_guard(tmp_path: Path) -> None:
         result = run_cli("guard", "--write", "import-linter", "--repo", str(repo))
         assert result.returncode == 0, result.stderr
     text = (bad / "pyproject.toml").read_text()
-    assert 'forbidden_modules = ["app.legacy.manager"]' in text
-    assert "ssot-migrate: use app.core.unified.UnifiedWebSocketManager, not " in text
+    # The shims (the alias modules and the re-exporting compat module), not the facade's.
+    assert 'forbidden_modules = ["app.compat", "app.legacy.manager", "app.legacy.old"]' in text
+    assert "ssot-migrate: use app.core.unified.UnifiedWebSocketManager, not its legacy modules" in text
     assert '"app.legacy.facade"' not in text  # facade modules stay allowed
 
     broken = tool(bad, str(BIN / "lint-imports"), "--no-cache")
@@ -85,3 +87,214 @@ def test_guard_refuses_unknown_kind(tmp_path: Path) -> None:
     result = run_cli("guard", "--write", "flake8", "--repo", str(repo))
     assert result.returncode == 2
     assert "--write 'flake8'" in result.stderr
+
+
+# --- the guards on a repository of our own, checked by the real linters ----------------------
+
+OWN_PYPROJECT = """\
+[tool.ssot-migrate]
+test-command = "python -m pytest -q"
+
+[[tool.ssot-migrate.targets]]
+name = "manager"
+canonical = "app.core.unified.UnifiedManager"
+aliases = ["app.legacy.manager.Manager", "app.legacy.mixed.MixedManager"]
+
+[[tool.ssot-migrate.targets]]
+name = "codec"
+canonical = "app.core.codec"
+aliases = ["app.legacy.codec"]
+"""
+
+# Consolidated (scan says so): the legacy modules are still there, one of them (``mixed``)
+# still defines a name consumers use, and the legacy package re-exports its shim with a star.
+OWN_FILES: dict[str, str | bytes] = {
+    "pyproject.toml": OWN_PYPROJECT,
+    "app/__init__.py": "",
+    "app/core/__init__.py": "",
+    "app/core/unified.py": "class UnifiedManager:\n    pass\n",
+    "app/core/codec.py": "def encode(x):\n    return x\n",
+    "app/legacy/__init__.py": '"""Old home, kept for plugins."""\nfrom app.legacy.manager import *\n',
+    "app/legacy/manager.py": (
+        '"""Deprecated."""\nfrom app.core.unified import UnifiedManager as Manager\n\n'
+        '__all__ = ["Manager"]\n'
+    ),
+    "app/legacy/mixed.py": (
+        "from app.core.unified import UnifiedManager\n\nMixedManager = UnifiedManager\n\n\n"
+        "class Config:\n    debug = False\n"
+    ),
+    "app/legacy/codec.py": "from app.core.codec import *\n",
+    "app/services/__init__.py": "",
+    "app/services/chat.py": (
+        "from app.core.unified import UnifiedManager\nfrom app.legacy.mixed import Config\n\n\n"
+        "def chat():\n    return UnifiedManager(), Config\n"
+    ),
+    "app/services/coding.py": "from app.core import codec\n\n\ndef run():\n    return codec.encode(1)\n",
+    "tests/__init__.py": "",
+    "tests/test_chat.py": "from app.services.chat import chat\n\n\ndef test_chat():\n    assert chat()\n",
+}
+
+# Every shape of legacy import, each used (ruff resolves what a name is bound to).
+SHAPES = {
+    "from_symbol": "from app.legacy.manager import Manager\n\nVALUE = Manager\n",
+    "import_module": "import app.legacy.manager\n\nVALUE = app.legacy.manager.Manager\n",
+    "from_package": "from app.legacy import manager\n\nVALUE = manager.Manager\n",
+    "relative": "from {legacy}manager import Manager\n\nVALUE = Manager\n",
+    "mixed_symbol": "from app.legacy.mixed import MixedManager\n\nVALUE = MixedManager\n",
+    "reexport": "from app.legacy import Manager\n\nVALUE = Manager\n",
+    "module_alias": "from app.legacy.codec import encode\n\nVALUE = encode\n",
+    "module_alias_import": "import app.legacy.codec as codec\n\nVALUE = codec.encode\n",
+}
+# An old package, a package that did not exist when the guard was written, and the legacy
+# package itself (next to the legacy module).
+PLACES = {"app/services": "..legacy.", "app/jobs": "..legacy.", "app/legacy": "."}
+# What import-linter can forbid: imports of the shim module and of the whole-module alias.
+MODULE_SHAPES = {"from_symbol", "import_module", "from_package", "relative", "module_alias",
+                 "module_alias_import"}
+
+
+def own_repo(root: Path, extra: dict[str, str | bytes] | None = None) -> Path:
+    return make_repo(root, {**OWN_FILES, **(extra or {})})
+
+
+def add_legacy_imports(repo: Path) -> set[str]:
+    """Write every shape in every place; returns the dotted modules written."""
+    written = set()
+    for place, legacy in PLACES.items():
+        (repo / place).mkdir(exist_ok=True)
+        (repo / place / "__init__.py").touch()
+        for shape, text in SHAPES.items():
+            path = repo / place / f"added_{shape}.py"
+            path.write_text(text.replace("{legacy}", legacy), encoding="utf-8")
+            written.add(f"{place.replace('/', '.')}.added_{shape}")
+    return written
+
+
+def ruff_flagged(repo: Path) -> set[str]:
+    """Modules ruff reports TID251 in, run as a user would: ``ruff check`` and its config."""
+    proc = tool(repo, str(BIN / "ruff"), "check", "--no-cache", "--output-format", "concise", ".")
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    return {
+        line.split(":")[0].removesuffix(".py").replace("/", ".")
+        for line in proc.stdout.splitlines() if "TID251" in line
+    }
+
+
+def lint_imports_broken(repo: Path) -> set[str]:
+    """Modules import-linter reports as importing a forbidden module."""
+    proc = tool(repo, str(BIN / "lint-imports"), "--no-cache")
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    if proc.returncode == 0:
+        assert "BROKEN" not in proc.stdout
+        return set()
+    return set(re.findall(r"^(\S+) is not allowed to import", proc.stdout, re.MULTILINE))
+
+
+def test_own_repository_is_consolidated(tmp_path: Path) -> None:
+    repo = own_repo(tmp_path / "r")
+    proc = run_cli("scan", "--repo", str(repo))
+    assert proc.returncode == 0 and "verdict: consolidated" in proc.stderr, proc.stderr
+
+
+def test_import_linter_guard_keeps_a_consolidated_repo_and_breaks_on_every_legacy_import(
+    tmp_path: Path,
+) -> None:
+    repo = own_repo(tmp_path / "r")
+    proc = run_cli("guard", "--write", "import-linter", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    # Which ban went where, said by the command.
+    assert "import-linter (pyproject.toml) forbids 2 legacy path(s)" in proc.stderr
+    assert "app.legacy.manager (app.legacy.manager.Manager: pure shim" in proc.stderr
+    assert "app.legacy.codec (app.legacy.codec: whole-module alias)" in proc.stderr
+    assert "ruff (pyproject.toml) bans 2 path(s) (import-linter cannot express them)" in proc.stderr
+    assert "app.legacy.mixed.MixedManager (app.legacy.mixed cannot be forbidden whole: " \
+        "it defines Config)" in proc.stderr
+    assert "app.legacy -> app.legacy.manager" in proc.stderr  # the star re-export, kept
+    text = (repo / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'source_modules = ["app", "app.**", "tests", "tests.**"]' in text
+    assert 'ignore_imports = ["app.legacy -> app.legacy.manager"]' in text
+    # Consolidated: every contract kept, ruff clean.
+    kept = tool(repo, str(BIN / "lint-imports"), "--no-cache")
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "Contracts: 2 kept, 0 broken." in kept.stdout
+    assert ruff_flagged(repo) == set()
+    # A legacy import anywhere, in any shape, is rejected by one of the two.
+    added = add_legacy_imports(repo)
+    broken = lint_imports_broken(repo)
+    flagged = ruff_flagged(repo)
+    assert broken == {m for m in added if m.rsplit("added_", 1)[1] in MODULE_SHAPES}
+    assert flagged == {m for m in added if m.rsplit("added_", 1)[1] not in MODULE_SHAPES}
+    assert broken | flagged == added
+
+
+def test_ruff_guard_in_ruff_toml_rejects_every_legacy_import(tmp_path: Path) -> None:
+    ruff_toml = "# team settings\nline-length = 100\n\n[lint]\nextend-select = [\"I\"]  # isort\n"
+    repo = own_repo(tmp_path / "r", {"ruff.toml": ruff_toml})
+    pyproject = (repo / "pyproject.toml").read_bytes()
+    proc = run_cli("guard", "--write", "ruff", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert "ruff (ruff.toml) bans 4 path(s)" in proc.stderr
+    assert (repo / "pyproject.toml").read_bytes() == pyproject  # ruff would not read it
+    text = (repo / "ruff.toml").read_text(encoding="utf-8")
+    assert text.startswith(ruff_toml.replace('["I"]', '["I", "TID251"]'))  # comments kept
+    assert "[lint.flake8-tidy-imports.banned-api]" in text and "[tool" not in text
+    again = run_cli("guard", "--write", "ruff", "--repo", str(repo))
+    assert again.returncode == 0 and "nothing to do" in again.stderr
+    assert (repo / "ruff.toml").read_text(encoding="utf-8") == text
+    assert ruff_flagged(repo) == set()
+    added = add_legacy_imports(repo)
+    assert ruff_flagged(repo) == added
+
+
+def test_ruff_guard_follows_ruffs_own_precedence(tmp_path: Path) -> None:
+    # .ruff.toml wins over ruff.toml, which wins over pyproject.toml's [tool.ruff].
+    repo = own_repo(tmp_path / "r", {
+        ".ruff.toml": "line-length = 90\n",
+        "ruff.toml": "line-length = 80\n",
+    })
+    with (repo / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n[tool.ruff]\nline-length = 70\n")
+    before = {n: (repo / n).read_bytes() for n in ("ruff.toml", "pyproject.toml")}
+    proc = run_cli("guard", "--write", "ruff", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert {n: (repo / n).read_bytes() for n in before} == before
+    assert "banned-api" in (repo / ".ruff.toml").read_text(encoding="utf-8")
+    assert ruff_flagged(repo) == set()
+    added = add_legacy_imports(repo)
+    assert ruff_flagged(repo) == added
+
+
+def test_ruff_guard_refuses_when_banned_api_lives_up_the_extend_chain(tmp_path: Path) -> None:
+    base = (
+        "[lint.flake8-tidy-imports.banned-api]\n"
+        '"requests".msg = "use httpx"\n'
+    )
+    repo = own_repo(tmp_path / "r", {"config/base.toml": base, "ruff.toml": 'extend = "config/base.toml"\n'})
+    proc = run_cli("guard", "--write", "ruff", "--repo", str(repo))
+    assert proc.returncode == 2
+    assert "ruff reads banned-api from config/base.toml (ruff.toml extends it" in proc.stderr
+    assert (repo / "ruff.toml").read_text(encoding="utf-8") == 'extend = "config/base.toml"\n'
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_ruff_guard_extends_per_file_ignores_of_an_extended_file(tmp_path: Path) -> None:
+    base = '[lint.per-file-ignores]\n"scripts/*" = ["T201"]\n'
+    repo = own_repo(tmp_path / "r", {"base.toml": base, "ruff.toml": 'extend = "base.toml"\n'})
+    proc = run_cli("guard", "--write", "ruff", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    text = (repo / "ruff.toml").read_text(encoding="utf-8")
+    # per-file-ignores here would replace base.toml's; the extend- form adds to them.
+    assert "[lint.extend-per-file-ignores]" in text and "[lint.per-file-ignores]" not in text
+    assert (repo / "base.toml").read_text(encoding="utf-8") == base
+    assert ruff_flagged(repo) == set()
+    added = add_legacy_imports(repo)
+    assert ruff_flagged(repo) == added
+
+
+def test_import_linter_guard_refuses_an_ini_configuration(tmp_path: Path) -> None:
+    ini = "[importlinter]\nroot_package = app\n"
+    repo = own_repo(tmp_path / "r", {".importlinter": ini})
+    proc = run_cli("guard", "--write", "import-linter", "--repo", str(repo))
+    assert proc.returncode == 2
+    assert ".importlinter has an [importlinter] section" in proc.stderr
+    assert git(repo, "status", "--porcelain") == ""
