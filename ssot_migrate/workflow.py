@@ -178,6 +178,7 @@ class Verifier:
             self.echo(f"tests on {label} tree {tree[:12]}: {hit.summary()} (cached)")
             return hit
         self.echo(f"running tests on the {label} tree ({' '.join(self.runner.argv)}) ...")
+        wt.check("run the test command")
         run = self.runner.run(wt.path, tree, label)
         self.echo(f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; log: {run.log}")
         return run
@@ -219,7 +220,9 @@ def _bisect(
             runs += 1
             wt.reset(base)
             wt.write_files((p, files[p]) for p in sorted(subset))
-            run = runner.run(wt.path, wt.write_tree(), "bisect", only=subset_ids)
+            tree = wt.write_tree()
+            wt.check("run the test command")
+            run = runner.run(wt.path, tree, "bisect", only=subset_ids)
             memo[key] = reproduces(run, regressions)
             echo(f"bisect run {runs}: {len(subset)} file(s) -> "
                  f"{'regresses' if memo[key] else 'passes'}")

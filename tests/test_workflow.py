@@ -307,18 +307,27 @@ def test_stale_worktree_whose_directory_vanished_is_pruned(tmp_path: Path) -> No
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
-def test_worktree_of_a_live_run_is_left_alone_and_a_recycled_pid_is_not(tmp_path: Path) -> None:
-    from ssot_migrate.gitlayer.worktree import _start_time, clean_stale
+def test_worktree_whose_lock_is_held_is_left_alone_and_one_whose_lock_is_free_is_not(
+    tmp_path: Path,
+) -> None:
+    import fcntl
+
+    from ssot_migrate.gitlayer.worktree import clean_stale
 
     repo = project(tmp_path)
     head = git(repo, "rev-parse", "HEAD").strip()
     root = repo / ".git" / "ssot-worktrees"
-    live = root / f"phase1-{os.getpid()}-{_start_time(os.getpid())}"
-    recycled = root / f"phase2-{os.getpid()}-1"  # same pid, another process start
-    for path in (live, recycled):
+    live = root / "phase1-1-aaaa"  # pid 1 is alive from anywhere: only the lock may decide
+    dead = root / f"phase2-{os.getpid()}-bbbb"  # our own live pid, but nobody holds its lock
+    for path in (live, dead):
         git(repo, "worktree", "add", "-q", "--detach", "--lock", str(path), head)
-    assert clean_stale(repo) == [recycled]
-    assert live.is_dir() and not recycled.exists()
+    (root / "phase3-1-cccc.lock").write_text("")  # a lock whose worktree is gone: swept
+    with open(root / "phase1-1-aaaa.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert clean_stale(repo) == [dead]
+        assert live.is_dir() and not dead.exists()
+    assert clean_stale(repo) == [live]
+    assert not any(root.iterdir())
 
 
 def test_unicode_path_listed_verbatim(tmp_path: Path) -> None:

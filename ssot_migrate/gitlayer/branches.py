@@ -32,25 +32,76 @@ def _forget_foreign_git_env() -> None:
         os.environ.pop(key, None)
 
 
-def run_git(
-    cwd: Path, *args: str, env: Mapping[str, str] | None = None, ok_codes: Sequence[int] = ()
-) -> str:
-    """Run ``git <args>`` in ``cwd`` through GitPython and return stdout (trailing newline cut).
+# Subcommands that write a work tree or an index. They run only through ``Worktree.git``, with
+# the worktree's own git dir and work tree named on the command line: never in the user's
+# checkout, whatever the process's current directory is.
+WORKTREE_ONLY = frozenset({
+    "add", "am", "apply", "checkout", "checkout-index", "cherry-pick", "clean", "commit", "merge",
+    "mv", "read-tree", "rebase", "reset", "restore", "revert", "rm", "stash", "switch",
+    "update-index",
+})
+# Global options that take their value as the next argv item.
+_VALUE_OPTIONS = frozenset({"-c", "-C", "--git-dir", "--work-tree", "--namespace"})
 
-    A failure becomes a ``GitError`` naming the command and git's own message, unless its exit
-    status is in ``ok_codes`` (then the empty string is returned).
+
+def subcommand(args: Sequence[str]) -> tuple[int, str]:
+    """Index and name of the git subcommand in ``args`` (after global options such as ``-c``)."""
+    i = 0
+    while i < len(args):
+        item = args[i]
+        if item in _VALUE_OPTIONS:
+            i += 2
+        elif item.startswith("-"):
+            i += 1
+        else:
+            return i, item
+    return len(args), ""
+
+
+def run_git(
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    ok_codes: Sequence[int] = (),
+    worktree: tuple[Path, Path] | None = None,
+) -> str:
+    """Run ``git -C <cwd> <args>`` through GitPython and return stdout (trailing newline cut).
+
+    Every command names its directory: GitPython runs a command whose ``cwd`` is gone in the
+    process's current directory (normally the user's checkout), so ``cwd`` is checked here and
+    passed to git as ``-C`` too, which fails instead of falling back. ``worktree`` is
+    ``(admin dir, work tree)`` of a phase's worktree, named as ``--git-dir``/``--work-tree``;
+    without it a subcommand in ``WORKTREE_ONLY`` is refused.
+
+    A failure becomes a ``GitError`` naming the subcommand and git's own message, unless its
+    exit status is in ``ok_codes`` (then the empty string is returned).
     """
     _forget_foreign_git_env()
-    runner = git.Git(str(cwd))
+    at, name = subcommand(args)
+    what = " ".join(args[at : at + 2])
+    if name in WORKTREE_ONLY and worktree is None:
+        raise GitError(
+            f"refusing to run `git {what}` in {cwd}: it writes files or an index and runs only "
+            "in a phase's own worktree"
+        )
+    explicit: list[str] = []
+    if worktree is not None:
+        admin, work_tree = worktree
+        explicit = ["--git-dir", str(admin), "--work-tree", str(work_tree)]
+    where = cwd.absolute()
+    if not where.is_dir():
+        raise GitError(f"git {what}: {where} does not exist (any more); nothing was run")
+    runner = git.Git(str(where))
     try:
         out = runner.execute(
-            ["git", *args], env=dict(env or {}), with_extended_output=False, stdout_as_string=True
+            ["git", "-C", str(where), *explicit, *args],
+            env=dict(env or {}), with_extended_output=False, stdout_as_string=True,
         )
     except git.GitCommandError as exc:
         if exc.status in ok_codes:
             return ""
         stderr = str(exc.stderr or "").strip().removeprefix("stderr: ").strip("'").strip()
-        raise GitError(f"git {' '.join(args[:3])} failed: {stderr or exc}") from exc
+        raise GitError(f"git {what} failed: {stderr or exc}") from exc
     return str(out)
 
 

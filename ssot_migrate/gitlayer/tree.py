@@ -41,11 +41,16 @@ def open_repo(path: Path) -> git.Repo:
     if not path.exists():
         raise GitError(f"repository path does not exist: {path}")
     try:
-        return git.Repo(path, search_parent_directories=False, odbt=git.GitCmdObjectDB)
+        repo = git.Repo(path, search_parent_directories=False, odbt=git.GitCmdObjectDB)
     except git.InvalidGitRepositoryError as exc:
         raise GitError(f"not a git repository: {path} (run 'git init' and commit first)") from exc
     except git.NoSuchPathError as exc:
         raise GitError(f"repository path does not exist: {path}") from exc
+    # GitPython runs a command whose directory is gone in the process's current directory:
+    # name the repository on every command instead (these only read objects and refs).
+    where = {"C": str(path.absolute()), "git_dir": str(Path(repo.git_dir).absolute())}
+    repo.git.set_persistent_git_options(**where)
+    return repo
 
 
 def resolve_commit(repo: git.Repo, ref: str) -> str:

@@ -1,14 +1,22 @@
 """Temporary ``git worktree``s: where a phase writes, tests and commits, away from the checkout.
 
-Each worktree lives under ``<git-dir>/ssot-worktrees/<label>-<pid>-<start>``, detached at its
-base commit and locked, so neither ``git worktree prune`` nor a concurrent run
-removes it while in use. It is removed on exit, after errors and on Ctrl-C/SIGTERM; one left by
-a killed run (its pid no longer alive) is removed by the next run.
+Each worktree lives under ``<git-dir>/ssot-worktrees/<label>-<pid>-<random>``, detached at its
+base commit and locked, so neither ``git worktree prune`` nor a concurrent run removes it while
+in use. Its owner holds ``<name>.lock`` beside it with ``flock`` for the life of the run: the
+kernel releases that lock when the process dies, in whatever PID namespace it ran, so a worktree
+is stale exactly when its lock can be taken. It is removed on exit, after errors and on
+Ctrl-C/SIGTERM; one left by a killed run is removed by the next run.
+
+Every git command in a worktree names the worktree's own git dir and work tree and first checks
+that the directory is still the one this run made: a test command that deletes or replaces it
+makes the phase stop, never run ``clean`` or ``checkout --force`` somewhere else.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import secrets
 import shutil
 import signal
 import tempfile
@@ -19,51 +27,52 @@ from pathlib import Path
 from types import FrameType
 
 from ssot_migrate.errors import GitError
-from ssot_migrate.gitlayer.branches import git_dir, run_git
+from ssot_migrate.gitlayer.branches import git_dir, run_git, subcommand
 
 WORKTREES_DIR = "ssot-worktrees"
+LOCK_SUFFIX = ".lock"
 # The user's hooks are for their own checkouts; a post-checkout hook failing (or printing) in
 # our private worktree must not decide the outcome of a phase.
 NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 _LOCK_PREFIX = "ssot-migrate pid "
 
 
-def _start_time(pid: int) -> str:
-    """The process's start time in clock ticks (Linux ``/proc``), ``"0"`` where unknown.
+def _take_lock(path: Path, *, wait: bool = False) -> int | None:
+    """An fd holding ``flock`` on ``path`` (created if needed), or ``None`` when another holds it.
 
-    With the pid it identifies a process uniquely: a recycled pid has another start time.
+    A cleaner unlinks a lock file it took; whoever opened that file just before would then hold
+    a lock on a name nobody sees, so the lock counts only while ``path`` is still the locked file.
     """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return "0"
-    fields = stat.rpartition(")")[2].split()
-    if len(fields) < 20 or fields[0] == "Z":  # a zombie has finished running
-        return "dead"
-    return fields[19]
+    for _ in range(100):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            held = os.fstat(fd)
+            try:
+                now = path.stat()
+            except FileNotFoundError:
+                now = None
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            return fd
+        os.close(fd)  # unlinked under us: try again with the file now at that name
+    raise GitError(f"cannot lock {path}: it keeps being replaced")
 
 
-def _owner_alive(path: Path) -> bool:
-    """Whether the run that made worktree ``<label>-<pid>-<start>`` is still running."""
-    try:
-        _label, pid_text, start = path.name.rsplit("-", 2)
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    now = _start_time(pid)
-    return now != "dead" and (start == "0" or now in ("0", start))
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + LOCK_SUFFIX)
 
 
 def remove_worktree(repo: Path, path: Path) -> None:
     """Remove one of our worktrees, whatever state a run left it in, then prune git's record."""
+    if path.is_symlink():
+        # Replaced by a link (to the checkout, say): remove the link, never what it points at.
+        path.unlink()
     run_git(repo, "worktree", "unlock", str(path), ok_codes=(128,))
     run_git(repo, "worktree", "remove", "--force", "--force", str(path), ok_codes=(128,))
     if path.exists():
@@ -72,9 +81,14 @@ def remove_worktree(repo: Path, path: Path) -> None:
 
 
 def clean_stale(repo: Path) -> list[Path]:
-    """Remove worktrees left by runs that no longer exist; return what was removed."""
+    """Remove worktrees whose owner's lock is free (the run is gone); return what was removed."""
     root = git_dir(repo) / WORKTREES_DIR
-    candidates = set(root.iterdir()) if root.is_dir() else set()
+    candidates: set[Path] = set()
+    if root.is_dir():
+        for entry in root.iterdir():
+            if entry.name.endswith(LOCK_SUFFIX):
+                entry = entry.with_name(entry.name[: -len(LOCK_SUFFIX)])
+            candidates.add(entry)
     # git's own records too: a locked worktree whose directory was deleted is never pruned
     for line in run_git(repo, "worktree", "list", "--porcelain").splitlines():
         if line.startswith("worktree "):
@@ -83,22 +97,71 @@ def clean_stale(repo: Path) -> list[Path]:
                 candidates.add(path)
     removed: list[Path] = []
     for path in sorted(candidates):
-        if not _owner_alive(path):
-            remove_worktree(repo, path)
-            removed.append(path)
+        lock = _lock_path(path)
+        try:
+            fd = _take_lock(lock)
+        except OSError:
+            continue  # cannot even open the lock (read-only git dir): leave it alone
+        if fd is None:
+            continue  # its run holds the lock: alive, whatever its pid looks like from here
+        try:
+            if path.exists() or path.is_symlink() or _registered(repo, path):
+                remove_worktree(repo, path)
+                removed.append(path)
+        finally:
+            lock.unlink(missing_ok=True)
+            os.close(fd)
     return removed
+
+
+def _registered(repo: Path, path: Path) -> bool:
+    out = run_git(repo, "worktree", "list", "--porcelain")
+    return f"worktree {path}" in out.splitlines()
 
 
 @dataclass(frozen=True)
 class Worktree:
-    """A temporary worktree of ``repo`` at ``path``; all commands run inside it."""
+    """A temporary worktree of ``repo`` at ``path``; all commands run inside it.
+
+    ``admin`` is the worktree's own git dir (``<common git dir>/worktrees/<name>``: its HEAD
+    and index), named on every command so none can reach the user's.
+    """
 
     repo: Path
     path: Path
+    admin: Path
+
+    def check(self, action: str) -> None:
+        """Refuse ``action`` unless ``path`` is still the worktree this run made.
+
+        It must be a real directory whose ``.git`` file points at ``admin``, and ``admin`` must
+        point back at it; a test command that deleted or replaced it stops the phase here.
+        """
+        dotgit = self.path / ".git"
+        try:
+            intact = (
+                not self.path.is_symlink() and self.path.is_dir() and dotgit.is_file()
+                and not dotgit.is_symlink()
+                and dotgit.read_text(encoding="utf-8").strip() == f"gitdir: {self.admin}"
+                and Path((self.admin / "gitdir").read_text(encoding="utf-8").strip()).resolve()
+                == dotgit.resolve()
+            )
+        except (OSError, UnicodeDecodeError):
+            intact = False
+        if not intact:
+            raise GitError(
+                f"this run's worktree {self.path} is gone or was replaced while the phase ran "
+                f"(did the test command remove it?); refusing to {action}. Nothing in your "
+                "checkout, index or branches was touched; run the phase again"
+            )
 
     def git(self, *args: str) -> str:
-        """Run git inside the worktree."""
-        return run_git(self.path, *NO_HOOKS, "--literal-pathspecs", *args)
+        """Run git in the worktree, its git dir and work tree named explicitly."""
+        _at, name = subcommand(args)
+        self.check(f"run `git {name}`")
+        return run_git(
+            self.path, *NO_HOOKS, "--literal-pathspecs", *args, worktree=(self.admin, self.path)
+        )
 
     def reset(self, commit: str) -> None:
         """Make the worktree and its index exactly ``commit`` again (our own files only)."""
@@ -112,6 +175,7 @@ class Worktree:
         run would pass CPython's mtime+size check, and the old code would be tested again.
         """
         self.git("clean", "-ffdq")
+        self.check("remove bytecode")
         for root, dirs, _files in os.walk(self.path):
             if ".git" in dirs:
                 dirs.remove(".git")
@@ -132,9 +196,9 @@ class Worktree:
         written: list[str] = []
         for rel, data in files:
             target = self.path / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
             # The index knows the mode even when nothing is checked out (--no-verify).
             entry = self.git("ls-files", "--stage", "--", rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
             index_mode = entry.split(" ", 1)[0] if entry else "100644"
             if target.exists():
                 mode = target.stat().st_mode & 0o7777
@@ -173,6 +237,16 @@ class Worktree:
         self.git("revert", "--no-commit", "--no-edit", commit)
 
 
+def _admin_dir(repo: Path, path: Path) -> Path:
+    """The git dir ``git worktree add`` gave ``path`` (read back from its ``.git`` file)."""
+    text = (path / ".git").read_text(encoding="utf-8").strip()
+    admin = Path(text.removeprefix("gitdir: "))
+    expected = (git_dir(repo) / "worktrees").resolve()
+    if not text.startswith("gitdir: ") or admin.resolve().parent != expected:
+        raise GitError(f"{path}/.git does not point into {git_dir(repo) / 'worktrees'}: {text}")
+    return admin
+
+
 @contextmanager
 def temporary_worktree(
     repo: Path, commit: str, label: str, *, checkout: bool = True
@@ -184,19 +258,20 @@ def temporary_worktree(
     """
     clean_stale(repo)
     root = git_dir(repo) / WORKTREES_DIR
+    path = root / f"{label}-{os.getpid()}-{secrets.token_hex(4)}"
+    lock = _lock_path(path)
     try:
         root.mkdir(parents=True, exist_ok=True)
         probe = tempfile.mkdtemp(prefix=".probe-", dir=root)
         os.rmdir(probe)
+        fd = _take_lock(lock, wait=True)
     except OSError as exc:
         raise GitError(
             f"cannot create a worktree in {root}: {exc.strerror or exc}. A phase builds its "
             "branch in a worktree inside the repository's git directory, which must be "
             "writable; `--dry-run` needs no write access"
         ) from exc
-    path = root / f"{label}-{os.getpid()}-{_start_time(os.getpid())}"
-    if path.exists():
-        remove_worktree(repo, path)
+    assert fd is not None  # a blocking lock is always taken
     previous = _install_handlers()
     try:
         run_git(
@@ -204,7 +279,7 @@ def temporary_worktree(
             "--reason", f"{_LOCK_PREFIX}{os.getpid()}",
             *([] if checkout else ["--no-checkout"]), str(path), commit,
         )
-        worktree = Worktree(repo=repo, path=path)
+        worktree = Worktree(repo=repo, path=path, admin=_admin_dir(repo, path))
         if not checkout:
             worktree.git("read-tree", commit)
         yield worktree
@@ -212,6 +287,8 @@ def temporary_worktree(
         try:
             remove_worktree(repo, path)
         finally:
+            lock.unlink(missing_ok=True)
+            os.close(fd)
             _restore_handlers(previous)
 
 
