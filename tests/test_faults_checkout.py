@@ -244,9 +244,8 @@ def test_destructive_git_commands_never_run_outside_a_worktree(
 def test_git_errors_name_the_subcommand_not_the_options(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", project_files())
     head = git(repo, "rev-parse", "HEAD").strip()
-    with temporary_worktree(repo, head, "probe") as wt:
-        with pytest.raises(GitError) as caught:
-            wt.git("rev-parse", "--verify", "no-such-ref")
+    with temporary_worktree(repo, head, "probe") as wt, pytest.raises(GitError) as caught:
+        wt.git("rev-parse", "--verify", "no-such-ref")
     assert str(caught.value).startswith("git rev-parse --verify failed"), caught.value
 
 
@@ -295,7 +294,7 @@ def _two_runs(repo: Path, tmp_path: Path, prefix_a: list[str]) -> tuple[int, str
         assert a.poll() is None, "run A did not wait for B"
         assert a_tree.is_dir(), "run B removed run A's live worktree"
         (ctl_a / "release").write_text("")
-        a_out, a_err = a.communicate(timeout=120)
+        _a_out, a_err = a.communicate(timeout=120)
     finally:
         if a.poll() is None:
             a.kill()
@@ -349,9 +348,9 @@ def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
     git(repo, "worktree", "add", "-q", "--detach", "--lock", str(path), head)
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import fcntl, sys, time\n"
-         f"f = open({str(root / 'phase1-1-cafe.lock')!r}, 'w')\n"
-         "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"],
+         ("import fcntl, sys, time\n"
+          f"f = open({str(root / 'phase1-1-cafe.lock')!r}, 'w')\n"
+          "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n")],
         stdout=subprocess.PIPE, text=True,
     )
     try:
