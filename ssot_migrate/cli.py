@@ -220,11 +220,14 @@ def rollback(
     phase: Annotated[str, typer.Argument(help="phase1, phase2 or phase3.")],
     repo: RepoOption = Path("."),
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting branches.")] = False,
+    config: ConfigOption = None,
 ) -> int:
     """Undo a phase: delete its unmerged branch (backed up), or revert it if merged."""
     from ssot_migrate.rollback import run_rollback_command
 
-    return run_rollback_command(phase, repo, yes=yes, console=stderr_console())
+    return run_rollback_command(
+        phase, repo, yes=yes, config_path=config, console=stderr_console()
+    )
 
 
 @app.command()

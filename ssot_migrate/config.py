@@ -101,6 +101,10 @@ def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, A
     source = config_path if config_path is not None else repo / "pyproject.toml"
     if source.is_dir():
         raise ConfigError(f"{source} is a directory; --config needs a TOML file")
+    if source.exists() and not source.is_file():
+        raise ConfigError(
+            f"{source} is not a regular file (a FIFO, socket or device); --config needs a TOML file"
+        )
     if not source.is_file():
         if config_path is not None:
             raise ConfigError(f"config file not found: {source}")

@@ -80,15 +80,9 @@ def plan(repo: Path, phase: str) -> RollbackPlan:
     return RollbackPlan(phase, found, None, True, refs.symbolic_name(repo, "HEAD") or "HEAD")
 
 
-def _checked_out(repo: Path) -> set[str]:
-    out = refs.run_git(repo, "worktree", "list", "--porcelain")
-    return {line[len("branch refs/heads/"):] for line in out.splitlines()
-            if line.startswith("branch refs/heads/")}
-
-
 def delete_branches(repo: Path, rollback: RollbackPlan) -> list[tuple[str, str, str]]:
     """Back up then delete every doomed branch; refuse if one is checked out anywhere."""
-    busy = _checked_out(repo) & {name for name, _ in rollback.doomed}
+    busy = set(refs.checked_out(repo)) & {name for name, _ in rollback.doomed}
     if busy:
         raise UsageError(
             f"branch {', '.join(sorted(busy))} is checked out; switch to another branch first"
@@ -166,6 +160,7 @@ def run_rollback_command(
     *,
     yes: bool,
     console: Console,
+    config_path: Path | None = None,
     ask: Callable[[str], bool] = confirm_on_stdin,
 ) -> int:
     """The CLI body of ``rollback PHASE``; returns the exit code."""
@@ -178,7 +173,7 @@ def run_rollback_command(
         from ssot_migrate.config import load_config
 
         try:
-            config = load_config(repo)
+            config = load_config(repo, config_path)
         except ConfigError as exc:
             raise ConfigError(f"rollback of a merged phase runs the tests: {exc}") from exc
         say(f"{phase} ({rollback.commit[:12]}) is merged into "

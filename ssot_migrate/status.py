@@ -39,16 +39,31 @@ def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
     """
     out = refs.run_git(
         repo, "for-each-ref", "refs/heads/",
-        "--format=%(objectname)%00%(refname:short)%00%(trailers:key=SSOT-Phase,valueonly,separator=%x2C)",
+        "--format=%(objectname)%00%(refname)%00%(trailers:key=SSOT-Phase,valueonly,separator=%x2C)",
     )
     found = []
     for line in out.splitlines():
-        sha, name, phase = (line.split("\0") + ["", ""])[:3]
+        sha, full, phase = (line.split("\0") + ["", ""])[:3]
+        # the full name: a tag named like the branch makes the short one "heads/..."
+        name = full.removeprefix("refs/heads/")
         phase = phase.strip().split(",")[-1].strip()
         suffix = f"{phase}-{PHASES[phase]}" if phase in PHASES else phase
         if phase and name.endswith(suffix):
             found.append((phase, name, sha))
+        elif not phase:
+            # Commits the user added on top of a phase branch: still that phase's branch.
+            named = [p for p, kind in PHASES.items() if name.endswith(f"{p}-{kind}")]
+            if named and phase_commit(repo, named[0], sha):
+                found.append((named[0], name, sha))
     return sorted(found)
+
+
+def phase_commit(repo: Path, phase: str, tip: str) -> str | None:
+    """The newest commit with ``SSOT-Phase: <phase>`` on ``tip``'s first-parent line, if any."""
+    out = refs.run_git(
+        repo, "log", "-1", "--first-parent", "--format=%H", f"--grep=^SSOT-Phase: {phase}$", tip
+    )
+    return out or None
 
 
 def collect(repo: Path) -> list[PhaseStatus]:
@@ -62,6 +77,11 @@ def collect(repo: Path) -> list[PhaseStatus]:
     }
     for phase, name, tip in phase_branches(repo):
         info = refs.commit_info(repo, tip)
+        on_top = 0
+        if info.trailers.get("SSOT-Phase") != phase:
+            own = phase_commit(repo, phase, tip) or tip
+            on_top = refs.ahead_behind(repo, own, tip)[0]
+            info = refs.commit_info(repo, own)
         trailers = info.trailers
         mainline = trailers.get("SSOT-Mainline", "HEAD")
         main_sha = refs.resolve(repo, mainline) or refs.resolve(repo, "HEAD") or tip
@@ -77,7 +97,8 @@ def collect(repo: Path) -> list[PhaseStatus]:
         ahead, behind = refs.ahead_behind(repo, base_ref, tip)
         tests = f"{trailers.get('SSOT-Tests-Before', '?')} -> {trailers.get('SSOT-Tests-After', '?')}"
         rows.append(PhaseStatus(
-            phase=phase, branch=name, tip=tip, base=base_label, ahead=ahead, behind=behind,
+            phase=phase, branch=f"{name} (+{on_top} commit(s) on top)" if on_top else name,
+            tip=tip, base=base_label, ahead=ahead, behind=behind,
             verified=trailers.get("SSOT-Verified", "?"), tests=tests,
             merged=refs.is_merged(repo, tip, main_sha),
         ))

@@ -447,10 +447,9 @@ def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Co
         return Comparison("failed", reasons=(f"the test command timed out on the {which}",))
     for run, which in ((before, "base"), (after, "phase")):
         if _could_not_run(run):
-            reason = (
-                f"the test command could not run on the {which} tree (exit {run.exit_code}); "
-                f"see {run.log}"
-            )
+            code = run.exit_code or 0
+            how = f"was killed by signal {-code}" if code < 0 else f"could not run (exit {code})"
+            reason = f"the test command {how} on the {which} tree; see {run.log}"
             return Comparison("failed", reasons=(reason,))
     if before.results is None or after.results is None:
         if before.is_empty() and after.is_empty():
@@ -492,7 +491,12 @@ def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Co
 def _could_not_run(run: TestRun) -> bool:
     # 126/127: the shell convention `env` follows for "cannot execute" / "not found"; pytest
     # without a report and an exit status other than 0/1/5 stopped before running tests.
-    if run.exit_code in (126, 127):
+    # A negative exit status: killed by a signal, so the suite's verdict was never reached.
+    if run.exit_code in (126, 127) or (run.exit_code is not None and run.exit_code < 0):
+        return True
+    # pytest 2/3/4: interrupted, internal error, usage error (a missing test path): whatever
+    # report it left is not a measurement of the tree.
+    if pytest_position(run.argv) is not None and run.exit_code in (2, 3, 4):
         return True
     return (
         run.results is None and pytest_position(run.argv) is not None

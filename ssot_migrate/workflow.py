@@ -362,10 +362,24 @@ def run_phase(
             f"regenerate it from its base (the old tip is kept under {refs.BACKUP_NAMESPACE}), "
             f"or remove it with `ssot-migrate rollback {phase}`"
         )
+    if old_tip is not None:
+        where = refs.checked_out(repo).get(branch)
+        if where is not None:
+            raise UsageError(
+                f"branch {branch} is checked out in {where}; --refresh would move it under the "
+                "files and index there. Switch that checkout to another branch first"
+            )
     refs.identity(repo)
     if verify:
         check_command(config)
     choice = choose_base(repo, config, phase, base)
+    try:
+        refs.check_branch_update(repo, branch, choice.commit, old_tip)
+    except GitError as exc:
+        raise GitError(
+            f"branch {branch} cannot be created here, so nothing was run: {exc}. "
+            "Rename what is in the way or choose another branch-prefix"
+        ) from exc
     label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
     echo(f"{phase}: base {choice.commit[:12]} ({label})"
          + (f", stacked on {choice.stacked_on}" if choice.stacked_on else ""))

@@ -8,6 +8,7 @@ replaced branch tips are first saved under ``refs/ssot-backup/<branch>/<timestam
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ def run_git(
     env: Mapping[str, str] | None = None,
     ok_codes: Sequence[int] = (),
     worktree: tuple[Path, Path] | None = None,
+    stdin: bytes | None = None,
 ) -> str:
     """Run ``git -C <cwd> <args>`` through GitPython and return stdout (trailing newline cut).
 
@@ -93,10 +95,13 @@ def run_git(
         raise GitError(f"git {what}: {where} does not exist (any more); nothing was run")
     runner = git.Git(str(where))
     try:
-        out = runner.execute(
-            ["git", "-C", str(where), *explicit, *args],
-            env=dict(env or {}), with_extended_output=False, stdout_as_string=True,
-        )
+        with tempfile.TemporaryFile() as feed:
+            feed.write(stdin or b"")
+            feed.seek(0)
+            out = runner.execute(
+                ["git", "-C", str(where), *explicit, *args], istream=feed if stdin else None,
+                env=dict(env or {}), with_extended_output=False, stdout_as_string=True,
+            )
     except git.GitCommandError as exc:
         if exc.status in ok_codes:
             return ""
@@ -165,6 +170,29 @@ def update_branch(repo: Path, branch: str, new: str, old: str | None, reason: st
         repo, "update-ref", "-m", f"ssot-migrate: {reason}",
         f"refs/heads/{branch}", new, old or ZERO_SHA,
     )
+
+
+def check_branch_update(repo: Path, branch: str, new: str, old: str | None) -> None:
+    """Raise ``GitError`` unless ``update_branch`` could move ``branch`` now; change nothing.
+
+    The update is prepared in a ref transaction and aborted, so a name git cannot create (a
+    branch ``ssot`` blocks ``ssot/...``, and the reverse) or a ``reference-transaction`` hook
+    that rejects it is found before any test runs, not after both.
+    """
+    verb = f"update refs/heads/{branch} {new} {old}" if old else f"create refs/heads/{branch} {new}"
+    run_git(repo, "update-ref", "--stdin", stdin=f"start\n{verb}\nprepare\nabort\n".encode())
+
+
+def checked_out(repo: Path) -> dict[str, Path]:
+    """Branch short name -> the worktree (the user's checkout included) that has it checked out."""
+    found: dict[str, Path] = {}
+    path: Path | None = None
+    for line in run_git(repo, "worktree", "list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            path = Path(line[len("worktree "):])
+        elif line.startswith("branch refs/heads/") and path is not None:
+            found[line[len("branch refs/heads/"):]] = path
+    return found
 
 
 def delete_branch(repo: Path, branch: str, old: str) -> None:

@@ -47,9 +47,9 @@ def open_repo(path: Path) -> git.Repo:
     except git.NoSuchPathError as exc:
         raise GitError(f"repository path does not exist: {path}") from exc
     # GitPython runs a command whose directory is gone in the process's current directory:
-    # name the repository on every command instead (these only read objects and refs).
-    where = {"C": str(path.absolute()), "git_dir": str(Path(repo.git_dir).absolute())}
-    repo.git.set_persistent_git_options(**where)
+    # name the directory on every command instead (these only read objects and refs). Not
+    # --git-dir: an explicit git dir skips git's check of who owns the repository.
+    repo.git.set_persistent_git_options(C=str(path.absolute()))
     return repo
 
 
@@ -60,6 +60,13 @@ def resolve_commit(repo: git.Repo, ref: str) -> str:
     try:
         repo.git.rev_parse("--verify", "--quiet", "HEAD^{commit}")
     except git.GitCommandError as exc:
+        said = str(exc.stderr or "")
+        if "dubious ownership" in said or "safe.directory" in said:
+            raise GitError(
+                f"git refuses to work in {repo.working_dir or repo.git_dir}: it is owned by "
+                "another user (\"dubious ownership\"). If you trust it: git config --global "
+                f"--add safe.directory {repo.working_dir or repo.git_dir}"
+            ) from exc
         if ref == "HEAD":
             raise GitError(
                 f"{repo.working_dir or repo.git_dir}: the repository has no commits yet; "
