@@ -448,8 +448,9 @@ def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Co
     for run, which in ((before, "base"), (after, "phase")):
         if _could_not_run(run):
             code = run.exit_code or 0
-            how = f"was killed by signal {-code}" if code < 0 else f"could not run (exit {code})"
-            reason = f"the test command {how} on the {which} tree; see {run.log}"
+            how = (f"was killed by signal {-code} on the {which} tree" if code < 0
+                   else f"could not run on the {which} tree (exit {code})")
+            reason = f"the test command {how}; see {run.log}"
             return Comparison("failed", reasons=(reason,))
     if before.results is None or after.results is None:
         if before.is_empty() and after.is_empty():

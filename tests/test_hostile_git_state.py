@@ -177,7 +177,7 @@ def test_pytest_usage_error_is_not_no_tests(tmp_path: Path) -> None:
     result = run_cli("phase1", "--repo", str(repo))
     FAULTS["injected"] += 1
     assert result.returncode == 1, result.stderr
-    assert "verified: failed" in result.stderr and "could not run (exit 4)" in result.stderr
+    assert "verified: failed" in result.stderr and "could not run on the base tree (exit 4)" in result.stderr
     assert "SSOT-Verified: failed" in git(repo, "log", "-1", "--format=%B", BRANCH)
 
 
