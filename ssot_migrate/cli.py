@@ -5,7 +5,7 @@ found violations; 2 usage or configuration error; 3 an internal error (a bug).
 
 Each command body only parses and delegates: phases to ``dryrun.run_dry_run`` and
 ``workflow.run_phase_command``; ``scan_cli.run_scan_command``; ``guard.run_guard_command``;
-``status.run_status_command``; ``rollback.run_rollback_command``; ``pr.run_pr_command``;
+``status.run_status_command``; ``init_cli.run_init_command``; ``rollback.run_rollback_command``; ``pr.run_pr_command``;
 ``demo.run_demo_command``. Each returns the exit code.
 """
 
@@ -202,6 +202,27 @@ def guard(
     from ssot_migrate.guard import run_guard_command
 
     return run_guard_command(write, repo, config, console=stderr_console())
+
+
+@app.command()
+def init(
+    repo: RepoOption = Path("."),
+    format: Annotated[str, typer.Option("--format", help="table, toml or json.")] = "table",
+    write: Annotated[
+        bool, typer.Option("--write", help="Append the proposed table to the repo's pyproject.toml.")
+    ] = False,
+    merge: Annotated[
+        bool,
+        typer.Option("--merge", help="With --write: append new targets to an existing table."),
+    ] = False,
+    base: Annotated[str, typer.Option("--base", help="Commit to read.")] = "HEAD",
+    jobs: JobsOption = None,
+) -> int:
+    """Find the fragmentation in a codebase and propose the [tool.ssot-migrate] table for it."""
+    from ssot_migrate.init_cli import run_init_command
+
+    return run_init_command(repo, fmt=format, write=write, merge=merge, base=base, jobs=jobs,
+                            console=stderr_console())
 
 
 # --- status, rollback, pr, demo ---------------------------------------------------------------

@@ -130,8 +130,12 @@ def _module_statements(body: Sequence[ast.stmt]) -> Iterable[ast.stmt]:
                 yield from _module_statements(handler.body)
 
 
-def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
-    """Collect a module's import-time bindings, ``__all__``, definitions and imported names."""
+def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> ModuleFacts:
+    """Collect a module's import-time bindings, ``__all__``, definitions and imported names.
+
+    ``uses=False`` skips the walk over every expression (``used`` and ``imported_from`` stay
+    empty): ``init`` reads every file of a repository and decides re-exports by who imports them.
+    """
     facts = ModuleFacts(file=file)
     local: dict[str, str] = {}
     defined: set[str] = set()
@@ -193,6 +197,8 @@ def module_facts(tree: ast.Module, file: SourceFile) -> ModuleFacts:
               and statement.target.id == "__all__"):
             facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(statement.value)
     facts.defined = frozenset(defined)
+    if not uses:
+        return facts
     used: set[str] = set()
     for node in ast.walk(tree):
         # A module uses an import it reads, names in ``global``/``del``, or names in a string
