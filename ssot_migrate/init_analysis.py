@@ -67,6 +67,8 @@ _MAX_EXAMPLES = 3
 # Method names shared by so many classes that they cannot point at a copy (``get``, ``save``).
 _COMMON_METHOD_LIMIT = 25
 _MAX_BODY_COMPARISONS = 400
+# Share of the shorter class's body lines (in the shared methods) found in the other: a copy.
+_MIN_BODY_OVERLAP = 0.5
 _TRIVIAL_LINES = frozenset({"pass", "return", "...", '"""', "'''", ")", "]", "}", "else:",
                             "try:", "finally:", "return None", "return self", "return True",
                             "return False", "raise NotImplementedError", "raise NotImplementedError()"})
@@ -126,7 +128,8 @@ class ProposedTarget:
     @property
     def confidence(self) -> Confidence:
         best = min((CONFIDENCE_ORDER[c.confidence] for c in self.candidates), default=2)
-        return ("high", "medium", "low")[best]  # type: ignore[return-value]
+        levels: tuple[Confidence, ...] = ("high", "medium", "low")
+        return levels[best]
 
     def _names(self, role: str) -> list[str]:
         return [c.dotted for c in self.written() if c.role == role]
@@ -176,8 +179,12 @@ class Proposal:
     commit: str = ""
 
     def written_targets(self) -> tuple[ProposedTarget, ...]:
-        """Targets with at least one candidate confident enough to configure."""
-        return tuple(t for t in self.targets if t.written())
+        """Targets with a candidate confident enough to configure that fixes a consumer site
+        (or is highly confident: a copy or double nobody imports still needs phase 2)."""
+        return tuple(
+            t for t in self.targets
+            if t.written() and (t.sites or any(c.confidence == "high" for c in t.written()))
+        )
 
 
 # --- the analysis --------------------------------------------------------------------------------
@@ -266,6 +273,27 @@ def _test_support(path: str) -> bool:
                for part in path.split("/")[:-1])
 
 
+def _words(name: str) -> list[str]:
+    return re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", stem_of(name))
+
+
+def _similar_names(first: str, second: str) -> bool:
+    """Same name, or names of one kind of thing sharing most words (``WebSocketConnectionManager``
+    and ``UnifiedWebSocketManager``): ``Index`` and ``UniqueConstraint`` share an API, not a past."""
+    if first == second:
+        return True
+    a, b = _words(first), _words(second)
+    if not a or not b or a[-1] != b[-1]:
+        return False
+    return len(set(a) & set(b)) / len(set(a) | set(b)) >= 0.6
+
+
+def _shared_by_design(name: str) -> bool:
+    """Mixins, bases and tests share methods on purpose; none of them is a copy."""
+    return name.endswith(("Mixin", "Base", "Test", "Tests")) or name.startswith(
+        ("Base", "Abstract", "Test"))
+
+
 def _examples(sites: Sequence[_Site], what: str) -> tuple[Evidence, ...]:
     ordered = sorted(sites, key=lambda s: (s.path, s.line))
     return tuple(Evidence(s.path, s.line, what) for s in ordered[:_MAX_EXAMPLES])
@@ -325,50 +353,73 @@ class _Analysis:
                 if name in done or binding.how == "typing" or name.startswith("_"):
                     continue
                 done.add(name)
-                path = f"{facts.module}.{name}"
-                canonical = index.resolve(binding.value)
-                if canonical is None or canonical == path or canonical in index.by_module:
-                    continue  # unknown, itself, or a module (not a symbol to consolidate)
-                if canonical.startswith(f"{facts.module}.") and binding.how == "import":
-                    continue
-                leaf = binding.value.rpartition(".")[2]
-                inside_package = facts.is_package and (
-                    binding.value.startswith(f"{facts.module}.")
-                    and binding.value.count(".") > facts.module.count(".") + 1
-                )
-                consumers = index.consumers(path, facts.path)
-                listed = facts.dunder_all is not None and name in facts.dunder_all
-                fallback = seen[name] > 1
-                external = not index.in_repo(canonical)
-                if facts.shim and binding.how in ("import", "assign"):
-                    if inside_package or not consumers:
-                        continue  # a package's own API / nobody goes through it
-                    confidence: Confidence = "high" if not facts.is_package else "medium"
-                    if fallback:
-                        confidence = "medium"
-                    kind, why = "reexport", "compat module: re-exports it and defines nothing"
-                    if facts.deprecated:
-                        why += " (deprecated)"
-                elif binding.how == "assign" and leaf != name:
-                    if not consumers and not listed:
-                        continue
-                    confidence = "medium" if consumers else "low"
-                    kind, why = "alias", f"alias assignment {name} = {binding.value.rpartition('.')[2]}"
-                elif binding.how == "import" and leaf != name:
-                    if not consumers or inside_package:
-                        continue
-                    confidence = "medium"
-                    kind, why = "alias", f"re-exported under another name ({leaf} as {name})"
-                else:
-                    continue
-                if external:
-                    why += "; canonical outside the repository"
-                evidence = (Evidence(facts.path, binding.line, why),
-                            *_examples(consumers, f"imports {path}"))
-                self.candidates.append(Candidate(
-                    kind, path, canonical, confidence, len(consumers),
-                    f"{why}; {_plural(len(consumers), 'importer')}", evidence,
-                ))
+                found = self._reexport(facts, binding.name, binding.value, binding.how,
+                                       binding.line, fallback=seen[name] > 1)
+                if found is not None:
+                    self.candidates.append(found)
+
+    def _reexport(self, facts: FileFacts, name: str, value: str, how: str, line: int, *,
+                  fallback: bool) -> Candidate | None:
+        """A re-export or alias binding worth consolidating, or None (see the module docstring)."""
+        index = self.index
+        module = facts.module or ""
+        path = f"{module}.{name}"
+        if name in facts.module_aliases:
+            return None  # ``import x as y``: a module, not a symbol
+        canonical = index.resolve(value)
+        if canonical is None or canonical == path or canonical in index.by_module:
+            return None  # unknown, itself, or a module (not a symbol to consolidate)
+        leaf = canonical.rpartition(".")[2]
+        external = not index.in_repo(canonical)
+        if leaf.startswith("_"):
+            return None  # the alias is the public name of a private implementation
+        if not external:
+            owner = index.defined.get(canonical)
+            if owner is None or leaf not in owner.callables:
+                return None  # a constant or an instance: a value, not a component
+        if how == "import" and canonical.startswith(f"{module}."):
+            return None
+        consumers = index.consumers(path, facts.path)
+        direct = index.consumers(canonical, facts.path)
+        listed = facts.dunder_all is not None and name in facts.dunder_all
+        written = value.rpartition(".")[2]
+        own_package = facts.is_package and value.startswith(f"{module}.")
+        confidence: Confidence
+        if facts.shim and how in ("import", "assign"):
+            if own_package or not consumers:
+                return None  # a package's own API / nobody goes through it
+            kind, why = "reexport", "compat module: only re-exports, defines nothing"
+            if facts.is_package:
+                # A package __init__ re-exporting from elsewhere is usually convenience API.
+                confidence = "medium" if facts.deprecated else "low"
+                why = "package re-exports it from outside the package"
+            else:
+                confidence = "medium" if fallback else "high"
+            if facts.deprecated:
+                why += " (deprecated)"
+        elif how == "assign" and written != name and not fallback:
+            if not consumers and not listed:
+                return None
+            kind, why = "alias", f"alias assignment {name} = {written}"
+            confidence = "medium" if consumers else "low"
+        elif how == "import" and written != name and not fallback and not own_package:
+            if not consumers:
+                return None
+            kind, why = "alias", f"re-exported under another name ({written} as {name})"
+            confidence = "medium"
+        else:
+            return None
+        if kind == "alias" and (len(consumers) > len(direct) or len(name) <= 2):
+            # ``Eq = Equality``: the short name is the spelling the project prefers.
+            confidence = "low"
+            why += f"; more importers use it than the canonical name ({len(direct)})"
+        if external:
+            why += "; canonical outside the repository"
+            if not leaf[:1].isupper() and kind != "reexport":
+                confidence = "low"  # ``dbapi2 as Database``: a module or a backend switch
+        evidence = (Evidence(facts.path, line, why), *_examples(consumers, f"imports {path}"))
+        return Candidate(kind, path, canonical, confidence, len(consumers),
+                         f"{why}; {_plural(len(consumers), 'importer')}", evidence)
 
     # -- facades -------------------------------------------------------------------------------
 
@@ -411,8 +462,8 @@ class _Analysis:
             per_attribute[attribute].append(method)
         attribute, methods = max(per_attribute.items(), key=lambda item: len(item[1]))
         target = self._class_target(held.get(attribute))
-        if target is None or target == dotted:
-            return None
+        if target is None or target == dotted or target in self._bases(dotted):
+            return None  # a composite of its own base class, not a wrapper
         public = cls.public_methods
         forwarded = [m for m in methods if not m.startswith("_")]
         getattr_all = "__getattr__" in methods
@@ -469,8 +520,8 @@ class _Analysis:
         index = self.index
         eligible = {
             dotted: (facts, cls) for dotted, (facts, cls) in index.classes.items()
-            if not _test_support(facts.path) and not cls.protocol and len(cls.public_methods) >= 2
-            and not cls.name.startswith("Test")
+            if not _test_support(facts.path) and not cls.protocol and len(cls.public_methods) >= 3
+            and not _shared_by_design(cls.name)
         }
         by_method: dict[str, list[str]] = defaultdict(list)
         for dotted, (_, cls) in eligible.items():
@@ -484,14 +535,14 @@ class _Analysis:
                 for second in holders[i + 1:]:
                     pairs[(first, second) if first < second else (second, first)] += 1
         scored: list[tuple[float, str, str]] = []
-        for (first, second), shared in pairs.items():
+        for first, second in pairs:
             a, b = eligible[first][1], eligible[second][1]
             union = len(a.public_methods | b.public_methods)
             common = len(a.public_methods & b.public_methods)
             jaccard = 100.0 * common / union if union else 0.0
-            if common < 2 or jaccard < DEFAULT_OVERLAP:
+            if common < 3 or jaccard < DEFAULT_OVERLAP:
                 continue
-            if self._related(first, second):
+            if self._related(first, second) or not _similar_names(a.name, b.name):
                 continue
             scored.append((jaccard + (20 if a.name == b.name else 0), first, second))
         scored.sort(key=lambda item: (-item[0], item[1], item[2]))
@@ -500,17 +551,16 @@ class _Analysis:
         for _, first, second in scored[:_MAX_BODY_COMPARISONS]:
             a_facts, a = eligible[first]
             b_facts, b = eligible[second]
-            common = sorted(a.public_methods & b.public_methods)
-            bodies = self._body_overlap(a_facts, a, b_facts, b, common)
-            if bodies < 0.25:
+            shared = sorted(a.public_methods & b.public_methods)
+            bodies = self._body_overlap(a_facts, a, b_facts, b, shared)
+            if bodies < _MIN_BODY_OVERLAP:
                 continue
-            union = len(a.public_methods | b.public_methods)
-            jaccard = 100.0 * len(common) / union
+            jaccard = 100.0 * len(shared) / len(a.public_methods | b.public_methods)
             merged = groups.get(first, {first}) | groups.get(second, {second})
             for member in merged:
                 groups[member] = merged
-            reasons[first] = reasons.get(first) or (second, ", ".join(common), jaccard, bodies)
-            reasons[second] = reasons.get(second) or (first, ", ".join(common), jaccard, bodies)
+            reasons[first] = reasons.get(first) or (second, ", ".join(shared), jaccard, bodies)
+            reasons[second] = reasons.get(second) or (first, ", ".join(shared), jaccard, bodies)
         seen: set[int] = set()
         for members in groups.values():
             if id(members) in seen:
@@ -518,13 +568,15 @@ class _Analysis:
             seen.add(id(members))
             canonical = max(sorted(members), key=self._canonical_score)
             for member in sorted(members - {canonical}):
+                if self._related(member, canonical):
+                    continue  # joined through a third class, but a subclass or sibling of this one
                 facts, cls = index.classes[member]
-                other, common, jaccard, bodies = reasons[member]
+                other, names, jaccard, bodies = reasons[member]
                 sites = self.class_sites(member, facts.path)
                 same_name = cls.name == canonical.rpartition(".")[2]
                 confidence: Confidence = "high" if bodies >= 0.5 and jaccard >= 75 else "medium"
                 why = (f"{'same name and ' if same_name else ''}{jaccard:.0f}% of public methods "
-                       f"shared with {other.rpartition('.')[2]} ({common}); "
+                       f"shared with {other.rpartition('.')[2]} ({names}); "
                        f"{bodies:.0%} of their body lines the same")
                 self.candidates.append(Candidate(
                     "duplicate", member, canonical, confidence, len(sites), why,
@@ -606,65 +658,55 @@ class _Analysis:
                 by_class[redirect.get(product, product)].append((dotted, facts, function))
             elif product in index.functions:
                 calls_factory.append((dotted, facts, function, product))
-        factory_of: dict[str, str] = {}
+        legacy_of: dict[str, list[tuple[str, FileFacts, FunctionFacts, str]]] = defaultdict(list)
+        for dotted, facts, function, product in calls_factory:
+            legacy_of[product].append((dotted, facts, function, f"calls {product.rpartition('.')[2]}"))
         for cls_name, factories in sorted(by_class.items()):
             live = [f for f in factories if not f[2].deprecated]
             if not live:
                 continue
-            stem = snake(stem_of(cls_name).rpartition(".")[2])
-            canonical_factory = max(live, key=lambda f: self._factory_score(f, stem))
-            dotted, facts, function = canonical_factory
-            factory_of[dotted] = cls_name
-            cls_facts = index.classes[cls_name][0]
-            module = facts.module
-            built = [s for s in self.constructions().get(cls_name, ())
-                     if index.by_module.get(module or "") is None
-                     or s.path not in (facts.path,)]
-            built = [s for s in built if s.path != facts.path]
-            named = function.name.startswith(FACTORY_PREFIXES)
-            confidence: Confidence = "low"
-            if named and stem in function.name:
-                confidence = "high"
-            elif named:
-                confidence = "medium"
-            if not built:
-                confidence = "low"
+            dotted, facts, function = max(live, key=lambda f: self._factory_score(f, cls_name))
+            legacy = list(legacy_of.get(dotted, ()))
+            others: list[tuple[str, FileFacts, FunctionFacts]] = []
+            for entry in factories:
+                other, other_facts, other_function = entry
+                if other == dotted:
+                    continue
+                if other_function.deprecated:
+                    legacy.append((other, other_facts, other_function, "deprecated factory"))
+                elif dotted in other_function.calls:
+                    legacy.append((other, other_facts, other_function,
+                                   f"calls {function.name}"))
+                else:
+                    others.append(entry)
+            built = [s for s in self.constructions().get(cls_name, ()) if s.path != facts.path]
+            importers = index.consumers(dotted, facts.path)
+            confidence = self._factory_confidence(function.name, cls_name, importers, built,
+                                                  bool(legacy))
             why = (f"every return builds {cls_name.rpartition('.')[2]}; "
-                   f"{_plural(len(built), 'direct construction')} elsewhere")
+                   f"{_plural(len(built), 'direct construction')} elsewhere, "
+                   f"{_plural(len(importers), 'importer')} of the factory")
             self.candidates.append(Candidate(
                 "factory", dotted, cls_name, confidence, len(built), why,
                 (Evidence(facts.path, function.line, why),
                  *_examples(built, f"builds {cls_name.rpartition('.')[2]} directly")),
             ))
-            del cls_facts
-            for other, other_facts, other_function in factories:
-                if other == dotted:
-                    continue
+            for other, other_facts, other_function, why in legacy:
                 users = index.consumers(other, other_facts.path)
-                if other_function.deprecated or dotted in other_function.calls:
-                    kind = "legacy-factory"
-                    why = ("deprecated factory" if other_function.deprecated
-                           else f"calls {function.name}")
-                    conf: Confidence = "high"
-                else:
-                    kind, why, conf = "other-factory", "another factory of the same class", "low"
                 self.candidates.append(Candidate(
-                    kind, other, cls_name, conf, len(users),
-                    f"{why}; {_plural(len(users), 'importer')}",
+                    "legacy-factory", other, cls_name, "high" if confidence != "low" else "low",
+                    len(users), f"{why}; {_plural(len(users), 'importer')}",
                     (Evidence(other_facts.path, other_function.line, why),
                      *_examples(users, f"imports {other}")),
                 ))
-        for dotted, facts, function, product in calls_factory:
-            cls_name = factory_of.get(product)
-            if cls_name is None:
-                continue
-            users = index.consumers(dotted, facts.path)
-            why = f"returns {product.rpartition('.')[2]}(...), the canonical factory"
-            self.candidates.append(Candidate(
-                "legacy-factory", dotted, cls_name, "high", len(users),
-                f"{why}; {_plural(len(users), 'importer')}",
-                (Evidence(facts.path, function.line, why), *_examples(users, f"imports {dotted}")),
-            ))
+            for other, other_facts, other_function in others:
+                users = index.consumers(other, other_facts.path)
+                why = f"another factory of {cls_name.rpartition('.')[2]}"
+                self.candidates.append(Candidate(
+                    "other-factory", other, cls_name, "low", len(users),
+                    f"{why}; {_plural(len(users), 'importer')}",
+                    (Evidence(other_facts.path, other_function.line, why),),
+                ))
         for dotted, (facts, cls) in index.classes.items():
             if _test_support(facts.path):
                 continue
@@ -679,11 +721,35 @@ class _Analysis:
                 ))
 
     @staticmethod
-    def _factory_score(factory: tuple[str, FileFacts, FunctionFacts], stem: str) -> tuple[int, int, str]:
+    def _names_class(function: str, cls_name: str) -> bool:
+        """``create_websocket_manager`` names ``UnifiedWebSocketManager`` (prefix + its stem)."""
+        prefix = next((p for p in FACTORY_PREFIXES if function.startswith(p)), None)
+        if prefix is None:
+            return False
+        rest = function[len(prefix):].replace("_", "")
+        leaf = cls_name.rpartition(".")[2]
+        return rest in (leaf.lower(), stem_of(leaf).lower())
+
+    def _factory_confidence(self, function: str, cls_name: str, importers: Sequence[_Site],
+                            built: Sequence[_Site], legacy: bool) -> Confidence:
+        """High: named for the class and a legacy factory leads to it. Medium: named for it and
+        used, not dwarfed by direct construction (``Context(...)`` 288 times next to two
+        ``make_context`` importers means the class is meant to be built directly)."""
+        if not built or not self._names_class(function, cls_name):
+            return "low"
+        if legacy:
+            return "high"
+        if importers and len(built) <= 5 * len(importers):
+            return "medium"
+        return "low"
+
+    @classmethod
+    def _factory_score(cls, factory: tuple[str, FileFacts, FunctionFacts],
+                       cls_name: str) -> tuple[int, int, str]:
         dotted, _, function = factory
         name = function.name
-        score = 2 * int(name.startswith("create_")) + int(name.startswith(FACTORY_PREFIXES))
-        score += 2 * int(stem in name)
+        score = 4 * int(cls._names_class(name, cls_name)) + 2 * int(name.startswith("create_"))
+        score += int(name.startswith(FACTORY_PREFIXES))
         return (score, -len(function.calls), dotted)
 
     # -- test doubles --------------------------------------------------------------------------
@@ -844,22 +910,22 @@ def detect_test_command(paths: Iterable[str], read: Callable[[str], bytes]) -> T
 
     if "tests/runtests.py" in present:
         return TestCommand("python tests/runtests.py", "tests/runtests.py: the project's own runner")
-    if re.search(r"^\[tool\.pytest\.ini_options\]", text("pyproject.toml"), re.M):
+    if re.search(r"^\[tool\.pytest\.ini_options\]", text("pyproject.toml"), re.MULTILINE):
         return TestCommand(PYTEST, "pyproject.toml has [tool.pytest.ini_options]")
     if "pytest.ini" in present:
         return TestCommand(PYTEST, "pytest.ini")
-    if re.search(r"^\[tool:pytest\]", text("setup.cfg"), re.M):
+    if re.search(r"^\[tool:pytest\]", text("setup.cfg"), re.MULTILINE):
         return TestCommand(PYTEST, "setup.cfg has [tool:pytest]")
     tox = text("tox.ini")
-    if re.search(r"^\[pytest\]", tox, re.M):
+    if re.search(r"^\[pytest\]", tox, re.MULTILINE):
         return TestCommand(PYTEST, "tox.ini has [pytest]")
-    if re.search(r"^commands\s*=.*\bpytest\b", tox, re.M):
+    if re.search(r"^commands\s*=.*\bpytest\b", tox, re.MULTILINE):
         return TestCommand(PYTEST, "tox.ini's test environment runs pytest")
     nox = text("noxfile.py")
     if "pytest" in nox:
         return TestCommand(PYTEST, "noxfile.py runs pytest")
     makefile = text("Makefile")
-    if re.search(r"^test\s*:", makefile, re.M):
+    if re.search(r"^test\s*:", makefile, re.MULTILINE):
         return TestCommand("make test", "Makefile has a test target")
     tests = [p for p in present if p.endswith(".py") and (
         p.rpartition("/")[2].startswith("test_") or p.endswith("_test.py"))]

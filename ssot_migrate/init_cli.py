@@ -98,7 +98,7 @@ def propose(repo: Path, *, base: str = "HEAD", jobs: int | None = None) -> Propo
         for path in snapshot.paths:
             try:
                 tasks.append((snapshot.source_file(path), snapshot.read(path)))
-            except Exception as exc:  # corrupt object store: list the file, go on
+            except Exception as exc:  # noqa: BLE001 - a corrupt object store costs one file
                 skipped.append((path, f"cannot read the file's git object: {exc}", 0))
         facts = collect_facts(tasks, jobs)
         skipped += [(f.path, f.error, f.error_line) for f in facts if f.error]

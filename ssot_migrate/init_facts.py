@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import ast
 import re
-from bisect import bisect_right
-from itertools import accumulate
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -25,7 +23,8 @@ from ssot_migrate.discovery import Binding, dotted, module_facts, resolve_relati
 from ssot_migrate.model import SourceFile
 
 # ``Name(`` / ``pkg.mod.Name(`` with a capitalised last segment: a construction, by convention.
-_CONSTRUCTION = re.compile(rb"(?<![\w.])((?:[A-Za-z_]\w*\.)*[A-Z]\w*)[ \t]*\(")
+_CONSTRUCTION = re.compile(rb"(?<!\w)([A-Z]\w*)[ \t]*\(")
+_DOTTED_PREFIX = re.compile(rb"(?<![\w.])(?:[A-Za-z_]\w*\.)+$")
 _DEPRECATED = re.compile(r"\bdeprecat", re.IGNORECASE)
 
 
@@ -112,6 +111,8 @@ class FileFacts:
     stars: tuple[str, ...] = ()
     dunder_all: frozenset[str] | None = None
     defined: frozenset[str] = frozenset()
+    callables: frozenset[str] = frozenset()  # top-level classes and functions
+    module_aliases: frozenset[str] = frozenset()  # ``import x as y`` at top level: a module
     shim: bool = False
     deprecated: bool = False
     imports: tuple[ImportUse, ...] = ()
@@ -221,6 +222,7 @@ class _Collector:
         imports: list[ImportUse] = []
         local: dict[str, str] = {}
         docstrings: list[tuple[int, int]] = []
+        module_aliases: set[str] = set()
         span = _docstring_span(tree.body)
         if span:
             docstrings.append(span)
@@ -242,6 +244,8 @@ class _Collector:
                                              statement.lineno, not in_def))
                     if alias.asname:
                         local.setdefault(alias.asname, alias.name)
+                        if not in_def:
+                            module_aliases.add(alias.asname)
                     else:
                         head = alias.name.split(".")[0]
                         local.setdefault(head, head)
@@ -266,6 +270,11 @@ class _Collector:
             stars=tuple(s for s, _, _ in module.stars) if module is not None else (),
             dunder_all=module.dunder_all if module is not None else None,
             defined=frozenset(defined),
+            callables=frozenset(
+                s.name for s in tree.body
+                if isinstance(s, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            ),
+            module_aliases=frozenset(module_aliases),
             shim=_is_shim(tree.body),
             deprecated=bool(_DEPRECATED.search(_docstring(tree.body)))
             or any(is_deprecation_warning(s) for s in tree.body),
@@ -290,17 +299,25 @@ class _Collector:
         for start, end in docstrings:
             skip.update(range(start, end + 1))
         source = self.source
-        # Offsets of line starts, so each match finds its line by bisection.
-        starts = [0, *accumulate(len(line) + 1 for line in source.split(b"\n"))]
         found: list[tuple[str, int]] = []
+        line, counted = 1, 0
         for match in _CONSTRUCTION.finditer(source):
-            number = bisect_right(starts, match.start())
-            if number in skip:
+            start = match.start()
+            line += source.count(b"\n", counted, start)
+            counted = start
+            if line in skip:
                 continue
-            before = source[starts[number - 1]:match.start()]
+            line_start = source.rfind(b"\n", 0, start) + 1
+            before = source[line_start:start]
             if b"#" in before or before.rstrip().endswith((b"class", b"def")):
                 continue
-            found.append((match.group(1).decode("ascii", "replace"), number))
+            name = match.group(1)
+            if before.endswith(b"."):
+                prefix = _DOTTED_PREFIX.search(before)
+                if prefix is None:
+                    continue  # ``call().Name(``: not a name this file binds
+                name = prefix.group(0) + name
+            found.append((name.decode("ascii", "replace"), line))
         return found
 
     def _class(self, node: ast.ClassDef, facts: FileFacts) -> ClassFacts:
@@ -406,9 +423,7 @@ class _Collector:
                 continue
             for statement in method.body:
                 value: ast.expr | None = None
-                if isinstance(statement, ast.Return | ast.Expr):
-                    value = statement.value
-                elif isinstance(statement, ast.Assign):
+                if isinstance(statement, ast.Return | ast.Expr | ast.Assign):
                     value = statement.value
                 if isinstance(value, ast.Await):
                     value = value.value
@@ -464,12 +479,12 @@ class _Collector:
         if not values:
             return None
         for value in values:
-            name: str | None = None
+            callee: str | None = None
             if isinstance(value, ast.Call):
-                name = dotted(value.func)
+                callee = dotted(value.func)
             elif isinstance(value, ast.Name):
-                name = built.get(value.id)
-            resolved = facts.resolve(name) if name else None
+                callee = built.get(value.id)
+            resolved = facts.resolve(callee) if callee else None
             if resolved is None:
                 return None
             products.append(resolved)

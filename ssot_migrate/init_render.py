@@ -60,8 +60,8 @@ def _target_block(target: ProposedTarget, rank: int, *, dropped: Iterable[str] =
     skip = set(dropped)
     written = [c for c in target.written() if c.dotted not in skip]
     lines = [
-        f"# {rank}. {target.name}: {target.sites} consumer site{'s' if target.sites != 1 else ''}, "
-        f"confidence {target.confidence}",
+        (f"# {rank}. {target.name}: {target.sites} consumer site{'s' if target.sites != 1 else ''}, "
+         f"confidence {target.confidence}"),
         "[[tool.ssot-migrate.targets]]",
         f"name = {_quote(target.name)}",
     ]
@@ -216,8 +216,8 @@ def render_table(proposal: Proposal, console: Console) -> None:
                                    f"{target.canonical}: {candidate.reason}", style="dim"))
     command = proposal.test_command
     console.print(Text(f"test command: {command.command or '(not found)'}  ({command.evidence})"))
-    for path, reason, line in proposal.skipped:
-        console.print(Text(f"skipped {path}:{line}: {reason}", style="yellow"))
+    for path, reason, line_no in proposal.skipped:
+        console.print(Text(f"skipped {path}:{line_no}: {reason}", style="yellow"))
 
 
 def render(proposal: Proposal, fmt: str, console: Console) -> None:
