@@ -11,10 +11,12 @@ Each command body only parses and delegates: phases to ``dryrun.run_dry_run`` an
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -242,12 +244,16 @@ def rollback(
     repo: RepoOption = Path("."),
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting branches.")] = False,
     config: ConfigOption = None,
+    remote: Annotated[
+        str | None,
+        typer.Option("--remote", help="Also close the pull requests and delete the branches there."),
+    ] = None,
 ) -> int:
     """Undo a phase: delete its unmerged branch (backed up), or revert it if merged."""
     from ssot_migrate.rollback import run_rollback_command
 
     return run_rollback_command(
-        phase, repo, yes=yes, config_path=config, console=stderr_console()
+        phase, repo, yes=yes, config_path=config, remote=remote, console=stderr_console()
     )
 
 
@@ -285,8 +291,66 @@ def demo(
     return run_demo_command(path=path, keep=keep, dry_run=dry_run, console=stderr_console())
 
 
+class _HumanStream(io.TextIOBase):
+    """stderr for humans: once the reader has gone (``... 2>&1 | head -2``), writes are dropped.
+
+    A closed pipe is the reader's choice, not a failure of the work: a phase keeps going, makes
+    its branch and exits with its own code; only the messages nobody reads are lost.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__()
+        self._stream = stream
+        self.gone = stream is None
+
+    def write(self, text: str) -> int:
+        if not self.gone and self._stream is not None:
+            try:
+                self._stream.write(text)
+                self._stream.flush()
+            except (BrokenPipeError, ValueError):  # ValueError: the stream was closed
+                self.gone = True
+            except OSError as exc:
+                if exc.errno != errno.EPIPE:
+                    raise
+                self.gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return not self.gone and self._stream is not None and self._stream.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+
+def _quiet_stdout() -> None:
+    """stdout's reader has gone: point it at /dev/null so the final flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turn errors into ``error: ...`` and the documented exit codes."""
+    real_stderr = sys.stderr
+    sys.stderr = _HumanStream(real_stderr)
+    try:
+        code = _main(argv)
+    finally:
+        sys.stderr = real_stderr
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="ssot-migrate", standalone_mode=False)
@@ -317,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         code = 3
     else:
         code = result if isinstance(result, int) else 0
-    sys.stdout.flush()
-    if argv is None:
-        sys.exit(code)
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _quiet_stdout()
     return code

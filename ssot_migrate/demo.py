@@ -335,7 +335,20 @@ def render_demo(result: DemoResult, *, kept: bool) -> list[str]:
     last = next((o.result.branch for o in reversed(result.phases) if o.result.commit), None)
     lines += ["", "What to do next:"]
     if not kept:
-        lines.append("  (the repository was removed; rerun with --keep or --path DIR to explore it)")
+        # Commands on a directory that no longer exists would only fail: say how to keep it.
+        lines += [
+            "  the sample repository was removed; to look at its branches, keep it:",
+            "    ssot-migrate demo --keep          (in a temporary directory, printed at the start)",
+            "    ssot-migrate demo --path DIR      (in DIR)",
+            "  then `git -C DIR log --stat ssot/phase1-imports`, `ssot-migrate status --repo DIR`,",
+            "  `ssot-migrate rollback phase2 --repo DIR` work on it.",
+            "  on your own project:  add a [tool.ssot-migrate] table to pyproject.toml (see the",
+            "                        README's Configuration section), then `ssot-migrate scan`",
+            "                        and `ssot-migrate phase1 --dry-run`",
+            "",
+            f"demo finished in {result.elapsed:.1f} s",
+        ]
+        return lines
     if first and last:
         lines += [
             f"  look at a phase:      git -C {repo} log --stat {first}",
@@ -372,6 +385,8 @@ def run_demo_command(
     kept = keep or path is not None
     say(f"sample repository: {repo}  (a chat backend whose WebSocket manager is fragmented;")
     say(f"  its configuration is the [tool.ssot-migrate] table in {repo / 'pyproject.toml'})")
+    if not kept:
+        say("  it is removed at the end; --keep or --path DIR keeps it")
     try:
         if dry_run:
             from ssot_migrate.dryrun import run_dry_run
@@ -380,8 +395,9 @@ def run_demo_command(
             say("that is the diff phase 1 would commit; run `ssot-migrate demo` for all three phases")
             return code
         result = run_demo(repo, jobs=jobs, echo=lambda line: say(f"  {line}"))
-        for line in render_demo(result, kept=kept):
-            say(line)
+        # The report is the demo's output (stdout); the progress above went to stderr.
+        sys.stdout.write("".join(f"{line}\n" for line in render_demo(result, kept=kept)))
+        sys.stdout.flush()
         return result.exit_code
     finally:
         if not kept:

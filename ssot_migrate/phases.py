@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 PHASES: dict[str, str] = {"phase1": "imports", "phase2": "facades", "phase3": "factories"}
 
 
+ROLLBACKS: tuple[str, ...] = tuple(f"rollback-{phase}" for phase in PHASES)
+
+
 def branch_name(config: Config, phase: str) -> str:
-    """``<prefix>phase1-imports`` and so on."""
+    """``<prefix>phase1-imports`` and so on; ``<prefix>rollback-phase1`` for a revert."""
+    if phase in ROLLBACKS:
+        return f"{config.branch_prefix}{phase}"
     return f"{config.branch_prefix}{phase}-{PHASES[phase]}"
 
 
@@ -65,8 +70,11 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
         codemod = _phase2_codemod(config, snapshot)
     else:
         from ssot_migrate.codemods import factories
+        from ssot_migrate.gitlayer.branches import phase_commit_in_history
 
-        built = factories.build_codemod(config, snapshot)
+        # On phase 2's branch (or after it merged) a facade still separate is one phase 2 kept.
+        facades_done = phase_commit_in_history(snapshot.files.repo_path, "phase2", snapshot.commit)
+        built = factories.build_codemod(config, snapshot, facades_done=facades_done is not None)
         codemod = dataclasses.replace(
             built, named_elsewhere=named_in_strings(snapshot, built.needles())
         )

@@ -28,7 +28,7 @@ from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.model import Config
 from ssot_migrate.patch import FileStat, diff_stats
-from ssot_migrate.phases import PHASES, branch_name
+from ssot_migrate.phases import PHASES, ROLLBACKS, branch_name
 from ssot_migrate.status import phase_branches
 
 if TYPE_CHECKING:
@@ -75,8 +75,7 @@ def find_phase_branch(repo: Path, phase: str, preferred: str | None = None) -> t
     The configured name wins because after a fast-forward merge the main branch's tip carries the
     same trailer.
     """
-    if phase not in PHASES:
-        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    _check_phase(phase)
     own = [(name, tip) for p, name, tip in phase_branches(repo) if p == phase]
     chosen = [(name, tip) for name, tip in own if name == preferred] or own
     if not chosen:
@@ -85,6 +84,13 @@ def find_phase_branch(repo: Path, phase: str, preferred: str | None = None) -> t
         names = ", ".join(name for name, _ in chosen)
         raise UsageError(f"several branches carry {phase}: {names}; delete the extra one")
     return chosen[0]
+
+
+def _check_phase(phase: str) -> None:
+    if phase not in PHASES and phase not in ROLLBACKS:
+        raise UsageError(
+            f"unknown phase {phase!r}; expected one of {', '.join([*PHASES, *ROLLBACKS])}"
+        )
 
 
 def message_sections(message: str) -> dict[str, list[str]]:
@@ -207,11 +213,17 @@ def render_body(
 ) -> str:
     """The pull request's Markdown body (see the module docstring for what goes in)."""
     verified = trailers.get("SSOT-Verified", "unknown")
-    out = [
-        (f"Phase **{phase}** ({PHASES[phase]}) of an `ssot-migrate` consolidation, "
-        f"generated and verified by the tool: one commit, `{tip[:12]}` on `{branch}`."),
-        "",
-    ]
+    if phase in ROLLBACKS:
+        undone = phase.removeprefix("rollback-")
+        reverts = trailers.get("SSOT-Reverts", "?")
+        intro = (f"Rollback of phase **{undone}** ({PHASES[undone]}) of an `ssot-migrate` "
+                 f"consolidation: one commit, `{tip[:12]}` on `{branch}`, reverting `{reverts[:12]}`, "
+                 "verified by the same tests. The phase's fail-first tests fail again: they are "
+                 "listed as expected reversions, not regressions.")
+    else:
+        intro = (f"Phase **{phase}** ({PHASES[phase]}) of an `ssot-migrate` consolidation, "
+                 f"generated and verified by the tool: one commit, `{tip[:12]}` on `{branch}`.")
+    out = [intro, ""]
     if verified == "failed":
         out += [
             ("> **Warning: verification failed.** Tests that passed on the base fail on this "
@@ -263,20 +275,33 @@ def render_body(
     if skipped:
         out += ["", "Files that could not be parsed were left unchanged:", ""]
         out += [f"- {line.strip()}" for line in skipped[1:]]
+    out += ["", "### Rolling back", ""]
+    if phase in ROLLBACKS:
+        out += [
+            (f"- Before merging: delete `{branch}` (`git branch -D {branch}`) and close this "
+             "pull request; nothing else changed."),
+            (f"- After merging: `git revert` this commit, or rerun `ssot-migrate "
+             f"{phase.removeprefix('rollback-')}` to rebuild the phase from the new base."),
+        ]
+    else:
+        out += _phase_rollback_lines(phase, branch)
     out += [
-        "",
-        "### Rolling back",
-        "",
-        (f"- Before merging: `ssot-migrate rollback {phase}` deletes `{branch}` and any branch "
-        "stacked on it; every tip is kept under `refs/ssot-backup/` and the command prints how "
-        "to restore it."),
-        (f"- After merging: `ssot-migrate rollback {phase}` builds `<prefix>rollback-{phase}`, a "
-        "revert of this commit verified by the same tests, to review like any phase."),
         "",
         (f"<sub>ssot-migrate {__version__} - SSOT-Config `{trailers.get('SSOT-Config', '-')}` - "
         f"`git log -1 {branch}` holds the full record.</sub>"),
     ]
     return "\n".join(out) + "\n"
+
+
+def _phase_rollback_lines(phase: str, branch: str) -> list[str]:
+    return [
+        (f"- Before merging: `ssot-migrate rollback {phase}` deletes `{branch}` and any branch "
+        "stacked on it; every tip is kept under `refs/ssot-backup/` and the command prints how "
+        "to restore it."),
+        (f"- After merging: `ssot-migrate rollback {phase}` builds `<prefix>rollback-{phase}`, a "
+        "revert of this commit verified by the same tests, to review like any phase "
+        f"(`ssot-migrate pr rollback-{phase}` opens its pull request)."),
+    ]
 
 
 def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
@@ -286,7 +311,8 @@ def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
     info = refs.commit_info(repo, tip)
     trailers = info.trailers
     base_sha = trailers.get("SSOT-Base") or info.parent or tip
-    stacked_on = next(
+    # A revert starts from the mainline, whose tip may be a merged phase branch's: never stacked.
+    stacked_on = None if phase in ROLLBACKS else next(
         (name for _, name, sha in phase_branches(repo) if sha == base_sha and name != branch), None
     )
     base_branch = stacked_on or _mainline_branch(repo, trailers.get("SSOT-Mainline", "main"))
@@ -382,8 +408,7 @@ def run_pr_command(
         console.print(Text(line))
 
     repo = repo.resolve()
-    if phase not in PHASES:
-        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    _check_phase(phase)
     config = load_config(repo)
     branch, tip = find_phase_branch(repo, phase, branch_name(config, phase))
     trailers = refs.commit_info(repo, tip).trailers

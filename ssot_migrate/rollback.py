@@ -21,7 +21,7 @@ from ssot_migrate.errors import ConfigError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import temporary_worktree
 from ssot_migrate.model import Config
-from ssot_migrate.phases import PHASES
+from ssot_migrate.phases import PHASES, branch_name
 from ssot_migrate.status import phase_branches
 
 Echo = Callable[[str], None]
@@ -101,7 +101,7 @@ def revert_branch(
     """Build ``<prefix>rollback-phaseN``: the revert of the merged phase commit, verified."""
     from ssot_migrate.workflow import CommitMessage, Verifier, tests_section
 
-    name = f"{config.branch_prefix}rollback-{rollback.phase}"
+    name = branch_name(config, f"rollback-{rollback.phase}")
     if refs.branch_tip(repo, name) is not None:
         raise UsageError(f"branch {name} already exists; review or delete it first")
     refs.identity(repo)
@@ -115,7 +115,8 @@ def revert_branch(
         wt.revert(rollback.commit)
         tree = wt.write_tree()
         after = verifier.measure(wt, tree, "rollback")
-        verification = verifier.verify(before, after, wt)
+        # The phase's fail-first tests fail again: what a revert means, not a regression.
+        verification = verifier.verify(before, after, wt, revert=True)
         message = CommitMessage(f"Revert \"{original.subject}\"")
         into = rollback.mainline.removeprefix("refs/heads/")
         message.body = [
@@ -144,6 +145,91 @@ def revert_branch(
     )
 
 
+@dataclass(frozen=True)
+class Leftover:
+    """A deleted phase branch still on a remote, and the open pull requests whose head it is."""
+
+    remote: str
+    branch: str
+    sha: str
+    ours: bool  # the remote's tip is a tip this rollback deleted (or an older one of ours)
+    pulls: tuple[tuple[str, str], ...] = ()  # (number, url)
+    pulls_unknown: str = ""  # why open pull requests could not be listed
+
+    def commands(self) -> list[str]:
+        """What closes it by hand: ``gh pr close`` each pull request, then delete the branch."""
+        closes = [f"gh pr close {number}" for number, _ in self.pulls]
+        if self.pulls_unknown:
+            closes = [f"gh pr close {shlex.quote(self.branch)}   (if a pull request is open)"]
+        return [*closes, f"git push {shlex.quote(self.remote)} --delete {shlex.quote(self.branch)}"]
+
+
+def _open_pulls(repo: Path, branch: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """Open pull requests whose head is ``branch``, asked to the GitHub CLI; ``(pulls, why not)``."""
+    import json
+    import shutil
+    import subprocess
+
+    gh = shutil.which("gh")
+    if gh is None:
+        return (), "the GitHub CLI (gh) is not installed"
+    proc = subprocess.run(
+        [gh, "pr", "list", "--head", branch, "--state", "open", "--json", "number,url"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )
+    try:
+        found = json.loads(proc.stdout) if proc.returncode == 0 else None
+    except ValueError:
+        found = None
+    if not isinstance(found, list):
+        return (), f"gh pr list failed: {proc.stderr.strip() or proc.stdout.strip()}"
+    return tuple((str(p.get("number")), str(p.get("url", ""))) for p in found if isinstance(p, dict)), ""
+
+
+def remote_leftovers(repo: Path, rollback: RollbackPlan, remotes: Sequence[str]) -> list[Leftover]:
+    """The doomed branches ``remotes`` still hold, with their open pull requests."""
+    from ssot_migrate.pr import remote_tip
+
+    ours = {tip for _, tip in rollback.doomed}
+    found: list[Leftover] = []
+    for remote in remotes:
+        for name, tip in rollback.doomed:
+            sha = remote_tip(repo, remote, name)
+            if sha is None:
+                continue
+            mine = sha in ours or sha in {s for _, s in refs.backups(repo, name)} or (
+                refs.resolve(repo, sha) is not None and refs.is_ancestor(repo, sha, tip)
+            )
+            pulls, why = _open_pulls(repo, name)
+            found.append(Leftover(remote, name, sha, mine, pulls, why))
+    return found
+
+
+def close_leftover(repo: Path, leftover: Leftover, say: Echo) -> None:
+    """Close the open pull requests (gh), then delete the remote branch, with a lease on its tip."""
+    import shutil
+    import subprocess
+
+    if not leftover.ours:
+        say(f"  left {leftover.remote}/{leftover.branch} ({leftover.sha[:12]}): someone pushed "
+            "commits this rollback did not delete; look, then delete it by hand:")
+        for command in leftover.commands():
+            say(f"    {command}")
+        return
+    gh = shutil.which("gh")
+    for number, url in leftover.pulls:
+        proc = subprocess.run([gh or "gh", "pr", "close", number], cwd=repo,
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            say(f"  could not close pull request #{number}: {proc.stderr.strip()}")
+        else:
+            say(f"  closed pull request #{number} {url}".rstrip())
+    lease = f"--force-with-lease=refs/heads/{leftover.branch}:{leftover.sha}"
+    refs.run_git(repo, "push", "--porcelain", lease, leftover.remote, f":refs/heads/{leftover.branch}")
+    say(f"  deleted {leftover.branch} on {leftover.remote} (was {leftover.sha[:12]}; "
+        "kept locally under refs/ssot-backup/)")
+
+
 def confirm_on_stdin(question: str) -> bool:
     """Ask on stderr, read one answer line from stdin; no answer (EOF) is a refusal."""
     sys.stderr.write(f"{question} [y/N] ")
@@ -161,6 +247,7 @@ def run_rollback_command(
     yes: bool,
     console: Console,
     config_path: Path | None = None,
+    remote: str | None = None,
     ask: Callable[[str], bool] = confirm_on_stdin,
 ) -> int:
     """The CLI body of ``rollback PHASE``; returns the exit code."""
@@ -182,14 +269,36 @@ def run_rollback_command(
         say(f"created branch {result.revert_branch} at {str(result.revert_commit)[:12]} "
             f"(verified: {result.verified})")
         return result.exit_code
+    remotes = refs.run_git(repo, "remote").split()
+    if remote is not None and remote not in remotes:
+        raise UsageError(f"--remote {remote!r}: no such remote in {repo}"
+                         + (f" (remotes: {', '.join(remotes)})" if remotes else ""))
     say(f"{phase} is not merged; rolling it back deletes these branches:")
     for name, tip in rollback.doomed:
         say(f"  {name} ({tip[:12]})")
+    leftovers = remote_leftovers(repo, rollback, [remote] if remote else remotes)
+    if leftovers:
+        action = f"--remote {remote}: closed and deleted too" if remote else "left as they are"
+        say(f"on remotes ({action}):")
+        for left in leftovers:
+            say(f"  {left.remote}/{left.branch} ({left.sha[:12]})")
+            for number, url in left.pulls:
+                say(f"    open pull request #{number} {url}".rstrip())
+            if left.pulls_unknown:
+                say(f"    open pull requests not listed: {left.pulls_unknown}")
     if not yes and not ask(f"delete {len(rollback.doomed)} branch(es)?"):
         say("nothing deleted")
         return 0
     restored = delete_branches(repo, rollback)
     _say_restore(repo, restored, say)
+    if remote is not None:
+        for left in leftovers:
+            close_leftover(repo, left, say)
+    elif leftovers:
+        say("still on the remote; close them with (or rerun with --remote NAME):")
+        for left in leftovers:
+            for command in left.commands():
+                say(f"  {command}")
     return 0
 
 

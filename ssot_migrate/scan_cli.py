@@ -34,6 +34,11 @@ def run_scan_command(
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    # A relative baseline is the repository's file (as the pre-commit hooks name it), wherever
+    # the command is run from.
+    baseline = repo / baseline if baseline is not None and not baseline.is_absolute() else baseline
+    if write_baseline is not None and not write_baseline.is_absolute():
+        write_baseline = repo / write_baseline
     saved = read_baseline(baseline) if baseline is not None else None
     config, snapshot = open_config_and_snapshot(repo, config_path, base)
     with snapshot:

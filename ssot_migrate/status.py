@@ -69,6 +69,7 @@ def phase_commit(repo: Path, phase: str, tip: str) -> str | None:
 def collect(repo: Path) -> list[PhaseStatus]:
     """The state of every phase branch (and rollback branch) in ``repo``."""
     repo = repo.resolve()
+    refs.git_dir(repo)  # not a repository: the same clear error as scan's, not git's own
     rows: list[PhaseStatus] = []
     tips = {name: sha for _, name, sha in phase_branches(repo)}
     # a base that is a replaced (backed-up) phase tip: the lower phase was refreshed since

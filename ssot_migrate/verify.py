@@ -416,6 +416,7 @@ class Comparison:
     fixes: tuple[str, ...] = ()
     expected_flips: tuple[str, ...] = ()
     missed_flips: tuple[str, ...] = ()
+    expected_reversions: tuple[str, ...] = ()  # a revert's fail-first tests failing again
     added: tuple[str, ...] = ()
     gone: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
@@ -425,6 +426,8 @@ class Comparison:
         out = list(self.reasons)
         for title, items in (
             ("regressions (pass -> fail/error)", self.regressions),
+            ("expected reversions (fail-first tests failing again: the revert undoes their fix)",
+             self.expected_reversions),
             ("expected fail-first flips (fail -> pass)", self.expected_flips),
             ("other fixes (fail -> pass)", self.fixes),
             ("expected fail-first tests not fixed by this change", self.missed_flips),
@@ -439,9 +442,16 @@ class Comparison:
         return out
 
 
-def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Comparison:
-    """Compare ``before`` and ``after`` test by test (junit) or by exit code (other runners)."""
+def compare(
+    before: TestRun, after: TestRun, expected: Iterable[str] = (), reversions: Iterable[str] = ()
+) -> Comparison:
+    """Compare ``before`` and ``after`` test by test (junit) or by exit code (other runners).
+
+    ``expected`` tests should flip fail -> pass; ``reversions`` tests may flip pass -> fail (a
+    revert of a phase: its fail-first tests fail again) and are listed, not counted as regressions.
+    """
     expected = tuple(expected)
+    reversions = tuple(reversions)
     if before.timed_out or after.timed_out:
         which = "base tree" if before.timed_out else "phase tree"
         return Comparison("failed", reasons=(f"the test command timed out on the {which}",))
@@ -463,9 +473,9 @@ def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Co
     old, new = before.results, after.results
     if not old and not new:
         return Comparison("no-tests", reasons=("the test command found no tests",))
-    regressions = sorted(
-        t for t, s in new.items() if s in _BAD and (old.get(t) in (PASSED, None))
-    )
+    broken = sorted(t for t, s in new.items() if s in _BAD and (old.get(t) in (PASSED, None)))
+    reverted = [t for t in broken if old.get(t) == PASSED and matches(t, reversions)]
+    regressions = [t for t in broken if t not in reverted]
     flipped = sorted(t for t, s in new.items() if s == PASSED and old.get(t) in _BAD)
     expected_flips = [t for t in flipped if matches(t, expected)]
     fixes = [t for t in flipped if not matches(t, expected)]
@@ -483,6 +493,7 @@ def compare(before: TestRun, after: TestRun, expected: Iterable[str] = ()) -> Co
         fixes=tuple(fixes),
         expected_flips=tuple(expected_flips),
         missed_flips=tuple(missed),
+        expected_reversions=tuple(reverted),
         added=tuple(sorted(t for t in new if t not in old and t not in regressions)),
         gone=tuple(sorted(t for t in old if t not in new)),
         reasons=tuple(reasons),

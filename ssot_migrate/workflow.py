@@ -154,10 +154,11 @@ def _compute(
         return run_codemod(snapshot, codemod, jobs=jobs, phase=phase)
 
 
-def _scan_counts(config: Config, commit: str, jobs: int | None) -> dict[str, int]:
+def _scan_violations(config: Config, commit: str, jobs: int | None) -> dict[str, int]:
+    """What must reach zero, per category: the figures the pull request shows too."""
     from ssot_migrate.scan import scan_repository
 
-    return scan_repository(config, base=commit, jobs=jobs).counts()
+    return scan_repository(config, base=commit, jobs=jobs).violations()
 
 
 class Verifier:
@@ -183,8 +184,14 @@ class Verifier:
         self.echo(f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; log: {run.log}")
         return run
 
-    def verify(self, before: TestRun | None, after: TestRun | None, wt: Worktree) -> Verification:
-        """The verdict: ``skipped`` / ``no-tests`` / ``yes`` / ``failed`` and the comparison."""
+    def verify(
+        self, before: TestRun | None, after: TestRun | None, wt: Worktree, *, revert: bool = False
+    ) -> Verification:
+        """The verdict: ``skipped`` / ``no-tests`` / ``yes`` / ``failed`` and the comparison.
+
+        ``revert``: the change undoes a phase, so its fail-first tests (``expected-fixes`` and
+        marked tests) are expected to fail again, and none is expected to flip to passing.
+        """
         if not self.enabled:
             return Verification("skipped")
         if before is None or after is None:
@@ -194,7 +201,10 @@ class Verifier:
             if p.endswith(".py") and "test" in p.rsplit("/", 1)[-1]
         ]
         expected = self.config.expected_fixes + marked_expected_fixes(wt.path, test_files)
-        comparison = compare(before, after, expected)
+        if revert:
+            comparison = compare(before, after, reversions=expected)
+        else:
+            comparison = compare(before, after, expected)
         return Verification(comparison.verdict, before, after, comparison)
 
 
@@ -283,7 +293,7 @@ def _format_scan(before: Mapping[str, int], after: Mapping[str, int]) -> list[st
     keys = [k for k in sorted(set(before) | set(after)) if before.get(k, 0) or after.get(k, 0)]
     if not keys:
         return ["Scan: nothing found before or after"]
-    lines = ["Scan (counts per category) before -> after:"]
+    lines = ["Scan (violations per category) before -> after:"]
     lines += [f"  {key}: {before.get(key, 0)} -> {after.get(key, 0)}" for key in keys]
     return lines
 
@@ -390,7 +400,7 @@ def run_phase(
         echo(f"{phase}: nothing to do, no branch created")
         return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
     verifier = Verifier(repo, config, verify, echo)
-    scan_before = _scan_counts(config, choice.commit, jobs)
+    scan_before = _scan_violations(config, choice.commit, jobs)
     # Without tests nothing reads the files: an index-only worktree skips the checkout.
     checkout = verifier.runner is not None
     with temporary_worktree(repo, choice.commit, phase, checkout=checkout) as wt:
@@ -433,7 +443,7 @@ def run_phase(
         )
         # scan reads commits, not worktrees: measure a draft commit of the same tree
         draft = wt.commit(tree, choice.commit, message.text())
-        scan_after = _scan_counts(config, draft, jobs)
+        scan_after = _scan_violations(config, draft, jobs)
         message.body[message.body.index("@scan")] = "\n".join(_format_scan(scan_before, scan_after))
         commit = wt.commit(tree, choice.commit, message.text())
     backup = refs.backup(repo, branch, old_tip) if old_tip else None

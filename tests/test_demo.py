@@ -34,10 +34,10 @@ CATEGORIES = (
 )
 
 
-def violation_table(stderr: str) -> dict[str, list[int]]:
+def violation_table(report: str) -> dict[str, list[int]]:
     """``category -> [before, phase1, phase2, phase3]`` from the demo's table."""
     rows: dict[str, list[int]] = {}
-    for line in stderr.splitlines():
+    for line in report.splitlines():
         match = re.fullmatch(r"\s+([a-z-]+|total)((?:\s+\d+){4})\s*", line)
         if match:
             rows[match.group(1)] = [int(n) for n in match.group(2).split()]
@@ -51,7 +51,9 @@ def test_demo_runs_every_phase_on_the_sample(tmp_path: Path) -> None:
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
     assert elapsed < 90  # the issue asks for under a minute on 2 cores; leave CI some slack
-    out = proc.stderr
+    out = proc.stdout  # the report; progress went to stderr
+    assert "sample repository: " in proc.stderr and "sample repository: " not in out
+    assert "running tests on the base tree" in proc.stderr and "running tests" not in out
     table = violation_table(out)
     assert set(table) == {*CATEGORIES, "total"}, out
     for category in CATEGORIES:
@@ -100,6 +102,22 @@ def test_demo_runs_every_phase_on_the_sample(tmp_path: Path) -> None:
     assert git(repo, "rev-list", "--count", "main").strip() == "1"
     assert git(repo, "status", "--porcelain") == ""
     assert git(repo, "worktree", "list").count("\n") == 1
+
+
+def test_demo_without_keep_says_how_to_keep_it(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = run_cli("demo", env={"TMPDIR": str(scratch)}, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert list(scratch.iterdir()) == []  # removed
+    (where,) = re.findall(r"sample repository: (\S+)", proc.stderr)
+    # The report: figures and branches, but no command on the directory that is gone.
+    assert "violations before, 0 after the three phases." in proc.stdout
+    assert where not in proc.stdout
+    assert "git -C " + where not in proc.stdout + proc.stderr
+    assert "the sample repository was removed; to look at its branches, keep it:" in proc.stdout
+    assert "ssot-migrate demo --keep" in proc.stdout and "ssot-migrate demo --path DIR" in proc.stdout
+    assert "--keep or --path DIR keeps it" in proc.stderr
 
 
 def test_demo_dry_run_prints_an_applicable_diff_and_cleans_up(tmp_path: Path) -> None:

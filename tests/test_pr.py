@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from ssot_migrate.config import load_config
 from ssot_migrate.model import Change, CodemodResult, SourceFile
 from ssot_migrate.scan import scan_repository
 from ssot_migrate.workflow import run_phase
-from tests.conftest import git, make_repo, run_cli
+from tests.conftest import git, git_env, make_repo, run_cli
 
 PYPROJECT = f"""\
 [tool.pytest.ini_options]
@@ -337,3 +339,127 @@ def test_someone_elses_push_is_not_overwritten_without_force(
     forced = run_cli("pr", "phase1", "--repo", str(repo), "--force")
     assert forced.returncode == 0, forced.stderr
     assert remote_refs(bare) == {"refs/heads/ssot/phase1-imports": tip}
+
+
+# --- rollbacks: a merged phase's revert, and what an unmerged rollback leaves on the remote ----
+
+
+def recording_gh(bin_dir: Path, record: Path, open_pulls: dict[str, list[dict[str, object]]]) -> None:
+    """A ``gh`` that appends each argv to ``record`` (JSON lines), answers ``pr list --head B``
+    from ``open_pulls``, saves the body of ``pr create`` and prints a PR URL."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    script = bin_dir / "gh"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        "args = sys.argv[1:]\n"
+        "entry = {'argv': args}\n"
+        "if args[:2] == ['pr', 'create']:\n"
+        "    entry['body'] = open(args[args.index('--body-file') + 1], encoding='utf-8').read()\n"
+        f"open({str(record)!r}, 'a', encoding='utf-8').write(json.dumps(entry) + '\\n')\n"
+        f"pulls = {json.dumps(open_pulls)!r}\n"
+        "if args[:2] == ['pr', 'list']:\n"
+        "    print(json.dumps(json.loads(pulls).get(args[args.index('--head') + 1], [])))\n"
+        "elif args[:2] == ['pr', 'create']:\n"
+        "    print('https://github.example/acme/repo/pull/9')\n"
+        "elif args[:2] == ['pr', 'close']:\n"
+        "    print('Closed pull request #' + args[2])\n",
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def gh_calls(record: Path) -> list[list[str]]:
+    if not record.exists():
+        return []
+    return [json.loads(line)["argv"] for line in record.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_merged_phase_rolls_back_verified_and_its_revert_opens_a_pull_request(
+    project: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    repo, bare, tip = project
+    git(repo, "merge", "-q", "--ff-only", "ssot/phase1-imports")
+    proc = run_cli("rollback", "phase1", "--repo", str(repo))
+    # The fail-first test fails again: expected, listed as such, not a regression.
+    assert proc.returncode == 0, proc.stderr
+    assert "expected reversions (fail-first tests failing again" in proc.stderr
+    assert "regressions" not in proc.stderr
+    message = git(repo, "log", "-1", "--format=%B", "ssot/rollback-phase1")
+    assert "SSOT-Verified: yes" in message and "SSOT-Phase: rollback-phase1" in message
+    assert "  - tests/test_app.py::test_consumer_uses_canonical" in message
+    record = tmp_path / "gh.jsonl"
+    recording_gh(tmp_path / "bin", record, {})
+    env = {"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    opened = run_cli("pr", "rollback-phase1", "--repo", str(repo), "--open", env=env)
+    assert opened.returncode == 0, opened.stderr
+    revert = git(repo, "rev-parse", "ssot/rollback-phase1").strip()
+    assert remote_refs(bare) == {"refs/heads/ssot/rollback-phase1": revert}
+    (call,) = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+    argv = call["argv"]
+    # Targets main (not the merged phase branch that main's tip also is).
+    assert argv[:6] == ["pr", "create", "--base", "main", "--head", "ssot/rollback-phase1"]
+    assert argv[7] == git(repo, "log", "-1", "--format=%s", "ssot/rollback-phase1").strip()
+    body = call["body"]
+    assert "Rollback of phase **phase1** (imports)" in body and f"reverting `{tip[:12]}`" in body
+    assert "**Verified:** `yes`" in body and "expected reversions" in body
+    before, after = table_row(body, "legacy-import")
+    assert before == 0 and after >= 1  # the legacy import is back, as a revert means
+
+
+def test_unmerged_rollback_lists_what_the_remote_keeps_and_remote_closes_it(
+    project: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    repo, bare, tip = project
+    assert run_cli("pr", "phase1", "--repo", str(repo)).returncode == 0
+    record = tmp_path / "gh.jsonl"
+    url = "https://github.example/acme/repo/pull/7"
+    recording_gh(tmp_path / "bin", record, {"ssot/phase1-imports": [{"number": 7, "url": url}]})
+    env = {"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    listed = run_cli("rollback", "phase1", "--repo", str(repo), "--yes", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert git(repo, "branch", "--list", "ssot/*") == ""
+    # Deleted here, not there: said, with the commands that close it.
+    assert remote_refs(bare) == {"refs/heads/ssot/phase1-imports": tip}
+    assert f"origin/ssot/phase1-imports ({tip[:12]})" in listed.stderr
+    assert f"open pull request #7 {url}" in listed.stderr
+    assert "  gh pr close 7\n" in listed.stderr
+    assert "  git push origin --delete ssot/phase1-imports\n" in listed.stderr
+    assert gh_calls(record) == [
+        ["pr", "list", "--head", "ssot/phase1-imports", "--state", "open", "--json", "number,url"]
+    ]
+    # Restore the branch as printed, then roll back with --remote: rollback closes it itself.
+    restore = next(line.strip() for line in listed.stderr.splitlines()
+                   if line.strip().startswith("git -C "))
+    subprocess.run(shlex.split(restore), env=git_env(), check=True)
+    done = run_cli("rollback", "phase1", "--repo", str(repo), "--yes", "--remote", "origin", env=env)
+    assert done.returncode == 0, done.stderr
+    assert remote_refs(bare) == {}
+    assert gh_calls(record)[-1] == ["pr", "close", "7"]
+    assert "closed pull request #7" in done.stderr and "deleted ssot/phase1-imports on origin" in done.stderr
+
+
+def test_unmerged_rollback_with_remote_leaves_someone_elses_push(
+    project: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    repo, bare, _tip = project
+    assert run_cli("pr", "phase1", "--repo", str(repo)).returncode == 0
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", "--branch", "ssot/phase1-imports", str(bare), str(other))
+    (other / "NOTES.md").write_text("reviewed\n", encoding="utf-8")
+    git(other, "add", "NOTES.md")
+    git(other, "commit", "-q", "-m", "review notes")
+    git(other, "push", "-q", "origin", "ssot/phase1-imports")
+    theirs = git(other, "rev-parse", "HEAD").strip()
+    no_gh = tmp_path / "only-git"
+    no_gh.mkdir()
+    real_git = shutil.which("git")
+    assert real_git is not None
+    (no_gh / "git").symlink_to(real_git)
+    proc = run_cli("rollback", "phase1", "--repo", str(repo), "--yes", "--remote", "origin",
+                   env={"PATH": str(no_gh)})
+    assert proc.returncode == 0, proc.stderr
+    assert remote_refs(bare) == {"refs/heads/ssot/phase1-imports": theirs}
+    assert "someone pushed commits this rollback did not delete" in proc.stderr
+    assert "open pull requests not listed: the GitHub CLI (gh) is not installed" in proc.stderr
+    assert "gh pr close ssot/phase1-imports" in proc.stderr

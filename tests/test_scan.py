@@ -272,6 +272,22 @@ def test_ratchet(repo_factory: Callable[..., Path], tmp_path: Path) -> None:
     assert missing.returncode == 2 and "--write-baseline" in missing.stderr
 
 
+def test_a_relative_baseline_is_the_repositorys_file(
+    repo_factory: Callable[..., Path], tmp_path: Path
+) -> None:
+    repo = repo_factory(fixture_files("violating"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    wrote = run_cli("scan", "--repo", str(repo), "--write-baseline", ".ssot-baseline.json",
+                    cwd=elsewhere)
+    assert wrote.returncode == 0, wrote.stderr
+    assert (repo / ".ssot-baseline.json").is_file() and list(elsewhere.iterdir()) == []
+    # Run from anywhere, --baseline names the repository's file (as the pre-commit hook does).
+    held = run_cli("scan", "--repo", str(repo), "--baseline", ".ssot-baseline.json", cwd=elsewhere)
+    assert held.returncode == 0, held.stderr
+    assert f"no count above the baseline {repo / '.ssot-baseline.json'}" in held.stderr
+
+
 def test_only_files_with_a_needle_are_parsed(report: ScanReport) -> None:
     # registry.py (one canonical method) and the package __init__ files name nothing relevant.
     assert report.files_listed == 22

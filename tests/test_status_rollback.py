@@ -248,3 +248,15 @@ def test_rollback_refuses_a_checked_out_branch(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "is checked out" in proc.stderr
     assert git(repo, "rev-parse", "ssot/phase1-imports").strip() == tip1
     assert git(repo, "for-each-ref", "refs/ssot-backup/") == ""
+
+
+def test_status_outside_a_repository_says_so_like_scan(tmp_path: Path) -> None:
+    plain = tmp_path / "not-a-repo"
+    plain.mkdir()
+    status = run_cli("status", "--repo", str(plain))
+    scan = run_cli("scan", "--repo", str(plain))
+    assert status.returncode == 2
+    assert status.stderr == f"error: not a git repository: {plain} (run 'git init' and commit first)\n"
+    assert scan.stderr.startswith(status.stderr.rstrip("\n"))
+    from_cwd = run_cli("status", cwd=plain)
+    assert from_cwd.returncode == 2 and from_cwd.stderr == status.stderr

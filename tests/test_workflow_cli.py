@@ -69,7 +69,7 @@ def test_phase1_branch_matches_dry_run_and_verifies(tmp_path: Path) -> None:
     assert f"created branch {branch}" in proc.stderr and "test log: " in proc.stderr
     assert git(repo, "rev-parse", f"{branch}^{{tree}}").strip() == tree_of_patch(repo, dry.stdout, tmp_path)
     message = git(repo, "log", "-1", "--format=%B", branch)
-    assert "manager: " in message and "Scan (counts per category)" in message
+    assert "manager: " in message and "Scan (violations per category)" in message
     assert "expected fail-first flips (fail -> pass): 1" in message
     assert "SSOT-Verified: yes" in message and "SSOT-Tests-Before: 1 passed, 1 failed" in message
     assert (repo / "app/other.py").read_text() == "import sys  # dirty, uncommitted\n"
@@ -131,3 +131,78 @@ def test_phase1_bisect_and_quarantine_through_the_cli(tmp_path: Path) -> None:
     assert "app/user2.py: left out of this phase (quarantined): breaks " in message
     assert "tests/test_use.py::test_user2_still_legacy" in message
     assert "SSOT-Verified: yes" in message
+
+
+def test_a_closed_pipe_does_not_change_the_phase(tmp_path: Path) -> None:
+    """``ssot-migrate phase1 2>&1 | head -2``: the reader goes away; the phase still finishes."""
+    import os
+
+    repo = make_repo(tmp_path / "repo", FILES)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line: every write gets EPIPE
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ssot_migrate", "phase1", "--repo", str(repo)],
+            env=git_env(), stdout=write_end, stderr=write_end, timeout=300, check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0  # its own outcome: verified, no regression
+    message = git(repo, "log", "-1", "--format=%B", "ssot/phase1-imports")
+    assert "SSOT-Verified: yes" in message
+    assert git(repo, "worktree", "list").count("\n") == 1  # and it cleaned up after itself
+
+
+def test_commit_shows_violations_as_the_pull_request_does(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", FILES)
+    assert run_cli("phase1", "--repo", str(repo), "--no-verify").returncode == 0
+    message = git(repo, "log", "-1", "--format=%B", "ssot/phase1-imports")
+    assert "Scan (violations per category) before -> after:" in message
+    # import-paths counts 2 -> 1 paths; what must reach zero is the one beyond the canonical.
+    assert "  import-paths: 1 -> 0" in message and "legacy-import: 1 -> 0" in message
+
+
+FACADE_FILES = {
+    "pyproject.toml": textwrap.dedent("""\
+        [tool.ssot-migrate]
+
+        [[tool.ssot-migrate.targets]]
+        name = "engine"
+        canonical = "pkg.core.Engine"
+        aliases = ["pkg.old.OldEngine"]
+        facades = ["pkg.facade.EngineFacade"]
+        factory = "pkg.factory.make_engine"
+        """),
+    "pkg/__init__.py": "",
+    "pkg/core.py": (
+        "class Engine:\n    def __init__(self, name):\n        self.name = name\n\n"
+        "    def run(self):\n        return self.name\n"
+    ),
+    "pkg/old.py": "from pkg.core import Engine as OldEngine\n",
+    "pkg/facade.py": (
+        "class EngineFacade:\n"
+        "    def __init__(self, name):\n        self.name = name\n\n"
+        "    def run(self):\n        return self.name\n\n"
+        "    def extra(self):\n        return 42\n"
+    ),
+    "pkg/factory.py": "from pkg.core import Engine\n\n\ndef make_engine(name):\n    return Engine(name)\n",
+    "app/__init__.py": "",
+    "app/use.py": "from pkg.facade import EngineFacade\n\n\ndef build():\n    return EngineFacade('x')\n",
+}
+
+
+def test_phase3_notes_after_phase2_do_not_ask_for_phase2(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", FACADE_FILES)
+    before = run_cli("phase3", "--repo", str(repo), "--dry-run")
+    assert before.returncode == 0, before.stderr
+    assert "EngineFacade is still a separate class" in before.stderr
+    assert "run phase 2 first" in before.stderr
+    phase2 = run_cli("phase2", "--repo", str(repo), "--no-verify")
+    assert phase2.returncode == 0, phase2.stderr
+    kept = git(repo, "log", "-1", "--format=%B", "ssot/phase2-facades")
+    assert "extra()" in kept  # phase 2 kept the member the canonical lacks, and said so
+    after = run_cli("phase3", "--repo", str(repo), "--dry-run", "--base", "ssot/phase2-facades")
+    assert after.returncode == 0, after.stderr
+    assert "EngineFacade is still a separate class" in after.stderr
+    assert "run phase 2 first" not in after.stderr
+    assert "phase 2 kept it, see its 'Needs a decision'" in after.stderr

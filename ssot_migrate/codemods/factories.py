@@ -299,10 +299,13 @@ def _applies(plan: TargetPlan, file: SourceFile) -> bool:
 # --------------------------------------------------------------------------- repository reads
 
 
-def build_codemod(config: Config, snapshot: SnapshotLike) -> FactoriesCodemod:
+def build_codemod(
+    config: Config, snapshot: SnapshotLike, *, facades_done: bool = False
+) -> FactoriesCodemod:
     """Read every target's factory (signature, lifetime) and facades; return the pure codemod.
 
-    Targets without a ``factory`` do nothing and are named in ``nothing_to_do``.
+    Targets without a ``factory`` do nothing and are named in ``nothing_to_do``. ``facades_done``
+    says phase 2 already ran on this base (a facade still separate is one it kept on purpose).
     """
     plans: list[TargetPlan] = []
     idle: list[str] = []
@@ -316,11 +319,11 @@ def build_codemod(config: Config, snapshot: SnapshotLike) -> FactoriesCodemod:
                 "not a class a factory could build"
             )
             continue
-        plans.append(_plan_target(target, snapshot))
+        plans.append(_plan_target(target, snapshot, facades_done))
     return FactoriesCodemod(tuple(plans), tuple(idle))
 
 
-def _plan_target(target: Target, snapshot: SnapshotLike) -> TargetPlan:
+def _plan_target(target: Target, snapshot: SnapshotLike, facades_done: bool = False) -> TargetPlan:
     assert target.factory is not None
     factory = analyze_factory(snapshot, target.factory)
     constructors = [target.canonical, *target.all_aliases]
@@ -346,10 +349,14 @@ def _plan_target(target: Target, snapshot: SnapshotLike) -> TargetPlan:
             constructors.append(facade)
         else:
             members = ", ".join(sorted(comparison.incompatible_members()))
+            advice = (
+                "phase 2 kept it, see its 'Needs a decision'; decide per site" if facades_done
+                else "run phase 2 first, or decide per site"
+            )
             reason = (
                 f"{facade} is still a separate class with members the canonical lacks or "
                 f"takes differently ({members}); the factory returns a canonical instance "
-                "(run phase 2 first, or decide per site)"
+                f"({advice})"
             )
             blocked.append((facade, reason))
     legacy = tuple((name, analyze_factory(snapshot, name).shared) for name in target.legacy_factories)

@@ -278,3 +278,10 @@ def commit_info(repo: Path, sha: str) -> CommitInfo:
         parent=parent_list[0] if parent_list else None,
         trailers=trailers,
     )
+
+
+def phase_commit_in_history(repo: Path, phase: str, rev: str = "HEAD") -> str | None:
+    """The newest commit reachable from ``rev`` whose message carries ``SSOT-Phase: <phase>``."""
+    found = run_git(repo, "log", "-1", "--format=%H", f"--grep=^SSOT-Phase: {phase}$", rev,
+                    ok_codes=(128,))
+    return found or None
