@@ -54,6 +54,7 @@ TARGET_KEYS = (
     "allow-shared",
     "deprecate",
     "duplicate-overlap",
+    "replace-facade-logic",
 )
 GUARDS = ("ruff", "import-linter")
 
@@ -204,6 +205,15 @@ def _parse_target(
             f"{name!r} is also listed in facades: a class is either collapsed onto the canonical "
             "(facades) or kept as a test double conforming to it (test-doubles)",
         )
+    out["replace_facade_logic"] = _dotted_list(
+        raw.get("replace-facade-logic", []), f"{where}.replace-facade-logic", problems
+    )
+    for name in out["replace_facade_logic"]:
+        if name not in out["facades"]:
+            problems.add(
+                f"{where}.replace-facade-logic",
+                f"{name!r} is not listed in facades: only a facade's own logic can be replaced",
+            )
     if out.get("canonical") in out["test_doubles"]:
         problems.add(f"{where}.test-doubles", "lists the canonical itself")
     out["legacy_factories"] = _dotted_list(
@@ -538,6 +548,7 @@ def load_config(
             factory_args=t["factory_args"],
             allow_shared=t["allow_shared"],
             deprecate=t["deprecate"],
+            replace_facade_logic=t["replace_facade_logic"],
             duplicate_overlap=t["duplicate_overlap"],
         )
         for t in complete

@@ -37,6 +37,8 @@ class Target:
     factory_args: tuple[tuple[str, str], ...] = ()
     allow_shared: bool = False
     deprecate: bool = False
+    # Facades whose own logic phase 2 may replace by the canonical's (listed, never silent).
+    replace_facade_logic: tuple[str, ...] = ()
     duplicate_overlap: float | None = None
     discovered_aliases: tuple[str, ...] = ()
 

@@ -295,3 +295,21 @@ def test_config_path_that_is_a_directory(tmp_path: Path) -> None:
     repo = config_repo(tmp_path, GOOD)
     with pytest.raises(ConfigError, match="is a directory"):
         load_config(repo, tmp_path)
+
+
+def test_replace_facade_logic_names_configured_facades(tmp_path: Path) -> None:
+    table = GOOD + (
+        'facades = ["app.core.manager.Manager"]\n'
+        'replace-facade-logic = ["app.core.manager.Manager"]\n'
+    )
+    (target,) = load_config(config_repo(tmp_path, table)).targets
+    assert target.replace_facade_logic == ("app.core.manager.Manager",)
+    assert load_config(config_repo(tmp_path / "default", GOOD)).targets[0].replace_facade_logic == ()
+
+
+def test_replace_facade_logic_outside_facades_is_refused(tmp_path: Path) -> None:
+    table = GOOD + 'facades = []\nreplace-facade-logic = ["app.legacy.mod.Old", "not a name"]\n'
+    message = problems_of(tmp_path, table)
+    assert ".replace-facade-logic: " in message
+    assert "'app.legacy.mod.Old' is not listed in facades" in message
+    assert "not a name" in message

@@ -194,6 +194,7 @@ KNOWN_KEYS = [
 TARGET_KEYS = [
     "name", "canonical", "aliases", "facades", "factory", "legacy-factories", "discover-aliases",
     "keep-names", "factory-exempt", "factory-args", "allow-shared", "deprecate",
+    "replace-facade-logic",
 ]
 
 _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)

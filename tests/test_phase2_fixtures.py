@@ -4,8 +4,11 @@ Each case is a small repository: ``before/`` is committed to a real git reposito
 through the real engine (commit snapshot, pre-filter, codemod), and every file of the result must
 equal ``after/`` byte for byte. A second run over ``after/`` must change nothing (idempotency),
 and every output file must parse. ``notes.txt`` (optional) lists the expected needs-decision and
-warning notes as ``path:line kind``, one per line, so a left-alone site cannot go unreported.
-``SSOT_REGENERATE=1`` rewrites ``after/`` and ``notes.txt`` from the current output, deliberately.
+warning notes as ``path:line kind``, one per line, so a left-alone site cannot go unreported;
+``outcomes.txt`` (optional) the text of every ``facade-*`` note and plan-time summary line. Every
+configured facade must end with exactly one outcome line (aliased, delegated, left as it is), on
+the first run and on the second. ``SSOT_REGENERATE=1`` rewrites ``after/``, ``notes.txt`` and
+``outcomes.txt`` from the current output, deliberately.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import ast
 import difflib
 import os
 import shutil
+import tomllib
 from pathlib import Path
 
 import libcst
 import pytest
 
+from ssot_migrate.codemods.facades import OUTCOME_KINDS
 from ssot_migrate.engine import open_config_and_snapshot, run_phase
 from ssot_migrate.model import RunSummary
 from tests.conftest import git, make_repo
@@ -59,6 +64,24 @@ def note_lines(summary: RunSummary) -> list[str]:
     return sorted(f"{n.path}:{n.line} {n.kind}" for n in summary.notes)
 
 
+def facade_lines(summary: RunSummary) -> list[str]:
+    """What a reviewer reads about the facades: every ``facade-*`` note and plan-time line."""
+    lines = sorted(f"{n.path}:{n.line} {n.kind}: {n.message}" for n in summary.notes
+                   if n.kind.startswith("facade-"))
+    return lines + [f"summary: {m}" for m in summary.messages]
+
+
+def assert_one_outcome_per_facade(case: str, config: Path, summary: RunSummary) -> None:
+    """Every configured facade ends with exactly one outcome: aliased, delegated, left alone."""
+    table = tomllib.loads(config.read_text(encoding="utf-8"))["tool"]["ssot-migrate"]
+    for target in table["targets"]:
+        for facade in target.get("facades", []):
+            said = [n.message for n in summary.notes if n.kind in OUTCOME_KINDS
+                    and n.message.startswith(f"{facade} ")]
+            said += [m for m in summary.messages if m.startswith(f"{facade} left as it is")]
+            assert len(said) == 1, f"{case}: {facade} has {len(said)} outcome lines: {said}"
+
+
 def check_case(phase: str, case: str, tmp_path: Path) -> RunSummary:
     """Run ``phase`` on fixture ``case``: output, notes, parse and idempotency checks."""
     folder = FIXTURES / phase / case
@@ -82,6 +105,8 @@ def check_case(phase: str, case: str, tmp_path: Path) -> RunSummary:
             (folder / "notes.txt").write_text("\n".join(notes) + "\n")
         elif (folder / "notes.txt").exists():
             (folder / "notes.txt").unlink()
+        if facade_lines(summary):
+            (folder / "outcomes.txt").write_text("\n".join(facade_lines(summary)) + "\n")
     expected = dict(before)
     expected.update(tree_files(folder / "after"))
     for path in sorted(expected):
@@ -98,6 +123,11 @@ def check_case(phase: str, case: str, tmp_path: Path) -> RunSummary:
     notes_file = folder / "notes.txt"
     expected_notes = notes_file.read_text().split("\n") if notes_file.exists() else []
     assert notes == [line for line in expected_notes if line], f"{case}: notes differ"
+    outcomes_file = folder / "outcomes.txt"
+    if outcomes_file.exists():
+        expected_outcomes = [line for line in outcomes_file.read_text().split("\n") if line]
+        assert facade_lines(summary) == expected_outcomes, f"{case}: facade outcomes differ"
+    assert_one_outcome_per_facade(case, config, summary)
     for path, data in got.items():
         if path.endswith(".py"):
             libcst.parse_module(data)
@@ -107,6 +137,7 @@ def check_case(phase: str, case: str, tmp_path: Path) -> RunSummary:
     git(repo, "commit", "-q", "--allow-empty", "-m", "after phase")
     again = run(repo, config, phase)
     assert [o.path for o in again.changed] == [], f"{case}: second run is not empty"
+    assert_one_outcome_per_facade(case, config, again)
     return summary
 
 

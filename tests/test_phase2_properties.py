@@ -44,6 +44,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from ssot_migrate.codemods.facades import OUTCOME_KINDS
 from ssot_migrate.model import CodemodResult, SourceFile
 from tests.conftest import git, make_repo
 from tests.test_properties import (
@@ -67,6 +68,10 @@ name = "thing"
 canonical = "{CANONICAL}"
 aliases = []
 facades = ["{FACADE}"]
+# The generated methods have bodies of their own: these properties test the rewriting itself, on
+# facades whose logic the user decided to replace (tests/test_phase2_logic_properties.py checks
+# that without this key every such method is kept, observably the same).
+replace-facade-logic = ["{FACADE}"]
 """
 COUNTS: Counter[str] = Counter()
 
@@ -364,7 +369,17 @@ def check_injected(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, b
         COUNTS["phase2_not_reproducible"] += 1
         return
     out = result.source.decode("utf-8")
+    outcomes = [n for n in result.notes if n.kind in OUTCOME_KINDS]
+    assert len(outcomes) == 1, f"not exactly one outcome line: {result.notes}"
+    if not spec.alias_mode and not any(m.forwarded for m in spec.methods):
+        # Nothing to forward: the class stays byte for byte, no unused canonical instance.
+        assert out == source, f"a facade with nothing to forward was changed:\n{out}"
+        assert outcomes[0].kind == "facade-left-alone", outcomes
+        COUNTS["phase2_nothing_forwarded"] += 1
+        check_runtime(tmp_path_factory, spec, built.codemod, context)
+        return
     assert out != source, f"facade not rewritten:\n{source}"
+    assert outcomes[0].kind == ("facade-aliased" if spec.alias_mode else "facade-delegated"), outcomes
     assert parses(out), f"output does not parse:\n{out}"
     # Every unrelated top-level statement byte for byte, in order; every generated line too.
     kept_in = [code for s, code in _statements(libcst.parse_module(source)) if not _is_facade(s)]

@@ -1,16 +1,25 @@
 """Phase 2: collapse facade classes into aliases of the canonical class, or thin delegations.
 
-Alias mode, when every public member of the facade exists on the canonical with a compatible
-signature (``interfaces.compare``)::
+Only what is provably a forward collapses (``forwards``): a method whose body, a docstring and a
+deprecation warning aside, calls the canonical's same-named method with its own arguments,
+through the wrapped instance, ``super()`` or the canonical class. Alias mode, when every public
+method is such a forward, ``__init__`` only builds the canonical from its own parameters, and the
+interfaces are compatible (``interfaces.compare``)::
 
-    class WebSocketManager:                 from app.core.unified import UnifiedManager
-        def send(self, msg): ...      →     WebSocketManager = UnifiedManager
+    class WebSocketManager:                          from app.core.unified import UnifiedManager
+        def __init__(self, user):                    WebSocketManager = UnifiedManager
+            self._impl = UnifiedManager(user)  →
+        def send(self, msg):
+            return self._impl.send(msg)
 
 With ``deprecate = true`` the class goes and a module ``__getattr__`` returns the canonical with a
-``DeprecationWarning`` naming its path. Delegation mode otherwise: the class keeps its name and
-constructor, holds one canonical instance (built through the target's factory when one is
-configured and can take the arguments), forwards every compatible method in one line, and drops
-the private state no remaining code uses::
+``DeprecationWarning`` naming its path. Otherwise the class stays: its forwards already delegate,
+and every method with logic of its own is kept verbatim and listed (``facade-logic``, with what it
+does). For the facades in ``replace-facade-logic`` the user decided the canonical's behaviour
+replaces theirs: methods are judged by signature, each compatible one becomes a one-line forward
+to one canonical instance (built through the target's factory when one is configured and can
+take the arguments, and only when a forward uses it), the private state no remaining code uses is
+dropped, and every replaced piece of logic is listed (``facade-logic-replaced``)::
 
     class WebSocketManager:                          class WebSocketManager:
         def __init__(self, user):                        def __init__(self, user):
@@ -22,18 +31,21 @@ the private state no remaining code uses::
         def legacy_only(self): ...
 
 Methods with no canonical counterpart or an incompatible signature are kept as they are and
-listed as "needs a decision" with the reason. Repository reads (both interfaces, the factory,
-which private names other files use) happen in :func:`build_codemod`; ``transform`` is pure.
+listed as "needs a decision" with the reason. Every facade ends with exactly one outcome note
+(``OUTCOME_KINDS``), or a plan-time line when there is no class left to rewrite. Repository reads
+(both interfaces, the factory, which private names other files use) happen in
+:func:`build_codemod`; ``transform`` is pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.metadata import Access, GlobalScope, PositionProvider, ScopeProvider
 
+from ssot_migrate.codemods import forwards
 from ssot_migrate.codemods._common import (
     class_index,
     drop_aliases,
@@ -115,14 +127,18 @@ _PURE_CALLS = frozenset(
 class MethodPlan:
     """What happens to one method of a delegating facade.
 
-    ``action`` is ``forward`` (one-line forward to the canonical instance, or to the canonical
-    class for static/class methods when ``on_class``) or ``keep`` (with ``reason``).
+    ``action`` is ``forward`` (rewritten as a one-line forward to the canonical instance, or to
+    the canonical class for static/class methods when ``on_class``), ``as-is`` (already a pure
+    forward: counted, left untouched) or ``keep`` (with ``reason``, listed as ``kind``).
+    ``logic`` says what the facade's body does that the canonical's does not (``forwards``).
     """
 
     name: str
     action: str
     reason: str = ""
     on_class: bool = False
+    kind: str = "facade-method-kept"
+    logic: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +159,8 @@ class FacadePlan:
     methods: tuple[MethodPlan, ...] = ()
     used_elsewhere: frozenset[str] = frozenset()
     incompatibilities: tuple[str, ...] = ()
+    replace_logic: bool = False  # the target's replace-facade-logic names this facade
+    not_alias: tuple[str, ...] = ()  # why a delegation is not an alias (method bodies)
 
     @property
     def canonical_module(self) -> str:
@@ -210,13 +228,17 @@ def build_codemod(config: Config, snapshot: SnapshotLike) -> FacadesCodemod:
             continue
         for facade in target.facades:
             plan = _plan_facade(target, facade, snapshot)
-            if plan is not None:
+            if isinstance(plan, str):
+                idle.append(plan)  # no file to put the outcome at
+            else:
                 plans.append(plan)
     doubles, idle_doubles = build_plans(config, snapshot)
     return FacadesCodemod(tuple(plans), (*idle, *idle_doubles), doubles=doubles)
 
 
-def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadePlan | None:
+def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadePlan | str:
+    """The decision for one facade, or, when there is no class to rewrite (its module is not in
+    the repository, it is already an alias or gone), the line saying it is left as it is."""
     module, _, class_name = facade.rpartition(".")
     base = FacadePlan(
         target=target.name,
@@ -226,38 +248,52 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
         canonical=target.canonical,
         mode="skip",
         deprecate=target.deprecate,
+        replace_logic=facade in target.replace_facade_logic,
     )
     path = snapshot.path_for_module(module)
     if path is None:
-        return None
+        return f"{facade} left as it is: its module {module} is not in the repository"
     canonical = load_class(snapshot, target.canonical)
     interface = load_class(snapshot, facade)
     if interface is None:
-        return None  # no such class (any more): already an alias, or deprecated away
+        return f"{facade} left as it is: there is no class {class_name} in {module} (already an alias, or deprecated away)"
     if canonical is None:
         return _replace(base, reason=f"the canonical class {target.canonical} could not be read")
     if interface.qualname == canonical.qualname:
-        return None  # already an alias of the canonical
+        return f"{facade} left as it is: it is already an alias of {target.canonical}"
+    located = class_source(snapshot, facade)
+    if located is None or interface.qualname != facade:
+        return f"{facade} left as it is: it is a re-export of {interface.qualname}, not a class defined there"
+    analysis = _analyse(located, canonical, target, snapshot)
     comparison = compare(interface, canonical)
     overrides = _overridden_values(snapshot, facade, canonical)
     incompatible = tuple(m.message for m in comparison.mismatches if m.breaking) + overrides
-    if comparison.is_compatible and not overrides:
-        return _replace(base, mode="alias")
+    private = {name for name in interface.attributes | set(interface.methods) if not is_public(name)}
+    used = _used_in_other_files(snapshot, private, path)
+    public = sorted(n for n in interface.own_methods if is_public(n) and n != "__init__")
+    not_alias = tuple(
+        forwards.alias_blockers(analysis, canonical.methods, canonical.constructor, public)
+    ) + tuple(
+        f"{name} is used by other files" for name in sorted(used)
+        if name in interface.own_methods and not name.startswith("__")
+    )
+    methods = tuple(_method_plans(interface, canonical, analysis, base.replace_logic))
+    if comparison.is_compatible and not overrides and (base.replace_logic or not not_alias):
+        return _replace(base, mode="alias", methods=methods)
     # A base in the same module is recorded as written (``HttpResponse``), others as dotted names.
     same_module = module == canonical.qualname.rpartition(".")[0]
     if canonical.qualname in interface.bases or (same_module and canonical.name in interface.bases):
         # Already a canonical instance: holding another one to delegate to makes no sense.
+        differs = incompatible + (() if base.replace_logic else not_alias)
         return _replace(
             base,
             reason="it subclasses the canonical and differs from it ("
-            + "; ".join(incompatible)
+            + "; ".join(differs)
             + "): a specialisation, not a copy",
             incompatibilities=incompatible,
+            methods=methods,
         )
     factory, factory_note = _usable_factory(target, snapshot)
-    methods = tuple(_method_plans(interface, canonical))
-    private = {name for name in interface.attributes | set(interface.methods) if not is_public(name)}
-    used = _used_in_other_files(snapshot, private, path)
     return _replace(
         base,
         mode="delegate",
@@ -267,6 +303,27 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
         methods=methods,
         used_elsewhere=used,
         incompatibilities=incompatible,
+        not_alias=() if base.replace_logic else not_alias,
+    )
+
+
+def _analyse(
+    located: tuple[str, str, cst.Module, cst.ClassDef],
+    canonical: ClassInterface,
+    target: Target,
+    snapshot: SnapshotLike,
+) -> forwards.FacadeAnalysis:
+    """Which of the facade's methods are pure forwards to the canonical (``forwards``)."""
+    module_name, path, module, node = located
+    package = module_name if path.endswith("__init__.py") else module_name.rpartition(".")[0]
+    theirs = class_source(snapshot, canonical.qualname)
+    return forwards.analyse(
+        node,
+        _module_bindings(module, package),
+        canonical.qualname,
+        target.factory,
+        module_name == canonical.qualname.rpartition(".")[0],
+        forwards.method_bodies(theirs[3] if theirs is not None else None),
     )
 
 
@@ -295,8 +352,6 @@ def _overridden_values(snapshot: SnapshotLike, facade: str, canonical: ClassInte
 
 
 def _replace(plan: FacadePlan, **changes: object) -> FacadePlan:
-    from dataclasses import replace
-
     return replace(plan, **changes)  # type: ignore[arg-type]
 
 
@@ -334,43 +389,68 @@ def _usable_factory(target: Target, snapshot: SnapshotLike) -> tuple[FactoryInfo
     return info, ""
 
 
-def _method_plans(facade: ClassInterface, canonical: ClassInterface) -> Iterable[MethodPlan]:
+def _method_plans(
+    facade: ClassInterface,
+    canonical: ClassInterface,
+    analysis: forwards.FacadeAnalysis,
+    replace_logic: bool,
+) -> Iterable[MethodPlan]:
     for name in sorted(facade.own_methods):
-        signature = facade.methods[name]
-        if not is_public(name):
+        if not is_public(name) or name == "__init__":
             continue  # private helpers stay (and go if nothing uses them any more)
-        other = canonical.methods.get(name)
-        if other is None:
-            if signature.kind == "property" and name in canonical.attributes:
-                yield MethodPlan(name, "forward")
-                continue
-            yield MethodPlan(name, "keep", f"{name}(): no counterpart on the canonical class")
-            continue
-        problems = [m.message for m in compare_signatures(signature, other) if m.breaking]
-        if problems:
-            yield MethodPlan(name, "keep", "; ".join(problems))
-            continue
-        if name in ("__enter__", "__aenter__"):
-            yield MethodPlan(
-                name, "keep", f"{name}(): forwarding would hand out the canonical instance"
-            )
-            continue
-        if signature.kind == "classmethod":
+        verdict = analysis.verdict(name)
+        logic = verdict.logic if verdict is not None and not verdict.forward else ()
+        plan = _signature_plan(name, facade.methods[name], canonical)
+        if replace_logic:
+            # The user decided the canonical's behaviour replaces the facade's: forward by
+            # signature as before, and say what is replaced.
+            yield MethodPlan(plan.name, plan.action, plan.reason, plan.on_class, plan.kind, logic)
+        elif verdict is not None and verdict.forward:
+            yield MethodPlan(name, "as-is", on_class=plan.on_class)
+        elif plan.action == "keep":
+            yield MethodPlan(name, "keep", plan.reason, logic=logic)
+        else:
             yield MethodPlan(
                 name,
                 "keep",
-                f"{name}(): a classmethod may build the facade itself; forwarding it would "
-                "return a canonical instance instead",
+                f"{name}() has logic of its own: "
+                f"{verdict.what if verdict is not None else 'a body the canonical does not have'}",
+                kind="facade-logic",
+                logic=logic,
             )
-            continue
-        on_class = signature.kind == "staticmethod"
-        if on_class and other.kind == "method":
-            yield MethodPlan(name, "keep", f"{name}(): the canonical's is an instance method")
-            continue
-        yield MethodPlan(name, "forward", on_class=on_class)
+
+
+def _signature_plan(name: str, signature: MethodSignature, canonical: ClassInterface) -> MethodPlan:
+    """Forward or keep, judged by the signatures alone (``replace-facade-logic`` facades)."""
+    other = canonical.methods.get(name)
+    if other is None:
+        if signature.kind == "property" and name in canonical.attributes:
+            return MethodPlan(name, "forward")
+        return MethodPlan(name, "keep", f"{name}(): no counterpart on the canonical class")
+    problems = [m.message for m in compare_signatures(signature, other) if m.breaking]
+    if problems:
+        return MethodPlan(name, "keep", "; ".join(problems))
+    if name in ("__enter__", "__aenter__"):
+        return MethodPlan(
+            name, "keep", f"{name}(): forwarding would hand out the canonical instance"
+        )
+    if signature.kind == "classmethod":
+        return MethodPlan(
+            name,
+            "keep",
+            f"{name}(): a classmethod may build the facade itself; forwarding it would "
+            "return a canonical instance instead",
+        )
+    on_class = signature.kind == "staticmethod"
+    if on_class and other.kind == "method":
+        return MethodPlan(name, "keep", f"{name}(): the canonical's is an instance method")
+    return MethodPlan(name, "forward", on_class=on_class)
 
 
 # --------------------------------------------------------------------------- the pure rewrite
+
+
+OUTCOME_KINDS = ("facade-aliased", "facade-delegated", "facade-left-alone")
 
 
 def _rewrite_facade(
@@ -380,23 +460,86 @@ def _rewrite_facade(
     changes: list[Change],
     notes: list[Note],
 ) -> cst.Module:
+    """Rewrite one facade; ``notes`` gets exactly one outcome line for it (``OUTCOME_KINDS``)."""
     index = class_index(module, plan.class_name)
     if index is None:
-        return module
+        return module  # planned from this very file: only a different source lacks the class
     positions = cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     position = positions.get(module.body[index])
     line = position.start.line if position is not None else 0
+    lines = {id(node): p.start.line for node, p in positions.items() if isinstance(node, cst.FunctionDef)}
+    cls = module.body[index]
+    assert isinstance(cls, cst.ClassDef)
+
+    def method_line(name: str) -> int:
+        statements = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+        at = _method_index(statements, name)
+        return lines.get(id(statements[at]), line) if at is not None else line
 
     def note(kind: str, message: str, at: int = line) -> None:
         notes.append(Note(file.path, at, 1, plan.target, kind, message, "needs-decision"))
 
     if plan.mode == "skip":
-        note("facade-left-alone", f"{plan.facade} left as it is: {plan.reason}")
+        _logic_notes(plan, method_line, note)
+        notes.append(_outcome(file, line, plan, "facade-left-alone", f"left as it is: {plan.reason}"))
         return module
     if plan.mode == "alias":
-        return _to_alias(module, index, plan, file, changes, notes, line)
-    lines = {id(node): p.start.line for node, p in positions.items() if isinstance(node, cst.FunctionDef)}
-    return _Delegation(module, index, plan, file, changes, note, line, lines).run()
+        new_module, refused = _to_alias(module, index, plan, file, changes, notes, line)
+        if refused is not None:
+            _logic_notes(plan, method_line, note)
+            notes.append(_outcome(file, line, plan, "facade-left-alone", f"left as it is: {refused}"))
+            return module
+        for method in plan.methods:
+            if method.logic:
+                notes.append(Note(
+                    file.path, method_line(method.name), 1, plan.target, "facade-logic-replaced",
+                    f"{plan.class_name}.{method.name}(): {', '.join(method.logic)}; replaced by "
+                    f"the canonical's {method.name}() (replace-facade-logic)", "warning",
+                ))
+        count = len(plan.methods)
+        replaced = [f"{m.name}()" for m in plan.methods if m.logic]
+        how = (
+            f"; the logic of its own in {', '.join(replaced)} is replaced by the canonical's "
+            "(replace-facade-logic, listed)" if replaced
+            else f" ({_plural(count, 'method')}, each a pure forward)" if count
+            else " (no methods of its own)"
+        )
+        notes.append(_outcome(file, line, plan, "facade-aliased", f"aliased to {plan.canonical}{how}", "note"))
+        return new_module
+    delegation = _Delegation(module, index, plan, file, changes, note, line, lines)
+    new_module = delegation.run()
+    notes.extend(delegation.notes_extra)
+    notes.append(delegation.outcome(file))
+    return new_module
+
+
+def _logic_notes(plan: FacadePlan, method_line: Callable[[str], int], note: Callable[..., None]) -> None:
+    """A ``facade-logic`` note at every method whose body does more than forward."""
+    for method in plan.methods:
+        if method.logic and not plan.replace_logic:
+            note(
+                "facade-logic",
+                f"{plan.class_name}.{method.name}() has logic of its own: "
+                f"{', '.join(method.logic)} (kept as it is)",
+                method_line(method.name),
+            )
+
+
+def _outcome(
+    file: SourceFile, line: int, plan: FacadePlan, kind: str, text: str, severity: str = "needs-decision"
+) -> Note:
+    return Note(file.path, line, 1, plan.target, kind, f"{plan.facade} {text}", severity)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _short_reason(method: MethodPlan) -> str:
+    """A kept method's reason without its leading ``name():``."""
+    if method.kind == "facade-logic" and method.logic:
+        return ", ".join(method.logic)
+    return method.reason.removeprefix(f"{method.name}():").strip()
 
 
 def _module_bindings(module: cst.Module, package: str | None) -> dict[str, str]:
@@ -442,35 +585,23 @@ def _to_alias(
     changes: list[Change],
     notes: list[Note],
     line: int,
-) -> cst.Module:
+) -> tuple[cst.Module, str | None]:
+    """The module with the facade aliased, or the unchanged module and why it was not."""
     old_class = module.body[index]
     assert isinstance(old_class, cst.ClassDef)
     if old_class.decorators:
         # A decorator may register the class or change it: aliasing would drop that silently.
-        notes.append(
-            Note(
-                file.path,
-                line,
-                1,
-                plan.target,
-                "facade-decorated",
-                f"{plan.facade} is decorated ({', '.join(dotted_name(d.decorator) or '<expr>' for d in old_class.decorators)}); "
-                "aliasing would drop the decorator's effect, so the class is kept",
-                "needs-decision",
-            )
+        shown = ", ".join(dotted_name(d.decorator) or "<expr>" for d in old_class.decorators)
+        return module, (
+            f"it is decorated ({shown}); aliasing would drop the decorator's effect, "
+            "so the class is kept"
         )
-        return module
     defined_at = class_index(module, plan.canonical_name) if file.module == plan.canonical_module else None
     if defined_at is not None and defined_at > index:
-        notes.append(
-            Note(
-                file.path, line, 1, plan.target, "facade-before-canonical",
-                f"{plan.facade} is defined before {plan.canonical_name} in the same module; "
-                "an alias there would name the class before it exists, so the facade is kept",
-                "needs-decision",
-            )
+        return module, (
+            f"it is defined before {plan.canonical_name} in the same module; an alias there "
+            "would name the class before it exists, so the facade is kept"
         )
-        return module
     used_before = _imports_read_in(module, old_class)
     leading = old_class.leading_lines
     orphans = _footer_comments(old_class, module)
@@ -525,7 +656,7 @@ def _to_alias(
     changes.append(
         Change(file.path, line, 1, plan.target, "facade-alias", f"class {plan.class_name}", new_text)
     )
-    return new_module
+    return new_module, None
 
 
 def _footer_comments(cls: cst.ClassDef, module: cst.Module) -> list[cst.EmptyLine]:
@@ -812,6 +943,11 @@ class _Delegation:
         assert isinstance(node, cst.ClassDef)
         self.cls = node
         self.bindings = _module_bindings(module, file.package)
+        self.forwarded: list[str] = []
+        self.kept: list[MethodPlan] = []
+        self.left_alone: str | None = None
+        self.changed = False
+        self.notes_extra: list[Note] = []
 
     def change(self, kind: str, old: str, new: str, line: int | None = None) -> None:
         self.changes.append(
@@ -819,34 +955,50 @@ class _Delegation:
         )
 
     def run(self) -> cst.Module:
+        """The module with the facade delegating; ``outcome`` then says what happened."""
         plan = self.plan
         if not isinstance(self.cls.body, cst.IndentedBlock):
-            self.note("facade-left-alone", f"{plan.facade}: a one-line class body is left as it is")
+            self.left_alone = "a one-line class body is left as it is"
             return self.module
         module = self.module
         statements = list(self.cls.body.body)
         init_index = _method_index(statements, "__init__")
         impl = self._find_impl(statements[init_index]) if init_index is not None else None
-        needs_canonical_local = any(m.on_class and m.action == "forward" for m in plan.methods)
-        construct_with = plan.factory
-        if plan.factory_note:
-            self.note("facade-factory", f"{plan.facade}: {plan.factory_note}")
-        # 1. The canonical instance.
+        # 1. What happens to each method; forwards that would leave shared state stale, async
+        # generators and properties with a setter stay as they are.
+        attribute = impl or free_name("_impl", _class_attributes(self.cls))
+        demoted = _state_sharing(statements, plan, attribute, _attribute_names_outside(module, self.index))
+        decided: list[MethodPlan] = []
+        for method in plan.methods:
+            position = _method_index(statements, method.name)
+            if position is None:
+                continue
+            function = statements[position]
+            assert isinstance(function, cst.FunctionDef)
+            if method.name in demoted:
+                method = replace(method, action="keep", reason=demoted[method.name])
+            elif method.action == "forward" and _is_async_generator(function):
+                method = replace(
+                    method, action="keep",
+                    reason=f"{method.name}(): an async generator cannot be forwarded in one line",
+                )
+            decided.append(method)
+        instance_needed = any(m.action == "forward" and not m.on_class for m in decided)
+        needs_canonical_local = any(m.on_class and m.action == "forward" for m in decided)
+        # 2. The canonical instance, only when a forward uses it: nothing unused is added.
         new_imports: list[tuple[str, str]] = []  # (qualified name, local)
         taken = top_level_names(module)
         canonical_local = (
             self._local_for(plan.canonical, taken, new_imports) if needs_canonical_local else ""
         )
-        if impl is None:
+        if impl is None and instance_needed:
+            if plan.factory_note:
+                self.note("facade-factory", f"{plan.facade}: {plan.factory_note}")
             blocker = _cannot_add_instance(self.cls, init_index is not None)
             if blocker is not None:
-                self.note(
-                    "facade-left-alone",
-                    f"{plan.facade} left as it is: {blocker}; add the canonical instance by hand",
-                )
+                self.left_alone = f"{blocker}; add the canonical instance by hand"
                 return self.module
-            attribute = free_name("_impl", _class_attributes(self.cls))
-            built = self._construction(statements, init_index, construct_with, canonical_local, taken, new_imports)
+            built = self._construction(statements, init_index, plan.factory, canonical_local, taken, new_imports)
             if built is None:
                 return self.module
             call_text, kind = built
@@ -855,57 +1007,47 @@ class _Delegation:
                 init = cst.parse_statement(f"def __init__(self) -> None:\n    self.{attribute} = {call_text}\n")
                 insert_at = 1 if statements and is_docstring(statements[0]) else 0
                 statements.insert(insert_at, init)
-                init_index = insert_at
             else:
                 init_node = statements[init_index]
                 assert isinstance(init_node, cst.FunctionDef)
                 statements[init_index] = _prepend_statement(init_node, statement)
             self.change(kind, f"class {plan.class_name} (own state)", f"self.{attribute} = {call_text}")
-        else:
-            attribute = impl
-        # 2. Forwards.
-        demoted = _state_sharing(statements, plan, attribute, _attribute_names_outside(module, self.index))
-        for method in plan.methods:
+        # 3. Forwards.
+        rewritten = False
+        for method in decided:
             position = _method_index(statements, method.name)
-            if position is None:
-                continue
+            assert position is not None
             function = statements[position]
             assert isinstance(function, cst.FunctionDef)
-            if method.name in demoted:
-                method = MethodPlan(method.name, "keep", demoted[method.name])
             if method.action == "keep":
-                self.note(
-                    "facade-method-kept",
-                    f"{plan.class_name}.{method.reason} (kept as it is)",
-                    self._line(function),
-                )
+                self.kept.append(method)
+                self.note(method.kind, f"{plan.class_name}.{method.reason} (kept as it is)", self._line(function))
                 continue
-            if _is_async_generator(function):
-                self.note(
-                    "facade-method-kept",
-                    f"{plan.class_name}.{method.name}(): an async generator "
-                    "cannot be forwarded in one line (kept as it is)",
-                    self._line(function),
-                )
+            self.forwarded.append(method.name)
+            if method.action == "as-is":
                 continue
+            if method.logic:
+                self.notes_extra.append(Note(
+                    self.file.path, self._line(function), 1, plan.target, "facade-logic-replaced",
+                    f"{plan.class_name}.{method.name}(): {', '.join(method.logic)}; replaced by "
+                    f"the canonical's {method.name}() (replace-facade-logic)", "warning",
+                ))
             forwarded = _forward(function, attribute, canonical_local if method.on_class else None)
-            if forwarded is None:
-                self.note(
-                    "facade-method-kept",
-                    f"{plan.class_name}.{method.name}(): a property with a "
-                    "setter or deleter is kept as it is",
-                    self._line(function),
-                )
-                continue
+            assert forwarded is not None
             if _code(forwarded) != _code(function):
                 statements[position] = forwarded
+                rewritten = True
                 self.change(
                     "facade-forward",
                     f"def {method.name}",
                     _code(forwarded.body).strip().splitlines()[-1].strip(),
                     self._line(function),
                 )
-        # 3. Private state and helpers nothing uses any more.
+        if not rewritten:
+            # Nothing was collapsed: the class stays exactly as it was, no instance added, no
+            # clean-up of its own (its dead code was dead before phase 2).
+            return self.module
+        # 4. Private state and helpers nothing uses any more.
         statements = self._drop_dead_members(statements, attribute)
         new_cls = self.cls.with_changes(body=self.cls.body.with_changes(body=statements))
         body = list(module.body)
@@ -914,7 +1056,32 @@ class _Delegation:
         used_before = _imports_read_in(self.module, self.cls)
         for qname, local in new_imports:
             new_module = _add_top_import(new_module, qname, local)
+        self.changed = True
         return _drop_unused_imports(new_module, used_before)
+
+    def outcome(self, file: SourceFile) -> Note:
+        """The facade's one outcome line: delegated (n forwarded, m kept), or left as it is."""
+        plan = self.plan
+        if self.left_alone is not None:
+            return _outcome(file, self.line, plan, "facade-left-alone", f"left as it is: {self.left_alone}")
+        kept = "; ".join(f"{m.name}: {_short_reason(m)}" for m in self.kept)
+        if not self.forwarded:
+            every = len(self.kept)
+            what = (
+                f"none of its methods is a pure forward to {plan.canonical} "
+                f"({every} kept: {kept})" if every else "it has no public methods to forward"
+            )
+            return _outcome(file, self.line, plan, "facade-left-alone", f"left as it is: {what}")
+        already = "" if self.changed else "; already pure forwards, left as they are"
+        text = (
+            f"delegated to {plan.canonical}: {_plural(len(self.forwarded), 'method')} forwarded "
+            f"({', '.join(self.forwarded)}{already}), {len(self.kept)} kept"
+            + (f" ({kept})" if kept else "")
+        )
+        why = [*plan.incompatibilities, *plan.not_alias]
+        if why:
+            text += "; not an alias: " + "; ".join(why)
+        return _outcome(file, self.line, plan, "facade-delegated", text, "note")
 
     def _line(self, node: cst.CSTNode) -> int:
         return self.lines.get(id(node), self.line)
@@ -1006,10 +1173,9 @@ class _Delegation:
                 continue
             local = self._local_for(dotted, taken, new_imports)
             return f"{local}({', '.join(arguments)})", kind
-        self.note(
-            "facade-left-alone",
-            f"{self.plan.facade} cannot build a canonical instance from its "
-            f"constructor's parameters ({'; '.join(problems)}); class left as it is",
+        self.left_alone = (
+            "it cannot build a canonical instance from its constructor's parameters "
+            f"({'; '.join(problems)})"
         )
         return None
 
