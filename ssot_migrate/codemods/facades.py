@@ -270,7 +270,12 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
     incompatible = tuple(m.message for m in comparison.mismatches if m.breaking) + overrides
     private = {name for name in interface.attributes | set(interface.methods) if not is_public(name)}
     used = _used_in_other_files(snapshot, private, path)
-    public = sorted(n for n in interface.own_methods if is_public(n) and n != "__init__")
+    # Every method the alias would drop: the public ones and every dunder (``__repr__``,
+    # ``__new__``, ``__del__``...), which behave even where callers do not name them.
+    public = sorted(
+        n for n in interface.own_methods
+        if n != "__init__" and (is_public(n) or n.startswith("__") and n.endswith("__"))
+    )
     not_alias = tuple(
         forwards.alias_blockers(analysis, canonical.methods, canonical.constructor, public)
     ) + tuple(

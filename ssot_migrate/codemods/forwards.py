@@ -569,6 +569,7 @@ class _Describer(cst.CSTVisitor):
         self.returns_forward = False
         self.returned: list[cst.BaseExpression] = []
         self._inside_forward: list[cst.Call] = []
+        self._chained: set[int] = set()
 
     def _add(self, reason: str) -> None:
         if reason not in self.reasons:
@@ -672,7 +673,11 @@ class _Describer(cst.CSTVisitor):
         return _via(node.func.value, self.kind, self.self_name, self.scope, bound=True) is not None
 
     def visit_Call(self, node: cst.Call) -> bool:
+        if id(node) in self._chained:
+            return True  # ``a.b().c()``: the outer call already names the whole chain
         func = node.func
+        for inner in _calls_in(func):
+            self._chained.add(id(inner))
         text = dotted_name(func) or ""
         short = text.rpartition(".")[2]
         if self._is_forward_call(node):
@@ -756,6 +761,18 @@ def _parameter_names(function: cst.FunctionDef) -> list[str]:
     if params.star_kwarg is not None:
         names.append(params.star_kwarg.name.value)
     return names
+
+
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    """The calls in a call's callee (``x.strip().lower`` holds ``x.strip()``)."""
+    found: list[cst.Call] = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            found.append(call)
+
+    node.visit(_Calls())
+    return found
 
 
 def _names_in(node: cst.CSTNode) -> set[str]:
