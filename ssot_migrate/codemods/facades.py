@@ -264,7 +264,7 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
     located = class_source(snapshot, facade)
     if located is None or interface.qualname != facade:
         return f"{facade} left as it is: it is a re-export of {interface.qualname}, not a class defined there"
-    analysis = _analyse(located, canonical, target, snapshot)
+    analysis, identical = _analyse(located, canonical, target, snapshot)
     comparison = compare(interface, canonical)
     overrides = _overridden_values(snapshot, facade, canonical)
     incompatible = tuple(m.message for m in comparison.mismatches if m.breaking) + overrides
@@ -283,6 +283,9 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
         if name in interface.own_methods and not name.startswith("__")
     )
     methods = tuple(_method_plans(interface, canonical, analysis, base.replace_logic))
+    if identical and comparison.is_compatible and not overrides:
+        # A copy of the canonical, statement for statement: its logic is the canonical's.
+        return _replace(base, mode="alias", reason="an identical copy of it")
     if comparison.is_compatible and not overrides and (base.replace_logic or not not_alias):
         return _replace(base, mode="alias", methods=methods)
     # A base in the same module is recorded as written (``HttpResponse``), others as dotted names.
@@ -317,19 +320,35 @@ def _analyse(
     canonical: ClassInterface,
     target: Target,
     snapshot: SnapshotLike,
-) -> forwards.FacadeAnalysis:
-    """Which of the facade's methods are pure forwards to the canonical (``forwards``)."""
+) -> tuple[forwards.FacadeAnalysis, bool]:
+    """Which of the facade's methods are pure forwards to the canonical (``forwards``), and
+    whether the whole class is an identical copy of the canonical's."""
     module_name, path, module, node = located
-    package = module_name if path.endswith("__init__.py") else module_name.rpartition(".")[0]
+    bindings = _module_bindings(module, _package_of(module_name, path))
     theirs = class_source(snapshot, canonical.qualname)
-    return forwards.analyse(
+    analysis = forwards.analyse(
         node,
-        _module_bindings(module, package),
+        bindings,
         canonical.qualname,
         target.factory,
         module_name == canonical.qualname.rpartition(".")[0],
         forwards.method_bodies(theirs[3] if theirs is not None else None),
     )
+    identical = False
+    if theirs is not None:
+        their_module_name, their_path, their_module, their_node = theirs
+        their_bindings = _module_bindings(their_module, _package_of(their_module_name, their_path))
+        identical = forwards.identical_copy(
+            node,
+            forwards.module_names(module, module_name, bindings),
+            their_node,
+            forwards.module_names(their_module, their_module_name, their_bindings),
+        )
+    return analysis, identical
+
+
+def _package_of(module_name: str, path: str) -> str:
+    return module_name if path.endswith("__init__.py") else module_name.rpartition(".")[0]
 
 
 def _overridden_values(snapshot: SnapshotLike, facade: str, canonical: ClassInterface) -> tuple[str, ...]:
@@ -504,7 +523,8 @@ def _rewrite_facade(
         count = len(plan.methods)
         replaced = [f"{m.name}()" for m in plan.methods if m.logic]
         how = (
-            f"; the logic of its own in {', '.join(replaced)} is replaced by the canonical's "
+            f" ({plan.reason}: the same statements, every name meaning the same)" if plan.reason
+            else f"; the logic of its own in {', '.join(replaced)} is replaced by the canonical's "
             "(replace-facade-logic, listed)" if replaced
             else f" ({_plural(count, 'method')}, each a pure forward)" if count
             else " (no methods of its own)"
