@@ -27,6 +27,7 @@ changes nothing. Editing goes through ``tomlkit`` so comments and formatting sur
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import posixpath
 import tempfile
@@ -87,6 +88,7 @@ class GuardPlan:
     ignores: tuple[tuple[str, str], ...] = ()  # (importer, forbidden module) kept on purpose
     allowed_files: tuple[str, ...] = ()  # files ruff exempts from TID251
     package_modules: frozenset[str] = frozenset()  # modules that are packages (have submodules)
+    unparsable: tuple[tuple[str, str], ...] = ()  # (top-level package, a file that does not parse)
 
     def forbidden_modules(self, target: str) -> list[str]:
         """The modules ``target``'s import-linter contract forbids."""
@@ -166,6 +168,8 @@ def plan_guard(config: Config, snapshot: Any, legacy_sites: Iterable[tuple[str, 
     ``legacy-import`` sites: an import of a forbidden module in a file scan does not count is kept
     on purpose and goes to ``ignore_imports``.
     """
+    from ssot_migrate.discovery import parse_source
+
     module_files = module_files_of(snapshot)
     bans: list[Ban] = []
     for target in config.targets:
@@ -182,12 +186,28 @@ def plan_guard(config: Config, snapshot: Any, legacy_sites: Iterable[tuple[str, 
             packages.add(head)
         else:
             tops.add(head)
+    # import-linter stops at the first file it cannot parse (Django's tests hold one on purpose):
+    # such a package cannot be a root; the ruff guard still covers it.
+    unparsable: dict[str, str] = {}
+    for module, path in sorted(module_files.items(), key=lambda item: item[1]):
+        head = module.split(".")[0]
+        if head in packages and head not in unparsable and parse_source(snapshot.read(path)) is None:
+            unparsable[head] = path
+    packages -= set(unparsable)
+    # import-linter refuses to forbid a module outside its graph: that ban is ruff's.
+    bans = [
+        dataclasses.replace(b, linter="ruff", reason=f"{b.module.split('.')[0]} is not in "
+                            "import-linter's graph")
+        if b.linter == "import-linter" and b.module.split(".")[0] not in packages else b
+        for b in bans
+    ]
     forbidden = {b.module for b in bans if b.linter == "import-linter"}
     counted = {(t, p) for t, p in legacy_sites}
     ignores = [
         (importer, module)
         for importer, importer_path, module in _import_edges(snapshot, module_files, forbidden)
-        if not any((b.target, importer_path) in counted for b in bans if b.module == module)
+        if importer.split(".")[0] in packages
+        and not any((b.target, importer_path) in counted for b in bans if b.module == module)
     ]
     allowed = sorted({
         module_files[m] for t in config.targets for m in _allowed_modules(t) if m in module_files
@@ -196,6 +216,7 @@ def plan_guard(config: Config, snapshot: Any, legacy_sites: Iterable[tuple[str, 
         tuple(bans), tuple(sorted(packages)), tuple(sorted(tops - packages)),
         tuple(sorted(set(ignores))), tuple(allowed),
         frozenset(m for m, p in module_files.items() if p.endswith("__init__.py")),
+        tuple(sorted(unparsable.items())),
     )
 
 
@@ -533,9 +554,12 @@ def guard_outcome(kind: str, config: Config, snapshot: Any, read: Reader,
             lines += [f"  {b.module} ({b.alias}: {b.reason})" for b in forbidden]
         else:
             lines.append("import-linter: no legacy module can be forbidden whole")
+        for package, path in plan.unparsable:
+            lines.append(f"import-linter cannot build the graph of {package} ({path} does not "
+                         "parse): left out of its contracts; `guard --write ruff` covers it")
         if plan.top_modules:
             lines.append("import-linter cannot check top-level modules (not packages): "
-                         + ", ".join(plan.top_modules) + "; the ruff guard covers them")
+                         + ", ".join(plan.top_modules) + "; `guard --write ruff` covers them")
         if plan.ignores:
             lines.append("kept on purpose (ignore_imports; scan does not count them): "
                          + ", ".join(f"{i} -> {m}" for i, m in plan.ignores))

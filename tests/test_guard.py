@@ -298,3 +298,26 @@ def test_import_linter_guard_refuses_an_ini_configuration(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert ".importlinter has an [importlinter] section" in proc.stderr
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_import_linter_guard_leaves_out_what_import_linter_cannot_read(tmp_path: Path) -> None:
+    # A package with a file that does not parse (Django's tests hold one on purpose) would stop
+    # lint-imports altogether; a top-level module cannot be a root package.
+    repo = own_repo(tmp_path / "r", {
+        "scripts/ok.py": "from app.core.unified import UnifiedManager\n",
+        "scripts/broken.py": "def (:\n",
+        "manage.py": "import app\n",
+    })
+    proc = run_cli("guard", "--write", "import-linter", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert ("import-linter cannot build the graph of scripts (scripts/broken.py does not parse): "
+            "left out of its contracts; `guard --write ruff` covers it") in proc.stderr
+    assert ("import-linter cannot check top-level modules (not packages): manage; "
+            "`guard --write ruff` covers them") in proc.stderr
+    assert 'root_packages = ["app", "tests"]' in (repo / "pyproject.toml").read_text(encoding="utf-8")
+    # scripts.ok re-exports the canonical (an import it does not use): a shim outside the graph,
+    # banned by ruff instead.
+    assert "scripts.ok.UnifiedManager (scripts is not in import-linter's graph)" in proc.stderr
+    kept = tool(repo, str(BIN / "lint-imports"), "--no-cache")
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "Contracts: 2 kept, 0 broken." in kept.stdout
