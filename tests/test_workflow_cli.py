@@ -170,7 +170,7 @@ FACADE_FILES = {
         name = "engine"
         canonical = "pkg.core.Engine"
         aliases = ["pkg.old.OldEngine"]
-        facades = ["pkg.facade.EngineFacade"]
+        facades = ["pkg.facade.EngineFacade", "pkg.pure.PureFacade"]
         factory = "pkg.factory.make_engine"
         """),
     "pkg/__init__.py": "",
@@ -179,11 +179,18 @@ FACADE_FILES = {
         "    def run(self):\n        return self.name\n"
     ),
     "pkg/old.py": "from pkg.core import Engine as OldEngine\n",
+    # Kept by phase 2 (extra() has no counterpart); PureFacade becomes an alias, so phase 2
+    # has a branch.
     "pkg/facade.py": (
-        "class EngineFacade:\n"
-        "    def __init__(self, name):\n        self.name = name\n\n"
-        "    def run(self):\n        return self.name\n\n"
+        "from pkg.core import Engine\n\n\nclass EngineFacade:\n"
+        "    def __init__(self, name):\n        self._engine = Engine(name)\n\n"
+        "    def run(self):\n        return self._engine.run()\n\n"
         "    def extra(self):\n        return 42\n"
+    ),
+    "pkg/pure.py": (
+        "from pkg.core import Engine\n\n\nclass PureFacade:\n"
+        "    def __init__(self, name):\n        self._engine = Engine(name)\n\n"
+        "    def run(self):\n        return self._engine.run()\n"
     ),
     "pkg/factory.py": "from pkg.core import Engine\n\n\ndef make_engine(name):\n    return Engine(name)\n",
     "app/__init__.py": "",
