@@ -31,6 +31,9 @@ TABLE = "tool.ssot-migrate"
 TOP_LEVEL_KEYS = (
     "test-command",
     "test-timeout",
+    "test-env",
+    "test-jobs",
+    "rerun",
     "branch-prefix",
     "expected-fixes",
     "targets",
@@ -466,6 +469,12 @@ def load_config(
     ):
         problems.add(f"{TABLE}.test-timeout", f"must be a positive number of seconds, got {timeout!r}")
         timeout = 1800
+    test_env = _test_env(table.get("test-env", {}), problems)
+    rerun = _count(table.get("rerun", 1), f"{TABLE}.rerun", 0, problems, default=1)
+    raw_jobs = table.get("test-jobs")
+    test_jobs = (
+        None if raw_jobs is None else _count(raw_jobs, f"{TABLE}.test-jobs", 1, problems, default=1)
+    )
     prefix = table.get("branch-prefix", "ssot/")
     if not isinstance(prefix, str):
         problems.add(f"{TABLE}.branch-prefix", f"must be a string, not {_type_name(prefix)}")
@@ -559,6 +568,9 @@ def load_config(
         targets=targets,
         test_command=test_command,
         test_timeout=float(timeout),
+        test_env=test_env,
+        test_jobs=test_jobs,
+        rerun=rerun,
         branch_prefix=prefix,
         expected_fixes=expected,
         source_roots=roots,
@@ -567,6 +579,30 @@ def load_config(
         guard=guard,
         digest=_digest(table),
     )
+
+
+def _test_env(value: object, problems: _Problems) -> tuple[tuple[str, str], ...]:
+    key = f"{TABLE}.test-env"
+    if not isinstance(value, dict):
+        problems.add(key, f"must be a table of NAME = \"value\" strings, not {_type_name(value)}")
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for name, item in value.items():
+        # os.environ cannot hold a name with '=' or NUL; an empty name is no variable at all.
+        if not name or "=" in name or "\0" in name:
+            problems.add(key, f"{name!r} is not an environment variable name")
+        elif not isinstance(item, str) or "\0" in item:
+            problems.add(f"{key}.{name}", f"must be a string, not {_type_name(item)}")
+        else:
+            pairs.append((name, item))
+    return tuple(sorted(pairs))
+
+
+def _count(value: object, key: str, least: int, problems: _Problems, *, default: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        problems.add(key, f"must be an integer >= {least}, got {value!r}")
+        return default
+    return value
 
 
 def _check_uniqueness(targets: list[dict[str, Any]], problems: _Problems) -> None:

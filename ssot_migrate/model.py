@@ -60,6 +60,9 @@ class Config:
     targets: tuple[Target, ...]
     test_command: str | tuple[str, ...] | None = None
     test_timeout: float = 1800.0
+    test_env: tuple[tuple[str, str], ...] = ()
+    test_jobs: int | None = None  # None: 2 when the machine has 2 or more cores, else 1
+    rerun: int = 1
     branch_prefix: str = "ssot/"
     expected_fixes: tuple[str, ...] = ()
     source_roots: tuple[str, ...] = ()

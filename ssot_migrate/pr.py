@@ -29,7 +29,7 @@ from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.model import Config
 from ssot_migrate.patch import FileStat, diff_stats
 from ssot_migrate.phases import PHASES, ROLLBACKS, branch_name
-from ssot_migrate.status import phase_branches
+from ssot_migrate.status import phase_branches, triage_lists
 
 if TYPE_CHECKING:
     from ssot_migrate.scan import ScanReport
@@ -242,6 +242,7 @@ def render_body(
         "",
         (f"**Verified:** `{verified}` - tests before: {trailers.get('SSOT-Tests-Before', '?')}; "
         f"after: {trailers.get('SSOT-Tests-After', '?')}."),
+        *[f"- **{title.capitalize()}:** {ids}" for title, ids in triage_lists(dict(trailers))],
         "",
         "### Scan: violations before -> after",
         "",

@@ -30,6 +30,20 @@ class PhaseStatus:
     verified: str
     tests: str
     merged: bool
+    triage: tuple[tuple[str, str], ...] = ()
+
+
+# The triage's lists, read back from the trailers (see workflow.triage_trailers).
+TRIAGE_TRAILERS = (
+    ("SSOT-Regressions", "regressions"),
+    ("SSOT-Flaky", "flaky (not regressions)"),
+    ("SSOT-Unstable-On-Base", "unstable on base (not regressions)"),
+)
+
+
+def triage_lists(trailers: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """``(what, ids)`` for each triage trailer the commit carries."""
+    return tuple((title, trailers[key]) for key, title in TRIAGE_TRAILERS if key in trailers)
 
 
 def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
@@ -101,7 +115,7 @@ def collect(repo: Path) -> list[PhaseStatus]:
             phase=phase, branch=f"{name} (+{on_top} commit(s) on top)" if on_top else name,
             tip=tip, base=base_label, ahead=ahead, behind=behind,
             verified=trailers.get("SSOT-Verified", "?"), tests=tests,
-            merged=refs.is_merged(repo, tip, main_sha),
+            merged=refs.is_merged(repo, tip, main_sha), triage=triage_lists(trailers),
         ))
     return rows + _merged_without_branch(repo, {row.phase for row in rows})
 
@@ -122,6 +136,7 @@ def _merged_without_branch(repo: Path, shown: set[str]) -> list[PhaseStatus]:
             phase=phase, branch="(branch deleted)", tip=sha,
             base=f"{_short(t.get('SSOT-Mainline', 'HEAD'))} @ {t.get('SSOT-Base', '?')[:10]}",
             ahead=0, behind=0, verified=t.get("SSOT-Verified", "?"), tests=tests, merged=True,
+            triage=triage_lists(t),
         ))
     return rows
 
@@ -139,9 +154,11 @@ def render(rows: list[PhaseStatus]) -> str:
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    return "\n".join(
+    lines = [
         "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table
-    ) + "\n"
+    ]
+    lines += [f"{r.phase} {title}: {ids}" for r in rows for title, ids in r.triage]
+    return "\n".join(lines) + "\n"
 
 
 def run_status_command(repo: Path, *, console: Console) -> int:

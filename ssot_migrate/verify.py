@@ -13,20 +13,23 @@ import ast
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 from xml.etree import ElementTree
 
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config
 
+ProgressFn = Callable[[str], None]
 EXPECTED_FIX_MARK = "ssot_expected_fix"
 KEEP_LOGS = 100
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
@@ -168,43 +171,116 @@ def _junit_id(classname: str, name: str, file: str | None) -> str:
     return "::".join([file, *[p for p in parts if p], name])
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """One run to make: the command on ``worktree`` (whose files are ``tree``).
+
+    ``only`` limits pytest to those test ids (bisection, triage); ``fresh`` skips the cache
+    (a re-run meant to catch a flaky failure must run again).
+    """
+
+    worktree: Path
+    tree: str
+    label: str
+    only: tuple[str, ...] = ()
+    fresh: bool = False
+
+
+def hermetic_env(
+    base: Mapping[str, str], scratch: Path, extra: Iterable[tuple[str, str]], pytest: bool
+) -> dict[str, str]:
+    """The environment of one run: the user's, minus git's pointers, plus a private scratch area.
+
+    Temporary files (``TMPDIR``, ``TMP``, ``TEMP``) and bytecode (``PYTHONPYCACHEPREFIX``) go to
+    ``scratch``, which nothing else uses and which is removed after the run, so nothing one run
+    leaves there can be found by the next. pytest's cache is off for a pytest command; for any
+    other command a pytest it starts keeps its cache in ``scratch``. ``extra`` (``test-env``)
+    is applied last, so it can override all of this; ``{tmpdir}`` in a value is the run's
+    temporary directory (a per-run database file, say).
+    """
+    env = {k: v for k, v in base.items() if k not in _LEAKY_ENV}
+    tmp = scratch / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for name in ("TMPDIR", "TMP", "TEMP"):
+        env[name] = str(tmp)
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    if not pytest:
+        cache = shlex.quote(f"cache_dir={scratch / 'pytest-cache'}")
+        env["PYTEST_ADDOPTS"] = f"{env.get('PYTEST_ADDOPTS', '')} -o {cache}".strip()
+    for name, value in extra:
+        env[name] = value.replace("{tmpdir}", str(tmp))
+    return env
+
+
+# A pytest progress line: an optional file name, result letters, then "[ 42%]".
+_PROGRESS_LINE = re.compile(rb"^(?:\S+ )?([.FEsxXR]+)\s*\[\s*(\d+)%\]\s*$")
+_VERBOSE_LINE = re.compile(rb" (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[\s*(\d+)%\]\s*$")
+_PARTIAL_LINE = re.compile(rb"^(?:\S+\.py )?([.FEsxXR]+)$")
+
+
+@dataclass
+class _Job:
+    """A started run: its process, log, scratch area and what is known of its progress."""
+
+    request: RunRequest
+    argv: list[str]
+    log: Path
+    junit: Path | None
+    scratch: Path
+    out: BinaryIO
+    proc: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    ended: float | None = None
+    code: int | None = None
+    timed_out: bool = False
+    done: int = 0
+    percent: int | None = None
+    _offset: int = 0
+    _partial: bytes = b""
+
+    def read_progress(self) -> None:
+        """Count the tests pytest reported in the log since the last call."""
+        try:
+            with self.log.open("rb") as handle:
+                handle.seek(self._offset)
+                chunk = handle.read()
+        except OSError:
+            return
+        self._offset += len(chunk)
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        for line in lines:
+            line = line.rstrip(b"\r")
+            if (m := _PROGRESS_LINE.match(line)) is not None:
+                self.done += len(m.group(1))
+                self.percent = int(m.group(2))
+            elif (v := _VERBOSE_LINE.search(line)) is not None:
+                self.done += 1
+                self.percent = int(v.group(1))
+
+    def status(self, now: float) -> str:
+        """``base: 120 tests done (40%), 1m05s`` (elapsed only when pytest says nothing)."""
+        pending = _PARTIAL_LINE.match(self._partial.rstrip(b"\r"))
+        done = self.done + (len(pending.group(1)) if pending else 0)
+        elapsed = _clock((self.ended or now) - self.started)
+        if self.ended is not None:
+            return f"{self.request.label}: finished in {elapsed}"
+        if done or self.percent is not None:
+            pct = f" ({self.percent}%)" if self.percent is not None else ""
+            return f"{self.request.label}: {done} tests done{pct}, {elapsed}"
+        return f"{self.request.label}: running, {elapsed}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def run_command(
-    argv: Sequence[str], cwd: Path, timeout: float, log: Path
-) -> tuple[int | None, float]:
-    """Run ``argv`` in its own process group, output to ``log``; ``(exit code|None, seconds)``.
-
-    On timeout, on Ctrl-C and on any error the whole process group is killed, so nothing the
-    suite started keeps running (or keeps the worktree busy).
-    """
-    env = {k: v for k, v in os.environ.items() if k not in _LEAKY_ENV}
-    log.parent.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    with log.open("ab") as out:
-        out.write(f"$ {shlex.join(argv)}\n# cwd: {cwd}\n".encode())
-        out.flush()
-        try:
-            proc = subprocess.Popen(
-                list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        except OSError as exc:
-            raise ConfigError(f"test-command: cannot run {argv[0]!r}: {exc}") from exc
-        try:
-            code: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            code = None
-            out.write(f"\n# ssot-migrate: killed after the {timeout:g}s test-timeout\n".encode())
-        finally:
-            _kill_group(proc)
-            _reap(proc)
-    return code, time.monotonic() - start
 
 
 def _reap(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
@@ -224,9 +300,19 @@ def _reap(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
         proc.returncode = os.waitstatus_to_exitcode(status)
 
 
+def _safe_label(label: str) -> str:
+    # Log names are pasted into shells: nothing a shell would read as syntax.
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-") or "run"
+
+
 @dataclass
 class TestRunner:
-    """Runs one configured test command on worktrees, caching full runs by tree hash."""
+    """Runs one configured test command on worktrees, caching full runs by tree hash.
+
+    Every run is hermetic as far as a process can make it (see ``hermetic_env``); several
+    requests given to ``run_many`` run at the same time, each in its own worktree, log and
+    scratch area, watched by one loop that enforces the timeout and reports progress.
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -234,8 +320,12 @@ class TestRunner:
     timeout: float
     cache_dir: Path
     log_dir: Path
+    env: tuple[tuple[str, str], ...] = ()
     runs: int = 0  # how many times the command actually ran (cache misses, subset runs)
     logs: list[Path] = field(default_factory=list)
+    progress: ProgressFn | None = None
+    progress_every: float = 30.0
+    share_log: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
     def for_config(cls, config: Config, git_dir: Path) -> TestRunner | None:
@@ -248,6 +338,7 @@ class TestRunner:
             timeout=config.test_timeout,
             cache_dir=git_dir / "ssot-cache" / "tests",
             log_dir=git_dir / "ssot-logs",
+            env=config.test_env,
         )
 
     @property
@@ -256,7 +347,9 @@ class TestRunner:
         return pytest_position(self.argv) is not None
 
     def _cache_key(self) -> str:
-        return hashlib.sha256(json.dumps(list(self.argv)).encode()).hexdigest()[:16]
+        # The environment is part of what was measured: another test-env is another result.
+        key = json.dumps([list(self.argv), [list(p) for p in self.env]])
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     def cached(self, tree: str) -> TestRun | None:
         """The cached full run of this command on ``tree``, if any."""
@@ -284,25 +377,47 @@ class TestRunner:
             json.dump(table, handle)
         os.replace(tmp, path)
 
-    def run(self, worktree: Path, tree: str, label: str, only: Sequence[str] = ()) -> TestRun:
+    def run(
+        self, worktree: Path, tree: str, label: str, only: Sequence[str] = (), fresh: bool = False
+    ) -> TestRun:
         """Run the command in ``worktree`` (whose files are ``tree``); ``only`` limits pytest ids.
 
         A full run is answered from the cache when this tree was measured before; subset runs
-        (bisection) are never cached.
+        (bisection, triage) and ``fresh`` runs are never answered from it.
         """
-        if not only:
-            hit = self.cached(tree)
-            if hit is not None:
-                return hit
+        return self.run_many([RunRequest(worktree, tree, label, tuple(only), fresh)])[0]
+
+    def run_many(self, requests: Sequence[RunRequest]) -> list[TestRun]:
+        """Run every request at the same time; answers in the same order."""
+        answers: dict[int, TestRun] = {}
+        jobs: dict[int, _Job] = {}
+        try:
+            for index, request in enumerate(requests):
+                hit = None if request.only or request.fresh else self.cached(request.tree)
+                if hit is not None:
+                    answers[index] = hit
+                else:
+                    jobs[index] = self._start(request)
+            self._watch(list(jobs.values()))
+        finally:
+            for job in jobs.values():
+                self._finish(job)
+        for index, job in jobs.items():
+            answers[index] = self._result(job)
+        return [answers[i] for i in range(len(requests))]
+
+    def _start(self, request: RunRequest) -> _Job:
         argv = list(self.argv)
         junit: Path | None = None
         pos = pytest_position(argv)
+        worktree = request.worktree
         if pos is not None:
             fd, name = tempfile.mkstemp(prefix="ssot-junit-", suffix=".xml")
             os.close(fd)
             junit = Path(name)
             extra = [f"--junitxml={junit}", "-o", "junit_family=xunit1", "-p", "no:cacheprovider",
                      "--continue-on-collection-errors"]
+            only = request.only
             rest = argv[pos:] if not only else _select_only(argv[pos:], worktree, only)
             # The worktree lives inside the repository's git dir: stop pytest's upward search
             # for rootdir and conftest.py files at the worktree, or it would find the checkout's.
@@ -311,29 +426,97 @@ class TestRunner:
             if not any(a.startswith("--confcutdir") for a in rest):
                 extra.append(f"--confcutdir={worktree}")
             argv = argv[:pos] + extra + rest
-        elif only:
+        elif request.only:
             raise ValueError("subset runs need pytest")
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        log = self.log_dir / f"{stamp}-{label.replace(' ', '-')}-{tree[:12]}.log"
-        _prune_logs(self.log_dir)
+        label = _safe_label(request.label)
+        # Subset runs (every bisect step, every triage re-run) append to one log per label.
+        log = self.share_log.get(label) if request.only else None
+        if log is None:
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+            log = self.log_dir / f"{stamp}-{label}-{request.tree[:12]}.log"
+            _prune_logs(self.log_dir)
+            self.logs.append(log)
+            if request.only:
+                self.share_log[label] = log
+        scratch = Path(tempfile.mkdtemp(prefix="ssot-run-"))
+        env = hermetic_env(os.environ, scratch, self.env, pos is not None)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        out = log.open("ab")
+        job = _Job(request, argv, log, junit, scratch, out)
+        job._offset = out.tell()
+        out.write(f"$ {shlex.join(argv)}\n# cwd: {worktree}\n# TMPDIR: {env['TMPDIR']}\n".encode())
+        out.flush()
+        job.started = time.monotonic()
         try:
-            code, seconds = run_command(argv, worktree, self.timeout, log)
-            results = None
-            if junit is not None and code is not None and junit.stat().st_size:
+            job.proc = subprocess.Popen(
+                argv, cwd=worktree, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        except OSError as exc:
+            self._finish(job)
+            raise ConfigError(f"test-command: cannot run {argv[0]!r}: {exc}") from exc
+        self.runs += 1
+        return job
+
+    def _watch(self, jobs: Sequence[_Job]) -> None:
+        """Wait for every job, killing each at its timeout; report progress meanwhile."""
+        last_report = time.monotonic()
+        shown = False
+        while True:
+            now = time.monotonic()
+            running = [j for j in jobs if j.proc is not None and j.ended is None]
+            for job in running:
+                assert job.proc is not None
+                code = job.proc.poll()
+                if code is not None:
+                    job.code, job.ended = code, now
+                    _kill_group(job.proc)  # what the suite started and left running goes too
+                elif now - job.started > self.timeout:
+                    job.timed_out, job.ended = True, now
+                    _kill_group(job.proc)
+                    job.out.write(
+                        f"\n# ssot-migrate: killed after the {self.timeout:g}s test-timeout\n"
+                        .encode()
+                    )
+            if all(j.ended is not None for j in jobs):
+                if shown and self.progress is not None:
+                    self.progress("")  # a live line is cleared once the runs end
+                return
+            if self.progress is not None and now - last_report >= self.progress_every:
+                last_report, shown = now, True
+                for job in jobs:
+                    job.read_progress()
+                self.progress(" | ".join(j.status(now) for j in jobs))
+            time.sleep(0.05)
+
+    def _finish(self, job: _Job) -> None:
+        # Runs on every path out (done, timeout, Ctrl-C, an error): no child outlives the run.
+        if job.proc is not None:
+            _kill_group(job.proc)
+            _reap(job.proc)
+        if job.ended is None:
+            job.ended = time.monotonic()
+        job.out.close()
+        shutil.rmtree(job.scratch, ignore_errors=True)
+
+    def _result(self, job: _Job) -> TestRun:
+        results = None
+        try:
+            if job.junit is not None and job.code is not None and job.junit.stat().st_size:
                 try:
-                    results = parse_junit(junit.read_bytes())
+                    results = parse_junit(job.junit.read_bytes())
                 except ElementTree.ParseError:
                     results = None
         finally:
-            if junit is not None:
-                junit.unlink(missing_ok=True)
-        self.runs += 1
-        self.logs.append(log)
+            if job.junit is not None:
+                job.junit.unlink(missing_ok=True)
+        request = job.request
         run = TestRun(
-            tree=tree, argv=self.argv, exit_code=code, duration=seconds, log=str(log),
-            results=results, timed_out=code is None,
+            tree=request.tree, argv=self.argv, exit_code=None if job.timed_out else job.code,
+            duration=(job.ended or job.started) - job.started, log=str(job.log), results=results,
+            timed_out=job.timed_out,
         )
-        if not only and not run.timed_out:
+        if not request.only and not run.timed_out:
             self._store(run)
         return run
 
@@ -420,14 +603,20 @@ class Comparison:
     added: tuple[str, ...] = ()
     gone: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    flaky: tuple[str, ...] = ()
+    unstable: tuple[str, ...] = ()
+    triage: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         """Human-readable report lines (for the terminal and the commit message)."""
-        out = list(self.reasons)
+        out = list(self.reasons) + list(self.triage)
         for title, items in (
             ("regressions (pass -> fail/error)", self.regressions),
             ("expected reversions (fail-first tests failing again: the revert undoes their fix)",
              self.expected_reversions),
+            ("flaky (failed, then passed when re-run; not regressions)", self.flaky),
+            ("unstable on base (fail on the base tree too when re-run; not regressions)",
+             self.unstable),
             ("expected fail-first flips (fail -> pass)", self.expected_flips),
             ("other fixes (fail -> pass)", self.fixes),
             ("expected fail-first tests not fixed by this change", self.missed_flips),
@@ -500,6 +689,105 @@ def compare(
     )
 
 
+RunIds = Callable[[Sequence[str]], TestRun]
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What re-running the pass -> fail tests showed (see ``triage``)."""
+
+    regressions: tuple[str, ...]
+    flaky: tuple[str, ...]
+    unstable: tuple[str, ...]
+    order_dependent: tuple[str, ...]
+    runs: int
+
+    def lines(self, rerun: int) -> list[str]:
+        """One line saying what was re-run and what it showed."""
+        total = len(self.regressions) + len(self.flaky) + len(self.unstable)
+        line = (
+            f"triage: {total} pass -> fail test(s) re-run by id ({rerun} time(s) on the phase "
+            f"tree, then on the base tree; {self.runs} runs): {len(self.regressions)} "
+            f"regression(s), {len(self.flaky)} flaky, {len(self.unstable)} unstable on base"
+        )
+        out = [line]
+        if self.order_dependent:
+            out.append(
+                f"triage: {len(self.order_dependent)} test(s) pass alone but fail again when "
+                "their whole file runs on the phase tree (order-dependent; not flaky)"
+            )
+        return out
+
+
+def _state(run: TestRun, test_id: str) -> str:
+    """``bad`` / ``good`` / ``unknown`` for ``test_id`` in a (subset) run."""
+    if run.timed_out or run.results is None:
+        return "unknown"
+    status = run.results.get(test_id)
+    if status is not None:
+        return "bad" if status in _BAD else "good"
+    # a collection error of the file (or class) holding the test covers it
+    covering = [s for t, s in run.results.items() if matches(test_id, (t,))]
+    if covering:
+        return "bad" if any(s in _BAD for s in covering) else "good"
+    return "unknown"
+
+
+def triage(candidates: Sequence[str], rerun: int, on_phase: RunIds, on_base: RunIds) -> Triage:
+    """Sort pass -> fail tests into regressions, flaky tests and tests unstable on base.
+
+    Each candidate is re-run by id on the phase tree up to ``rerun`` times; one that passes is
+    flaky, unless it fails again when its whole file runs (it depends on the tests before it:
+    a regression all the same). What still fails is re-run on the base tree: failing there too
+    makes it unstable on base, else it is a regression. A re-run that cannot tell (a timeout, a
+    test that is not collected by id) leaves the failure standing.
+    """
+    pending = sorted(candidates)
+    flaky: list[str] = []
+    by_file: list[str] = []
+    runs = 0
+    for _ in range(rerun):
+        if not pending:
+            break
+        run = on_phase(pending)
+        runs += 1
+        good = [t for t in pending if _state(run, t) == "good"]
+        pending = [t for t in pending if t not in good]
+        if good:
+            files = sorted({t.split("::", 1)[0] for t in good})
+            whole = on_phase(files)
+            runs += 1
+            again = [t for t in good if _state(whole, t) == "bad"]
+            by_file += again
+            flaky += [t for t in good if t not in again]
+    regressions: list[str] = []
+    unstable: list[str] = []
+    for selection, tests in ((pending, pending), (sorted({t.split("::", 1)[0] for t in by_file}),
+                                                  by_file)):
+        if not tests:
+            continue
+        run = on_base(selection)
+        runs += 1
+        for test in tests:
+            (unstable if _state(run, test) == "bad" else regressions).append(test)
+    return Triage(
+        regressions=tuple(sorted(regressions)), flaky=tuple(sorted(flaky)),
+        unstable=tuple(sorted(unstable)), order_dependent=tuple(sorted(by_file)), runs=runs,
+    )
+
+
+def apply_triage(comparison: Comparison, found: Triage, rerun: int) -> Comparison:
+    """``comparison`` with its regressions replaced by what the triage confirmed."""
+    return replace(
+        comparison,
+        verdict="failed" if found.regressions or comparison.reasons else "yes",
+        regressions=found.regressions,
+        flaky=found.flaky,
+        unstable=found.unstable,
+        triage=tuple(found.lines(rerun)),
+    )
+
+
 def _could_not_run(run: TestRun) -> bool:
     # 126/127: the shell convention `env` follows for "cannot execute" / "not found"; pytest
     # without a report and an exit status other than 0/1/5 stopped before running tests.
@@ -525,6 +813,3 @@ def reproduces(run: TestRun, regressions: Sequence[str]) -> bool:
     return any(run.results.get(t) in _BAD for t in regressions) or any(
         s in _BAD and matches(t, regressions) for t, s in run.results.items()
     )
-
-
-ProgressFn = Callable[[str], None]

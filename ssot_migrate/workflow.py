@@ -9,9 +9,12 @@ an atomic ref update. The user's checkout, index, stash and HEAD are never touch
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -25,12 +28,16 @@ from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
 from ssot_migrate.phases import PHASES, branch_name
 from ssot_migrate.verify import (
     Comparison,
+    RunRequest,
     TestRun,
     TestRunner,
+    Triage,
+    apply_triage,
     check_command,
     compare,
     marked_expected_fixes,
     reproduces,
+    triage,
 )
 
 TITLES = {
@@ -39,7 +46,11 @@ TITLES = {
     "phase3": "route instantiation through the canonical factory",
 }
 DEFAULT_BISECT_BUDGET = 24
+TRAILER_IDS = 20  # test ids per trailer; the commit body lists up to 50 of each
+# How often a plain progress line is printed while a suite runs and stderr is not a terminal.
+PROGRESS_SECONDS_ENV = "SSOT_MIGRATE_PROGRESS_SECONDS"
 Echo = Callable[[str], None]
+RunIds = Callable[[Sequence[str]], TestRun]
 
 
 def _stderr_echo(line: str) -> None:
@@ -83,6 +94,7 @@ class Verification:
     before: TestRun | None = None
     after: TestRun | None = None
     comparison: Comparison | None = None
+    triage: Triage | None = None
 
     @property
     def before_text(self) -> str:
@@ -161,6 +173,35 @@ def _scan_violations(config: Config, commit: str, jobs: int | None) -> dict[str,
     return scan_repository(config, base=commit, jobs=jobs).violations()
 
 
+def test_jobs(config: Config) -> int:
+    """How many suites may run at once: ``test-jobs``, else 2 on a machine with 2+ cores."""
+    if config.test_jobs is not None:
+        return config.test_jobs
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+class _Ticker:
+    """Progress of a running suite: a live line on a terminal, a plain line now and then else."""
+
+    def __init__(self, echo: Echo) -> None:
+        self.echo = echo
+        self.live = sys.stderr.isatty()
+        self.shown = False
+        try:
+            self.every = float(os.environ.get(PROGRESS_SECONDS_ENV, "") or 30.0)
+        except ValueError:
+            self.every = 30.0
+        if self.live:
+            self.every = min(self.every, 1.0)
+
+    def __call__(self, text: str) -> None:
+        if self.live:
+            sys.stderr.write("\r\x1b[K" + (f"tests: {text}" if text else ""))
+            sys.stderr.flush()
+        elif text:
+            self.echo(f"tests: {text}")
+
+
 class Verifier:
     """Runs the test command on worktree trees and compares; shared by phases and rollback."""
 
@@ -169,20 +210,39 @@ class Verifier:
         self.enabled = enabled
         self.echo = echo
         self.runner = TestRunner.for_config(config, refs.git_dir(repo)) if enabled else None
+        self.ticker = _Ticker(echo)
+        if self.runner is not None:
+            self.runner.progress = self.ticker
+            self.runner.progress_every = self.ticker.every
 
     def measure(self, wt: Worktree, tree: str, label: str) -> TestRun | None:
         """Run (or recall from the cache) the full suite on the worktree's current files."""
-        if self.runner is None:
-            return None
-        hit = self.runner.cached(tree)
-        if hit is not None:
-            self.echo(f"tests on {label} tree {tree[:12]}: {hit.summary()} (cached)")
-            return hit
-        self.echo(f"running tests on the {label} tree ({' '.join(self.runner.argv)}) ...")
-        wt.check("run the test command")
-        run = self.runner.run(wt.path, tree, label)
-        self.echo(f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; log: {run.log}")
-        return run
+        return self.measure_many([(wt, tree, label)])[0]
+
+    def measure_many(self, items: Sequence[tuple[Worktree, str, str]]) -> list[TestRun | None]:
+        """Run (or recall) the full suite on each worktree, all at the same time."""
+        runner = self.runner
+        if runner is None:
+            return [None] * len(items)
+        missing = []
+        for wt, tree, label in items:
+            hit = runner.cached(tree)
+            if hit is not None:
+                self.echo(f"tests on {label} tree {tree[:12]}: {hit.summary()} (cached)")
+            else:
+                missing.append(label)
+        if missing:
+            together = " and ".join(missing) + (" trees at the same time" if len(missing) > 1
+                                                else " tree")
+            self.echo(f"running tests on the {together} ({' '.join(runner.argv)}) ...")
+        for wt, _, _ in items:
+            wt.check("run the test command")
+        runs = runner.run_many([RunRequest(wt.path, tree, label) for wt, tree, label in items])
+        for (_, _, label), run in zip(items, runs):
+            if not run.cached:
+                self.echo(f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; "
+                          f"log: {run.log}")
+        return list(runs)
 
     def verify(
         self, before: TestRun | None, after: TestRun | None, wt: Worktree, *, revert: bool = False
@@ -207,6 +267,46 @@ class Verifier:
             comparison = compare(before, after, expected)
         return Verification(comparison.verdict, before, after, comparison)
 
+    def confirm(
+        self, verification: Verification, wt: Worktree, tree: str, on_base: RunIds
+    ) -> Verification:
+        """Re-run what went pass -> fail before it counts (``rerun``); see ``verify.triage``.
+
+        A pytest suite re-runs those tests by id on ``wt`` (the phase tree) and through
+        ``on_base``; any other runner re-runs the whole suite once on the phase tree.
+        """
+        comparison = verification.comparison
+        runner = self.runner
+        rerun = self.config.rerun
+        after = verification.after
+        if (runner is None or comparison is None or after is None or not comparison.regressions
+                or rerun < 1 or after.timed_out or (verification.before is not None
+                                                    and verification.before.timed_out)):
+            return verification
+        if after.results is None:
+            self.echo("triage: the suite failed where it passed on the base tree; running it "
+                      "once more on the phase tree")
+            again = runner.run(wt.path, tree, "phase-rerun", fresh=True)
+            self.echo(f"triage: re-run on the phase tree: {again.summary()}")
+            if again.exit_code != 0:
+                return verification
+            whole = f"the whole suite ({comparison.regressions[0]}, then exit 0 when re-run)"
+            found = Triage((), (whole,), (), (), 1)
+            note = "triage: the suite failed on the phase tree, then passed when run again"
+            confirmed = replace(apply_triage(comparison, found, 1), triage=(note,))
+            return replace(verification, verdict="yes", comparison=confirmed, triage=found)
+        self.echo(f"triage: re-running {len(comparison.regressions)} pass -> fail test(s) by id "
+                  "on the phase tree, then on the base tree ...")
+        found = triage(
+            comparison.regressions, rerun,
+            lambda ids: runner.run(wt.path, tree, "triage-phase", only=ids), on_base,
+        )
+        for line in found.lines(rerun):
+            self.echo(line)
+        confirmed = apply_triage(comparison, found, rerun)
+        return replace(verification, verdict=confirmed.verdict, comparison=confirmed,
+                       triage=found)
+
 
 def _bisect(
     wt: Worktree,
@@ -216,12 +316,43 @@ def _bisect(
     runner: TestRunner,
     budget: int,
     echo: Echo,
+    *,
+    known_full: bool = False,
+    live: bool = False,
 ) -> BisectReport:
-    """Delta debugging over the changed files: batches first, then halving, within ``budget``."""
+    """Delta debugging over the changed files: batches first, then halving, within ``budget``.
+
+    ``known_full``: the regressed tests were already seen failing, run alone, on the whole
+    change (the triage did it), so that run is not made again. One output line per step.
+    """
     started = time.monotonic()
-    runs = 0
     memo: dict[frozenset[str], bool] = {}
     subset_ids = tuple(regressions) if runner.is_pytest else ()
+    if known_full and subset_ids:
+        memo[frozenset(files)] = True
+    progress = runner.progress
+    if not live:
+        runner.progress = None  # plain progress lines would break "one line per step"
+    try:
+        return _delta(wt, base, files, regressions, runner, budget, echo, memo, subset_ids,
+                      started)
+    finally:
+        runner.progress = progress
+
+
+def _delta(
+    wt: Worktree,
+    base: str,
+    files: Mapping[str, bytes],
+    regressions: Sequence[str],
+    runner: TestRunner,
+    budget: int,
+    echo: Echo,
+    memo: dict[frozenset[str], bool],
+    subset_ids: tuple[str, ...],
+    started: float,
+) -> BisectReport:
+    runs = 0
 
     def fails(subset: Sequence[str]) -> bool:
         nonlocal runs
@@ -403,33 +534,66 @@ def run_phase(
     scan_before = _scan_violations(config, choice.commit, jobs)
     # Without tests nothing reads the files: an index-only worktree skips the checkout.
     checkout = verifier.runner is not None
-    with temporary_worktree(repo, choice.commit, phase, checkout=checkout) as wt:
+    new_files = {p: o.after for p, o in changed.items()}
+    with ExitStack() as stack:
+        wt = stack.enter_context(temporary_worktree(repo, choice.commit, phase, checkout=checkout))
         base_tree = refs.tree_of(repo, choice.commit)
-        before = verifier.measure(wt, base_tree, "base")
-        if checkout:
-            wt.clean()  # no bytecode or files left by the base run may leak into the phase run
-        new_files = {p: o.after for p, o in changed.items()}
-        wt.write_files(sorted(new_files.items()))
-        tree = wt.write_tree()
-        after = verifier.measure(wt, tree, "phase")
+        runner = verifier.runner
+        base_wt: Worktree | None = None
+        if runner is not None and runner.cached(base_tree) is None and test_jobs(config) >= 2:
+            # Before and after at the same time, each in its own worktree, log and scratch area.
+            base_wt = stack.enter_context(
+                temporary_worktree(repo, choice.commit, f"{phase}-base")
+            )
+            wt.write_files(sorted(new_files.items()))
+            tree = wt.write_tree()
+            before, after = verifier.measure_many(
+                [(base_wt, base_tree, "base"), (wt, tree, "phase")]
+            )
+        else:
+            before = verifier.measure(wt, base_tree, "base")
+            if checkout:
+                wt.clean()  # no file left by the base run may leak into the phase run
+            wt.write_files(sorted(new_files.items()))
+            tree = wt.write_tree()
+            after = verifier.measure(wt, tree, "phase")
         verification = verifier.verify(before, after, wt)
+        current = dict(new_files)  # what the phase worktree holds (less, once quarantined)
+
+        def on_base(ids: Sequence[str]) -> TestRun:
+            assert runner is not None
+            if base_wt is not None:
+                return runner.run(base_wt.path, base_tree, "triage-base", only=ids)
+            wt.reset(choice.commit)
+            try:
+                return runner.run(wt.path, base_tree, "triage-base", only=ids)
+            finally:
+                wt.reset(choice.commit)
+                wt.write_files(sorted(current.items()))
+
+        verification = verifier.confirm(verification, wt, tree, on_base)
         report: BisectReport | None = None
         quarantined: dict[str, tuple[str, ...]] = {}
         comparison = verification.comparison
-        runner = verifier.runner
         if (bisect and verification.verdict == "failed" and comparison is not None
                 and runner is not None and comparison.regressions):
+            found = verification.triage
+            # the triage re-ran exactly these tests by id on the whole change: known to fail
+            known = found is not None and not set(found.order_dependent) & set(
+                comparison.regressions)
             report = _bisect(wt, choice.commit, new_files, comparison.regressions, runner,
-                             bisect_budget, echo)
+                             bisect_budget, echo, known_full=known, live=verifier.ticker.live)
             for line in report.lines():
                 echo(line)
             if quarantine and report.culprits and len(report.culprits) < len(new_files):
                 quarantined = {p: report.tests for p in report.culprits}
+                current = {p: b for p, b in new_files.items() if p not in quarantined}
                 wt.reset(choice.commit)
-                wt.write_files(sorted((p, b) for p, b in new_files.items() if p not in quarantined))
+                wt.write_files(sorted(current.items()))
                 tree = wt.write_tree()
                 after = verifier.measure(wt, tree, "phase (quarantined)")
                 verification = verifier.verify(before, after, wt)
+                verification = verifier.confirm(verification, wt, tree, on_base)
             else:
                 if quarantine:
                     echo("quarantine: nothing left out (every changed file is implicated)")
@@ -524,8 +688,23 @@ def _build_message(
         "SSOT-Tests-Before": verification.before_text,
         "SSOT-Tests-After": verification.after_text,
         "SSOT-Verified": verification.verdict,
+        **triage_trailers(verification.comparison),
     }
     return message
+
+
+def triage_trailers(comparison: Comparison | None) -> dict[str, str]:
+    """``SSOT-Regressions`` / ``SSOT-Flaky`` / ``SSOT-Unstable-On-Base``: the ids, when any."""
+    if comparison is None:
+        return {}
+    out = {}
+    for key, items in (("SSOT-Regressions", comparison.regressions),
+                       ("SSOT-Flaky", comparison.flaky),
+                       ("SSOT-Unstable-On-Base", comparison.unstable)):
+        if items:
+            out[key] = ", ".join(items[:TRAILER_IDS]) + (
+                f", ... and {len(items) - TRAILER_IDS} more" if len(items) > TRAILER_IDS else "")
+    return out
 
 
 def _per_target(outcomes: Sequence[FileOutcome], kept: set[str]) -> dict[str, int]:
@@ -558,7 +737,15 @@ def render_result(result: PhaseResult, console: Console) -> None:
     for log in result.logs:
         say(f"test log: {log}")
     say(f"review it with: git log -1 {result.branch}   and   git diff {result.base[:12]} {result.branch}")
-    if v.verdict == "failed":
+    if v.verdict == "failed" and v.before is not None and v.before.timed_out:
+        say(f"the tests timed out on the base tree (after {v.before.duration:.0f} s), before "
+            "this phase changed anything: raise `test-timeout` in the configuration (or fix "
+            "the hanging test) and run again; the branch is there to inspect; exit status 1")
+    elif v.verdict == "failed" and v.after is not None and v.after.timed_out:
+        say(f"the tests timed out on the phase tree (after {v.after.duration:.0f} s) but not on "
+            "the base tree: the change may make a test hang, or the suite is close to "
+            "`test-timeout`; the branch is there to inspect; exit status 1")
+    elif v.verdict == "failed":
         say("verification regressed: the branch is there to inspect; exit status 1"
             + ("" if result.bisect else " (--bisect finds the files that cause it)"))
 

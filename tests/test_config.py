@@ -313,3 +313,34 @@ def test_replace_facade_logic_outside_facades_is_refused(tmp_path: Path) -> None
     assert ".replace-facade-logic: " in message
     assert "'app.legacy.mod.Old' is not listed in facades" in message
     assert "not a name" in message
+
+
+def test_verification_keys_defaults_and_values(tmp_path: Path) -> None:
+    default = load_config(config_repo(tmp_path / "a", GOOD))
+    assert (default.test_env, default.test_jobs, default.rerun) == ((), None, 1)
+    table = GOOD.replace(
+        'test-command = "python -m pytest -q"',
+        'test-command = "python -m pytest -q"\nrerun = 0\ntest-jobs = 1\n'
+        'test-env = { DATABASE_URL = "sqlite:///{tmpdir}/db", A = "1" }',
+    )
+    config = load_config(config_repo(tmp_path / "b", table))
+    assert config.test_env == (("A", "1"), ("DATABASE_URL", "sqlite:///{tmpdir}/db"))
+    assert (config.test_jobs, config.rerun) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("rerun = -1", "rerun: must be an integer >= 0, got -1"),
+        ("rerun = true", "rerun: must be an integer >= 0, got True"),
+        ("test-jobs = 0", "test-jobs: must be an integer >= 1, got 0"),
+        ('test-jobs = "2"', "test-jobs: must be an integer >= 1, got '2'"),
+        ('test-env = "A=1"', "test-env: must be a table"),
+        ("test-env = { A = 1 }", "test-env.A: must be a string, not an integer"),
+        ('test-env = { "A=B" = "1" }', "'A=B' is not an environment variable name"),
+    ],
+)
+def test_bad_verification_keys_are_named(tmp_path: Path, line: str, expected: str) -> None:
+    table = GOOD.replace('test-command = "python -m pytest -q"',
+                         f'test-command = "python -m pytest -q"\n{line}')
+    assert expected in problems_of(tmp_path, table)

@@ -185,7 +185,8 @@ def test_sigkill_mid_phase_then_clean_rerun(tmp_path: Path) -> None:
             except ProcessLookupError:
                 pass
     stale = [p for p in (repo / ".git" / "ssot-worktrees").iterdir() if p.suffix != ".lock"]
-    assert len(stale) == 1 and "locked" in git(repo, "worktree", "list", "--porcelain")
+    # the phase's worktree, and the base's when both suites run at the same time (test-jobs)
+    assert 1 <= len(stale) <= 2 and "locked" in git(repo, "worktree", "list", "--porcelain")
     assert git(repo, "branch", "--list", "ssot/*") == ""  # no half-made branch
     rerun = subprocess.run([sys.executable, "-c", KILLABLE_RUN, str(repo)], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120, check=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import sys
@@ -284,3 +285,40 @@ def test_a_killed_suite_is_reaped_even_when_a_ctrl_c_left_popens_wait_lock_held(
     assert done.wait(10), "reaping blocked on the leaked lock"
     with pytest.raises(ChildProcessError):  # collected: no zombie left behind
         os.waitpid(proc.pid, os.WNOHANG)
+
+
+def test_bisect_reuses_the_triaged_full_change_one_line_per_step_safe_log_names(
+    tmp_path: Path,
+) -> None:
+    modules = {f"pkg/m{i:02d}.py": f"V{i} = 'OLD_MARKER'\n" for i in range(8)}
+    bad_test = "from pkg import m07\n\ndef test_m07():\n    assert m07.V7 == 'OLD_' + 'MARKER'\n"
+    repo = project(tmp_path, extra={**modules, "tests/test_m07.py": bad_test})
+    lines: list[str] = []
+    result = phase(repo, make_config(repo, pytest_command(), test_jobs=1), bisect=True,
+                   quarantine=True, echo=lines.append)
+    assert result.bisect is not None and result.bisect.culprits == ("pkg/m07.py",)
+    steps = [line for line in lines if line.startswith("bisect run ")]
+    assert len(steps) == result.bisect.runs
+    # the triage already ran the regressed test alone on the whole change (9 files): no step
+    # measures it again
+    assert steps and not any(" 9 file(s) " in line for line in steps)
+    assert not any(line.startswith("tests: ") for line in lines)  # no progress between steps
+    names = [Path(log).name for log in result.logs]
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", name) for name in names), names
+    assert sum("-bisect-" in name for name in names) == 1  # every step appends to one log
+    assert any("-phase-quarantined-" in name for name in names)
+
+
+def test_hermetic_env_scratch_test_env_and_pytest_cache(tmp_path: Path) -> None:
+    from ssot_migrate.verify import hermetic_env
+
+    base = {"HOME": "/home/u", "GIT_DIR": "/elsewhere/.git", "PYTEST_ADDOPTS": "-x"}
+    env = hermetic_env(base, tmp_path, [("DB", "sqlite:///{tmpdir}/db"), ("HOME", "/h")], False)
+    tmp = str(tmp_path / "tmp")
+    assert env["TMPDIR"] == env["TMP"] == env["TEMP"] == tmp and Path(tmp).is_dir()
+    assert env["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")
+    assert env["DB"] == f"sqlite:///{tmp}/db" and env["HOME"] == "/h"  # test-env wins
+    assert "GIT_DIR" not in env
+    assert env["PYTEST_ADDOPTS"] == f"-x -o cache_dir={tmp_path / 'pytest-cache'}"
+    # a pytest command gets -p no:cacheprovider on its command line instead
+    assert hermetic_env(base, tmp_path, [], True)["PYTEST_ADDOPTS"] == "-x"
