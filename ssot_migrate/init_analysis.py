@@ -40,9 +40,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ssot_migrate.init_facts import ClassFacts, FileFacts, FunctionFacts
+from ssot_migrate.init_facts import ClassFacts, FileFacts, FunctionFacts, test_support
 from ssot_migrate.interfaces import SnapshotLike, compare, load_class
-from ssot_migrate.scan_facts import DEFAULT_OVERLAP, DOUBLE_PREFIXES, is_test_path, stem_of
+from ssot_migrate.scan_facts import DEFAULT_OVERLAP, DOUBLE_PREFIXES, stem_of
 
 Confidence = Literal["high", "medium", "low"]
 CONFIDENCE_ORDER: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
@@ -265,14 +265,6 @@ class _Index:
         return [s for s in self.uses.get(dotted, ()) if s.path != exclude_path]
 
 
-def _test_support(path: str) -> bool:
-    """Test code, or a folder of test helpers (``test_framework/``, ``testing/``, ``tests/``)."""
-    if is_test_path(path):
-        return True
-    return any(part.startswith("test") or part.endswith(("tests", "testing"))
-               for part in path.split("/")[:-1])
-
-
 def _words(name: str) -> list[str]:
     return re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", stem_of(name))
 
@@ -342,7 +334,7 @@ class _Analysis:
     def reexports(self) -> None:
         index = self.index
         for facts in index.files:
-            if facts.error or facts.module is None or _test_support(facts.path):
+            if facts.error or facts.module is None or test_support(facts.path):
                 continue
             seen: dict[str, int] = defaultdict(int)
             for binding in facts.bindings:
@@ -432,7 +424,7 @@ class _Analysis:
     def facades(self) -> None:
         index = self.index
         for dotted, (facts, cls) in index.classes.items():
-            if _test_support(facts.path) or cls.protocol:
+            if test_support(facts.path) or cls.protocol:
                 continue
             found = self._wrapper(dotted, facts, cls) or self._subclass(dotted, facts, cls)
             if found is not None:
@@ -520,7 +512,7 @@ class _Analysis:
         index = self.index
         eligible = {
             dotted: (facts, cls) for dotted, (facts, cls) in index.classes.items()
-            if not _test_support(facts.path) and not cls.protocol and len(cls.public_methods) >= 3
+            if not test_support(facts.path) and not cls.protocol and len(cls.public_methods) >= 3
             and not _shared_by_design(cls.name)
         }
         by_method: dict[str, list[str]] = defaultdict(list)
@@ -648,7 +640,7 @@ class _Analysis:
         by_class: dict[str, list[tuple[str, FileFacts, FunctionFacts]]] = defaultdict(list)
         calls_factory: list[tuple[str, FileFacts, FunctionFacts, str]] = []
         for dotted, (facts, function) in index.functions.items():
-            if _test_support(facts.path) or function.name.startswith("_"):
+            if test_support(facts.path) or function.name.startswith("_"):
                 continue
             products = {index.resolve(p) for p in function.products}
             if len(products) != 1:
@@ -708,7 +700,7 @@ class _Analysis:
                     (Evidence(other_facts.path, other_function.line, why),),
                 ))
         for dotted, (facts, cls) in index.classes.items():
-            if _test_support(facts.path):
+            if test_support(facts.path):
                 continue
             for method, product in cls.factories:
                 if index.resolve(product) != dotted:
@@ -758,13 +750,13 @@ class _Analysis:
         index = self.index
         by_name: dict[str, list[str]] = defaultdict(list)
         for dotted, (facts, cls) in index.classes.items():
-            if not _test_support(facts.path):
+            if not test_support(facts.path):
                 by_name[cls.name].append(dotted)
                 stem = stem_of(dotted)
                 if stem != cls.name:
                     by_name[stem].append(dotted)
         for dotted, (facts, cls) in index.classes.items():
-            if not _test_support(facts.path) or not cls.name.startswith(DOUBLE_PREFIXES):
+            if not test_support(facts.path) or not cls.name.startswith(DOUBLE_PREFIXES):
                 continue
             mirrored = next(cls.name[len(p):] for p in DOUBLE_PREFIXES if cls.name.startswith(p))
             best: tuple[int, int, str] | None = None

@@ -166,7 +166,7 @@ def run_init_command(
     updated, added = insert_into_pyproject(text.replace("\r\n", "\n"), proposal, merge=merge,
                                            source=str(pyproject))
     if not added:
-        console.print(f"init: nothing new to add to {pyproject}", markup=False)
+        console.print(f"init: nothing new to propose; {pyproject} left as it is", markup=False)
         return 0
     if crlf:
         updated = updated.replace("\n", "\r\n")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from ssot_migrate.discovery import Binding, dotted, module_facts, resolve_relative
 from ssot_migrate.model import SourceFile
+from ssot_migrate.scan_facts import DOUBLE_PREFIXES, is_test_path
 
 # ``Name(`` / ``pkg.mod.Name(`` with a capitalised last segment: a construction, by convention.
 _CONSTRUCTION = re.compile(rb"(?<!\w)([A-Z]\w*)[ \t]*\(")
@@ -133,6 +134,14 @@ class FileFacts:
         return f"{base}.{rest}" if rest else base
 
 
+def test_support(path: str) -> bool:
+    """Test code, or a folder of test helpers (``test_framework/``, ``testing/``, ``tests/``)."""
+    if is_test_path(path):
+        return True
+    return any(part.startswith("test") or part.endswith(("tests", "testing"))
+               for part in path.split("/")[:-1])
+
+
 def file_facts(source: bytes, file: SourceFile) -> FileFacts:
     """Facts of one file; a file Python cannot parse comes back with ``error`` and its line."""
     try:
@@ -216,9 +225,13 @@ class _Collector:
 
     def facts(self) -> FileFacts:
         file, tree = self.file, self.tree
+        # Test code (most of a Django's bytes) matters to init only through what it imports and
+        # builds, and through its test doubles: its bindings, factories and other classes are
+        # never candidates, so they are not collected.
+        test = test_support(file.path)
         # ``uses=False``: scan's "is this import used" walk visits every expression; init
         # decides re-exports by who imports them, so it skips that (most of the cost).
-        module = module_facts(tree, file, uses=False) if file.module else None
+        module = module_facts(tree, file, uses=False) if file.module and not test else None
         imports: list[ImportUse] = []
         local: dict[str, str] = {}
         docstrings: list[tuple[int, int]] = []
@@ -275,7 +288,7 @@ class _Collector:
                 if isinstance(s, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
             ),
             module_aliases=frozenset(module_aliases),
-            shim=_is_shim(tree.body),
+            shim=not test and _is_shim(tree.body),
             deprecated=bool(_DEPRECATED.search(_docstring(tree.body)))
             or any(is_deprecation_warning(s) for s in tree.body),
             imports=tuple(imports),
@@ -285,7 +298,10 @@ class _Collector:
         functions: list[FunctionFacts] = []
         for statement in tree.body:
             if isinstance(statement, ast.ClassDef):
-                classes.append(self._class(statement, facts))
+                if not test or statement.name.startswith(DOUBLE_PREFIXES):
+                    classes.append(self._class(statement, facts))
+            elif test:
+                continue
             elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
                 found = self._factory(statement, facts)
                 if found is not None:

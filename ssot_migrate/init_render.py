@@ -268,6 +268,8 @@ def insert_into_pyproject(text: str, proposal: Proposal, *, merge: bool,
             "(existing ones are left untouched), or --format toml to only print the proposal"
         )
     chosen = list(proposal.written_targets())
+    if not chosen:
+        return text, []  # nothing to configure: a table without targets would not validate
     if existing is not None:
         raw_targets = existing.get("targets", [])
         if "targets" in existing and not _is_table_array(text):

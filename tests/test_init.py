@@ -415,7 +415,7 @@ def test_write_refuses_an_existing_table_and_merge_appends_only_new_targets(tmp_
     canonicals = [t["canonical"] for t in table["targets"]]
     assert canonicals.count("shop.core.models.Money") == 1 and len(canonicals) == 14
     again = run_cli("init", "--repo", str(repo), "--write", "--merge")
-    assert again.returncode == 0 and "nothing new to add" in again.stderr
+    assert again.returncode == 0 and "nothing new to propose" in again.stderr
     assert (repo / "pyproject.toml").read_bytes() == data
 
 
@@ -548,6 +548,10 @@ def test_nothing_found_still_prints_a_valid_table(tmp_path: Path) -> None:
     table = tomllib.loads(result.stdout)["tool"]["ssot-migrate"]
     assert "targets" not in table
     assert '# test-command = "python -m pytest -q"' in result.stdout
+    # A table without targets would not validate: --write leaves the repository alone.
+    written = run_cli("init", "--repo", str(repo), "--write")
+    assert written.returncode == 0 and "nothing new to propose" in written.stderr
+    assert not (repo / "pyproject.toml").exists()
 
 
 TEST_COMMANDS = {
