@@ -208,6 +208,7 @@ class _Index:
     uses: dict[str, list[_Site]] = field(default_factory=lambda: defaultdict(list))
     tops: set[str] = field(default_factory=set)
     _resolved: dict[str, str | None] = field(default_factory=dict)
+    _imported: dict[str, set[str]] | None = None
 
     def __post_init__(self) -> None:
         for facts in self.files:
@@ -252,7 +253,7 @@ class _Index:
         for binding in facts.bindings:
             if binding.name == name and binding.how != "typing":
                 return self.resolve(binding.value, depth + 1)
-        for star in facts.stars:
+        for star, _ in facts.stars:
             found = self.resolve(f"{star}.{name}", depth + 1)
             if found is not None and (found in self.defined or not self.in_repo(found)):
                 return found
@@ -260,6 +261,15 @@ class _Index:
 
     def in_repo(self, dotted: str) -> bool:
         return dotted.split(".")[0] in self.tops
+
+    def imported_names(self, module: str) -> set[str]:
+        """Names other files import from ``module`` (``from module import X``)."""
+        if self._imported is None:
+            self._imported = defaultdict(set)
+            for dotted in self.uses:
+                head, _, leaf = dotted.rpartition(".")
+                self._imported[head].add(leaf)
+        return self._imported.get(module, set())
 
     def consumers(self, dotted: str, exclude_path: str = "") -> list[_Site]:
         return [s for s in self.uses.get(dotted, ()) if s.path != exclude_path]
@@ -349,6 +359,19 @@ class _Analysis:
                                        binding.line, fallback=seen[name] > 1)
                 if found is not None:
                     self.candidates.append(found)
+            if facts.shim and facts.stars:
+                # ``from new.place import *``: the names consumers import through the shim.
+                for name in sorted(self.index.imported_names(facts.module) - done):
+                    if name.startswith("_") or name in facts.defined:
+                        continue
+                    star = next(((f"{s}.{name}", line) for s, line in facts.stars
+                                 if index.resolve(f"{s}.{name}") is not None), None)
+                    if star is None:
+                        continue
+                    found = self._reexport(facts, name, star[0], "import", star[1],
+                                           fallback=False)
+                    if found is not None:
+                        self.candidates.append(found)
 
     def _reexport(self, facts: FileFacts, name: str, value: str, how: str, line: int, *,
                   fallback: bool) -> Candidate | None:

@@ -109,7 +109,7 @@ class FileFacts:
     error: str = ""
     error_line: int = 0
     bindings: tuple[Binding, ...] = ()
-    stars: tuple[str, ...] = ()
+    stars: tuple[tuple[str, int], ...] = ()  # ``from m import *``: the module and the line
     dunder_all: frozenset[str] | None = None
     defined: frozenset[str] = frozenset()
     callables: frozenset[str] = frozenset()  # top-level classes and functions
@@ -280,7 +280,7 @@ class _Collector:
             module=file.module,
             is_package=file.is_package,
             bindings=tuple(module.bindings) if module is not None else (),
-            stars=tuple(s for s, _, _ in module.stars) if module is not None else (),
+            stars=tuple((s, line) for s, line, _ in module.stars) if module is not None else (),
             dunder_all=module.dunder_all if module is not None else None,
             defined=frozenset(defined),
             callables=frozenset(

@@ -515,6 +515,20 @@ def test_alias_and_renamed_reexport_are_proposed(tmp_path: Path) -> None:
     assert sorted(target.aliases) == ["compat.OldManager", "old.LegacyManager"]
 
 
+def test_a_star_shim_proposes_what_consumers_import_through_it(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/new.py": "class Engine:\n    pass\n\ndef start():\n    pass\n\nclass Unused:\n    pass\n",
+        "pkg/old.py": '"""Moved to pkg.new."""\nfrom pkg.new import *  # noqa\n',
+        "app.py": "from pkg.old import Engine, start\n",
+    }
+    repo = make_repo(tmp_path / "repo", files)
+    targets = propose(repo).written_targets()
+    assert sorted((t.canonical, tuple(t.aliases)) for t in targets) == [
+        ("pkg.new.Engine", ("pkg.old.Engine",)), ("pkg.new.start", ("pkg.old.start",))]
+    assert targets[0].candidates[0].evidence[0].line == 2
+
+
 def test_unparsable_files_are_listed_and_the_rest_proceeds(tmp_path: Path) -> None:
     files = dict(shop_files())
     files["shop/broken.py"] = "def broken(:\n    pass\n"
