@@ -285,6 +285,8 @@ def insert_into_pyproject(text: str, proposal: Proposal, *, merge: bool,
         for target in chosen:
             if target.canonical in canonicals or target.name in names:
                 continue
+            if all(c.dotted in claimed for c in target.written()):
+                continue  # everything it would configure is another target's already
             kept.append(target)
         chosen = kept
         blocks = []
