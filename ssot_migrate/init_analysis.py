@@ -701,6 +701,11 @@ class _Analysis:
             why = (f"every return builds {cls_name.rpartition('.')[2]}; "
                    f"{_plural(len(built), 'direct construction')} elsewhere, "
                    f"{_plural(len(importers), 'importer')} of the factory")
+            shape = index.classes[cls_name][1].init_shape
+            if shape is not None and shape != function.shape:
+                # Phase 3 could not hand the constructions' arguments to it unchanged.
+                confidence = "low"
+                why += f"; takes ({function.shape}), the constructor takes ({shape})"
             self.candidates.append(Candidate(
                 "factory", dotted, cls_name, confidence, len(built), why,
                 (Evidence(facts.path, function.line, why),

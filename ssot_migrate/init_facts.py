@@ -72,6 +72,7 @@ class ClassFacts:
     deprecated: bool = False
     protocol: bool = False
     factories: tuple[tuple[str, str], ...] = ()
+    init_shape: str | None = None  # ``__init__``'s parameters (``signature_shape``); None: inherited
 
     @property
     def method_names(self) -> frozenset[str]:
@@ -97,6 +98,7 @@ class FunctionFacts:
     products: tuple[str, ...]
     calls: frozenset[str] = frozenset()
     deprecated: bool = False
+    shape: str = ""  # ``signature_shape`` of the function
 
 
 @dataclass(frozen=True)
@@ -393,6 +395,7 @@ class _Collector:
             deprecated=deprecated,
             protocol=protocol,
             factories=tuple(class_factories),
+            init_shape=signature_shape(init.args, bound=True) if init is not None else None,
         )
 
     @staticmethod
@@ -514,7 +517,8 @@ class _Collector:
         deprecated = bool(_DEPRECATED.search(_docstring(node.body))) or any(
             is_deprecation_warning(s) for s, _ in _statements(node.body)
         )
-        return FunctionFacts(node.name, node.lineno, tuple(products), frozenset(calls), deprecated)
+        return FunctionFacts(node.name, node.lineno, tuple(products), frozenset(calls), deprecated,
+                             signature_shape(node.args, bound=False))
 
 
 def _returns(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
@@ -559,12 +563,58 @@ def _passes_through(init: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if not (isinstance(func, ast.Attribute) and func.attr == "__init__"
                 and isinstance(func.value, ast.Call) and dotted(func.value.func) == "super"):
             return False
-        for argument in [*call.args, *(k.value for k in call.keywords)]:
-            inner = argument.value if isinstance(argument, ast.Starred) else argument
-            if not (isinstance(inner, ast.Name) and inner.id in params):
-                return False  # a fixed argument: a specialisation, not a pass-through
+        if not _same_arguments(init.args, call):
+            return False  # a fixed, repeated or reordered argument: a specialisation
         called_super = True
     return called_super
+
+
+def signature_shape(params: ast.arguments, *, bound: bool) -> str:
+    """The parameters a caller passes, as text: ``user_context, *, timeout=, **`` (names with
+    ``=`` have a default; ``*args`` and ``**`` stand for any further arguments).
+
+    A factory with its class's shape takes every call of the constructor unchanged, so phase 3
+    can route the constructions through it.
+    """
+    positional = [*params.posonlyargs, *params.args][1 if bound else 0:]
+    defaults = len(params.defaults)
+    parts = [a.arg + ("=" if i >= len(positional) - defaults else "")
+             for i, a in enumerate(positional)]
+    if params.vararg is not None:
+        parts.append("*args")
+    elif params.kwonlyargs:
+        parts.append("*")
+    parts += [a.arg + ("=" if d is not None else "")
+              for a, d in zip(params.kwonlyargs, params.kw_defaults)]
+    if params.kwarg is not None:
+        parts.append("**")
+    return ", ".join(parts)
+
+
+def _same_arguments(params: ast.arguments, call: ast.Call) -> bool:
+    """The call passes the parameters on as received: positionals in order, keywords by name."""
+    positional = [a.arg for a in [*params.posonlyargs, *params.args][1:]]
+    passed: list[str] = []
+    for argument in call.args:
+        if isinstance(argument, ast.Starred):
+            if not (isinstance(argument.value, ast.Name) and params.vararg is not None
+                    and argument.value.id == params.vararg.arg):
+                return False
+        elif isinstance(argument, ast.Name):
+            passed.append(argument.id)
+        else:
+            return False
+    keywords = {a.arg for a in params.kwonlyargs} | set(positional[len(passed):])
+    for keyword in call.keywords:
+        value = keyword.value
+        if keyword.arg is None:
+            if not (isinstance(value, ast.Name) and params.kwarg is not None
+                    and value.id == params.kwarg.arg):
+                return False
+        elif not (isinstance(value, ast.Name) and value.id == keyword.arg
+                  and keyword.arg in keywords):
+            return False
+    return passed == positional[:len(passed)]
 
 
 def _is_shim(body: Sequence[ast.stmt]) -> bool:

@@ -474,6 +474,22 @@ NOT_FRAGMENTATION: dict[str, dict[str, str]] = {
         ),
         "use.py": "from fast import FastClient\nFastClient('x')\n",
     },
+    "a subclass repeating an argument is a specialisation": {
+        "hom.py": (
+            "class Hom:\n    def __init__(self, domain, codomain, mapping):\n        self.d = domain\n\n"
+            "class Endo(Hom):\n    def __init__(self, domain, mapping):\n"
+            "        super().__init__(domain, domain, mapping)\n"
+        ),
+        "use.py": "from hom import Endo\nEndo(1, 2)\n",
+    },
+    "a factory taking other arguments than the constructor": {
+        "order.py": (
+            "class ProductOrder:\n    def __init__(self, *args):\n        self.args = args\n\n"
+            "def build_product_order(arg, gens):\n    return ProductOrder(arg, gens)\n"
+        ),
+        "a.py": "from order import ProductOrder, build_product_order\nProductOrder(1)\n",
+        "b.py": "from order import build_product_order\nbuild_product_order(1, 2)\n",
+    },
     "a module that imports to use is no shim": {
         "core.py": "class Thing:\n    pass\n",
         "user.py": "from core import Thing\n\ndef make():\n    return Thing()\n",
