@@ -12,16 +12,17 @@ a target or category missing from the baseline is held to zero.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssot_migrate.atomic import write_atomic
 from ssot_migrate.errors import UsageError
 from ssot_migrate.scan import CATEGORIES, ScanReport
 
 BASELINE_KIND = "ssot-migrate-baseline"
 BASELINE_VERSION = 1
+MAX_BASELINE_BYTES = 16 * 2**20  # a baseline holds a few counts per target: bound the read
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,9 @@ def write_baseline(report: ScanReport, path: Path) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".baseline-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        write_atomic(path, text.encode("utf-8"))
+    except UsageError as exc:
+        raise UsageError(f"--write-baseline {exc}") from exc
     except OSError as exc:
         raise UsageError(f"--write-baseline {path}: cannot write: {exc.strerror or exc}") from exc
 
@@ -63,11 +63,22 @@ def write_baseline(report: ScanReport, path: Path) -> None:
 def read_baseline(path: Path) -> dict[str, dict[str, int]]:
     """Per-target counts from a baseline file; ``UsageError`` naming the file when unusable."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise UsageError(f"--baseline {path}: not a regular file (a device, FIFO or socket)")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BASELINE_BYTES + 1)
+        if len(raw) > MAX_BASELINE_BYTES:
+            raise UsageError(
+                f"--baseline {path}: larger than {MAX_BASELINE_BYTES // 2**20} MiB; a baseline "
+                "holds a few counts per target"
+            )
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError as exc:
         raise UsageError(
             f"--baseline {path}: no such file (create one with --write-baseline {path})"
         ) from exc
+    except RecursionError as exc:
+        raise UsageError(f"--baseline {path}: not a JSON baseline: nested too deeply") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"--baseline {path}: not a readable JSON baseline: {exc}") from exc
     if not isinstance(data, dict) or data.get("kind") != BASELINE_KIND:

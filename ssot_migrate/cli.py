@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -337,8 +338,42 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _standard_streams() -> None:
+    """Make stdin/stdout/stderr safe to use, whatever the caller left us.
+
+    A closed descriptor 0-2 would be handed to the next file opened (a lock, a log) and our
+    output would land in it: it is opened on ``/dev/null`` instead. Text that the streams'
+    encoding cannot hold (``PYTHONIOENCODING=ascii``, a C locale) is escaped, not fatal.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _environment_error(exc: OSError) -> str:
+    """One line for an error of the machine (disk full, a full pipe), not of ssot-migrate."""
+    where = f": {exc.filename}" if exc.filename else ""
+    if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EBADF) and not exc.filename:
+        where = " (writing the output)"
+    return f"error: {exc.strerror or exc}{where}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turn errors into ``error: ...`` and the documented exit codes."""
+    _standard_streams()
     real_stderr = sys.stderr
     sys.stderr = _HumanStream(real_stderr)
     try:
@@ -368,8 +403,15 @@ def _main(argv: list[str] | None) -> int:
         print("aborted", file=sys.stderr)
         code = 130
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
         print("interrupted", file=sys.stderr)
         code = 130
+    except OSError as exc:  # the machine's: a full disk, a full pipe
+        if os.environ.get("SSOT_MIGRATE_DEBUG"):
+            raise
+        _quiet_stdout()
+        print(_environment_error(exc), file=sys.stderr)
+        code = 2
     except Exception as exc:  # a bug: say so in one line, keep the traceback behind --debug
         if os.environ.get("SSOT_MIGRATE_DEBUG"):
             raise
@@ -385,4 +427,8 @@ def _main(argv: list[str] | None) -> int:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
         _quiet_stdout()
+    except OSError as exc:  # a full disk behind stdout (`> /dev/full`): the output is lost
+        _quiet_stdout()
+        print(_environment_error(exc), file=sys.stderr)
+        code = 2
     return code

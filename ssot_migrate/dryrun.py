@@ -11,6 +11,7 @@ from rich.text import Text
 from ssot_migrate.engine import open_config_and_snapshot, run_phase
 from ssot_migrate.model import RunSummary
 from ssot_migrate.patch import unified_diff_bytes
+from ssot_migrate.terminal import printable
 
 
 def run_dry_run(
@@ -66,4 +67,4 @@ def render_summary(summary: RunSummary, console: Console) -> None:
     if not changed:
         lines.append("nothing to do: the diff is empty")
     for line in lines:
-        console.print(Text(line))
+        console.print(Text(printable(line)))

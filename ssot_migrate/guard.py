@@ -30,7 +30,6 @@ import ast
 import dataclasses
 import os
 import posixpath
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from typing import Any, Literal
 from rich.console import Console
 from rich.text import Text
 
+from ssot_migrate.atomic import write_atomic
 from ssot_migrate.codemods._common import resolve_relative
 from ssot_migrate.errors import UsageError
 from ssot_migrate.model import Config, NameKind, Target
@@ -614,16 +614,7 @@ def disk_reader(repo: Path) -> Reader:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".pyproject-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"))
 
 
 def run_guard_command(kind: str, repo: Path, config_path: Path | None, *, console: Console) -> int:

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from ssot_migrate import __version__
 from ssot_migrate.scan import CATEGORIES, DESCRIPTIONS, SCHEMA_VERSION, ScanReport, Site
+from ssot_migrate.terminal import printable
 
 FORMATS = ("table", "json", "markdown", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -58,17 +59,17 @@ def render_table(report: ScanReport, console: Console) -> None:
                            else "bold red"))
         console.print()
     for path, sites in groupby(report.sites, key=lambda s: s.path):
-        console.print(Text(path, style="bold"))
+        console.print(Text(printable(path), style="bold"))
         for site in sites:
             line = Text(f"  {site.line}:{site.column}  ")
             line.append(site.category, style="yellow")
             line.append(f"  [{site.target}] " if len(report.targets) > 1 else "  ")
-            line.append(site.message)
+            line.append(printable(site.message))
             console.print(line)
             if site.code:
-                console.print(Text(f"      {site.code}", style="dim"))
+                console.print(Text(printable(f"      {site.code}"), style="dim"))
     for path, reason, line_no in report.skipped:
-        console.print(Text(f"skipped {path}:{line_no}: {reason}", style="yellow"))
+        console.print(Text(printable(f"skipped {path}:{line_no}: {reason}"), style="yellow"))
 
 
 # --------------------------------------------------------------------------- json

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree import ElementTree
@@ -32,6 +32,7 @@ from ssot_migrate.model import Config
 ProgressFn = Callable[[str], None]
 EXPECTED_FIX_MARK = "ssot_expected_fix"
 KEEP_LOGS = 100
+CACHE_FORMAT = 2  # bump when TestRun's fields change
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 _BAD = (FAILED, ERROR)
 _RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
@@ -348,34 +349,36 @@ class TestRunner:
 
     def _cache_key(self) -> str:
         # The environment is part of what was measured: another test-env is another result.
-        key = json.dumps([list(self.argv), [list(p) for p in self.env]])
+        # The format too: an entry another version wrote is never read.
+        key = json.dumps([CACHE_FORMAT, list(self.argv), [list(p) for p in self.env]])
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
-    def cached(self, tree: str) -> TestRun | None:
-        """The cached full run of this command on ``tree``, if any."""
-        path = self.cache_dir / f"{tree}.json"
+    def _cache_table(self, tree: str) -> dict[str, object]:
         try:
-            entry = json.loads(path.read_text(encoding="utf-8")).get(self._cache_key())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(entry, dict):
-            return None
-        entry["argv"] = tuple(entry["argv"])
-        entry["cached"] = True
-        return TestRun(**entry)
+            table = json.loads((self.cache_dir / f"{tree}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return {}
+        return table if isinstance(table, dict) else {}
+
+    def cached(self, tree: str) -> TestRun | None:
+        """The cached full run of this command on ``tree``, if any (malformed entries: none)."""
+        return _run_from_cache(self._cache_table(tree).get(self._cache_key()), tree)
 
     def _store(self, run: TestRun) -> None:
+        # The cache only saves time: a full disk or a read-only git dir must not fail the phase.
         path = self.cache_dir / f"{run.tree}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            table = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            table = {}
+        table = self._cache_table(run.tree)
         table[self._cache_key()] = asdict(run)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(table, handle)
-        os.replace(tmp, path)
+        tmp: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(table, handle)
+            os.replace(tmp, path)
+        except OSError:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
     def run(
         self, worktree: Path, tree: str, label: str, only: Sequence[str] = (), fresh: bool = False
@@ -412,7 +415,9 @@ class TestRunner:
         pos = pytest_position(argv)
         worktree = request.worktree
         if pos is not None:
-            fd, name = tempfile.mkstemp(prefix="ssot-junit-", suffix=".xml")
+            fd, name = tempfile.mkstemp(
+                prefix="ssot-junit-", suffix=".xml", dir=_private_dir(worktree)
+            )
             os.close(fd)
             junit = Path(name)
             extra = [f"--junitxml={junit}", "-o", "junit_family=xunit1", "-p", "no:cacheprovider",
@@ -519,6 +524,46 @@ class TestRunner:
         if not request.only and not run.timed_out:
             self._store(run)
         return run
+
+
+def _private_dir(worktree: Path) -> str | None:
+    """The worktree's own git dir: removed with the worktree (or by the next run's clean-up),
+    so a report left by a killed run does not pile up in TMPDIR. ``None``: TMPDIR after all."""
+    try:
+        text = (worktree / ".git").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    admin = Path(text.removeprefix("gitdir: "))
+    return str(admin) if text.startswith("gitdir: ") and admin.is_dir() else None
+
+
+def _run_from_cache(entry: object, tree: str) -> TestRun | None:
+    """A ``TestRun`` from a cache entry whose every field has its type, else ``None``."""
+    if not isinstance(entry, dict) or set(entry) != {f.name for f in fields(TestRun)}:
+        return None
+
+    def number(value: object) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    results = entry["results"]
+    argv = entry["argv"]
+    exit_code = entry["exit_code"]
+    valid = (
+        entry["tree"] == tree
+        and isinstance(argv, list) and all(isinstance(a, str) for a in argv)
+        and (exit_code is None or (isinstance(exit_code, int) and not isinstance(exit_code, bool)))
+        and number(entry["duration"]) and isinstance(entry["log"], str)
+        and isinstance(entry["timed_out"], bool) and isinstance(entry["cached"], bool)
+        and (results is None or (isinstance(results, dict) and all(
+            isinstance(k, str) and v in _RANK for k, v in results.items()
+        )))
+    )
+    if not valid:
+        return None
+    return TestRun(
+        tree=tree, argv=tuple(argv), exit_code=exit_code, duration=float(entry["duration"]),
+        log=entry["log"], results=results, timed_out=entry["timed_out"], cached=True,
+    )
 
 
 def _prune_logs(log_dir: Path, keep: int = KEEP_LOGS) -> None:

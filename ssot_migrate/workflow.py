@@ -26,6 +26,7 @@ from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
 from ssot_migrate.phases import PHASES, branch_name
+from ssot_migrate.terminal import printable
 from ssot_migrate.verify import (
     Comparison,
     RunRequest,
@@ -54,7 +55,7 @@ RunIds = Callable[[Sequence[str]], TestRun]
 
 
 def _stderr_echo(line: str) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(Text(line))
+    Console(stderr=True, highlight=False, soft_wrap=True).print(Text(printable(line)))
 
 
 @dataclass(frozen=True)
@@ -440,7 +441,8 @@ class CommitMessage:
     def text(self) -> str:
         """Title, blank line, body, blank line, trailers (``git interpret-trailers`` layout)."""
         trailer_lines = [f"{k}: {v}" for k, v in self.trailers.items()]
-        return "\n".join([self.title, "", *self.body, "", *trailer_lines]) + "\n"
+        # file names come from the repository: no terminal escapes in `git log`
+        return printable("\n".join([self.title, "", *self.body, "", *trailer_lines])) + "\n"
 
 
 def tests_section(verification: Verification, runner: TestRunner | None) -> list[str]:
@@ -535,6 +537,7 @@ def run_phase(
     # Without tests nothing reads the files: an index-only worktree skips the checkout.
     checkout = verifier.runner is not None
     new_files = {p: o.after for p, o in changed.items()}
+    shared_before = refs.shared_state(repo) if verifier.runner is not None else None
     with ExitStack() as stack:
         wt = stack.enter_context(temporary_worktree(repo, choice.commit, phase, checkout=checkout))
         base_tree = refs.tree_of(repo, choice.commit)
@@ -610,6 +613,8 @@ def run_phase(
         scan_after = _scan_violations(config, draft, jobs)
         message.body[message.body.index("@scan")] = "\n".join(_format_scan(scan_before, scan_after))
         commit = wt.commit(tree, choice.commit, message.text())
+    if shared_before is not None:
+        _warn_shared_changes(shared_before, refs.shared_state(repo), echo)
     backup = refs.backup(repo, branch, old_tip) if old_tip else None
     try:
         refs.update_branch(repo, branch, commit, old_tip, f"{phase} on {choice.commit[:12]}")
@@ -627,6 +632,20 @@ def run_phase(
         quarantined=tuple(quarantined), bisect=report, backup=backup, message=message.text(),
         logs=logs, test_runs=runner.runs if runner else 0,
     )
+
+
+def _warn_shared_changes(before: Mapping[str, str], after: Mapping[str, str], echo: Echo) -> None:
+    # A worktree shares refs, the stash and config with the user's checkout: a suite running
+    # `git stash`/`branch`/`tag`/`config` in its directory changed the user's repository.
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if not changed:
+        return
+    echo("warning: while the test command ran, your repository's shared state changed "
+         "(worktrees share refs, the stash and config with your checkout):")
+    for name in changed:
+        what = ("added" if name not in before else "removed" if name not in after
+                else "changed")
+        echo(f"  {name}: {what}")
 
 
 def _warn_stale_stack(repo: Path, config: Config, phase: str, old_tip: str, echo: Echo) -> None:
@@ -719,7 +738,7 @@ def _per_target(outcomes: Sequence[FileOutcome], kept: set[str]) -> dict[str, in
 def render_result(result: PhaseResult, console: Console) -> None:
     """Tell the user what happened, on stderr: branch, verdict, comparison, logs, next steps."""
     def say(line: str) -> None:
-        console.print(Text(line))
+        console.print(Text(printable(line)))
 
     if result.commit is None:
         return
@@ -771,7 +790,7 @@ def run_phase_command(
     snapshot.close()
 
     def echo(line: str) -> None:
-        console.print(Text(line))
+        console.print(Text(printable(line)))
 
     result = run_phase(
         repo, config, phase, base=base, jobs=jobs, verify=verify, refresh=refresh,

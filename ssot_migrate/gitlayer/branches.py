@@ -195,6 +195,24 @@ def checked_out(repo: Path) -> dict[str, Path]:
     return found
 
 
+def shared_state(repo: Path) -> dict[str, str]:
+    """What every worktree shares with the user's checkout: refs (stash included) and config.
+
+    ``refname -> sha`` for every ref but our backups, and ``config -> <its bytes>`` (as text);
+    a test suite running ``git branch``/``stash``/``config`` in a worktree changes these.
+    """
+    out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
+    state = dict(
+        line.split(" ", 1) for line in out.splitlines()
+        if line and not line.startswith(BACKUP_NAMESPACE)
+    )
+    try:
+        state["config"] = (git_dir(repo) / "config").read_bytes().decode("utf-8", "replace")
+    except OSError:
+        state["config"] = ""
+    return state
+
+
 def delete_branch(repo: Path, branch: str, old: str) -> None:
     """Delete ``refs/heads/<branch>`` only if it is still at ``old``."""
     run_git(repo, "update-ref", "-m", "ssot-migrate: rollback", "-d", f"refs/heads/{branch}", old)

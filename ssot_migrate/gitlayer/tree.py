@@ -7,6 +7,7 @@ blobs are read through GitPython's persistent ``cat-file --batch`` process.
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,16 +116,19 @@ def grep_paths(repo: git.Repo, commit: str, needles: Iterable[str]) -> tuple[set
     ``git grep`` reports an unreadable blob (a corrupt or partial object store) on stderr and
     still exits 0; those paths come back separately so they are listed, never silently dropped.
     """
-    args: list[str] = ["-l", "-z", "-F", "--no-color", "--no-textconv", "-a"]
-    wanted = sorted(set(needles))
+    # Needles go on stdin (-f -): 150,000 aliases on the command line exceed ARG_MAX. An empty
+    # or multi-line needle would match everything or be split: none is a dotted name anyway.
+    wanted = sorted({n for n in needles if n and "\n" not in n})
     if not wanted:
         return set(), set()
-    for needle in wanted:
-        args += ["-e", needle]
-    args += [commit, "--", "*.py"]
-    status, raw, errors = repo.git.grep(
-        *args, stdout_as_string=False, with_extended_output=True, with_exceptions=False
-    )
+    args = ["-l", "-z", "-F", "--no-color", "--no-textconv", "-a", "-f", "-", commit, "--", "*.py"]
+    with tempfile.TemporaryFile() as patterns:
+        patterns.write("\n".join(wanted).encode("utf-8", "surrogateescape") + b"\n")
+        patterns.seek(0)
+        status, raw, errors = repo.git.grep(
+            *args, istream=patterns, stdout_as_string=False, with_extended_output=True,
+            with_exceptions=False,
+        )
     assert isinstance(raw, bytes)
     error_text = errors.decode("utf-8", "surrogateescape") if isinstance(errors, bytes) else errors
     unreadable = set(re.findall(rf"'{re.escape(commit)}:(.*?)': unable to read", error_text))
