@@ -114,9 +114,13 @@ def assert_untouched(repo: Path, before: dict[str, bytes]) -> None:
 
 
 def _vanish_run(
-    tmp_path: Path, run: int, how: str, *, bisect: bool
+    tmp_path: Path, run: int, how: str, *, bisect: bool, jobs: int = 1
 ) -> tuple[Path, dict[str, bytes], subprocess.CompletedProcess[str]]:
-    repo = dirty_feature_checkout(tmp_path / "repo", project_files())
+    files = project_files()
+    # one suite at a time: run N is then step N of the phase (base, phase, bisect 1, ...)
+    files["pyproject.toml"] = str(files["pyproject.toml"]).replace(
+        "[tool.ssot-migrate]\n", f"[tool.ssot-migrate]\ntest-jobs = {jobs}\n")
+    repo = dirty_feature_checkout(tmp_path / "repo", files)
     ctl = tmp_path / "ctl"
     ctl.mkdir()
     before = snapshot(repo)
@@ -125,7 +129,8 @@ def _vanish_run(
     args = ["phase1", "--repo", str(repo), *(["--bisect"] if bisect else [])]
     result = run_cli(*args, cwd=repo, env=env)
     FAULTS["injected"] += 1
-    assert len(list(ctl.glob("run-*"))) == run + 1, "the suite did not reach the planned run"
+    runs = len(list(ctl.glob("run-*")))
+    assert runs == run + 1 if jobs == 1 else runs > run, "the suite did not reach the planned run"
     return repo, before, result
 
 
@@ -156,6 +161,26 @@ def test_worktree_removed_during_a_run_leaves_the_checkout_byte_for_byte(
 ) -> None:
     repo, before, result = _vanish_run(tmp_path, run, how, bisect=bisect)
     assert_stopped_cleanly(repo, before, result)
+
+
+@pytest.mark.parametrize("run", [0, 1])
+def test_worktree_removed_while_base_and_phase_run_at_once(tmp_path: Path, run: int) -> None:
+    """Base and phase suites in two worktrees at once (test-jobs 2): either may vanish."""
+    repo, before, result = _vanish_run(tmp_path, run, "rmtree", bisect=True, jobs=2)
+    _no_traceback = "Traceback" not in result.stderr
+    assert _no_traceback, result.stderr
+    if result.returncode == 2:
+        assert_stopped_cleanly(repo, before, result)
+        return
+    # the vanished worktree was not needed any more: the phase completed, nothing else changed
+    assert result.returncode in (0, 1), result.stderr
+    after = snapshot(repo)
+    for state in (before, after):
+        state.pop("for-each-ref")
+        state.pop(".git/refs/heads/ssot/phase1-imports", None)
+        for key in [k for k in state if k.startswith(".git/refs/ssot-backup/")]:
+            state.pop(key)
+    assert after == before
 
 
 def test_pytest_conftest_removing_its_own_directory_with_bisect(tmp_path: Path) -> None:
