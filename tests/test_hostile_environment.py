@@ -177,7 +177,7 @@ def test_malformed_test_cache_is_ignored_and_rebuilt(tmp_path: Path, case: str) 
     FAULTS["injected"] += 1
     _no_crash(result.stderr)
     assert "(cached)" not in result.stderr, result.stderr
-    assert len(list(ctl.glob("run-*"))) == 2, "the base tree was not measured again"
+    assert len(list(ctl.glob("run-*"))) >= 2, "the base tree was not measured again"
     stored = json.loads((cache / f"{tree}.json").read_text())
     assert stored[key]["tree"] == tree  # rebuilt
 
