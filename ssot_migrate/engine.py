@@ -359,15 +359,21 @@ def _isolated(codemod: Codemod, task: tuple[SourceFile, bytes]) -> FileOutcome:
 
 
 class _progress:
-    """Rich progress on stderr, only when stderr is a terminal and the caller asked for it."""
+    """Progress on stderr when the caller asked for it: a Rich bar on a terminal, else a plain
+    ``rewriting: 120/1200 files done, 1080 to do`` line every so often (long runs only)."""
 
     def __init__(self, enabled: bool, total: int) -> None:
         self.enabled = enabled and total > 0 and sys.stderr.isatty()
+        self.plain = enabled and total > 0 and not self.enabled
         self.total = total
         self._bar: object | None = None
 
     def __enter__(self) -> _Advance:
         if not self.enabled:
+            if self.plain:
+                from ssot_migrate.verify import progress_seconds
+
+                return _Advance(None, None, self.total, progress_seconds())
             return _Advance(None, None)
         from rich.console import Console
         from rich.progress import Progress
@@ -387,11 +393,23 @@ class _progress:
 
 
 class _Advance:
-    def __init__(self, bar: object | None, task: object | None) -> None:
+    def __init__(
+        self, bar: object | None, task: object | None, total: int = 0, every: float | None = None
+    ) -> None:
         self.bar = bar
         self.task = task
+        self.total = total
+        self.every = every
+        self.done = 0
+        self.last = time.monotonic()
 
     def __call__(self) -> None:
+        self.done += 1
+        if self.every is not None and time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            sys.stderr.write(f"rewriting: {self.done}/{self.total} files done, "
+                             f"{self.total - self.done} to do\n")
+            sys.stderr.flush()
         if self.bar is not None:
             from rich.progress import Progress, TaskID
 

@@ -30,6 +30,8 @@ from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config
 
 ProgressFn = Callable[[str], None]
+# How often a plain progress line is printed on long runs when stderr is not a terminal.
+PROGRESS_SECONDS_ENV = "SSOT_MIGRATE_PROGRESS_SECONDS"
 EXPECTED_FIX_MARK = "ssot_expected_fix"
 KEEP_LOGS = 100
 CACHE_FORMAT = 2  # bump when TestRun's fields change
@@ -42,6 +44,15 @@ _LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "G
 _PYTEST_VALUE_OPTIONS = frozenset(
     ["-c", "-k", "-m", "-p", "-o", "-W", "-r", "--rootdir", "--confcutdir", "--basetemp", "--junitxml", "--junit-xml", "--ignore", "--ignore-glob", "--deselect", "--log-file", "--log-level", "--tb", "--maxfail", "--durations", "-n", "--dist", "--import-mode", "--cov", "--cov-report", "--cov-config", "--override-ini", "--config-file", "--capture", "--log-cli-level", "--junit-prefix", "--timeout", "--pyargs", "--runxfail", "--color"]
 )
+
+
+def progress_seconds(default: float = 30.0) -> float:
+    """Seconds between plain progress lines (``SSOT_MIGRATE_PROGRESS_SECONDS``, default 30)."""
+    try:
+        value = float(os.environ.get(PROGRESS_SECONDS_ENV, "") or default)
+    except ValueError:
+        return default
+    return value if value >= 0 else default
 
 
 def command_argv(config: Config) -> tuple[str, ...] | None:

@@ -37,6 +37,7 @@ from ssot_migrate.verify import (
     check_command,
     compare,
     marked_expected_fixes,
+    progress_seconds,
     reproduces,
     triage,
 )
@@ -48,8 +49,6 @@ TITLES = {
 }
 DEFAULT_BISECT_BUDGET = 24
 TRAILER_IDS = 20  # test ids per trailer; the commit body lists up to 50 of each
-# How often a plain progress line is printed while a suite runs and stderr is not a terminal.
-PROGRESS_SECONDS_ENV = "SSOT_MIGRATE_PROGRESS_SECONDS"
 Echo = Callable[[str], None]
 RunIds = Callable[[Sequence[str]], TestRun]
 
@@ -188,10 +187,7 @@ class _Ticker:
         self.echo = echo
         self.live = sys.stderr.isatty()
         self.shown = False
-        try:
-            self.every = float(os.environ.get(PROGRESS_SECONDS_ENV, "") or 30.0)
-        except ValueError:
-            self.every = 30.0
+        self.every = progress_seconds()
         if self.live:
             self.every = min(self.every, 1.0)
 

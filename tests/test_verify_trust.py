@@ -271,3 +271,21 @@ def test_a_base_tree_timeout_says_so_and_suggests_test_timeout(tmp_path: Path) -
     assert "the tests timed out on the base tree" in proc.stderr
     assert "raise `test-timeout`" in proc.stderr
     assert "--bisect finds" not in proc.stderr
+
+
+def test_the_codemod_step_says_files_done_and_to_do_on_long_runs(tmp_path: Path) -> None:
+    users = {
+        f"app/user{i}.py": f"from app.core.legacy import Manager\n\n\ndef make{i}():\n    return Manager()\n"
+        for i in range(6)
+    }
+    repo = project(tmp_path, users)
+    # interval 0: every file is a "long run"; the default (30 s) prints nothing on short ones
+    proc = run_cli("phase1", "--repo", str(repo), "--dry-run", "--jobs", "1",
+                   env={"SSOT_MIGRATE_PROGRESS_SECONDS": "0"})
+    assert proc.returncode == 0, proc.stderr
+    lines = re.findall(r"^rewriting: (\d+)/(\d+) files done, (\d+) to do$", proc.stderr, re.MULTILINE)
+    assert lines, proc.stderr
+    assert all(int(done) + int(todo) == int(total) for done, total, todo in lines)
+    assert lines[-1][0] == lines[-1][1]  # the last line: every file done
+    quiet = run_cli("phase1", "--repo", str(repo), "--dry-run", "--jobs", "1")
+    assert "rewriting:" not in quiet.stderr and quiet.stdout == proc.stdout
