@@ -1,22 +1,21 @@
 """Read and validate ``[tool.ssot-migrate]``; every problem is collected and named before any work.
 
 The table comes from ``--config FILE`` (a TOML file holding the same ``[tool.ssot-migrate]`` table)
-or from the repository's ``pyproject.toml``. Validation is static: configured names are resolved
-against the repository's own files (never imported); only a canonical *module* that lives outside
-the repository is looked up with ``importlib.util.find_spec``, on that module alone.
+or from the repository's ``pyproject.toml``. Validation is static: configured names are looked up
+by ``resolution`` (the repository, the project's environment, the standard library, ssot-migrate's
+own environment), never imported; a name found nowhere is a warning (an error with ``strict``).
 """
 
 from __future__ import annotations
 
-import ast
 import difflib
+import gc
 import hashlib
-import importlib.machinery
 import math
 import os
-import sys
 import json
 import keyword
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +24,15 @@ from typing import Any
 
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config, NameKind, SourceFile, Target
+from ssot_migrate.resolution import (
+    Environment,
+    EnvironmentError_,
+    Resolution,
+    Resolver,
+    describe_missing,
+    find_environment,
+    places_for,
+)
 
 TABLE = "tool.ssot-migrate"
 
@@ -41,6 +49,8 @@ TOP_LEVEL_KEYS = (
     "include",
     "exclude",
     "guard",
+    "python",
+    "strict",
 )
 TARGET_KEYS = (
     "name",
@@ -117,7 +127,7 @@ def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, A
             "or pass --config FILE"
         )
     try:
-        data = tomllib.loads(source.read_bytes().decode("utf-8"))
+        data = _loads_toml(source.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(source)) from exc
     except tomllib.TOMLDecodeError as exc:
@@ -133,6 +143,19 @@ def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, A
     if not isinstance(table, dict):
         raise ConfigError(f"[{TABLE}] must be a table, not {_type_name(table)}", str(source))
     return source, table
+
+
+def _loads_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads`` with the garbage collector paused: hostile nesting drives the parser to
+    the recursion limit, and a finaliser run by a collection there fails with its own
+    RecursionError, printed by Python itself before our one-line error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return tomllib.loads(text)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _type_name(value: object) -> str:
@@ -293,15 +316,6 @@ def _flatten_chains(targets: list[dict[str, Any]], problems: _Problems) -> None:
                 target["canonical"] = current
 
 
-def _module_paths(module: str, roots: Sequence[str]) -> list[str]:
-    rel = module.replace(".", "/")
-    out = []
-    for root in roots:
-        prefix = f"{root}/" if root else ""
-        out += [f"{prefix}{rel}.py", f"{prefix}{rel}/__init__.py"]
-    return out
-
-
 def default_source_roots(files: Sequence[str]) -> tuple[str, ...]:
     """The repository root, plus ``src`` when the repository has a ``src/`` folder."""
     has_src = any(f.startswith("src/") for f in files)
@@ -334,110 +348,23 @@ def module_for_path(path: str, roots: Sequence[str]) -> SourceFile:
     return SourceFile(path=path, module=None)
 
 
-def _module_defines(source: bytes, name: str) -> bool:
-    """Whether a module statically binds ``name`` at top level (or may, via ``*``/``__getattr__``)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return True  # unparsable: the engine reports it; do not refuse the config for it
-    for node in tree.body:
-        for bound in _bound_names(node):
-            if bound in (name, "*", "__getattr__"):
-                return True
-    return False
-
-
-def _bound_names(node: ast.stmt) -> list[str]:
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return [node.name]
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return [(a.asname or a.name).split(".")[0] for a in node.names]
-    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    type_alias = getattr(ast, "TypeAlias", None)  # Python 3.12+: `type X = ...`
-    if type_alias is not None and isinstance(node, type_alias):
-        name = getattr(node, "name", None)
-        return [name.id] if isinstance(name, ast.Name) else []
-    names: list[str] = []
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.stmt):
-            names += _bound_names(child)
-    return names
-
-
-def _external_module(module: str, repo: Path) -> bool:
-    """Whether ``module`` exists outside the repository, found without importing anything.
-
-    ``importlib.util.find_spec("a.b")`` would import ``a``; instead the top-level spec is found
-    and each submodule is looked up in its parent's search locations. The repository and the
-    current directory are taken off ``sys.path`` first, so the project itself is never a hit.
-    """
-    parts = module.split(".")
-    repo_text = str(repo)
-    saved = sys.path[:]
-    sys.path[:] = [
-        entry
-        for entry in saved
-        if entry not in ("", ".")
-        and not os.path.abspath(entry).startswith(repo_text)
-        and os.path.abspath(entry) != os.getcwd()
-    ]
-    try:
-        spec = importlib.machinery.PathFinder.find_spec(parts[0])
-        if spec is None and parts[0] in sys.builtin_module_names:
-            return len(parts) == 1
-        for index in range(1, len(parts)):
-            if spec is None or not spec.submodule_search_locations:
-                return False
-            spec = importlib.machinery.PathFinder.find_spec(
-                ".".join(parts[: index + 1]), list(spec.submodule_search_locations)
-            )
-        return spec is not None
-    except (ImportError, ValueError, OSError):
-        return False
-    finally:
-        sys.path[:] = saved
-
-
-def _resolve_kind(
-    name: str,
-    repo: Path,
-    roots: Sequence[str],
-    file_set: frozenset[str],
-    read: Callable[[str], bytes] | None,
-) -> tuple[NameKind | None, str]:
-    """Find ``name`` statically: a module of the repo, a symbol of one, or an external module."""
-    for candidate in _module_paths(name, roots):
-        if candidate in file_set:
-            return NameKind.MODULE, ""
-    parent, _, leaf = name.rpartition(".")
-    if parent:
-        for candidate in _module_paths(parent, roots):
-            if candidate in file_set:
-                if read is not None and not _module_defines(read(candidate), leaf):
-                    return None, f"module {parent!r} ({candidate}) does not define {leaf!r}"
-                return NameKind.SYMBOL, ""
-    top = name.split(".")[0]
-    if any(p in file_set for p in _module_paths(top, roots)):
-        return None, f"not found in the repository (no module file for {name!r} or {parent!r})"
-    if _external_module(name, repo):
-        return NameKind.MODULE, ""
-    return None, "not found: no module or symbol of that name in the repository's sources"
-
-
 def load_config(
     repo: Path,
     config_path: Path | None = None,
     *,
     files: Sequence[str] | None = None,
     read: Callable[[str], bytes] | None = None,
+    python: Path | None = None,
+    strict: bool = False,
+    environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Read ``[tool.ssot-migrate]`` and validate it against the repository's files.
 
     ``files`` are the repo-relative POSIX paths names are resolved against (default: the files of
-    HEAD); ``read`` returns a file's bytes (default: from the working tree). Raises
-    ``ConfigError`` listing every problem, each naming the key and the reason.
+    HEAD); ``read`` returns a file's bytes (default: from the working tree). ``python`` (the
+    ``--python`` option) overrides the ``python`` key; ``strict`` (``--strict``) or
+    ``strict = true`` makes a name found nowhere an error. Raises ``ConfigError`` listing every
+    problem, each naming the key and the reason.
     """
     repo = repo.resolve()
     source, table = _read_table(repo, config_path)
@@ -523,13 +450,26 @@ def load_config(
     complete = [t for t in parsed if "name" in t and "canonical" in t]
     _flatten_chains(complete, problems)
 
+    strict_key = table.get("strict", False)
+    if not isinstance(strict_key, bool):
+        problems.add(f"{TABLE}.strict", f"must be true or false, not {_type_name(strict_key)}")
+        strict_key = False
+    environment = _environment(repo, table, python, test_command, environ, problems)
     reader = read if read is not None else _worktree_reader(repo)
+    resolver = Resolver(places_for(repo, roots, file_set, reader, environment))
     kinds: dict[str, NameKind] = {}
+    warnings: list[str] = []
+    lookup_notes: list[str] = []
     for target in complete:
-        kind, why = _resolve_kind(target["canonical"], repo, roots, file_set, reader)
-        if kind is None:
-            problems.add(f"{target['where']}.canonical", f"{target['canonical']!r} {why}")
-            continue
+        found = resolver.resolve(target["canonical"])
+        where = f"{target['where']}.canonical"
+        if found.kind is None:
+            kind, why = _infer_kind(target, found, resolver, file_set, reader)
+            warnings.append(f"{where}: {describe_missing(found)}; assumed a {kind.value}: {why}")
+        else:
+            kind = found.kind
+            if found.note:
+                lookup_notes.append(f"{where}: {found.note}")
         kinds[target["name"]] = kind
         if kind is NameKind.MODULE:
             for alias in target["aliases"]:
@@ -538,6 +478,9 @@ def load_config(
                         f"{target['where']}.aliases",
                         f"{alias!r} lies inside the canonical module {target['canonical']!r}",
                     )
+    if strict or strict_key:
+        for warning in warnings:
+            problems.add(*warning.split(": ", 1))
     if problems.items:
         raise ConfigError(problems.items, str(source))
 
@@ -578,6 +521,71 @@ def load_config(
         exclude=excludes,
         guard=guard,
         digest=_digest(table),
+        warnings=tuple(warnings),
+        lookup_notes=tuple(lookup_notes),
+    )
+
+
+def _environment(
+    repo: Path,
+    table: Mapping[str, Any],
+    python: Path | None,
+    test_command: str | Sequence[str] | None,
+    environ: Mapping[str, str] | None,
+    problems: _Problems,
+) -> Environment | None:
+    """The project's environment: ``--python``, the ``python`` key, else the usual guesses."""
+    key = f"{TABLE}.python"
+    how = "--python"
+    if python is None and "python" in table:
+        raw = table["python"]
+        if not isinstance(raw, str) or not raw.strip():
+            problems.add(key, f"must be a path to an interpreter or a venv, not {_type_name(raw)}")
+            return None
+        python = Path(os.path.expanduser(raw))
+        python = python if python.is_absolute() else repo / python
+        how = "the python key"
+    try:
+        return find_environment(repo, python, how, test_command, environ)
+    except EnvironmentError_ as exc:
+        problems.add(key if how != "--python" else "--python", str(exc))
+        return None
+
+
+def _infer_kind(
+    target: Mapping[str, Any],
+    found: Resolution,
+    resolver: Resolver,
+    files: frozenset[str],
+    read: Callable[[str], bytes],
+) -> tuple[NameKind, str]:
+    """Module or symbol, for a canonical found nowhere: from the aliases, then from usage.
+
+    The evidence, strongest first: an alias that is found (a module alias maps modules); the
+    canonical's parent being a module (then it names something in it); how the repository
+    imports the aliases (``import a.X`` or ``from a.X import y`` only work for a module). Without
+    any, a symbol: ``from a import X`` imports a submodule as well as a name.
+    """
+    for alias in target["aliases"]:
+        seen = resolver.resolve(alias)
+        if seen.kind is not None:
+            return seen.kind, f"the alias {alias!r} is a {seen.kind.value} ({seen.place})"
+    parent = found.name.rpartition(".")[0]
+    if parent and resolver.find_module(parent) is not None:
+        return NameKind.SYMBOL, f"its parent {parent!r} is a module"
+    names = [found.name, *target["aliases"]]
+    as_module = re.compile(
+        r"^\s*(?:import\s+|from\s+)(" + "|".join(re.escape(n) for n in names) + r")(?:\s|$|,)",
+        re.MULTILINE,
+    )
+    for path in sorted(files):
+        if not path.endswith(".py"):
+            continue
+        match = as_module.search(read(path).decode("utf-8", "replace"))
+        if match is not None:
+            return NameKind.MODULE, f"{path} imports {match.group(1)!r} as a module"
+    return NameKind.SYMBOL, (
+        "nothing shows it is a module, and `from parent import name` works for either"
     )
 
 

@@ -70,6 +70,10 @@ class Config:
     exclude: tuple[str, ...] = ()
     guard: str | None = None
     digest: str = ""
+    # Names found nowhere (each a full sentence: target, places looked in, did-you-mean) and
+    # what was accepted without proof; printed once and carried into every report.
+    warnings: tuple[str, ...] = ()
+    lookup_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class RunSummary:
     excluded: tuple[tuple[str, str], ...] = field(default=())
     messages: tuple[str, ...] = ()
     base: str = ""
+    warnings: tuple[str, ...] = ()  # the configuration's: names found nowhere
 
     @property
     def changed(self) -> tuple[FileOutcome, ...]:

@@ -70,6 +70,28 @@ def test_external_module_canonical_is_found_without_importing_the_repo(tmp_path:
     )
     config = load_config(config_repo(tmp_path, table))
     assert config.targets[0].canonical_kind is NameKind.MODULE
+    assert config.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("canonical", "kind"),
+    [
+        ("collections.OrderedDict", NameKind.SYMBOL),  # a symbol of an external module
+        ("urllib.parse.urlparse", NameKind.SYMBOL),
+        ("os.path.join", NameKind.SYMBOL),  # os.path is `import posixpath as path` in os
+        ("unittest.mock", NameKind.MODULE),
+        ("typing.List", NameKind.SYMBOL),
+        ("builtins.list", NameKind.SYMBOL),
+        ("collections.abc.Mapping", NameKind.SYMBOL),  # through `from _collections_abc import *`
+    ],
+)
+def test_standard_library_names_resolve_without_warning(
+    tmp_path: Path, canonical: str, kind: NameKind
+) -> None:
+    table = GOOD.replace('"app.core.unified.Unified"', f'"{canonical}"')
+    config = load_config(config_repo(tmp_path, table))
+    assert config.targets[0].canonical_kind is kind
+    assert config.warnings == ()
 
 
 @pytest.mark.parametrize(
@@ -130,16 +152,6 @@ def test_external_module_canonical_is_found_without_importing_the_repo(tmp_path:
             id="empty-targets",
         ),
         pytest.param(
-            GOOD.replace('"app.core.unified.Unified"', '"app.core.unified.Missing"'),
-            "module 'app.core.unified' (app/core/unified.py) does not define 'Missing'",
-            id="canonical-symbol-not-defined",
-        ),
-        pytest.param(
-            GOOD.replace('"app.core.unified.Unified"', '"app.nowhere.Unified"'),
-            "not found in the repository",
-            id="canonical-module-missing",
-        ),
-        pytest.param(
             '[tool.ssot-migrate]\nguard = "flake8"\n' + GOOD.split("\n", 2)[2],
             "tool.ssot-migrate.guard: must be one of ruff, import-linter",
             id="bad-guard",
@@ -155,6 +167,52 @@ def test_bad_config_is_named(tmp_path: Path, table: str, expected: str) -> None:
     message = problems_of(tmp_path, table)
     assert expected in message
     assert "pyproject.toml" in message
+
+
+@pytest.mark.parametrize(
+    ("canonical", "expected"),
+    [
+        pytest.param(
+            "app.core.unified.Unifeid",
+            "module 'app.core.unified' (app/core/unified.py) does not define 'Unifeid'",
+            id="symbol-misspelt",
+        ),
+        pytest.param("app.core.unifed.Unified", "no module 'app.core.unifed.Unified'", id="module-misspelt"),
+        pytest.param("collections.OrderedDcit", "module 'collections' (", id="stdlib-symbol-misspelt"),
+        pytest.param("colections.OrderedDict", "no module 'colections.OrderedDict'", id="stdlib-top-misspelt"),
+    ],
+)
+def test_name_found_nowhere_is_a_warning_unless_strict(
+    tmp_path: Path, canonical: str, expected: str
+) -> None:
+    table = GOOD.replace('"app.core.unified.Unified"', f'"{canonical}"')
+    repo = config_repo(tmp_path, table)
+    config = load_config(repo)
+    (warning,) = config.warnings
+    good = canonical.replace("Unifeid", "Unified").replace("unifed", "unified")
+    good = good.replace("Dcit", "Dict").replace("colections", "collections")
+    assert warning.startswith("tool.ssot-migrate.targets[0] ('manager').canonical: ")
+    assert expected in warning
+    assert f"did you mean '{good}'" in warning
+    # every place looked in is named, in order
+    places = ["the repository's sources", "the standard library of Python", "ssot-migrate's own"]
+    assert all(p in warning for p in places)
+    assert [warning.index(p) for p in places] == sorted(warning.index(p) for p in places)
+    assert "assumed a symbol" in warning
+    for strict_config in (
+        lambda: load_config(repo, strict=True),
+        lambda: load_config(config_repo(tmp_path / "k", table.replace("[tool.ssot-migrate]", "[tool.ssot-migrate]\nstrict = true"))),
+    ):
+        with pytest.raises(ConfigError) as info:
+            strict_config()
+        assert expected in str(info.value) and "pyproject.toml" in str(info.value)
+
+
+def test_strict_and_python_keys_are_checked(tmp_path: Path) -> None:
+    table = GOOD.replace("[tool.ssot-migrate]", '[tool.ssot-migrate]\nstrict = "yes"\npython = "nowhere/bin/python"')
+    message = problems_of(tmp_path, table)
+    assert "tool.ssot-migrate.strict: must be true or false, not a string" in message
+    assert "tool.ssot-migrate.python: " in message and "does not exist" in message
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -66,7 +66,8 @@ BAD_CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
     ("canonical-dotdot", "[tool.ssot-migrate]\n" + target(canonical='"pkg..Real"'), ("canonical",)),
     ("canonical-leading-dot", "[tool.ssot-migrate]\n" + target(canonical='".pkg.new.Real"'), ("canonical",)),
     ("canonical-keyword", "[tool.ssot-migrate]\n" + target(canonical='"pkg.class.Real"'), ("canonical",)),
-    ("canonical-not-found", "[tool.ssot-migrate]\n" + target(canonical='"pkg.new.Nope"'), ("canonical", "Nope")),
+    # a name found nowhere is a warning by default; ``strict = true`` keeps it an error
+    ("canonical-not-found", "[tool.ssot-migrate]\nstrict = true\n" + target(canonical='"pkg.new.Nope"'), ("canonical", "Nope")),
     ("alias-empty", "[tool.ssot-migrate]\n" + target(aliases='[""]'), ("aliases",)),
     ("alias-space", "[tool.ssot-migrate]\n" + target(aliases='["pkg.old. Old"]'), ("aliases",)),
     ("alias-keyword", "[tool.ssot-migrate]\n" + target(aliases='["pkg.import.Old"]'), ("aliases",)),
