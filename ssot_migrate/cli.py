@@ -50,6 +50,16 @@ BaseOption = Annotated[str, typer.Option("--base", help="Commit the phase starts
 JobsOption = Annotated[
     int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU count).")
 ]
+PythonOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--python",
+        help="The project's interpreter or venv, where names outside the repository are looked up.",
+    ),
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="A configured name found nowhere is an error (exit 2).")
+]
 
 
 def stderr_console() -> Console:
@@ -88,11 +98,16 @@ def _phase_command(
     refresh: bool = False,
     bisect: bool = False,
     quarantine: bool = False,
+    python: Path | None = None,
+    strict: bool = False,
 ) -> int:
     if dry_run:
         from ssot_migrate.dryrun import run_dry_run
 
-        return run_dry_run(phase, repo, config, base=base, jobs=jobs, console=stderr_console())
+        return run_dry_run(
+            phase, repo, config, base=base, jobs=jobs, python=python, strict=strict,
+            console=stderr_console(),
+        )
     from ssot_migrate.workflow import run_phase_command
 
     return run_phase_command(
@@ -105,6 +120,8 @@ def _phase_command(
         refresh=refresh,
         bisect=bisect,
         quarantine=quarantine,
+        python=python,
+        strict=strict,
         console=stderr_console(),
     )
 
@@ -147,9 +164,12 @@ def _register_phase(phase: str) -> None:
         refresh: RefreshOption = False,
         bisect: BisectOption = False,
         quarantine: QuarantineOption = False,
+        python: PythonOption = None,
+        strict: StrictOption = False,
     ) -> int:
         return _phase_command(
-            phase, repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine
+            phase, repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine,
+            python, strict,
         )
 
     app.command(name=phase, help=PHASE_HELP[phase])(command)
@@ -178,6 +198,8 @@ def scan(
     ] = None,
     base: BaseOption = "HEAD",
     jobs: JobsOption = None,
+    python: PythonOption = None,
+    strict: StrictOption = False,
 ) -> int:
     """Measure every SSOT violation, with evidence."""
     from ssot_migrate.scan_cli import run_scan_command
@@ -191,6 +213,8 @@ def scan(
         write_baseline=write_baseline,
         base=base,
         jobs=jobs,
+        python=python,
+        strict=strict,
         console=stderr_console(),
     )
 

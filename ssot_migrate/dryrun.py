@@ -21,10 +21,12 @@ def run_dry_run(
     *,
     base: str = "HEAD",
     jobs: int | None = None,
+    python: Path | None = None,
+    strict: bool = False,
     console: Console,
 ) -> int:
     """Compute ``phase`` at ``base`` and print its diff; nothing is written anywhere."""
-    config, snapshot = open_config_and_snapshot(repo, config_path, base)
+    config, snapshot = open_config_and_snapshot(repo, config_path, base, python=python, strict=strict)
     with snapshot:
         summary = run_phase(
             config, phase, base=base, jobs=jobs, progress=True, snapshot=snapshot
@@ -50,6 +52,8 @@ def render_summary(summary: RunSummary, console: Console) -> None:
         lines.append(f"  {target}: discovered re-export path {alias} (handled as an alias)")
     for message in summary.messages:
         lines.append(f"  {message}")
+    for warning in summary.warnings:
+        lines.append(f"warning: {warning}")
     skipped = summary.skipped
     if skipped:
         lines.append(f"skipped {len(skipped)} file(s), left unchanged:")

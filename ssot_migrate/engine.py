@@ -155,12 +155,23 @@ def _selected(path: str, include: Sequence[str], exclude: Sequence[str]) -> bool
 
 
 def open_config_and_snapshot(
-    repo: Path, config_path: Path | None, base: str = "HEAD"
+    repo: Path,
+    config_path: Path | None,
+    base: str = "HEAD",
+    *,
+    python: Path | None = None,
+    strict: bool = False,
 ) -> tuple[Config, Snapshot]:
-    """Validate the configuration against ``base``'s files and open the snapshot for it."""
+    """Validate the configuration against ``base``'s files and open the snapshot for it.
+
+    ``python`` and ``strict`` are the ``--python`` and ``--strict`` options (see ``load_config``).
+    """
     files = CommitFiles(repo, base)
     try:
-        config = load_config(repo, config_path, files=files.all_paths, read=files.read_or_empty)
+        config = load_config(
+            repo, config_path, files=files.all_paths, read=files.read_or_empty,
+            python=python, strict=strict,
+        )
         return config, Snapshot(files, config)
     except BaseException:
         files.close()
@@ -447,7 +458,8 @@ def run_phase(
         elapsed=summary.elapsed + plan.elapsed,
         discovered=plan.discovered,
         excluded=summary.excluded,
-        messages=plan.messages,
+        messages=plan.messages + config.lookup_notes,
         base=summary.base,
+        warnings=config.warnings,
     )
 

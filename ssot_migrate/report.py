@@ -33,6 +33,8 @@ def _should_be(category: str) -> str:
 
 def render_table(report: ScanReport, console: Console) -> None:
     """A summary table per target, the verdict, then every site grouped by file."""
+    for warning in report.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
     for target in report.targets:
         table = Table(title=Text(f"{target.target}: {target.canonical}"), title_justify="left")
         table.add_column("category")
@@ -125,6 +127,7 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
             for t in report.targets
         ],
         "sites": [_site_json(s) for s in report.sites],
+        "warnings": list(report.warnings),
     }
 
 
@@ -168,6 +171,8 @@ def render_markdown(report: ScanReport, *, max_sites: int = 200) -> str:
     out.append(f"Commit `{report.commit[:12]}`; {report.files_listed} files listed, "
                f"{report.files_parsed} analysed.")
     out.append("")
+    for warning in report.warnings:
+        out += [f"> **Warning:** {_md(warning)}", ""]
     for target in report.targets:
         out.append(f"### {_md(target.target)}: `{_md(target.canonical)}` ({target.verdict})")
         out.append("")

@@ -127,6 +127,7 @@ class ScanReport:
     files_listed: int = 0
     files_parsed: int = 0
     elapsed: float = 0.0
+    warnings: tuple[str, ...] = ()  # configured names found nowhere (``Config.warnings``)
 
     def counts(self) -> dict[str, int]:
         """Total per category over all targets, every category present (zeros included)."""
@@ -216,6 +217,7 @@ def scan_snapshot(
         files_listed=summary.files_listed,
         files_parsed=summary.files_parsed,
         elapsed=time.perf_counter() - started,
+        warnings=config.warnings,
     )
 
 

@@ -22,6 +22,8 @@ def run_scan_command(
     write_baseline: Path | None = None,
     base: str = "HEAD",
     jobs: int | None = None,
+    python: Path | None = None,
+    strict: bool = False,
     console: Console,
 ) -> int:
     """Scan, print the report on stdout, and return the exit code (ratchet or ``--check``).
@@ -40,7 +42,11 @@ def run_scan_command(
     if write_baseline is not None and not write_baseline.is_absolute():
         write_baseline = repo / write_baseline
     saved = read_baseline(baseline) if baseline is not None else None
-    config, snapshot = open_config_and_snapshot(repo, config_path, base)
+    config, snapshot = open_config_and_snapshot(
+        repo, config_path, base, python=python, strict=strict
+    )
+    for warning in config.warnings:
+        console.print(f"warning: {warning}", markup=False)
     with snapshot:
         report = scan_snapshot(config, snapshot, jobs=jobs, progress=True)
     out = Console(file=sys.stdout, highlight=False, soft_wrap=True, markup=False,

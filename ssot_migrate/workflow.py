@@ -687,10 +687,12 @@ def _build_message(
     decisions = _decision_lines(summary.notes, quarantined)
     body += [""] + decisions if decisions else []
     warnings = [n for n in summary.notes if n.severity != "needs-decision"]
-    if warnings:
+    if warnings or summary.warnings:
         # Why the diff looks as it does where it is not the obvious rewrite (a kept name, a
-        # star import left alone): the reviewer reads the commit, not the run's output.
-        body += ["", f"Notes ({len(warnings)}):"]
+        # star import left alone), and configured names found nowhere: the reviewer reads the
+        # commit, not the run's output.
+        body += ["", f"Notes ({len(warnings) + len(summary.warnings)}):"]
+        body += [f"  {config.source.name}: warning: {w}" for w in summary.warnings]
         body += [f"  {n.path}:{n.line}: [{n.target}] {n.message}" for n in warnings]
     if summary.skipped:
         body += ["", f"Skipped, left unchanged ({len(summary.skipped)}):"]
@@ -776,17 +778,24 @@ def run_phase_command(
     refresh: bool = False,
     bisect: bool = False,
     quarantine: bool = False,
+    python: Path | None = None,
+    strict: bool = False,
     console: Console,
 ) -> int:
     """The CLI body of ``phaseN`` without ``--dry-run``; returns the exit code."""
     from ssot_migrate.engine import open_config_and_snapshot
 
     # validated against --base's files, exactly as the dry-run does
-    config, snapshot = open_config_and_snapshot(repo.resolve(), config_path, base)
+    config, snapshot = open_config_and_snapshot(
+        repo.resolve(), config_path, base, python=python, strict=strict
+    )
     snapshot.close()
 
     def echo(line: str) -> None:
         console.print(Text(printable(line)))
+
+    for warning in config.warnings:
+        echo(f"warning: {warning}")
 
     result = run_phase(
         repo, config, phase, base=base, jobs=jobs, verify=verify, refresh=refresh,

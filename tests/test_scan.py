@@ -172,7 +172,7 @@ def test_json_format_matches_schema_and_counts(violating: Path) -> None:
     assert data["commit"] == git(violating, "rev-parse", "HEAD").strip()
     assert len(data["sites"]) == sum(EXPECTED.values()) - EXPECTED["import-paths"] + 3
     assert list(data) == ["schema_version", "tool", "commit", "verdict", "counts", "violations",
-                          "files", "skipped", "targets", "sites"]
+                          "files", "skipped", "targets", "sites", "warnings"]
 
 
 def test_sarif_is_valid_sarif_2_1_0(violating: Path) -> None:
