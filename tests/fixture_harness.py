@@ -2,13 +2,17 @@
 
 A case is a folder ``tests/fixtures/<phase>/<case>/`` holding
 
-* ``before/`` — the repository as it is (it must contain the canonical module, so the
-  configuration validates exactly as it would for a user);
+* ``before/`` — the repository as it is (the configuration validates exactly as it would for
+  a user: a canonical in the repository, or outside it, found by ``ssot_migrate.resolution``);
 * ``after/`` — the expected content of every file the phase changes (a file missing here must
   come out unchanged);
 * ``config.toml`` — a ``[tool.ssot-migrate]`` table, plus an optional ``[fixture]`` table:
-  ``notes = ["path:line:kind", ...]`` (exactly the notes expected, default none) and
-  ``skipped = ["path", ...]`` (files expected not to parse, default none).
+  ``notes = ["path:line:kind", ...]`` (exactly the notes expected, default none),
+  ``skipped = ["path", ...]`` (files expected not to parse, default none) and
+  ``warnings = ["text", ...]`` (one substring per configured name found nowhere, default none);
+* ``untracked/`` (optional) — files copied into the repository after its commit and never
+  committed, as a gitignored ``.venv/`` is (``.venv``, ``venv`` and ``env`` are read from the
+  working tree, not the commit).
 
 ``check_case`` commits ``before/`` to a real git repository in a temporary folder, loads the
 configuration with ``ssot_migrate.config.load_config``, opens an engine ``Snapshot`` and builds the
@@ -105,14 +109,17 @@ class CaseRun:
     notes: list[Note] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
 
 
 def run_case(case_dir: Path, work: Path, build: Builder) -> CaseRun:
     """Commit ``before/`` to a git repository under ``work`` and run the phase over it."""
     before = read_tree(case_dir / "before")
     repo = make_repo(work / "repo", before)
-    config = load_config(repo, case_dir / "config.toml", files=sorted(before))
-    run = CaseRun(before=before)
+    if (case_dir / "untracked").is_dir():
+        shutil.copytree(case_dir / "untracked", repo, dirs_exist_ok=True)
+    config = load_config(repo, case_dir / "config.toml", files=sorted(before), environ={})
+    run = CaseRun(before=before, warnings=config.warnings)
     with Snapshot.open(repo, config) as snapshot:
         codemod = build(config, snapshot)
         needles = codemod.needles()
@@ -160,7 +167,7 @@ def run_case(case_dir: Path, work: Path, build: Builder) -> CaseRun:
 def _expectations(case_dir: Path) -> dict[str, list[str]]:
     data = tomllib.loads((case_dir / "config.toml").read_text(encoding="utf-8"))
     table = data.get("fixture", {})
-    return {"notes": list(table.get("notes", [])), "skipped": list(table.get("skipped", []))}
+    return {key: list(table.get(key, [])) for key in ("notes", "skipped", "warnings")}
 
 
 def check_case(case_dir: Path, work: Path, build: Builder) -> CaseRun:
@@ -190,6 +197,10 @@ def check_case(case_dir: Path, work: Path, build: Builder) -> CaseRun:
     got_notes = sorted(f"{n.path}:{n.line}:{n.kind}" for n in run.notes)
     if got_notes != sorted(expect["notes"]):
         failures.append(f"notes: expected {sorted(expect['notes'])}, got {got_notes}")
+    if len(run.warnings) != len(expect["warnings"]) or not all(
+        any(text in warning for warning in run.warnings) for text in expect["warnings"]
+    ):
+        failures.append(f"warnings: expected {expect['warnings']}, got {list(run.warnings)}")
     if sorted(run.skipped) != sorted(expect["skipped"]):
         failures.append(f"skipped: expected {sorted(expect['skipped'])}, got {sorted(run.skipped)}")
     if failures:

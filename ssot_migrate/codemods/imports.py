@@ -1164,10 +1164,9 @@ class _FileRewrite:
             return canonical
         last = need.rpartition(".")[2]
         local = self._choose(last, need, binding)
-        if binding.is_from:
-            parent, _, name = need.rpartition(".")
-            if not parent:
-                return None
+        parent = need.rpartition(".")[0]
+        if binding.is_from and parent:
+            name = need.rpartition(".")[2]
             assert isinstance(binding.statement, cst.ImportFrom)
             level = len(binding.statement.relative)
             rel = relative_spelling(parent, level, self.package)
