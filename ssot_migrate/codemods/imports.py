@@ -348,6 +348,7 @@ class _Survey(cst.CSTVisitor):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         if isinstance(node.names, cst.ImportStar):
+            self._mark()  # a whole-module alias retargets it
             self.top_of[id(node)] = self._top
             self.stars.append(node)
         else:
@@ -526,6 +527,7 @@ class _Move:
     new_name: str
     local: str
     rename: bool
+    builtin: bool = False  # the canonical is a builtin: references use the bare name
 
 
 @dataclass(frozen=True)
@@ -590,6 +592,7 @@ class _FileRewrite:
         self._fast: dict[str, list[Binding | None]] | None = None  # symtable census, if used
         self._census: dict[str, list[Binding | None]] = {}
         self._orders: dict[int, tuple[int, int]] = {}
+        self._reused: set[int] = set()  # imports a rewritten reference is spelled through
 
     # ----------------------------------------------------------------- entry point
 
@@ -633,6 +636,8 @@ class _FileRewrite:
         self._moves = {id(m.binding.alias): m for m in moves}
         if renames or chain_bindings:
             self._resolve_renames(renames)
+            moves = self._builtins_kept_bare(moves)
+            self._moves = {id(m.binding.alias): m for m in moves}
             self._rewrite_references(moves, chain_bindings)
         self._apply_moves(moves)
         self._rewrite_call_strings()
@@ -769,6 +774,17 @@ class _FileRewrite:
             if base is None:
                 continue
             mapped = self.table.lookup(base)
+            if mapped is not None and mapped.target.canonical_kind == NameKind.MODULE:
+                # The whole module is an alias: ``from old import *`` -> ``from new import *``.
+                level = len(star.relative)
+                rel = relative_spelling(mapped.new, level, self.package)
+                module_part, level = (rel, level) if rel is not None else (mapped.new, 0)
+                self.node_replacements[id(star)] = star.with_changes(
+                    module=build_dotted(module_part) if module_part else None,
+                    relative=[cst.Dot() for _ in range(level)],
+                )
+                self.records.append((star, mapped.target.name, "import", base, mapped.new))
+                continue
             if base in alias_modules or mapped is not None:
                 target = mapped.target.name if mapped is not None else self._target_of_module(base)
                 self.notes.append(
@@ -793,15 +809,45 @@ class _FileRewrite:
         """Whether a string elsewhere names this module's attribute bound by ``binding``."""
         return f"{self.file.module}.{binding.local}" in self.named_elsewhere
 
+    def _lacks(self, mapped: Mapped, node: cst.CSTNode, old_module: str) -> bool:
+        """Whether ``mapped.new`` names something its module canonical does not define; if so
+        the site keeps the legacy path and is listed (never an ImportError no check reports)."""
+        target = mapped.target
+        names = target.canonical_names
+        if target.canonical_kind != NameKind.MODULE or names is None:
+            return False
+        head, _, name = mapped.new.rpartition(".")
+        if head != target.canonical or name in names:
+            return False
+        self.notes.append(
+            (
+                node,
+                target.name,
+                "missing-in-canonical",
+                (
+                    f"'{name}' stays imported from {old_module}: the canonical module "
+                    f"{target.canonical} does not define it"
+                ),
+            )
+        )
+        return True
+
     def _plan_from(self, binding: Binding) -> _Move | None:
         mapped = self.table.lookup(binding.qname)
         if mapped is None:
+            return None
+        if self._lacks(mapped, binding.alias, binding.qname.rpartition(".")[0]):
             return None
         new_module, _, new_name = mapped.new.rpartition(".")
         if not new_module or new_module == self.file.module:
             return None
         local = binding.local
         rename = False
+        if new_module == "builtins":
+            # ``from typing import List`` -> the bare ``list``: no import at all.
+            bare = not (mapped.target.keep_names or self.keep_all_names or self._named_elsewhere(binding))
+            return _Move(binding, mapped, new_module, new_name, new_name if bare else local,
+                         bare and new_name != local, builtin=True)
         if binding.alias.asname is None and new_name != local:
             if mapped.target.keep_names or self.keep_all_names:
                 local = binding.local
@@ -821,6 +867,32 @@ class _FileRewrite:
             else:
                 local, rename = new_name, True
         return _Move(binding, mapped, new_module, new_name, local, rename)
+
+    def _builtins_kept_bare(self, moves: list[_Move]) -> list[_Move]:
+        """Moves onto a builtin are renames to the bare name and nothing else (never
+        ``from builtins import list``); where the bare name cannot be used, the import stays."""
+        kept: list[_Move] = []
+        for move in moves:
+            if move.builtin and not move.rename:
+                keep = move.local != move.new_name and move.local == move.binding.local and (
+                    move.mapped.target.keep_names or self.keep_all_names
+                    or self._named_elsewhere(move.binding)
+                )
+                self._note_builtin_kept(move.binding.alias, move.mapped, shadowed=not keep)
+                continue
+            kept.append(move)
+        return kept
+
+    def _note_builtin_kept(self, node: cst.CSTNode, mapped: Mapped, *, shadowed: bool) -> None:
+        name = mapped.target.canonical.rpartition(".")[2]
+        why = (
+            f"'{name}' is bound in this file, so the bare builtin would mean something else"
+            if shadowed
+            else "the local name must stay (keep-names, or a string elsewhere names it)"
+        )
+        self.notes.append(
+            (node, mapped.target.name, "builtin-kept", f"left as is: {why}; use `{name}` by hand")
+        )
 
     def _chain_possible(self, binding: Binding) -> bool:
         """Whether ``local.a.b`` reaching an alias is spelled anywhere in the file.
@@ -1072,7 +1144,7 @@ class _FileRewrite:
                     self.records.append(
                         (binding.alias, mapped.target.name, "import", binding.loaded, mapped.new)
                     )
-            elif rewritten[key] and uses[key] == 0:
+            elif rewritten[key] and uses[key] == 0 and key not in self._reused:
                 self._edit(binding.statement).drop.append(binding.alias)
 
     def _users(self, bound: list[Binding], parts: list[cst.Name]) -> list[Binding]:
@@ -1102,14 +1174,31 @@ class _FileRewrite:
         binding = self._users(bound, parts)[0]
         chain_q = ".".join([base, *(p.value for p in parts[1:])])
         mapped = self.table.lookup(chain_q)
-        if mapped is None or len(mapped.alias) <= len(base):
+        # ``import foo`` where ``foo`` itself is a whole-module alias: the root is the alias.
+        root_alias = binding.plain and mapped is not None and mapped.alias == base
+        if mapped is None or (len(mapped.alias) <= len(base) and not root_alias):
             return False
         covered = len(mapped.alias.split(".")) - len(base.split(".")) + 1
+        if len(parts) > covered:
+            # ``old.mod.name``: only when the canonical module has ``name`` too.
+            reached = self.table.lookup(".".join([*mapped.alias.split("."), parts[covered].value]))
+            if reached is not None and self._lacks(reached, parts[covered], mapped.alias):
+                return False
         node: cst.BaseExpression = top
         for _ in range(len(parts) - covered):
             assert isinstance(node, cst.Attribute)
             node = node.value
         canonical = mapped.target.canonical
+        if mapped.module == "builtins":
+            # ``typing.List`` -> ``list``, unless the file binds that name anywhere.
+            bare = canonical.rpartition(".")[2]
+            if self._census.get(bare):
+                self._note_builtin_kept(node, mapped, shadowed=True)
+                return False
+            old_text = ".".join(p.value for p in parts[:covered])
+            replace[id(node)] = cst.Name(bare)
+            self.records.append((node, mapped.target.name, "reference", old_text, bare))
+            return True
         need = self._module_needed(binding, mapped)
         expression = self._expression_for(binding, canonical, need, scope)
         if expression is None:
@@ -1135,13 +1224,16 @@ class _FileRewrite:
         self, binding: Binding, canonical: str, need: str, scope: Scope | None
     ) -> str | None:
         """How to spell ``canonical`` at this site, adding an import beside ``binding``."""
-        # An existing import that already reaches it.
+        # An existing import that already reaches it; it must then stay, even when it is the
+        # very import being rewritten (``import logging``: ``logging.warn`` -> ``logging.warning``).
         for other in self.all_bindings:
             if other.plain and (other.loaded == need or other.loaded.startswith(need + ".")):
                 if self._visible(other, scope) and canonical.startswith(other.local):
+                    self._reused.add(id(other.alias))
                     return canonical
             elif not other.plain and other.qname == need and canonical.startswith(need):
                 if self._visible(other, scope):
+                    self._reused.add(id(other.alias))
                     return other.local + canonical[len(need) :]
             elif (
                 not other.plain
@@ -1149,6 +1241,7 @@ class _FileRewrite:
                 and other.is_from
                 and self._visible(other, scope)
             ):
+                self._reused.add(id(other.alias))
                 return other.local
         if not canonical.startswith(need) and not (
             binding.plain and need.startswith(canonical + ".")
@@ -1456,6 +1549,9 @@ class _FileRewrite:
                 self.records.append(
                     (binding.alias, move.mapped.target.name, "import", binding.qname, move.mapped.new)
                 )
+                if move.builtin:
+                    edit.drop.append(binding.alias)  # the bare builtin needs no import
+                    continue
                 key = (id(site.block), move.local, move.mapped.new)
                 if (
                     key in produced
