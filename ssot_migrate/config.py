@@ -502,6 +502,10 @@ def load_config(
             deprecate=t["deprecate"],
             replace_facade_logic=t["replace_facade_logic"],
             duplicate_overlap=t["duplicate_overlap"],
+            canonical_names=(
+                resolver.module_names(t["canonical"])
+                if kinds[t["name"]] is NameKind.MODULE else None
+            ),
         )
         for t in complete
     )

@@ -41,6 +41,10 @@ class Target:
     replace_facade_logic: tuple[str, ...] = ()
     duplicate_overlap: float | None = None
     discovered_aliases: tuple[str, ...] = ()
+    # For a module canonical: every name it binds (submodules included), read statically;
+    # ``None`` when unknown. Names consumers import from a whole-module alias that the
+    # canonical lacks stay imported from the alias.
+    canonical_names: frozenset[str] | None = None
 
     @property
     def all_aliases(self) -> tuple[str, ...]:

@@ -710,6 +710,22 @@ class Resolver:
             current = target
         return None
 
+    def module_names(self, dotted: str) -> frozenset[str] | None:
+        """Every name ``from dotted import <name>`` can bind: what the module binds, its
+        ``__all__``, its submodules; ``None`` when that cannot be known statically (compiled,
+        a star import, a module ``__getattr__`` that cannot be read)."""
+        found = self.find_module(dotted)
+        if found is None:
+            return None
+        place, module = found
+        names = self._names_of(place, module)
+        if names is None or names.star_from or (names.has_getattr and names.getattr_names is None):
+            return None
+        return (
+            names.names | names.dunder_all | (names.getattr_names or frozenset())
+            | frozenset(self._siblings(place, module, "", full=False))
+        )
+
     def resolve(self, name: str) -> Resolution:
         """Look ``name`` up: a module, a symbol of a module, or found nowhere."""
         labels = tuple(p.label for p in self.places)
