@@ -230,3 +230,30 @@ def test_resolver_places_are_in_the_documented_order(tmp_path: Path) -> None:
     assert labels[3].startswith("ssot-migrate's own environment")
     found = Resolver(places).resolve("depkg.things.Thing")
     assert found.place == labels[1]
+
+
+@pytest.mark.parametrize(
+    ("files", "canonical", "aliases", "kind", "why"),
+    [
+        pytest.param({"legacy/__init__.py": "", "legacy/mod.py": "X = 1\n"}, "gone.mod",
+                     '["legacy.mod"]', NameKind.MODULE, "the alias 'legacy.mod' is a module",
+                     id="alias-found-as-module"),
+        pytest.param({}, "gone.mod", '["legacy.mod"]', NameKind.MODULE,
+                     "app/use.py imports 'legacy.mod' as a module", id="usage-import-a-module"),
+        pytest.param({}, "collections.Missing", '["legacy.Missing"]', NameKind.SYMBOL,
+                     "its parent 'collections' is a module", id="parent-is-a-module"),
+        pytest.param({}, "gone.Thing", '["legacy.Thing"]', NameKind.SYMBOL,
+                     "nothing shows it is a module", id="no-evidence"),
+    ],
+)
+def test_kind_of_a_name_found_nowhere_is_inferred_and_explained(
+    tmp_path: Path, files: dict[str, str], canonical: str, aliases: str, kind: NameKind, why: str
+) -> None:
+    table = f'[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\ncanonical = "{canonical}"\naliases = {aliases}\n'
+    use = "import legacy.mod\n\nlegacy.mod.X\n" if "legacy.mod" in aliases else "from legacy import Thing\n"
+    repo = make_repo(tmp_path / "repo", {"app/__init__.py": "", "app/use.py": use, **files,
+                                         "pyproject.toml": table})
+    config = load_config(repo, environ={})
+    (warning,) = config.warnings
+    assert config.targets[0].canonical_kind is kind
+    assert f"assumed a {kind.value}: {why}" in warning
