@@ -636,8 +636,11 @@ class _FileRewrite:
         self._moves = {id(m.binding.alias): m for m in moves}
         if renames or chain_bindings:
             self._resolve_renames(renames)
-            moves = self._builtins_kept_bare(moves)
-            self._moves = {id(m.binding.alias): m for m in moves}
+        # After the scope checks, and whether or not any rename was planned: a builtin whose
+        # local name must stay (a string elsewhere names it) has no rewrite at all.
+        moves = self._builtins_kept_bare(moves)
+        self._moves = {id(m.binding.alias): m for m in moves}
+        if renames or chain_bindings:
             self._rewrite_references(moves, chain_bindings)
         self._apply_moves(moves)
         self._rewrite_call_strings()
@@ -888,7 +891,10 @@ class _FileRewrite:
         why = (
             f"'{name}' is bound in this file, so the bare builtin would mean something else"
             if shadowed
-            else "the local name must stay (keep-names, or a string elsewhere names it)"
+            else (
+                "the local name must stay (keep-names, a module that re-exports its names, "
+                "or a string elsewhere naming it)"
+            )
         )
         self.notes.append(
             (node, mapped.target.name, "builtin-kept", f"left as is: {why}; use `{name}` by hand")
