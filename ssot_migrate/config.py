@@ -506,6 +506,11 @@ def load_config(
                 resolver.module_names(t["canonical"])
                 if kinds[t["name"]] is NameKind.MODULE else None
             ),
+            alias_names=tuple(
+                (alias, names)
+                for alias in (t["aliases"] if kinds[t["name"]] is NameKind.MODULE else ())
+                if (names := resolver.module_names(alias)) is not None
+            ),
         )
         for t in complete
     )

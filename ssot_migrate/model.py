@@ -45,6 +45,9 @@ class Target:
     # ``None`` when unknown. Names consumers import from a whole-module alias that the
     # canonical lacks stay imported from the alias.
     canonical_names: frozenset[str] | None = None
+    # The same, for each configured whole-module alias whose names can be read: a name neither
+    # module defines has nothing to keep, so it is rewritten like any other.
+    alias_names: tuple[tuple[str, frozenset[str]], ...] = ()
 
     @property
     def all_aliases(self) -> tuple[str, ...]:

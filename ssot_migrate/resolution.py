@@ -710,21 +710,28 @@ class Resolver:
             current = target
         return None
 
-    def module_names(self, dotted: str) -> frozenset[str] | None:
+    def module_names(self, dotted: str, _depth: int = 0) -> frozenset[str] | None:
         """Every name ``from dotted import <name>`` can bind: what the module binds, its
-        ``__all__``, its submodules; ``None`` when that cannot be known statically (compiled,
-        a star import, a module ``__getattr__`` that cannot be read)."""
+        ``__all__``, its submodules, what its star imports bring; ``None`` when that cannot be
+        known statically (compiled, a star import of such a module, an opaque ``__getattr__``)."""
         found = self.find_module(dotted)
-        if found is None:
+        if found is None or _depth > _MAX_FOLLOW:
             return None
         place, module = found
         names = self._names_of(place, module)
-        if names is None or names.star_from or (names.has_getattr and names.getattr_names is None):
+        if names is None or (names.has_getattr and names.getattr_names is None):
             return None
-        return (
+        bound = (
             names.names | names.dunder_all | (names.getattr_names or frozenset())
             | frozenset(self._siblings(place, module, "", full=False))
         )
+        for star in names.star_from:
+            brought = self.module_names(star, _depth + 1) if star else None
+            if brought is None:
+                return None
+            # ``__all__`` of the star's module is not tracked here: its public names.
+            bound |= {n for n in brought if not n.startswith("_")}
+        return bound
 
     def resolve(self, name: str) -> Resolution:
         """Look ``name`` up: a module, a symbol of a module, or found nowhere."""

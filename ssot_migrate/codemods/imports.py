@@ -822,6 +822,9 @@ class _FileRewrite:
         head, _, name = mapped.new.rpartition(".")
         if head != target.canonical or name in names:
             return False
+        old_names = dict(target.alias_names).get(mapped.alias)
+        if old_names is not None and name not in old_names:
+            return False  # the old module lacks it too: nothing there to keep
         self.notes.append(
             (
                 node,
