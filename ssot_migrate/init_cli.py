@@ -128,7 +128,7 @@ def run_init_command(
     console: Console,
 ) -> int:
     """Print the proposal on stdout (``--format``), or write it into ``pyproject.toml``."""
-    from ssot_migrate.guard import _write_atomic
+    from ssot_migrate.atomic import write_atomic
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -170,7 +170,10 @@ def run_init_command(
         return 0
     if crlf:
         updated = updated.replace("\n", "\r\n")
-    _write_atomic(pyproject, updated)
+    try:
+        write_atomic(pyproject, updated.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{pyproject}: cannot write: {exc}") from exc
     console.print(f"init: wrote {len(added)} target(s) to {pyproject}: {', '.join(added)}",
                   markup=False)
     _check_written(repo, console)
