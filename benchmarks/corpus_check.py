@@ -41,8 +41,28 @@ STANDINS = {
         "django/utils/functional_new.py": "def cached_property(*args, **kwargs):\n    raise NotImplementedError\n",
         "django/utils/timezone_new.py": "def now():\n    raise NotImplementedError\n",
         "django/http/zz_factory.py": "def make_response(*args, **kwargs):\n    raise NotImplementedError\n",
-        # A copy of django.utils.datastructures.OrderedSet, so the original can become its alias.
+        # A verbatim copy of django.utils.datastructures.OrderedSet (Django 5.1.15): phase 2 may
+        # alias the original to it, since an identical copy has the same logic.
         "django/utils/datastructures_new.py": (
+            "class OrderedSet:\n"
+            '    """\n    A set which keeps the ordering of the inserted items.\n    """\n\n'
+            "    def __init__(self, iterable=None):\n        self.dict = dict.fromkeys(iterable or ())\n\n"
+            "    def add(self, item):\n        self.dict[item] = None\n\n"
+            "    def remove(self, item):\n        del self.dict[item]\n\n"
+            "    def discard(self, item):\n        try:\n            self.remove(item)\n"
+            "        except KeyError:\n            pass\n\n"
+            "    def __iter__(self):\n        return iter(self.dict)\n\n"
+            "    def __reversed__(self):\n        return reversed(self.dict)\n\n"
+            "    def __contains__(self, item):\n        return item in self.dict\n\n"
+            "    def __bool__(self):\n        return bool(self.dict)\n\n"
+            "    def __len__(self):\n        return len(self.dict)\n\n"
+            "    def __repr__(self):\n"
+            '        data = repr(list(self.dict)) if self.dict else ""\n'
+            '        return f"{self.__class__.__qualname__}({data})"\n'
+        ),
+        # A stub with OrderedSet's interface whose methods raise: the real OrderedSet has logic
+        # of its own against it, which phase 2 must keep (it used to alias it silently).
+        "django/utils/datastructures_stub.py": (
             "class OrderedSet:\n"
             "    def __init__(self, iterable=None):\n        self.dict = dict.fromkeys(iterable or ())\n"
             + "".join(
@@ -118,9 +138,18 @@ RUNS = [
                                          ["django.http.response.HttpResponseNotFound"],
                                          facades=["django.http.response.HttpResponseNotFound"]), False),
     # HttpResponseNotFound overrides status_code: listed as "needs a decision", an empty diff.
-    # OrderedSet becomes an alias of its copy, and its importers move to the copy (same commit).
+    # OrderedSet becomes an alias of its identical copy, and its importers move to the copy.
     Run("django", "phase2", "alias-and-importers", _t("oset", "django.utils.datastructures_new.OrderedSet",
                                                       [], facades=["django.utils.datastructures.OrderedSet"]),
+        True),
+    # Against a stub, OrderedSet's methods are logic of its own: kept and listed, an empty diff...
+    Run("django", "phase2", "logic-kept", _t("oset", "django.utils.datastructures_stub.OrderedSet",
+                                             [], facades=["django.utils.datastructures.OrderedSet"]),
+        False),
+    # ...unless the user decides the canonical's logic replaces it (listed method by method).
+    Run("django", "phase2", "logic-replaced", _t("oset", "django.utils.datastructures_stub.OrderedSet",
+                                                 [], facades=["django.utils.datastructures.OrderedSet"],
+                                                 replace_facade_logic=["django.utils.datastructures.OrderedSet"]),
         True),
     Run("sympy", "phase2", "nothing", _t("none", "sympy.core.symbol.Symbol",
                                          ["sympy.zz_gone.ZzSymbol"],
@@ -196,6 +225,15 @@ def check(run: Run, jobs: list[str]) -> dict[str, object]:
         tuple(int(x) for x in summary.groups()) if summary else ("?", "?", "?")
     )
     internal = [line for line in err.splitlines() if "internal error" in line]
+    # Phase 2: every configured facade ends with exactly one outcome line in the summary.
+    facades = re.findall(r'"([\w.]+)"', (re.findall(r"^facades = \[(.*)\]$", run.target, re.MULTILINE)
+                                          or [""])[0])
+    verdicts = (" aliased to ", " delegated to ", " left as it is: ")
+    row["outcome_errors"] = sum(
+        1 for facade in facades
+        if sum(1 for line in err.splitlines() if any(f"{facade}{v}" in line for v in verdicts)) != 1
+    )
+    row["kept_listed"] = err.count(" has logic of its own: ")
     row["crashes"] = int(code not in (0,)) + len(internal) + int("Traceback" in err)
     row["skipped"] = len(re.findall(r"^\s{2}\S.*: (?:syntax error|cannot|nested)", err, re.MULTILINE))
     row["invalid"] = 0
@@ -254,11 +292,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     cols = ["id", "exit", "seconds", "listed", "parsed", "changed", "files_in_diff", "skipped",
-            "crashes", "invalid", "untouched_changed", "second_run_changes"]
+            "crashes", "invalid", "untouched_changed", "second_run_changes", "outcome_errors",
+            "kept_listed"]
     print("| " + " | ".join(cols) + " | notes |")
     print("|" + "---|" * (len(cols) + 1))
     totals = {"runs": 0, "processed": 0, "parsed": 0, "changed": 0, "crashes": 0, "invalid": 0,
-              "untouched_changed": 0, "not_idempotent": 0}
+              "untouched_changed": 0, "not_idempotent": 0, "outcome_errors": 0}
     for run in RUNS:
         if not re.search(args.only, run.id):
             continue
@@ -273,13 +312,16 @@ def main(argv: list[str] | None = None) -> int:
         totals["untouched_changed"] += int(row["untouched_changed"])  # type: ignore[call-overload]
         if row["second_run_changes"] not in (0, "-"):
             totals["not_idempotent"] += 1
+        totals["outcome_errors"] += int(row.get("outcome_errors", 0))  # type: ignore[call-overload]
     print(
         f"\n{totals['runs']} runs, {totals['processed']} files processed "
         f"({totals['parsed']} parsed, {totals['changed']} changed): {totals['crashes']} crashes, "
         f"{totals['invalid']} invalid outputs, {totals['untouched_changed']} untouched files changed, "
-        f"{totals['not_idempotent']} runs not idempotent"
+        f"{totals['not_idempotent']} runs not idempotent, "
+        f"{totals['outcome_errors']} facades without exactly one outcome line"
     )
-    broken = totals["crashes"] + totals["invalid"] + totals["untouched_changed"] + totals["not_idempotent"]
+    broken = (totals["crashes"] + totals["invalid"] + totals["untouched_changed"]
+              + totals["not_idempotent"] + totals["outcome_errors"])
     return 1 if broken else 0
 
 
