@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,7 +213,23 @@ def _prepare(tmp_path: Path, users: int = 12, timeout: float = 120) -> tuple[Pat
     return repo, state(repo), tree
 
 
-FAULTS = {"injected": 0}
+# Faults injected by the reliability suite (this module, tests/test_faults_*.py,
+# tests/test_hostile_{git_state,environment}.py, tests/stress/): appended to
+# $SSOT_RELIABILITY_COUNTS by each module's _report_counts fixture.
+FAULTS: Counter[str] = Counter()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _report_counts() -> Iterator[None]:
+    yield
+    report_faults(__name__)
+
+
+def report_faults(label: str) -> None:
+    """Append the faults counted since the last report (see ``append_counts``)."""
+    from tests.test_properties import append_counts
+
+    append_counts(label, FAULTS)
 
 
 @pytest.mark.parametrize("point", ["phase-tests"])  # "base-tests" too in tests/stress

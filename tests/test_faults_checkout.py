@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from ssot_migrate.errors import GitError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, clean_stale, temporary_worktree
 from tests.conftest import git, git_env, make_repo, run_cli
-from tests.test_faults import FAULTS
+from tests.test_faults import FAULTS, report_faults
 
 # Exit 1 on the phase's tree (so --bisect has a regression to split), 0 on the base tree; at
 # run SSOT_VANISH_RUN the worktree goes, the way SSOT_VANISH_HOW says.
@@ -388,3 +388,9 @@ def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
     with open(root / "probe.lock", "w") as probe:  # flock itself, for the record
         fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
     os.unlink(root / "probe.lock")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _report_counts() -> Iterator[None]:
+    yield
+    report_faults(__name__)

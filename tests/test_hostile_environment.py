@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ import pytest
 from ssot_migrate.gitlayer.tree import grep_paths, open_repo
 from ssot_migrate.verify import TestRunner
 from tests.conftest import git, git_env, make_repo, run_cli
-from tests.test_faults import FAULTS
+from tests.test_faults import FAULTS, report_faults
 from tests.test_faults_checkout import project_files, snapshot
 
 BRANCH = "ssot/phase1-imports"
@@ -390,3 +391,9 @@ def test_a_suite_changing_the_users_refs_and_config_is_reported(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert "warning: while the test command ran, your repository's shared state changed" in result.stderr
     assert "refs/tags/made-by-tests: added" in result.stderr and "config: changed" in result.stderr
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _report_counts() -> Iterator[None]:
+    yield
+    report_faults(__name__)

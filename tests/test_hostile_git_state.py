@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import git, make_repo, run_cli
-from tests.test_faults import FAULTS
+from tests.test_faults import FAULTS, report_faults
 from tests.test_faults_checkout import assert_untouched, project_files, snapshot
 
 BRANCH = "ssot/phase1-imports"
@@ -191,3 +192,9 @@ def test_a_suite_killed_by_a_signal_on_both_trees_is_not_verified(tmp_path: Path
     assert result.returncode == 1, result.stderr
     assert "killed by signal 9 on the base tree" in result.stderr, result.stderr
     assert "SSOT-Verified: failed" in git(repo, "log", "-1", "--format=%B", BRANCH)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _report_counts() -> Iterator[None]:
+    yield
+    report_faults(__name__)

@@ -39,7 +39,8 @@ def delegating_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
 @pytest.fixture(autouse=True, scope="module")
 def _report_counts() -> Iterator[None]:
     yield
+    from tests.test_faults import FAULTS
     from tests.test_phase2_properties import COUNTS as PHASE2_COUNTS
     from tests.test_properties import COUNTS, append_counts
 
-    append_counts("stress", COUNTS, PHASE2_COUNTS)
+    append_counts("stress", COUNTS, PHASE2_COUNTS, FAULTS)
