@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -515,6 +516,7 @@ def run_phase(
     try:
         refs.check_branch_update(repo, branch, choice.commit, old_tip)
     except GitError as exc:
+        _require_writable_git_dir(repo)
         raise GitError(
             f"branch {branch} cannot be created here, so nothing was run: {exc}. "
             "Rename what is in the way or choose another branch-prefix"
@@ -628,6 +630,21 @@ def run_phase(
         quarantined=tuple(quarantined), bisect=report, backup=backup, message=message.text(),
         logs=logs, test_runs=runner.runs if runner else 0,
     )
+
+
+def _require_writable_git_dir(repo: Path) -> None:
+    # git only says it could not lock or create the ref; say why when that is the reason.
+    where = refs.git_dir(repo)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".ssot-probe-", dir=where)
+    except OSError as exc:
+        raise GitError(
+            f"cannot write to {where}: {exc.strerror or exc}. A phase creates its branch and "
+            "worktree inside the repository's git directory, which must be writable; "
+            "`--dry-run` needs no write access"
+        ) from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _warn_shared_changes(before: Mapping[str, str], after: Mapping[str, str], echo: Echo) -> None:
