@@ -89,6 +89,7 @@ class GuardPlan:
     allowed_files: tuple[str, ...] = ()  # files ruff exempts from TID251
     package_modules: frozenset[str] = frozenset()  # modules that are packages (have submodules)
     unparsable: tuple[tuple[str, str], ...] = ()  # (top-level package, a file that does not parse)
+    unbannable: tuple[str, ...] = ()  # symbol paths that are also module names
 
     def forbidden_modules(self, target: str) -> list[str]:
         """The modules ``target``'s import-linter contract forbids."""
@@ -172,9 +173,15 @@ def plan_guard(config: Config, snapshot: Any, legacy_sites: Iterable[tuple[str, 
 
     module_files = module_files_of(snapshot)
     bans: list[Ban] = []
+    unbannable: list[str] = []
     for target in config.targets:
         names = _object_names(target)
         for alias in target.all_aliases:
+            if target.canonical_kind == NameKind.SYMBOL and alias in module_files:
+                # ``sympy.core.sympify`` is a function re-exported by ``sympy.core`` and a
+                # module: a ban of the path would ban every import from that module too.
+                unbannable.append(alias)
+                continue
             module = _module_of(target, alias)
             linter, reason = _linter_for(target, module, module_files.get(module), snapshot, names)
             bans.append(Ban(target.name, alias, target.canonical, module, linter, reason))
@@ -217,6 +224,7 @@ def plan_guard(config: Config, snapshot: Any, legacy_sites: Iterable[tuple[str, 
         tuple(sorted(set(ignores))), tuple(allowed),
         frozenset(m for m, p in module_files.items() if p.endswith("__init__.py")),
         tuple(sorted(unparsable.items())),
+        tuple(sorted(set(unbannable))),
     )
 
 
@@ -375,6 +383,17 @@ def apply_ruff(doc: Any, prefix: tuple[str, ...], bans: Sequence[Ban], files: Se
     """
     import tomlkit
 
+    key = "per-file-ignores"
+    here = _get(_lint_section(doc, prefix, key), [key])
+    if here is None and any(
+        _get(pdoc, [*pprefix, "lint", key]) is not None or _get(pdoc, [*pprefix, key]) is not None
+        for _p, pprefix, pdoc in parents
+    ):
+        key = "extend-per-file-ignores"
+    top = _get(doc, prefix) if prefix else doc
+    if top is not None and _lint_is_dotted(top):
+        _apply_ruff_dotted(top, bans, files, key)
+        return
     lint = _lint_section(doc, prefix, "extend-select")
     selected = lint.get("extend-select")
     if selected is None:
@@ -393,13 +412,6 @@ def apply_ruff(doc: Any, prefix: tuple[str, ...], bans: Sequence[Ban], files: Se
         entry = tomlkit.inline_table()
         entry["msg"] = f"use {ban.canonical} instead {MARK}"
         banned[ban.alias] = entry
-    key = "per-file-ignores"
-    here = _get(_lint_section(doc, prefix, key), [key])
-    if here is None and any(
-        _get(pdoc, [*pprefix, "lint", key]) is not None or _get(pdoc, [*pprefix, key]) is not None
-        for _p, pprefix, pdoc in parents
-    ):
-        key = "extend-per-file-ignores"
     ignores = _table(_lint_section(doc, prefix, key), key)
     for path in files:
         rules = ignores.get(path)
@@ -408,6 +420,43 @@ def apply_ruff(doc: Any, prefix: tuple[str, ...], bans: Sequence[Ban], files: Se
             ignores[path].append(RULE)
         elif RULE not in rules:
             rules.append(RULE)
+
+
+def _lint_is_dotted(top: Any) -> bool:
+    """Whether the lint settings are dotted keys (``lint.select = [...]`` under ``[tool.ruff]``).
+
+    Tables cannot be added under a dotted key (tomlkit would write them at the top level, where
+    ruff never looks), so such a file gets dotted keys too.
+    """
+    body = top.body if hasattr(top, "body") else top.value.body
+    return any(k is not None and k.is_dotted() and k.key == "lint" for k, _ in body)
+
+
+def _apply_ruff_dotted(top: Any, bans: Sequence[Ban], files: Sequence[str], key: str) -> None:
+    """``apply_ruff`` for lint settings written as dotted keys: add only what is missing."""
+    import tomlkit
+
+    lint = top.unwrap().get("lint", {})
+    selected = lint.get("extend-select")
+    if selected is None:
+        top.append(tomlkit.key(["lint", "extend-select"]), [RULE])
+    elif RULE not in selected:
+        top["lint"]["extend-select"].append(RULE)
+    banned = lint.get("flake8-tidy-imports", {}).get("banned-api", {})
+    for ban in sorted(bans, key=lambda b: b.alias):
+        if ban.alias not in banned:
+            top.append(tomlkit.key(["lint", "flake8-tidy-imports", "banned-api", ban.alias, "msg"]),
+                       f"use {ban.canonical} instead {MARK}")
+    ignores = lint.get(key)
+    for path in files:
+        rules = (ignores or {}).get(path)
+        if rules is None and ignores is None:
+            top.append(tomlkit.key(["lint", key, path]), [RULE])
+        elif rules is None:
+            top["lint"][key][path] = tomlkit.array().multiline(False)
+            top["lint"][key][path].append(RULE)
+        elif RULE not in rules:
+            top["lint"][key][path].append(RULE)
 
 
 def _banned_api_home(ruff: RuffConfig) -> str | None:
@@ -563,6 +612,9 @@ def guard_outcome(kind: str, config: Config, snapshot: Any, read: Reader,
         if plan.ignores:
             lines.append("kept on purpose (ignore_imports; scan does not count them): "
                          + ", ".join(f"{i} -> {m}" for i, m in plan.ignores))
+    if plan.unbannable:
+        lines.append("not banned (each is also a module's name; a ban would forbid every import "
+                     "from that module): " + ", ".join(plan.unbannable))
     bans = plan.ruff_bans(kind)
     if bans:
         ruff = find_ruff_config(read)

@@ -321,3 +321,34 @@ def test_import_linter_guard_leaves_out_what_import_linter_cannot_read(tmp_path:
     kept = tool(repo, str(BIN / "lint-imports"), "--no-cache")
     assert kept.returncode == 0, kept.stdout + kept.stderr
     assert "Contracts: 2 kept, 0 broken." in kept.stdout
+
+
+def test_ruff_guard_with_dotted_lint_keys(tmp_path: Path) -> None:
+    # SymPy's pyproject.toml sets `lint.select = [...]` under [tool.ruff]: a [lint...] table added
+    # under that dotted key would land at the top of the file, where ruff never looks.
+    ruff_table = (
+        '\n[tool.ruff]\nlint.select = ["E", "F"]\nline-length = 100\n\n'
+        '[tool.ruff.lint.per-file-ignores]\n"app/services/chat.py" = ["F401"]\n'
+    )
+    repo = own_repo(tmp_path / "r", {
+        "pyproject.toml": OWN_PYPROJECT + ruff_table,
+        # A path that is also a module's name (sympy.core.sympify): banning it would ban the module.
+        "app/legacy/shims/__init__.py": "from .manager import manager\n",
+        "app/legacy/shims/manager.py": "from app.core.unified import UnifiedManager as manager\n",
+    })
+    proc = run_cli("guard", "--write", "ruff", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert "not banned (each is also a module's name; a ban would forbid every import from that " \
+        "module): app.legacy.shims.manager" in proc.stderr
+    text = (repo / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'lint.extend-select = ["TID251"]' in text and "\n[lint" not in text
+    assert ('lint.flake8-tidy-imports.banned-api."app.legacy.manager.Manager".msg = '
+            '"use app.core.unified.UnifiedManager instead (ssot-migrate)"') in text
+    again = run_cli("guard", "--write", "ruff", "--repo", str(repo))
+    assert again.returncode == 0 and "nothing to do" in again.stderr
+    # The package's re-export of its module's name is a legacy import scan counts too.
+    scan = run_cli("scan", "--repo", str(repo))
+    assert "app/legacy/shims/__init__.py" in scan.stdout and "legacy-import" in scan.stdout
+    assert ruff_flagged(repo) == {"app.legacy.shims.__init__"}
+    added = add_legacy_imports(repo)
+    assert ruff_flagged(repo) == added | {"app.legacy.shims.__init__"}
