@@ -16,7 +16,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -238,6 +238,41 @@ def _decorator_names(node: cst.FunctionDef) -> tuple[str, ...]:
     return tuple(names)
 
 
+# ``@overload`` stubs are type information: the implementation that follows is what runs.
+OVERLOAD_DECORATORS = frozenset({"typing.overload", "typing_extensions.overload"})
+
+
+def is_overload(node: cst.FunctionDef, imports: Mapping[str, str]) -> bool:
+    """Whether ``node`` is an ``@overload`` stub, through any import spelling of ``overload``.
+
+    ``imports`` maps the module's local names to dotted names (:func:`module_imports`), so
+    ``from typing import overload as ov`` and ``import typing_extensions as te; @te.overload``
+    are recognised. A bare ``overload`` the module does not bind (a star import) counts too.
+    """
+    for decorator in node.decorators:
+        written = dotted_name(decorator.decorator)
+        if written is None:
+            continue
+        head, _, rest = written.partition(".")
+        bound = imports.get(head)
+        full = written if bound is None else (f"{bound}.{rest}" if rest else bound)
+        if full in OVERLOAD_DECORATORS or (bound is None and written == "overload"):
+            return True
+    return False
+
+
+def implementation(
+    body: Iterable[cst.CSTNode], name: str, imports: Mapping[str, str]
+) -> cst.FunctionDef | None:
+    """The definition of ``name`` that runs: the last one in ``body`` that is not an overload stub."""
+    found: cst.FunctionDef | None = None
+    for statement in body:
+        if (isinstance(statement, cst.FunctionDef) and statement.name.value == name
+                and not is_overload(statement, imports)):
+            found = statement
+    return found
+
+
 def _kind(decorators: Sequence[str]) -> str:
     last = {d.rpartition(".")[2] for d in decorators}
     if "property" in last or "cached_property" in last:
@@ -367,7 +402,9 @@ class _OwnMembers:
 
 
 def _own_members(
-    node: cst.ClassDef, line_of: Callable[[cst.CSTNode], int] | None = None
+    node: cst.ClassDef,
+    line_of: Callable[[cst.CSTNode], int] | None = None,
+    imports: Mapping[str, str] | None = None,
 ) -> _OwnMembers:
     methods: dict[str, MethodSignature] = {}
     attributes: set[str] = set()
@@ -376,7 +413,7 @@ def _own_members(
         if isinstance(statement, cst.FunctionDef):
             decorators = _decorator_names(statement)
             attributes |= _receiver_attributes(statement, _kind(decorators))
-            if any(d.rpartition(".")[2] == "overload" for d in decorators):
+            if is_overload(statement, imports or {}):
                 continue  # the implementation that follows is what runs
             if any(d.endswith((".setter", ".deleter")) for d in decorators):
                 continue  # part of a property already recorded
@@ -441,7 +478,8 @@ def extract_interface(
     repository). Members of bases that cannot be read are unknown and the base is listed in
     ``unresolved_bases``.
     """
-    own = _own_members(node)
+    imports = imports if imports is not None else (module_imports(module) if module else {})
+    own = _own_members(node, imports=imports)
     methods: dict[str, MethodSignature] = {}
     attributes: set[str] = set()
     bases: list[str] = []
@@ -449,7 +487,6 @@ def extract_interface(
     constructor: MethodSignature | None = own.methods.get("__init__")
     constructor_known = constructor is not None
     local_classes = _top_level_classes(module) if module is not None else {}
-    imports = imports if imports is not None else (module_imports(module) if module else {})
     for arg in node.bases:
         if arg.keyword is not None or arg.star:
             continue  # metaclass=..., *bases

@@ -211,3 +211,48 @@ def test_load_class_follows_reexports_and_cross_module_bases() -> None:
     assert via_assign is not None and via_assign.name == "Unified"
     assert load_class(snapshot, "app.core.unified.Nope") is None
     assert load_class(snapshot, "urllib.parse.Thing") is None
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "from typing import overload\n",
+        "from typing import overload as ov\n",
+        "import typing as t\n",
+        "import typing_extensions\n",
+        "from typing_extensions import overload\n",
+    ],
+)
+def test_overload_stubs_are_skipped_through_any_import_spelling(spelling: str) -> None:
+    decorator = {
+        "from typing import overload as ov\n": "ov",
+        "import typing as t\n": "t.overload",
+        "import typing_extensions\n": "typing_extensions.overload",
+    }.get(spelling, "overload")
+    source = spelling + textwrap.dedent(f"""
+        class Cls:
+            @{decorator}
+            def __init__(self, *, flag: bool = False) -> None: ...
+            @{decorator}
+            def get(self) -> int: ...
+            def __init__(self, x=None, *, flag=False):
+                self.x = x
+            def get(self, key=None):
+                return key
+    """)
+    found = classes_in_module(cst.parse_module(source), "pkg.mod")["Cls"]
+    assert found.constructor is not None
+    assert found.constructor.positional == ("x",)
+    assert found.methods["get"].positional == ("key",)
+
+
+def test_a_decorator_merely_named_overload_elsewhere_is_not_a_stub() -> None:
+    source = textwrap.dedent("""
+        from mylib import overload
+
+        class Cls:
+            @overload
+            def get(self, key): ...
+    """)
+    found = classes_in_module(cst.parse_module(source), "pkg.mod")["Cls"]
+    assert "get" in found.methods

@@ -62,6 +62,7 @@ from ssot_migrate.interfaces import (
     SnapshotLike,
     compare,
     find_class,
+    implementation,
     load_class,
     method_signature,
     module_imports,
@@ -428,17 +429,18 @@ def _locate_function(
         if module is None:
             return None
         rest = parts[cut:]
+        imports = module_imports(module, module_name, path.endswith("__init__.py"))
+        # ``@overload`` stubs are skipped: the implementation is the signature calls must fit.
         if len(rest) == 1:
-            for statement in _top_level(module.body):
-                if isinstance(statement, cst.FunctionDef) and statement.name.value == rest[0]:
-                    return statement, module, False
+            found = implementation(_top_level(module.body), rest[0], imports)
+            if found is not None:
+                return found, module, False
         elif len(rest) == 2:
             cls = find_class(module, rest[0])
             if cls is not None:
-                for statement in _top_level(cls.body.body):
-                    if isinstance(statement, cst.FunctionDef) and statement.name.value == rest[1]:
-                        return statement, module, True
-        imports = module_imports(module, module_name, path.endswith("__init__.py"))
+                found = implementation(_top_level(cls.body.body), rest[1], imports)
+                if found is not None:
+                    return found, module, True
         if rest[0] in imports:
             return _locate_function(
                 snapshot, ".".join([imports[rest[0]], *rest[1:]]), depth + 1
