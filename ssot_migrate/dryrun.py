@@ -25,12 +25,19 @@ def run_dry_run(
     strict: bool = False,
     console: Console,
 ) -> int:
-    """Compute ``phase`` at ``base`` and print its diff; nothing is written anywhere."""
+    """Compute ``phase`` on the base branch mode would use and print its diff; nothing is written.
+
+    The base is chosen exactly as ``workflow.run_phase`` chooses it (the previous phase's branch
+    while it exists and is not merged into ``base``), so the diff applies to the branch's base
+    and equals the branch's commit; which base was used goes to stderr.
+    """
+    from ssot_migrate.workflow import choose_base, describe_base
+
     config, snapshot = open_config_and_snapshot(repo, config_path, base, python=python, strict=strict)
-    with snapshot:
-        summary = run_phase(
-            config, phase, base=base, jobs=jobs, progress=True, snapshot=snapshot
-        )
+    snapshot.close()  # validated against ``base``'s files, exactly as branch mode validates
+    choice = choose_base(repo.resolve(), config, phase, base)
+    console.print(Text(describe_base(phase, choice)))
+    summary = run_phase(config, phase, base=choice.commit, jobs=jobs, progress=True)
     diff = unified_diff_bytes(summary.outcomes)
     sys.stdout.buffer.write(diff)
     sys.stdout.buffer.flush()

@@ -155,6 +155,13 @@ def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice
     return BaseChoice(base_sha, base, mainline)
 
 
+def describe_base(phase: str, choice: BaseChoice) -> str:
+    """The line that says which base a phase (branch or ``--dry-run``) starts from."""
+    label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
+    return (f"{phase}: base {choice.commit[:12]} ({label})"
+            + (f", stacked on {choice.stacked_on}" if choice.stacked_on else ""))
+
+
 def _compute(
     config: Config, phase: str, commit: str, jobs: int | None, codemod: Codemod | None
 ) -> RunSummary:
@@ -521,9 +528,7 @@ def run_phase(
             f"branch {branch} cannot be created here, so nothing was run: {exc}. "
             "Rename what is in the way or choose another branch-prefix"
         ) from exc
-    label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
-    echo(f"{phase}: base {choice.commit[:12]} ({label})"
-         + (f", stacked on {choice.stacked_on}" if choice.stacked_on else ""))
+    echo(describe_base(phase, choice))
     if summary is None:
         summary = _compute(config, phase, choice.commit, jobs, codemod)
     changed = {o.path: o for o in summary.changed}
@@ -829,6 +834,7 @@ __all__ = [
     "Verification",
     "Verifier",
     "choose_base",
+    "describe_base",
     "render_result",
     "run_phase",
     "run_phase_command",
