@@ -140,6 +140,7 @@ class ClassInterface:
     attributes: set[str] = field(default_factory=set)
     bases: tuple[str, ...] = ()
     own_methods: frozenset[str] = frozenset()
+    abstract_methods: frozenset[str] = frozenset()
     unresolved_bases: tuple[str, ...] = ()
     constructor: MethodSignature | None = None
     qualname: str = ""
@@ -149,6 +150,19 @@ class ClassInterface:
     def public_methods(self) -> frozenset[str]:
         """Methods a caller may use: no leading underscore, plus protocol dunders (``__len__``)."""
         return frozenset(name for name in self.methods if is_public(name))
+
+    @property
+    def implemented_methods(self) -> frozenset[str]:
+        """Public methods the class body defines itself, abstract declarations left out.
+
+        What a duplicate must share with the canonical: inherited methods are the base's (two
+        siblings do not duplicate each other by inheriting them), ``@abstractmethod`` stubs are
+        interface, not implementation.
+        """
+        return frozenset(
+            name for name in self.own_methods
+            if is_public(name) and name not in self.abstract_methods
+        )
 
     @property
     def public_attributes(self) -> frozenset[str]:
@@ -399,6 +413,7 @@ class _OwnMembers:
     methods: dict[str, MethodSignature]
     attributes: set[str]
     lines: dict[str, int]
+    abstract: set[str] = field(default_factory=set)
 
 
 def _own_members(
@@ -409,6 +424,7 @@ def _own_members(
     methods: dict[str, MethodSignature] = {}
     attributes: set[str] = set()
     lines: dict[str, int] = {}
+    abstract: set[str] = set()
     for statement in _class_body_statements(node.body.body):
         if isinstance(statement, cst.FunctionDef):
             decorators = _decorator_names(statement)
@@ -420,6 +436,10 @@ def _own_members(
             line = line_of(statement) if line_of else 0
             signature = method_signature(statement, line)
             methods[signature.name] = signature
+            if any(d.rpartition(".")[2] == "abstractmethod" for d in decorators):
+                abstract.add(signature.name)
+            else:
+                abstract.discard(signature.name)
         elif isinstance(statement, cst.Assign):
             for target in statement.targets:
                 for name in _assigned_names(target.target):
@@ -432,7 +452,7 @@ def _own_members(
         elif isinstance(statement, cst.ClassDef):
             attributes.add(statement.name.value)
     attributes.discard("__slots__")
-    return _OwnMembers(methods, attributes, lines)
+    return _OwnMembers(methods, attributes, lines, abstract)
 
 
 def _receiver_attributes(node: cst.FunctionDef, kind: str) -> set[str]:
@@ -538,6 +558,7 @@ def extract_interface(
         attributes=attributes,
         bases=tuple(bases),
         own_methods=frozenset(own.methods) - {"__init__"},
+        abstract_methods=frozenset(own.abstract),
         unresolved_bases=tuple(dict.fromkeys(unresolved)),
         constructor=constructor,
         qualname=qualname or node.name.value,

@@ -203,7 +203,7 @@ def scan_snapshot(
         share = overlap if overlap is not None else float(
             target.duplicate_overlap or DEFAULT_OVERLAP
         )
-        specs.append(build_spec(target, paths_by_target[target.name], canonical, share))
+        specs.append(build_spec(target, paths_by_target[target.name], share))
     analyser = ScanAnalyser(specs)
     summary = run_codemod(snapshot, analyser, jobs=jobs, progress=progress, phase="scan")
     assembler = _Assembler(snapshot, config, specs, paths_by_target, canonicals)
@@ -392,23 +392,18 @@ class _Assembler:
             comparison = None
             if interface is not None and canonical is not None:
                 comparison = (compare_double if as_double else compare)(interface, canonical)
-            overlap_hit = comparison is not None and comparison.overlap >= spec.overlap
-            duplicate = not listed_double and not info["test"] and bool(
-                roles & {"listed-facade", "alias-class", "stem"} or overlap_hit
-            )
+            why = self._duplicate_evidence(target, spec, qual, roles, interface, canonical)
+            duplicate = not listed_double and not info["test"] and why is not None
             if "listed-facade" in roles and info["test"]:
-                duplicate = True
+                why, duplicate = "listed facade", True
             if "facade" in roles and not listed_double:
                 self.add("facade", target.name, n.path, n.line, n.column,
                          f"{qual} holds a {target.canonical.rpartition('.')[2]} in "
                          f"self.{info['held']} and forwards calls to it")
                 counts["facade"] += 1
             if duplicate:
-                why = sorted(roles & {"listed-facade", "alias-class", "stem"})
-                if overlap_hit and comparison is not None:
-                    why.append(f"{comparison.overlap:g}% method overlap")
                 self.add("duplicate-implementation", target.name, n.path, n.line, n.column,
-                         f"{qual} competes with {target.canonical} ({', '.join(why)})")
+                         f"{qual} competes with {target.canonical} ({why})")
                 counts["duplicate-implementation"] += 1
                 files.add(n.path)
             checked = duplicate or as_double or "facade" in roles
@@ -425,6 +420,57 @@ class _Assembler:
                 counts["interface-drift"] += 1
         self._implementation_files = len(files)
         return drifts
+
+    def _duplicate_evidence(self, target: Target, spec: TargetSpec, qual: str, roles: set[str],
+                            interface: ClassInterface | None,
+                            canonical: ClassInterface | None) -> str | None:
+        """Why ``qual`` duplicates the canonical, or ``None`` when nothing shows it does.
+
+        Configured classes (a listed facade, a class at an alias path) are duplicates by
+        declaration. Otherwise a class must be named after the component *and* implement itself
+        at least ``duplicate-overlap`` % of the methods the canonical implements itself, two or
+        more (all, when the canonical implements one): inherited methods and empty sets are no
+        evidence, and a base or a subclass of the canonical specialises it, it does not compete.
+        """
+        configured = sorted(roles & {"listed-facade", "alias-class"})
+        if configured:
+            return ", ".join(r.replace("-", " ") for r in configured)
+        if "stem" not in roles or interface is None or canonical is None:
+            return None
+        wanted = canonical.implemented_methods
+        shared = sorted(interface.implemented_methods & wanted)
+        if not shared or len(shared) < min(2, len(wanted)):
+            return None
+        if 100.0 * len(shared) / len(wanted) < spec.overlap:
+            return None
+        names = {target.canonical, canonical.qualname}
+        if names & self._ancestors(qual) or {qual, interface.qualname} & self._ancestors(target.canonical):
+            return None
+        return (f"named after {spec.stem}, implements {len(shared)} of its {len(wanted)} "
+                f"methods: {', '.join(shared)}")
+
+    def _ancestors(self, qual: str) -> set[str]:
+        """Every base class of ``qual``, transitively, under each name it was reached by."""
+        found: set[str] = set()
+        pending = [qual]
+        while pending:
+            current = pending.pop()
+            interface = self._interfaces.load(current)
+            if interface is None:
+                continue
+            module = current.rpartition(".")[0]
+            for base in interface.bases:
+                # A base written as a bare name is a class of the same module.
+                names = [base] if "." in base else [f"{module}.{base}", base]
+                name = next((n for n in names if self._interfaces.load(n) is not None), None)
+                loaded = self._interfaces.load(name) if name is not None else None
+                if name is None or loaded is None:
+                    found.add(base)
+                    continue
+                reached = {name, loaded.qualname} - {""}
+                pending.extend(reached - found)
+                found |= reached
+        return found
 
     def _module_facts(self, module: str) -> tuple[str | None, discovery.ModuleFacts | None]:
         path = self.snapshot.path_for_module(module)
@@ -516,7 +562,10 @@ def _rebase(string: str, alias: str, canonical: str) -> str:
 
 
 def _drift_message(comparison: InterfaceComparison, double: bool = False) -> str:
-    parts = [f"{comparison.candidate}: {comparison.overlap:g}% method overlap with {comparison.canonical}"]
+    shared = len(comparison.common)
+    total = shared + len(comparison.missing)
+    parts = [f"{comparison.candidate}: shares {shared} of the {total} public methods of "
+             f"{comparison.canonical}" + (f" ({', '.join(comparison.common)})" if shared else "")]
     if comparison.missing:
         parts.append("missing " + ", ".join(f"{m}()" for m in comparison.missing))
     if comparison.extra and not double:  # a double's extras are its tests' helpers

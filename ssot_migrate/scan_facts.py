@@ -10,19 +10,20 @@ from __future__ import annotations
 import ast
 import fnmatch
 import json
-import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ssot_migrate.discovery import ImportPath, dotted, resolve_relative
-from ssot_migrate.interfaces import ClassInterface
 from ssot_migrate.model import CodemodResult, NameKind, Note, SourceFile, Target
 
 DEFAULT_OVERLAP = 50.0
 TEST_GLOBS = ("tests/*", "test/*", "*/tests/*", "*/test/*", "test_*.py", "*/test_*.py",
               "*_test.py", "conftest.py", "*/conftest.py", "testing/*", "*/testing/*")
-DOUBLE_PREFIXES = ("Mock", "Fake", "Stub", "Dummy")
+# A class under test paths named ``Mock<stem>``, ``FakeRedisWebSocketManager``... stands in for the
+# canonical; other test classes named after it (``CharFieldModel``) are the tests' own.
+DOUBLE_WORDS = frozenset({"mock", "fake", "stub", "dummy"})
 # Words that qualify rather than name a component: "UnifiedWebSocketManager" -> "WebSocketManager".
 STEM_QUALIFIERS = ("Unified", "Canonical", "Core", "Base", "Default", "Main", "Real", "Concrete",
                    "Single", "Shared", "Central", "Consolidated", "Standard", "Primary", "Abstract")
@@ -46,10 +47,9 @@ class TargetSpec:
     factory_module: str | None
     factory_exempt: tuple[str, ...]
     stem: str
-    canonical_methods: frozenset[str]
-    min_common: int
     names: frozenset[str]  # last segments of everything above: the relevance test for patches
-    overlap: float = DEFAULT_OVERLAP  # Jaccard share (%) of public methods making a duplicate
+    # Share (%) of the canonical's implemented methods a class named after it must implement too.
+    overlap: float = DEFAULT_OVERLAP
 
 
 def stem_of(canonical: str) -> str:
@@ -63,6 +63,28 @@ def stem_of(canonical: str) -> str:
             if name.startswith(word) and rest[:1].isupper() and len(rest) > 3:
                 name, changed = rest, True
     return name
+
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
+
+
+def name_words(name: str) -> list[str]:
+    """A class name's words, lower-cased: ``IsolatedWebSocketManager`` -> isolated/web/socket/manager."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def shares_stem(name: str, stem: str) -> bool:
+    """Whether class ``name`` names the component: the stem's words appear in it, in order.
+
+    Whole words, not substrings: ``asinh`` and ``LaTeXParsingError`` do not name ``sin``;
+    ``MockWebSocketManager`` and ``websocket_manager_v2`` name ``WebSocketManager``.
+    """
+    words, wanted = name_words(name), "".join(name_words(stem))
+    # Joined at word edges, so ``Websocket`` (one word) still names ``WebSocket`` (two).
+    return bool(wanted) and any(
+        "".join(words[i:j]) == wanted
+        for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+    )
 
 
 def is_test_path(path: str) -> bool:
@@ -96,24 +118,21 @@ class ScanAnalyser:
         needles: set[str] = set()
         for spec in specs:
             needles |= spec.names
-            if spec.stem:
-                needles.add(spec.stem)
-            needles |= {f"def {m}(" for m in spec.canonical_methods}
-        self._reference_needles = frozenset(n for n in needles if not n.startswith("def "))
+        self._reference_needles = frozenset(needles)
+        # A class named after the component spells its stem (the pre-filter's price: one cased
+        # differently, ``WebsocketManager``, is found only in a file that references the target).
+        needles |= {spec.stem for spec in specs if spec.stem}
         self._needles = frozenset(needles)
 
     def needles(self) -> frozenset[str]:
-        """Last segments of every configured/discovered name, the stem, canonical method defs."""
+        """Last segments of every configured/discovered name, and the stem."""
         return self._needles
 
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
         """Analyse one file: cheap text tests first, then one ``ast`` parse (no libcst)."""
         text = source.decode("utf-8", "replace")
         referenced = any(n in text for n in self._reference_needles)
-        if not referenced and not any(
-            sum(f"def {m}(" in text for m in s.canonical_methods) >= s.min_common
-            for s in self.specs if s.canonical_methods
-        ):
+        if not referenced and not any(n in text for n in self._needles):
             return CodemodResult(source)
         try:
             tree = ast.parse(source)
@@ -318,15 +337,14 @@ def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: Ta
         if qual in spec.legacy:
             roles.append("alias-class")
         thin = any(b in spec.paths for b in bases) and not own
-        if spec.stem and spec.stem in node.name and not node.name.startswith("Test"):
+        # Named after the component: a duplicate only with shared methods too, judged in the
+        # main process where the class and the canonical are read with their bases.
+        named = bool(spec.stem) and shares_stem(node.name, spec.stem) and not node.name.startswith("Test")
+        if named:
             roles.append("stem")
-        if spec.canonical_methods and len(own & spec.canonical_methods) >= spec.min_common:
-            roles.append("overlap-candidate")
         if qual in spec.doubles:
             roles.append("listed-double")
-        elif test and not node.name.startswith("Test") and (
-            node.name.startswith(DOUBLE_PREFIXES) or (spec.stem and node.name.endswith(spec.stem))
-        ):
+        elif test and named and name_words(node.name)[0] in DOUBLE_WORDS:
             roles.append("double")
         held = _forwarding_attribute(node, facts, spec)
         if held is not None:
@@ -421,16 +439,13 @@ def _annotation_hits(annotation: ast.expr, facts: _FileFacts, spec: TargetSpec) 
     return False
 
 
-def build_spec(target: Target, paths: Sequence[ImportPath], canonical: ClassInterface | None,
+def build_spec(target: Target, paths: Sequence[ImportPath],
                overlap: float = DEFAULT_OVERLAP) -> TargetSpec:
     """The picklable per-target input of :class:`ScanAnalyser`."""
     legacy = tuple(p.dotted for p in paths if p.origin != "canonical")
     all_paths = (target.canonical, *legacy)
     factory_module = target.factory.rpartition(".")[0] if target.factory else None
     constructors = (*all_paths, *target.facades) if target.factory else ()
-    methods = canonical.public_methods if canonical is not None else frozenset()
-    # Jaccard >= t needs at least t * |canonical methods| shared names.
-    min_common = max(1, math.ceil(len(methods) * overlap / 100.0)) if methods else 0
     names = {n.rpartition(".")[2] for n in (*all_paths, *target.facades, *target.legacy_factories)}
     if target.factory:
         names.add(target.factory.rpartition(".")[2])
@@ -447,8 +462,6 @@ def build_spec(target: Target, paths: Sequence[ImportPath], canonical: ClassInte
         factory_module=factory_module,
         factory_exempt=target.factory_exempt,
         stem=stem_of(target.canonical) if target.canonical_kind == NameKind.SYMBOL else "",
-        canonical_methods=frozenset(methods),
-        min_common=min_common,
         names=frozenset(names),
         overlap=overlap,
     )
