@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ssot_migrate import discovery
+from ssot_migrate.codemods._common import canonical_module
 from ssot_migrate.config import with_discovered
+from ssot_migrate.conventions import is_test_path
 from ssot_migrate.discovery import ImportPath, find_paths, parse_source
 from ssot_migrate.interfaces import (
     ClassInterface,
@@ -46,7 +48,6 @@ from ssot_migrate.scan_facts import (
     ScanAnalyser,
     TargetSpec,
     build_spec,
-    is_test_path,
     matches,
 )
 
@@ -314,9 +315,11 @@ class _Assembler:
         # A legacy reference: an import, attribute chain or patch string naming an alias path
         # (the same references phase 1 rewrites; a local name's later uses are not counted).
         patches = [n for n in mine if n.kind == "patch-target"]
+        # Phase 1 never rewrites a module that defines a canonical (the source of truth).
+        sources = {self.snapshot.path_for_module(canonical_module(t)) for t in self.config.targets}
         for n in sorted([*uses, *patches], key=lambda n: (n.path, n.line, n.column)):
             alias = n.message if n.kind == "path-use" else matches(n.message, spec.legacy, True)
-            if alias is None or alias not in legacy:
+            if alias is None or alias not in legacy or n.path in sources:
                 continue
             how = "imports" if n.kind == "path-use" else "patches"
             self.add("legacy-import", target.name, n.path, n.line, n.column,

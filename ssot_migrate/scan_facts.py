@@ -8,27 +8,30 @@ a file is parsed once, with ``ast`` (no libcst, no metadata): scan must stay che
 from __future__ import annotations
 
 import ast
-import fnmatch
 import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ssot_migrate.conventions import (
+    CallArg,
+    construction_expected,
+    is_test_path,
+    patch_function,
+    patch_target,
+    type_string_arguments,
+)
 from ssot_migrate.discovery import ImportPath, dotted, resolve_relative
 from ssot_migrate.model import CodemodResult, NameKind, Note, SourceFile, Target
 
 DEFAULT_OVERLAP = 50.0
-TEST_GLOBS = ("tests/*", "test/*", "*/tests/*", "*/test/*", "test_*.py", "*/test_*.py",
-              "*_test.py", "conftest.py", "*/conftest.py", "testing/*", "*/testing/*")
 # A class under test paths named ``Mock<stem>``, ``FakeRedisWebSocketManager``... stands in for the
 # canonical; other test classes named after it (``CharFieldModel``) are the tests' own.
 DOUBLE_WORDS = frozenset({"mock", "fake", "stub", "dummy"})
 # Words that qualify rather than name a component: "UnifiedWebSocketManager" -> "WebSocketManager".
 STEM_QUALIFIERS = ("Unified", "Canonical", "Core", "Base", "Default", "Main", "Real", "Concrete",
                    "Single", "Shared", "Central", "Consolidated", "Standard", "Primary", "Abstract")
-PATCH_CALLS = frozenset({"patch", "mock.patch", "unittest.mock.patch", "mocker.patch",
-                         "monkeypatch.setattr", "monkeypatch.delattr", "patch.object"})
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,6 @@ def shares_stem(name: str, stem: str) -> bool:
         "".join(words[i:j]) == wanted
         for i in range(len(words)) for j in range(i + 1, len(words) + 1)
     )
-
-
-def is_test_path(path: str) -> bool:
-    """Whether ``path`` is test code (where test doubles live and direct construction is usual)."""
-    return any(fnmatch.fnmatchcase(path, pattern) for pattern in TEST_GLOBS)
 
 
 def matches(dotted_name: str, paths: Iterable[str], prefix: bool) -> str | None:
@@ -160,8 +158,8 @@ class _FileFacts:
     def __init__(self, tree: ast.Module, file: SourceFile) -> None:
         self.local: dict[str, str] = {}
         # One entry per import statement: the ``from`` module (None for ``import``), the dotted
-        # names it imports, and its position.
-        self.imports: list[tuple[str | None, list[str], int, int]] = []
+        # names it imports with their positions, and its own position.
+        self.imports: list[tuple[str | None, list[tuple[str, int, int]], int, int]] = []
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 source = resolve_relative(file, node.level, node.module)
@@ -173,11 +171,13 @@ class _FileFacts:
                         continue
                     full = f"{source}.{alias.name}"
                     self.local[alias.asname or alias.name] = full
-                    names.append(full)
+                    names.append((full, alias.lineno, alias.col_offset))
                 self.imports.append((source, names, node.lineno, node.col_offset))
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    self.imports.append((None, [alias.name], node.lineno, node.col_offset))
+                    self.imports.append(
+                        (None, [(alias.name, alias.lineno, alias.col_offset)], node.lineno, node.col_offset)
+                    )
                     if alias.asname:
                         self.local[alias.asname] = alias.name
                     else:
@@ -187,6 +187,51 @@ class _FileFacts:
             n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)
         }
         self.module = file.module
+        self.module_aliases = self._module_aliases(tree)
+        # Calls of such a name inside a function that binds it itself (a parameter ``Manager``)
+        # call something else.
+        self.shadowed: set[int] = set()
+        for function in ast.walk(tree) if self.module_aliases else ():
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            params = function.args
+            local = {a.arg for a in [*params.posonlyargs, *params.args, *params.kwonlyargs,
+                                     *filter(None, [params.vararg, params.kwarg])]}
+            local |= {n.id for n in ast.walk(function)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            shadowing = local & set(self.module_aliases)
+            self.shadowed |= {id(c) for c in ast.walk(function) if isinstance(c, ast.Call)
+                              and isinstance(c.func, ast.Name) and c.func.id in shadowing}
+
+    def _module_aliases(self, tree: ast.Module) -> dict[str, str]:
+        """``M = Manager`` at module level with ``M`` bound nowhere else in the module: what
+        ``M`` is. A call of ``M`` constructs ``Manager``, as phase 3 reads it too."""
+        bound: dict[str, int] = {}
+        pending: list[ast.AST] = list(tree.body)
+        while pending:  # module-scope bindings; functions and classes have their own scopes
+            node = pending.pop()
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                bound[node.name] = bound.get(node.name, 0) + 1
+                continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+                bound[node.id] = bound.get(node.id, 0) + 1
+            elif isinstance(node, ast.alias):
+                local = node.asname or node.name.partition(".")[0]
+                bound[local] = bound.get(local, 0) + 1
+            elif isinstance(node, ast.Global):
+                for name in node.names:
+                    bound[name] = bound.get(name, 0) + 2  # rebound inside a function
+            pending.extend(ast.iter_child_nodes(node))
+        aliases: dict[str, str] = {}
+        for statement in tree.body:
+            if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                    and isinstance(statement.targets[0], ast.Name)
+                    and isinstance(statement.value, ast.Name | ast.Attribute)):
+                name = statement.targets[0].id
+                value = self.resolve(statement.value)
+                if value is not None and bound.get(name) == 1:
+                    aliases[name] = value
+        return aliases
 
     def resolve(self, node: ast.expr) -> str | None:
         """The dotted name an expression refers to, through this file's imports and definitions."""
@@ -225,12 +270,15 @@ def _analyse(
     if referenced:
         # Paths reached: import statements (a ``from`` module that is itself a path counts once,
         # not once per imported name), then attribute chains whose head is not already a path.
+        # A name is counted where phase 1 rewrites it: at its own line in a parenthesised import.
         for source, names, line, column in facts.imports:
             hit = matches(source, spec.paths, spec.module_kind) if source else None
-            hits = [hit] if hit else [matches(n, spec.paths, spec.module_kind) for n in names]
-            for found in hits:
+            hits = [(hit, line, column)] if hit else [
+                (matches(n, spec.paths, spec.module_kind), at, col) for n, at, col in names
+            ]
+            for found, at, col in hits:
                 if found is not None:
-                    notes.append(Note(path, line, column + 1, spec.name, "path-use", found))
+                    notes.append(Note(path, at, col + 1, spec.name, "path-use", found))
         inner: set[int] = set()  # parts of a chain already counted through its outer node
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and id(node) not in inner:
@@ -243,6 +291,12 @@ def _analyse(
                         value = value.value
             elif isinstance(node, ast.Call):
                 _call_notes(node, facts, spec, file, note)
+                values = [*node.args, *(k.value for k in node.keywords)]
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                for arg in type_string_arguments(called, call_args(node)):
+                    for hit in _string_annotation_uses(values[arg.index], facts, spec):
+                        note("path-use", values[arg.index], hit)
             elif isinstance(node, ast.arg | ast.AnnAssign | ast.FunctionDef | ast.AsyncFunctionDef):
                 annotation = node.annotation if isinstance(node, ast.arg | ast.AnnAssign) else node.returns
                 if annotation is not None:
@@ -290,14 +344,13 @@ def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: TargetSpec) -> str 
 
 def _call_notes(node: ast.Call, facts: _FileFacts, spec: TargetSpec, file: SourceFile, note: Any) -> None:
     func = dotted(node.func)
-    if func in PATCH_CALLS or (func or "").endswith((".patch", "mock.patch")):
-        first = node.args[0] if node.args else None
-        if isinstance(first, ast.Constant) and isinstance(first.value, str) and "." in first.value:
-            segments = set(first.value.split("."))
-            if segments & spec.names:
-                note("patch-target", first, first.value)
+    function = patch_function(func, facts.local.get) if func else None
+    if function is not None:
+        _patch_note(node, function, facts, spec, note)
         return
     resolved = facts.resolve(node.func)
+    if resolved is None and isinstance(node.func, ast.Name) and id(node) not in facts.shadowed:
+        resolved = facts.module_aliases.get(node.func.id)
     if resolved is None or spec.module_kind:
         return
     if resolved in spec.legacy_factories:
@@ -305,11 +358,44 @@ def _call_notes(node: ast.Call, facts: _FileFacts, spec: TargetSpec, file: Sourc
         return
     if resolved not in spec.constructors:
         return
-    if file.module is not None and file.module == spec.factory_module:
-        return
-    if any(fnmatch.fnmatchcase(file.path, glob) for glob in spec.factory_exempt):
+    if construction_expected(file.path, file.module, spec.factory_module, spec.factory_exempt):
         return
     note("direct-instantiation", node, f"direct construction of {resolved}")
+
+
+def call_args(node: ast.Call) -> list[CallArg]:
+    """A call's arguments in the conventions' neutral shape, indexed as ``args + keywords``."""
+    def arg(index: int, keyword: str | None, value: ast.expr) -> CallArg:
+        string = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+        return CallArg(index, keyword, string, dotted(value))
+
+    found: list[CallArg] = []
+    for index, value in enumerate(node.args):
+        if isinstance(value, ast.Starred):
+            break  # later positions are unknown
+        found.append(arg(index, None, value))
+    found += [arg(len(node.args) + i, k.arg, k.value) for i, k in enumerate(node.keywords) if k.arg]
+    return found
+
+
+def _patch_note(node: ast.Call, function: str, facts: _FileFacts, spec: TargetSpec, note: Any) -> None:
+    """A ``patch-target`` note: the dotted path a patch call names (an object's: resolved)."""
+    target = patch_target(function, call_args(node))
+    if target is None:
+        return
+    values = [*node.args, *(k.value for k in node.keywords)]
+    if not target.is_object:
+        if set(target.string.split(".")) & spec.names:
+            note("patch-target", values[target.string_arg], target.string)
+        return
+    assert target.owner_arg is not None
+    owner = facts.resolve(values[target.owner_arg])
+    # ``patch.object(legacy_module, "Name")`` names ``legacy_module.Name``; an owner that is
+    # itself a path (``patch.object(LegacyClass, "method")``) is counted where it is imported.
+    if owner is None or matches(owner, spec.paths, True) is not None:
+        return
+    if target.string in spec.names:
+        note("patch-target", values[target.owner_arg], f"{owner}.{target.string}")
 
 
 def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec) -> list[Note]:

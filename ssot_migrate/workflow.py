@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ssot_migrate.codemods.base import Codemod
+from ssot_migrate.conventions import is_test_path
 from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
@@ -262,8 +263,7 @@ class Verifier:
         if before is None or after is None:
             return Verification("no-tests")
         test_files = [
-            p for p in wt.git("ls-files", "-z").split("\0")
-            if p.endswith(".py") and "test" in p.rsplit("/", 1)[-1]
+            p for p in wt.git("ls-files", "-z").split("\0") if p.endswith(".py") and is_test_path(p)
         ]
         expected = self.config.expected_fixes + marked_expected_fixes(wt.path, test_files)
         if revert:

@@ -32,7 +32,6 @@ happen in :func:`build_codemod` and ``phases``; :meth:`FactoriesCodemod.transfor
 from __future__ import annotations
 
 import ast
-import fnmatch
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +56,7 @@ from ssot_migrate.codemods._common import (
     resolve_relative,
     top_statement_lines,
 )
+from ssot_migrate.conventions import construction_expected
 from ssot_migrate.interfaces import (
     MethodSignature,
     SnapshotLike,
@@ -292,9 +292,7 @@ def _may_reference(tree: ast.Module, file: SourceFile, plans: Sequence[TargetPla
 
 
 def _applies(plan: TargetPlan, file: SourceFile) -> bool:
-    if file.module is not None and file.module == plan.factory.module:
-        return False  # the factory's own module constructs the canonical by design
-    return not any(fnmatch.fnmatchcase(file.path, pattern) for pattern in plan.exempt)
+    return not construction_expected(file.path, file.module, plan.factory.module, plan.exempt)
 
 
 # --------------------------------------------------------------------------- repository reads

@@ -71,19 +71,14 @@ from ssot_migrate.codemods._common import (
     top_statement_lines,
     with_string_body,
 )
-from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
-
-# Calls whose first string argument is a dotted import path ("pkg.mod.Name").
-_PATCH_CALLS = frozenset(
-    {
-        "mock.patch",
-        "unittest.mock.patch",
-        "mocker.patch",
-        "monkeypatch.setattr",
-        "monkeypatch.delattr",
-    }
+from ssot_migrate.conventions import (
+    CallArg,
+    PatchTarget,
+    patch_function,
+    patch_target,
+    type_string_arguments,
 )
-_PATCH_QNAMES = frozenset({"unittest.mock.patch", "mock.patch"})
+from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
 
 Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
 # (chain top node, its Name parts, scope of its root, replacements to record into) -> rewritten?
@@ -124,34 +119,34 @@ class ImportsCodemod:
         return _FileRewrite(module, source, file, self._table, strings, self.named_elsewhere).run()
 
 
-# Calls whose string arguments are type expressions, like annotations: the positions of those
-# arguments (``None``: every positional one from the second on) and keywords.
-_TYPE_STRING_ARGUMENTS: dict[str, tuple[tuple[int, ...] | None, tuple[str, ...]]] = {
-    "cast": ((0,), ("typ",)),
-    "assert_type": ((1,), ()),
-    "ForwardRef": ((0,), ("arg",)),
-    "TypeVar": (None, ("bound",)),
-}
+def call_args(call: cst.Call) -> list[CallArg]:
+    """A call's arguments in the conventions' neutral shape, indexed by position in ``call.args``."""
+    found: list[CallArg] = []
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            if arg.star == "**":
+                continue
+            break  # later positions are unknown
+        string = arg.value.evaluated_value if isinstance(arg.value, cst.SimpleString) else None
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        found.append(CallArg(index, keyword, string if isinstance(string, str) else None,
+                             dotted_name(arg.value)))
+    return found
+
+
+def call_arg_value(call: cst.Call, index: int) -> cst.BaseExpression:
+    """The value of argument ``index`` of :func:`call_args`."""
+    return call.args[index].value
 
 
 def _type_strings(call: cst.Call) -> list[cst.SimpleString]:
     """The string arguments of ``call`` that typing reads as type expressions."""
     func = call.func
     name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-    spec = _TYPE_STRING_ARGUMENTS.get(name) if isinstance(name, str) else None
-    if spec is None:
+    if not isinstance(name, str):
         return []
-    positions, keywords = spec
-    found: list[cst.SimpleString] = []
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    for index, arg in enumerate(positional):
-        wanted = index >= 1 if positions is None else index in positions
-        if wanted and isinstance(arg.value, cst.SimpleString):
-            found.append(arg.value)
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in keywords and isinstance(arg.value, cst.SimpleString):
-            found.append(arg.value)
-    return found
+    found = [call_arg_value(call, a.index) for a in type_string_arguments(name, call_args(call))]
+    return [string for string in found if isinstance(string, cst.SimpleString)]
 
 
 # --------------------------------------------------------------------------- survey
@@ -203,7 +198,8 @@ class _Survey(cst.CSTVisitor):
         self.imports: list[_ImportSite] = []
         self.stars: list[cst.ImportFrom] = []
         self.annotation_strings: list[cst.SimpleString] = []
-        self.call_strings: list[tuple[str, cst.SimpleString]] = []
+        # Calls with a needle in a string argument: what ``conventions`` says patches a path.
+        self.patch_calls: list[tuple[str, cst.Call]] = []
         self.all_strings: list[cst.SimpleString] = []
         self._blocks: list[Block] = []
         self._lines: list[Line] = []
@@ -375,15 +371,18 @@ class _Survey(cst.CSTVisitor):
                 self._mark(subtree=True)
                 self.top_of[id(string)] = self._top
                 self.annotation_strings.append(string)
-        first = node.args[0].value
-        if not isinstance(first, cst.SimpleString) or not self._has_needle(first.value):
-            return
         func = dotted_name(node.func)
-        if func is not None:
-            self._mark(subtree=True)
-            self.top_of[id(first)] = self._top
-            self.call_strings.append((func, first))
-        if func == "__all__.extend" or func == "__all__.append":
+        strings = [a.value for a in node.args if isinstance(a.value, cst.SimpleString)]
+        needled = [string for string in strings if self._has_needle(string.value)]
+        if func is None or not needled:
+            return
+        self._mark(subtree=True)
+        for string in needled:
+            self.top_of[id(string)] = self._top
+        self.patch_calls.append((func, node))
+        if (func == "__all__.extend" or func == "__all__.append") and any(
+            node.args[0].value is string for string in needled
+        ):
             self._collect_all(node.args[0].value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -593,6 +592,8 @@ class _FileRewrite:
         self._census: dict[str, list[Binding | None]] = {}
         self._orders: dict[int, tuple[int, int]] = {}
         self._reused: set[int] = set()  # imports a rewritten reference is spelled through
+        self._patches: list[tuple[cst.Call, PatchTarget]] = []
+        self._object_patches: dict[int, tuple[cst.Call, PatchTarget]] = {}
 
     # ----------------------------------------------------------------- entry point
 
@@ -604,6 +605,12 @@ class _FileRewrite:
                 self.bindings[(id(site.statement), binding.local)] = binding
                 self.all_bindings.append(binding)
         self._star_notes()
+        self._patches = self._patch_targets()
+        # Owner expressions of ``patch.object(owner, "Name")``, by node: references to rewrite.
+        self._object_patches = {
+            id(call_arg_value(call, target.owner_arg)): (call, target)
+            for call, target in self._patches if target.owner_arg is not None
+        }
 
         moves: list[_Move] = []
         chain_bindings: list[Binding] = []
@@ -921,7 +928,11 @@ class _FileRewrite:
             pattern = separator.join(re.escape(part.encode()) for part in parts) + rb"\b"
             if re.search(rb"\b" + pattern, self.source):
                 return True
-        return False
+        # ``patch.object(local, "Name")`` names ``local.Name`` without spelling it.
+        return any(
+            (target.owner or "").partition(".")[0] == binding.local
+            for _, target in self._object_patches.values()
+        )
 
     def _replace_import_as(self, binding: Binding, mapped: Mapped) -> None:
         edit = self._edit(binding.statement)
@@ -1129,6 +1140,14 @@ class _FileRewrite:
 
         for top, parts in collector.chains:
             owner = collector.scope_owner.get(id(parts[0]), parts[0])
+            patch = self._object_patches.get(id(top))
+            if patch is not None:
+                bound = self._resolve_root(scopes.get(owner), parts[0].value)
+                if (bound and all(id(b.alias) in chain_ids for b in bound)
+                        and self._rewrite_object_patch(top, parts, patch, bound, scopes.get(owner))):
+                    for b in bound:
+                        rewritten[id(b.alias)] += 1
+                    continue
             handle(top, parts, scopes.get(owner), self.node_replacements)
         self._rewrite_annotation_strings(roots, handle, scopes)
         if renamed:
@@ -1520,12 +1539,30 @@ class _FileRewrite:
             self.node_replacements[id(string)] = with_string_body(string, move.local)
             self.records.append((string, move.mapped.target.name, "all", parts[2], move.local))
 
+    def _patch_targets(self) -> list[tuple[cst.Call, PatchTarget]]:
+        """Every patch call with a static target, as ``conventions`` defines them (scan agrees)."""
+        bound: dict[str, set[str]] = {}
+        for binding in self.all_bindings:
+            bound.setdefault(binding.local, set()).add(binding.qname)
+
+        def binding_of(name: str) -> str | None:
+            meanings = bound.get(name, set())
+            return next(iter(meanings)) if len(meanings) == 1 else None
+
+        found: list[tuple[cst.Call, PatchTarget]] = []
+        for func, call in self.survey.patch_calls:
+            function = patch_function(func, binding_of)
+            target = patch_target(function, call_args(call)) if function is not None else None
+            if target is not None:
+                found.append((call, target))
+        return found
+
     def _rewrite_call_strings(self) -> None:
-        patch_locals = {
-            b.local for b in self.all_bindings if b.qname in _PATCH_QNAMES and b.is_from
-        }
-        for func, string in self.survey.call_strings:
-            if func not in _PATCH_CALLS and func not in patch_locals:
+        for call, target in self._patches:
+            if target.is_object:
+                continue  # with the references: its owner is one
+            string = call_arg_value(call, target.string_arg)
+            if not isinstance(string, cst.SimpleString):
                 continue
             parts = string_body(string)
             if parts is None or not is_dotted_identifier(parts[2]):
@@ -1535,6 +1572,46 @@ class _FileRewrite:
                 continue
             self.node_replacements[id(string)] = with_string_body(string, mapped.new)
             self.records.append((string, mapped.target.name, "string", parts[2], mapped.new))
+
+    def _rewrite_object_patch(
+        self,
+        top: cst.BaseExpression,
+        parts: list[cst.Name],
+        patch: tuple[cst.Call, PatchTarget],
+        bound: list[Binding],
+        scope: Scope | None,
+    ) -> bool:
+        """``patch.object(legacy_module, "Name")`` -> ``patch.object(new_module, "New")``.
+
+        The patch names ``legacy_module.Name``; once consumers read the canonical, patching the
+        alias intercepts nothing. The canonical's module is imported beside the owner's import
+        (or an existing import of it reused), exactly as an attribute chain is rewritten.
+        """
+        call, target = patch
+        qnames = {b.qname for b in bound}
+        if len(qnames) != 1:
+            return False
+        owner = ".".join([qnames.pop(), *(p.value for p in parts[1:])])
+        path = f"{owner}.{target.string}"
+        mapped = self.table.lookup(path)
+        if mapped is None or mapped.alias != path or mapped.target.canonical_kind == NameKind.MODULE:
+            return False
+        need = mapped.module
+        new_name = mapped.new[len(need) + 1 :]
+        if not mapped.new.startswith(need + ".") or "." in new_name:
+            return False  # a nested class has no module attribute to patch
+        string = call_arg_value(call, target.string_arg)
+        if not isinstance(string, cst.SimpleString) or string_body(string) is None:
+            return False
+        expression = self._expression_for(self._users(bound, parts)[0], need, need, scope)
+        if expression is None:
+            return False
+        old = f"{'.'.join(p.value for p in parts)}, {string.value}"
+        new_string = with_string_body(string, new_name)
+        self.node_replacements[id(top)] = build_dotted(expression)
+        self.node_replacements[id(string)] = new_string
+        self.records.append((top, mapped.target.name, "patch-object", old, f"{expression}, {new_string.value}"))
+        return True
 
     # ----------------------------------------------------------------- applying moves
 
