@@ -120,10 +120,11 @@ class ScanAnalyser:
         # A class named after the component spells its stem (the pre-filter's price: one cased
         # differently, ``WebsocketManager``, is found only in a file that references the target).
         needles |= {spec.stem for spec in specs if spec.stem}
+        needles |= {double.rpartition(".")[2] for spec in specs for double in spec.doubles}
         self._needles = frozenset(needles)
 
     def needles(self) -> frozenset[str]:
-        """Last segments of every configured/discovered name, and the stem."""
+        """Last segments of every configured/discovered name and listed double, and the stem."""
         return self._needles
 
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
