@@ -27,6 +27,10 @@ def is_test_path(path: str) -> bool:
     return any(fnmatch.fnmatchcase(path, pattern) for pattern in TEST_GLOBS)
 
 
+# Hand-written test doubles are named ``Mock<Name>``, ``Fake<Name>``...
+DOUBLE_PREFIXES = ("Mock", "Fake", "Stub", "Dummy")
+
+
 def construction_expected(
     path: str, module: str | None, factory_module: str | None, exempt: Sequence[str]
 ) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ssot_migrate.conventions import (
+    DOUBLE_PREFIXES,
     CallArg,
     construction_expected,
     is_test_path,
@@ -28,7 +29,7 @@ from ssot_migrate.model import CodemodResult, NameKind, Note, SourceFile, Target
 DEFAULT_OVERLAP = 50.0
 # A class under test paths named ``Mock<stem>``, ``FakeRedisWebSocketManager``... stands in for the
 # canonical; other test classes named after it (``CharFieldModel``) are the tests' own.
-DOUBLE_WORDS = frozenset({"mock", "fake", "stub", "dummy"})
+DOUBLE_WORDS = frozenset(prefix.lower() for prefix in DOUBLE_PREFIXES)
 # Words that qualify rather than name a component: "UnifiedWebSocketManager" -> "WebSocketManager".
 STEM_QUALIFIERS = ("Unified", "Canonical", "Core", "Base", "Default", "Main", "Real", "Concrete",
                    "Single", "Shared", "Central", "Consolidated", "Standard", "Primary", "Abstract")
