@@ -19,9 +19,9 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from ssot_migrate.conventions import DOUBLE_PREFIXES, is_test_path
 from ssot_migrate.discovery import Binding, dotted, module_facts, resolve_relative
 from ssot_migrate.model import SourceFile
-from ssot_migrate.scan_facts import DOUBLE_PREFIXES, is_test_path
 
 # ``Name(`` / ``pkg.mod.Name(`` with a capitalised last segment: a construction, by convention.
 _CONSTRUCTION = re.compile(rb"(?<!\w)([A-Z]\w*)[ \t]*\(")
