@@ -1,0 +1,131 @@
+"""A phase's wall time against one run of the project's own suite, on a real project.
+
+    python benchmarks/verify_bench.py --python /tmp/sympy-venv/bin/python -n 3
+
+Copies the SymPy corpus to ``--work``, adds ``sympy.utilities.memoization_new`` (a copy of
+``memoization``) and commits, so that phase 1 has a real rename to make: the importers of
+``recurrence_memo`` move to the new module. The suite is a fixed list of SymPy's own test files
+(over 500 tests, including those of ``sympy.functions.combinatorial.numbers``, which the phase
+changes), run by ``--python`` (a venv
+with pytest, mpmath<1.4 and hypothesis; SymPy itself is imported from the copy).
+
+Each round times, one after the other in the same session: the suite alone (``pytest -q`` in
+the copy, as a user would run it), then ``ssot-migrate phase1`` with ``test-jobs = 2`` (base and
+phase suites at the same time), then with ``test-jobs = 1`` (one after the other, as before).
+The test cache and the branch are removed before every phase run, so each one measures both
+trees. Prints a Markdown table of medians and the ratios to the suite run, with the machine's
+load before and after, and exits 1 if a phase did not verify (``SSOT-Verified`` other than
+``yes``), since a ratio of a failed run means nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TESTS = (
+    "sympy/functions/combinatorial/tests",
+    "sympy/core/tests/test_sympify.py",
+    "sympy/core/tests/test_relational.py",
+    "sympy/core/tests/test_basic.py",
+    "sympy/core/tests/test_arit.py",
+    "sympy/core/tests/test_numbers.py",
+    "sympy/utilities/tests/test_iterables.py",
+)
+TARGET = """
+[[tool.ssot-migrate.targets]]
+name = "recurrence-memo"
+canonical = "sympy.utilities.memoization_new.recurrence_memo"
+aliases = ["sympy.utilities.memoization.recurrence_memo"]
+"""
+GIT = ("git", "-c", "user.name=bench", "-c", "user.email=bench@invalid")
+
+
+def prepare(corpus: Path, work: Path, python: str) -> Path:
+    repo = work / "sympy"
+    if not (repo / ".git").is_dir():
+        shutil.rmtree(repo, ignore_errors=True)
+        shutil.copytree(corpus, repo, symlinks=True)
+        memo = repo / "sympy/utilities/memoization.py"
+        shutil.copyfile(memo, memo.with_name("memoization_new.py"))
+        subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=repo, check=True)
+        subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+        subprocess.run([*GIT, "commit", "-q", "-m", "corpus"], cwd=repo, check=True)
+    for jobs in (1, 2):
+        command = [python, "-m", "pytest", "-q", *TESTS]
+        (work / f"ssot-jobs{jobs}.toml").write_text(
+            "[tool.ssot-migrate]\n"
+            f"test-command = {command!r}\n".replace("'", '"')
+            + f"test-timeout = 3600\ntest-jobs = {jobs}\n" + TARGET
+        )
+    return repo
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
+    started = time.monotonic()
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
+    return seconds, f"exit {proc.returncode}: {tail[0]}"
+
+
+def phase(ssot: str, repo: Path, config: Path) -> tuple[float, str]:
+    subprocess.run([*GIT, "branch", "-D", "ssot/phase1-imports"], cwd=repo,
+                   capture_output=True, check=False)
+    shutil.rmtree(repo / ".git" / "ssot-cache", ignore_errors=True)
+    seconds, _ = timed([ssot, "phase1", "--repo", str(repo), "--config", str(config)], repo)
+    verified = subprocess.run(
+        [*GIT, "log", "-1", "--format=%(trailers:key=SSOT-Verified,valueonly)",
+         "ssot/phase1-imports"], cwd=repo, capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    return seconds, verified
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=Path("/tmp/bench-corpus/sympy"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/ssot-verify-bench"))
+    parser.add_argument("--python", default=sys.executable, help="the project's Python (pytest, mpmath)")
+    parser.add_argument("--ssot", default=str(Path(sys.executable).with_name("ssot-migrate")))
+    parser.add_argument("-n", type=int, default=3, help="rounds")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    repo = prepare(args.corpus, args.work, args.python)
+    load_before = os.getloadavg()
+    suite, par, seq = [], [], []
+    ok = True
+    for round_no in range(1, args.n + 1):
+        seconds, tail = timed([args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               *TESTS], repo)
+        suite.append(seconds)
+        print(f"round {round_no}: suite {seconds:.1f} s ({tail})", file=sys.stderr)
+        for jobs, bucket in ((2, par), (1, seq)):
+            seconds, verified = phase(args.ssot, repo, args.work / f"ssot-jobs{jobs}.toml")
+            bucket.append(seconds)
+            ok = ok and verified == "yes"
+            print(f"round {round_no}: phase1 test-jobs={jobs} {seconds:.1f} s "
+                  f"(SSOT-Verified: {verified or '?'})", file=sys.stderr)
+    load_after = os.getloadavg()
+    one = statistics.median(suite)
+    print(f"{os.cpu_count()} cores; load average (1/5/15 min) before "
+          f"{'/'.join(f'{x:.1f}' for x in load_before)}, after "
+          f"{'/'.join(f'{x:.1f}' for x in load_after)}; {args.n} rounds, medians\n")
+    print("| run | wall s (median) | all runs s | x one suite run |")
+    print("|---|---|---|---|")
+    for name, values in (("one suite run (pytest -q)", suite),
+                         ("phase1, test-jobs = 2 (concurrent)", par),
+                         ("phase1, test-jobs = 1 (sequential)", seq)):
+        runs = ", ".join(f"{v:.1f}" for v in values)
+        print(f"| {name} | {statistics.median(values):.1f} | {runs} | "
+              f"{statistics.median(values) / one:.2f}x |")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
