@@ -27,6 +27,7 @@ repeating until no new name appears.
 from __future__ import annotations
 
 import ast
+import heapq
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -266,35 +267,89 @@ def find_paths(
 
     Configured aliases are followed too (a re-export of an alias reaches the same object once
     phase 1 has run). Sorted: canonical first, then configured aliases, then discovered paths.
-    ``cache`` shares parsed files between targets; ``jobs`` caps the parsing processes.
+    ``cache`` shares parsed files between calls; ``jobs`` caps the parsing processes.
     """
-    seeds = {target.canonical: "canonical"}
-    for alias in target.aliases:
-        seeds.setdefault(alias, "configured")
-    module_kind = target.canonical_kind == NameKind.MODULE
-    reached: dict[str, ImportPath] = {
-        name: ImportPath(
-            target.name, name, origin,
-            snapshot.path_for_module(name if module_kind else name.rpartition(".")[0]) or "",
-        )
-        for name, origin in seeds.items()
-    }
+    return find_all_paths([target], snapshot, jobs=jobs, cache=cache)[0]
+
+
+def find_all_paths(
+    targets: Sequence[Target],
+    snapshot: SnapshotView,
+    *,
+    jobs: int | None = None,
+    cache: dict[str, ModuleFacts | None] | None = None,
+) -> list[list[ImportPath]]:
+    """:func:`find_paths` of every target (in order) in one search: one ``git grep`` per round
+    for every target's new names, each matching file parsed once whatever the number of targets.
+
+    A file that contains none of a target's names binds nothing of that target's object, so
+    sharing the parsed files between targets cannot add a path that does not exist; the index
+    of bindings by value keeps each target's propagation to the files that can extend it.
+    """
+    reached_by_target: list[dict[str, ImportPath]] = []
+    bound_by_target: list[set[str]] = []
+    for target in targets:
+        seeds = {target.canonical: "canonical"}
+        for alias in target.aliases:
+            seeds.setdefault(alias, "configured")
+        module_kind = target.canonical_kind == NameKind.MODULE
+        reached = {
+            name: ImportPath(
+                target.name, name, origin,
+                snapshot.path_for_module(name if module_kind else name.rpartition(".")[0]) or "",
+            )
+            for name, origin in seeds.items()
+        }
+        reached_by_target.append(reached)
+        bound_by_target.append(set(reached))
     parsed = cache if cache is not None else {}
-    facts_by_path: dict[str, ModuleFacts | None] = {}
+    index = _FactsIndex()
     needles: set[str] = set()
-    bound: set[str] = set(reached)
     while True:
         # ``from m import *`` never names what it re-exports: every star import is a candidate.
-        wanted = {_last(name) for name in bound} | {"import *"}
+        wanted = {"import *"}.union(*({_last(name) for name in b} for b in bound_by_target))
         new_needles = wanted - needles
         if not new_needles:
             break
         needles |= new_needles
-        hits = [p for p in snapshot.grep(new_needles) if p not in facts_by_path]
+        hits = [p for p in snapshot.grep(new_needles) if p not in index.facts_by_path]
         parsed.update(_parse_all(snapshot, [p for p in hits if p not in parsed], jobs))
-        facts_by_path.update((p, parsed[p]) for p in hits)
-        bound = _propagate(reached, facts_by_path, target)
-    return sorted(reached.values(), key=_order)
+        for path in hits:
+            index.add(path, parsed[path])
+        bound_by_target = [
+            _propagate(reached, index, target)
+            for reached, target in zip(reached_by_target, targets)
+        ]
+    return [sorted(reached.values(), key=_order) for reached in reached_by_target]
+
+
+class _FactsIndex:
+    """The parsed files of a search, indexed by what can extend a target's set of names."""
+
+    def __init__(self) -> None:
+        self.facts_by_path: dict[str, ModuleFacts | None] = {}
+        self.facts_by_module: dict[str, ModuleFacts] = {}
+        self.imported: set[tuple[str, str]] = set()
+        self._by_value: dict[str, set[str]] = {}
+        self._by_star_source: dict[str, set[str]] = {}
+
+    def add(self, path: str, facts: ModuleFacts | None) -> None:
+        self.facts_by_path[path] = facts
+        if facts is None:
+            return
+        self.imported |= facts.imported_from
+        if facts.file.module is None:
+            return
+        self.facts_by_module[facts.file.module] = facts
+        for binding in facts.bindings:
+            self._by_value.setdefault(binding.value, set()).add(path)
+        for source, _line, _column in facts.stars:
+            self._by_star_source.setdefault(source, set()).add(path)
+
+    def readers(self, name: str) -> set[str]:
+        """Files that bind ``name`` or star-import the module that would define it."""
+        head = name.rpartition(".")[0]
+        return self._by_value.get(name, set()) | self._by_star_source.get(head, set())
 
 
 # Below this much source, starting processes costs more than parsing in this one (engine's rule).
@@ -333,24 +388,28 @@ def _order(item: ImportPath) -> tuple[int, str]:
 
 
 def _propagate(
-    reached: dict[str, ImportPath], facts_by_path: dict[str, ModuleFacts | None], target: Target
+    reached: dict[str, ImportPath], index: _FactsIndex, target: Target
 ) -> set[str]:
     """Add every binding of a reached name, to a fixpoint over the facts parsed so far.
 
     Returns every dotted name bound to the object, exported or not (the next round's needles).
+    Each sweep visits, in path order, the files that bind a name bound so far (a file that
+    binds none adds nothing), including files that a name added earlier in the same sweep
+    reaches, so the first binding found for each path is the same as in a sweep of every file.
     """
-    imported: set[tuple[str, str]] = set()
-    for facts in facts_by_path.values():
-        if facts is not None:
-            imported |= facts.imported_from
     bound: set[str] = set(reached)  # every binding of the object, path or not
-    facts_by_module = {
-        f.file.module: f for f in facts_by_path.values() if f is not None and f.file.module
-    }
     changed = True
     while changed:
         changed = False
-        for path, facts in sorted(facts_by_path.items()):
+        queue = sorted(set().union(*(index.readers(name) for name in bound)))
+        heapq.heapify(queue)
+        visited: set[str] = set()
+        while queue:
+            path = heapq.heappop(queue)
+            if path in visited:
+                continue
+            visited.add(path)
+            facts = index.facts_by_path[path]
             if facts is None or facts.file.module is None:
                 continue
             module = facts.file.module
@@ -358,19 +417,21 @@ def _propagate(
                 (f"{module}.{b.name}", b) for b in facts.bindings if b.value in bound
             ]
             for source, line, column in facts.stars:
-                exported = _star_exports(source, facts_by_module)
-                for name in sorted(bound):
-                    head, _, leaf = name.rpartition(".")
-                    if head == source and (leaf in exported if exported is not None
-                                           else not leaf.startswith("_")):
+                exported = _star_exports(source, index.facts_by_module)
+                for name in sorted(n for n in bound if n.rpartition(".")[0] == source):
+                    leaf = name.rpartition(".")[2]
+                    if leaf in exported if exported is not None else not leaf.startswith("_"):
                         candidates.append((f"{module}.{leaf}", Binding(leaf, name, "star", line, column)))
             for dotted_path, binding in candidates:
                 if dotted_path not in bound:
                     bound.add(dotted_path)
                     changed = True
+                    for reader in index.readers(dotted_path):
+                        if reader > path:
+                            heapq.heappush(queue, reader)
                 if dotted_path in reached:
                     continue
-                if _is_export(facts, binding, imported):
+                if _is_export(facts, binding, index.imported):
                     reached[dotted_path] = ImportPath(
                         target.name, dotted_path, "discovered", path,
                         binding.line, binding.column, binding.how,
@@ -407,15 +468,10 @@ def _is_export(facts: ModuleFacts, binding: Binding, imported: set[tuple[str, st
 
 
 def discover_aliases(config: Config, snapshot: SnapshotView, *, jobs: int | None = None) -> Config:
-    """``config`` with every target's ``discovered_aliases`` filled by :func:`find_paths`."""
-    found: dict[str, list[str]] = {}
-    cache: dict[str, ModuleFacts | None] = {}
-    for target in config.targets:
-        if not target.discover_aliases:
-            continue
-        found[target.name] = [
-            p.dotted
-            for p in find_paths(target, snapshot, jobs=jobs, cache=cache)
-            if p.origin == "discovered"
-        ]
+    """``config`` with every target's ``discovered_aliases`` filled by :func:`find_all_paths`."""
+    wanted = [target for target in config.targets if target.discover_aliases]
+    found = {
+        target.name: [p.dotted for p in paths if p.origin == "discovered"]
+        for target, paths in zip(wanted, find_all_paths(wanted, snapshot, jobs=jobs))
+    }
     return with_discovered(config, found)

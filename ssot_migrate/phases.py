@@ -91,7 +91,7 @@ def _phase2_codemod(config: Config, snapshot: Snapshot) -> Codemod:
     """
     from ssot_migrate.codemods import facades
     from ssot_migrate.codemods.base import ChainedCodemod
-    from ssot_migrate.discovery import find_paths
+    from ssot_migrate.discovery import find_all_paths
 
     built = facades.build_codemod(config, snapshot)
     aliased: dict[str, list[str]] = {}
@@ -100,16 +100,24 @@ def _phase2_codemod(config: Config, snapshot: Snapshot) -> Codemod:
             aliased.setdefault(plan.target, []).append(plan.facade)
     if not aliased:
         return built
+    # Re-exports of the facade (``from .conn import Facade`` in a package) become legacy paths
+    # too; the facade's own path is found as the "canonical" one. One search for every facade.
+    roots = [
+        dataclasses.replace(target, canonical=facade, aliases=(), discovered_aliases=())
+        for target in config.targets
+        for facade in aliased.get(target.name, ())
+    ]
+    reexports: dict[tuple[str, str], list[str]] = {
+        (root.name, root.canonical): [p.dotted for p in found if p.origin == "discovered"]
+        for root, found in zip(roots, find_all_paths(roots, snapshot))
+    }
     targets: list[Target] = []
     for target in config.targets:
         if target.name not in aliased:
             continue
         paths = list(aliased[target.name])
         for facade in aliased[target.name]:
-            # Re-exports of the facade (``from .conn import Facade`` in a package) become
-            # legacy paths too; the facade's own path is found as the "canonical" one.
-            as_root = dataclasses.replace(target, canonical=facade, aliases=(), discovered_aliases=())
-            paths += [p.dotted for p in find_paths(as_root, snapshot) if p.origin == "discovered"]
+            paths += reexports[(target.name, facade)]
         targets.append(
             dataclasses.replace(
                 target,

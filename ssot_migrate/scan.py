@@ -30,7 +30,7 @@ from ssot_migrate import discovery
 from ssot_migrate.codemods._common import canonical_module
 from ssot_migrate.config import with_discovered
 from ssot_migrate.conventions import is_test_path
-from ssot_migrate.discovery import ImportPath, find_paths, parse_source
+from ssot_migrate.discovery import ImportPath, find_all_paths, parse_source
 from ssot_migrate.interfaces import (
     ClassInterface,
     InterfaceComparison,
@@ -181,9 +181,7 @@ def scan_snapshot(
 
     started = time.perf_counter()
     paths_by_target: dict[str, list[ImportPath]] = {}
-    cache: dict[str, discovery.ModuleFacts | None] = {}
-    for target in config.targets:
-        found = find_paths(target, snapshot, jobs=jobs, cache=cache)
+    for target, found in zip(config.targets, find_all_paths(config.targets, snapshot, jobs=jobs)):
         if not target.discover_aliases:
             found = [p for p in found if p.origin != "discovered"]
         paths_by_target[target.name] = found

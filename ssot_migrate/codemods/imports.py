@@ -102,8 +102,8 @@ class ImportsCodemod:
         self.named_elsewhere = frozenset(named_elsewhere)
         # A needle inside a quoted string (annotation, mock target, ``__all__`` entry) is the
         # only reason to walk expressions in the survey; most files have none.
-        alternatives = b"|".join(re.escape(n.encode()) for n in sorted(self._table.needles()))
-        self._quoted = re.compile(b"['\"][^'\"\n]*(?:" + alternatives + b")") if alternatives else None
+        self._needle_bytes = tuple(n.encode() for n in sorted(self._table.needles()))
+        self._canonical_modules = frozenset(self._table.canonical_modules())
 
     def needles(self) -> frozenset[str]:
         """The last segment of every alias: any reference to an alias spells it."""
@@ -111,12 +111,28 @@ class ImportsCodemod:
 
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
         """Rewrite one file's bytes; the input object itself comes back when nothing changes."""
-        if file.module is not None and file.module in self._table.canonical_modules():
+        if file.module is not None and file.module in self._canonical_modules:
             # The canonical's own module is the source of truth: never rewritten.
             return CodemodResult(source)
         module = cst.parse_module(source)
-        strings = self._quoted is not None and self._quoted.search(source) is not None
+        strings = _quoted_needle(source, self._needle_bytes)
         return _FileRewrite(module, source, file, self._table, strings, self.named_elsewhere).run()
+
+
+# From a quote to the next quote or the end of its line: where a quoted needle can sit.
+_AFTER_QUOTE = re.compile(b"['\"]([^'\"\n]*)")
+
+
+def _quoted_needle(source: bytes, needles: Sequence[bytes]) -> bool:
+    """Whether a needle follows a quote on its line with no quote between (in a string).
+
+    The text after each quote is cut out once and each needle looked for in it: one regex of
+    every needle as alternatives costs the number of needles at every position after a quote.
+    """
+    if not needles:
+        return False
+    segments = b"\n".join(match.group(1) for match in _AFTER_QUOTE.finditer(source))
+    return any(needle in segments for needle in needles)
 
 
 def call_args(call: cst.Call) -> list[CallArg]:
