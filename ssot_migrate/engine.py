@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import os
 import sys
 import time
@@ -24,6 +25,7 @@ import libcst
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.config import load_config, module_for_path
 from ssot_migrate.gitlayer import tree
+from ssot_migrate.interfaces import ParsedModules
 from ssot_migrate.model import Config, FileOutcome, RunSummary, SourceFile
 
 # Below this much source a process pool costs more (start-up, pickling) than it saves.
@@ -102,6 +104,8 @@ class Snapshot:
         self.excluded: list[tuple[str, str]] = sorted(excluded)
         self._path_set = frozenset(self.paths)
         self._modules: dict[str, str] | None = None
+        # Every target's planning reads modules through this one memo (parsed at most once).
+        self.parsed = ParsedModules(self.read)
 
     @classmethod
     def open(cls, repo: Path, config: Config, base: str = "HEAD") -> Snapshot:
@@ -167,10 +171,11 @@ def open_config_and_snapshot(
     ``python`` and ``strict`` are the ``--python`` and ``--strict`` options (see ``load_config``).
     """
     files = CommitFiles(repo, base)
+    # Many targets' canonicals can share a module: read each once while validating.
+    read = functools.lru_cache(maxsize=64)(files.read_or_empty)
     try:
         config = load_config(
-            repo, config_path, files=files.all_paths, read=files.read_or_empty,
-            python=python, strict=strict,
+            repo, config_path, files=files.all_paths, read=read, python=python, strict=strict,
         )
         return config, Snapshot(files, config)
     except BaseException:

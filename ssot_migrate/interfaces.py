@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -663,8 +664,87 @@ def _split_module(snapshot: SnapshotLike, dotted: str) -> tuple[str, str, str] |
     return None
 
 
+class ParsedModules:
+    """The last few files a command parsed, with the line of each of their classes.
+
+    Planning a phase or a scan for many targets reads the same modules again and again (a
+    compat module holding dozens of canonicals, a factory module per target): each is parsed
+    once. Bounded, so a thousand distinct modules are not all held. A snapshot that has one
+    (``engine.Snapshot.parsed``) shares it with every caller.
+    """
+
+    def __init__(self, read: Callable[[str], bytes], size: int = 16) -> None:
+        self._read = read
+        self._size = size
+        self._modules: dict[str, cst.Module | None] = {}
+        self._lines: dict[str, dict[str, int]] = {}
+
+    def module(self, path: str) -> cst.Module | None:
+        """``path`` parsed; ``None`` when it cannot be read or parsed."""
+        if path in self._modules:
+            self._modules[path] = self._modules.pop(path)  # most recently used last
+            return self._modules[path]
+        try:
+            module: cst.Module | None = cst.parse_module(self._read(path))
+        except (cst.ParserSyntaxError, OSError, KeyError, ValueError):
+            module = None
+        self._modules[path] = module
+        while len(self._modules) > self._size:
+            self._lines.pop(next(iter(self._modules)), None)
+            self._modules.pop(next(iter(self._modules)))
+        return module
+
+    def class_line(self, path: str, qualname: str) -> int:
+        """The line of the class :func:`find_class` finds at ``qualname`` in ``path`` (0: none).
+
+        Read from CPython's ``ast`` (whose ``lineno`` is the ``class`` keyword's line, as
+        libcst's positions give it): positions for a whole libcst module cost a code generation
+        and a visit of every node, for one number.
+        """
+        lines = self._lines.get(path)
+        if lines is None:
+            lines = {}
+            try:
+                tree = ast.parse(self._read(path))
+            except (SyntaxError, ValueError, RecursionError, MemoryError, OSError, KeyError):
+                tree = None
+            if tree is not None:
+                _class_lines(tree.body, "", lines)
+            if path in self._modules:
+                self._lines[path] = lines
+        return lines.get(qualname, 0)
+
+
+def _class_lines(body: Sequence[ast.stmt], prefix: str, lines: dict[str, int]) -> None:
+    """``qualname -> line`` of classes as :func:`_class_body_statements` walks them (last wins)."""
+    for statement in body:
+        if isinstance(statement, ast.If):
+            _class_lines(statement.body, prefix, lines)
+            _class_lines(statement.orelse, prefix, lines)
+        elif isinstance(statement, ast.Try):
+            _class_lines(statement.body, prefix, lines)
+            for handler in statement.handlers:
+                _class_lines(handler.body, prefix, lines)
+            _class_lines(statement.orelse, prefix, lines)
+        elif isinstance(statement, ast.ClassDef):
+            name = f"{prefix}{statement.name}"
+            lines.pop(name, None)  # re-defined: the later definition, and its own members
+            for inner in [k for k in lines if k.startswith(name + ".")]:
+                del lines[inner]
+            lines[name] = statement.lineno
+            _class_lines(statement.body, name + ".", lines)
+
+
+def _memo(snapshot: SnapshotLike) -> ParsedModules | None:
+    memo = getattr(snapshot, "parsed", None)
+    return memo if isinstance(memo, ParsedModules) else None
+
+
 def parse_file(snapshot: SnapshotLike, path: str) -> cst.Module | None:
     """Parse one snapshot file; ``None`` when it cannot be read or parsed."""
+    memo = _memo(snapshot)
+    if memo is not None:
+        return memo.module(path)
     try:
         return cst.parse_module(snapshot.read(path))
     except (cst.ParserSyntaxError, OSError, KeyError, ValueError):
@@ -736,7 +816,8 @@ def load_class(snapshot: SnapshotLike, dotted: str, *, _depth: int = 0) -> Class
             qualname=f"{module_name}.{qualname}",
             _depth=_depth,
         )
-        line = _line_of_class(module, node)
+        memo = _memo(snapshot)
+        line = memo.class_line(path, qualname) if memo is not None else _line_of_class(module, node)
         return _with_line(interface, line)
     head, _, rest = qualname.partition(".")
     target = imports.get(head) or _assigned_alias(module, head, imports, module_name)

@@ -206,7 +206,12 @@ def scan_snapshot(
     analyser = ScanAnalyser(specs)
     summary = run_codemod(snapshot, analyser, jobs=jobs, progress=progress, phase="scan")
     assembler = _Assembler(snapshot, config, specs, paths_by_target, canonicals)
-    targets = tuple(assembler.target_report(t, summary.notes) for t in config.targets)
+    notes_by_target: dict[str, list[Note]] = {}
+    for note in summary.notes:
+        notes_by_target.setdefault(note.target, []).append(note)
+    targets = tuple(
+        assembler.target_report(t, notes_by_target.get(t.name, ())) for t in config.targets
+    )
     sites = tuple(sorted(assembler.sites, key=lambda s: (s.path, s.line, s.column, s.category)))
     return ScanReport(
         commit=snapshot.commit,
@@ -287,6 +292,7 @@ class _Assembler:
 
     def __post_init__(self) -> None:
         self._interfaces = _Interfaces(self.snapshot)
+        self._specs = {spec.name: spec for spec in self.specs}
 
     def code(self, path: str, line: int) -> str:
         if path not in self._lines:
@@ -304,7 +310,7 @@ class _Assembler:
                                self.code(path, line) if path else "", details))
 
     def target_report(self, target: Target, notes: Sequence[Note]) -> TargetReport:
-        spec = next(s for s in self.specs if s.name == target.name)
+        spec = self._specs[target.name]
         mine = [n for n in notes if n.target == target.name]
         counts = {category: 0 for category in CATEGORIES}
         legacy = set(spec.legacy)
