@@ -44,6 +44,8 @@ def baseline_dict(report: ScanReport) -> dict[str, object]:
         "targets": {
             t.target: {c: t.violations.get(c, 0) for c in CATEGORIES} for t in report.targets
         },
+        # Files scan could not parse: whatever they hold is not in the counts above.
+        "skipped": [path for path, _, _ in report.skipped],
     }
 
 

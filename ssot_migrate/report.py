@@ -98,7 +98,8 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
         "verdict": report.verdict,
         "counts": report.counts(),
         "violations": report.violations(),
-        "files": {"listed": report.files_listed, "parsed": report.files_parsed},
+        "files": {"listed": report.files_listed, "parsed": report.files_parsed,
+                  "skipped": len(report.skipped)},
         "skipped": [{"path": p, "reason": r, "line": n} for p, r, n in report.skipped],
         "targets": [
             {
@@ -169,10 +170,14 @@ def render_markdown(report: ScanReport, *, max_sites: int = 200) -> str:
     """A Markdown report: verdict, a counts table per target, paths, then the sites per file."""
     out = [f"## ssot-migrate scan: {report.verdict}", ""]
     out.append(f"Commit `{report.commit[:12]}`; {report.files_listed} files listed, "
-               f"{report.files_parsed} analysed.")
+               f"{report.files_parsed} analysed, {len(report.skipped)} skipped.")
     out.append("")
     for warning in report.warnings:
         out += [f"> **Warning:** {_md(warning)}", ""]
+    for path, reason, line_no in report.skipped:
+        out.append(f"- skipped `{_md(path)}:{line_no}`: {_md(reason)} (not analysed)")
+    if report.skipped:
+        out.append("")
     for target in report.targets:
         out.append(f"### {_md(target.target)}: `{_md(target.canonical)}` ({target.verdict})")
         out.append("")
@@ -255,6 +260,22 @@ def render_sarif(report: ScanReport) -> str:
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "repository root"}}},
             "results": results,
+            # Files no parser could read: their sites are unknown, which a reader must see.
+            "invocations": [{
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "warning",
+                        "descriptor": {"id": "skipped-file"},
+                        "message": {"text": f"not analysed: {reason}"},
+                        "locations": [{"physicalLocation": {
+                            "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+                            "region": {"startLine": max(1, line)},
+                        }}],
+                    }
+                    for path, reason, line in report.skipped
+                ],
+            }],
             "properties": {
                 "commit": report.commit,
                 "verdict": report.verdict,

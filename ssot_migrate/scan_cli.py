@@ -68,6 +68,12 @@ def run_scan_command(
             "the counts and the verdict do not cover them",
             markup=False,
         )
+        if check:
+            console.print(
+                f"scan --check: could not check {len(report.skipped)} file(s) "
+                f"({', '.join(path for path, _, _ in report.skipped)}): they do not parse",
+                markup=False,
+            )
     if write_baseline is not None:
         write_baseline_file(report, write_baseline, console)
     if saved is not None:

@@ -2,7 +2,9 @@
 
 Runs inside the engine's worker processes (``ScanAnalyser`` has the ``Codemod`` shape), so every
 input is a small picklable ``TargetSpec`` and every output a ``Note``. Cheap text tests come first;
-a file is parsed once, with ``ast`` (no libcst, no metadata): scan must stay cheaper than phase 1.
+a file is parsed once, with ``ast`` (no metadata): scan must stay cheaper than phase 1. A file the
+running ``ast`` cannot read (``type X = ...`` on Python 3.11) is read by libcst and lowered to
+what ``ast`` reads (:func:`parse_for_scan`); only a file neither reads is skipped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import libcst as cst
 
 from ssot_migrate.conventions import (
     DOUBLE_PREFIXES,
@@ -135,16 +139,12 @@ class ScanAnalyser:
         if not referenced and not any(n in text for n in self._needles):
             return CodemodResult(source)
         try:
-            tree = ast.parse(source)
+            tree = parse_for_scan(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            # Reported as a skipped file with its line. Not re-parsed with libcst: its native
-            # parser can overflow the C stack on pathological nesting, and one file must never
-            # cost the run.
-            import libcst
-
+            # Neither parser reads it: reported as a skipped file with its line.
             line = getattr(exc, "lineno", None) or 0
             message = getattr(exc, "msg", None) or type(exc).__name__
-            raise libcst.ParserSyntaxError(
+            raise cst.ParserSyntaxError(
                 str(message), lines=("",), raw_line=line, raw_column=0
             ) from exc
         notes: list[Note] = []
@@ -152,6 +152,52 @@ class ScanAnalyser:
         for spec in self.specs:
             notes += _analyse(tree, file, facts, spec, referenced)
         return CodemodResult(source, notes=tuple(notes))
+
+
+class _Lower(cst.CSTTransformer):
+    """Newer syntax spelled as the running ``ast`` reads it, every line where it was.
+
+    ``type X[T] = V`` becomes ``X = V``, type parameters of functions and classes go (they bind
+    nothing scan looks for), and an f-string becomes a tuple of its expressions, so references
+    inside ``f"{x["k"]}"`` (PEP 701) are still seen; a string of its newlines keeps the lines.
+    """
+
+    def leave_TypeAlias(self, original_node: cst.TypeAlias, updated_node: cst.TypeAlias) -> cst.Assign:
+        return cst.Assign(targets=[cst.AssignTarget(updated_node.name)], value=updated_node.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        return updated_node.with_changes(type_parameters=None)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        return updated_node.with_changes(type_parameters=None)
+
+    def leave_FormattedString(
+        self, original_node: cst.FormattedString, updated_node: cst.FormattedString
+    ) -> cst.BaseExpression:
+        newlines = sum(p.value.count("\n") for p in updated_node.parts
+                       if isinstance(p, cst.FormattedStringText))
+        elements = [cst.Element(p.expression) for p in updated_node.parts
+                    if isinstance(p, cst.FormattedStringExpression)]
+        elements.append(cst.Element(cst.SimpleString('"""' + "\n" * newlines + '"""')))
+        return cst.Tuple(elements)
+
+
+def parse_for_scan(source: bytes) -> ast.Module:
+    """``ast`` of ``source``; through libcst when the running interpreter's ``ast`` cannot read
+    it (``type X = ...`` on Python 3.11). Raises ``SyntaxError`` when neither can."""
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        if "nest" in (exc.msg or ""):
+            raise  # pathological nesting: libcst's native parser could overflow the C stack
+        try:
+            lowered = cst.parse_module(source).visit(_Lower())
+        except (cst.ParserSyntaxError, RecursionError, MemoryError):
+            raise exc from None
+        try:
+            return ast.parse(lowered.bytes)
+        except SyntaxError:
+            raise exc from None
 
 
 class _FileFacts:
