@@ -7,16 +7,20 @@ the imports (a large part of the first 0.15 s) must end like any other Ctrl-C: `
 exit 130, no traceback.
 """
 
-import os
-import signal
+import os  # loaded by the interpreter's start-up already: no import window here
 import sys
 
 
 def _interrupted() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+    try:  # a second Ctrl-C must not cut this short; `signal` itself takes a while to import
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:
+        pass
     try:
         print("interrupted", file=sys.stderr)
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, KeyboardInterrupt):
         pass
     os._exit(130)
 

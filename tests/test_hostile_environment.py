@@ -303,10 +303,11 @@ def test_ctrl_c_during_imports(tmp_path: Path, delay: float, twice: bool) -> Non
         proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
     FAULTS["injected"] += 1
-    if b"Fatal Python error: init_" in err and b"Python runtime state: " in err:
-        # The interpreter's own start-up (site, before any ssot-migrate code runs) was
-        # interrupted: CPython's behaviour, out of a program's reach.
-        assert b"ssot_migrate/" not in err.replace(b"__editable___ssot_migrate", b""), err
+    ours = b"ssot_migrate/" in err.replace(b"__editable___ssot_migrate", b"")
+    if b"Traceback" in err and not ours:
+        # The interpreter's own start-up (site, runpy compiling the module: before any line of
+        # ssot-migrate runs) was interrupted: CPython's behaviour, out of a program's reach.
+        FAULTS["ctrl-c-before-our-code"] += 1
         return
     _no_crash(err)
     # -2: the signal came before Python installed its handler (default action, nothing printed)
