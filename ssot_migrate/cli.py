@@ -409,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+INTERRUPTED = 130  # the shell's code for a run ended by SIGINT
+
+
 def _main(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
     try:
@@ -447,6 +450,11 @@ def _main(argv: list[str] | None) -> int:
         code = 3
     else:
         code = result if isinstance(result, int) else 0
+        if code == INTERRUPTED:
+            # typer turns a Ctrl-C inside a command into a returned 130 (no exception, nothing
+            # said); no command of ours exits 130 otherwise, so it is said here as above
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            print("interrupted", file=sys.stderr)
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):

@@ -286,19 +286,7 @@ def test_write_baseline_refuses_a_device_node(tmp_path: Path) -> None:
 # --- D16 / D17: before the CLI is imported -----------------------------------------------------------
 
 
-# Known defect, left open in issue 19: a Ctrl-C that lands once the CLI runs (from about 0.15 s
-# on this machine) ends with exit 130 and no "interrupted" line; reproduced outside pytest with
-# `scan` on the demo sample. Not strict: where it lands depends on the machine's speed.
-_AFTER_IMPORTS = pytest.mark.xfail(
-    strict=False, reason="issue 19: Ctrl-C after start-up can exit 130 without 'interrupted'"
-)
-
-
-@pytest.mark.parametrize(
-    "delay",
-    [0.02, 0.05, 0.1, pytest.param(0.15, marks=_AFTER_IMPORTS),
-     pytest.param(0.25, marks=_AFTER_IMPORTS)],
-)
+@pytest.mark.parametrize("delay", [0.02, 0.05, 0.1, 0.15, 0.25])
 @pytest.mark.parametrize("twice", [False, True])
 def test_ctrl_c_during_imports(tmp_path: Path, delay: float, twice: bool) -> None:
     repo = make_repo(tmp_path / "repo", project_files())
