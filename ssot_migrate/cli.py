@@ -24,6 +24,7 @@ from rich.console import Console
 
 from ssot_migrate import __version__
 from ssot_migrate.errors import SsotError
+from ssot_migrate.phases import REGISTRY
 
 try:  # Typer >= 0.24 vendors click as typer._click; earlier releases use click itself
     from typer._click.exceptions import ClickException
@@ -144,14 +145,7 @@ QuarantineOption = Annotated[
 ]
 
 
-PHASE_HELP = {
-    "phase1": "Rewrite every import and reference of a legacy path to the canonical path.",
-    "phase2": "Collapse facade classes into aliases of, or thin delegations to, the canonical class.",
-    "phase3": "Replace direct instantiation and legacy factories with the canonical factory.",
-}
-
-
-def _register_phase(phase: str) -> None:
+def _register_phase(phase: str, help: str) -> None:
     """The three phase commands share one signature and differ only in the phase they run."""
 
     def command(
@@ -172,11 +166,13 @@ def _register_phase(phase: str) -> None:
             python, strict,
         )
 
-    app.command(name=phase, help=PHASE_HELP[phase])(command)
+    app.command(name=phase, help=help)(command)
 
 
-for _phase in PHASE_HELP:
-    _register_phase(_phase)
+for _phase in REGISTRY:
+    _register_phase(_phase.id, _phase.help)
+
+_PHASE_ARGUMENT = f"{', '.join(p.id for p in REGISTRY[:-1])} or {REGISTRY[-1].id}."
 
 
 # --- scan and guard (body owned by scan) ------------------------------------------------------
@@ -265,7 +261,7 @@ def status(repo: RepoOption = Path(".")) -> int:
 
 @app.command()
 def rollback(
-    phase: Annotated[str, typer.Argument(help="phase1, phase2 or phase3.")],
+    phase: Annotated[str, typer.Argument(help=_PHASE_ARGUMENT)],
     repo: RepoOption = Path("."),
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting branches.")] = False,
     config: ConfigOption = None,
@@ -284,7 +280,7 @@ def rollback(
 
 @app.command()
 def pr(
-    phase: Annotated[str, typer.Argument(help="phase1, phase2 or phase3.")],
+    phase: Annotated[str, typer.Argument(help=_PHASE_ARGUMENT)],
     repo: RepoOption = Path("."),
     remote: Annotated[str, typer.Option("--remote", help="Remote to push to.")] = "origin",
     open_: Annotated[

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.model import Config
-from ssot_migrate.phases import PHASES
+from ssot_migrate.phases import IDS
 
 if TYPE_CHECKING:
     from ssot_migrate.scan import ScanReport
@@ -215,7 +215,7 @@ def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None]
     from ssot_migrate.config import load_config
     from ssot_migrate.scan import scan_repository
     from ssot_migrate.status import collect, render
-    from ssot_migrate.workflow import run_phase
+    from ssot_migrate.workflow import create_phase_branch
 
     started = time.perf_counter()
     setup = demo_test_setup(load_config(repo))
@@ -224,8 +224,10 @@ def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None]
         echo(f"note: {setup.note}")
     before = scan_repository(config, jobs=jobs)
     outcomes: list[PhaseOutcome] = []
-    for phase in PHASES:
-        result = run_phase(repo, config, phase, jobs=jobs, verify=setup.verify, echo=echo)
+    for phase in IDS:
+        result = create_phase_branch(
+            repo, config, phase, jobs=jobs, verify=setup.verify, echo=echo
+        )
         scan = scan_repository(config, base=result.commit, jobs=jobs) if result.commit else None
         outcomes.append(PhaseOutcome(result, scan))
     command = config.test_command
@@ -391,7 +393,7 @@ def run_demo_command(
         if dry_run:
             from ssot_migrate.dryrun import run_dry_run
 
-            code = run_dry_run("phase1", repo, None, jobs=jobs, console=console)
+            code = run_dry_run(IDS[0], repo, None, jobs=jobs, console=console)
             say("that is the diff phase 1 would commit; run `ssot-migrate demo` for all three phases")
             return code
         result = run_demo(repo, jobs=jobs, echo=lambda line: say(f"  {line}"))

@@ -8,9 +8,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from ssot_migrate.engine import open_config_and_snapshot, run_phase
+from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.model import RunSummary
 from ssot_migrate.patch import unified_diff_bytes
+from ssot_migrate.phases import compute_phase
 from ssot_migrate.terminal import printable
 
 
@@ -27,7 +28,7 @@ def run_dry_run(
 ) -> int:
     """Compute ``phase`` on the base branch mode would use and print its diff; nothing is written.
 
-    The base is chosen exactly as ``workflow.run_phase`` chooses it (the previous phase's branch
+    The base is chosen exactly as ``workflow.create_phase_branch`` chooses it (the previous phase's branch
     while it exists and is not merged into ``base``), so the diff applies to the branch's base
     and equals the branch's commit; which base was used goes to stderr.
     """
@@ -37,7 +38,7 @@ def run_dry_run(
     snapshot.close()  # validated against ``base``'s files, exactly as branch mode validates
     choice = choose_base(repo.resolve(), config, phase, base)
     console.print(Text(describe_base(phase, choice)))
-    summary = run_phase(config, phase, base=choice.commit, jobs=jobs, progress=True)
+    summary = compute_phase(config, phase, base=choice.commit, jobs=jobs, progress=True)
     diff = unified_diff_bytes(summary.outcomes)
     sys.stdout.buffer.write(diff)
     sys.stdout.buffer.flush()

@@ -432,39 +432,3 @@ class _Advance:
             assert isinstance(self.bar, Progress)
             assert isinstance(self.task, int)
             self.bar.advance(TaskID(self.task))
-
-
-def run_phase(
-    config: Config,
-    phase: str,
-    *,
-    base: str = "HEAD",
-    jobs: int | None = None,
-    progress: bool = False,
-    snapshot: Snapshot | None = None,
-) -> RunSummary:
-    """Build ``phase``'s codemod for ``config`` and run it over the repository at ``base``."""
-    from ssot_migrate.phases import build_plan
-
-    owned = snapshot is None
-    snap = snapshot if snapshot is not None else Snapshot.open(config.repo, config, base)
-    try:
-        plan = build_plan(phase, config, snap)
-        summary = run_codemod(snap, plan.codemod, jobs=jobs, progress=progress, phase=phase)
-    finally:
-        if owned:
-            snap.close()
-    outcomes = tuple(sorted((*summary.outcomes, *plan.extra_outcomes), key=lambda o: o.path))
-    return RunSummary(
-        phase=summary.phase,
-        outcomes=outcomes,
-        files_listed=summary.files_listed,
-        files_parsed=summary.files_parsed,
-        elapsed=summary.elapsed + plan.elapsed,
-        discovered=plan.discovered,
-        excluded=summary.excluded,
-        messages=plan.messages + config.lookup_notes,
-        base=summary.base,
-        warnings=config.warnings,
-    )
-

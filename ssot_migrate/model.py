@@ -7,6 +7,18 @@ from enum import Enum
 from pathlib import Path
 
 
+class PhaseId(str, Enum):
+    """The phases' stable ids: CLI commands, branch names, ``SSOT-Phase`` trailers.
+
+    Spelt here, below the codemods, because each codemod reports the phase it implements;
+    ``phases.REGISTRY`` says what each phase is and why they run in this order.
+    """
+
+    IMPORTS = "phase1"
+    FACADES = "phase2"
+    FACTORIES = "phase3"
+
+
 class NameKind(str, Enum):
     """What a configured dotted name denotes, decided statically from the repository's files."""
 

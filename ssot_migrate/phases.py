@@ -1,7 +1,13 @@
-"""The three phases, in order, and how each one's codemod is built from the configuration.
+"""The phase registry: which phases exist, in which order, and how each one's codemod is built.
 
-Order matters and is fixed: imports first (so facades and factories are then reached through one
-path), facades second (so phase 3 sees the canonical class behind every facade), factories last.
+Each phase is one ``Phase`` record: its id (the CLI command, the ``SSOT-Phase`` trailer), the
+slug its branch is named after, the commit title, the CLI help and the function that builds its
+codemod from the configuration and the base commit. The CLI registers one command per record,
+the workflow orders branches by ``REGISTRY``, the commit message takes its title from it; the
+engine runs whatever codemod it is given.
+
+The codemod modules are imported when a phase is built, not here: the CLI reads this registry
+at start-up for its help, and start-up must not load libcst.
 """
 
 from __future__ import annotations
@@ -9,29 +15,44 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ssot_migrate.codemods.base import Codemod
-from ssot_migrate.config import with_discovered
 from ssot_migrate.errors import UsageError
-from ssot_migrate.model import Config, FileOutcome, Target
+from ssot_migrate.model import Config, FileOutcome, PhaseId, RunSummary, Target
 
 if TYPE_CHECKING:
     from ssot_migrate.engine import Snapshot
 
-PHASES: dict[str, str] = {"phase1": "imports", "phase2": "facades", "phase3": "factories"}
+
+@dataclass(frozen=True)
+class Built:
+    """What a phase's builder returns: the codemod, lines for the summary, files no codemod parses."""
+
+    codemod: Codemod
+    messages: tuple[str, ...] = ()
+    extra_outcomes: tuple[FileOutcome, ...] = ()
 
 
-ROLLBACKS: tuple[str, ...] = tuple(f"rollback-{phase}" for phase in PHASES)
+@dataclass(frozen=True)
+class Phase:
+    """One phase: how it is named everywhere and how its codemod is built."""
 
+    id: str
+    slug: str  # the branch is ``<prefix><id>-<slug>``
+    title: str  # the commit subject after ``ssot-migrate <id> (<slug>): ``
+    help: str  # the CLI command's help
+    build: Callable[[Config, Snapshot], Built]
+    # Rewrites (or must recognise) re-export paths ``scan`` finds: the configuration is
+    # completed with them before ``build`` runs (see ``discover-aliases``).
+    discovers_aliases: bool = False
 
-def branch_name(config: Config, phase: str) -> str:
-    """``<prefix>phase1-imports`` and so on; ``<prefix>rollback-phase1`` for a revert."""
-    if phase in ROLLBACKS:
-        return f"{config.branch_prefix}{phase}"
-    return f"{config.branch_prefix}{phase}-{PHASES[phase]}"
+    @property
+    def branch_suffix(self) -> str:
+        """``phase1-imports``: what the phase's branch name ends with after the prefix."""
+        return f"{self.id}-{self.slug}"
 
 
 @dataclass(frozen=True)
@@ -46,40 +67,33 @@ class PhasePlan:
     extra_outcomes: tuple[FileOutcome, ...] = ()  # changes to files no codemod parses
 
 
-def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
-    """Build ``phase``'s codemod; reads the repository (through ``snapshot``) only here."""
-    if phase not in PHASES:
-        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
-    started = time.perf_counter()
-    discovered: tuple[tuple[str, str], ...] = ()
-    # Phase 1 rewrites re-export paths away; phase 3 must recognise constructor calls made
-    # through them. Phase 2 works on the configured facade classes only.
-    if phase in ("phase1", "phase3") and any(t.discover_aliases for t in config.targets):
-        config, discovered = _discover(config, snapshot)
-    if phase == "phase1":
-        codemod: Codemod = _imports_codemod(config.targets, snapshot)
-        extra: tuple[FileOutcome, ...] = ()
-        messages: tuple[str, ...] = ()
-        if config.guard is not None:
-            extra, message = _guard_outcome(config, snapshot)
-            messages = (message,)
-        return PhasePlan(
-            codemod, config, discovered, messages, time.perf_counter() - started, extra
-        )
-    if phase == "phase2":
-        codemod = _phase2_codemod(config, snapshot)
-    else:
-        from ssot_migrate.codemods import factories
-        from ssot_migrate.gitlayer.branches import phase_commit_in_history
+# --------------------------------------------------------------------------- the builders
 
-        # On phase 2's branch (or after it merged) a facade still separate is one phase 2 kept.
-        facades_done = phase_commit_in_history(snapshot.files.repo_path, "phase2", snapshot.commit)
-        built = factories.build_codemod(config, snapshot, facades_done=facades_done is not None)
-        codemod = dataclasses.replace(
-            built, named_elsewhere=named_in_strings(snapshot, built.needles())
-        )
-    messages = tuple(getattr(codemod, "nothing_to_do", ()))
-    return PhasePlan(codemod, config, discovered, messages, time.perf_counter() - started)
+
+def _build_imports(config: Config, snapshot: Snapshot) -> Built:
+    codemod = _imports_codemod(config.targets, snapshot)
+    if config.guard is None:
+        return Built(codemod)
+    extra, message = _guard_outcome(config, snapshot)
+    return Built(codemod, (message,), extra)
+
+
+def _build_facades(config: Config, snapshot: Snapshot) -> Built:
+    codemod = _phase2_codemod(config, snapshot)
+    return Built(codemod, tuple(getattr(codemod, "nothing_to_do", ())))
+
+
+def _build_factories(config: Config, snapshot: Snapshot) -> Built:
+    from ssot_migrate.codemods import factories
+    from ssot_migrate.gitlayer.branches import phase_commit_in_history
+
+    # On phase 2's branch (or after it merged) a facade still separate is one phase 2 kept.
+    facades_done = phase_commit_in_history(
+        snapshot.files.repo_path, PhaseId.FACADES.value, snapshot.commit
+    )
+    built = factories.build_codemod(config, snapshot, facades_done=facades_done is not None)
+    codemod = dataclasses.replace(built, named_elsewhere=named_in_strings(snapshot, built.needles()))
+    return Built(codemod, codemod.nothing_to_do)
 
 
 def _phase2_codemod(config: Config, snapshot: Snapshot) -> Codemod:
@@ -129,7 +143,7 @@ def _phase2_codemod(config: Config, snapshot: Snapshot) -> Codemod:
             )
         )
     moved = _imports_codemod(targets, snapshot)
-    return ChainedCodemod("phase2", (built, moved), built.nothing_to_do)
+    return ChainedCodemod(PhaseId.FACADES.value, (built, moved), built.nothing_to_do)
 
 
 def _imports_codemod(targets: Sequence[Target], snapshot: Snapshot) -> Codemod:
@@ -141,12 +155,8 @@ def _imports_codemod(targets: Sequence[Target], snapshot: Snapshot) -> Codemod:
     return ImportsCodemod(targets, named_in_strings(snapshot, needles))
 
 
-def build_codemod(phase: str, config: Config, snapshot: Snapshot) -> Codemod:
-    """The codemod of ``phase`` for ``config`` (see ``build_plan`` for the details)."""
-    return build_plan(phase, config, snapshot).codemod
-
-
 def _discover(config: Config, snapshot: Snapshot) -> tuple[Config, tuple[tuple[str, str], ...]]:
+    from ssot_migrate.config import with_discovered
     from ssot_migrate.discovery import discover_aliases
 
     found = discover_aliases(config, snapshot)
@@ -220,3 +230,121 @@ def named_in_strings(snapshot: Snapshot, needles: Iterable[str]) -> frozenset[st
             parts = match.group(1).decode("ascii").split(".")
             found.update(".".join(parts[: i + 1]) for i in range(1, len(parts)) if parts[i] in wanted)
     return frozenset(found)
+
+
+# The order is fixed, and each phase is built for the one before it:
+REGISTRY: tuple[Phase, ...] = (
+    # Imports first, so that facades and factories are then reached through one path.
+    Phase(
+        id=PhaseId.IMPORTS.value,
+        slug="imports",
+        title="rewrite legacy imports to their canonical paths",
+        help="Rewrite every import and reference of a legacy path to the canonical path.",
+        build=_build_imports,
+        discovers_aliases=True,  # the re-export paths are rewritten away like aliases
+    ),
+    # Facades second, so that phase 3 sees the canonical class behind every facade; it moves
+    # the importers of a facade it turns into an alias itself (phase 1 has run already).
+    Phase(
+        id=PhaseId.FACADES.value,
+        slug="facades",
+        title="collapse facade classes onto the canonical class; conform test doubles",
+        help="Collapse facade classes into aliases of, or thin delegations to, the canonical class.",
+        build=_build_facades,
+    ),
+    # Factories last: constructor calls are found through every path phase 1 rewrote, and a
+    # facade still separate after phase 2 is one phase 2 kept on purpose.
+    Phase(
+        id=PhaseId.FACTORIES.value,
+        slug="factories",
+        title="route instantiation through the canonical factory",
+        help="Replace direct instantiation and legacy factories with the canonical factory.",
+        build=_build_factories,
+        discovers_aliases=True,  # constructor calls made through re-export paths count too
+    ),
+)
+BY_ID: dict[str, Phase] = {phase.id: phase for phase in REGISTRY}
+IDS: tuple[str, ...] = tuple(BY_ID)
+ROLLBACKS: tuple[str, ...] = tuple(f"rollback-{phase}" for phase in IDS)
+
+
+def get(phase: str) -> Phase:
+    """The record of ``phase`` (``phase1``...); a ``UsageError`` naming the known ones else."""
+    try:
+        return BY_ID[phase]
+    except KeyError:
+        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(IDS)}") from None
+
+
+def earlier(phase: str) -> tuple[Phase, ...]:
+    """The phases that run before ``phase``, in order."""
+    return REGISTRY[: IDS.index(phase)]
+
+
+def later(phase: str) -> tuple[Phase, ...]:
+    """The phases that run after ``phase``, in order."""
+    return REGISTRY[IDS.index(phase) + 1 :]
+
+
+def branch_name(config: Config, phase: str) -> str:
+    """``<prefix>phase1-imports`` and so on; ``<prefix>rollback-phase1`` for a revert."""
+    if phase in ROLLBACKS:
+        return f"{config.branch_prefix}{phase}"
+    return f"{config.branch_prefix}{BY_ID[phase].branch_suffix}"
+
+
+def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
+    """Build ``phase``'s codemod; reads the repository (through ``snapshot``) only here."""
+    record = get(phase)
+    started = time.perf_counter()
+    discovered: tuple[tuple[str, str], ...] = ()
+    if record.discovers_aliases and any(t.discover_aliases for t in config.targets):
+        config, discovered = _discover(config, snapshot)
+    built = record.build(config, snapshot)
+    return PhasePlan(
+        built.codemod, config, discovered, built.messages, time.perf_counter() - started,
+        built.extra_outcomes,
+    )
+
+
+def build_codemod(phase: str, config: Config, snapshot: Snapshot) -> Codemod:
+    """The codemod of ``phase`` for ``config`` (see ``build_plan`` for the details)."""
+    return build_plan(phase, config, snapshot).codemod
+
+
+def compute_phase(
+    config: Config,
+    phase: str,
+    *,
+    base: str = "HEAD",
+    jobs: int | None = None,
+    progress: bool = False,
+    snapshot: Snapshot | None = None,
+) -> RunSummary:
+    """Build ``phase``'s codemod for ``config`` and run it over the repository at ``base``.
+
+    Writes nothing: the outcomes are what ``--dry-run`` prints and what a branch commits.
+    """
+    from ssot_migrate.engine import Snapshot, run_codemod
+
+    owned = snapshot is None
+    snap = snapshot if snapshot is not None else Snapshot.open(config.repo, config, base)
+    try:
+        plan = build_plan(phase, config, snap)
+        summary = run_codemod(snap, plan.codemod, jobs=jobs, progress=progress, phase=phase)
+    finally:
+        if owned:
+            snap.close()
+    outcomes = tuple(sorted((*summary.outcomes, *plan.extra_outcomes), key=lambda o: o.path))
+    return RunSummary(
+        phase=summary.phase,
+        outcomes=outcomes,
+        files_listed=summary.files_listed,
+        files_parsed=summary.files_parsed,
+        elapsed=summary.elapsed + plan.elapsed,
+        discovered=plan.discovered,
+        excluded=summary.excluded,
+        messages=plan.messages + config.lookup_notes,
+        base=summary.base,
+        warnings=config.warnings,
+    )

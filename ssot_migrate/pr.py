@@ -28,7 +28,7 @@ from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.model import Config
 from ssot_migrate.patch import FileStat, diff_stats
-from ssot_migrate.phases import PHASES, ROLLBACKS, branch_name
+from ssot_migrate.phases import BY_ID, IDS, ROLLBACKS, branch_name
 from ssot_migrate.status import phase_branches, triage_lists
 
 if TYPE_CHECKING:
@@ -87,9 +87,9 @@ def find_phase_branch(repo: Path, phase: str, preferred: str | None = None) -> t
 
 
 def _check_phase(phase: str) -> None:
-    if phase not in PHASES and phase not in ROLLBACKS:
+    if phase not in BY_ID and phase not in ROLLBACKS:
         raise UsageError(
-            f"unknown phase {phase!r}; expected one of {', '.join([*PHASES, *ROLLBACKS])}"
+            f"unknown phase {phase!r}; expected one of {', '.join([*IDS, *ROLLBACKS])}"
         )
 
 
@@ -216,12 +216,12 @@ def render_body(
     if phase in ROLLBACKS:
         undone = phase.removeprefix("rollback-")
         reverts = trailers.get("SSOT-Reverts", "?")
-        intro = (f"Rollback of phase **{undone}** ({PHASES[undone]}) of an `ssot-migrate` "
+        intro = (f"Rollback of phase **{undone}** ({BY_ID[undone].slug}) of an `ssot-migrate` "
                  f"consolidation: one commit, `{tip[:12]}` on `{branch}`, reverting `{reverts[:12]}`, "
                  "verified by the same tests. The phase's fail-first tests fail again: they are "
                  "listed as expected reversions, not regressions.")
     else:
-        intro = (f"Phase **{phase}** ({PHASES[phase]}) of an `ssot-migrate` consolidation, "
+        intro = (f"Phase **{phase}** ({BY_ID[phase].slug}) of an `ssot-migrate` consolidation, "
                  f"generated and verified by the tool: one commit, `{tip[:12]}` on `{branch}`.")
     out = [intro, ""]
     if verified == "failed":

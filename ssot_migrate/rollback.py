@@ -17,11 +17,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from ssot_migrate import phases
 from ssot_migrate.errors import ConfigError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import temporary_worktree
 from ssot_migrate.model import Config
-from ssot_migrate.phases import PHASES, branch_name
+from ssot_migrate.phases import branch_name
 from ssot_migrate.status import phase_branches
 
 Echo = Callable[[str], None]
@@ -53,8 +54,7 @@ class RollbackResult:
 
 def plan(repo: Path, phase: str) -> RollbackPlan:
     """Find ``phase``'s commit (its branch, or the merged commit in HEAD) and what must go."""
-    if phase not in PHASES:
-        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    phases.get(phase)
     repo = repo.resolve()
     branches = phase_branches(repo)
     own = [(name, tip) for p, name, tip in branches if p == phase]

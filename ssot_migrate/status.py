@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from ssot_migrate import phases
 from ssot_migrate.gitlayer import branches as refs
-from ssot_migrate.phases import PHASES
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,12 @@ def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
         # the full name: a tag named like the branch makes the short one "heads/..."
         name = full.removeprefix("refs/heads/")
         phase = phase.strip().split(",")[-1].strip()
-        suffix = f"{phase}-{PHASES[phase]}" if phase in PHASES else phase
+        suffix = phases.BY_ID[phase].branch_suffix if phase in phases.BY_ID else phase
         if phase and name.endswith(suffix):
             found.append((phase, name, sha))
         elif not phase:
             # Commits the user added on top of a phase branch: still that phase's branch.
-            named = [p for p, kind in PHASES.items() if name.endswith(f"{p}-{kind}")]
+            named = [p.id for p in phases.REGISTRY if name.endswith(p.branch_suffix)]
             if named and phase_commit(repo, named[0], sha):
                 found.append((named[0], name, sha))
     return sorted(found)
@@ -123,7 +123,7 @@ def collect(repo: Path) -> list[PhaseStatus]:
 def _merged_without_branch(repo: Path, shown: set[str]) -> list[PhaseStatus]:
     # A hosting service deletes a branch once merged; its commit (and trailers) live on in HEAD.
     rows = []
-    for phase in PHASES:
+    for phase in phases.IDS:
         if phase in shown:
             continue
         sha = refs.run_git(repo, "log", "-1", "--format=%H", f"--grep=^SSOT-Phase: {phase}$",

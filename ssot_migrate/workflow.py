@@ -1,6 +1,6 @@
 """A phase as a reviewable branch: worktree, tests before and after, one commit, one ref update.
 
-``run_phase`` builds ``<prefix>phaseN-<name>`` from its base (the previous phase's unmerged
+``create_phase_branch`` builds ``<prefix>phaseN-<name>`` from its base (the previous phase's unmerged
 branch, else ``--base``) in a temporary worktree: measure the tests on the base tree, write the
 phase's files, measure again, compare, commit with trailers, and only then create the branch with
 an atomic ref update. The user's checkout, index, stash and HEAD are never touched.
@@ -21,13 +21,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from ssot_migrate import phases
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.conventions import is_test_path
 from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
-from ssot_migrate.phases import PHASES, branch_name
+from ssot_migrate.phases import branch_name
 from ssot_migrate.terminal import printable
 from ssot_migrate.verify import (
     Comparison,
@@ -44,11 +45,6 @@ from ssot_migrate.verify import (
     triage,
 )
 
-TITLES = {
-    "phase1": "rewrite legacy imports to their canonical paths",
-    "phase2": "collapse facade classes onto the canonical class; conform test doubles",
-    "phase3": "route instantiation through the canonical factory",
-}
 DEFAULT_BISECT_BUDGET = 24
 TRAILER_IDS = 20  # test ids per trailer; the commit body lists up to 50 of each
 Echo = Callable[[str], None]
@@ -109,7 +105,7 @@ class Verification:
 
 @dataclass(frozen=True)
 class PhaseResult:
-    """What ``run_phase`` did: the branch and commit (``None`` when there was nothing to do)."""
+    """What ``create_phase_branch`` did: the branch and commit (``None`` when there was nothing to do)."""
 
     phase: str
     branch: str
@@ -146,9 +142,8 @@ def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice
     if base_sha is None:
         raise UsageError(f"--base {base!r}: not a commit of this repository")
     mainline = refs.symbolic_name(repo, base) or base_sha
-    order = list(PHASES)
-    for earlier in reversed(order[: order.index(phase)]):
-        name = branch_name(config, earlier)
+    for earlier in reversed(phases.earlier(phase)):
+        name = branch_name(config, earlier.id)
         tip = refs.branch_tip(repo, name)
         if tip is not None and not refs.is_merged(repo, tip, base_sha):
             info = refs.commit_info(repo, tip)
@@ -167,10 +162,9 @@ def _compute(
     config: Config, phase: str, commit: str, jobs: int | None, codemod: Codemod | None
 ) -> RunSummary:
     from ssot_migrate.engine import Snapshot, run_codemod
-    from ssot_migrate.engine import run_phase as engine_run_phase
 
     if codemod is None:
-        return engine_run_phase(config, phase, base=commit, jobs=jobs, progress=True)
+        return phases.compute_phase(config, phase, base=commit, jobs=jobs, progress=True)
     with Snapshot.open(config.repo, config, commit) as snapshot:
         return run_codemod(snapshot, codemod, jobs=jobs, phase=phase)
 
@@ -477,7 +471,7 @@ def _decision_lines(notes: Sequence[Note], quarantine: Mapping[str, Sequence[str
     return lines
 
 
-def run_phase(
+def create_phase_branch(
     repo: Path,
     config: Config,
     phase: str,
@@ -500,8 +494,7 @@ def run_phase(
     Raises ``UsageError`` when the branch exists without ``refresh``; returns a result whose
     ``commit`` is ``None`` when the phase has nothing to do.
     """
-    if phase not in PHASES:
-        raise UsageError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+    phases.get(phase)
     if quarantine and not bisect:
         bisect = True  # quarantining needs the culprits bisection finds
     repo = repo.resolve()
@@ -671,13 +664,12 @@ def _warn_shared_changes(before: Mapping[str, str], after: Mapping[str, str], ec
 
 
 def _warn_stale_stack(repo: Path, config: Config, phase: str, old_tip: str, echo: Echo) -> None:
-    order = list(PHASES)
-    for later in order[order.index(phase) + 1 :]:
-        name = branch_name(config, later)
+    for later in phases.later(phase):
+        name = branch_name(config, later.id)
         tip = refs.branch_tip(repo, name)
         if tip is not None and refs.is_ancestor(repo, old_tip, tip):
             echo(f"note: {name} is stacked on the previous {phase} tip; "
-                 f"regenerate it with `ssot-migrate {later} --refresh`")
+                 f"regenerate it with `ssot-migrate {later.id} --refresh`")
 
 
 def _build_message(
@@ -691,7 +683,8 @@ def _build_message(
     report: BisectReport | None,
     quarantined: Mapping[str, Sequence[str]],
 ) -> CommitMessage:
-    message = CommitMessage(f"ssot-migrate {phase} ({PHASES[phase]}): {TITLES.get(phase, phase)}")
+    record = phases.get(phase)
+    message = CommitMessage(f"ssot-migrate {phase} ({record.slug}): {record.title}")
     body = message.body
     label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
     where = f"{label} ({choice.commit[:12]})" if label != choice.commit else choice.commit[:12]
@@ -823,7 +816,7 @@ def run_phase_command(
     for warning in config.warnings:
         echo(f"warning: {warning}")
 
-    result = run_phase(
+    result = create_phase_branch(
         repo, config, phase, base=base, jobs=jobs, verify=verify, refresh=refresh,
         bisect=bisect, quarantine=quarantine, echo=echo,
     )
@@ -840,7 +833,7 @@ __all__ = [
     "choose_base",
     "describe_base",
     "render_result",
-    "run_phase",
+    "create_phase_branch",
     "run_phase_command",
     "tests_section",
 ]

@@ -24,8 +24,9 @@ import libcst
 import pytest
 
 from ssot_migrate.codemods.facades import OUTCOME_KINDS
-from ssot_migrate.engine import open_config_and_snapshot, run_phase
+from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.model import RunSummary
+from ssot_migrate.phases import compute_phase
 from tests.conftest import git, make_repo
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -52,7 +53,7 @@ def tree_files(root: Path) -> dict[str, bytes]:
 def run(repo: Path, config: Path, phase: str) -> RunSummary:
     loaded, snapshot = open_config_and_snapshot(repo, config)
     with snapshot:
-        return run_phase(loaded, phase, snapshot=snapshot, jobs=1)
+        return compute_phase(loaded, phase, snapshot=snapshot, jobs=1)
 
 
 def apply(repo: Path, summary: RunSummary) -> None:

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from ssot_migrate.demo import create_sample_repo
-from ssot_migrate.engine import open_config_and_snapshot, run_phase
+from ssot_migrate.engine import open_config_and_snapshot
+from ssot_migrate.phases import compute_phase
 from ssot_migrate.scan import scan_repository
 from tests.conftest import git, git_env
 
@@ -22,7 +23,7 @@ from tests.conftest import git, git_env
 def run_and_commit(repo: Path, phase: str) -> int:
     config, snapshot = open_config_and_snapshot(repo, None)
     with snapshot:
-        summary = run_phase(config, phase, snapshot=snapshot, jobs=1)
+        summary = compute_phase(config, phase, snapshot=snapshot, jobs=1)
     assert not summary.skipped, summary.skipped
     for outcome in summary.changed:
         (repo / outcome.path).write_bytes(outcome.after)
@@ -68,4 +69,4 @@ def test_sample_consolidates_through_phase3(tmp_path: Path) -> None:
     for phase in ("phase2", "phase3"):
         config, snapshot = open_config_and_snapshot(repo, None)
         with snapshot:
-            assert run_phase(config, phase, snapshot=snapshot, jobs=1).changed == ()
+            assert compute_phase(config, phase, snapshot=snapshot, jobs=1).changed == ()

@@ -22,7 +22,7 @@ import pytest
 from ssot_migrate.config import load_config
 from ssot_migrate.model import Change, CodemodResult, SourceFile
 from ssot_migrate.scan import scan_repository
-from ssot_migrate.workflow import run_phase
+from ssot_migrate.workflow import create_phase_branch
 from tests.conftest import git, git_env, make_repo, run_cli
 
 PYPROJECT = f"""\
@@ -99,7 +99,7 @@ def make_project(root: Path) -> Path:
 def make_phase(
     repo: Path, phase: str, codemod: TextCodemod, *, refresh: bool = False, verify: bool = True
 ) -> str:
-    result = run_phase(
+    result = create_phase_branch(
         repo, load_config(repo), phase, codemod=codemod, echo=quiet, refresh=refresh, verify=verify
     )
     assert result.commit is not None

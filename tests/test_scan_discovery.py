@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ssot_migrate.config import load_config
 from ssot_migrate.discovery import discover_aliases, find_paths
-from ssot_migrate.engine import Snapshot, run_phase
+from ssot_migrate.engine import Snapshot
+from ssot_migrate.phases import compute_phase
 
 CONFIG = """[tool.ssot-migrate]
 [[tool.ssot-migrate.targets]]
@@ -103,7 +104,7 @@ def test_module_canonical_reexports(repo_factory: Callable[..., Path]) -> None:
 
 def test_phase1_learns_the_discovered_paths(repo_factory: Callable[..., Path]) -> None:
     repo = repo_factory(FILES)
-    summary = run_phase(load_config(repo), "phase1", jobs=1)
+    summary = compute_phase(load_config(repo), "phase1", jobs=1)
     assert ("engine", "pkg.shim.OldEngine") in summary.discovered
     assert not any(target == "other" for target, _ in summary.discovered)
 

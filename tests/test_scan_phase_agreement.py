@@ -24,8 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssot_migrate.engine import open_config_and_snapshot, run_phase
+from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.model import Change
+from ssot_migrate.phases import compute_phase
 from ssot_migrate.scan import scan_repository
 from tests.conftest import make_repo
 from tests.test_phase2_fixtures import tree_files
@@ -47,8 +48,8 @@ def agreement(repo: Path) -> tuple[set[tuple[str, int]], set[tuple[str, int]], s
     """(phase-1 sites, scan legacy-import, phase-3 sites, scan direct-instantiation) of ``repo``."""
     config, snapshot = open_config_and_snapshot(repo, None)
     with snapshot:
-        phase1 = run_phase(config, "phase1", snapshot=snapshot, jobs=1)
-        phase3 = run_phase(config, "phase3", snapshot=snapshot, jobs=1)
+        phase1 = compute_phase(config, "phase1", snapshot=snapshot, jobs=1)
+        phase3 = compute_phase(config, "phase3", snapshot=snapshot, jobs=1)
     report = scan_repository(config, jobs=1)
     changed = {(c.path, c.line) for o in phase1.outcomes for c in o.changes if rewritten_path(c)}
     # what phase 1 leaves alone it lists (a builtin canonical shadowed here, a star import...)
@@ -176,7 +177,7 @@ def test_patch_object_of_a_legacy_module_is_a_seam_until_phase1_rewrites_it(tmp_
     assert (seam.path, seam.line) == ("tests/test_use.py", 7)
     assert "intercepts nothing" in seam.message
     with snapshot:
-        phase1 = run_phase(config, "phase1", snapshot=snapshot, jobs=1)
+        phase1 = compute_phase(config, "phase1", snapshot=snapshot, jobs=1)
     (outcome,) = phase1.changed
     assert outcome.after == (
         b"from unittest import mock\n\nfrom app import core\n\n\n"

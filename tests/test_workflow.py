@@ -12,7 +12,7 @@ import pytest
 
 from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.model import Change, CodemodResult, Config, SourceFile, Target
-from ssot_migrate.workflow import PhaseResult, run_phase
+from ssot_migrate.workflow import PhaseResult, create_phase_branch
 from tests.conftest import GIT_IDENTITY, git, make_repo
 
 
@@ -90,7 +90,7 @@ def project(
 def phase(repo: Path, config: Config, **kw: object) -> PhaseResult:
     kw.setdefault("codemod", MarkerCodemod(kw.pop("phase_name", "phase1")))  # type: ignore[arg-type]
     kw.setdefault("echo", lambda line: None)
-    return run_phase(repo, config, str(kw.pop("phase", "phase1")), **kw)  # type: ignore[arg-type]
+    return create_phase_branch(repo, config, str(kw.pop("phase", "phase1")), **kw)  # type: ignore[arg-type]
 
 
 def trailers(repo: Path, ref: str) -> dict[str, str]:

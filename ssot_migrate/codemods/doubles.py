@@ -51,8 +51,6 @@ from ssot_migrate.interfaces import (
 )
 from ssot_migrate.model import Change, Config, NameKind, Note, SourceFile, Target
 
-PHASE = "phase2"
-
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 

@@ -82,11 +82,10 @@ from ssot_migrate.model import (
     Config,
     NameKind,
     Note,
+    PhaseId,
     SourceFile,
     Target,
 )
-
-PHASE = "phase2"
 
 # Initialisers that only build a fresh container/lock/value: dropping them has no side effect.
 _PURE_CALLS = frozenset(
@@ -177,7 +176,7 @@ class FacadesCodemod:
 
     plans: tuple[FacadePlan, ...]
     nothing_to_do: tuple[str, ...] = ()
-    phase: str = field(default=PHASE)
+    phase: str = field(default=PhaseId.FACADES.value)
     doubles: tuple[DoublePlan, ...] = ()
 
     def needles(self) -> frozenset[str]:

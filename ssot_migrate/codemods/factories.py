@@ -74,11 +74,10 @@ from ssot_migrate.model import (
     Config,
     NameKind,
     Note,
+    PhaseId,
     SourceFile,
     Target,
 )
-
-PHASE = "phase3"
 
 # Decorators whose function returns the same object for the same arguments.
 _CACHING_DECORATORS = frozenset({"lru_cache", "cache", "cached", "memoize", "memoized", "singleton"})
@@ -225,7 +224,7 @@ class FactoriesCodemod:
 
     plans: tuple[TargetPlan, ...]
     nothing_to_do: tuple[str, ...] = ()
-    phase: str = field(default=PHASE)
+    phase: str = field(default=PhaseId.FACTORIES.value)
     # ``module.Name`` paths quoted anywhere in the repository (``mock.patch`` targets): a call
     # of ``Name`` in ``module`` is what such a patch intercepts, so it is not silently bypassed.
     named_elsewhere: frozenset[str] = frozenset()

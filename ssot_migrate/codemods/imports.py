@@ -78,7 +78,7 @@ from ssot_migrate.conventions import (
     patch_target,
     type_string_arguments,
 )
-from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
+from ssot_migrate.model import Change, CodemodResult, NameKind, Note, PhaseId, SourceFile, Target
 
 Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
 # (chain top node, its Name parts, scope of its root, replacements to record into) -> rewritten?
@@ -91,7 +91,7 @@ Line = cst.SimpleStatementLine | cst.SimpleStatementSuite
 class ImportsCodemod:
     """The phase-1 codemod: legacy import paths and their references become canonical ones."""
 
-    phase = "phase1"
+    phase = PhaseId.IMPORTS.value
 
     def __init__(self, targets: Sequence[Target], named_elsewhere: Iterable[str] = ()) -> None:
         self.targets = tuple(targets)
