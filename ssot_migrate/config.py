@@ -458,14 +458,17 @@ def load_config(
     reader = read if read is not None else _worktree_reader(repo)
     resolver = Resolver(places_for(repo, roots, file_set, reader, environment))
     kinds: dict[str, NameKind] = {}
+    assumed: dict[str, str] = {}
     warnings: list[str] = []
     lookup_notes: list[str] = []
     for target in complete:
         found = resolver.resolve(target["canonical"])
         where = f"{target['where']}.canonical"
         if found.kind is None:
-            kind, why = _infer_kind(target, found, resolver, file_set, reader)
+            kind, why, proven = _infer_kind(target, found, resolver, file_set, reader)
             warnings.append(f"{where}: {describe_missing(found)}; assumed a {kind.value}: {why}")
+            if not proven:
+                assumed[target["name"]] = f"assumed a {kind.value}: {why}"
         else:
             kind = found.kind
             if found.note:
@@ -490,6 +493,7 @@ def load_config(
             canonical=t["canonical"],
             aliases=t["aliases"],
             canonical_kind=kinds[t["name"]],
+            kind_assumed=assumed.get(t["name"], ""),
             facades=t["facades"],
             test_doubles=t["test_doubles"],
             factory=t["factory"],
@@ -567,21 +571,28 @@ def _infer_kind(
     resolver: Resolver,
     files: frozenset[str],
     read: Callable[[str], bytes],
-) -> tuple[NameKind, str]:
+) -> tuple[NameKind, str, bool]:
     """Module or symbol, for a canonical found nowhere: from the aliases, then from usage.
 
-    The evidence, strongest first: an alias that is found (a module alias maps modules); the
-    canonical's parent being a module (then it names something in it); how the repository
-    imports the aliases (``import a.X`` or ``from a.X import y`` only work for a module). Without
-    any, a symbol: ``from a import X`` imports a submodule as well as a name.
+    The evidence, strongest first: a top-level name (always a module: the one proof); an alias
+    that is found (a module alias maps modules); the canonical's parent being a module (then it
+    names something in it); how the repository imports the aliases (``import a.X`` or ``from
+    a.X import y`` only work for a module). Without any, a symbol: ``from a import X`` imports a
+    submodule as well as a name. The last item says whether the kind is proven; when it is not,
+    phase 1 lets each site's own shape decide (``Target.kind_assumed``).
     """
+    if "." not in found.name:
+        return NameKind.MODULE, "a top-level name is always a module", True
+    for alias in target["aliases"]:
+        if "." not in alias:
+            return NameKind.MODULE, f"the alias {alias!r} is top-level, so a module", True
     for alias in target["aliases"]:
         seen = resolver.resolve(alias)
         if seen.kind is not None:
-            return seen.kind, f"the alias {alias!r} is a {seen.kind.value} ({seen.place})"
+            return seen.kind, f"the alias {alias!r} is a {seen.kind.value} ({seen.place})", False
     parent = found.name.rpartition(".")[0]
     if parent and resolver.find_module(parent) is not None:
-        return NameKind.SYMBOL, f"its parent {parent!r} is a module"
+        return NameKind.SYMBOL, f"its parent {parent!r} is a module", False
     names = [found.name, *target["aliases"]]
     as_module = re.compile(
         r"^\s*(?:import\s+|from\s+)(" + "|".join(re.escape(n) for n in names) + r")(?:\s|$|,)",
@@ -592,10 +603,10 @@ def _infer_kind(
             continue
         match = as_module.search(read(path).decode("utf-8", "replace"))
         if match is not None:
-            return NameKind.MODULE, f"{path} imports {match.group(1)!r} as a module"
+            return NameKind.MODULE, f"{path} imports {match.group(1)!r} as a module", False
     return NameKind.SYMBOL, (
         "nothing shows it is a module, and `from parent import name` works for either"
-    )
+    ), False
 
 
 def _test_env(value: object, problems: _Problems) -> tuple[tuple[str, str], ...]:

@@ -39,6 +39,10 @@ class Target:
     canonical: str
     aliases: tuple[str, ...]
     canonical_kind: NameKind = NameKind.SYMBOL
+    # Why ``canonical_kind`` was assumed, when the canonical could not be looked up ("" when it
+    # was): phase 1 then rewrites each site by what its own shape proves, or the same way for
+    # either kind, and lists a site whose rewrite would depend on the guess.
+    kind_assumed: str = ""
     facades: tuple[str, ...] = ()
     test_doubles: tuple[str, ...] = ()
     factory: str | None = None

@@ -62,8 +62,9 @@ facades = ["app.legacy.manager.LegacyManager"]
 factory = "app.core.manager.create_manager"
 """
 
-# A canonical name that is not in the repository's source roots is looked up outside the
-# repository with importlib: that lookup must not import the repository's own package.
+# A canonical name that is not in the repository's source roots is looked up outside them (the
+# environment, the standard library), statically: that lookup must not import the repository's
+# own package.
 OUTSIDE_CONFIG = """\
 [tool.ssot-migrate]
 source-roots = ["src"]
@@ -125,4 +126,4 @@ def test_external_canonical_lookup_does_not_import_the_repository(
     config.write_text(OUTSIDE_CONFIG)
     proc = run_cli("phase1", "--dry-run", "--config", str(config), cwd=repo)
     assert "internal error" not in proc.stderr
-    _assert_no_marker(markers, "config validation (find_spec of a name outside the roots)")
+    _assert_no_marker(markers, "config validation (lookup of a name outside the roots)")

@@ -8,6 +8,7 @@ did (before the rewrite, legacy paths exist in these fixtures, so both sides can
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixture_harness import FIXTURES
+from tests.fixture_harness import FIXTURES, read_tree
 
 # case -> a program printing what the fixture's code computes
 PROGRAMS = {
@@ -72,3 +73,61 @@ def test_rewritten_code_runs_as_before(case: str, tmp_path: Path) -> None:
     assert new.returncode == 0, new.stderr
     assert new.stdout == AFTER_ONLY.get(case, old.stdout)
     assert new.stdout.strip()
+
+
+# --- a canonical found nowhere: the same rewrite must run whatever its kind turns out to be ---
+
+# The installed packages ssot-migrate could not see, in two worlds: ``tools`` a submodule (which
+# ``newpkg`` does not import itself, so ``import newpkg; newpkg.tools`` would fail) or a class.
+WORLDS = {
+    "module": {
+        "oldpkg/__init__.py": "from . import tools\n",
+        "oldpkg/tools.py": "def f():\n    return 'old f'\n\n\ndef g():\n    return 'old g'\n",
+        "newpkg/__init__.py": "",
+        "newpkg/tools.py": "def f():\n    return 'new f'\n\n\ndef g():\n    return 'new g'\n",
+    },
+    "class": {
+        "oldpkg/__init__.py": "class tools:\n    f = staticmethod(lambda: 'old f')\n",
+        "newpkg/__init__.py": "class tools:\n    f = staticmethod(lambda: 'new f')\n",
+    },
+}
+UNPROVEN = {
+    "module": "from app import either, as_module\nprint(either.run(), either.patched(), as_module.run())\n",
+    # ``as_module.py`` proves a module: it cannot run in the class world, before or after.
+    "class": "from app import either\nprint(either.run(), either.typed(1), either.patched())\n",
+}
+
+
+@pytest.mark.parametrize("world", sorted(WORLDS))
+@pytest.mark.parametrize("case", ["unproven_kind_module_evidence", "unproven_kind_symbol_evidence"])
+def test_unproven_kind_rewrite_runs_in_either_world(case: str, world: str, tmp_path: Path) -> None:
+    case_dir = FIXTURES / "phase1" / case
+    installed = tmp_path / "site"
+    for path, text in WORLDS[world].items():
+        (installed / path).parent.mkdir(parents=True, exist_ok=True)
+        (installed / path).write_text(text)
+    before, after = tmp_path / "before", tmp_path / "after"
+    shutil.copytree(case_dir / "before", before)
+    shutil.copytree(case_dir / "before", after)
+    shutil.copytree(case_dir / "after", after, dirs_exist_ok=True)
+    outputs = []
+    for tree in (before, after):
+        # The world's packages are the installed ones (the current folder comes first on sys.path).
+        for package in {path.partition("/")[0] for path in WORLDS[world]}:
+            shutil.rmtree(tree / package, ignore_errors=True)
+        done = subprocess.run(
+            [sys.executable, "-c", UNPROVEN[world]], cwd=tree, capture_output=True, text=True,
+            timeout=60, check=False,
+            env={"PYTHONPATH": f"{installed}{os.pathsep}{tree}", "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert "old f" in outputs[0]
+    assert outputs[1] == outputs[0].replace("old", "new")
+
+
+def test_unproven_kind_rewrite_does_not_depend_on_the_assumed_kind() -> None:
+    # Same consumers, one case assuming a module and one a symbol: the same rewrite.
+    trees = [read_tree(FIXTURES / "phase1" / case / "after")
+             for case in ("unproven_kind_module_evidence", "unproven_kind_symbol_evidence")]
+    assert trees[0] == trees[1] and trees[0]

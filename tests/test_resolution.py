@@ -257,3 +257,20 @@ def test_kind_of_a_name_found_nowhere_is_inferred_and_explained(
     (warning,) = config.warnings
     assert config.targets[0].canonical_kind is kind
     assert f"assumed a {kind.value}: {why}" in warning
+    # only an assumption: phase 1 then lets each site's own shape decide
+    assert why in config.targets[0].kind_assumed
+
+
+@pytest.mark.parametrize(
+    ("canonical", "aliases"),
+    [pytest.param("gonepkg", '["legacy.mod"]', id="top-level-canonical"),
+     pytest.param("gone.mod", '["legacy"]', id="top-level-alias")],
+)
+def test_a_top_level_name_proves_a_module(tmp_path: Path, canonical: str, aliases: str) -> None:
+    table = f'[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\ncanonical = "{canonical}"\naliases = {aliases}\n'
+    repo = make_repo(tmp_path / "repo", {"app/__init__.py": "", "pyproject.toml": table})
+    config = load_config(repo, environ={})
+    (warning,) = config.warnings
+    assert "assumed a module: " in warning and "top-level" in warning
+    assert config.targets[0].canonical_kind is NameKind.MODULE
+    assert config.targets[0].kind_assumed == ""

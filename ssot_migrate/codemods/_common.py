@@ -321,9 +321,10 @@ class AliasTable:
         """Modules that define or re-export a symbol alias, and module aliases themselves."""
         result: set[str] = set()
         for alias, target in self.entries.items():
-            if target.canonical_kind == NameKind.MODULE:
+            # A kind that was only assumed may be either: both readings are counted.
+            if target.canonical_kind == NameKind.MODULE or target.kind_assumed:
                 result.add(alias)
-            else:
+            if target.canonical_kind == NameKind.SYMBOL or target.kind_assumed:
                 result.add(alias.rpartition(".")[0])
         return result
 

@@ -81,6 +81,11 @@ from ssot_migrate.conventions import (
 from ssot_migrate.model import Change, CodemodResult, NameKind, Note, PhaseId, SourceFile, Target
 
 Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
+# Notes of sites left as they are, that a person must rewrite or accept: listed under "needs a
+# decision". The others explain how a site was rewritten (a kept local name, a star import).
+LEFT_FOR_A_DECISION = frozenset(
+    {"builtin-kept", "missing-in-canonical", "kind-unproven", "patch-object"}
+)
 # (chain top node, its Name parts, scope of its root, replacements to record into) -> rewritten?
 _Handle = Callable[
     [cst.BaseExpression, list[cst.Name], "Scope | None", dict[int, cst.CSTNode]], bool
@@ -610,6 +615,7 @@ class _FileRewrite:
         self._reused: set[int] = set()  # imports a rewritten reference is spelled through
         self._patches: list[tuple[cst.Call, PatchTarget]] = []
         self._object_patches: dict[int, tuple[cst.Call, PatchTarget]] = {}
+        self._patched_paths: set[str] | None = None
 
     # ----------------------------------------------------------------- entry point
 
@@ -639,7 +645,7 @@ class _FileRewrite:
                     chain_bindings.append(binding)
             else:
                 mapped = self.table.lookup(binding.loaded)
-                if mapped is not None and mapped.target.canonical_kind == NameKind.MODULE:
+                if mapped is not None and _loads_a_module(mapped):
                     if not binding.plain:
                         self._replace_import_as(binding, mapped)
                         continue
@@ -696,6 +702,7 @@ class _FileRewrite:
                 target=target,
                 kind=kind,
                 message=message,
+                severity="needs-decision" if kind in LEFT_FOR_A_DECISION else "warning",
             )
             for node, target, kind, message in self.notes
         )
@@ -800,7 +807,7 @@ class _FileRewrite:
             if base is None:
                 continue
             mapped = self.table.lookup(base)
-            if mapped is not None and mapped.target.canonical_kind == NameKind.MODULE:
+            if mapped is not None and _loads_a_module(mapped):
                 # The whole module is an alias: ``from old import *`` -> ``from new import *``.
                 level = len(star.relative)
                 rel = relative_spelling(mapped.new, level, self.package)
@@ -1172,9 +1179,7 @@ class _FileRewrite:
         for binding in chain_bindings:
             key = id(binding.alias)
             mapped = self.table.lookup(binding.loaded) if binding.plain else None
-            is_module_alias = (
-                mapped is not None and mapped.target.canonical_kind == NameKind.MODULE
-            )
+            is_module_alias = mapped is not None and _loads_a_module(mapped)
             if is_module_alias and mapped is not None:
                 # ``import old.mod`` becomes ``import new.mod``: in place when nothing else
                 # still reads the old module through it (other uses of a shared root package
@@ -1243,8 +1248,13 @@ class _FileRewrite:
             replace[id(node)] = cst.Name(bare)
             self.records.append((node, mapped.target.name, "reference", old_text, bare))
             return True
-        need = self._module_needed(binding, mapped)
-        expression = self._expression_for(binding, canonical, need, scope)
+        need, either = self._module_needed(binding, mapped)
+        if either and self._patched(mapped):
+            # ``old.mod.Name`` is read at each call, so a patch of that attribute reaches it;
+            # the one spelling right for both kinds (``from new import Name``) binds once.
+            self._note_unproven(node, mapped, ".".join(p.value for p in parts[:covered]))
+            return False
+        expression = self._expression_for(binding, canonical, need, scope, either=either)
         if expression is None:
             return False
         old_text = ".".join(p.value for p in parts[:covered])
@@ -1252,22 +1262,68 @@ class _FileRewrite:
         self.records.append((node, mapped.target.name, "reference", old_text, expression))
         return True
 
-    def _module_needed(self, binding: Binding, mapped: Mapped) -> str:
-        """The module an added import must load so the rewritten chain resolves."""
+    def _module_needed(self, binding: Binding, mapped: Mapped) -> tuple[str, bool]:
+        """The module an added import must load so the rewritten chain resolves, and whether
+        the canonical may be a module or a symbol at this site (its kind unproven here)."""
         if binding.plain:
             loaded = self.table.lookup(binding.loaded)
-            if (
-                loaded is not None
-                and loaded.target is mapped.target
-                and loaded.target.canonical_kind == NameKind.MODULE
-            ):
-                return loaded.new
-        return mapped.module
+            if loaded is not None and loaded.target is mapped.target and _loads_a_module(loaded):
+                return loaded.new, False
+        if mapped.target.kind_assumed:
+            # Module or class, unproven here: ``from parent import Leaf`` works for either.
+            return mapped.target.canonical, True
+        return mapped.module, False
+
+    def _patched(self, mapped: Mapped) -> bool:
+        """Whether a patch call of this file replaces the alias or the canonical itself.
+
+        (``named_elsewhere`` cannot tell ``"old.mod.Name"`` from ``"old.mod.Name.attr"``, and a
+        patch of an attribute of the object reaches a ``from`` import of it all the same.)
+        """
+        if self._patched_paths is None:
+            bound: dict[str, set[str]] = {}
+            for binding in self.all_bindings:
+                bound.setdefault(binding.local, set()).add(binding.qname)
+            paths: set[str] = set()
+            for _, target in self._patches:
+                if target.owner is None:
+                    paths.add(target.string)
+                    continue
+                root, _, rest = target.owner.partition(".")
+                for qname in bound.get(root, ()):
+                    paths.add(".".join(filter(None, [qname, rest, target.string])))
+            self._patched_paths = paths
+        names = (mapped.alias, mapped.target.canonical)
+        return any(n in self._patched_paths for n in names)
+
+    def _note_unproven(self, node: cst.CSTNode, mapped: Mapped, old: str) -> None:
+        target = mapped.target
+        parent, _, leaf = target.canonical.rpartition(".")
+        self.notes.append(
+            (
+                node,
+                target.name,
+                "kind-unproven",
+                (
+                    f"`{old}` left as is: whether {target.canonical} is a module or a symbol "
+                    f"could not be looked up ({target.kind_assumed}), and this site reads it "
+                    f"at each call, where a patch of it reaches; `from {parent} import {leaf}` "
+                    f"would bind it once. Write `import {target.canonical}` (a module) or "
+                    f"`import {parent}` (a symbol) by hand"
+                ),
+            )
+        )
 
     def _expression_for(
-        self, binding: Binding, canonical: str, need: str, scope: Scope | None
+        self, binding: Binding, canonical: str, need: str, scope: Scope | None, *,
+        either: bool = False,
     ) -> str | None:
-        """How to spell ``canonical`` at this site, adding an import beside ``binding``."""
+        """How to spell ``canonical`` at this site, adding an import beside ``binding``.
+
+        ``either``: the canonical may be a module or a symbol (its kind was only assumed), so
+        only a spelling right for both is written: ``from parent import Leaf``, or an import
+        the file already has that reaches it.
+        """
         # An existing import that already reaches it; it must then stay, even when it is the
         # very import being rewritten (``import logging``: ``logging.warn`` -> ``logging.warning``).
         for other in self.all_bindings:
@@ -1287,12 +1343,15 @@ class _FileRewrite:
             ):
                 self._reused.add(id(other.alias))
                 return other.local
+            elif either and not other.plain and self._moved_to(other, canonical, scope):
+                self._reused.add(id(other.alias))
+                return other.local + canonical[len(need) :]
         if not canonical.startswith(need) and not (
             binding.plain and need.startswith(canonical + ".")
         ):
             return None
         spec: _Spec
-        if binding.plain:
+        if binding.plain and not either:
             root = need.split(".")[0]
             if root != binding.local and self._name_taken(root, "import " + need):
                 return None
@@ -1302,10 +1361,9 @@ class _FileRewrite:
         last = need.rpartition(".")[2]
         local = self._choose(last, need, binding)
         parent = need.rpartition(".")[0]
-        if binding.is_from and parent:
+        if (binding.is_from or either) and parent:
             name = need.rpartition(".")[2]
-            assert isinstance(binding.statement, cst.ImportFrom)
-            level = len(binding.statement.relative)
+            level = len(binding.statement.relative) if isinstance(binding.statement, cst.ImportFrom) else 0
             rel = relative_spelling(parent, level, self.package)
             if rel is None:
                 level = 0
@@ -1314,6 +1372,18 @@ class _FileRewrite:
             spec = _Spec(False, need, local=local)
         self._add_spec(binding, spec)
         return local + canonical[len(need) :]
+
+    def _moved_to(self, other: Binding, canonical: str, scope: Scope | None) -> bool:
+        """Whether ``other`` is a ``from`` import this rewrite moves onto ``canonical`` under
+        its own local name, visible at the site: its name then already means the canonical."""
+        move = self._moves.get(id(other.alias))
+        return (
+            move is not None
+            and not move.builtin
+            and move.mapped.new == canonical
+            and move.local == other.local
+            and self._visible(other, scope)
+        )
 
     def _visible(self, other: Binding, scope: Scope | None) -> bool:
         if scope is None and self._fast is None:
@@ -1528,8 +1598,11 @@ class _FileRewrite:
             expression.visit(collector)
             replace: dict[int, cst.CSTNode] = {}
             before = len(self.records)
+            noted = len(self.notes)
             for top, chain in collector.chains:
                 handle(top, chain, scopes.get(string), replace)
+            # A site inside the string is listed at the string: its nodes are not the file's.
+            self.notes[noted:] = [(string, *note[1:]) for note in self.notes[noted:]]
             if not replace:
                 continue
             # References found inside the string are reported once, at the string itself.
@@ -1610,9 +1683,15 @@ class _FileRewrite:
         owner = ".".join([qnames.pop(), *(p.value for p in parts[1:])])
         path = f"{owner}.{target.string}"
         mapped = self.table.lookup(path)
-        if mapped is None or mapped.alias != path or mapped.target.canonical_kind == NameKind.MODULE:
+        if mapped is None or mapped.alias != path:
             return False
-        need = mapped.module
+        # A module canonical (or one whose kind was assumed) is an attribute of its parent
+        # package either way; a symbol one of the module defining it.
+        need = (
+            mapped.new.rpartition(".")[0]
+            if mapped.target.canonical_kind == NameKind.MODULE or mapped.target.kind_assumed
+            else mapped.module
+        )
         new_name = mapped.new[len(need) + 1 :]
         if not mapped.new.startswith(need + ".") or "." in new_name:
             return False  # a nested class has no module attribute to patch
@@ -1717,6 +1796,13 @@ class _FileRewrite:
         else:
             asname = asname.with_changes(name=cst.Name(move.local))
         return alias.with_changes(name=cst.Name(move.new_name), asname=asname)
+
+
+def _loads_a_module(mapped: Mapped) -> bool:
+    """Whether an import that loads ``mapped`` (``import old.mod``, ``from old.mod import *``)
+    loads a module: always for a module target, and for one whose kind was only assumed, since
+    that statement itself proves the alias, and so its canonical, is a module."""
+    return mapped.target.canonical_kind == NameKind.MODULE or bool(mapped.target.kind_assumed)
 
 
 # --------------------------------------------------------------------------- applying
