@@ -460,6 +460,7 @@ def load_config(
     kinds: dict[str, NameKind] = {}
     assumed: dict[str, str] = {}
     warnings: list[str] = []
+    decisions: list[str] = []
     lookup_notes: list[str] = []
     for target in complete:
         found = resolver.resolve(target["canonical"])
@@ -467,6 +468,13 @@ def load_config(
         if found.kind is None:
             kind, why, proven = _infer_kind(target, found, resolver, file_set, reader)
             warnings.append(f"{where}: {describe_missing(found)}; assumed a {kind.value}: {why}")
+            parent, _, leaf = found.name.rpartition(".")
+            if parent and resolver.find_module(parent) is not None:
+                decisions.append(
+                    f"{where}: module {parent!r} was found but does not define {leaf!r}; every "
+                    f"site is rewritten onto {found.name!r} all the same: confirm the name (it "
+                    "may be made at run time) or correct the configuration"
+                )
             if not proven:
                 assumed[target["name"]] = f"assumed a {kind.value}: {why}"
         else:
@@ -536,6 +544,7 @@ def load_config(
         digest=_digest(table),
         warnings=tuple(warnings),
         lookup_notes=tuple(lookup_notes),
+        decisions=tuple(decisions),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -42,12 +43,13 @@ def run_dry_run(
     diff = unified_diff_bytes(summary.outcomes)
     sys.stdout.buffer.write(diff)
     sys.stdout.buffer.flush()
-    render_summary(summary, console)
+    render_summary(summary, console, config.decisions)
     return 0
 
 
-def render_summary(summary: RunSummary, console: Console) -> None:
-    """The human summary of a phase run: counts, per-target references, skips, warnings."""
+def render_summary(summary: RunSummary, console: Console, decisions: Sequence[str] = ()) -> None:
+    """The human summary of a phase run: counts, per-target references, skips, warnings, and
+    what needs a decision (``decisions``: the configuration's, see ``Config.decisions``)."""
     changed = summary.changed
     lines = [
         f"{summary.phase}: {summary.files_listed} Python files listed, "
@@ -70,6 +72,8 @@ def render_summary(summary: RunSummary, console: Console) -> None:
             lines.append(f"  {where}: {outcome.reason}")
     for path, reason in summary.excluded:
         lines.append(f"  not processed: {path} ({reason})")
+    for decision in decisions:
+        lines.append(f"needs a decision: {decision}")
     notes = summary.notes
     if notes:
         lines.append(f"{len(notes)} note(s):")

@@ -97,6 +97,9 @@ class Config:
     # what was accepted without proof; printed once and carried into every report.
     warnings: tuple[str, ...] = ()
     lookup_notes: tuple[str, ...] = ()
+    # The warnings of canonicals whose module was found but does not define them: every rewrite
+    # onto one imports a name that module lacks, so each is also listed as needing a decision.
+    decisions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

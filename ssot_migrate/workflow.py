@@ -460,11 +460,14 @@ def tests_section(verification: Verification, runner: TestRunner | None) -> list
     return lines
 
 
-def _decision_lines(notes: Sequence[Note], quarantine: Mapping[str, Sequence[str]]) -> list[str]:
+def _decision_lines(
+    notes: Sequence[Note], quarantine: Mapping[str, Sequence[str]], config: Config
+) -> list[str]:
     decisions = [n for n in notes if n.severity == "needs-decision"]
-    if not decisions and not quarantine:
+    if not decisions and not quarantine and not config.decisions:
         return []
-    lines = [f"Needs a decision ({len(decisions) + len(quarantine)}):"]
+    lines = [f"Needs a decision ({len(decisions) + len(quarantine) + len(config.decisions)}):"]
+    lines += [f"  {config.source.name}: {d}" for d in config.decisions]
     lines += [f"  {n.path}:{n.line}: [{n.target}] {n.message}" for n in decisions]
     for path, tests in quarantine.items():
         lines.append(f"  {path}: left out of this phase (quarantined): breaks {', '.join(tests)}")
@@ -703,7 +706,7 @@ def _build_message(
     body += tests_section(verification, runner)
     if report is not None:
         body += report.lines()
-    decisions = _decision_lines(summary.notes, quarantined)
+    decisions = _decision_lines(summary.notes, quarantined, config)
     body += [""] + decisions if decisions else []
     warnings = [n for n in summary.notes if n.severity != "needs-decision"]
     if warnings or summary.warnings:

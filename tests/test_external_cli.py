@@ -237,6 +237,9 @@ def test_misspelt_canonical_warns_everywhere_and_strict_refuses(tmp_path: Path) 
     assert dry.stderr.count(expected) == 1 and hint in dry.stderr
     assert "the standard library of Python" in dry.stderr
     assert "+from urllib.parse import urlprase" in dry.stdout  # the phase goes on
+    # the module was found without the name: listed as needing a decision, not only warned
+    decision = "module 'urllib.parse' was found but does not define 'urlprase'"
+    assert f"needs a decision: tool.ssot-migrate.targets[0] ('urlparse').canonical: {decision}" in dry.stderr
 
     strict = run_cli("phase1", "--dry-run", "--strict", "--repo", str(repo))
     assert strict.returncode == 2 and strict.stdout == ""
@@ -262,9 +265,12 @@ def test_misspelt_canonical_warns_everywhere_and_strict_refuses(tmp_path: Path) 
     assert proc.stderr.count(expected) == 1
     message = git(repo, "log", "-1", "--format=%B", "ssot/phase1-imports")
     assert "Notes (" in message and expected in message and hint in message
+    listed = message.split("Needs a decision (", 1)[1].split("\n\n", 1)[0]
+    assert decision in listed
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
     git(repo, "remote", "add", "origin", str(bare))
     pr = run_cli("pr", "phase1", "--repo", str(repo), "--force")
     assert pr.returncode == 0, pr.stderr
     assert expected in pr.stdout and hint in pr.stdout
+    assert decision in pr.stdout.split("### Needs a decision", 1)[1].split("###", 1)[0]

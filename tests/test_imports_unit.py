@@ -872,3 +872,23 @@ def test_output_is_deterministic_and_keeps_the_canonical_import() -> None:
     }
     assert len(outputs) == 1
     assert b"from zzprobe.ws.unified import Unified as U\n" in outputs.pop()
+
+
+@pytest.mark.parametrize(
+    ("target", "source", "kind"),
+    [
+        pytest.param(Target("list", "builtins.list", ("typing.List",)),
+                     "from typing import List\n\n\ndef f(list):\n    return List\n",
+                     "builtin-kept", id="builtin-kept"),
+        pytest.param(Target("json", "newjson", ("simplejson",), canonical_kind=NameKind.MODULE,
+                            canonical_names=frozenset({"dumps"})),
+                     "from simplejson import dumps, legacy_only\n", "missing-in-canonical",
+                     id="missing-in-canonical"),
+    ],
+)
+def test_a_site_left_as_it_is_needs_a_decision(target: Target, source: str, kind: str) -> None:
+    # Left as it is, so listed under "needs a decision" (dry-run summary, commit, PR), not only
+    # as a note on how a rewrite was done.
+    result = ImportsCodemod([target]).transform(source.encode(), CONSUMER)
+    (note,) = [n for n in result.notes if n.kind == kind]
+    assert note.severity == "needs-decision"
