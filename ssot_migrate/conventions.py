@@ -7,6 +7,7 @@ into the small neutral values below, and every decision is made here::
     import unittest.mock as um
     um.patch("a.legacy.X")                  # patch_function -> "patch",        a path target
     patch.object(legacy, "X")               # patch_function -> "patch.object", an object target
+    patch.multiple(legacy, X=fake)          # an object target per keyword (``X``)
     monkeypatch.setattr("a.legacy.X", v)    # a path target; setattr(obj, "X", v): an object target
 """
 
@@ -100,18 +101,41 @@ class PatchTarget:
 
     A *path* target is a dotted string (``"pkg.mod.Name"``) in argument ``string_arg``. An
     *object* target is ``owner`` (a dotted expression as written, argument ``owner_arg``) and the
-    attribute named by the string in argument ``string_arg``.
+    attribute named by the string in argument ``string_arg``, or, with ``keyword``, by the
+    keyword of that argument (``patch.multiple(owner, Name=value)``).
     """
 
     string_arg: int
     string: str
     owner: str | None = None
     owner_arg: int | None = None
+    keyword: bool = False
 
     @property
     def is_object(self) -> bool:
         """Whether the target is an object and an attribute name, not a dotted string."""
         return self.owner is not None
+
+
+# ``patch.multiple``'s own keywords: every other keyword names an attribute to patch.
+_MULTIPLE_OPTIONS = frozenset({"target", "spec", "create", "spec_set", "autospec", "new_callable"})
+
+
+def patch_targets(function: str, args: Sequence[CallArg]) -> tuple[PatchTarget, ...]:
+    """Every target a call of patcher ``function`` (see :func:`patch_function`) names statically.
+
+    One, except for ``patch.multiple(owner, A=..., B=...)``: one object target per keyword.
+    """
+    if function == "patch.multiple":
+        positional = [a for a in args if a.keyword is None]
+        owner = positional[0] if positional else next((a for a in args if a.keyword == "target"), None)
+        if owner is not None and owner.string is None and owner.dotted:
+            return tuple(
+                PatchTarget(a.index, a.keyword, owner.dotted, owner.index, keyword=True)
+                for a in args if a.keyword is not None and a.keyword not in _MULTIPLE_OPTIONS
+            )
+    target = patch_target(function, args)
+    return () if target is None else (target,)
 
 
 def patch_target(function: str, args: Sequence[CallArg]) -> PatchTarget | None:
@@ -120,6 +144,7 @@ def patch_target(function: str, args: Sequence[CallArg]) -> PatchTarget | None:
     ``patch("p.m.N")`` and ``patch(target="p.m.N")``, ``patch.multiple("p.m", ...)``,
     ``monkeypatch.setattr("p.m.N", v)`` / ``delattr("p.m.N")`` name a path;
     ``patch.object(owner, "N")`` and ``monkeypatch.setattr(owner, "N", v)`` an object's attribute.
+    (``patch.multiple(owner, N=v)``: see :func:`patch_targets`.)
     """
     positional = [a for a in args if a.keyword is None]
     keywords = {a.keyword: a for a in args if a.keyword is not None}

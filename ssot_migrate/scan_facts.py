@@ -24,7 +24,7 @@ from ssot_migrate.conventions import (
     construction_expected,
     is_test_path,
     patch_function,
-    patch_target,
+    patch_targets,
     type_string_arguments,
 )
 from ssot_migrate.discovery import ImportPath, dotted, resolve_relative
@@ -427,23 +427,21 @@ def call_args(node: ast.Call) -> list[CallArg]:
 
 
 def _patch_note(node: ast.Call, function: str, facts: _FileFacts, spec: TargetSpec, note: Any) -> None:
-    """A ``patch-target`` note: the dotted path a patch call names (an object's: resolved)."""
-    target = patch_target(function, call_args(node))
-    if target is None:
-        return
+    """A ``patch-target`` note per dotted path a patch call names (an object's: resolved)."""
     values = [*node.args, *(k.value for k in node.keywords)]
-    if not target.is_object:
-        if set(target.string.split(".")) & spec.names:
-            note("patch-target", values[target.string_arg], target.string)
-        return
-    assert target.owner_arg is not None
-    owner = facts.resolve(values[target.owner_arg])
-    # ``patch.object(legacy_module, "Name")`` names ``legacy_module.Name``; an owner that is
-    # itself a path (``patch.object(LegacyClass, "method")``) is counted where it is imported.
-    if owner is None or matches(owner, spec.paths, True) is not None:
-        return
-    if target.string in spec.names:
-        note("patch-target", values[target.owner_arg], f"{owner}.{target.string}")
+    for target in patch_targets(function, call_args(node)):
+        if not target.is_object:
+            if set(target.string.split(".")) & spec.names:
+                note("patch-target", values[target.string_arg], target.string)
+            continue
+        assert target.owner_arg is not None
+        owner = facts.resolve(values[target.owner_arg])
+        # ``patch.object(legacy_module, "Name")`` names ``legacy_module.Name``; an owner that is
+        # itself a path (``patch.object(LegacyClass, "method")``) is counted where it is imported.
+        if owner is None or matches(owner, spec.paths, True) is not None:
+            continue
+        if target.string in spec.names:
+            note("patch-target", values[target.owner_arg], f"{owner}.{target.string}")
 
 
 def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec) -> list[Note]:

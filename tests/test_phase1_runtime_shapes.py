@@ -41,6 +41,16 @@ PROGRAMS = {
         "from app.use import go\nfrom app.jsonish import go as go2\n"
         "print([type(x).__name__ for x in go()], go2()[1])\n"
     ),
+    "patch_multiple_object_form": (
+        "import tests.test_multi as t\n"
+        "for name in ('test_renamed_keyword', 'test_two_keywords_one_module',\n"
+        "             'test_other_keyword_stays', 'test_default_returned_by_name'):\n"
+        "    getattr(t, name)(); print(name)\n"
+    ),
+    "patch_object_left_listed": (
+        "import app.oldmod2, app.newmod2, tests.test_patches as t\n"
+        "t.test_module_canonical(); print('patched')\n"
+    ),
 }
 
 # What the rewritten code must now reach, where that differs from the legacy code.

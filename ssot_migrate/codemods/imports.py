@@ -75,7 +75,7 @@ from ssot_migrate.conventions import (
     CallArg,
     PatchTarget,
     patch_function,
-    patch_target,
+    patch_targets,
     type_string_arguments,
 )
 from ssot_migrate.model import Change, CodemodResult, NameKind, Note, PhaseId, SourceFile, Target
@@ -120,10 +120,12 @@ class ImportsCodemod:
             # The canonical's own module is the source of truth: never rewritten.
             return CodemodResult(source)
         module = cst.parse_module(source)
-        strings = _quoted_needle(source, self._needle_bytes)
+        # ``patch.multiple(module, Name=...)`` spells the alias as a keyword, outside quotes.
+        strings = _quoted_needle(source, self._needle_bytes) or _MULTIPLE.search(source) is not None
         return _FileRewrite(module, source, file, self._table, strings, self.named_elsewhere).run()
 
 
+_MULTIPLE = re.compile(rb"\.multiple\s*\(")
 # From a quote to the next quote or the end of its line: where a quoted needle can sit.
 _AFTER_QUOTE = re.compile(b"['\"]([^'\"\n]*)")
 
@@ -393,6 +395,13 @@ class _Survey(cst.CSTVisitor):
                 self.top_of[id(string)] = self._top
                 self.annotation_strings.append(string)
         func = dotted_name(node.func)
+        if func is not None and func.endswith("multiple") and any(
+            a.keyword is not None and a.keyword.value in self.needles for a in node.args
+        ):
+            # ``patch.multiple(legacy_module, Name=...)``: the alias is a keyword, not a string.
+            self._mark(subtree=True)
+            self.patch_calls.append((func, node))
+            return
         strings = [a.value for a in node.args if isinstance(a.value, cst.SimpleString)]
         needled = [string for string in strings if self._has_needle(string.value)]
         if func is None or not needled:
@@ -614,7 +623,8 @@ class _FileRewrite:
         self._orders: dict[int, tuple[int, int]] = {}
         self._reused: set[int] = set()  # imports a rewritten reference is spelled through
         self._patches: list[tuple[cst.Call, PatchTarget]] = []
-        self._object_patches: dict[int, tuple[cst.Call, PatchTarget]] = {}
+        # Owner expression -> its call and every attribute it patches (``patch.multiple``: many).
+        self._object_patches: dict[int, tuple[cst.Call, list[PatchTarget]]] = {}
         self._patched_paths: set[str] | None = None
 
     # ----------------------------------------------------------------- entry point
@@ -629,10 +639,10 @@ class _FileRewrite:
         self._star_notes()
         self._patches = self._patch_targets()
         # Owner expressions of ``patch.object(owner, "Name")``, by node: references to rewrite.
-        self._object_patches = {
-            id(call_arg_value(call, target.owner_arg)): (call, target)
-            for call, target in self._patches if target.owner_arg is not None
-        }
+        for call, target in self._patches:
+            if target.owner_arg is not None:
+                owner = id(call_arg_value(call, target.owner_arg))
+                self._object_patches.setdefault(owner, (call, []))[1].append(target)
 
         moves: list[_Move] = []
         chain_bindings: list[Binding] = []
@@ -954,7 +964,8 @@ class _FileRewrite:
         # ``patch.object(local, "Name")`` names ``local.Name`` without spelling it.
         return any(
             (target.owner or "").partition(".")[0] == binding.local
-            for _, target in self._object_patches.values()
+            for _, targets in self._object_patches.values()
+            for target in targets
         )
 
     def _replace_import_as(self, binding: Binding, mapped: Mapped) -> None:
@@ -1641,9 +1652,8 @@ class _FileRewrite:
         found: list[tuple[cst.Call, PatchTarget]] = []
         for func, call in self.survey.patch_calls:
             function = patch_function(func, binding_of)
-            target = patch_target(function, call_args(call)) if function is not None else None
-            if target is not None:
-                found.append((call, target))
+            if function is not None:
+                found += [(call, target) for target in patch_targets(function, call_args(call))]
         return found
 
     def _rewrite_call_strings(self) -> None:
@@ -1666,47 +1676,117 @@ class _FileRewrite:
         self,
         top: cst.BaseExpression,
         parts: list[cst.Name],
-        patch: tuple[cst.Call, PatchTarget],
+        patch: tuple[cst.Call, list[PatchTarget]],
         bound: list[Binding],
         scope: Scope | None,
     ) -> bool:
-        """``patch.object(legacy_module, "Name")`` -> ``patch.object(new_module, "New")``.
+        """``patch.object(legacy_module, "Name")`` -> ``patch.object(new_module, "New")``, and
+        ``patch.multiple(legacy_module, Name=v)`` -> ``patch.multiple(new_module, New=v)``.
 
         The patch names ``legacy_module.Name``; once consumers read the canonical, patching the
         alias intercepts nothing. The canonical's module is imported beside the owner's import
-        (or an existing import of it reused), exactly as an attribute chain is rewritten.
+        (or an existing import of it reused), exactly as an attribute chain is rewritten. What
+        cannot be retargeted is listed (``patch-object``), never dropped in silence.
         """
-        call, target = patch
+        call, targets = patch
         qnames = {b.qname for b in bound}
         if len(qnames) != 1:
             return False
         owner = ".".join([qnames.pop(), *(p.value for p in parts[1:])])
-        path = f"{owner}.{target.string}"
-        mapped = self.table.lookup(path)
-        if mapped is None or mapped.alias != path:
+        moving: list[tuple[PatchTarget, Mapped]] = []
+        staying: list[str] = []
+        for target in targets:
+            path = f"{owner}.{target.string}"
+            mapped = self.table.lookup(path)
+            if mapped is None or mapped.alias != path:
+                staying.append(target.string)
+            else:
+                moving.append((target, mapped))
+        if not moving:
             return False
+        old = " ".join(_code(call.with_changes(func=cst.Name("_")))[2:-1].split())
         # A module canonical (or one whose kind was assumed) is an attribute of its parent
         # package either way; a symbol one of the module defining it.
-        need = (
+        needs = {
             mapped.new.rpartition(".")[0]
             if mapped.target.canonical_kind == NameKind.MODULE or mapped.target.kind_assumed
             else mapped.module
-        )
-        new_name = mapped.new[len(need) + 1 :]
-        if not mapped.new.startswith(need + ".") or "." in new_name:
-            return False  # a nested class has no module attribute to patch
-        string = call_arg_value(call, target.string_arg)
-        if not isinstance(string, cst.SimpleString) or string_body(string) is None:
+            for _, mapped in moving
+        }
+        need = needs.pop() if len(needs) == 1 else ""
+        why = ""
+        if staying:
+            why = (f"it also patches {', '.join(staying)} of {owner}, which do not move: split "
+                   "the call by hand")
+        elif needs:
+            why = "its attributes move to different modules: split the call by hand"
+        new_names: list[str] = []
+        for target, mapped in moving:
+            new_name = mapped.new[len(need) + 1 :]
+            new_names.append(new_name)
+            value = call_arg_value(call, target.string_arg)
+            if why:
+                break
+            if need == "builtins":
+                why = (f"the canonical is the builtin '{new_name}': patching `builtins` would "
+                       "change it for every module; patch the name where the code under test "
+                       "reads it")
+            elif not need:
+                why = f"{mapped.new} is a top-level module, the attribute of no package"
+            elif not mapped.new.startswith(need + ".") or "." in new_name:
+                why = f"{mapped.new} is not an attribute of a module; patch it on its class"
+            elif not target.keyword and (
+                not isinstance(value, cst.SimpleString) or string_body(value) is None
+            ):
+                why = "the attribute name is not a plain string literal"
+        if not why and len(set(new_names)) != len(new_names):
+            why = "two of its attributes would get the same name"
+        if not why and any(
+            t.keyword and n != t.string
+            and (dotted_name(call_arg_value(call, t.string_arg)) or "").endswith("DEFAULT")
+            for (t, _), n in zip(moving, new_names, strict=True)
+        ):
+            # ``DEFAULT`` makes the call return the mocks in a dict keyed by those names.
+            why = "a renamed attribute is patched with DEFAULT, whose mock is returned by its name"
+        expression: str | None = None
+        if not why:
+            # The owner of an assumed-kind canonical may itself be a module or a class.
+            either = any(m.target.kind_assumed for _, m in moving) and "." in need
+            users = self._users(bound, parts)[0]
+            expression = self._expression_for(users, need, need, scope, either=either)
+            if expression is None:
+                why = f"{need} cannot be imported here under its name"
+        if why:
+            for _, mapped in moving:
+                self._note_patch_left(top, mapped, call, old, why)
             return False
-        expression = self._expression_for(self._users(bound, parts)[0], need, need, scope)
-        if expression is None:
-            return False
-        old = f"{'.'.join(p.value for p in parts)}, {string.value}"
-        new_string = with_string_body(string, new_name)
+        assert expression is not None
         self.node_replacements[id(top)] = build_dotted(expression)
-        self.node_replacements[id(string)] = new_string
-        self.records.append((top, mapped.target.name, "patch-object", old, f"{expression}, {new_string.value}"))
+        for (target, mapped), new_name in zip(moving, new_names, strict=True):
+            if target.keyword:
+                arg = call.args[target.string_arg]
+                self.node_replacements[id(arg)] = arg.with_changes(keyword=cst.Name(new_name))
+                was, now = f"{target.string}=", f"{new_name}="
+            else:
+                string = call_arg_value(call, target.string_arg)
+                assert isinstance(string, cst.SimpleString)
+                self.node_replacements[id(string)] = with_string_body(string, new_name)
+                was, now = string.value, with_string_body(string, new_name).value
+            self.records.append((top, mapped.target.name, "patch-object",
+                                 f"{'.'.join(p.value for p in parts)}, {was}", f"{expression}, {now}"))
         return True
+
+    def _note_patch_left(
+        self, node: cst.CSTNode, mapped: Mapped, call: cst.Call, old: str, why: str
+    ) -> None:
+        """A patch of the alias left as it is: it intercepts nothing once consumers read the
+        canonical, so a person must retarget it."""
+        function = _code(call.func)
+        self.notes.append(
+            (node, mapped.target.name, "patch-object",
+             (f"`{function}({old})` left as is, so it will intercept nothing once consumers "
+              f"read {mapped.new}: {why}"))
+        )
 
     # ----------------------------------------------------------------- applying moves
 
@@ -1796,6 +1876,10 @@ class _FileRewrite:
         else:
             asname = asname.with_changes(name=cst.Name(move.local))
         return alias.with_changes(name=cst.Name(move.new_name), asname=asname)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
 
 
 def _loads_a_module(mapped: Mapped) -> bool:
