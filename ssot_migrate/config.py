@@ -11,10 +11,10 @@ from __future__ import annotations
 import difflib
 import gc
 import hashlib
-import math
-import os
 import json
 import keyword
+import math
+import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence

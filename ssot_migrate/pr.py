@@ -29,17 +29,19 @@ from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.model import Config
 from ssot_migrate.patch import FileStat, diff_stats
 from ssot_migrate.phases import BY_ID, IDS, ROLLBACKS, branch_name
-from ssot_migrate.status import phase_branches, triage_lists
+from ssot_migrate.record import (
+    BISECT,
+    NEEDS_A_DECISION,
+    NOTES,
+    SKIPPED,
+    TESTS,
+    PhaseRecord,
+    Trailers,
+)
+from ssot_migrate.status import phase_branches
 
 if TYPE_CHECKING:
     from ssot_migrate.scan import ScanReport
-
-# Commit-message sections (written by workflow) carried into the pull request as they are.
-_TESTS_HEADER = "Tests"
-_DECISION_HEADER = "Needs a decision"
-_SKIPPED_HEADER = "Skipped, left unchanged"
-_NOTES_HEADER = "Notes"
-_BISECT_HEADER = "bisect"
 
 
 @dataclass(frozen=True)
@@ -91,30 +93,6 @@ def _check_phase(phase: str) -> None:
         raise UsageError(
             f"unknown phase {phase!r}; expected one of {', '.join([*IDS, *ROLLBACKS])}"
         )
-
-
-def message_sections(message: str) -> dict[str, list[str]]:
-    """Split a phase commit message into its titled sections (header line -> its lines).
-
-    A section starts at an unindented line and holds the indented lines below it; the header
-    is kept as the first line. Trailers and the title are not sections.
-    """
-    sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in message.splitlines()[1:]:
-        if not line.strip():
-            current = None
-            continue
-        if line.startswith((" ", "\t")) and current is not None:
-            current.append(line)
-            continue
-        if line.startswith("SSOT-"):  # the trailers close the message
-            current = None
-            continue
-        key = line.split("(", 1)[0].split(":", 1)[0].strip()
-        current = sections.setdefault(key, [])
-        current.append(line)
-    return sections
 
 
 def _mainline_branch(repo: Path, mainline: str) -> str:
@@ -206,16 +184,17 @@ def render_body(
     base_sha: str,
     base_branch: str,
     stacked_on: str | None,
-    trailers: Mapping[str, str],
-    sections: Mapping[str, list[str]],
+    record: PhaseRecord,
     scans: tuple[ScanReport, ScanReport] | None,
     stats: Sequence[FileStat],
 ) -> str:
     """The pull request's Markdown body (see the module docstring for what goes in)."""
-    verified = trailers.get("SSOT-Verified", "unknown")
+    trailers = record.trailers
+    sections = record.sections()
+    verified = trailers.verified or "unknown"
     if phase in ROLLBACKS:
         undone = phase.removeprefix("rollback-")
-        reverts = trailers.get("SSOT-Reverts", "?")
+        reverts = trailers.reverts or "?"
         intro = (f"Rollback of phase **{undone}** ({BY_ID[undone].slug}) of an `ssot-migrate` "
                  f"consolidation: one commit, `{tip[:12]}` on `{branch}`, reverting `{reverts[:12]}`, "
                  "verified by the same tests. The phase's fail-first tests fail again: they are "
@@ -240,9 +219,9 @@ def render_body(
         out.append(f"**Base:** `{base_branch}` at `{base_sha[:12]}`.")
     out += [
         "",
-        (f"**Verified:** `{verified}` - tests before: {trailers.get('SSOT-Tests-Before', '?')}; "
-        f"after: {trailers.get('SSOT-Tests-After', '?')}."),
-        *[f"- **{title.capitalize()}:** {ids}" for title, ids in triage_lists(dict(trailers))],
+        (f"**Verified:** `{verified}` - tests before: {trailers.tests_before or '?'}; "
+        f"after: {trailers.tests_after or '?'}."),
+        *[f"- **{title.capitalize()}:** {ids}" for title, ids in trailers.triage_lists()],
         "",
         "### Scan: violations before -> after",
         "",
@@ -255,24 +234,24 @@ def render_body(
         "### Tests",
         "",
     ]
-    tests = sections.get(_TESTS_HEADER)
+    tests = sections.get(TESTS)
     out += _code_block(tests) if tests else ["_No test comparison recorded (verification skipped)._"]
-    bisect = sections.get(_BISECT_HEADER)
+    bisect = sections.get(BISECT)
     if bisect:
         out += ["", *_code_block(bisect)]
     out += ["", "### Needs a decision", ""]
-    decisions = sections.get(_DECISION_HEADER)
+    decisions = sections.get(NEEDS_A_DECISION)
     if decisions:
         out.append("These sites were left as they are; each needs a human choice:")
         out.append("")
         out += [f"- {line.strip()}" for line in decisions[1:]]
     else:
         out.append("Nothing: every site this phase covers was rewritten.")
-    notes = sections.get(_NOTES_HEADER)
+    notes = sections.get(NOTES)
     if notes:
         out += ["", "Rewritten, with a note on how:", ""]
         out += [f"- {line.strip()}" for line in notes[1:]]
-    skipped = sections.get(_SKIPPED_HEADER)
+    skipped = sections.get(SKIPPED)
     if skipped:
         out += ["", "Files that could not be parsed were left unchanged:", ""]
         out += [f"- {line.strip()}" for line in skipped[1:]]
@@ -288,7 +267,7 @@ def render_body(
         out += _phase_rollback_lines(phase, branch)
     out += [
         "",
-        (f"<sub>ssot-migrate {__version__} - SSOT-Config `{trailers.get('SSOT-Config', '-')}` - "
+        (f"<sub>ssot-migrate {__version__} - SSOT-Config `{trailers.config or '-'}` - "
         f"`git log -1 {branch}` holds the full record.</sub>"),
     ]
     return "\n".join(out) + "\n"
@@ -310,13 +289,14 @@ def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
     repo = repo.resolve()
     branch, tip = find_phase_branch(repo, phase, branch_name(config, phase))
     info = refs.commit_info(repo, tip)
-    trailers = info.trailers
-    base_sha = trailers.get("SSOT-Base") or info.parent or tip
+    record = PhaseRecord.parse(info.message, info.trailers)
+    trailers = record.trailers
+    base_sha = trailers.base or info.parent or tip
     # A revert starts from the mainline, whose tip may be a merged phase branch's: never stacked.
     stacked_on = None if phase in ROLLBACKS else next(
         (name for _, name, sha in phase_branches(repo) if sha == base_sha and name != branch), None
     )
-    base_branch = stacked_on or _mainline_branch(repo, trailers.get("SSOT-Mainline", "main"))
+    base_branch = stacked_on or _mainline_branch(repo, trailers.mainline or "main")
     diff = refs.run_git(repo, "diff", "--no-color", "--no-ext-diff", "--no-renames", base_sha, tip)
     stats = tuple(diff_stats(diff + "\n" if diff else ""))
     body = render_body(
@@ -326,8 +306,7 @@ def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
         base_sha=base_sha,
         base_branch=base_branch,
         stacked_on=stacked_on,
-        trailers=trailers,
-        sections=message_sections(info.message),
+        record=record,
         scans=scan_pair(config, base_sha, tip),
         stats=stats,
     )
@@ -338,7 +317,7 @@ def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
         base_sha=base_sha,
         base_branch=base_branch,
         stacked_on=stacked_on,
-        verified=trailers.get("SSOT-Verified", "unknown"),
+        verified=trailers.verified or "unknown",
         title=info.subject,
         body=body,
         stats=stats,
@@ -412,9 +391,9 @@ def run_pr_command(
     _check_phase(phase)
     config = load_config(repo)
     branch, tip = find_phase_branch(repo, phase, branch_name(config, phase))
-    trailers = refs.commit_info(repo, tip).trailers
-    verified = trailers.get("SSOT-Verified", "unknown")
-    mainline = trailers.get("SSOT-Mainline", "HEAD")
+    trailers = Trailers.parse(refs.commit_info(repo, tip).trailers)
+    verified = trailers.verified or "unknown"
+    mainline = trailers.mainline or "HEAD"
     main_sha = refs.resolve(repo, mainline)
     if main_sha is not None and refs.is_merged(repo, tip, main_sha):
         raise UsageError(

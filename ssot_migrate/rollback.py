@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +21,9 @@ from rich.text import Text
 from ssot_migrate import phases
 from ssot_migrate.errors import ConfigError, UsageError
 from ssot_migrate.gitlayer import branches as refs
-from ssot_migrate.gitlayer.worktree import temporary_worktree
 from ssot_migrate.model import Config
 from ssot_migrate.phases import branch_name
+from ssot_migrate.record import PhaseRecord, Trailers, paragraph, phase_grep
 from ssot_migrate.status import phase_branches
 
 Echo = Callable[[str], None]
@@ -64,7 +65,7 @@ def plan(repo: Path, phase: str) -> RollbackPlan:
         )
     if own:
         name, tip = own[0]
-        mainline = refs.commit_info(repo, tip).trailers.get("SSOT-Mainline", "HEAD")
+        mainline = Trailers.parse(refs.commit_info(repo, tip).trailers).mainline or "HEAD"
         main_sha = refs.resolve(repo, mainline) or refs.resolve(repo, "HEAD") or tip
         if refs.is_merged(repo, tip, main_sha):
             return RollbackPlan(phase, tip, name, True, mainline)
@@ -73,7 +74,7 @@ def plan(repo: Path, phase: str) -> RollbackPlan:
         ]
         return RollbackPlan(phase, tip, name, False, mainline, tuple(doomed))
     found = refs.run_git(
-        repo, "log", "-1", "--format=%H", f"--grep=^SSOT-Phase: {phase}$", "HEAD", ok_codes=(128,)
+        repo, "log", "-1", "--format=%H", phase_grep(phase), "HEAD", ok_codes=(128,)
     )
     if not found:
         raise UsageError(f"nothing to roll back: no {phase} branch and no {phase} commit in HEAD")
@@ -99,7 +100,7 @@ def revert_branch(
     repo: Path, config: Config, rollback: RollbackPlan, *, verify: bool, echo: Echo
 ) -> RollbackResult:
     """Build ``<prefix>rollback-phaseN``: the revert of the merged phase commit, verified."""
-    from ssot_migrate.workflow import CommitMessage, Verifier, tests_section
+    from ssot_migrate.workflow import Verifier, measure_change, tests_section
 
     name = branch_name(config, f"rollback-{rollback.phase}")
     if refs.branch_tip(repo, name) is not None:
@@ -110,31 +111,33 @@ def revert_branch(
         raise UsageError(f"cannot resolve {rollback.mainline}")
     verifier = Verifier(repo, config, verify, echo)
     original = refs.commit_info(repo, rollback.commit)
-    with temporary_worktree(repo, base, f"rollback-{rollback.phase}") as wt:
-        before = verifier.measure(wt, refs.tree_of(repo, base), "base")
-        wt.revert(rollback.commit)
-        tree = wt.write_tree()
-        after = verifier.measure(wt, tree, "rollback")
+    with ExitStack() as stack:
         # The phase's fail-first tests fail again: what a revert means, not a regression.
-        verification = verifier.verify(before, after, wt, revert=True)
-        message = CommitMessage(f"Revert \"{original.subject}\"")
+        change = measure_change(
+            stack, repo, verifier, base, f"rollback-{rollback.phase}", "rollback",
+            lambda wt: wt.revert(rollback.commit), revert=True,
+        )
+        verification = change.verification
         into = rollback.mainline.removeprefix("refs/heads/")
-        message.body = [
-            f"This reverts commit {rollback.commit} ({rollback.phase}), merged into {into}.",
-            "",
-            *tests_section(verification, verifier.runner),
-        ]
-        message.trailers = {
-            "SSOT-Phase": f"rollback-{rollback.phase}",
-            "SSOT-Reverts": rollback.commit,
-            "SSOT-Base": base,
-            "SSOT-Mainline": rollback.mainline,
-            "SSOT-Config": config.digest or "-",
-            "SSOT-Tests-Before": verification.before_text,
-            "SSOT-Tests-After": verification.after_text,
-            "SSOT-Verified": verification.verdict,
-        }
-        commit = wt.commit(tree, base, message.text())
+        record = PhaseRecord(
+            f"Revert \"{original.subject}\"",
+            (
+                paragraph([f"This reverts commit {rollback.commit} ({rollback.phase}), "
+                           f"merged into {into}."]),
+                paragraph(tests_section(verification, verifier.runner)),
+            ),
+            Trailers(
+                phase=f"rollback-{rollback.phase}",
+                reverts=rollback.commit,
+                base=base,
+                mainline=rollback.mainline,
+                config=config.digest or "-",
+                tests_before=verification.before_text,
+                tests_after=verification.after_text,
+                verified=verification.verdict,
+            ),
+        )
+        commit = change.wt.commit(change.tree, base, record.render())
     refs.update_branch(repo, name, commit, None, f"rollback {rollback.phase}")
     if verification.comparison is not None:
         for line in verification.comparison.lines():

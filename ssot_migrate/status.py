@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ssot_migrate import phases
 from ssot_migrate.gitlayer import branches as refs
+from ssot_migrate.record import PHASE_KEY, Trailers, phase_grep
 
 
 @dataclass(frozen=True)
@@ -33,19 +34,6 @@ class PhaseStatus:
     triage: tuple[tuple[str, str], ...] = ()
 
 
-# The triage's lists, read back from the trailers (see workflow.triage_trailers).
-TRIAGE_TRAILERS = (
-    ("SSOT-Regressions", "regressions"),
-    ("SSOT-Flaky", "flaky (not regressions)"),
-    ("SSOT-Unstable-On-Base", "unstable on base (not regressions)"),
-)
-
-
-def triage_lists(trailers: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """``(what, ids)`` for each triage trailer the commit carries."""
-    return tuple((title, trailers[key]) for key, title in TRIAGE_TRAILERS if key in trailers)
-
-
 def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
     """``(phase, branch, tip)`` of every phase branch: named like one, tip with ``SSOT-Phase``.
 
@@ -53,7 +41,7 @@ def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
     """
     out = refs.run_git(
         repo, "for-each-ref", "refs/heads/",
-        "--format=%(objectname)%00%(refname)%00%(trailers:key=SSOT-Phase,valueonly,separator=%x2C)",
+        f"--format=%(objectname)%00%(refname)%00%(trailers:key={PHASE_KEY},valueonly,separator=%x2C)",
     )
     found = []
     for line in out.splitlines():
@@ -75,7 +63,7 @@ def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
 def phase_commit(repo: Path, phase: str, tip: str) -> str | None:
     """The newest commit with ``SSOT-Phase: <phase>`` on ``tip``'s first-parent line, if any."""
     out = refs.run_git(
-        repo, "log", "-1", "--first-parent", "--format=%H", f"--grep=^SSOT-Phase: {phase}$", tip
+        repo, "log", "-1", "--first-parent", "--format=%H", phase_grep(phase), tip
     )
     return out or None
 
@@ -93,14 +81,14 @@ def collect(repo: Path) -> list[PhaseStatus]:
     for phase, name, tip in phase_branches(repo):
         info = refs.commit_info(repo, tip)
         on_top = 0
-        if info.trailers.get("SSOT-Phase") != phase:
+        if Trailers.parse(info.trailers).phase != phase:
             own = phase_commit(repo, phase, tip) or tip
             on_top = refs.ahead_behind(repo, own, tip)[0]
             info = refs.commit_info(repo, own)
-        trailers = info.trailers
-        mainline = trailers.get("SSOT-Mainline", "HEAD")
+        trailers = Trailers.parse(info.trailers)
+        mainline = trailers.mainline or "HEAD"
         main_sha = refs.resolve(repo, mainline) or refs.resolve(repo, "HEAD") or tip
-        base_sha = trailers.get("SSOT-Base", info.parent or tip)
+        base_sha = trailers.base or info.parent or tip
         stacked = next((n for n, s in tips.items() if s == base_sha and n != name), None)
         if stacked:
             base_label = stacked
@@ -110,12 +98,12 @@ def collect(repo: Path) -> list[PhaseStatus]:
             base_label = f"{_short(mainline)} @ {base_sha[:10]}"
         base_ref = tips[stacked] if stacked else main_sha
         ahead, behind = refs.ahead_behind(repo, base_ref, tip)
-        tests = f"{trailers.get('SSOT-Tests-Before', '?')} -> {trailers.get('SSOT-Tests-After', '?')}"
+        tests = _tests(trailers)
         rows.append(PhaseStatus(
             phase=phase, branch=f"{name} (+{on_top} commit(s) on top)" if on_top else name,
             tip=tip, base=base_label, ahead=ahead, behind=behind,
-            verified=trailers.get("SSOT-Verified", "?"), tests=tests,
-            merged=refs.is_merged(repo, tip, main_sha), triage=triage_lists(trailers),
+            verified=trailers.verified or "?", tests=tests,
+            merged=refs.is_merged(repo, tip, main_sha), triage=trailers.triage_lists(),
         ))
     return rows + _merged_without_branch(repo, {row.phase for row in rows})
 
@@ -126,19 +114,22 @@ def _merged_without_branch(repo: Path, shown: set[str]) -> list[PhaseStatus]:
     for phase in phases.IDS:
         if phase in shown:
             continue
-        sha = refs.run_git(repo, "log", "-1", "--format=%H", f"--grep=^SSOT-Phase: {phase}$",
-                           "HEAD", ok_codes=(128,))
+        sha = refs.run_git(repo, "log", "-1", "--format=%H", phase_grep(phase), "HEAD",
+                           ok_codes=(128,))
         if not sha:
             continue
-        t = refs.commit_info(repo, sha).trailers
-        tests = f"{t.get('SSOT-Tests-Before', '?')} -> {t.get('SSOT-Tests-After', '?')}"
+        t = Trailers.parse(refs.commit_info(repo, sha).trailers)
         rows.append(PhaseStatus(
             phase=phase, branch="(branch deleted)", tip=sha,
-            base=f"{_short(t.get('SSOT-Mainline', 'HEAD'))} @ {t.get('SSOT-Base', '?')[:10]}",
-            ahead=0, behind=0, verified=t.get("SSOT-Verified", "?"), tests=tests, merged=True,
-            triage=triage_lists(t),
+            base=f"{_short(t.mainline or 'HEAD')} @ {(t.base or '?')[:10]}",
+            ahead=0, behind=0, verified=t.verified or "?", tests=_tests(t), merged=True,
+            triage=t.triage_lists(),
         ))
     return rows
+
+
+def _tests(trailers: Trailers) -> str:
+    return f"{trailers.tests_before or '?'} -> {trailers.tests_after or '?'}"
 
 
 def _short(ref: str) -> str:

@@ -29,6 +29,7 @@ from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
 from ssot_migrate.phases import branch_name
+from ssot_migrate.record import PhaseRecord, Trailers, id_list, paragraph
 from ssot_migrate.terminal import printable
 from ssot_migrate.verify import (
     Comparison,
@@ -46,7 +47,6 @@ from ssot_migrate.verify import (
 )
 
 DEFAULT_BISECT_BUDGET = 24
-TRAILER_IDS = 20  # test ids per trailer; the commit body lists up to 50 of each
 Echo = Callable[[str], None]
 RunIds = Callable[[Sequence[str]], TestRun]
 
@@ -147,7 +147,8 @@ def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice
         tip = refs.branch_tip(repo, name)
         if tip is not None and not refs.is_merged(repo, tip, base_sha):
             info = refs.commit_info(repo, tip)
-            return BaseChoice(tip, name, info.trailers.get("SSOT-Mainline", mainline), name)
+            recorded = Trailers.parse(info.trailers).mainline
+            return BaseChoice(tip, name, mainline if recorded is None else recorded, name)
     return BaseChoice(base_sha, base, mainline)
 
 
@@ -432,21 +433,6 @@ def _format_scan(before: Mapping[str, int], after: Mapping[str, int]) -> list[st
     return lines
 
 
-@dataclass
-class CommitMessage:
-    """The commit message of a phase, built up while the phase runs."""
-
-    title: str
-    body: list[str] = field(default_factory=list)
-    trailers: dict[str, str] = field(default_factory=dict)
-
-    def text(self) -> str:
-        """Title, blank line, body, blank line, trailers (``git interpret-trailers`` layout)."""
-        trailer_lines = [f"{k}: {v}" for k, v in self.trailers.items()]
-        # file names come from the repository: no terminal escapes in `git log`
-        return printable("\n".join([self.title, "", *self.body, "", *trailer_lines])) + "\n"
-
-
 def tests_section(verification: Verification, runner: TestRunner | None) -> list[str]:
     """The commit message's ``Tests`` section: the command, before/after and the comparison."""
     if verification.verdict == "skipped":
@@ -502,6 +488,57 @@ def create_phase_branch(
         bisect = True  # quarantining needs the culprits bisection finds
     repo = repo.resolve()
     branch = branch_name(config, phase)
+    old_tip = _replaceable_tip(repo, branch, phase, refresh)
+    refs.identity(repo)
+    if verify:
+        check_command(config)
+    choice = _choose_writable_base(repo, config, phase, base, branch, old_tip)
+    echo(describe_base(phase, choice))
+    if summary is None:
+        summary = _compute(config, phase, choice.commit, jobs, codemod)
+    new_files = {o.path: o.after for o in summary.changed}
+    if not new_files:
+        echo(f"{phase}: nothing to do, no branch created")
+        return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
+    verifier = Verifier(repo, config, verify, echo)
+    scan_before = _scan_violations(config, choice.commit, jobs)
+    shared_before = refs.shared_state(repo) if verifier.runner is not None else None
+    with ExitStack() as stack:
+        # Without tests nothing reads the files: an index-only worktree skips the checkout.
+        change = measure_change(
+            stack, repo, verifier, choice.commit, phase, "phase",
+            lambda wt: wt.write_files(sorted(new_files.items())),
+            checkout=verifier.runner is not None,
+        )
+        kept = _confirm_and_bisect(change, verifier, new_files, bisect, quarantine,
+                                   bisect_budget, echo)
+        stats = _numstat(change.wt, choice.commit)
+
+        def record(scan: Sequence[str]) -> PhaseRecord:
+            return _phase_record(phase, choice, config, summary, stats, kept.verification,
+                                 verifier.runner, kept.bisect, kept.quarantined, scan)
+
+        # scan reads commits, not worktrees: measure a draft commit of the same tree
+        draft = change.wt.commit(kept.tree, choice.commit, record(()).render())
+        message = record(_format_scan(scan_before, _scan_violations(config, draft, jobs))).render()
+        commit = change.wt.commit(kept.tree, choice.commit, message)
+    if shared_before is not None:
+        _warn_shared_changes(shared_before, refs.shared_state(repo), echo)
+    backup = _move_branch(repo, branch, commit, old_tip, phase, choice)
+    if old_tip is not None:
+        _warn_stale_stack(repo, config, phase, old_tip, echo)
+    runner = verifier.runner
+    return PhaseResult(
+        phase=phase, branch=branch, base=choice.commit, commit=commit,
+        verification=kept.verification, files=tuple(p for p, _, _ in stats),
+        quarantined=tuple(kept.quarantined), bisect=kept.bisect, backup=backup, message=message,
+        logs=tuple(str(p) for p in runner.logs) if runner else (),
+        test_runs=runner.runs if runner else 0,
+    )
+
+
+def _replaceable_tip(repo: Path, branch: str, phase: str, refresh: bool) -> str | None:
+    """The branch's current tip when ``--refresh`` may replace it; refuses what it may not."""
     old_tip = refs.branch_tip(repo, branch)
     if old_tip is not None and not refresh:
         raise UsageError(
@@ -516,9 +553,13 @@ def create_phase_branch(
                 f"branch {branch} is checked out in {where}; --refresh would move it under the "
                 "files and index there. Switch that checkout to another branch first"
             )
-    refs.identity(repo)
-    if verify:
-        check_command(config)
+    return old_tip
+
+
+def _choose_writable_base(
+    repo: Path, config: Config, phase: str, base: str, branch: str, old_tip: str | None
+) -> BaseChoice:
+    """``choose_base``, once git has said the branch can be created there (before any work)."""
     choice = choose_base(repo, config, phase, base)
     try:
         refs.check_branch_update(repo, branch, choice.commit, old_tip)
@@ -528,96 +569,13 @@ def create_phase_branch(
             f"branch {branch} cannot be created here, so nothing was run: {exc}. "
             "Rename what is in the way or choose another branch-prefix"
         ) from exc
-    echo(describe_base(phase, choice))
-    if summary is None:
-        summary = _compute(config, phase, choice.commit, jobs, codemod)
-    changed = {o.path: o for o in summary.changed}
-    if not changed:
-        echo(f"{phase}: nothing to do, no branch created")
-        return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
-    verifier = Verifier(repo, config, verify, echo)
-    scan_before = _scan_violations(config, choice.commit, jobs)
-    # Without tests nothing reads the files: an index-only worktree skips the checkout.
-    checkout = verifier.runner is not None
-    new_files = {p: o.after for p, o in changed.items()}
-    shared_before = refs.shared_state(repo) if verifier.runner is not None else None
-    with ExitStack() as stack:
-        wt = stack.enter_context(temporary_worktree(repo, choice.commit, phase, checkout=checkout))
-        base_tree = refs.tree_of(repo, choice.commit)
-        runner = verifier.runner
-        base_wt: Worktree | None = None
-        if runner is not None and runner.cached(base_tree) is None and test_jobs(config) >= 2:
-            # Before and after at the same time, each in its own worktree, log and scratch area.
-            base_wt = stack.enter_context(
-                temporary_worktree(repo, choice.commit, f"{phase}-base")
-            )
-            wt.write_files(sorted(new_files.items()))
-            tree = wt.write_tree()
-            before, after = verifier.measure_many(
-                [(base_wt, base_tree, "base"), (wt, tree, "phase")]
-            )
-        else:
-            before = verifier.measure(wt, base_tree, "base")
-            if checkout:
-                wt.clean()  # no file left by the base run may leak into the phase run
-            wt.write_files(sorted(new_files.items()))
-            tree = wt.write_tree()
-            after = verifier.measure(wt, tree, "phase")
-        verification = verifier.verify(before, after, wt)
-        current = dict(new_files)  # what the phase worktree holds (less, once quarantined)
+    return choice
 
-        def on_base(ids: Sequence[str]) -> TestRun:
-            assert runner is not None
-            if base_wt is not None:
-                return runner.run(base_wt.path, base_tree, "triage-base", only=ids)
-            wt.reset(choice.commit)
-            try:
-                return runner.run(wt.path, base_tree, "triage-base", only=ids)
-            finally:
-                wt.reset(choice.commit)
-                wt.write_files(sorted(current.items()))
 
-        verification = verifier.confirm(verification, wt, tree, on_base)
-        report: BisectReport | None = None
-        quarantined: dict[str, tuple[str, ...]] = {}
-        comparison = verification.comparison
-        if (bisect and verification.verdict == "failed" and comparison is not None
-                and runner is not None and comparison.regressions):
-            found = verification.triage
-            # the triage re-ran exactly these tests by id on the whole change: known to fail
-            known = found is not None and not set(found.order_dependent) & set(
-                comparison.regressions)
-            report = _bisect(wt, choice.commit, new_files, comparison.regressions, runner,
-                             bisect_budget, echo, known_full=known, live=verifier.ticker.live)
-            for line in report.lines():
-                echo(line)
-            if quarantine and report.culprits and len(report.culprits) < len(new_files):
-                quarantined = {p: report.tests for p in report.culprits}
-                current = {p: b for p, b in new_files.items() if p not in quarantined}
-                wt.reset(choice.commit)
-                wt.write_files(sorted(current.items()))
-                tree = wt.write_tree()
-                after = verifier.measure(wt, tree, "phase (quarantined)")
-                verification = verifier.verify(before, after, wt)
-                verification = verifier.confirm(verification, wt, tree, on_base)
-            else:
-                if quarantine:
-                    echo("quarantine: nothing left out (every changed file is implicated)")
-                wt.reset(choice.commit)
-                wt.write_files(sorted(new_files.items()))
-        elif bisect:
-            echo(f"bisect: no per-test regression to look for (verified: {verification.verdict})")
-        stats = _numstat(wt, choice.commit)
-        message = _build_message(
-            phase, choice, config, summary, stats, verification, runner, report, quarantined,
-        )
-        # scan reads commits, not worktrees: measure a draft commit of the same tree
-        draft = wt.commit(tree, choice.commit, message.text())
-        scan_after = _scan_violations(config, draft, jobs)
-        message.body[message.body.index("@scan")] = "\n".join(_format_scan(scan_before, scan_after))
-        commit = wt.commit(tree, choice.commit, message.text())
-    if shared_before is not None:
-        _warn_shared_changes(shared_before, refs.shared_state(repo), echo)
+def _move_branch(
+    repo: Path, branch: str, commit: str, old_tip: str | None, phase: str, choice: BaseChoice
+) -> str | None:
+    """Point ``branch`` at ``commit`` atomically (old tip backed up); the backup ref, if any."""
     backup = refs.backup(repo, branch, old_tip) if old_tip else None
     try:
         refs.update_branch(repo, branch, commit, old_tip, f"{phase} on {choice.commit[:12]}")
@@ -626,15 +584,126 @@ def create_phase_branch(
             f"branch {branch} changed while {phase} ran (another run?); nothing was overwritten. "
             f"This run's commit is {commit}: `git branch <name> {commit[:12]}` keeps it ({exc})"
         ) from exc
-    if old_tip is not None:
-        _warn_stale_stack(repo, config, phase, old_tip, echo)
-    logs = tuple(str(p) for p in runner.logs) if runner else ()
-    return PhaseResult(
-        phase=phase, branch=branch, base=choice.commit, commit=commit,
-        verification=verification, files=tuple(p for p, _, _ in stats),
-        quarantined=tuple(quarantined), bisect=report, backup=backup, message=message.text(),
-        logs=logs, test_runs=runner.runs if runner else 0,
-    )
+    return backup
+
+
+@dataclass(frozen=True)
+class MeasuredChange:
+    """A change applied in a worktree on its base and measured: trees, test runs, verdict."""
+
+    wt: Worktree
+    base_wt: Worktree | None  # the base tree's own worktree when both suites ran at once
+    base: str
+    base_tree: str
+    tree: str
+    before: TestRun | None
+    verification: Verification
+
+
+def measure_change(
+    stack: ExitStack,
+    repo: Path,
+    verifier: Verifier,
+    base: str,
+    name: str,
+    label: str,
+    apply: Callable[[Worktree], object],
+    *,
+    checkout: bool = True,
+    revert: bool = False,
+) -> MeasuredChange:
+    """The verified-commit sequence shared by phases and rollback: a worktree on ``base``, the
+    tests on the base tree, ``apply``, the tests on the new tree, the comparison.
+
+    The worktrees live as long as ``stack``. With 2+ test jobs and the base tree not cached,
+    both suites run at the same time, each in its own worktree, log and scratch area.
+    """
+    wt = stack.enter_context(temporary_worktree(repo, base, name, checkout=checkout))
+    base_tree = refs.tree_of(repo, base)
+    runner = verifier.runner
+    base_wt: Worktree | None = None
+    if runner is not None and runner.cached(base_tree) is None and test_jobs(verifier.config) >= 2:
+        base_wt = stack.enter_context(temporary_worktree(repo, base, f"{name}-base"))
+        apply(wt)
+        tree = wt.write_tree()
+        before, after = verifier.measure_many([(base_wt, base_tree, "base"), (wt, tree, label)])
+    else:
+        before = verifier.measure(wt, base_tree, "base")
+        if checkout:
+            wt.clean()  # no file left by the base run may leak into the run after the change
+        apply(wt)
+        tree = wt.write_tree()
+        after = verifier.measure(wt, tree, label)
+    verification = verifier.verify(before, after, wt, revert=revert)
+    return MeasuredChange(wt, base_wt, base, base_tree, tree, before, verification)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a phase commits after triage, bisection and quarantine."""
+
+    tree: str
+    verification: Verification
+    bisect: BisectReport | None = None
+    quarantined: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _confirm_and_bisect(
+    change: MeasuredChange,
+    verifier: Verifier,
+    new_files: Mapping[str, bytes],
+    bisect: bool,
+    quarantine: bool,
+    bisect_budget: int,
+    echo: Echo,
+) -> Kept:
+    """Re-run what regressed (triage); with ``--bisect`` find the culprit files, and with
+    ``--quarantine`` measure the phase again without them."""
+    wt, base_wt, base, base_tree = change.wt, change.base_wt, change.base, change.base_tree
+    runner = verifier.runner
+    current = dict(new_files)  # what the phase worktree holds (less, once quarantined)
+
+    def on_base(ids: Sequence[str]) -> TestRun:
+        assert runner is not None
+        if base_wt is not None:
+            return runner.run(base_wt.path, base_tree, "triage-base", only=ids)
+        wt.reset(base)
+        try:
+            return runner.run(wt.path, base_tree, "triage-base", only=ids)
+        finally:
+            wt.reset(base)
+            wt.write_files(sorted(current.items()))
+
+    tree = change.tree
+    verification = verifier.confirm(change.verification, wt, tree, on_base)
+    comparison = verification.comparison
+    if not (bisect and verification.verdict == "failed" and comparison is not None
+            and runner is not None and comparison.regressions):
+        if bisect:
+            echo(f"bisect: no per-test regression to look for (verified: {verification.verdict})")
+        return Kept(tree, verification)
+    found = verification.triage
+    # the triage re-ran exactly these tests by id on the whole change: known to fail
+    known = found is not None and not set(found.order_dependent) & set(comparison.regressions)
+    report = _bisect(wt, base, new_files, comparison.regressions, runner, bisect_budget, echo,
+                     known_full=known, live=verifier.ticker.live)
+    for line in report.lines():
+        echo(line)
+    if not (quarantine and report.culprits and len(report.culprits) < len(new_files)):
+        if quarantine:
+            echo("quarantine: nothing left out (every changed file is implicated)")
+        wt.reset(base)
+        wt.write_files(sorted(new_files.items()))
+        return Kept(tree, verification, report)
+    quarantined = {p: report.tests for p in report.culprits}
+    current = {p: b for p, b in new_files.items() if p not in quarantined}
+    wt.reset(base)
+    wt.write_files(sorted(current.items()))
+    tree = wt.write_tree()
+    after = verifier.measure(wt, tree, "phase (quarantined)")
+    verification = verifier.verify(change.before, after, wt)
+    verification = verifier.confirm(verification, wt, tree, on_base)
+    return Kept(tree, verification, report, quarantined)
 
 
 def _require_writable_git_dir(repo: Path) -> None:
@@ -675,7 +744,7 @@ def _warn_stale_stack(repo: Path, config: Config, phase: str, old_tip: str, echo
                  f"regenerate it with `ssot-migrate {later.id} --refresh`")
 
 
-def _build_message(
+def _phase_record(
     phase: str,
     choice: BaseChoice,
     config: Config,
@@ -685,65 +754,56 @@ def _build_message(
     runner: TestRunner | None,
     report: BisectReport | None,
     quarantined: Mapping[str, Sequence[str]],
-) -> CommitMessage:
+    scan: Sequence[str],
+) -> PhaseRecord:
+    """The phase commit's record; ``scan`` is the scan figures' section (none in the draft)."""
     record = phases.get(phase)
-    message = CommitMessage(f"ssot-migrate {phase} ({record.slug}): {record.title}")
-    body = message.body
     label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
     where = f"{label} ({choice.commit[:12]})" if label != choice.commit else choice.commit[:12]
-    body.append(f"Base: {where}" + (" - stacked on the previous phase" if choice.stacked_on else ""))
-    body.append("")
-    body.append(f"Files changed ({len(stats)}):")
-    body += [f"  {path} (+{added} -{removed})" for path, added, removed in stats]
+    base = f"Base: {where}" + (" - stacked on the previous phase" if choice.stacked_on else "")
+    files = [f"Files changed ({len(stats)}):"]
+    files += [f"  {path} (+{added} -{removed})" for path, added, removed in stats]
     per_target = _per_target(summary.changed, {p for p, _, _ in stats})
     if per_target:
-        body.append("References rewritten per target:")
-        body += [f"  {target}: {count}" for target, count in per_target.items()]
+        files.append("References rewritten per target:")
+        files += [f"  {target}: {count}" for target, count in per_target.items()]
     for target, alias in summary.discovered:
-        body.append(f"  {target}: also rewrote the discovered re-export path {alias}")
-    body += [f"  {line}" for line in summary.messages]
-    body += ["", "@scan", ""]
-    body += tests_section(verification, runner)
-    if report is not None:
-        body += report.lines()
+        files.append(f"  {target}: also rewrote the discovered re-export path {alias}")
+    files += [f"  {line}" for line in summary.messages]
+    tests = tests_section(verification, runner) + (report.lines() if report is not None else [])
     decisions = _decision_lines(summary.notes, quarantined, config)
-    body += [""] + decisions if decisions else []
+    body = [[base], files, list(scan), tests, decisions]
     warnings = [n for n in summary.notes if n.severity != "needs-decision"]
     if warnings or summary.warnings:
         # Why the diff looks as it does where it is not the obvious rewrite (a kept name, a
         # star import left alone), and configured names found nowhere: the reviewer reads the
         # commit, not the run's output.
-        body += ["", f"Notes ({len(warnings) + len(summary.warnings)}):"]
-        body += [f"  {config.source.name}: warning: {w}" for w in summary.warnings]
-        body += [f"  {n.path}:{n.line}: [{n.target}] {n.message}" for n in warnings]
+        notes = [f"Notes ({len(warnings) + len(summary.warnings)}):"]
+        notes += [f"  {config.source.name}: warning: {w}" for w in summary.warnings]
+        notes += [f"  {n.path}:{n.line}: [{n.target}] {n.message}" for n in warnings]
+        body.append(notes)
     if summary.skipped:
-        body += ["", f"Skipped, left unchanged ({len(summary.skipped)}):"]
-        body += [f"  {o.path}:{o.line}: {o.reason}" for o in summary.skipped]
-    message.trailers = {
-        "SSOT-Phase": phase,
-        "SSOT-Base": choice.commit,
-        "SSOT-Mainline": choice.mainline,
-        "SSOT-Config": config.digest or "-",
-        "SSOT-Tests-Before": verification.before_text,
-        "SSOT-Tests-After": verification.after_text,
-        "SSOT-Verified": verification.verdict,
-        **triage_trailers(verification.comparison),
-    }
-    return message
-
-
-def triage_trailers(comparison: Comparison | None) -> dict[str, str]:
-    """``SSOT-Regressions`` / ``SSOT-Flaky`` / ``SSOT-Unstable-On-Base``: the ids, when any."""
-    if comparison is None:
-        return {}
-    out = {}
-    for key, items in (("SSOT-Regressions", comparison.regressions),
-                       ("SSOT-Flaky", comparison.flaky),
-                       ("SSOT-Unstable-On-Base", comparison.unstable)):
-        if items:
-            out[key] = ", ".join(items[:TRAILER_IDS]) + (
-                f", ... and {len(items) - TRAILER_IDS} more" if len(items) > TRAILER_IDS else "")
-    return out
+        skipped = [f"Skipped, left unchanged ({len(summary.skipped)}):"]
+        skipped += [f"  {o.path}:{o.line}: {o.reason}" for o in summary.skipped]
+        body.append(skipped)
+    comparison = verification.comparison
+    trailers = Trailers(
+        phase=phase,
+        base=choice.commit,
+        mainline=choice.mainline,
+        config=config.digest or "-",
+        tests_before=verification.before_text,
+        tests_after=verification.after_text,
+        verified=verification.verdict,
+        regressions=id_list(comparison.regressions) if comparison else None,
+        flaky=id_list(comparison.flaky) if comparison else None,
+        unstable_on_base=id_list(comparison.unstable) if comparison else None,
+    )
+    return PhaseRecord(
+        f"ssot-migrate {phase} ({record.slug}): {record.title}",
+        tuple(paragraph(lines) for lines in body if lines),
+        trailers,
+    )
 
 
 def _per_target(outcomes: Sequence[FileOutcome], kept: set[str]) -> dict[str, int]:
@@ -829,7 +889,7 @@ def run_phase_command(
 
 __all__ = [
     "BisectReport",
-    "CommitMessage",
+    "MeasuredChange",
     "PhaseResult",
     "Verification",
     "Verifier",
@@ -837,6 +897,7 @@ __all__ = [
     "describe_base",
     "render_result",
     "create_phase_branch",
+    "measure_change",
     "run_phase_command",
     "tests_section",
 ]

@@ -295,7 +295,7 @@ def test_usage_errors(project: tuple[Path, Path, str], args: tuple[str, ...], me
 
 
 def test_message_sections_split_a_phase_commit_message() -> None:
-    from ssot_migrate.pr import message_sections
+    from ssot_migrate.record import message_sections
 
     message = (
         "ssot-migrate phase2 (facades): title\n\nBase: main (abc)\n\nFiles changed (1):\n  a.py (+1 -1)\n"

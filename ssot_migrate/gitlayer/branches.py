@@ -18,6 +18,7 @@ import git
 
 from ssot_migrate.errors import GitError
 from ssot_migrate.gitlayer.tree import open_repo
+from ssot_migrate.record import phase_grep
 
 ZERO_SHA = "0" * 40
 BACKUP_NAMESPACE = "refs/ssot-backup/"
@@ -300,6 +301,5 @@ def commit_info(repo: Path, sha: str) -> CommitInfo:
 
 def phase_commit_in_history(repo: Path, phase: str, rev: str = "HEAD") -> str | None:
     """The newest commit reachable from ``rev`` whose message carries ``SSOT-Phase: <phase>``."""
-    found = run_git(repo, "log", "-1", "--format=%H", f"--grep=^SSOT-Phase: {phase}$", rev,
-                    ok_codes=(128,))
+    found = run_git(repo, "log", "-1", "--format=%H", phase_grep(phase), rev, ok_codes=(128,))
     return found or None
