@@ -4,7 +4,7 @@ Exit codes (DESIGN.md): 0 success; 1 the phase ran but verification regressed, o
 found violations; 2 usage or configuration error; 3 an internal error (a bug).
 
 Each command body only parses and delegates: phases to ``dryrun.run_dry_run`` and
-``workflow.run_phase_command``; ``scan_cli.run_scan_command``; ``guard.run_guard_command``;
+``workflow.run_phase_command``; ``scan_cli.run_scan_command``; ``guard_cli.run_guard_command``;
 ``status.run_status_command``; ``init_cli.run_init_command``; ``rollback.run_rollback_command``; ``pr.run_pr_command``;
 ``demo.run_demo_command``. Each returns the exit code.
 """
@@ -222,7 +222,7 @@ def guard(
     config: ConfigOption = None,
 ) -> int:
     """Add configuration that keeps the codebase consolidated (ruff banned-api or import-linter)."""
-    from ssot_migrate.guard import run_guard_command
+    from ssot_migrate.guard_cli import run_guard_command
 
     return run_guard_command(write, repo, config, console=stderr_console())
 

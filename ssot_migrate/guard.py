@@ -22,6 +22,9 @@ ruff guard instead, and the command says which ban went where. Imports of a forb
 
 Existing settings are kept; entries written before by this tool are replaced, so running it twice
 changes nothing. Editing goes through ``tomlkit`` so comments and formatting survive.
+
+Pure: files are read through a ``Reader`` and the sources through a snapshot, nothing is
+written; phase 1 (``guard`` key) commits the result, ``guard_cli`` writes it to the checkout.
 """
 
 from __future__ import annotations
@@ -32,13 +35,8 @@ import os
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-from rich.console import Console
-from rich.text import Text
-
-from ssot_migrate.atomic import write_atomic
 from ssot_migrate.codemods._common import resolve_relative
 from ssot_migrate.errors import UsageError
 from ssot_migrate.model import Config, NameKind, Target
@@ -651,43 +649,3 @@ def legacy_sites_of(config: Config, snapshot: Any) -> list[tuple[str, str]]:
 
     report = scan_snapshot(config, snapshot)
     return [(s.target, s.path) for s in report.sites if s.category == "legacy-import"]
-
-
-def disk_reader(repo: Path) -> Reader:
-    """Read configuration files from the working tree of ``repo``."""
-    def read(path: str) -> bytes | None:
-        file = repo / path
-        try:
-            return file.read_bytes() if file.is_file() else None
-        except OSError as exc:
-            raise UsageError(f"{file}: cannot read: {exc}") from exc
-
-    return read
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    write_atomic(path, text.encode("utf-8"))
-
-
-def run_guard_command(kind: str, repo: Path, config_path: Path | None, *, console: Console) -> int:
-    """Write the guard where ruff and import-linter read their configuration."""
-    from ssot_migrate.discovery import discover_aliases
-    from ssot_migrate.engine import open_config_and_snapshot
-
-    if kind not in GUARDS:
-        raise UsageError(f"--write {kind!r}: expected one of {', '.join(GUARDS)}")
-    config, snapshot = open_config_and_snapshot(repo, config_path)
-    with snapshot:
-        config = discover_aliases(config, snapshot)
-        sites = legacy_sites_of(config, snapshot) if kind == "import-linter" else []
-        outcome = guard_outcome(kind, config, snapshot, disk_reader(config.repo), sites)
-    for line in outcome.lines:
-        console.print(Text(f"guard: {line}"))
-    changed = {p: after for p, (before, after) in outcome.files.items() if before != after}
-    if not changed:
-        console.print(Text(f"guard: the {kind} guard is already in place; nothing to do"))
-        return 0
-    for path, after in sorted(changed.items()):
-        _write_atomic(config.repo / path, after.decode("utf-8"))
-        console.print(Text(f"guard: wrote {config.repo / path}"))
-    return 0
