@@ -5,6 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Literal
+
+# What a phase did at a site (``Change.kind``), by phase: 1, 2 (facades, test doubles), 3.
+ChangeKind = Literal[
+    "import", "reference", "string", "all", "patch-object",
+    "facade-alias", "facade-forward", "facade-dead-method", "facade-state-removed",
+    "facade-canonical-instance", "facade-factory-instance", "test-double-signature",
+    "factory-call", "legacy-factory-call",
+]
+# ``needs-decision``: left as it is, a human must choose; ``warning``: done, with a caveat;
+# ``note``: done, and how is worth knowing.
+Severity = Literal["warning", "needs-decision", "note"]
+# ``filtered``: the pre-filter said no, never parsed; ``skipped``: could not be read or parsed.
+FileStatus = Literal["changed", "unchanged", "filtered", "skipped"]
 
 
 class PhaseId(str, Enum):
@@ -129,7 +143,7 @@ class Change:
     line: int
     column: int
     target: str
-    kind: str
+    kind: ChangeKind
     old: str
     new: str
 
@@ -144,7 +158,7 @@ class Note:
     target: str
     kind: str
     message: str
-    severity: str = "warning"
+    severity: Severity = "warning"
 
 
 @dataclass(frozen=True)
@@ -165,7 +179,7 @@ class FileOutcome:
     """
 
     path: str
-    status: str
+    status: FileStatus
     before: bytes = b""
     after: bytes = b""
     changes: tuple[Change, ...] = ()

@@ -64,7 +64,9 @@ def command_argv(config: Config) -> tuple[str, ...] | None:
         try:
             argv = tuple(shlex.split(command))
         except ValueError as exc:
-            raise ConfigError(f"test-command: cannot split {command!r}: {exc}", str(config.source))
+            raise ConfigError(
+                f"test-command: cannot split {command!r}: {exc}", str(config.source)
+            ) from exc
     else:
         argv = tuple(command)
     if not argv:

@@ -230,7 +230,7 @@ class Verifier:
         if runner is None:
             return [None] * len(items)
         missing = []
-        for wt, tree, label in items:
+        for _wt, tree, label in items:
             hit = runner.cached(tree)
             if hit is not None:
                 self.echo(f"tests on {label} tree {tree[:12]}: {hit.summary()} (cached)")

@@ -78,11 +78,13 @@ from ssot_migrate.interfaces import (
 )
 from ssot_migrate.model import (
     Change,
+    ChangeKind,
     CodemodResult,
     Config,
     NameKind,
     Note,
     PhaseId,
+    Severity,
     SourceFile,
     Target,
 )
@@ -550,7 +552,8 @@ def _logic_notes(plan: FacadePlan, method_line: Callable[[str], int], note: Call
 
 
 def _outcome(
-    file: SourceFile, line: int, plan: FacadePlan, kind: str, text: str, severity: str = "needs-decision"
+    file: SourceFile, line: int, plan: FacadePlan, kind: str, text: str,
+    severity: Severity = "needs-decision",
 ) -> Note:
     return Note(file.path, line, 1, plan.target, kind, f"{plan.facade} {text}", severity)
 
@@ -973,7 +976,7 @@ class _Delegation:
         self.changed = False
         self.notes_extra: list[Note] = []
 
-    def change(self, kind: str, old: str, new: str, line: int | None = None) -> None:
+    def change(self, kind: ChangeKind, old: str, new: str, line: int | None = None) -> None:
         self.changes.append(
             Change(self.file.path, line or self.line, 1, self.plan.target, kind, old, new)
         )
@@ -1174,7 +1177,7 @@ class _Delegation:
         canonical_local: str,
         taken: set[str],
         new_imports: list[tuple[str, str]],
-    ) -> tuple[str, str] | None:
+    ) -> tuple[str, ChangeKind] | None:
         """``(call text, change kind)`` building the canonical from the facade's parameters."""
         params: list[str] = []
         if init_index is not None:
@@ -1182,7 +1185,7 @@ class _Delegation:
             assert isinstance(init, cst.FunctionDef)
             every = [*init.params.posonly_params, *init.params.params, *init.params.kwonly_params]
             params = [p.name.value for p in every[1:]] if every else []
-        options: list[tuple[str, MethodSignature | None, str]] = []
+        options: list[tuple[str, MethodSignature | None, ChangeKind]] = []
         if factory is not None:
             options.append((factory.dotted, factory.signature, "facade-factory-instance"))
         options.append((self.plan.canonical, self.plan.canonical_init, "facade-canonical-instance"))

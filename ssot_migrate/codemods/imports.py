@@ -78,7 +78,16 @@ from ssot_migrate.conventions import (
     patch_targets,
     type_string_arguments,
 )
-from ssot_migrate.model import Change, CodemodResult, NameKind, Note, PhaseId, SourceFile, Target
+from ssot_migrate.model import (
+    Change,
+    ChangeKind,
+    CodemodResult,
+    NameKind,
+    Note,
+    PhaseId,
+    SourceFile,
+    Target,
+)
 
 Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
 # Notes of sites left as they are, that a person must rewrite or accept: listed under "needs a
@@ -610,7 +619,7 @@ class _FileRewrite:
         self.sites: dict[int, _ImportSite] = {}
         self.bindings: dict[tuple[int, str], Binding] = {}
         self.all_bindings: list[Binding] = []
-        self.records: list[tuple[cst.CSTNode, str, str, str, str]] = []
+        self.records: list[tuple[cst.CSTNode, str, ChangeKind, str, str]] = []
         self.notes: list[tuple[cst.CSTNode, str, str, str]] = []
         self.node_replacements: dict[int, cst.CSTNode] = {}
         self.edits: dict[int, _StatementEdit] = {}
