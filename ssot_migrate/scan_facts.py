@@ -58,6 +58,14 @@ class TargetSpec:
     names: frozenset[str]  # last segments of everything above: the relevance test for patches
     # Share (%) of the canonical's implemented methods a class named after it must implement too.
     overlap: float = DEFAULT_OVERLAP
+    # The canonical's kind was only assumed (``Target.kind_assumed``): phase 1 then rewrites a
+    # path under an alias wherever a site proves a module, so such paths count whatever the kind.
+    kind_assumed: bool = False
+
+    @property
+    def prefix(self) -> bool:
+        """Whether a name under a path (``old.mod.sub``) is a use of that path."""
+        return self.module_kind or self.kind_assumed
 
 
 def stem_of(canonical: str) -> str:
@@ -208,6 +216,7 @@ class _FileFacts:
         # One entry per import statement: the ``from`` module (None for ``import``), the dotted
         # names it imports with their positions, and its own position.
         self.imports: list[tuple[str | None, list[tuple[str, int, int]], int, int]] = []
+        self.stars: list[tuple[str, int, int]] = []  # ``from m import *``: (m, line, column)
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 source = resolve_relative(file, node.level, node.module)
@@ -216,6 +225,7 @@ class _FileFacts:
                 names = []
                 for alias in node.names:
                     if alias.name == "*":
+                        self.stars.append((source, node.lineno, node.col_offset))
                         continue
                     full = f"{source}.{alias.name}"
                     self.local[alias.asname or alias.name] = full
@@ -320,13 +330,25 @@ def _analyse(
         # not once per imported name), then attribute chains whose head is not already a path.
         # A name is counted where phase 1 rewrites it: at its own line in a parenthesised import.
         for source, names, line, column in facts.imports:
-            hit = matches(source, spec.paths, spec.module_kind) if source else None
+            hit = matches(source, spec.paths, spec.prefix) if source else None
             hits = [(hit, line, column)] if hit else [
-                (matches(n, spec.paths, spec.module_kind), at, col) for n, at, col in names
+                (matches(n, spec.paths, spec.prefix), at, col) for n, at, col in names
             ]
             for found, at, col in hits:
                 if found is not None:
                     notes.append(Note(path, at, col + 1, spec.name, "path-use", found))
+        for source, line, column in facts.stars:
+            # ``from old import *`` where ``old`` defines a symbol alias may bind it: phase 1
+            # lists it (a whole-module alias's is counted above, and retargeted).
+            if matches(source, spec.paths, spec.prefix) is not None:
+                continue
+            found = matches(source, spec.legacy, True) or next(
+                (a for a in spec.legacy
+                 if (not spec.module_kind or spec.kind_assumed) and a.rpartition(".")[0] == source),
+                None,
+            )
+            if found is not None:
+                notes.append(Note(path, line, column + 1, spec.name, "path-use", found))
         inner: set[int] = set()  # parts of a chain already counted through its outer node
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and id(node) not in inner:
@@ -384,10 +406,10 @@ def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: TargetSpec) -> str 
     if name is None:
         return None
     head = facts.head_value(name)
-    if head is None or matches(head, spec.paths, spec.module_kind) is not None:
+    if head is None or matches(head, spec.paths, spec.prefix) is not None:
         return None
     resolved = facts.resolve(node)
-    return matches(resolved, spec.paths, spec.module_kind) if resolved else None
+    return matches(resolved, spec.paths, spec.prefix) if resolved else None
 
 
 def _call_notes(node: ast.Call, facts: _FileFacts, spec: TargetSpec, file: SourceFile, note: Any) -> None:
@@ -585,6 +607,7 @@ def build_spec(target: Target, paths: Sequence[ImportPath],
         name=target.name,
         canonical=target.canonical,
         module_kind=target.canonical_kind == NameKind.MODULE,
+        kind_assumed=bool(target.kind_assumed),
         paths=all_paths,
         legacy=legacy,
         facades=target.facades,

@@ -52,10 +52,9 @@ def agreement(repo: Path) -> tuple[set[tuple[str, int]], set[tuple[str, int]], s
         phase3 = compute_phase(config, "phase3", snapshot=snapshot, jobs=1)
     report = scan_repository(config, jobs=1)
     changed = {(c.path, c.line) for o in phase1.outcomes for c in o.changes if rewritten_path(c)}
-    # what phase 1 leaves alone it lists (a builtin canonical shadowed here, a star import...)
-    # (``from legacy import *`` is listed by phase 1 but not counted by scan: which names it
-    # binds is not known statically.)
-    changed |= {(n.path, n.line) for n in phase1.notes if n.kind != "star-import"}
+    # what phase 1 leaves alone it lists (a builtin canonical shadowed here, a star import of a
+    # module defining a symbol alias...)
+    changed |= {(n.path, n.line) for n in phase1.notes}
     legacy = {(s.path, s.line) for s in report.sites if s.category == "legacy-import"}
     built = {(c.path, c.line) for o in phase3.outcomes for c in o.changes}
     built |= {(n.path, n.line) for n in phase3.notes if n.kind not in NOT_CALL_SITES}
