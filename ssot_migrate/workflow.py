@@ -249,6 +249,17 @@ class Verifier:
                           f"log: {run.log}")
         return list(runs)
 
+    def run(
+        self, wt: Worktree, tree: str, label: str, only: Sequence[str] = (), *, fresh: bool = False
+    ) -> TestRun:
+        """One run of the test command in ``wt`` (triage, re-runs), never answered by the cache
+        for ``only``/``fresh``; refused (exit 2) when the worktree is no longer this run's: a
+        suite that removed it, or put a link to the user's checkout in its place, must not get
+        the next run started there."""
+        assert self.runner is not None
+        wt.check("run the test command")
+        return self.runner.run(wt.path, tree, label, only=only, fresh=fresh)
+
     def verify(
         self, before: TestRun | None, after: TestRun | None, wt: Worktree, *, revert: bool = False
     ) -> Verification:
@@ -290,7 +301,7 @@ class Verifier:
         if after.results is None:
             self.echo("triage: the suite failed where it passed on the base tree; running it "
                       "once more on the phase tree")
-            again = runner.run(wt.path, tree, "phase-rerun", fresh=True)
+            again = self.run(wt, tree, "phase-rerun", fresh=True)
             self.echo(f"triage: re-run on the phase tree: {again.summary()}")
             if again.exit_code != 0:
                 return verification
@@ -303,7 +314,7 @@ class Verifier:
                   "on the phase tree, then on the base tree ...")
         found = triage(
             comparison.regressions, rerun,
-            lambda ids: runner.run(wt.path, tree, "triage-phase", only=ids), on_base,
+            lambda ids: self.run(wt, tree, "triage-phase", only=ids), on_base,
         )
         for line in found.lines(rerun):
             self.echo(line)
@@ -664,12 +675,11 @@ def _confirm_and_bisect(
     current = dict(new_files)  # what the phase worktree holds (less, once quarantined)
 
     def on_base(ids: Sequence[str]) -> TestRun:
-        assert runner is not None
         if base_wt is not None:
-            return runner.run(base_wt.path, base_tree, "triage-base", only=ids)
+            return verifier.run(base_wt, base_tree, "triage-base", only=ids)
         wt.reset(base)
         try:
-            return runner.run(wt.path, base_tree, "triage-base", only=ids)
+            return verifier.run(wt, base_tree, "triage-base", only=ids)
         finally:
             wt.reset(base)
             wt.write_files(sorted(current.items()))

@@ -151,7 +151,8 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 faulthandler.register(signal.SIGUSR1)  # the test dumps where a run hangs, if it does
 from tests.test_workflow import make_config, phase, pytest_command
 repo = Path(sys.argv[1])
-result = phase(repo, make_config(repo, pytest_command()))
+# test-jobs = 2: the base and phase suites run at the same time
+result = phase(repo, make_config(repo, pytest_command(), test_jobs=2))
 print(result.commit)
 """
 
@@ -199,11 +200,13 @@ def test_sigkill_mid_phase_then_clean_rerun(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path, sig: int) -> None:
+    # Both suites (base and phase, at the same time) are running when the signal comes: each
+    # process group must go.
     flag = tmp_path / "hang.flag"
     pid_file = tmp_path / "suite.pid"
     conftest = (
         "import os, time, pathlib\n"
-        f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        f"with open({str(pid_file)!r}, 'a') as out:\n    out.write(f'{{os.getpid()}}\\n')\n"
         f"while pathlib.Path({str(flag)!r}).exists():\n    time.sleep(0.1)\n"
     )
     repo = project(tmp_path, extra={"tests/conftest.py": conftest})
@@ -213,9 +216,11 @@ def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path, sig: int)
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
-        while not pid_file.exists() and time.monotonic() < deadline:
+        while (not pid_file.exists() or len(pid_file.read_text().split()) < 2) and (
+                time.monotonic() < deadline):
             time.sleep(0.05)
-        assert pid_file.exists(), "the test suite never started"
+        assert pid_file.exists() and len(pid_file.read_text().split()) == 2, (
+            "the base and phase suites never both started")
         time.sleep(0.3)
         runner.send_signal(sig)
         try:
@@ -227,11 +232,12 @@ def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path, sig: int)
             _, err = runner.communicate()
             pytest.fail("the run did not stop on the signal; where it was:\n" + err.decode(errors="replace"))
         assert runner.returncode != 0 and b"KeyboardInterrupt" in err
-        suite = int(pid_file.read_text())
+        suites = [int(pid) for pid in pid_file.read_text().split()]
         deadline = time.monotonic() + 5
-        while Path(f"/proc/{suite}").exists() and time.monotonic() < deadline:
+        while any(Path(f"/proc/{p}").exists() for p in suites) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not Path(f"/proc/{suite}").exists(), "the suite's process group was not killed"
+        alive = [p for p in suites if Path(f"/proc/{p}").exists()]
+        assert not alive, f"suite process group(s) {alive} of {suites} not killed"
     finally:
         flag.unlink(missing_ok=True)
         if runner.poll() is None:

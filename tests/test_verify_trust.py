@@ -289,3 +289,32 @@ def test_the_codemod_step_says_files_done_and_to_do_on_long_runs(tmp_path: Path)
     assert lines[-1][0] == lines[-1][1]  # the last line: every file done
     quiet = run_cli("phase1", "--repo", str(repo), "--dry-run", "--jobs", "1")
     assert "rewriting:" not in quiet.stderr and quiet.stdout == proc.stdout
+
+
+def test_triage_refuses_to_run_where_the_suite_replaced_its_worktree(tmp_path: Path) -> None:
+    # The base run passes after putting a link to the user's checkout where its worktree was;
+    # the phase run fails. The triage's re-run on the base tree must stop there (exit 2), not
+    # run the suite (and whatever git it calls) in the checkout.
+    checkout = tmp_path / "repo"
+    replace = textwrap.dedent(f"""\
+        import os, pathlib, shutil
+
+        CHECKOUT = pathlib.Path({str(checkout)!r})
+
+
+        def test_replaces_its_worktree():
+            here = pathlib.Path.cwd()
+            if here.resolve() == CHECKOUT.resolve():
+                (CHECKOUT / 'RAN-IN-CHECKOUT').write_text('the triage ran in the checkout')
+                return
+            assert 'unified' not in pathlib.Path('app/use.py').read_text()
+            shutil.rmtree(here)
+            os.symlink(CHECKOUT, here)
+        """)
+    repo = project(tmp_path, {"tests/test_zz_replace.py": replace}, extra="test-jobs = 2")
+    proc = run_cli("phase1", "--repo", str(repo))
+    assert proc.returncode == 2, proc.stderr
+    assert "gone or was replaced" in proc.stderr and "run the test command" in proc.stderr
+    assert not (repo / "RAN-IN-CHECKOUT").exists()
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "branch", "--list", "ssot/*") == ""
