@@ -289,6 +289,7 @@ class _Assembler:
     _facts: dict[str, discovery.ModuleFacts | None] = field(default_factory=dict)
     _implementation_files: int = 0
     _modules: set[str] | None = None
+    _canonical_files: set[str | None] | None = None
 
     def __post_init__(self) -> None:
         self._interfaces = _Interfaces(self.snapshot)
@@ -320,7 +321,7 @@ class _Assembler:
         # (the same references phase 1 rewrites; a local name's later uses are not counted).
         patches = [n for n in mine if n.kind == "patch-target"]
         # Phase 1 never rewrites a module that defines a canonical (the source of truth).
-        sources = {self.snapshot.path_for_module(canonical_module(t)) for t in self.config.targets}
+        sources = self._sources()
         for n in sorted([*uses, *patches], key=lambda n: (n.path, n.line, n.column)):
             alias = n.message if n.kind == "path-use" else matches(n.message, spec.legacy, True)
             if alias is None or alias not in legacy or n.path in sources:
@@ -375,6 +376,14 @@ class _Assembler:
             implementation_files=self._implementation_files,
             drift=tuple(drift),
         )
+
+    def _sources(self) -> set[str | None]:
+        """The files defining some target's canonical (worked out once for all targets)."""
+        if self._canonical_files is None:
+            self._canonical_files = {
+                self.snapshot.path_for_module(canonical_module(t)) for t in self.config.targets
+            }
+        return self._canonical_files
 
     def _classes(self, target: Target, spec: TargetSpec, notes: Sequence[Note],
                  counts: dict[str, int]) -> list[InterfaceComparison]:

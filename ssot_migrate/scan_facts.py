@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +82,7 @@ def stem_of(canonical: str) -> str:
 
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
+_IDENTIFIER = re.compile(r"\w+")
 
 
 def name_words(name: str) -> list[str]:
@@ -95,12 +96,15 @@ def shares_stem(name: str, stem: str) -> bool:
     Whole words, not substrings: ``asinh`` and ``LaTeXParsingError`` do not name ``sin``;
     ``MockWebSocketManager`` and ``websocket_manager_v2`` name ``WebSocketManager``.
     """
-    words, wanted = name_words(name), "".join(name_words(stem))
+    wanted = "".join(name_words(stem))
     # Joined at word edges, so ``Websocket`` (one word) still names ``WebSocket`` (two).
-    return bool(wanted) and any(
-        "".join(words[i:j]) == wanted
-        for i in range(len(words)) for j in range(i + 1, len(words) + 1)
-    )
+    return bool(wanted) and wanted in _word_runs(name)
+
+
+def _word_runs(name: str) -> frozenset[str]:
+    """Every run of consecutive words of ``name``, joined: ``AB`` -> ``a``, ``b``, ``ab``."""
+    words = name_words(name)
+    return frozenset("".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1))
 
 
 def matches(dotted_name: str, paths: Iterable[str], prefix: bool) -> str | None:
@@ -135,6 +139,25 @@ class ScanAnalyser:
         needles |= {spec.stem for spec in specs if spec.stem}
         needles |= {double.rpartition(".")[2] for spec in specs for double in spec.doubles}
         self._needles = frozenset(needles)
+        # Which targets a file can concern, looked up from the identifiers it spells instead of
+        # analysing it once per target (a thousand targets, most of which a file never names).
+        self._by_name: dict[str, set[int]] = {}
+        self._by_class: dict[str, set[int]] = {}
+        self._by_factory_module: dict[str, set[int]] = {}
+        self._always: set[int] = set()
+        for index, spec in enumerate(self.specs):
+            for name in spec.names:
+                self._by_name.setdefault(name, set()).add(index)
+            if spec.module_kind:
+                self._always.add(index)
+                continue
+            if spec.stem:
+                self._by_class.setdefault("".join(name_words(spec.stem)), set()).add(index)
+            for double in spec.doubles:
+                self._by_class.setdefault(double.rpartition(".")[2], set()).add(index)
+            if spec.factory_module:
+                self._by_name.setdefault(spec.factory_module.rpartition(".")[2], set()).add(index)
+                self._by_factory_module.setdefault(spec.factory_module, set()).add(index)
 
     def needles(self) -> frozenset[str]:
         """Last segments of every configured/discovered name and listed double, and the stem."""
@@ -157,9 +180,42 @@ class ScanAnalyser:
             ) from exc
         notes: list[Note] = []
         facts = _FileFacts(tree, file)
-        for spec in self.specs:
-            notes += _analyse(tree, file, facts, spec, referenced)
+        reached = self._reached(text, file)
+        classes = self._class_candidates(tree)
+        for index in sorted(reached | set(classes)):
+            notes += _analyse(tree, file, facts, self.specs[index], referenced and index in reached,
+                              None if index in reached else classes[index])
         return CodemodResult(source, notes=tuple(notes))
+
+    def _reached(self, text: str, file: SourceFile) -> set[int]:
+        """Targets whose object ``file`` can reach at all (the others' analysis finds nothing).
+
+        A name resolves to a path only through an import, attribute or string that spells the
+        path's last segment as an identifier, so a file spelling none of a target's names cannot
+        use it. Not so for a module target (a relative import inside its package reaches it
+        unnamed) or its factory's module (its own definitions, or a relative import inside it,
+        reach the factory unnamed): those count as reached by the module's name or by location.
+        """
+        found = set(self._always)
+        for word in set(_IDENTIFIER.findall(text)) & self._by_name.keys():
+            found |= self._by_name[word]
+        module = file.module or ""
+        while module:
+            found |= self._by_factory_module.get(module, set())
+            module = module.rpartition(".")[0]
+        return found
+
+    def _class_candidates(self, tree: ast.Module) -> dict[int, set[str]]:
+        """Targets a top-level class may stand in for without the file reaching them: named
+        after the target's stem (whole words) or a listed double; per target, those classes."""
+        found: dict[int, set[str]] = {}
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for key in ({node.name} | _word_runs(node.name)) & self._by_class.keys():
+                for index in self._by_class[key]:
+                    found.setdefault(index, set()).add(node.name)
+        return found
 
 
 class _Lower(cst.CSTTransformer):
@@ -208,6 +264,38 @@ def parse_for_scan(source: bytes) -> ast.Module:
             raise exc from None
 
 
+@dataclass(frozen=True)
+class _ClassFacts:
+    """What ``_class_notes`` reads of a top-level class whatever the target (once per file)."""
+
+    node: ast.ClassDef
+    qual: str
+    bases: list[str]
+    own: set[str]  # public methods defined in the class itself
+    word_runs: frozenset[str]  # runs of its name's words, joined: what ``shares_stem`` compares
+    forwards: bool  # a method calls ``self.<attr>.<same name>`` (or ``__getattr__`` delegates)
+
+
+def _forwarded_attributes(node: ast.ClassDef) -> Iterator[str]:
+    """``self`` attributes the class's methods forward calls to, in order: a method calling the
+    same-named method of ``self.<attr>`` (``def send(...): return self._impl.send(...)``), or
+    ``__getattr__`` delegating to it."""
+    for method in node.body:
+        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for sub in ast.walk(method):
+            if not isinstance(sub, ast.Call):
+                continue
+            owner: ast.expr | None = None
+            if isinstance(sub.func, ast.Attribute) and sub.func.attr == method.name:
+                owner = sub.func.value
+            elif method.name == "__getattr__" and dotted(sub.func) == "getattr" and sub.args:
+                owner = sub.args[0]
+            if (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
+                    and owner.value.id == "self"):
+                yield owner.attr
+
+
 class _FileFacts:
     """Names a file binds by import (anywhere in it: scan counts, it does not rewrite)."""
 
@@ -245,6 +333,9 @@ class _FileFacts:
             n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)
         }
         self.module = file.module
+        self._referencing: list[ast.AST] | None = None
+        self._tree = tree
+        self._classes: list[_ClassFacts] | None = None
         self.module_aliases = self._module_aliases(tree)
         # Calls of such a name inside a function that binds it itself (a parameter ``Manager``)
         # call something else.
@@ -260,6 +351,39 @@ class _FileFacts:
             shadowing = local & set(self.module_aliases)
             self.shadowed |= {id(c) for c in ast.walk(function) if isinstance(c, ast.Call)
                               and isinstance(c.func, ast.Name) and c.func.id in shadowing}
+
+    def classes(self) -> list[_ClassFacts]:
+        """Top-level classes that are not protocols, in order (worked out once per file)."""
+        if self._classes is None:
+            self._classes = []
+            for node in self._tree.body:
+                if not isinstance(node, ast.ClassDef):
+                    continue
+                qual = f"{self.module}.{node.name}" if self.module else node.name
+                bases = [self.resolve(b) or (dotted(b) or "") for b in node.bases]
+                if any(b.rpartition(".")[2] == "Protocol" for b in bases):
+                    continue  # an interface description, not an implementation
+                own = {
+                    n.name for n in node.body
+                    if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and not n.name.startswith("_")
+                }
+                forwards = next(_forwarded_attributes(node), None) is not None
+                self._classes.append(
+                    _ClassFacts(node, qual, bases, own, _word_runs(node.name), forwards)
+                )
+        return self._classes
+
+    def referencing_nodes(self, tree: ast.Module) -> list[ast.AST]:
+        """The nodes that can reference a target (attributes, calls, annotated names), in
+        ``ast.walk`` order: walked once per file, however many targets it concerns."""
+        if self._referencing is None:
+            self._referencing = [
+                node for node in ast.walk(tree)
+                if isinstance(node, ast.Attribute | ast.Call | ast.arg | ast.AnnAssign
+                              | ast.FunctionDef | ast.AsyncFunctionDef)
+            ]
+        return self._referencing
 
     def _module_aliases(self, tree: ast.Module) -> dict[str, str]:
         """``M = Manager`` at module level with ``M`` bound nowhere else in the module: what
@@ -316,8 +440,10 @@ class _FileFacts:
 
 
 def _analyse(
-    tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec, referenced: bool
+    tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec, referenced: bool,
+    only: set[str] | None = None,
 ) -> list[Note]:
+    """``spec``'s notes on one file; ``only``: the classes worth checking (None: all)."""
     notes: list[Note] = []
     path = file.path
 
@@ -350,7 +476,7 @@ def _analyse(
             if found is not None:
                 notes.append(Note(path, line, column + 1, spec.name, "path-use", found))
         inner: set[int] = set()  # parts of a chain already counted through its outer node
-        for node in ast.walk(tree):
+        for node in facts.referencing_nodes(tree):
             if isinstance(node, ast.Attribute) and id(node) not in inner:
                 hit = _chain_use(node, facts, spec)
                 if hit is not None:
@@ -372,7 +498,7 @@ def _analyse(
                 if annotation is not None:
                     for hit in _string_annotation_uses(annotation, facts, spec):
                         note("path-use", annotation, hit)
-    notes += _class_notes(tree, file, facts, spec)
+    notes += _class_notes(tree, file, facts, spec, only)
     return notes
 
 
@@ -466,25 +592,18 @@ def _patch_note(node: ast.Call, function: str, facts: _FileFacts, spec: TargetSp
             note("patch-target", values[target.owner_arg], f"{owner}.{target.string}")
 
 
-def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec) -> list[Note]:
+def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec,
+                 only: set[str] | None = None) -> list[Note]:
     """Classes that may compete with, wrap or stand in for the canonical (roles as JSON)."""
     if spec.module_kind:
         return []
     found: list[Note] = []
     test = is_test_path(file.path)
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
+    stem = "".join(name_words(spec.stem))
+    for info in facts.classes():
+        node, qual, bases, own = info.node, info.qual, info.bases, info.own
+        if (only is not None and node.name not in only) or qual == spec.canonical:
             continue
-        qual = f"{file.module}.{node.name}" if file.module else node.name
-        if qual == spec.canonical:
-            continue
-        bases = [facts.resolve(b) or (dotted(b) or "") for b in node.bases]
-        if any(b.rpartition(".")[2] == "Protocol" for b in bases):
-            continue  # an interface description, not an implementation
-        own = {
-            n.name for n in node.body
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("_")
-        }
         roles: list[str] = []
         if qual in spec.facades:
             roles.append("listed-facade")
@@ -493,14 +612,14 @@ def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: Ta
         thin = any(b in spec.paths for b in bases) and not own
         # Named after the component: a duplicate only with shared methods too, judged in the
         # main process where the class and the canonical are read with their bases.
-        named = bool(spec.stem) and shares_stem(node.name, spec.stem) and not node.name.startswith("Test")
+        named = bool(stem) and stem in info.word_runs and not node.name.startswith("Test")  # shares_stem
         if named:
             roles.append("stem")
         if qual in spec.doubles:
             roles.append("listed-double")
         elif test and named and name_words(node.name)[0] in DOUBLE_WORDS:
             roles.append("double")
-        held = _forwarding_attribute(node, facts, spec)
+        held = _forwarding_attribute(node, facts, spec) if info.forwards else None
         if held is not None:
             roles.append("facade")
         if not roles or (thin and "facade" not in roles):
@@ -551,23 +670,8 @@ def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: TargetSpe
                 _add_self_attrs(targets, held)
     if not held:
         return None
-    # Forwarding, not mere use: a method that calls the same-named method of the held instance
-    # (``def send(...): return self._impl.send(...)``), or ``__getattr__`` delegating to it.
-    for method in node.body:
-        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        for sub in ast.walk(method):
-            if not isinstance(sub, ast.Call):
-                continue
-            owner: ast.expr | None = None
-            if isinstance(sub.func, ast.Attribute) and sub.func.attr == method.name:
-                owner = sub.func.value
-            elif method.name == "__getattr__" and dotted(sub.func) == "getattr" and sub.args:
-                owner = sub.args[0]
-            if (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
-                    and owner.value.id == "self" and owner.attr in held):
-                return owner.attr
-    return None
+    # Forwarding, not mere use: a method hands calls on to the held instance.
+    return next((attr for attr in _forwarded_attributes(node) if attr in held), None)
 
 
 def _add_self_attrs(targets: Sequence[ast.expr], held: set[str]) -> None:

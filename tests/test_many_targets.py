@@ -29,9 +29,9 @@ def _fillers(count: int, factory: bool = False) -> str:
     return text
 
 
-FILL_MODULE = "".join(  # every filler of the tests below, and more
+FILL_MODULE = "".join(  # every filler of the tests below
     f"class Canon{i:04d}:\n    pass\n\n\ndef make{i:04d}():\n    return Canon{i:04d}()\n\n\n"
-    for i in range(FILLERS)
+    for i in range(200)
 )
 
 
@@ -110,3 +110,75 @@ def test_targets_that_match_nothing_change_no_output(
     report, many_report = json.loads(scan), json.loads(many_scan)
     assert many_report["targets"][0] == report["targets"][0]
     assert [s for s in many_report["sites"] if s["target"] == "engine"] == report["sites"]
+
+
+def test_trie_pattern_matches_exactly_the_needles() -> None:
+    """The grep alternation, written as a trie, matches each needle and nothing else
+    (checked with Python's ``re``, which reads these constructs as POSIX ERE does)."""
+    import random
+    import re
+
+    rng = random.Random(17)
+    alphabet = "ab.|[\\(*"
+    for _ in range(300):
+        needles = list({
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))).encode()
+            for _ in range(rng.randint(1, 8))
+        })
+        pattern = re.compile("(?:" + tree._trie_pattern(needles).decode() + ")")
+        for _ in range(40):
+            word = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5)))
+            assert bool(pattern.fullmatch(word)) == (word.encode() in needles), (needles, word)
+    assert tree._trie_pattern([b"ab", b"abc", b"ad"]) == b"a(b(c)?|d)"
+
+
+def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
+    """Scan looks at a file for a target only when the file can concern it (spells one of its
+    names, is its factory's module, holds a class named after it or listed as its double, or
+    the target is a module); every other target's facts are those of the target alone."""
+    from ssot_migrate.model import NameKind, SourceFile, Target
+    from ssot_migrate.scan_facts import ScanAnalyser, build_spec
+
+    def target(name: str, canonical: str, **extra: object) -> Target:
+        return Target(name=name, canonical=canonical, aliases=(), **extra)  # type: ignore[arg-type]
+
+    real = [
+        target("engine", "pkg.core.UnifiedEngine", factory="pkg.factory.make_engine",
+               test_doubles=("tests.doubles.StubThing",)),
+        target("mod", "pkg.sub", canonical_kind=NameKind.MODULE),
+    ]
+    fillers = [target(f"fill{i}", f"fill.Canon{i:04d}", factory=f"fill.make{i:04d}")
+               for i in range(300)]
+    files = {
+        # a factory module's own helper held and forwarded to: reaches the factory unnamed
+        ("pkg/factory/helpers.py", "pkg.factory.helpers"): (
+            "# EngineRoom\nfrom . import build\n\nclass Wrapper:\n    def __init__(self):\n"
+            "        self._impl = build()\n\n    def send(self):\n        return self._impl.send()\n"
+        ),
+        ("pkg/sub/inner.py", "pkg.sub.inner"): "# subtle\nfrom . import thing\n\nthing.run()\n",
+        ("tests/doubles.py", "tests.doubles"): (
+            "class StubThing:\n    def send(self):\n        pass\n\n\n"
+            "class FakeEngine:\n    def send(self):\n        pass\n"
+        ),
+        ("app/use.py", "app.use"): (
+            "from pkg.core import UnifiedEngine\nfrom fill import Canon0007\n\n"
+            "ENGINE = UnifiedEngine()\nOTHER = Canon0007()\n"
+        ),
+    }
+
+    def notes(targets: list[Target]) -> list[object]:
+        analyser = ScanAnalyser([build_spec(t, []) for t in targets])
+        found = []
+        for (path, module), text in files.items():
+            result = analyser.transform(text.encode(), SourceFile(path, module))
+            found += [n for n in result.notes if not n.target.startswith("fill")]
+        return found
+
+    alone = notes(real)
+    assert {(n.path, n.target, n.kind) for n in alone} >= {  # type: ignore[attr-defined]
+        ("pkg/factory/helpers.py", "engine", "class"),
+        ("pkg/sub/inner.py", "mod", "path-use"),
+        ("tests/doubles.py", "engine", "class"),
+        ("app/use.py", "engine", "path-use"),
+    }
+    assert notes([*fillers[:150], real[0], *fillers[150:], real[1]]) == alone

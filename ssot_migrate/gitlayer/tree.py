@@ -6,6 +6,7 @@ blobs are read through GitPython's persistent ``cat-file --batch`` process.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tempfile
 from collections.abc import Iterable
@@ -111,9 +112,11 @@ def read_blob(repo: git.Repo, sha: str) -> bytes:
 
 
 # Needles per ``git grep`` run. Git matches fixed strings one pattern at a time (1,000 of them
-# cost ~0.5 s on Django), but an extended regex of alternatives runs as one automaton (0.1 s);
-# past ~1,000 alternatives the automaton's memory grows quickly, so larger sets are split.
-GREP_CHUNK = 800
+# cost ~0.5 s on Django), but an extended regex runs as one automaton (0.1 s). Written as a
+# trie (``Canon(0001|0002)``, not ``Canon0001|Canon0002``) the automaton stays small: 3,000
+# names with no common prefix take ~45 MiB and 0.5 s on Django (as a flat alternation, 180 MiB),
+# 3,000 sharing prefixes 0.12 s; larger sets are split.
+GREP_CHUNK = 3000
 
 # What POSIX extended regular expressions give a meaning; escaped, a needle matches literally.
 _ERE_SPECIAL = re.compile(rb"([\\.\[\](){}*+?|^$])")
@@ -140,11 +143,61 @@ def grep_paths(repo: git.Repo, commit: str, needles: Iterable[str]) -> tuple[set
     return hits, unreadable
 
 
+def _trie_pattern(needles: list[bytes]) -> bytes:
+    """One extended regex matching exactly the (non-empty) ``needles``, as a trie of bytes.
+
+    ``ab``, ``abc``, ``ad`` -> ``a(b(c)?|d)``: each shared prefix is written, and matched, once.
+    """
+    escaped = sorted({_ERE_SPECIAL.sub(rb"\\\1", n) for n in needles if n})
+    # Escaping maps one byte to one or two, always the same way, so shared escaped prefixes
+    # are shared needle prefixes; a prefix cut inside an escape is a byte too short to branch on
+    # (``\`` is never the first byte of two different continuations), hence the step back.
+    parts: list[bytes] = []
+
+    def emit(group: list[bytes], depth: int) -> None:
+        # Sorted: the prefix every member shares is the one its first and last share.
+        first, last = group[0], group[-1]
+        common = depth
+        while common < min(len(first), len(last)) and first[common] == last[common]:
+            common += 1
+        if common > depth and first[common - 1:common] == b"\\" and _odd_backslashes(first, common):
+            common -= 1
+        parts.append(first[depth:common])
+        ends = len(first) == common
+        rest = group[1:] if ends else group
+        if not rest:
+            return
+        branches = [list(g) for _, g in itertools.groupby(rest, key=lambda n: n[common:common + 2]
+                                                            if n[common:common + 1] == b"\\"
+                                                            else n[common:common + 1])]
+        if len(branches) == 1 and not ends:
+            emit(branches[0], common)
+            return
+        parts.append(b"(")
+        for index, branch in enumerate(branches):
+            if index:
+                parts.append(b"|")
+            emit(branch, common)
+        parts.append(b")?" if ends else b")")
+
+    if escaped:
+        emit(escaped, 0)
+    return b"".join(parts)
+
+
+def _odd_backslashes(data: bytes, end: int) -> bool:
+    """Whether ``data[:end]`` ends inside an escape (an odd run of backslashes)."""
+    count = 0
+    while count < end and data[end - 1 - count] == 0x5C:
+        count += 1
+    return count % 2 == 1
+
+
 def _grep_chunk(repo: git.Repo, commit: str, needles: list[str]) -> tuple[set[str], set[str]]:
     # GitPython runs git with LC_ALL=C: the regex matches bytes, exactly as -F would.
-    escaped = [_ERE_SPECIAL.sub(rb"\\\1", n.encode("utf-8", "surrogateescape")) for n in needles]
+    pattern = _trie_pattern([n.encode("utf-8", "surrogateescape") for n in needles])
     with tempfile.TemporaryFile() as patterns:
-        patterns.write(b"|".join(escaped) + b"\n")
+        patterns.write(pattern + b"\n")
         patterns.seek(0)
         status, raw, errors = repo.git.grep(
             "-l", "-z", "-E", "--no-color", "--no-textconv", "-a", "-f", "-",
