@@ -258,8 +258,9 @@ def _single_forward(
     if via is None:
         return None
     args = list(value.args)
-    if via == "class" and kind == "method":
-        # ``Canonical.get(self, key)``: the instance goes first, by position.
+    # ``Canonical.get(self, key)``: the instance goes first, by position; ``__new__`` is a
+    # static method, so ``super().__new__(cls, ...)`` passes the class the same way.
+    if (via == "class" and kind == "method") or (name == "__new__" and via == "super"):
         if not args or args[0].keyword is not None or args[0].star:
             return None
         if not (isinstance(args[0].value, cst.Name) and args[0].value.value == receiver_name):
@@ -730,7 +731,7 @@ class _Describer(cst.CSTVisitor):
         args = list(call.args)
         assert isinstance(call.func, cst.Attribute)
         via = _via(call.func.value, self.kind, self.self_name, self.scope, bound=True)
-        if via == "class" and self.kind == "method" and args:
+        if (via == "class" and self.kind == "method" or self.name == "__new__" and via == "super") and args:
             args = args[1:]
         if _passes_through(self.function, args) is not None:
             return
