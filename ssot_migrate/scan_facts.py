@@ -144,12 +144,17 @@ class ScanAnalyser:
         self._by_name: dict[str, set[int]] = {}
         self._by_class: dict[str, set[int]] = {}
         self._by_factory_module: dict[str, set[int]] = {}
+        self._by_star_source: dict[str, set[int]] = {}
         self._always: set[int] = set()
         for index, spec in enumerate(self.specs):
             for name in spec.names:
                 self._by_name.setdefault(name, set()).add(index)
-            if spec.module_kind:
+            for alias in spec.legacy:  # ``from <alias or its module> import *`` names neither
+                for module in (alias, alias.rpartition(".")[0]):
+                    self._by_star_source.setdefault(module, set()).add(index)
+            if spec.prefix:
                 self._always.add(index)
+            if spec.module_kind:
                 continue
             if spec.stem:
                 self._by_class.setdefault("".join(name_words(spec.stem)), set()).add(index)
@@ -180,25 +185,30 @@ class ScanAnalyser:
             ) from exc
         notes: list[Note] = []
         facts = _FileFacts(tree, file)
-        reached = self._reached(text, file)
+        reached = self._reached(text, file, facts)
         classes = self._class_candidates(tree)
         for index in sorted(reached | set(classes)):
             notes += _analyse(tree, file, facts, self.specs[index], referenced and index in reached,
                               None if index in reached else classes[index])
         return CodemodResult(source, notes=tuple(notes))
 
-    def _reached(self, text: str, file: SourceFile) -> set[int]:
+    def _reached(self, text: str, file: SourceFile, facts: _FileFacts) -> set[int]:
         """Targets whose object ``file`` can reach at all (the others' analysis finds nothing).
 
         A name resolves to a path only through an import, attribute or string that spells the
         path's last segment as an identifier, so a file spelling none of a target's names cannot
-        use it. Not so for a module target (a relative import inside its package reaches it
-        unnamed) or its factory's module (its own definitions, or a relative import inside it,
-        reach the factory unnamed): those count as reached by the module's name or by location.
+        use it. Not so for a module target or a target whose kind was assumed (a relative import
+        inside the package reaches it unnamed: always analysed), a star import from an alias's
+        module, or the factory's module (its own definitions, or a relative import inside it,
+        reach the factory unnamed): those count as reached by the module's name or location.
         """
         found = set(self._always)
         for word in set(_IDENTIFIER.findall(text)) & self._by_name.keys():
             found |= self._by_name[word]
+        for module, _, _ in facts.stars:
+            while module:
+                found |= self._by_star_source.get(module, set())
+                module = module.rpartition(".")[0]
         module = file.module or ""
         while module:
             found |= self._by_factory_module.get(module, set())

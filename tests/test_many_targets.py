@@ -136,6 +136,7 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
     """Scan looks at a file for a target only when the file can concern it (spells one of its
     names, is its factory's module, holds a class named after it or listed as its double, or
     the target is a module); every other target's facts are those of the target alone."""
+    from ssot_migrate.discovery import ImportPath
     from ssot_migrate.model import NameKind, SourceFile, Target
     from ssot_migrate.scan_facts import ScanAnalyser, build_spec
 
@@ -146,7 +147,10 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
         target("engine", "pkg.core.UnifiedEngine", factory="pkg.factory.make_engine",
                test_doubles=("tests.doubles.StubThing",)),
         target("mod", "pkg.sub", canonical_kind=NameKind.MODULE),
+        target("star", "pkg.newer.Thing"),
+        target("assumed", "lib.shim", kind_assumed="no source found"),
     ]
+    aliases = {"star": ["old.compat.Thing"], "assumed": ["lib.old"]}
     fillers = [target(f"fill{i}", f"fill.Canon{i:04d}", factory=f"fill.make{i:04d}")
                for i in range(300)]
     files = {
@@ -160,6 +164,10 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
             "class StubThing:\n    def send(self):\n        pass\n\n\n"
             "class FakeEngine:\n    def send(self):\n        pass\n"
         ),
+        # a star import from an alias's module binds it unnamed
+        ("app/star.py", "app.star"): "# Things\nfrom old.compat import *\n",
+        # inside an assumed-kind alias's package, a relative import reaches it unnamed
+        ("lib/old/inner.py", "lib.old.inner"): "# olden\nfrom . import helper\n",
         ("app/use.py", "app.use"): (
             "from pkg.core import UnifiedEngine\nfrom fill import Canon0007\n\n"
             "ENGINE = UnifiedEngine()\nOTHER = Canon0007()\n"
@@ -167,7 +175,10 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
     }
 
     def notes(targets: list[Target]) -> list[object]:
-        analyser = ScanAnalyser([build_spec(t, []) for t in targets])
+        analyser = ScanAnalyser([
+            build_spec(t, [ImportPath(t.name, a, "configured") for a in aliases.get(t.name, [])])
+            for t in targets
+        ])
         found = []
         for (path, module), text in files.items():
             result = analyser.transform(text.encode(), SourceFile(path, module))
@@ -180,5 +191,7 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
         ("pkg/sub/inner.py", "mod", "path-use"),
         ("tests/doubles.py", "engine", "class"),
         ("app/use.py", "engine", "path-use"),
+        ("app/star.py", "star", "path-use"),
+        ("lib/old/inner.py", "assumed", "path-use"),
     }
-    assert notes([*fillers[:150], real[0], *fillers[150:], real[1]]) == alone
+    assert notes([*fillers[:150], real[0], *fillers[150:], *real[1:]]) == alone
