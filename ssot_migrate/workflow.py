@@ -4,15 +4,17 @@
 branch, else ``--base``) in a temporary worktree: measure the tests on the base tree, write the
 phase's files, measure again, compare, commit with trailers, and only then create the branch with
 an atomic ref update. The user's checkout, index, stash and HEAD are never touched.
+
+``measure_change`` is that worktree -> tests -> change -> tests -> comparison sequence, which
+``rollback`` uses too; ``bisection`` finds the culprit files of a regression; ``phase_cli`` is
+the command around ``create_phase_branch``.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -22,6 +24,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ssot_migrate import phases
+from ssot_migrate.bisection import BisectReport, bisect_files
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.conventions import is_test_path
 from ssot_migrate.errors import GitError, UsageError
@@ -42,7 +45,6 @@ from ssot_migrate.verify import (
     compare,
     marked_expected_fixes,
     progress_seconds,
-    reproduces,
     triage,
 )
 
@@ -53,35 +55,6 @@ RunIds = Callable[[Sequence[str]], TestRun]
 
 def _stderr_echo(line: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(Text(printable(line)))
-
-
-@dataclass(frozen=True)
-class BisectReport:
-    """What ``--bisect`` found: the culprit files, the tests they break, and what it spent."""
-
-    culprits: tuple[str, ...]
-    tests: tuple[str, ...]
-    runs: int
-    budget: int
-    exhausted: bool
-    seconds: float
-
-    def lines(self) -> list[str]:
-        """Human-readable lines for the terminal and the commit message."""
-        if not self.culprits:
-            line = (
-                "bisect: the regression did not reproduce with only the regressed tests running "
-                f"(flaky or order-dependent); no culprit named ({self.runs} test runs)"
-            )
-            return [line]
-        state = "budget exhausted, not minimal" if self.exhausted else "minimal"
-        head = (
-            f"bisect: {len(self.culprits)} file(s) cause the regression ({state}; "
-            f"{self.runs}/{self.budget} test runs, {self.seconds:.1f} s)"
-        )
-        out = [head]
-        out += [f"  - {path}" for path in self.culprits]
-        return out
 
 
 @dataclass(frozen=True)
@@ -321,108 +294,6 @@ class Verifier:
         confirmed = apply_triage(comparison, found, rerun)
         return replace(verification, verdict=confirmed.verdict, comparison=confirmed,
                        triage=found)
-
-
-def _bisect(
-    wt: Worktree,
-    base: str,
-    files: Mapping[str, bytes],
-    regressions: Sequence[str],
-    runner: TestRunner,
-    budget: int,
-    echo: Echo,
-    *,
-    known_full: bool = False,
-    live: bool = False,
-) -> BisectReport:
-    """Delta debugging over the changed files: batches first, then halving, within ``budget``.
-
-    ``known_full``: the regressed tests were already seen failing, run alone, on the whole
-    change (the triage did it), so that run is not made again. One output line per step.
-    """
-    started = time.monotonic()
-    memo: dict[frozenset[str], bool] = {}
-    subset_ids = tuple(regressions) if runner.is_pytest else ()
-    if known_full and subset_ids:
-        memo[frozenset(files)] = True
-    progress = runner.progress
-    if not live:
-        runner.progress = None  # plain progress lines would break "one line per step"
-    try:
-        return _delta(wt, base, files, regressions, runner, budget, echo, memo, subset_ids,
-                      started)
-    finally:
-        runner.progress = progress
-
-
-def _delta(
-    wt: Worktree,
-    base: str,
-    files: Mapping[str, bytes],
-    regressions: Sequence[str],
-    runner: TestRunner,
-    budget: int,
-    echo: Echo,
-    memo: dict[frozenset[str], bool],
-    subset_ids: tuple[str, ...],
-    started: float,
-) -> BisectReport:
-    runs = 0
-
-    def fails(subset: Sequence[str]) -> bool:
-        nonlocal runs
-        key = frozenset(subset)
-        if key not in memo:
-            runs += 1
-            wt.reset(base)
-            wt.write_files((p, files[p]) for p in sorted(subset))
-            tree = wt.write_tree()
-            wt.check("run the test command")
-            run = runner.run(wt.path, tree, "bisect", only=subset_ids)
-            memo[key] = reproduces(run, regressions)
-            echo(f"bisect run {runs}: {len(subset)} file(s) -> "
-                 f"{'regresses' if memo[key] else 'passes'}")
-        return memo[key]
-
-    items = sorted(files)
-    if subset_ids and not fails(items):
-        # Only the regressed tests run from here on; if the whole change does not make them
-        # fail that way, no subset will, and naming one would be a guess.
-        return BisectReport((), tuple(regressions), runs, budget, False, time.monotonic() - started)
-    granularity = min(len(items), 4)  # the first split is into batches, then halves
-    exhausted = False
-    while len(items) >= 2:
-        if runs >= budget:
-            exhausted = True
-            break
-        size = math.ceil(len(items) / granularity)
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        reduced = False
-        for chunk in chunks:
-            if runs >= budget:
-                break
-            if fails(chunk):
-                items, granularity, reduced = chunk, 2, True
-                break
-        if not reduced and len(chunks) > 2:
-            for chunk in chunks:
-                if runs >= budget:
-                    break
-                rest = [p for p in items if p not in chunk]
-                if fails(rest):
-                    items, granularity, reduced = rest, max(granularity - 1, 2), True
-                    break
-        if not reduced:
-            if runs >= budget and granularity < len(items):
-                exhausted = True
-                break
-            if granularity >= len(items):
-                break
-            granularity = min(len(items), granularity * 2)
-    return BisectReport(
-        culprits=tuple(items), tests=tuple(regressions), runs=runs, budget=budget,
-        exhausted=exhausted, seconds=time.monotonic() - started,
-    )
 
 
 def _numstat(wt: Worktree, base: str) -> list[tuple[str, str, str]]:
@@ -695,7 +566,7 @@ def _confirm_and_bisect(
     found = verification.triage
     # the triage re-ran exactly these tests by id on the whole change: known to fail
     known = found is not None and not set(found.order_dependent) & set(comparison.regressions)
-    report = _bisect(wt, base, new_files, comparison.regressions, runner, bisect_budget, echo,
+    report = bisect_files(wt, base, new_files, comparison.regressions, runner, bisect_budget, echo,
                      known_full=known, live=verifier.ticker.live)
     for line in report.lines():
         echo(line)
@@ -825,89 +696,14 @@ def _per_target(outcomes: Sequence[FileOutcome], kept: set[str]) -> dict[str, in
     return dict(sorted(counts.items()))
 
 
-def render_result(result: PhaseResult, console: Console) -> None:
-    """Tell the user what happened, on stderr: branch, verdict, comparison, logs, next steps."""
-    def say(line: str) -> None:
-        console.print(Text(printable(line)))
-
-    if result.commit is None:
-        return
-    say(f"created branch {result.branch} at {result.commit[:12]} "
-        f"({len(result.files)} file(s), base {result.base[:12]})")
-    if result.backup:
-        say(f"previous tip kept as {result.backup}")
-    v = result.verification
-    say(f"verified: {v.verdict} (tests before: {v.before_text}; after: {v.after_text})")
-    if v.comparison is not None:
-        for line in v.comparison.lines():
-            say(f"  {line}")
-    if result.quarantined:
-        say(f"quarantined (left out, needs a decision): {', '.join(result.quarantined)}")
-    for log in result.logs:
-        say(f"test log: {log}")
-    say(f"review it with: git log -1 {result.branch}   and   git diff {result.base[:12]} {result.branch}")
-    if v.verdict == "failed" and v.before is not None and v.before.timed_out:
-        say(f"the tests timed out on the base tree (after {v.before.duration:.0f} s), before "
-            "this phase changed anything: raise `test-timeout` in the configuration (or fix "
-            "the hanging test) and run again; the branch is there to inspect; exit status 1")
-    elif v.verdict == "failed" and v.after is not None and v.after.timed_out:
-        say(f"the tests timed out on the phase tree (after {v.after.duration:.0f} s) but not on "
-            "the base tree: the change may make a test hang, or the suite is close to "
-            "`test-timeout`; the branch is there to inspect; exit status 1")
-    elif v.verdict == "failed":
-        say("verification regressed: the branch is there to inspect; exit status 1"
-            + ("" if result.bisect else " (--bisect finds the files that cause it)"))
-
-
-def run_phase_command(
-    phase: str,
-    repo: Path,
-    config_path: Path | None,
-    *,
-    base: str = "HEAD",
-    jobs: int | None = None,
-    verify: bool = True,
-    refresh: bool = False,
-    bisect: bool = False,
-    quarantine: bool = False,
-    python: Path | None = None,
-    strict: bool = False,
-    console: Console,
-) -> int:
-    """The CLI body of ``phaseN`` without ``--dry-run``; returns the exit code."""
-    from ssot_migrate.engine import open_config_and_snapshot
-
-    # validated against --base's files, exactly as the dry-run does
-    config, snapshot = open_config_and_snapshot(
-        repo.resolve(), config_path, base, python=python, strict=strict
-    )
-    snapshot.close()
-
-    def echo(line: str) -> None:
-        console.print(Text(printable(line)))
-
-    for warning in config.warnings:
-        echo(f"warning: {warning}")
-
-    result = create_phase_branch(
-        repo, config, phase, base=base, jobs=jobs, verify=verify, refresh=refresh,
-        bisect=bisect, quarantine=quarantine, echo=echo,
-    )
-    render_result(result, console)
-    return result.exit_code
-
-
 __all__ = [
-    "BisectReport",
     "MeasuredChange",
     "PhaseResult",
     "Verification",
     "Verifier",
     "choose_base",
     "describe_base",
-    "render_result",
     "create_phase_branch",
     "measure_change",
-    "run_phase_command",
     "tests_section",
 ]
