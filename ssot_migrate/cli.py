@@ -101,6 +101,7 @@ def _phase_command(
     quarantine: bool = False,
     python: Path | None = None,
     strict: bool = False,
+    tests: str | None = None,
 ) -> int:
     if dry_run:
         from ssot_migrate.dryrun import run_dry_run
@@ -123,6 +124,7 @@ def _phase_command(
         quarantine=quarantine,
         python=python,
         strict=strict,
+        tests=tests,
         console=stderr_console(),
     )
 
@@ -138,6 +140,11 @@ RefreshOption = Annotated[
 ]
 BisectOption = Annotated[
     bool, typer.Option("--bisect", help="On a regression, find the changed files that cause it.")
+]
+TestsOption = Annotated[
+    str | None,
+    typer.Option("--tests", help="all, or affected: only the test files that can reach the "
+                 "changed files (default: the tests key, else all)."),
 ]
 QuarantineOption = Annotated[
     bool,
@@ -160,10 +167,11 @@ def _register_phase(phase: str, help: str) -> None:
         quarantine: QuarantineOption = False,
         python: PythonOption = None,
         strict: StrictOption = False,
+        tests: TestsOption = None,
     ) -> int:
         return _phase_command(
             phase, repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine,
-            python, strict,
+            python, strict, tests,
         )
 
     app.command(name=phase, help=help)(command)

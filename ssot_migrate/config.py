@@ -42,6 +42,7 @@ TOP_LEVEL_KEYS = (
     "test-env",
     "test-jobs",
     "rerun",
+    "tests",
     "branch-prefix",
     "expected-fixes",
     "targets",
@@ -70,6 +71,7 @@ TARGET_KEYS = (
     "replace-facade-logic",
 )
 GUARDS = ("ruff", "import-linter")
+TEST_SELECTIONS = ("all", "affected")
 
 
 def is_dotted_name(value: str) -> bool:
@@ -402,6 +404,11 @@ def load_config(
     test_jobs = (
         None if raw_jobs is None else _count(raw_jobs, f"{TABLE}.test-jobs", 1, problems, default=1)
     )
+    tests = table.get("tests", "all")
+    if tests not in TEST_SELECTIONS:
+        problems.add(f"{TABLE}.tests", f"must be one of {', '.join(map(repr, TEST_SELECTIONS))}, "
+                     f"got {tests!r}")
+        tests = "all"
     prefix = table.get("branch-prefix", "ssot/")
     if not isinstance(prefix, str):
         problems.add(f"{TABLE}.branch-prefix", f"must be a string, not {_type_name(prefix)}")
@@ -535,6 +542,7 @@ def load_config(
         test_env=test_env,
         test_jobs=test_jobs,
         rerun=rerun,
+        tests=tests,
         branch_prefix=prefix,
         expected_fixes=expected,
         source_roots=roots,

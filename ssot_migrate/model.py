@@ -100,6 +100,7 @@ class Config:
     test_env: tuple[tuple[str, str], ...] = ()
     test_jobs: int | None = None  # None: 2 when the machine has 2 or more cores, else 1
     rerun: int = 1
+    tests: str = "all"  # "affected": only the test files that can reach the changed files
     branch_prefix: str = "ssot/"
     expected_fixes: tuple[str, ...] = ()
     source_roots: tuple[str, ...] = ()

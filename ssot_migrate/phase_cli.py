@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
+from ssot_migrate.config import TEST_SELECTIONS
+from ssot_migrate.errors import UsageError
 from ssot_migrate.terminal import printable
 from ssot_migrate.workflow import PhaseResult, create_phase_branch
 
@@ -58,9 +61,12 @@ def run_phase_command(
     quarantine: bool = False,
     python: Path | None = None,
     strict: bool = False,
+    tests: str | None = None,
     console: Console,
 ) -> int:
     """The CLI body of ``phaseN`` without ``--dry-run``; returns the exit code."""
+    if tests is not None and tests not in TEST_SELECTIONS:
+        raise UsageError(f"--tests: must be one of {', '.join(TEST_SELECTIONS)}, got {tests!r}")
     from ssot_migrate.engine import open_config_and_snapshot
 
     # validated against --base's files, exactly as the dry-run does
@@ -68,6 +74,8 @@ def run_phase_command(
         repo.resolve(), config_path, base, python=python, strict=strict
     )
     snapshot.close()
+    if tests is not None:
+        config = replace(config, tests=tests)
 
     def echo(line: str) -> None:
         console.print(Text(printable(line)))

@@ -33,6 +33,7 @@ from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
 from ssot_migrate.phases import branch_name
 from ssot_migrate.record import PhaseRecord, Trailers, id_list, paragraph
+from ssot_migrate.selection import Selection, select_at
 from ssot_migrate.terminal import printable
 from ssot_migrate.verify import (
     Comparison,
@@ -66,6 +67,7 @@ class Verification:
     after: TestRun | None = None
     comparison: Comparison | None = None
     triage: Triage | None = None
+    selection: str = ""  # how the tests run were chosen (``tests = "affected"``), when they were
 
     @property
     def before_text(self) -> str:
@@ -189,9 +191,30 @@ class Verifier:
         self.echo = echo
         self.runner = TestRunner.for_config(config, refs.git_dir(repo)) if enabled else None
         self.ticker = _Ticker(echo)
+        self.selection: Selection | None = None
         if self.runner is not None:
             self.runner.progress = self.ticker
             self.runner.progress_every = self.ticker.every
+
+    def select_affected(self, commit: str, changed: Mapping[str, bytes], jobs: int | None) -> None:
+        """With ``tests = "affected"``: run only the test files that can reach ``changed``
+        (see ``selection``), on both trees; says what was chosen and why."""
+        if self.runner is not None and self.config.tests == "affected":
+            self.selection = select_at(self.config, self.runner.argv, commit, changed, jobs)
+            self.echo(self.selection.line())
+
+    @property
+    def only(self) -> tuple[str, ...] | None:
+        """The test files to run (``None``: the whole suite; empty: none can be affected)."""
+        if self.selection is None or self.selection.everything:
+            return None
+        return self.selection.files
+
+    def cached(self, tree: str) -> TestRun | None:
+        """The cached full run on ``tree``, when a full run is what would be made."""
+        if self.runner is None or self.only is not None:
+            return None
+        return self.runner.cached(tree)
 
     def measure(self, wt: Worktree, tree: str, label: str) -> TestRun | None:
         """Run (or recall from the cache) the full suite on the worktree's current files."""
@@ -200,11 +223,12 @@ class Verifier:
     def measure_many(self, items: Sequence[tuple[Worktree, str, str]]) -> list[TestRun | None]:
         """Run (or recall) the full suite on each worktree, all at the same time."""
         runner = self.runner
-        if runner is None:
-            return [None] * len(items)
+        only = self.only
+        if runner is None or only == ():
+            return [None] * len(items)  # no test can be affected: nothing to run
         missing = []
         for _wt, tree, label in items:
-            hit = runner.cached(tree)
+            hit = self.cached(tree)
             if hit is not None:
                 self.echo(f"tests on {label} tree {tree[:12]}: {hit.summary()} (cached)")
             else:
@@ -215,7 +239,8 @@ class Verifier:
             self.echo(f"running tests on the {together} ({' '.join(runner.argv)}) ...")
         for wt, _, _ in items:
             wt.check("run the test command")
-        runs = runner.run_many([RunRequest(wt.path, tree, label) for wt, tree, label in items])
+        runs = runner.run_many(
+            [RunRequest(wt.path, tree, label, only or ()) for wt, tree, label in items])
         for (_, _, label), run in zip(items, runs):
             if not run.cached:
                 self.echo(f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; "
@@ -243,8 +268,9 @@ class Verifier:
         """
         if not self.enabled:
             return Verification("skipped")
+        chosen = self.selection.line() if self.selection is not None else ""
         if before is None or after is None:
-            return Verification("no-tests")
+            return Verification("no-tests", selection=chosen)
         test_files = [
             p for p in wt.git("ls-files", "-z").split("\0") if p.endswith(".py") and is_test_path(p)
         ]
@@ -253,7 +279,7 @@ class Verifier:
             comparison = compare(before, after, reversions=expected)
         else:
             comparison = compare(before, after, expected)
-        return Verification(comparison.verdict, before, after, comparison)
+        return Verification(comparison.verdict, before, after, comparison, selection=chosen)
 
     def confirm(
         self, verification: Verification, wt: Worktree, tree: str, on_base: RunIds
@@ -323,6 +349,8 @@ def tests_section(verification: Verification, runner: TestRunner | None) -> list
         return ["Tests: no test-command configured"]
     lines = [f"Tests ({' '.join(runner.argv)}):",
              f"  before: {verification.before_text}", f"  after:  {verification.after_text}"]
+    if verification.selection:
+        lines.append(f"  {verification.selection}")
     if verification.comparison is not None:
         lines += [f"  {line}" for line in verification.comparison.lines()]
     return lines
@@ -383,6 +411,7 @@ def create_phase_branch(
         echo(f"{phase}: nothing to do, no branch created")
         return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
     verifier = Verifier(repo, config, verify, echo)
+    verifier.select_affected(choice.commit, new_files, jobs)
     scan_before = _scan_violations(config, choice.commit, jobs)
     shared_before = refs.shared_state(repo) if verifier.runner is not None else None
     with ExitStack() as stack:
@@ -504,7 +533,7 @@ def measure_change(
     base_tree = refs.tree_of(repo, base)
     runner = verifier.runner
     base_wt: Worktree | None = None
-    if runner is not None and runner.cached(base_tree) is None and test_jobs(verifier.config) >= 2:
+    if runner is not None and verifier.cached(base_tree) is None and test_jobs(verifier.config) >= 2:
         base_wt = stack.enter_context(temporary_worktree(repo, base, f"{name}-base"))
         apply(wt)
         tree = wt.write_tree()

@@ -1,0 +1,112 @@
+"""Affected-test selection (``tests = "affected"``, ``--tests affected``), through the real CLI.
+
+One small repository: phase 1 rewrites ``app/use.py``. Its test files reach it by an import, by
+a package ``__init__`` re-export, by a ``mock.patch`` string, or not at all; each holds one
+test, so the run's count says which files ran. Then a ``conftest.py`` that the phase rewrites
+too makes the selection fall back to the whole suite.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from ssot_migrate.config import load_config
+from ssot_migrate.pr import build_pull_request
+from ssot_migrate.selection import select_tests
+from tests.conftest import git, run_cli
+from tests.test_verify_trust import BRANCH, message, project
+
+TESTS = {
+    "app/other.py": "def other():\n    return 1\n",
+    "app/facade/__init__.py": "from app.use import make\n",
+    "tests/test_use.py": "from app.use import make\n\n\ndef test_use():\n    assert make().ping()\n",
+    "tests/test_reexport.py": (
+        "from app.facade import make\n\n\ndef test_reexport():\n    assert make()\n"),
+    "tests/test_patched.py": textwrap.dedent("""\
+        from unittest import mock
+
+
+        def test_patched():
+            with mock.patch("app.use.Manager") as fake:
+                assert fake is not None
+        """),
+    "tests/test_other.py": "from app import other\n\n\ndef test_other():\n    assert other.other()\n",
+}
+
+
+def trailers(repo: Path) -> dict[str, str]:
+    out = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", BRANCH)
+    return dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+
+
+def test_affected_runs_only_the_tests_that_reach_the_change_and_falls_back_on_conftest(
+    tmp_path: Path,
+) -> None:
+    repo = project(tmp_path, TESTS, extra='tests = "affected"')
+    proc = run_cli("phase1", "--repo", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    line = "tests: affected selection: 3 of 5 test file(s): 3 use the 1 changed file(s)"
+    assert line in proc.stderr
+    assert trailers(repo)["SSOT-Tests-After"] == "3 passed"  # test_ok and test_other did not run
+    assert trailers(repo)["SSOT-Tests-Before"] == "3 passed"  # nor on the base tree
+    assert line in message(repo)
+    assert line in build_pull_request(repo, load_config(repo), "phase1").body
+    # a conftest.py the phase rewrites reaches every test under it: the whole suite runs
+    (repo / "tests/conftest.py").write_text("from app.core.legacy import Manager\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "conftest")
+    proc = run_cli("phase1", "--repo", str(repo), "--refresh")
+    assert proc.returncode == 0, proc.stderr
+    assert ("tests: affected selection fell back to the whole suite: tests/conftest.py changed"
+            in proc.stderr)
+    assert trailers(repo)["SSOT-Tests-After"] == "5 passed"
+    # --tests all overrides the key; a bad value is a usage error naming the option
+    bad = run_cli("phase1", "--repo", str(repo), "--refresh", "--tests", "some")
+    assert bad.returncode == 2 and "--tests: must be one of all, affected, got 'some'" in bad.stderr
+
+
+def test_a_bad_tests_key_is_refused_naming_key_and_reason(tmp_path: Path) -> None:
+    repo = project(tmp_path, {}, extra='tests = "changed"')
+    proc = run_cli("phase1", "--repo", str(repo))
+    assert proc.returncode == 2
+    assert "tool.ssot-migrate.tests" in proc.stderr
+    assert "must be one of 'all', 'affected', got 'changed'" in proc.stderr
+
+
+def _select(files: dict[str, str], changed: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    data = {p: s.encode() for p, s in files.items()}
+    argv = ["python", "-m", "pytest", "-q", *args]
+    return select_tests(sorted(data), data.__getitem__, {p: s.encode() for p, s in changed.items()},
+                        ("",), argv, pytest_args_at=3, jobs=1)
+
+
+def test_dynamic_imports_plugins_and_everywhere_inits_fall_back() -> None:
+    base = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "X = 1\n",
+        "pkg/b.py": "Y = 2\n",
+        "tests/test_a.py": "from pkg.a import X\n\ndef test_a():\n    assert X\n",
+        "tests/test_b.py": "from pkg.b import Y\n\ndef test_b():\n    assert Y\n",
+    }
+    only_a = _select(base, {"pkg/a.py": "X = 3\n"})
+    assert not only_a.everything and only_a.files == ("tests/test_a.py",)
+    dynamic = {**base, "pkg/b.py": "import importlib\nY = importlib.import_module(name)\n"}
+    found = _select(dynamic, {"pkg/a.py": "X = 3\n"})
+    assert found.everything and "pkg/b.py:2 imports a module whose name is not a literal" in (
+        found.reason)
+    # a literal name is an edge like an import; a wrapper's callers' literals too
+    wrapped = {**base, "pkg/lazy.py": ("from importlib import import_module\n"
+                                        "def load(module):\n    return import_module(module)\n"),
+               "pkg/b.py": "from pkg.lazy import load\nY = load('pkg.a')\n"}
+    both = _select(wrapped, {"pkg/a.py": "X = 3\n"})
+    assert not both.everything and both.files == ("tests/test_a.py", "tests/test_b.py")
+    plugin = _select({**base, "conftest.py": "pytest_plugins = ['pkg.b']\n"},
+                     {"pkg/b.py": "Y = 3\n"})
+    assert plugin.everything and "pytest plugin (pkg.b)" in plugin.reason
+    everywhere = {**base, "pkg/__init__.py": "from pkg.a import X\n"}
+    init = _select(everywhere, {"pkg/__init__.py": "X = 4\n"})
+    assert init.everything and "a package __init__ loaded by 2 of 2 test files" in init.reason
+    # the command's own paths bound the candidates
+    narrow = _select(base, {"pkg/b.py": "Y = 3\n"}, "tests/test_a.py")
+    assert not narrow.everything and narrow.files == () and narrow.candidates == 1
