@@ -630,21 +630,7 @@ class _FileRewrite:
         self.tree = tree
         self.named_elsewhere = named_elsewhere
         self.plans = plans
-        self.wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-        self.module = self.wrapper.module
-        # Qualified names are asked of the scopes for candidate nodes only: libcst's provider
-        # would make a pass over every node of the file to hand out lazy values.
-        self.scopes = self.wrapper.resolve(ScopeProvider)
-        self.parents = self.wrapper.resolve(ParentNodeProvider)
-        # Positions cost a full pass: only measured, statement by statement, where a site or
-        # note needs a line (see ``_line``).
-        self._positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
-        self._starts: list[int] | None = None
-        self._top_index: dict[int, int] = {}
-        self.changes: list[Change] = []
-        self.notes: list[Note] = []
-        self.module_aliases: dict[str, tuple[BaseAssignment, tuple[TargetPlan, str, str]]] = {}
-        self.alias_targets: set[int] = set()
+        self.module = module
         self.last_segments = {
             name.rpartition(".")[2]
             for plan in plans
@@ -660,6 +646,30 @@ class _FileRewrite:
             if tree is not None
             else _as_names(self.module, self.last_segments)
         )
+        # Scope and parent metadata cost a pass over every node: they are computed over the
+        # statements that can matter only (see ``_statements_for_metadata``); the rest of the
+        # module is still what positions, the rewrite and the output are made of.
+        kept = (
+            _statements_for_metadata(module, tree, self.last_segments,
+                                     {plan.factory.name for plan in plans})
+            if tree is not None
+            else None
+        )
+        self.meta_module = module if kept is None else module.with_changes(body=kept)
+        self.wrapper = cst.MetadataWrapper(self.meta_module, unsafe_skip_copy=True)
+        # Qualified names are asked of the scopes for candidate nodes only: libcst's provider
+        # would make a pass over every node of the file to hand out lazy values.
+        self.scopes = self.wrapper.resolve(ScopeProvider)
+        self.parents = self.wrapper.resolve(ParentNodeProvider)
+        # Positions cost a full pass: only measured, statement by statement, where a site or
+        # note needs a line (see ``_line``).
+        self._positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
+        self._starts: list[int] | None = None
+        self._top_index: dict[int, int] = {}
+        self.changes: list[Change] = []
+        self.notes: list[Note] = []
+        self.module_aliases: dict[str, tuple[BaseAssignment, tuple[TargetPlan, str, str]]] = {}
+        self.alias_targets: set[int] = set()
 
     # -- resolution ------------------------------------------------------------------------
 
@@ -717,7 +727,10 @@ class _FileRewrite:
             self._top_index = {id(statement): i for i, statement in enumerate(self.module.body)}
         index = self._top_index.get(id(top))
         if index is None or not self._starts:
-            positions = self._positions.setdefault(-1, self.wrapper.resolve(PositionProvider))
+            if -1 not in self._positions:
+                whole = cst.MetadataWrapper(self.module, unsafe_skip_copy=True)
+                self._positions[-1] = whole.resolve(PositionProvider)
+            positions = self._positions[-1]
             offset = 0
         else:
             if index not in self._positions:
@@ -801,7 +814,7 @@ class _FileRewrite:
 
     def _find_module_aliases(self) -> None:
         """``M = Manager`` at module level, ``M`` bound nowhere else: calls of ``M`` are sites."""
-        module_scope = self.scopes.get(self.module)
+        module_scope = self.scopes.get(self.meta_module)
         if module_scope is None:
             return
         for statement in self.module.body:
@@ -916,7 +929,7 @@ class _FileRewrite:
             if isinstance(statement, cst.Assign)
             else [statement.target]
         )
-        module_scope = self.scopes.get(self.module)
+        module_scope = self.scopes.get(self.meta_module)
         for target in targets:
             if not isinstance(target, cst.Name) or module_scope is None:
                 return True
@@ -1106,7 +1119,7 @@ class _Rewriter(cst.CSTTransformer):
 
     def _plan_imports(self, sites: list[_Site]) -> None:
         owner = self.owner
-        module_scope = owner.scopes.get(owner.module)
+        module_scope = owner.scopes.get(owner.meta_module)
         taken = self._taken_names()
         all_strings = _string_words(owner.tree) if owner.tree is not None else _strings_in(owner.module)
         for site in sites:
@@ -1368,6 +1381,84 @@ def _as_names_ast(tree: ast.Module, names: set[str]) -> set[str]:
 
 
 _WORD = re.compile(r"\w+")
+
+
+def _statements_for_metadata(
+    module: cst.Module, tree: ast.Module, names: set[str], factory_names: set[str]
+) -> list[cst.BaseStatement] | None:
+    """The top-level statements whose scope analysis can change phase 3's result, or ``None``
+    when the two parses do not line up statement for statement (then: the whole module).
+
+    A candidate (a class name, an ``as`` name, a module-level alias ``M = Manager``), what it
+    resolves to and what refers to it, lie in statements that spell it: an identifier, an
+    attribute, a parameter, a ``global``, a word of a string (libcst reads string annotations).
+    Imports are kept (they are the bindings), and so is any statement spelling a name the
+    factory's import could take (``free_name``: ``make``, ``make_``, ``make_2``). The others
+    bind and read only names phase 3 never asks about.
+    """
+    groups: list[list[ast.stmt]] = []
+    index = 0
+    for line in module.body:
+        count = len(line.body) if isinstance(line, cst.SimpleStatementLine) else 1
+        groups.append(tree.body[index:index + count])
+        index += count
+    if index != len(tree.body) or any(not group for group in groups):
+        return None
+    words: list[set[str]] = [_words_of(group) for group in groups]
+    wanted = set(names)
+    # ``M = Manager`` (and ``N = M``): the alias is a candidate wherever it is spelled.
+    aliases: list[tuple[str, set[str]]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Name | ast.Attribute):
+            value = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            aliases.append((value, {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}))
+    grown = True
+    while grown:
+        grown = False
+        for value, bound in aliases:
+            if value in wanted and not bound <= wanted:
+                wanted |= bound
+                grown = True
+    return [
+        statement
+        for statement, group, spelled in zip(module.body, groups, words)
+        if any(isinstance(s, ast.Import | ast.ImportFrom) for s in group)
+        or spelled & wanted
+        or any(word.startswith(name) for word in spelled for name in factory_names)
+    ]
+
+
+def _words_of(statements: Sequence[ast.stmt]) -> set[str]:
+    """Every name ``statements`` spell: identifiers, attributes, parameters, imported and
+    declared names, keywords, and the words inside their strings."""
+    found: set[str] = set()
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name):
+                found.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                found.add(node.attr)
+            elif isinstance(node, ast.arg):
+                found.add(node.arg)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.add(node.name)
+            elif isinstance(node, ast.alias):
+                found.update(node.name.split("."))
+                if node.asname:
+                    found.add(node.asname)
+            elif isinstance(node, ast.Global | ast.Nonlocal):
+                found.update(node.names)
+            elif isinstance(node, ast.keyword | ast.ExceptHandler | ast.MatchAs | ast.MatchStar):
+                name = node.arg if isinstance(node, ast.keyword) else node.name
+                if name:
+                    found.add(name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                found.add(node.rest)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+                text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+                found.update(_WORD.findall(text))
+    return found
 
 
 def _string_words(tree: ast.Module) -> set[str]:
