@@ -35,9 +35,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ssot_migrate.codemods._common import resolve_relative as resolve_relative_import
 from ssot_migrate.config import with_discovered
 from ssot_migrate.model import Config, NameKind, SourceFile, Target
+from ssot_migrate.pysyntax import resolve_relative
 
 
 class SnapshotView(Protocol):
@@ -92,11 +92,6 @@ class ImportPath:
     how: str = ""
 
 
-def resolve_relative(file: SourceFile, level: int, module: str | None) -> str | None:
-    """The absolute module of ``from <level dots><module> import …`` in ``file`` (or None)."""
-    return resolve_relative_import(level, module, file.package)
-
-
 def dotted(node: ast.expr) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []
@@ -144,7 +139,7 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
     for statement in _module_statements(tree.body):
         how = "typing" if id(statement) in typing_only else "import"
         if isinstance(statement, ast.ImportFrom):
-            source = resolve_relative(file, statement.level, statement.module)
+            source = resolve_relative(statement.level, statement.module, file.package)
             if source is None:
                 continue
             for alias in statement.names:
@@ -212,7 +207,7 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             used |= _string_annotation_names(node)
         if isinstance(node, ast.ImportFrom):
-            source = resolve_relative(file, node.level, node.module)
+            source = resolve_relative(node.level, node.module, file.package)
             if source is not None:
                 facts.imported_from.update((source, a.name) for a in node.names if a.name != "*")
     facts.used = frozenset(used)

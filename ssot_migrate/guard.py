@@ -37,9 +37,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ssot_migrate.codemods._common import resolve_relative
 from ssot_migrate.errors import UsageError
 from ssot_migrate.model import Config, NameKind, Target
+from ssot_migrate.pysyntax import resolve_relative
 
 GUARDS = ("ruff", "import-linter")
 MARK = "(ssot-migrate)"

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from ssot_migrate.conventions import DOUBLE_PREFIXES, is_test_path
-from ssot_migrate.discovery import Binding, dotted, module_facts, resolve_relative
+from ssot_migrate.discovery import Binding, dotted, module_facts
 from ssot_migrate.model import SourceFile
+from ssot_migrate.pysyntax import resolve_relative
 
 # ``Name(`` / ``pkg.mod.Name(`` with a capitalised last segment: a construction, by convention.
 _CONSTRUCTION = re.compile(rb"(?<!\w)([A-Z]\w*)[ \t]*\(")
@@ -243,7 +244,7 @@ class _Collector:
             docstrings.append(span)
         for statement, in_def in _statements(tree.body):
             if isinstance(statement, ast.ImportFrom):
-                source = resolve_relative(file, statement.level, statement.module)
+                source = resolve_relative(statement.level, statement.module, file.package)
                 if source is None:
                     continue
                 for alias in statement.names:

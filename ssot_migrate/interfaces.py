@@ -24,6 +24,8 @@ from typing import Protocol
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from ssot_migrate.pysyntax import resolve_relative
+
 # Construction and representation hooks are not part of what a caller "uses" on an instance; the
 # constructor is compared separately (``constructor``) because an alias must also accept every
 # construction the facade accepted.
@@ -592,25 +594,6 @@ def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:
     return found
 
 
-def resolve_relative(module_name: str | None, is_package: bool, level: int, name: str) -> str | None:
-    """The absolute module a ``from .{level}name import`` names, seen from ``module_name``."""
-    if level == 0:
-        return name or None
-    if module_name is None:
-        return None
-    parts = module_name.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    drop = level - 1
-    if drop > len(parts):
-        return None
-    base = parts[: len(parts) - drop] if drop else parts
-    joined = ".".join(base)
-    if name:
-        return f"{joined}.{name}" if joined else name
-    return joined or None
-
-
 def module_imports(
     module: cst.Module | None, module_name: str | None = None, is_package: bool = False
 ) -> dict[str, str]:
@@ -633,9 +616,8 @@ def module_imports(
             statement.names, cst.ImportStar
         ):
             source = dotted_name(statement.module) if statement.module is not None else ""
-            absolute = resolve_relative(
-                module_name, is_package, len(statement.relative), source or ""
-            )
+            package = module_name if is_package or module_name is None else module_name.rpartition(".")[0]
+            absolute = resolve_relative(len(statement.relative), source or None, package)
             if absolute is None:
                 continue
             for alias in statement.names:

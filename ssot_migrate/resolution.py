@@ -36,8 +36,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ssot_migrate.codemods._common import resolve_relative
 from ssot_migrate.model import NameKind
+from ssot_migrate.pysyntax import resolve_relative
 
 # Directory names the issue promises to look at, in the repository, in this order.
 VENV_DIRS = (".venv", "venv", "env")

@@ -27,8 +27,9 @@ from ssot_migrate.conventions import (
     patch_targets,
     type_string_arguments,
 )
-from ssot_migrate.discovery import ImportPath, dotted, resolve_relative
+from ssot_migrate.discovery import ImportPath, dotted
 from ssot_migrate.model import CodemodResult, NameKind, Note, SourceFile, Target
+from ssot_migrate.pysyntax import resolve_relative
 
 DEFAULT_OVERLAP = 50.0
 # A class under test paths named ``Mock<stem>``, ``FakeRedisWebSocketManager``... stands in for the
@@ -317,7 +318,7 @@ class _FileFacts:
         self.stars: list[tuple[str, int, int]] = []  # ``from m import *``: (m, line, column)
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
-                source = resolve_relative(file, node.level, node.module)
+                source = resolve_relative(node.level, node.module, file.package)
                 if source is None:
                     continue
                 names = []

@@ -21,6 +21,7 @@ from ssot_migrate.codemods import _common
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.codemods.imports import ImportsCodemod
 from ssot_migrate.model import NameKind, SourceFile, Target
+from ssot_migrate.pysyntax import resolve_relative
 
 WS = Target(
     name="ws",
@@ -737,12 +738,13 @@ def test_no_merge_downwards_across_a_use(stub_root: str) -> None:
         (2, "m", "pkg.sub", "pkg.m"),
         (3, None, "pkg.sub", None),  # above the top package
         (1, "m", None, None),  # unknown package
+        (1, "m", "", None),  # a top-level module has no package to be relative to
     ],
 )
-def test_common_resolve_relative(
+def test_resolve_relative(
     level: int, module: str | None, package: str | None, expected: str | None
 ) -> None:
-    assert _common.resolve_relative(level, module, package) == expected
+    assert resolve_relative(level, module, package) == expected
 
 
 def test_common_relative_spelling_stays_relative_only_inside_the_anchor() -> None:

@@ -3,7 +3,7 @@
 Everything here is pure and general: it knows nothing about a particular phase. The pieces are
 
 * dotted names: ``dotted_parts`` / ``dotted_name`` read ``a.b.c`` chains, ``build_dotted`` makes them;
-* imports: ``resolve_relative`` and ``bindings_of`` turn an import statement into the fully qualified
+* imports: ``bindings_of`` (with ``pysyntax.resolve_relative``) turns an import statement into the fully qualified
   names it binds (absolute and relative), ``relative_spelling`` keeps a rewritten import relative;
 * ``AliasTable``: the longest-prefix lookup from a legacy dotted name to its canonical one;
 * in-place import edits: ``drop_aliases`` removes names from an import keeping its layout,
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
+from ssot_migrate.pysyntax import resolve_relative
 
 ImportNode = cst.Import | cst.ImportFrom
 
@@ -71,25 +72,6 @@ def is_dotted_identifier(text: str) -> bool:
 
 
 # --------------------------------------------------------------------------- imports
-
-
-def resolve_relative(level: int, module: str | None, package: str | None) -> str | None:
-    """The absolute module a ``from <dots><module> import`` names, or ``None`` when unknowable.
-
-    ``level`` is the number of leading dots and ``package`` the importing file's package
-    (``SourceFile.package``). Too many dots, or an unknown package, give ``None``.
-    """
-    if level == 0:
-        return module
-    if package is None:
-        return None
-    parts = package.split(".") if package else []
-    if level - 1 > len(parts):
-        return None
-    anchor = parts[: len(parts) - (level - 1)]
-    if module:
-        anchor = anchor + module.split(".")
-    return ".".join(anchor) if anchor else None
 
 
 def import_from_module(node: cst.ImportFrom, package: str | None) -> str | None:

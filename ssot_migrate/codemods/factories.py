@@ -53,7 +53,6 @@ from ssot_migrate.codemods._common import (
     drop_aliases,
     faithful_result,
     free_name,
-    resolve_relative,
     top_statement_lines,
 )
 from ssot_migrate.conventions import construction_expected
@@ -78,6 +77,7 @@ from ssot_migrate.model import (
     SourceFile,
     Target,
 )
+from ssot_migrate.pysyntax import resolve_relative
 
 # Decorators whose function returns the same object for the same arguments.
 _CACHING_DECORATORS = frozenset({"lru_cache", "cache", "cached", "memoize", "memoized", "singleton"})
