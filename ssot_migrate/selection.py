@@ -34,8 +34,9 @@ from pathlib import PurePosixPath
 
 from ssot_migrate.config import module_for_path
 from ssot_migrate.conventions import is_test_path, patch_function, patch_target
-from ssot_migrate.discovery import dotted, module_facts, parse_source, resolve_relative
+from ssot_migrate.discovery import dotted, module_facts, parse_source
 from ssot_migrate.model import Config, SourceFile
+from ssot_migrate.pysyntax import resolve_relative
 from ssot_migrate.scan_facts import call_args
 from ssot_migrate.verify import pytest_position
 
@@ -99,7 +100,7 @@ def file_imports(tree: ast.Module, file: SourceFile) -> FileImports:
             for alias in node.names:
                 found.edges += _with_parents(alias.name, None)
         elif isinstance(node, ast.ImportFrom):
-            source = resolve_relative(file, node.level, node.module)
+            source = resolve_relative(node.level, node.module, file.package)
             if source is not None:
                 names = frozenset(a.name for a in node.names)
                 found.edges += _with_parents(source, None if "*" in names else names)
@@ -137,7 +138,7 @@ def local_names(tree: ast.Module, file: SourceFile) -> dict[str, str]:
                 local[alias.asname or alias.name.split(".")[0]] = (
                     alias.name if alias.asname else alias.name.split(".")[0])
         elif isinstance(node, ast.ImportFrom):
-            source = resolve_relative(file, node.level, node.module)
+            source = resolve_relative(node.level, node.module, file.package)
             for alias in node.names if source is not None else ():
                 if alias.name != "*":
                     local[alias.asname or alias.name] = f"{source}.{alias.name}"
