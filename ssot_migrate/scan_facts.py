@@ -405,15 +405,17 @@ class _FileFacts:
             node = pending.pop()
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 bound[node.name] = bound.get(node.name, 0) + 1
+                # Their own scopes, except that ``global M`` inside rebinds the module's ``M``.
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Global):
+                        for name in inner.names:
+                            bound[name] = bound.get(name, 0) + 2
                 continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
                 bound[node.id] = bound.get(node.id, 0) + 1
             elif isinstance(node, ast.alias):
                 local = node.asname or node.name.partition(".")[0]
                 bound[local] = bound.get(local, 0) + 1
-            elif isinstance(node, ast.Global):
-                for name in node.names:
-                    bound[name] = bound.get(name, 0) + 2  # rebound inside a function
             pending.extend(ast.iter_child_nodes(node))
         aliases: dict[str, str] = {}
         for statement in tree.body:
@@ -421,7 +423,10 @@ class _FileFacts:
                     and isinstance(statement.targets[0], ast.Name)
                     and isinstance(statement.value, ast.Name | ast.Attribute)):
                 name = statement.targets[0].id
-                value = self.resolve(statement.value)
+                # ``Older = Old`` after ``Old = Manager``: an alias of an alias (phase 3 follows it).
+                head, dot, rest = (dotted(statement.value) or "").partition(".")
+                value = (aliases[head] + dot + rest if head in aliases
+                         else self.resolve(statement.value))
                 if value is not None and bound.get(name) == 1:
                     aliases[name] = value
         return aliases
