@@ -5,8 +5,8 @@
 Copies the SymPy corpus to ``--work``, adds ``sympy.utilities.memoization_new`` (a copy of
 ``memoization``) and commits, so that phase 1 has a real rename to make: the importers of
 ``recurrence_memo`` move to the new module. The suite is a fixed list of SymPy's own test files
-(over 500 tests, including those of ``sympy.functions.combinatorial.numbers``, which the phase
-changes), run by ``--python`` (a venv
+(563 tests: 545 pass, 7 skip, 10 xfail, 1 deselected; among them those of
+``sympy.functions.combinatorial.numbers``, which the phase changes), run by ``--python`` (a venv
 with pytest, mpmath<1.4 and hypothesis; SymPy itself is imported from the copy).
 
 Each round times, one after the other in the same session: the suite alone (``pytest -q`` in
@@ -36,6 +36,8 @@ TESTS = (
     "sympy/core/tests/test_basic.py",
     "sympy/core/tests/test_arit.py",
     "sympy/core/tests/test_numbers.py",
+    "sympy/core/tests/test_power.py",
+    "sympy/core/tests/test_evalf.py",
     "sympy/utilities/tests/test_iterables.py",
 )
 TARGET = """
@@ -94,6 +96,8 @@ def main() -> int:
     parser.add_argument("--python", default=sys.executable, help="the project's Python (pytest, mpmath)")
     parser.add_argument("--ssot", default=str(Path(sys.executable).with_name("ssot-migrate")))
     parser.add_argument("-n", type=int, default=3, help="rounds")
+    parser.add_argument("--concurrent-only", action="store_true",
+                        help="time test-jobs = 2 only (the criterion), not the sequential run")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     repo = prepare(args.corpus, args.work, args.python)
@@ -105,7 +109,7 @@ def main() -> int:
                                *TESTS], repo)
         suite.append(seconds)
         print(f"round {round_no}: suite {seconds:.1f} s ({tail})", file=sys.stderr)
-        for jobs, bucket in ((2, par), (1, seq)):
+        for jobs, bucket in ((2, par), (1, seq))[: 1 if args.concurrent_only else 2]:
             seconds, verified = phase(args.ssot, repo, args.work / f"ssot-jobs{jobs}.toml")
             bucket.append(seconds)
             ok = ok and verified == "yes"
@@ -121,6 +125,8 @@ def main() -> int:
     for name, values in (("one suite run (pytest -q)", suite),
                          ("phase1, test-jobs = 2 (concurrent)", par),
                          ("phase1, test-jobs = 1 (sequential)", seq)):
+        if not values:
+            continue
         runs = ", ".join(f"{v:.1f}" for v in values)
         print(f"| {name} | {statistics.median(values):.1f} | {runs} | "
               f"{statistics.median(values) / one:.2f}x |")

@@ -87,57 +87,80 @@ def _with_parents(module: str, names: frozenset[str] | None) -> list[Edge]:
     return edges + [Edge(module, names)]
 
 
+# The last name of every call ``_call_edges`` looks at (dynamic importers, patchers): a cheap
+# test that skips the other calls of a file, which are nearly all of them.
+_CALL_NAMES = frozenset(
+    {n.rpartition(".")[2] for n in _DYNAMIC_IMPORTERS}
+    | {"patch", "object", "multiple", "setattr", "delattr"}
+)
+
+
 def file_imports(tree: ast.Module, file: SourceFile) -> FileImports:
     """Every import of ``tree`` (inside functions too: they run when the code does), the
     modules named by patch calls and literal dynamic imports, and ``__init__`` re-exports."""
     found = FileImports()
-    facts = module_facts(tree, file, uses=False)
-    found.exports = {b.name: b.value for b in facts.bindings}
-    found.stars = [source for source, _, _ in facts.stars]
-    found.defined = facts.defined
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                found.edges += _with_parents(alias.name, None)
-        elif isinstance(node, ast.ImportFrom):
-            source = resolve_relative(node.level, node.module, file.package)
-            if source is not None:
-                names = frozenset(a.name for a in node.names)
-                found.edges += _with_parents(source, None if "*" in names else names)
+    if file.is_package:  # only an ``__init__`` is followed name by name
+        facts = module_facts(tree, file, uses=False)
+        found.exports = {b.name: b.value for b in facts.bindings}
+        found.stars = [source for source, _, _ in facts.stars]
+        found.defined = facts.defined
+    imports: list[ast.Import | ast.ImportFrom] = []
+    calls: list[ast.Call] = []
+    for node in ast.walk(tree):  # one walk: it is most of the cost after parsing
+        if isinstance(node, ast.Call):
+            func = node.func
+            last = func.attr if isinstance(func, ast.Attribute) else (
+                func.id if isinstance(func, ast.Name) else "")
+            if last in _CALL_NAMES:
+                calls.append(node)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            imports.append(node)
         elif (isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets)):
             items = node.value.elts if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
             found.plugins += [e.value for e in items
                               if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-    local = local_names(tree, file)
-    # A module-level function that imports the module its parameter names is a wrapper
-    # (``lazy_function(module, name)``): its callers' literal arguments are the edges.
-    params: dict[int, tuple[str, list[str]]] = {}
-    for statement in tree.body:
-        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-            arguments = [a.arg for a in (*statement.args.posonlyargs, *statement.args.args)]
-            for sub in ast.walk(statement):
-                params[id(sub)] = (statement.name, arguments)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            _call_edges(node, local, found, params.get(id(node)))
+    for node in imports:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.edges += _with_parents(alias.name, None)
+        elif (source := resolve_relative(node.level, node.module, file.package)) is not None:
+            names = frozenset(a.name for a in node.names)
+            found.edges += _with_parents(source, None if "*" in names else names)
+    if calls:
+        local = local_names(tree, file, imports)
+        # A module-level function that imports the module its parameter names is a wrapper
+        # (``lazy_function(module, name)``): its callers' literal arguments are the edges.
+        functions = [(s.lineno, s.end_lineno or s.lineno, s) for s in tree.body
+                     if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]
+        for node in calls:
+            enclosing = next((f for start, end, f in functions if start <= node.lineno <= end),
+                             None)
+            params = None if enclosing is None else (enclosing.name, [
+                a.arg for a in (*enclosing.args.posonlyargs, *enclosing.args.args)])
+            _call_edges(node, local, found, params)
     for plugin in found.plugins:
         found.edges += _with_parents(plugin, None)
     return found
 
 
-def local_names(tree: ast.Module, file: SourceFile) -> dict[str, str]:
+def local_names(
+    tree: ast.Module, file: SourceFile,
+    imports: Sequence[ast.Import | ast.ImportFrom] | None = None,
+) -> dict[str, str]:
     """Local name -> dotted name, for every import in the file and its module-level defs."""
     local: dict[str, str] = {}
     for statement in tree.body:
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and file.module:
             local[statement.name] = f"{file.module}.{statement.name}"
-    for node in ast.walk(tree):
+    if imports is None:
+        imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+    for node in imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 local[alias.asname or alias.name.split(".")[0]] = (
                     alias.name if alias.asname else alias.name.split(".")[0])
-        elif isinstance(node, ast.ImportFrom):
+        else:
             source = resolve_relative(node.level, node.module, file.package)
             for alias in node.names if source is not None else ():
                 if alias.name != "*":
