@@ -472,6 +472,18 @@ def load_config(
     for target in complete:
         found = resolver.resolve(target["canonical"])
         where = f"{target['where']}.canonical"
+        if found.attribute_of:
+            # Every import rewrite would name a module that does not exist
+            # (``from a.mod.Outer import Inner``): refused rather than written wrong.
+            owner, _, leaf = found.name.rpartition(".")
+            problems.add(
+                where,
+                f"{found.name!r} is an attribute of {owner!r}: {found.why}; ssot-migrate moves "
+                f"imports of modules and of names a module binds, so bind it in a module (for "
+                f"example `{leaf} = {owner.rpartition('.')[2]}.{leaf}` in "
+                f"{owner.rpartition('.')[0]!r}) and name that",
+            )
+            continue
         if found.kind is None:
             kind, why, proven = _infer_kind(target, found, resolver, file_set, reader)
             warnings.append(f"{where}: {describe_missing(found)}; assumed a {kind.value}: {why}")

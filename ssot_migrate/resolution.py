@@ -648,6 +648,9 @@ class Resolution:
     why: str = ""
     looked_in: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
+    # ``a.mod.Outer`` when ``name`` is ``a.mod.Outer.Inner`` and ``Outer`` is a name module
+    # ``a.mod`` itself defines: the name is an attribute of an object, not of a module.
+    attribute_of: str = ""
 
 
 @dataclass
@@ -746,8 +749,17 @@ class Resolver:
         parent, _, leaf = name.rpartition(".")
         holder = self.find_module(parent) if parent else None
         if holder is None:
+            owner = self._defining_module(parent) if parent else None
+            if owner is not None:
+                defined_in, where, source = owner
+                return Resolution(
+                    name, None, looked_in=labels, attribute_of=parent,
+                    why=f"{parent!r} is not a module but a name module {defined_in!r} "
+                    f"({_shown(source, where)}) defines",
+                )
             return Resolution(
-                name, None, looked_in=labels, suggestions=self._suggest_module(name),
+                name, None, looked_in=labels,
+                suggestions=tuple(s for s in self._suggest_module(name) if s != name),
                 why=f"no module {name!r}" + (f" or {parent!r}" if parent else ""),
             )
         place, found = holder
@@ -798,6 +810,25 @@ class Resolver:
             suggestions=tuple(f"{parent}.{c}" for c in close),
             why=f"module {parent!r} ({_shown(found, place)}) does not define {leaf!r}",
         )
+
+    def _defining_module(self, dotted: str) -> tuple[str, Place, _Module] | None:
+        """The nearest module above ``dotted`` when the segment after it is a name that module
+        binds to an object (a class, function or assignment, or an import of a symbol), not to
+        a module: ``dotted`` then lives inside an object."""
+        parts = dotted.split(".")
+        for index in range(len(parts) - 1, 0, -1):
+            holder = self.find_module(".".join(parts[:index]))
+            if holder is None:
+                continue
+            names = self._names_of(*holder)
+            segment = parts[index]
+            if names is None or segment not in names.names:
+                return None
+            imported = names.imports.get(segment)
+            if imported is not None and self.resolve(imported).kind is not NameKind.SYMBOL:
+                return None  # a module it imports, or a name that cannot be looked up
+            return ".".join(parts[:index]), *holder
+        return None
 
     def _siblings(self, place: Place, module: _Module, leaf: str, full: bool = True) -> list[str]:
         entries = {

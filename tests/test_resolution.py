@@ -274,3 +274,31 @@ def test_a_top_level_name_proves_a_module(tmp_path: Path, canonical: str, aliase
     assert "assumed a module: " in warning and "top-level" in warning
     assert config.targets[0].canonical_kind is NameKind.MODULE
     assert config.targets[0].kind_assumed == ""
+
+
+@pytest.mark.parametrize(
+    ("files", "canonical", "owner"),
+    [
+        pytest.param({"pkg/__init__.py": "", "pkg/core.py": "class Outer:\n    class Inner:\n        pass\n"},
+                     "pkg.core.Outer.Inner", "'pkg.core' (pkg/core.py) defines", id="nested-class-in-the-repo"),
+        pytest.param({}, "textwrap.TextWrapper.wrap", "'textwrap' (/", id="method-in-the-stdlib"),
+        pytest.param({}, "json.JSONDecoder.decode", "'json' (/", id="method-of-a-re-exported-class"),
+    ],
+)
+def test_an_attribute_of_an_object_is_refused_with_the_way_out(
+    tmp_path: Path, files: dict[str, str], canonical: str, owner: str
+) -> None:
+    # Found before as "nowhere" (with itself as the did-you-mean), then rewritten into
+    # `from pkg.core.Outer import Inner`, an import of a module that does not exist.
+    table = (f'[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
+             f'canonical = "{canonical}"\naliases = ["legacy.Old"]\n')
+    repo = make_repo(tmp_path / "repo", {**files, "pyproject.toml": table})
+    with pytest.raises(ConfigError) as refused:
+        load_config(repo, environ={})
+    (problem,) = refused.value.problems
+    parent, _, leaf = canonical.rpartition(".")
+    assert problem.startswith("tool.ssot-migrate.targets[0] ('t').canonical: ")
+    assert f"{canonical!r} is an attribute of {parent!r}" in problem
+    assert f"is not a module but a name module {owner}" in problem
+    assert f"`{leaf} = {parent.rpartition('.')[2]}.{leaf}`" in problem
+    assert "did you mean" not in problem

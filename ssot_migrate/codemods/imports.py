@@ -1363,9 +1363,11 @@ class _FileRewrite:
             ):
                 self._reused.add(id(other.alias))
                 return other.local
-            elif either and not other.plain and self._moved_to(other, canonical, scope):
+            elif either and not other.plain and (
+                moved := self._moved_local(other, canonical, scope)
+            ):
                 self._reused.add(id(other.alias))
-                return other.local + canonical[len(need) :]
+                return moved + canonical[len(need) :]
         if not canonical.startswith(need) and not (
             binding.plain and need.startswith(canonical + ".")
         ):
@@ -1393,17 +1395,19 @@ class _FileRewrite:
         self._add_spec(binding, spec)
         return local + canonical[len(need) :]
 
-    def _moved_to(self, other: Binding, canonical: str, scope: Scope | None) -> bool:
-        """Whether ``other`` is a ``from`` import this rewrite moves onto ``canonical`` under
-        its own local name, visible at the site: its name then already means the canonical."""
+    def _moved_local(self, other: Binding, canonical: str, scope: Scope | None) -> str | None:
+        """The name ``other`` binds once this rewrite moves it onto ``canonical`` (its own, or
+        the canonical's when the move renames it), when it is visible at the site: that name
+        then already means the canonical, and a second identical import would repeat it."""
         move = self._moves.get(id(other.alias))
-        return (
-            move is not None
-            and not move.builtin
-            and move.mapped.new == canonical
-            and move.local == other.local
-            and self._visible(other, scope)
-        )
+        if (
+            move is None
+            or move.builtin
+            or move.mapped.new != canonical
+            or not self._visible(other, scope)
+        ):
+            return None
+        return move.local
 
     def _visible(self, other: Binding, scope: Scope | None) -> bool:
         if scope is None and self._fast is None:
