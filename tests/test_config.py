@@ -375,7 +375,8 @@ def test_replace_facade_logic_outside_facades_is_refused(tmp_path: Path) -> None
 
 def test_verification_keys_defaults_and_values(tmp_path: Path) -> None:
     default = load_config(config_repo(tmp_path / "a", GOOD))
-    assert (default.test_env, default.test_jobs, default.rerun) == ((), None, 1)
+    assert (default.test_env, default.test_jobs, default.rerun, default.tests) == (
+        (), None, 1, "all")
     table = GOOD.replace(
         'test-command = "python -m pytest -q"',
         'test-command = "python -m pytest -q"\nrerun = 0\ntest-jobs = 1\n'
@@ -396,6 +397,8 @@ def test_verification_keys_defaults_and_values(tmp_path: Path) -> None:
         ('test-env = "A=1"', "test-env: must be a table"),
         ("test-env = { A = 1 }", "test-env.A: must be a string, not an integer"),
         ('test-env = { "A=B" = "1" }', "'A=B' is not an environment variable name"),
+        ('tests = "changed"', "tests: must be one of 'all', 'affected', got 'changed'"),
+        ("tests = 1", "tests: must be one of 'all', 'affected', got 1"),
     ],
 )
 def test_bad_verification_keys_are_named(tmp_path: Path, line: str, expected: str) -> None:
