@@ -102,3 +102,30 @@ def test_dynamic_imports_plugins_and_everywhere_inits_fall_back() -> None:
     # the command's own paths bound the candidates
     narrow = _select(base, {"pkg/b.py": "Y = 3\n"}, "tests/test_a.py")
     assert not narrow.everything and narrow.files == () and narrow.candidates == 1
+
+
+def test_reexports_patch_strings_and_import_time_loads() -> None:
+    files = {
+        "pkg/__init__.py": "from pkg.a import X\nfrom pkg import c\n",
+        "pkg/a.py": "X = 1\n",
+        "pkg/b.py": "Y = 2\n",
+        "pkg/c.py": "Z = 3\n",
+        "tests/test_x.py": "from pkg import X\n\ndef test_x():\n    assert X\n",
+        "tests/test_p.py": ("from unittest import mock\n\ndef test_p():\n"
+                            "    with mock.patch('pkg.b.Y', 5):\n        pass\n"),
+        "tests/test_none.py": "def test_none():\n    pass\n",
+    }
+    # `from pkg import X` follows the re-export to pkg/a.py, not to everything pkg imports
+    assert _select(files, {"pkg/a.py": "X = 0\n"}).files == ("tests/test_x.py",)
+    # a mock.patch string imports the module it names
+    assert _select(files, {"pkg/b.py": "Y = 0\n"}).files == ("tests/test_p.py",)
+    # pkg/c.py is used by no test, but pkg/__init__ imports it whenever test_x imports pkg:
+    # an import-time failure there would break test_x
+    loaded = _select(files, {"pkg/c.py": "Z = 0\n"})
+    assert loaded.files == ("tests/test_x.py",) and "(import-time effects)" in loaded.reason
+    # a test file the phase changes runs; a file no test reaches selects nothing
+    assert _select(files, {"tests/test_none.py": "def test_none():\n    pass\n"}).files == (
+        "tests/test_none.py",)
+    alone = {**files, "pkg/d.py": "W = 1\n"}
+    nothing = _select(alone, {"pkg/d.py": "W = 2\n"})
+    assert nothing.files == () and "1 changed file(s) reached by no test" in nothing.reason
