@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -655,12 +655,20 @@ class _FileRewrite:
             if tree is not None
             else None
         )
-        self.meta_module = module if kept is None else module.with_changes(body=kept)
+        self.meta_module = module if kept is None else module.with_changes(body=kept[0])
         self.wrapper = cst.MetadataWrapper(self.meta_module, unsafe_skip_copy=True)
         # Qualified names are asked of the scopes for candidate nodes only: libcst's provider
         # would make a pass over every node of the file to hand out lazy values.
         self.scopes = self.wrapper.resolve(ScopeProvider)
-        self.parents = self.wrapper.resolve(ParentNodeProvider)
+        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = self.wrapper.resolve(ParentNodeProvider)
+        if kept is not None and kept[1]:
+            # Parents as in the file itself: a class or function that lost statements for the
+            # analysis is its original (``_note_super_inits`` reads the whole class body).
+            originals = kept[1]
+            self.parents = {
+                originals.get(id(child), child): originals.get(id(parent), parent)
+                for child, parent in self.parents.items()
+            }
         # Positions cost a full pass: only measured, statement by statement, where a site or
         # note needs a line (see ``_line``).
         self._positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
@@ -1385,26 +1393,20 @@ _WORD = re.compile(r"\w+")
 
 def _statements_for_metadata(
     module: cst.Module, tree: ast.Module, names: set[str], factory_names: set[str]
-) -> list[cst.BaseStatement] | None:
-    """The top-level statements whose scope analysis can change phase 3's result, or ``None``
-    when the two parses do not line up statement for statement (then: the whole module).
+) -> tuple[list[cst.BaseStatement], dict[int, cst.CSTNode]] | None:
+    """The statements whose scope analysis can change phase 3's result, or ``None`` when the two
+    parses do not line up statement for statement (then: the whole module).
 
     A candidate (a class name, an ``as`` name, a module-level alias ``M = Manager``), what it
     resolves to and what refers to it, lie in statements that spell it: an identifier, an
     attribute, a parameter, a ``global``, a word of a string (libcst reads string annotations).
     Imports are kept (they are the bindings), and so is any statement spelling a name the
     factory's import could take (``free_name``: ``make``, ``make_``, ``make_2``). The others
-    bind and read only names phase 3 never asks about.
+    bind and read only names phase 3 never asks about, at module level and inside the body of a
+    kept class or function alike (a name is local to a body only where the body binds it, which
+    a statement not spelling it cannot do). A kept class or function whose body lost statements
+    is a new node: the second value maps each such node to the original.
     """
-    groups: list[list[ast.stmt]] = []
-    index = 0
-    for line in module.body:
-        count = len(line.body) if isinstance(line, cst.SimpleStatementLine) else 1
-        groups.append(tree.body[index:index + count])
-        index += count
-    if index != len(tree.body) or any(not group for group in groups):
-        return None
-    words: list[set[str]] = [_words_of(group) for group in groups]
     wanted = set(names)
     # ``M = Manager`` (and ``N = M``): the alias is a candidate wherever it is spelled.
     aliases: list[tuple[str, set[str]]] = []
@@ -1420,13 +1422,53 @@ def _statements_for_metadata(
             if value in wanted and not bound <= wanted:
                 wanted |= bound
                 grown = True
-    return [
-        statement
-        for statement, group, spelled in zip(module.body, groups, words)
-        if any(isinstance(s, ast.Import | ast.ImportFrom) for s in group)
-        or spelled & wanted
-        or any(word.startswith(name) for word in spelled for name in factory_names)
-    ]
+
+    def keep(group: list[ast.stmt]) -> bool:
+        spelled = _words_of(group)
+        return (
+            any(isinstance(s, ast.Import | ast.ImportFrom) for s in group)
+            or bool(spelled & wanted)
+            or any(word.startswith(name) for word in spelled for name in factory_names)
+        )
+
+    originals: dict[int, cst.CSTNode] = {}
+    kept = _kept_statements(module.body, tree.body, keep, originals)
+    return None if kept is None else (kept, originals)
+
+
+def _kept_statements(
+    statements: Sequence[cst.BaseStatement],
+    nodes: Sequence[ast.stmt],
+    keep: Callable[[list[ast.stmt]], bool],
+    originals: dict[int, cst.CSTNode],
+) -> list[cst.BaseStatement] | None:
+    groups: list[list[ast.stmt]] = []
+    index = 0
+    for line in statements:
+        count = len(line.body) if isinstance(line, cst.SimpleStatementLine) else 1
+        groups.append(list(nodes[index:index + count]))
+        index += count
+    if index != len(nodes) or any(not group for group in groups):
+        return None
+    kept: list[cst.BaseStatement] = []
+    for statement, group in zip(statements, groups):
+        if not keep(group):
+            continue
+        body = statement.body if isinstance(statement, cst.ClassDef | cst.FunctionDef) else None
+        if not isinstance(body, cst.IndentedBlock) or len(group) != 1 or not isinstance(
+            group[0], ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+        ):
+            kept.append(statement)
+            continue
+        inner = _kept_statements(body.body, group[0].body, keep, originals)
+        if inner is None or len(inner) == len(body.body):
+            kept.append(statement)
+            continue
+        block = body.with_changes(body=inner or [body.body[0]])
+        reduced = statement.with_changes(body=block)
+        originals[id(block)], originals[id(reduced)] = body, statement
+        kept.append(reduced)
+    return kept
 
 
 def _words_of(statements: Sequence[ast.stmt]) -> set[str]:
