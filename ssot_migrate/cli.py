@@ -4,7 +4,7 @@ Exit codes (DESIGN.md): 0 success; 1 the phase ran but verification regressed, o
 found violations; 2 usage or configuration error; 3 an internal error (a bug).
 
 Each command body only parses and delegates: phases to ``dryrun.run_dry_run`` and
-``phase_cli.run_phase_command``; ``scan_cli.run_scan_command``; ``guard_cli.run_guard_command``;
+``phase_cli.run_phase_command``; ``scan.cli.run_scan_command``; ``guard_cli.run_guard_command``;
 ``status.run_status_command``; ``init_cli.run_init_command``; ``rollback.run_rollback_command``; ``pr.run_pr_command``;
 ``demo.run_demo_command``. Each returns the exit code.
 """
@@ -206,7 +206,7 @@ def scan(
     strict: StrictOption = False,
 ) -> int:
     """Measure every SSOT violation, with evidence."""
-    from ssot_migrate.scan_cli import run_scan_command
+    from ssot_migrate.scan.cli import run_scan_command
 
     return run_scan_command(
         repo,

@@ -30,7 +30,7 @@ from ssot_migrate.model import Config
 from ssot_migrate.phases import IDS
 
 if TYPE_CHECKING:
-    from ssot_migrate.scan import ScanReport
+    from ssot_migrate.scan.analysis import ScanReport
     from ssot_migrate.workflow import PhaseResult
 
 # A fixed identity for the demo repository's own commits, so the demo works on a machine where
@@ -213,7 +213,7 @@ def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None]
     the workflow's progress lines. Raises what those raise (``SsotError`` subclasses).
     """
     from ssot_migrate.config import load_config
-    from ssot_migrate.scan import scan_repository
+    from ssot_migrate.scan.analysis import scan_repository
     from ssot_migrate.status import collect, render
     from ssot_migrate.workflow import create_phase_branch
 

@@ -645,7 +645,7 @@ def module_files_of(snapshot: Any) -> dict[str, str]:
 
 def legacy_sites_of(config: Config, snapshot: Any) -> list[tuple[str, str]]:
     """``(target, path)`` of every ``legacy-import`` site scan finds on ``snapshot``."""
-    from ssot_migrate.scan import scan_snapshot
+    from ssot_migrate.scan.analysis import scan_snapshot
 
     report = scan_snapshot(config, snapshot)
     return [(s.target, s.path) for s in report.sites if s.category == "legacy-import"]

@@ -41,7 +41,7 @@ from ssot_migrate.record import (
 from ssot_migrate.status import phase_branches
 
 if TYPE_CHECKING:
-    from ssot_migrate.scan import ScanReport
+    from ssot_migrate.scan.analysis import ScanReport
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _mainline_branch(repo: Path, mainline: str) -> str:
 
 def scan_pair(config: Config, base: str, tip: str) -> tuple[ScanReport, ScanReport]:
     """Scans of the phase's base and of its tip (the figures the pull request shows)."""
-    from ssot_migrate.scan import scan_repository
+    from ssot_migrate.scan.analysis import scan_repository
 
     return scan_repository(config, base=base), scan_repository(config, base=tip)
 
@@ -133,7 +133,7 @@ def scan_table(before: Mapping[str, int], after: Mapping[str, int]) -> list[str]
 
 
 def _scan_section(scans: tuple[ScanReport, ScanReport] | None) -> list[str]:
-    from ssot_migrate.report import render_markdown
+    from ssot_migrate.scan.report import render_markdown
 
     if scans is None:
         return ["_Scan not available._"]

@@ -147,7 +147,7 @@ def _compute(
 
 def _scan_violations(config: Config, commit: str, jobs: int | None) -> dict[str, int]:
     """What must reach zero, per category: the figures the pull request shows too."""
-    from ssot_migrate.scan import scan_repository
+    from ssot_migrate.scan.analysis import scan_repository
 
     report = scan_repository(config, base=commit, jobs=jobs)
     figures = report.violations()

@@ -27,7 +27,7 @@ from ssot_migrate.config import load_config
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.interfaces import compare_double, extract_interface
 from ssot_migrate.model import Change, Note, SourceFile
-from ssot_migrate.scan import scan_repository
+from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import make_repo
 from tests.test_phase2_fixtures import FIXTURES, run, tree_files
 

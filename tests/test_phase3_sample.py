@@ -16,7 +16,7 @@ from pathlib import Path
 from ssot_migrate.demo import create_sample_repo
 from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.phases import compute_phase
-from ssot_migrate.scan import scan_repository
+from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import git, git_env
 
 

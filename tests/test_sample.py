@@ -13,7 +13,7 @@ from ssot_migrate.config import load_config
 from ssot_migrate.demo import create_sample_repo, sample_root
 from ssot_migrate.errors import UsageError
 from ssot_migrate.model import NameKind
-from ssot_migrate.scan import scan_repository
+from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import git
 
 EXPECTED_FIXES = (

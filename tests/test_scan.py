@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 
 from ssot_migrate.config import load_config
-from ssot_migrate.report import render_counts_line, render_markdown_summary
-from ssot_migrate.scan import CATEGORIES, ScanReport, scan_repository
+from ssot_migrate.scan.analysis import CATEGORIES, ScanReport, scan_repository
+from ssot_migrate.scan.report import render_counts_line, render_markdown_summary
 from tests.conftest import git, make_repo, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scan"
@@ -406,7 +406,7 @@ def test_legacy_sites_are_what_phase1_rewrites_and_vanish_after_it(
 
 
 def test_markdown_summary_lists_each_category_once() -> None:
-    from ssot_migrate.report import render_markdown_summary
+    from ssot_migrate.scan.report import render_markdown_summary
 
     table = render_markdown_summary({"legacy-import": 3, "custom": 1}, {"legacy-import": 0})
     assert table.count("legacy-import") == 1

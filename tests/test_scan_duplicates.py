@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ssot_migrate.config import load_config
-from ssot_migrate.scan import ScanReport, scan_repository
-from ssot_migrate.scan_facts import shares_stem
+from ssot_migrate.scan.analysis import ScanReport, scan_repository
+from ssot_migrate.scan.facts import shares_stem
 from tests.conftest import make_repo
 
 CONFIG = """\

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.model import Change
 from ssot_migrate.phases import compute_phase
-from ssot_migrate.scan import scan_repository
+from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import make_repo
 from tests.test_phase2_fixtures import tree_files
 

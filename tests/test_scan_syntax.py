@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 
 from ssot_migrate.config import load_config
-from ssot_migrate.scan import scan_repository
+from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import git, make_repo, run_cli
 from tests.test_scan_phase_agreement import BASE, agreement
 

@@ -1,6 +1,6 @@
 """Render a ``ScanReport``: Rich table, JSON (stable schema), Markdown (PR bodies), SARIF 2.1.0.
 
-Rendering only; analysis is in ``scan.py``. Code lines never go through Rich markup (a ``[x]`` in
+Rendering only; analysis is in ``analysis.py``. Code lines never go through Rich markup (a ``[x]`` in
 source would vanish): everything user-derived is a ``rich.text.Text``.
 """
 
@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ssot_migrate import __version__
-from ssot_migrate.scan import CATEGORIES, DESCRIPTIONS, SCHEMA_VERSION, ScanReport, Site
+from ssot_migrate.scan.analysis import CATEGORIES, DESCRIPTIONS, SCHEMA_VERSION, ScanReport, Site
 from ssot_migrate.terminal import printable
 
 FORMATS = ("table", "json", "markdown", "sarif")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ssot_migrate.baseline import read_baseline, rises, write_baseline
 from ssot_migrate.errors import UsageError
-from ssot_migrate.report import FORMATS, render
+from ssot_migrate.scan.baseline import read_baseline, rises, write_baseline
+from ssot_migrate.scan.report import FORMATS, render
 
 
 def run_scan_command(
@@ -32,7 +32,7 @@ def run_scan_command(
     rose above the baseline; configuration and usage errors raise (exit 2 in ``cli.py``).
     """
     from ssot_migrate.engine import open_config_and_snapshot
-    from ssot_migrate.scan import scan_snapshot
+    from ssot_migrate.scan.analysis import scan_snapshot
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -95,7 +95,7 @@ def run_scan_command(
 
 def write_baseline_file(report: object, path: Path, console: Console) -> None:
     """Write the baseline and say so on stderr."""
-    from ssot_migrate.scan import ScanReport
+    from ssot_migrate.scan.analysis import ScanReport
 
     assert isinstance(report, ScanReport)
     write_baseline(report, path)

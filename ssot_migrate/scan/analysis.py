@@ -14,7 +14,7 @@ facts; the main process then turns them into categories::
     stale-patch-target        mock.patch/monkeypatch strings naming an alias or nothing at all
     patch-seam                patches of a path nothing reads any more (consumers moved on)
 
-Per-file facts are gathered by ``scan_facts.py`` (in the engine's worker processes); this module
+Per-file facts are gathered by ``facts.py`` (in the engine's worker processes); this module
 assembles them into categories. Rendering lives in ``report.py``; this module returns values only.
 """
 
@@ -43,7 +43,7 @@ from ssot_migrate.interfaces import (
     parse_file,
 )
 from ssot_migrate.model import Config, NameKind, Note, Target
-from ssot_migrate.scan_facts import (
+from ssot_migrate.scan.facts import (
     DEFAULT_OVERLAP,
     ScanAnalyser,
     TargetSpec,

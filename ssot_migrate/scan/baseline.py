@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ssot_migrate.atomic import write_atomic
 from ssot_migrate.errors import UsageError
-from ssot_migrate.scan import CATEGORIES, ScanReport
+from ssot_migrate.scan.analysis import CATEGORIES, ScanReport
 
 BASELINE_KIND = "ssot-migrate-baseline"
 BASELINE_VERSION = 1
