@@ -36,7 +36,7 @@ _TRAILERS = st.builds(
 _RECORD = st.builds(PhaseRecord, _TEXT, st.lists(_PARAGRAPH, max_size=4).map(tuple), _TRAILERS)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_RECORD)
 def test_parse_reads_back_what_render_wrote(record: PhaseRecord) -> None:
     assert PhaseRecord.parse(record.render()) == record
