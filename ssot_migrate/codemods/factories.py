@@ -793,6 +793,10 @@ class _FileRewrite:
             if id(node) in self.alias_targets:
                 continue
             parent = self._parent(node)
+            if parent is None:
+                # Parsed from a string annotation (``-> "list[Manager]"``): a type, never a
+                # construction, and with no position in the file.
+                continue
             if isinstance(parent, cst.Attribute) and parent.value is node:
                 self._note_class_method(node, parent)
                 continue  # a prefix of a longer chain, or ``Class.attribute``
