@@ -50,6 +50,7 @@ from libcst.metadata import (
 
 from ssot_migrate.codemods._common import (
     build_dotted,
+    dotted_name,
     drop_aliases,
     faithful_result,
     free_name,
@@ -85,18 +86,7 @@ _PARTIAL = frozenset({"functools.partial", "functools.partialmethod"})
 
 
 # --------------------------------------------------------------------------- import helpers
-# Small and local on purpose: the shared ``_common`` module is still moving; these are the few
-# import edits phases 2 and 3 need (``facades`` imports them from here).
-
-
-def dotted(node: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a Name/Attribute chain, ``None`` otherwise."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = dotted(node.value)
-        return None if head is None else f"{head}.{node.attr.value}"
-    return None
+# The few import edits phases 2 and 3 need (``facades`` imports them from here).
 
 
 def relative_spelling(target_module: str, package: str | None) -> tuple[int, str] | None:
@@ -121,7 +111,7 @@ def local_of(alias: cst.ImportAlias) -> str | None:
     if alias.asname is not None:
         name = alias.asname.name
         return name.value if isinstance(name, cst.Name) else None
-    full = dotted(alias.name)
+    full = dotted_name(alias.name)
     return None if full is None else full.split(".")[0]
 
 
@@ -131,17 +121,17 @@ def import_binds(statement: cst.Import | cst.ImportFrom, package: str | None) ->
     if isinstance(statement, cst.ImportFrom):
         if isinstance(statement.names, cst.ImportStar):
             return bound
-        module = dotted(statement.module) if statement.module is not None else None
+        module = dotted_name(statement.module) if statement.module is not None else None
         base = resolve_relative(len(statement.relative), module, package)
         if base is None:
             return bound
         for alias in statement.names:
-            local, name = local_of(alias), dotted(alias.name)
+            local, name = local_of(alias), dotted_name(alias.name)
             if local and name:
                 bound[local] = f"{base}.{name}"
         return bound
     for alias in statement.names:
-        local, name = local_of(alias), dotted(alias.name)
+        local, name = local_of(alias), dotted_name(alias.name)
         if local and name:
             bound[local] = name if alias.asname is not None else local
     return bound
@@ -484,7 +474,7 @@ def shared_instance_reason(
         expr = decorator.decorator
         if isinstance(expr, cst.Call):
             expr = expr.func
-        name = dotted(expr) or ""
+        name = dotted_name(expr) or ""
         if name.rpartition(".")[2] in _CACHING_DECORATORS:
             return f"it is decorated with @{name}"
     module_names = _module_level_names(module)
@@ -898,7 +888,7 @@ class _FileRewrite:
             return
         call = self._enclosing_call_of_arg(node)
         if call is not None:
-            func = dotted(call.func) or ""
+            func = dotted_name(call.func) or ""
             if func in ("isinstance", "issubclass"):
                 return
             if any(self._absolute(q) in _PARTIAL for q in self._qualified(call.func)):
@@ -1091,9 +1081,9 @@ class _SuperInitFinder(cst.CSTVisitor):
         if not (isinstance(func, cst.Attribute) and func.attr.value == "__init__"):
             return
         value = func.value
-        if isinstance(value, cst.Call) and dotted(value.func) == "super":
+        if isinstance(value, cst.Call) and dotted_name(value.func) == "super":
             self.calls.append(node)
-        elif dotted(value) is not None:
+        elif dotted_name(value) is not None:
             self.calls.append(node)  # ``Base.__init__(self, ...)``
 
 
@@ -1327,7 +1317,7 @@ def _is_future_import(statement: cst.BaseStatement) -> bool:
         isinstance(statement, cst.SimpleStatementLine)
         and len(statement.body) == 1
         and isinstance(statement.body[0], cst.ImportFrom)
-        and dotted(statement.body[0].module or cst.Name("_")) == "__future__"
+        and dotted_name(statement.body[0].module or cst.Name("_")) == "__future__"
     )
 
 
@@ -1371,7 +1361,7 @@ def _as_names(module: cst.Module, names: set[str]) -> set[str]:
 
     class _Visitor(cst.CSTVisitor):
         def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
-            imported = dotted(node.name) or ""
+            imported = dotted_name(node.name) or ""
             if node.asname is not None and imported.rpartition(".")[2] in names:
                 local = local_of(node)
                 if local:
