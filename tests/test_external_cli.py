@@ -274,3 +274,29 @@ def test_misspelt_canonical_warns_everywhere_and_strict_refuses(tmp_path: Path) 
     assert pr.returncode == 0, pr.stderr
     assert expected in pr.stdout and hint in pr.stdout
     assert decision in pr.stdout.split("### Needs a decision", 1)[1].split("###", 1)[0]
+
+
+# --------------------------------------------------------------------------- (d) inside an object
+
+
+def test_a_canonical_inside_a_class_is_refused_before_any_rewrite(tmp_path: Path) -> None:
+    # It was "found nowhere" with itself as the did-you-mean, and phase 1 then wrote
+    # `from pkg.core.Outer import Inner`, an import of a module that does not exist.
+    table = (
+        '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "inner"\n'
+        'canonical = "pkg.core.Outer.Inner"\naliases = ["pkg.old.Legacy"]\n'
+    )
+    repo = make_repo(tmp_path / "repo", {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "class Outer:\n    class Inner:\n        pass\n",
+        "pkg/old.py": "from pkg.core import Outer\nLegacy = Outer.Inner\n",
+        "pkg/use.py": "from pkg.old import Legacy\n\nx = Legacy()\n",
+        "pyproject.toml": table,
+    })
+    proc = run_cli("phase1", "--dry-run", "--repo", str(repo))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: ") and "pyproject.toml" in proc.stderr
+    assert "tool.ssot-migrate.targets[0] ('inner').canonical" in proc.stderr
+    assert "'pkg.core.Outer.Inner' is an attribute of 'pkg.core.Outer'" in proc.stderr
+    assert "`Inner = Outer.Inner` in 'pkg.core'" in proc.stderr
+    assert git(repo, "status", "--porcelain") == ""
