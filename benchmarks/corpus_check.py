@@ -67,8 +67,17 @@ STANDINS = {
             "    def __init__(self, iterable=None):\n        self.dict = dict.fromkeys(iterable or ())\n"
             + "".join(
                 f"\n    def {name}(self, *args, **kwargs):\n        raise NotImplementedError\n"
-                for name in ("add", "remove", "discard", "__iter__", "__reversed__",
-                             "__contains__", "__bool__", "__len__", "__repr__")
+                for name in (
+                    "add",
+                    "remove",
+                    "discard",
+                    "__iter__",
+                    "__reversed__",
+                    "__contains__",
+                    "__bool__",
+                    "__len__",
+                    "__repr__",
+                )
             )
         ),
         "django/http/zz_nothing.py": (
@@ -99,8 +108,11 @@ class Run:
 
 
 def _t(name: str, canonical: str, aliases: list[str], **extra: object) -> str:
-    lines = [f'name = "{name}"', f'canonical = "{canonical}"',
-             "aliases = [" + ", ".join(f'"{a}"' for a in aliases) + "]"]
+    lines = [
+        f'name = "{name}"',
+        f'canonical = "{canonical}"',
+        "aliases = [" + ", ".join(f'"{a}"' for a in aliases) + "]",
+    ]
     for key, value in extra.items():
         key = key.replace("_", "-")
         if isinstance(value, bool):
@@ -115,58 +127,199 @@ def _t(name: str, canonical: str, aliases: list[str], **extra: object) -> str:
 RUNS = [
     # phase 1: imports
     # "nothing": discovery off, or the canonical's re-export paths would be rewritten (by design)
-    Run("django", "phase1", "nothing", _t("none", "django.utils.functional.cached_property",
-                                          ["django.utils.zz_gone.ZzNothing"],
-                                          discover_aliases=False), False),
-    Run("django", "phase1", "symbol-90", _t("cp", "django.utils.functional_new.cached_property",
-                                            ["django.utils.functional.cached_property"]), True),
-    Run("django", "phase1", "module-many", _t("tz", "django.utils.timezone_new",
-                                              ["django.utils.timezone"]), True),
-    Run("sympy", "phase1", "nothing", _t("none", "sympy.core.sympify.sympify",
-                                         ["sympy.zz_gone.ZzNothing"], discover_aliases=False), False),
-    Run("sympy", "phase1", "discovered-only", _t("none", "sympy.core.sympify.sympify",
-                                                 ["sympy.zz_gone.ZzNothing"]), True),
-    Run("sympy", "phase1", "symbol-308", _t("sy", "sympy.core.sympify_new.sympify",
-                                            ["sympy.core.sympify.sympify"]), True),
-    Run("sympy", "phase1", "module-many", _t("it", "sympy.utilities.iterables_new",
-                                             ["sympy.utilities.iterables"]), True),
+    Run(
+        "django",
+        "phase1",
+        "nothing",
+        _t(
+            "none",
+            "django.utils.functional.cached_property",
+            ["django.utils.zz_gone.ZzNothing"],
+            discover_aliases=False,
+        ),
+        False,
+    ),
+    Run(
+        "django",
+        "phase1",
+        "symbol-90",
+        _t(
+            "cp",
+            "django.utils.functional_new.cached_property",
+            ["django.utils.functional.cached_property"],
+        ),
+        True,
+    ),
+    Run(
+        "django",
+        "phase1",
+        "module-many",
+        _t("tz", "django.utils.timezone_new", ["django.utils.timezone"]),
+        True,
+    ),
+    Run(
+        "sympy",
+        "phase1",
+        "nothing",
+        _t(
+            "none",
+            "sympy.core.sympify.sympify",
+            ["sympy.zz_gone.ZzNothing"],
+            discover_aliases=False,
+        ),
+        False,
+    ),
+    Run(
+        "sympy",
+        "phase1",
+        "discovered-only",
+        _t("none", "sympy.core.sympify.sympify", ["sympy.zz_gone.ZzNothing"]),
+        True,
+    ),
+    Run(
+        "sympy",
+        "phase1",
+        "symbol-308",
+        _t("sy", "sympy.core.sympify_new.sympify", ["sympy.core.sympify.sympify"]),
+        True,
+    ),
+    Run(
+        "sympy",
+        "phase1",
+        "module-many",
+        _t("it", "sympy.utilities.iterables_new", ["sympy.utilities.iterables"]),
+        True,
+    ),
     # phase 2: facades (a subclass collapsed onto its base)
-    Run("django", "phase2", "nothing", _t("none", "django.http.response.HttpResponse",
-                                          ["django.http.zz_gone.ZzResponse"],
-                                          facades=["django.http.zz_gone.ZzResponse"]), False),
-    Run("django", "phase2", "facade", _t("resp", "django.http.response.HttpResponse",
-                                         ["django.http.response.HttpResponseNotFound"],
-                                         facades=["django.http.response.HttpResponseNotFound"]), False),
+    Run(
+        "django",
+        "phase2",
+        "nothing",
+        _t(
+            "none",
+            "django.http.response.HttpResponse",
+            ["django.http.zz_gone.ZzResponse"],
+            facades=["django.http.zz_gone.ZzResponse"],
+        ),
+        False,
+    ),
+    Run(
+        "django",
+        "phase2",
+        "facade",
+        _t(
+            "resp",
+            "django.http.response.HttpResponse",
+            ["django.http.response.HttpResponseNotFound"],
+            facades=["django.http.response.HttpResponseNotFound"],
+        ),
+        False,
+    ),
     # HttpResponseNotFound overrides status_code: listed as "needs a decision", an empty diff.
     # OrderedSet becomes an alias of its identical copy, and its importers move to the copy.
-    Run("django", "phase2", "alias-and-importers", _t("oset", "django.utils.datastructures_new.OrderedSet",
-                                                      [], facades=["django.utils.datastructures.OrderedSet"]),
-        True),
+    Run(
+        "django",
+        "phase2",
+        "alias-and-importers",
+        _t(
+            "oset",
+            "django.utils.datastructures_new.OrderedSet",
+            [],
+            facades=["django.utils.datastructures.OrderedSet"],
+        ),
+        True,
+    ),
     # Against a stub, OrderedSet's methods are logic of its own: kept and listed, an empty diff...
-    Run("django", "phase2", "logic-kept", _t("oset", "django.utils.datastructures_stub.OrderedSet",
-                                             [], facades=["django.utils.datastructures.OrderedSet"]),
-        False),
+    Run(
+        "django",
+        "phase2",
+        "logic-kept",
+        _t(
+            "oset",
+            "django.utils.datastructures_stub.OrderedSet",
+            [],
+            facades=["django.utils.datastructures.OrderedSet"],
+        ),
+        False,
+    ),
     # ...unless the user decides the canonical's logic replaces it (listed method by method).
-    Run("django", "phase2", "logic-replaced", _t("oset", "django.utils.datastructures_stub.OrderedSet",
-                                                 [], facades=["django.utils.datastructures.OrderedSet"],
-                                                 replace_facade_logic=["django.utils.datastructures.OrderedSet"]),
-        True),
-    Run("sympy", "phase2", "nothing", _t("none", "sympy.core.symbol.Symbol",
-                                         ["sympy.zz_gone.ZzSymbol"],
-                                         facades=["sympy.zz_gone.ZzSymbol"]), False),
+    Run(
+        "django",
+        "phase2",
+        "logic-replaced",
+        _t(
+            "oset",
+            "django.utils.datastructures_stub.OrderedSet",
+            [],
+            facades=["django.utils.datastructures.OrderedSet"],
+            replace_facade_logic=["django.utils.datastructures.OrderedSet"],
+        ),
+        True,
+    ),
+    Run(
+        "sympy",
+        "phase2",
+        "nothing",
+        _t(
+            "none",
+            "sympy.core.symbol.Symbol",
+            ["sympy.zz_gone.ZzSymbol"],
+            facades=["sympy.zz_gone.ZzSymbol"],
+        ),
+        False,
+    ),
     # Dummy declares __slots__: listed as "needs a decision", never rewritten (an empty diff).
-    Run("sympy", "phase2", "slots-facade", _t("dummy", "sympy.core.symbol.Symbol",
-                                              ["sympy.core.symbol.Dummy"],
-                                              facades=["sympy.core.symbol.Dummy"]), False),
+    Run(
+        "sympy",
+        "phase2",
+        "slots-facade",
+        _t(
+            "dummy",
+            "sympy.core.symbol.Symbol",
+            ["sympy.core.symbol.Dummy"],
+            facades=["sympy.core.symbol.Dummy"],
+        ),
+        False,
+    ),
     # phase 3: factories (direct instantiation -> the factory)
-    Run("django", "phase3", "nothing", _t("none", "django.http.zz_nothing.ZzNothing", [],
-                                          factory="django.http.zz_nothing.make_nothing"), False),
-    Run("django", "phase3", "many", _t("resp", "django.http.response.HttpResponse", [],
-                                       factory="django.http.zz_factory.make_response",
-                                       factory_exempt=["django/http/*"]), True),
-    Run("sympy", "phase3", "many", _t("sym", "sympy.core.symbol.Symbol", [],
-                                      factory="sympy.core.zz_factory.make_symbol",
-                                      factory_exempt=["sympy/core/*"]), True),
+    Run(
+        "django",
+        "phase3",
+        "nothing",
+        _t(
+            "none",
+            "django.http.zz_nothing.ZzNothing",
+            [],
+            factory="django.http.zz_nothing.make_nothing",
+        ),
+        False,
+    ),
+    Run(
+        "django",
+        "phase3",
+        "many",
+        _t(
+            "resp",
+            "django.http.response.HttpResponse",
+            [],
+            factory="django.http.zz_factory.make_response",
+            factory_exempt=["django/http/*"],
+        ),
+        True,
+    ),
+    Run(
+        "sympy",
+        "phase3",
+        "many",
+        _t(
+            "sym",
+            "sympy.core.symbol.Symbol",
+            [],
+            factory="sympy.core.zz_factory.make_symbol",
+            factory_exempt=["sympy/core/*"],
+        ),
+        True,
+    ),
 ]
 
 
@@ -192,17 +345,37 @@ def git(copy: Path, *args: str, index: Path | None = None, stdin: bytes | None =
     env = dict(os.environ)
     if index is not None:
         env["GIT_INDEX_FILE"] = str(index)
-    return subprocess.run(["git", "-C", str(copy), *args], env=env, input=stdin,
-                          capture_output=True, check=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(copy), *args], env=env, input=stdin, capture_output=True, check=True
+    ).stdout
 
 
-def dry_run(copy: Path, phase: str, config: Path, jobs: list[str], base: str = "HEAD") -> tuple[int, bytes, str, float]:
+def dry_run(
+    copy: Path, phase: str, config: Path, jobs: list[str], base: str = "HEAD"
+) -> tuple[int, bytes, str, float]:
     started = time.monotonic()
     proc = subprocess.run(
-        [SSOT, phase, "--dry-run", "--repo", str(copy), "--config", str(config), "--base", base, *jobs],
-        capture_output=True, check=False,
+        [
+            SSOT,
+            phase,
+            "--dry-run",
+            "--repo",
+            str(copy),
+            "--config",
+            str(config),
+            "--base",
+            base,
+            *jobs,
+        ],
+        capture_output=True,
+        check=False,
     )
-    return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"), time.monotonic() - started
+    return (
+        proc.returncode,
+        proc.stdout,
+        proc.stderr.decode("utf-8", "replace"),
+        time.monotonic() - started,
+    )
 
 
 def compiles(data: bytes, path: str) -> bool:
@@ -226,16 +399,20 @@ def check(run: Run, jobs: list[str]) -> dict[str, object]:
     )
     internal = [line for line in err.splitlines() if "internal error" in line]
     # Phase 2: every configured facade ends with exactly one outcome line in the summary.
-    facades = re.findall(r'"([\w.]+)"', (re.findall(r"^facades = \[(.*)\]$", run.target, re.MULTILINE)
-                                          or [""])[0])
+    facades = re.findall(
+        r'"([\w.]+)"', (re.findall(r"^facades = \[(.*)\]$", run.target, re.MULTILINE) or [""])[0]
+    )
     verdicts = (" aliased to ", " delegated to ", " left as it is: ")
     row["outcome_errors"] = sum(
-        1 for facade in facades
+        1
+        for facade in facades
         if sum(1 for line in err.splitlines() if any(f"{facade}{v}" in line for v in verdicts)) != 1
     )
     row["kept_listed"] = err.count(" has logic of its own: ")
     row["crashes"] = int(code not in (0,)) + len(internal) + int("Traceback" in err)
-    row["skipped"] = len(re.findall(r"^\s{2}\S.*: (?:syntax error|cannot|nested)", err, re.MULTILINE))
+    row["skipped"] = len(
+        re.findall(r"^\s{2}\S.*: (?:syntax error|cannot|nested)", err, re.MULTILINE)
+    )
     row["invalid"] = 0
     row["untouched_changed"] = 0
     row["second_run_changes"] = "-"
@@ -259,8 +436,15 @@ def check(run: Run, jobs: list[str]) -> dict[str, object]:
         row["invalid"] = "diff does not apply: " + exc.stderr.decode(errors="replace")[:200]
         return row
     tree = git(copy, "write-tree", index=index).decode().strip()
-    named = {m.decode("utf-8", "surrogateescape") for m in re.findall(rb"^\+\+\+ b/(.*)$", diff, re.MULTILINE)}
-    actual = set(git(copy, "diff", "--name-only", "-z", "HEAD", tree).decode("utf-8", "surrogateescape").split("\0")) - {""}
+    named = {
+        m.decode("utf-8", "surrogateescape")
+        for m in re.findall(rb"^\+\+\+ b/(.*)$", diff, re.MULTILINE)
+    }
+    actual = set(
+        git(copy, "diff", "--name-only", "-z", "HEAD", tree)
+        .decode("utf-8", "surrogateescape")
+        .split("\0")
+    ) - {""}
     row["files_in_diff"] = len(named)
     row["untouched_changed"] = len(actual - named) + len(named - actual)
     bad = []
@@ -275,7 +459,11 @@ def check(run: Run, jobs: list[str]) -> dict[str, object]:
     # idempotency: commit the result (a commit object only, no ref moves) and run again on it
     commit = git(copy, "commit-tree", tree, "-p", "HEAD", "-m", "phase result").decode().strip()
     code2, diff2, _, _ = dry_run(copy, run.phase, config, jobs, base=commit)
-    second = len(set(re.findall(rb"^\+\+\+ b/(.*)$", diff2, re.MULTILINE))) if code2 == 0 else f"exit {code2}"
+    second = (
+        len(set(re.findall(rb"^\+\+\+ b/(.*)$", diff2, re.MULTILINE)))
+        if code2 == 0
+        else f"exit {code2}"
+    )
     row["second_run_changes"] = second
     index.unlink(missing_ok=True)
     return row
@@ -291,13 +479,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corpora missing: run /work/shared/bench/corpus.sh {CORPUS}", file=sys.stderr)
         return 2
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    cols = ["id", "exit", "seconds", "listed", "parsed", "changed", "files_in_diff", "skipped",
-            "crashes", "invalid", "untouched_changed", "second_run_changes", "outcome_errors",
-            "kept_listed"]
+    cols = [
+        "id",
+        "exit",
+        "seconds",
+        "listed",
+        "parsed",
+        "changed",
+        "files_in_diff",
+        "skipped",
+        "crashes",
+        "invalid",
+        "untouched_changed",
+        "second_run_changes",
+        "outcome_errors",
+        "kept_listed",
+    ]
     print("| " + " | ".join(cols) + " | notes |")
     print("|" + "---|" * (len(cols) + 1))
-    totals = {"runs": 0, "processed": 0, "parsed": 0, "changed": 0, "crashes": 0, "invalid": 0,
-              "untouched_changed": 0, "not_idempotent": 0, "outcome_errors": 0}
+    totals = {
+        "runs": 0,
+        "processed": 0,
+        "parsed": 0,
+        "changed": 0,
+        "crashes": 0,
+        "invalid": 0,
+        "untouched_changed": 0,
+        "not_idempotent": 0,
+        "outcome_errors": 0,
+    }
     for run in RUNS:
         if not re.search(args.only, run.id):
             continue
@@ -320,8 +530,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{totals['not_idempotent']} runs not idempotent, "
         f"{totals['outcome_errors']} facades without exactly one outcome line"
     )
-    broken = (totals["crashes"] + totals["invalid"] + totals["untouched_changed"]
-              + totals["not_idempotent"] + totals["outcome_errors"])
+    broken = (
+        totals["crashes"]
+        + totals["invalid"]
+        + totals["untouched_changed"]
+        + totals["not_idempotent"]
+        + totals["outcome_errors"]
+    )
     return 1 if broken else 0
 
 

@@ -102,7 +102,9 @@ def prepare_copy(fresh: bool) -> Path:
     stand_ins = '"""Benchmark stand-ins: the new home of 25 moved names."""\n\n'
     for _, name in MANY:
         kind = "class" if name[0].isupper() else "def"
-        stand_ins += f"\n{kind} {name}{'' if kind == 'class' else '(*args, **kwargs)'}:\n    pass\n\n"
+        stand_ins += (
+            f"\n{kind} {name}{'' if kind == 'class' else '(*args, **kwargs)'}:\n    pass\n\n"
+        )
     (copy / (MANY_HOME.replace(".", "/") + ".py")).write_text(stand_ins)
     subprocess.run([*GIT, "init", "-q", str(copy)], check=True)
     subprocess.run([*GIT, "-C", str(copy), "add", "-A"], check=True)
@@ -169,7 +171,9 @@ def run_once(item: Item, cwd: Path) -> None:
     item.out.parent.mkdir(parents=True, exist_ok=True)
     with item.out.open("wb") as out, item.out.with_suffix(".err").open("wb") as err:
         started = time.monotonic()
-        proc = subprocess.Popen(item.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            item.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         item.wall.append(time.monotonic() - started)
     item.cpu.append(usage.ru_utime + usage.ru_stime)
@@ -234,10 +238,27 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 argv_.insert(2, "--dry-run")
             items.append(Item(f"{command}-n{size}", argv_))
-    items.append(Item("phase1-many25", [SSOT, "phase1", "--dry-run", "--repo", str(copy),
-                                        "--config", str(configs["many25"])]))
-    items.append(Item("scan-many25", [SSOT, "scan", "--format", "json", "--repo", str(copy),
-                                      "--config", str(configs["many25"])]))
+    items.append(
+        Item(
+            "phase1-many25",
+            [SSOT, "phase1", "--dry-run", "--repo", str(copy), "--config", str(configs["many25"])],
+        )
+    )
+    items.append(
+        Item(
+            "scan-many25",
+            [
+                SSOT,
+                "scan",
+                "--format",
+                "json",
+                "--repo",
+                str(copy),
+                "--config",
+                str(configs["many25"]),
+            ],
+        )
+    )
     items.append(Item("floor-dj-few", [*me, "--floor", str(copy), REAL.rpartition(".")[2]]))
     items.append(Item("floor-many25", [*me, "--floor", str(copy), *(n for _, n in MANY)]))
     print(f"load before: {os.getloadavg()[0]:.1f}", file=sys.stderr)
@@ -298,10 +319,12 @@ def _table(by_key: dict[str, Item], sizes: list[int], commands: list[str]) -> st
         ),
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    rows = [("dj-few (1 target)", f"phase1-n{sizes[0]}", "floor-dj-few"),
-            ("dj-few (1 target)", f"scan-n{sizes[0]}", "floor-dj-few"),
-            ("25 targets", "phase1-many25", "floor-many25"),
-            ("25 targets", "scan-many25", "floor-many25")]
+    rows = [
+        ("dj-few (1 target)", f"phase1-n{sizes[0]}", "floor-dj-few"),
+        ("dj-few (1 target)", f"scan-n{sizes[0]}", "floor-dj-few"),
+        ("25 targets", "phase1-many25", "floor-many25"),
+        ("25 targets", "scan-many25", "floor-many25"),
+    ]
     for case, key, floor_key in rows:
         if key not in by_key:
             continue

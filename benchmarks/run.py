@@ -117,9 +117,26 @@ def time_command(
     print(f"== {peer} {case.id} (runs={runs} warmup={warmup})", file=sys.stderr, flush=True)
     subprocess.run(
         [
-            sys.executable, str(BENCH / "bench_time.py"), "-n", str(runs), "--warmup", str(warmup),
-            "--cwd", str(cwd), "--stdout", str(out), "--tsv", str(results),
-            "--peer", peer, "--case", case.id, "--corpus", case.corpus, "--", *cmd,
+            sys.executable,
+            str(BENCH / "bench_time.py"),
+            "-n",
+            str(runs),
+            "--warmup",
+            str(warmup),
+            "--cwd",
+            str(cwd),
+            "--stdout",
+            str(out),
+            "--tsv",
+            str(results),
+            "--peer",
+            peer,
+            "--case",
+            case.id,
+            "--corpus",
+            case.corpus,
+            "--",
+            *cmd,
         ],
         check=True,
         stdout=sys.stderr,
@@ -193,7 +210,9 @@ def table(cases: list[Case], session: dict[tuple[str, str], dict[str, str]]) -> 
 def main(argv: list[str] | None = None) -> int:
     """Prepare, time, check and tabulate; returns 1 when a diff fails the correctness check."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", default=".", help="regex over case ids (dj-mod dj-few sy-mod sy-few)")
+    ap.add_argument(
+        "--cases", default=".", help="regex over case ids (dj-mod dj-few sy-mod sy-few)"
+    )
     ap.add_argument("-n", "--runs", type=int, default=5)
     ap.add_argument("--floor-runs", type=int, default=5)
     ap.add_argument("--no-floors", action="store_true", help="do not re-time grep/pyscan/parse")
@@ -216,30 +235,49 @@ def main(argv: list[str] | None = None) -> int:
         copy = prepare_copy(case, args.fresh)
         cfg = write_config(case)
         out = time_command(
-            "ssot_migrate", case,
+            "ssot_migrate",
+            case,
             [SSOT, "phase1", "--dry-run", "--repo", str(copy), "--config", str(cfg), *jobs],
-            copy, args.runs, 1, results,
+            copy,
+            args.runs,
+            1,
+            results,
         )
         checks[case.id] = check_diff(case, copy, out)
         if args.scan:
             time_command(
-                "ssot_scan", case, [SSOT, "scan", "--repo", str(copy), "--config", str(cfg), *jobs],
-                copy, args.runs, 1, results,
+                "ssot_scan",
+                case,
+                [SSOT, "scan", "--repo", str(copy), "--config", str(cfg), *jobs],
+                copy,
+                args.runs,
+                1,
+                results,
             )
         if args.phase3:
             cfg3 = write_config(case, phase3=True)
             time_command(
-                "ssot_phase3", case,
+                "ssot_phase3",
+                case,
                 [SSOT, "phase3", "--dry-run", "--repo", str(copy), "--config", str(cfg3), *jobs],
-                copy, args.runs, 1, results,
+                copy,
+                args.runs,
+                1,
+                results,
             )
         if not args.no_floors:
             floors = {
                 "grep": ["grep", "-rl", "--include=*.py", case.name, "."],
                 "pyscan": ["python3", str(BENCH / "floor.py"), "scan", ".", case.name],
                 "parse_libcst_hits": [
-                    str(VENV / "bin" / "python"), str(BENCH / "floor.py"), "parse", ".",
-                    "--parser", "libcst", "--needle", case.name,
+                    str(VENV / "bin" / "python"),
+                    str(BENCH / "floor.py"),
+                    "parse",
+                    ".",
+                    "--parser",
+                    "libcst",
+                    "--needle",
+                    case.name,
                 ],
             }
             for peer, cmd in floors.items():
@@ -247,8 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     session = load_rows(results)
     print(table(cases, session))
     print()
-    print("| case | files in diff | changed | missed (absolute) | missed (relative-only) | extra "
-          "| compile failures | dangling names |")
+    print(
+        "| case | files in diff | changed | missed (absolute) | missed (relative-only) | extra "
+        "| compile failures | dangling names |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     bad = False
     for cid, res in checks.items():

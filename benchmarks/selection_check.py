@@ -59,8 +59,9 @@ def inject(source: str) -> str | None:
     return "".join(lines)
 
 
-def run(python: str, corpus: Path, args: list[str], *, first: bool = True
-        ) -> tuple[float, list[str], dict[str, float]]:
+def run(
+    python: str, corpus: Path, args: list[str], *, first: bool = True
+) -> tuple[float, list[str], dict[str, float]]:
     """Seconds, the failing test ids, and seconds per test file (from pytest's junit report).
     ``first``: stop at the first failure (``-x``), as only whether one fails matters."""
     from xml.etree import ElementTree
@@ -69,13 +70,32 @@ def run(python: str, corpus: Path, args: list[str], *, first: bool = True
 
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
-        env = {**os.environ, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pyc"),
-               "PYTHONPATH": os.pathsep.join(str(corpus / r) for r in ARGS.roots)}
+        env = {
+            **os.environ,
+            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pyc"),
+            "PYTHONPATH": os.pathsep.join(str(corpus / r) for r in ARGS.roots),
+        }
         started = time.monotonic()
         subprocess.run(
-            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(["-x"] if first else []),
-             f"--junitxml={junit}", "-o", "junit_family=xunit1", *args],
-            cwd=corpus, env=env, capture_output=True, text=True, check=False)
+            [
+                python,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *(["-x"] if first else []),
+                f"--junitxml={junit}",
+                "-o",
+                "junit_family=xunit1",
+                *args,
+            ],
+            cwd=corpus,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         seconds = time.monotonic() - started
         if not junit.exists():
             return seconds, ["(no report)"], {}
@@ -98,23 +118,30 @@ def main() -> int:
     parser.add_argument("--modules", nargs="*", default=None, help="files to inject into")
     ARGS = parser.parse_args()
     corpus = ARGS.corpus.resolve()
-    paths = sorted(str(p.relative_to(corpus)) for p in corpus.rglob("*.py")
-                   if ".git" not in p.parts)
+    paths = sorted(
+        str(p.relative_to(corpus)) for p in corpus.rglob("*.py") if ".git" not in p.parts
+    )
     argv = ["python", "-m", "pytest", "-q", *ARGS.tests]
 
     def read(path: str) -> bytes:
         return (corpus / path).read_bytes()
 
     modules = ARGS.modules or [
-        p for p in paths if not is_test_path(p) and not p.endswith("__init__.py")
+        p
+        for p in paths
+        if not is_test_path(p)
+        and not p.endswith("__init__.py")
         and module_for_path(p, ARGS.roots).module is not None
         and any(p.startswith(r.rstrip("/") + "/") or not r for r in ARGS.roots)
     ]
     load_before = os.getloadavg()
     full_s, failing, per_file = run(ARGS.python, corpus, ARGS.tests, first=False)
     total = sum(per_file.values())
-    print(f"whole suite, no injection: {full_s:.1f} s ({total:.1f} s in tests), "
-          f"{len(failing)} failing", file=sys.stderr)
+    print(
+        f"whole suite, no injection: {full_s:.1f} s ({total:.1f} s in tests), "
+        f"{len(failing)} failing",
+        file=sys.stderr,
+    )
     rows, shares, select_times = [], [], []
     caught = missed = silent = whole = 0
     for module in modules:
@@ -123,8 +150,9 @@ def main() -> int:
         if injected is None:
             continue
         started = time.monotonic()
-        chosen = select_tests(paths, read, {module: injected.encode()}, ARGS.roots, argv,
-                              pytest_args_at=3)
+        chosen = select_tests(
+            paths, read, {module: injected.encode()}, ARGS.roots, argv, pytest_args_at=3
+        )
         select_s = time.monotonic() - started
         select_times.append(select_s)
         (corpus / module).write_text(injected)
@@ -139,8 +167,9 @@ def main() -> int:
                 silent += not failed
             else:
                 share = sum(per_file.get(f, 0.0) for f in chosen.files) / total if total else 0
-                _, failed, _ = (run(ARGS.python, corpus, list(chosen.files)) if chosen.files
-                                else (0.0, [], {}))
+                _, failed, _ = (
+                    run(ARGS.python, corpus, list(chosen.files)) if chosen.files else (0.0, [], {})
+                )
                 files = f"{len(chosen.files)}/{chosen.candidates}"
                 if failed:
                     caught += 1
@@ -159,19 +188,25 @@ def main() -> int:
         rows.append((module, files, f"{100 * share:.0f}%", f"{select_s:.1f}", outcome))
         print(f"{module}: {files} -> {outcome}", file=sys.stderr)
     load_after = os.getloadavg()
-    print(f"{os.cpu_count()} cores; load average before {'/'.join(f'{x:.1f}' for x in load_before)}"
-          f", after {'/'.join(f'{x:.1f}' for x in load_after)}\n")
-    print("| injected module | selected test files | their share of the suite's test time "
-          "| selection s | outcome |")
+    print(
+        f"{os.cpu_count()} cores; load average before {'/'.join(f'{x:.1f}' for x in load_before)}"
+        f", after {'/'.join(f'{x:.1f}' for x in load_after)}\n"
+    )
+    print(
+        "| injected module | selected test files | their share of the suite's test time "
+        "| selection s | outcome |"
+    )
     print("|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     share = statistics.mean(shares) if shares else 1.0
     select_s = statistics.mean(select_times) if select_times else 0.0
-    print(f"\n{len(rows)} injections: {caught} caught, {missed} missed, {silent} with no failing "
-          f"test anywhere, {whole} fell back to the whole suite. Whole suite {full_s:.1f} s "
-          f"({total:.1f} s in tests); the selected files hold {100 * share:.0f}% of the test time "
-          f"on average ({100 * (1 - share):.0f}% saved), selection itself {select_s:.1f} s.")
+    print(
+        f"\n{len(rows)} injections: {caught} caught, {missed} missed, {silent} with no failing "
+        f"test anywhere, {whole} fell back to the whole suite. Whole suite {full_s:.1f} s "
+        f"({total:.1f} s in tests); the selected files hold {100 * share:.0f}% of the test time "
+        f"on average ({100 * (1 - share):.0f}% saved), selection itself {select_s:.1f} s."
+    )
     return 1 if missed else 0
 
 

@@ -40,10 +40,30 @@ def main(argv: list[str] | None = None) -> int:
         cfg, cfg3 = single.write_config(case), single.write_config(case, phase3=True)
         items += [
             (case.id, copy, many.Item(f"{case.id}-floor", [*me, "--floor", str(copy), case.name])),
-            (case.id, copy, many.Item(f"{case.id}-phase1", [single.SSOT, "phase1", "--dry-run",
-                                                            "--repo", str(copy), "--config", str(cfg)])),
-            (case.id, copy, many.Item(f"{case.id}-phase3", [single.SSOT, "phase3", "--dry-run",
-                                                            "--repo", str(copy), "--config", str(cfg3)])),
+            (
+                case.id,
+                copy,
+                many.Item(
+                    f"{case.id}-phase1",
+                    [single.SSOT, "phase1", "--dry-run", "--repo", str(copy), "--config", str(cfg)],
+                ),
+            ),
+            (
+                case.id,
+                copy,
+                many.Item(
+                    f"{case.id}-phase3",
+                    [
+                        single.SSOT,
+                        "phase3",
+                        "--dry-run",
+                        "--repo",
+                        str(copy),
+                        "--config",
+                        str(cfg3),
+                    ],
+                ),
+            ),
         ]
     copy = many.prepare_copy(False)
     configs = many.write_configs([1, 1000])
@@ -57,8 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         argv_ = [single.SSOT, command, "--repo", str(copy), "--config", str(configs["many25"])]
         argv_ += ["--format", "json"] if command == "scan" else ["--dry-run"]
         items.append(("many", copy, many.Item(f"many25-{command}", argv_)))
-    items.append(("many", copy, many.Item("many25-floor",
-                                          [*me, "--floor", str(copy), *(n for _, n in many.MANY)])))
+    items.append(
+        (
+            "many",
+            copy,
+            many.Item("many25-floor", [*me, "--floor", str(copy), *(n for _, n in many.MANY)]),
+        )
+    )
     items.append(("start", copy, many.Item("start-version", [single.SSOT, "--version"])))
     loads = [os.getloadavg()]
     for round_ in range(args.runs):
@@ -67,33 +92,51 @@ def main(argv: list[str] | None = None) -> int:
             many.run_once(item, cwd)
             item.out.rename(item.out.with_name(f"side-{item.key}.out"))  # type: ignore[union-attr]
         loads.append(os.getloadavg())
-        (many.WORK / "side.json").write_text(json.dumps(  # kept should the tables below fail
-            {"loads": loads, **{i.key: [i.wall, i.cpu, i.peak, i.exits] for _, _, i in items}}))
+        (many.WORK / "side.json").write_text(
+            json.dumps(  # kept should the tables below fail
+                {"loads": loads, **{i.key: [i.wall, i.cpu, i.peak, i.exits] for _, _, i in items}}
+            )
+        )
     by = {item.key: item for _, _, item in items}
-    print("load average (1, 5, 15 min) before and after each round: "
-          + "; ".join("/".join(f"{x:.1f}" for x in load) for load in loads))
+    print(
+        "load average (1, 5, 15 min) before and after each round: "
+        + "; ".join("/".join(f"{x:.1f}" for x in load) for load in loads)
+    )
     print("\n| row | wall med s | cpu med s | peak MiB | runs (wall) | exit |")
     print("|---|---|---|---|---|---|")
     for key, item in by.items():
-        print(f"| {key} | {item.median('wall'):.2f} | {item.median('cpu'):.2f} "
-              f"| {item.median('peak'):.0f} | {', '.join(f'{w:.1f}' for w in item.wall)} "
-              f"| {sorted(set(item.exits))} |")
+        print(
+            f"| {key} | {item.median('wall'):.2f} | {item.median('cpu'):.2f} "
+            f"| {item.median('peak'):.0f} | {', '.join(f'{w:.1f}' for w in item.wall)} "
+            f"| {sorted(set(item.exits))} |"
+        )
     print("\n| ratio | wall | cpu | criterion |")
     print("|---|---|---|---|")
 
     def ratio(label: str, top: str, bottom: str, criterion: str) -> None:
         a, b = by[top], by[bottom]
-        print(f"| {label} | {a.median('wall') / b.median('wall'):.2f}x "
-              f"| {a.median('cpu') / b.median('cpu'):.2f}x | {criterion} |")
+        print(
+            f"| {label} | {a.median('wall') / b.median('wall'):.2f}x "
+            f"| {a.median('cpu') / b.median('cpu'):.2f}x | {criterion} |"
+        )
 
     for case in args.cases.split(","):
-        ratio(f"{case} phase 1 / floor", f"{case}-phase1", f"{case}-floor", "<= 2x (dj-few, sy-few)")
+        ratio(
+            f"{case} phase 1 / floor", f"{case}-phase1", f"{case}-floor", "<= 2x (dj-few, sy-few)"
+        )
         ratio(f"{case} phase 3 / phase 1", f"{case}-phase3", f"{case}-phase1", "<= 1.5x")
     for command in ("phase1", "scan", "phase3"):
-        ratio(f"{command} 1,000 targets / 1", f"many-{command}-n1000", f"many-{command}-n1", "<= 2x")
-    print("| peak +MiB at 1,000 targets | "
-          + ", ".join(f"{c} {by[f'many-{c}-n1000'].median('peak') - by[f'many-{c}-n1'].median('peak'):+.0f}"
-                      for c in ("phase1", "scan", "phase3")) + " | | < 100 MB |")
+        ratio(
+            f"{command} 1,000 targets / 1", f"many-{command}-n1000", f"many-{command}-n1", "<= 2x"
+        )
+    print(
+        "| peak +MiB at 1,000 targets | "
+        + ", ".join(
+            f"{c} {by[f'many-{c}-n1000'].median('peak') - by[f'many-{c}-n1'].median('peak'):+.0f}"
+            for c in ("phase1", "scan", "phase3")
+        )
+        + " | | < 100 MB |"
+    )
     ratio("25 targets phase 1 / floor", "many25-phase1", "many25-floor", "<= 2x")
     ratio("25 targets scan / floor", "many25-scan", "many25-floor", "<= 2x")
     ratio("phase 3 (1 target, many copy) / phase 1", "many-phase3-n1", "many-phase1-n1", "<= 1.5x")

@@ -62,9 +62,9 @@ def prepare(corpus: Path, work: Path, python: str) -> Path:
     for jobs in (1, 2):
         command = [python, "-m", "pytest", "-q", *TESTS]
         (work / f"ssot-jobs{jobs}.toml").write_text(
-            "[tool.ssot-migrate]\n"
-            f"test-command = {command!r}\n".replace("'", '"')
-            + f"test-timeout = 3600\ntest-jobs = {jobs}\n" + TARGET
+            f"[tool.ssot-migrate]\ntest-command = {command!r}\n".replace("'", '"')
+            + f"test-timeout = 3600\ntest-jobs = {jobs}\n"
+            + TARGET
         )
     return repo
 
@@ -78,13 +78,23 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tupl
 
 
 def phase(ssot: str, repo: Path, config: Path) -> tuple[float, str]:
-    subprocess.run([*GIT, "branch", "-D", "ssot/phase1-imports"], cwd=repo,
-                   capture_output=True, check=False)
+    subprocess.run(
+        [*GIT, "branch", "-D", "ssot/phase1-imports"], cwd=repo, capture_output=True, check=False
+    )
     shutil.rmtree(repo / ".git" / "ssot-cache", ignore_errors=True)
     seconds, _ = timed([ssot, "phase1", "--repo", str(repo), "--config", str(config)], repo)
     verified = subprocess.run(
-        [*GIT, "log", "-1", "--format=%(trailers:key=SSOT-Verified,valueonly)",
-         "ssot/phase1-imports"], cwd=repo, capture_output=True, text=True, check=False,
+        [
+            *GIT,
+            "log",
+            "-1",
+            "--format=%(trailers:key=SSOT-Verified,valueonly)",
+            "ssot/phase1-imports",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.strip()
     return seconds, verified
 
@@ -93,11 +103,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("/tmp/bench-corpus/sympy"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/ssot-verify-bench"))
-    parser.add_argument("--python", default=sys.executable, help="the project's Python (pytest, mpmath)")
+    parser.add_argument(
+        "--python", default=sys.executable, help="the project's Python (pytest, mpmath)"
+    )
     parser.add_argument("--ssot", default=str(Path(sys.executable).with_name("ssot-migrate")))
     parser.add_argument("-n", type=int, default=3, help="rounds")
-    parser.add_argument("--concurrent-only", action="store_true",
-                        help="time test-jobs = 2 only (the criterion), not the sequential run")
+    parser.add_argument(
+        "--concurrent-only",
+        action="store_true",
+        help="time test-jobs = 2 only (the criterion), not the sequential run",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     repo = prepare(args.corpus, args.work, args.python)
@@ -105,31 +120,41 @@ def main() -> int:
     suite, par, seq = [], [], []
     ok = True
     for round_no in range(1, args.n + 1):
-        seconds, tail = timed([args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                               *TESTS], repo)
+        seconds, tail = timed(
+            [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS], repo
+        )
         suite.append(seconds)
         print(f"round {round_no}: suite {seconds:.1f} s ({tail})", file=sys.stderr)
         for jobs, bucket in ((2, par), (1, seq))[: 1 if args.concurrent_only else 2]:
             seconds, verified = phase(args.ssot, repo, args.work / f"ssot-jobs{jobs}.toml")
             bucket.append(seconds)
             ok = ok and verified == "yes"
-            print(f"round {round_no}: phase1 test-jobs={jobs} {seconds:.1f} s "
-                  f"(SSOT-Verified: {verified or '?'})", file=sys.stderr)
+            print(
+                f"round {round_no}: phase1 test-jobs={jobs} {seconds:.1f} s "
+                f"(SSOT-Verified: {verified or '?'})",
+                file=sys.stderr,
+            )
     load_after = os.getloadavg()
     one = statistics.median(suite)
-    print(f"{os.cpu_count()} cores; load average (1/5/15 min) before "
-          f"{'/'.join(f'{x:.1f}' for x in load_before)}, after "
-          f"{'/'.join(f'{x:.1f}' for x in load_after)}; {args.n} rounds, medians\n")
+    print(
+        f"{os.cpu_count()} cores; load average (1/5/15 min) before "
+        f"{'/'.join(f'{x:.1f}' for x in load_before)}, after "
+        f"{'/'.join(f'{x:.1f}' for x in load_after)}; {args.n} rounds, medians\n"
+    )
     print("| run | wall s (median) | all runs s | x one suite run |")
     print("|---|---|---|---|")
-    for name, values in (("one suite run (pytest -q)", suite),
-                         ("phase1, test-jobs = 2 (concurrent)", par),
-                         ("phase1, test-jobs = 1 (sequential)", seq)):
+    for name, values in (
+        ("one suite run (pytest -q)", suite),
+        ("phase1, test-jobs = 2 (concurrent)", par),
+        ("phase1, test-jobs = 1 (sequential)", seq),
+    ):
         if not values:
             continue
         runs = ", ".join(f"{v:.1f}" for v in values)
-        print(f"| {name} | {statistics.median(values):.1f} | {runs} | "
-              f"{statistics.median(values) / one:.2f}x |")
+        print(
+            f"| {name} | {statistics.median(values):.1f} | {runs} | "
+            f"{statistics.median(values) / one:.2f}x |"
+        )
     return 0 if ok else 1
 
 

@@ -73,8 +73,7 @@ def bisect_files(
     if not live:
         runner.progress = None  # plain progress lines would break "one line per step"
     try:
-        return _delta(wt, base, files, regressions, runner, budget, echo, memo, subset_ids,
-                      started)
+        return _delta(wt, base, files, regressions, runner, budget, echo, memo, subset_ids, started)
     finally:
         runner.progress = progress
 
@@ -104,8 +103,10 @@ def _delta(
             wt.check("run the test command")
             run = runner.run(wt.path, tree, "bisect", only=subset_ids)
             memo[key] = reproduces(run, regressions)
-            echo(f"bisect run {runs}: {len(subset)} file(s) -> "
-                 f"{'regresses' if memo[key] else 'passes'}")
+            echo(
+                f"bisect run {runs}: {len(subset)} file(s) -> "
+                f"{'regresses' if memo[key] else 'passes'}"
+            )
         return memo[key]
 
     items = sorted(files)
@@ -144,6 +145,10 @@ def _delta(
                 break
             granularity = min(len(items), granularity * 2)
     return BisectReport(
-        culprits=tuple(items), tests=tuple(regressions), runs=runs, budget=budget,
-        exhausted=exhausted, seconds=time.monotonic() - started,
+        culprits=tuple(items),
+        tests=tuple(regressions),
+        runs=runs,
+        budget=budget,
+        exhausted=exhausted,
+        seconds=time.monotonic() - started,
     )

@@ -45,7 +45,9 @@ RepoOption = Annotated[
 ]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="TOML file with a [tool.ssot-migrate] table (default: pyproject.toml)."),
+    typer.Option(
+        "--config", help="TOML file with a [tool.ssot-migrate] table (default: pyproject.toml)."
+    ),
 ]
 BaseOption = Annotated[str, typer.Option("--base", help="Commit the phase starts from.")]
 JobsOption = Annotated[
@@ -107,7 +109,13 @@ def _phase_command(
         from ssot_migrate.dryrun import run_dry_run
 
         return run_dry_run(
-            phase, repo, config, base=base, jobs=jobs, python=python, strict=strict,
+            phase,
+            repo,
+            config,
+            base=base,
+            jobs=jobs,
+            python=python,
+            strict=strict,
             console=stderr_console(),
         )
     from ssot_migrate.phase_cli import run_phase_command
@@ -131,20 +139,28 @@ def _phase_command(
 
 DryRunOption = Annotated[
     bool,
-    typer.Option("--dry-run", help="Print the diff the branch would hold on stdout; change nothing."),
+    typer.Option(
+        "--dry-run", help="Print the diff the branch would hold on stdout; change nothing."
+    ),
 ]
 NoVerifyOption = Annotated[bool, typer.Option("--no-verify", help="Do not run the test command.")]
 RefreshOption = Annotated[
     bool,
-    typer.Option("--refresh", help="Regenerate an existing phase branch (old tip kept under refs/ssot-backup/)."),
+    typer.Option(
+        "--refresh",
+        help="Regenerate an existing phase branch (old tip kept under refs/ssot-backup/).",
+    ),
 ]
 BisectOption = Annotated[
     bool, typer.Option("--bisect", help="On a regression, find the changed files that cause it.")
 ]
 TestsOption = Annotated[
     str | None,
-    typer.Option("--tests", help="all, or affected: only the test files that can reach the "
-                 "changed files (default: the tests key, else all)."),
+    typer.Option(
+        "--tests",
+        help="all, or affected: only the test files that can reach the "
+        "changed files (default: the tests key, else all).",
+    ),
 ]
 QuarantineOption = Annotated[
     bool,
@@ -170,8 +186,19 @@ def _register_phase(phase: str, help: str) -> None:
         tests: TestsOption = None,
     ) -> int:
         return _phase_command(
-            phase, repo, config, dry_run, base, no_verify, jobs, refresh, bisect, quarantine,
-            python, strict, tests,
+            phase,
+            repo,
+            config,
+            dry_run,
+            base,
+            no_verify,
+            jobs,
+            refresh,
+            bisect,
+            quarantine,
+            python,
+            strict,
+            tests,
         )
 
     app.command(name=phase, help=help)(command)
@@ -193,9 +220,12 @@ def scan(
     format: Annotated[
         str, typer.Option("--format", help="table, json, markdown or sarif.")
     ] = "table",
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 when any violation remains.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when any violation remains.")
+    ] = False,
     baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="Fail only when a count rose above this baseline.")
+        Path | None,
+        typer.Option("--baseline", help="Fail only when a count rose above this baseline."),
     ] = None,
     write_baseline: Annotated[
         Path | None, typer.Option("--write-baseline", help="Save the counts as a baseline file.")
@@ -240,7 +270,8 @@ def init(
     repo: RepoOption = Path("."),
     format: Annotated[str, typer.Option("--format", help="table, toml or json.")] = "table",
     write: Annotated[
-        bool, typer.Option("--write", help="Append the proposed table to the repo's pyproject.toml.")
+        bool,
+        typer.Option("--write", help="Append the proposed table to the repo's pyproject.toml."),
     ] = False,
     merge: Annotated[
         bool,
@@ -252,8 +283,9 @@ def init(
     """Find the fragmentation in a codebase and propose the [tool.ssot-migrate] table for it."""
     from ssot_migrate.init_cli import run_init_command
 
-    return run_init_command(repo, fmt=format, write=write, merge=merge, base=base, jobs=jobs,
-                            console=stderr_console())
+    return run_init_command(
+        repo, fmt=format, write=write, merge=merge, base=base, jobs=jobs, console=stderr_console()
+    )
 
 
 # --- status, rollback, pr, demo ---------------------------------------------------------------
@@ -271,11 +303,15 @@ def status(repo: RepoOption = Path(".")) -> int:
 def rollback(
     phase: Annotated[str, typer.Argument(help=_PHASE_ARGUMENT)],
     repo: RepoOption = Path("."),
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting branches.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask before deleting branches.")
+    ] = False,
     config: ConfigOption = None,
     remote: Annotated[
         str | None,
-        typer.Option("--remote", help="Also close the pull requests and delete the branches there."),
+        typer.Option(
+            "--remote", help="Also close the pull requests and delete the branches there."
+        ),
     ] = None,
 ) -> int:
     """Undo a phase: delete its unmerged branch (backed up), or revert it if merged."""
@@ -301,7 +337,9 @@ def pr(
     """Push a phase branch and write its pull request."""
     from ssot_migrate.pr import run_pr_command
 
-    return run_pr_command(phase, repo, remote=remote, open_pr=open_, force=force, console=stderr_console())
+    return run_pr_command(
+        phase, repo, remote=remote, open_pr=open_, force=force, console=stderr_console()
+    )
 
 
 @app.command()
@@ -309,7 +347,9 @@ def demo(
     path: Annotated[
         Path | None, typer.Option("--path", help="Where to create the sample repository.")
     ] = None,
-    keep: Annotated[bool, typer.Option("--keep", help="Keep the sample repository afterwards.")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the sample repository afterwards.")
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show phase 1's diff on the sample.")
     ] = False,

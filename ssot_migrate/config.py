@@ -131,7 +131,9 @@ def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, A
     try:
         data = _loads_toml(source.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(source)) from exc
+        raise ConfigError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(source)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", str(source)) from exc
     except RecursionError as exc:
@@ -193,9 +195,7 @@ def _bool(value: object, key: str, problems: _Problems) -> bool:
     return value
 
 
-def _parse_target(
-    raw: object, index: int, problems: _Problems
-) -> dict[str, Any] | None:
+def _parse_target(raw: object, index: int, problems: _Problems) -> dict[str, Any] | None:
     where = f"[[{TABLE}.targets]] #{index + 1}"
     if not isinstance(raw, dict):
         problems.add(f"{TABLE}.targets[{index}]", f"must be a table, not {_type_name(raw)}")
@@ -213,7 +213,9 @@ def _parse_target(
         out["name"] = name
     canonical = raw.get("canonical")
     if canonical is None:
-        problems.add(f"{where}.canonical", "required: the dotted path of the single source of truth")
+        problems.add(
+            f"{where}.canonical", "required: the dotted path of the single source of truth"
+        )
     elif not isinstance(canonical, str) or not is_dotted_name(canonical):
         problems.add(f"{where}.canonical", f"{canonical!r} is not a valid dotted name")
     else:
@@ -261,7 +263,9 @@ def _parse_target(
     args = raw.get("factory-args", {})
     pairs: list[tuple[str, str]] = []
     if not isinstance(args, dict):
-        problems.add(f"{where}.factory-args", f"must be a table of old = \"new\", not {_type_name(args)}")
+        problems.add(
+            f"{where}.factory-args", f'must be a table of old = "new", not {_type_name(args)}'
+        )
     else:
         for old, new in args.items():
             if not isinstance(new, str) or not new.isidentifier() or not old.isidentifier():
@@ -274,9 +278,7 @@ def _parse_target(
     out["factory_args"] = tuple(sorted(pairs))
     overlap = raw.get("duplicate-overlap")
     if overlap is not None and (
-        isinstance(overlap, bool)
-        or not isinstance(overlap, int | float)
-        or not 0 < overlap <= 100
+        isinstance(overlap, bool) or not isinstance(overlap, int | float) or not 0 < overlap <= 100
     ):
         problems.add(
             f"{where}.duplicate-overlap",
@@ -380,8 +382,10 @@ def load_config(
     if raw_command is not None:
         if isinstance(raw_command, str) and raw_command.strip():
             test_command = raw_command
-        elif isinstance(raw_command, list) and raw_command and all(
-            isinstance(a, str) for a in raw_command
+        elif (
+            isinstance(raw_command, list)
+            and raw_command
+            and all(isinstance(a, str) for a in raw_command)
         ):
             test_command = tuple(raw_command)
         else:
@@ -396,7 +400,9 @@ def load_config(
         or not math.isfinite(timeout)
         or timeout <= 0
     ):
-        problems.add(f"{TABLE}.test-timeout", f"must be a positive number of seconds, got {timeout!r}")
+        problems.add(
+            f"{TABLE}.test-timeout", f"must be a positive number of seconds, got {timeout!r}"
+        )
         timeout = 1800
     test_env = _test_env(table.get("test-env", {}), problems)
     rerun = _count(table.get("rerun", 1), f"{TABLE}.rerun", 0, problems, default=1)
@@ -406,8 +412,10 @@ def load_config(
     )
     tests = table.get("tests", "all")
     if tests not in TEST_SELECTIONS:
-        problems.add(f"{TABLE}.tests", f"must be one of {', '.join(map(repr, TEST_SELECTIONS))}, "
-                     f"got {tests!r}")
+        problems.add(
+            f"{TABLE}.tests",
+            f"must be one of {', '.join(map(repr, TEST_SELECTIONS))}, got {tests!r}",
+        )
         tests = "all"
     prefix = table.get("branch-prefix", "ssot/")
     if not isinstance(prefix, str):
@@ -433,7 +441,7 @@ def load_config(
             if root.startswith("/") or ".." in PurePosixPath(root).parts or ":" in root[:3]:
                 problems.add(
                     f"{TABLE}.source-roots",
-                      f"{root!r} must be a relative path inside the repository",
+                    f"{root!r} must be a relative path inside the repository",
                 )
     else:
         roots = default_source_roots(files)
@@ -445,7 +453,9 @@ def load_config(
             f"{TABLE}.targets", "required: at least one [[tool.ssot-migrate.targets]] table"
         )
     elif not isinstance(raw_targets, list):
-        problems.add(f"{TABLE}.targets", f"must be an array of tables, not {_type_name(raw_targets)}")
+        problems.add(
+            f"{TABLE}.targets", f"must be an array of tables, not {_type_name(raw_targets)}"
+        )
     elif not raw_targets:
         problems.add(f"{TABLE}.targets", "is empty: configure at least one target")
     else:
@@ -535,7 +545,8 @@ def load_config(
             duplicate_overlap=t["duplicate_overlap"],
             canonical_names=(
                 resolver.module_names(t["canonical"])
-                if kinds[t["name"]] is NameKind.MODULE else None
+                if kinds[t["name"]] is NameKind.MODULE
+                else None
             ),
             alias_names=tuple(
                 (alias, names)
@@ -633,15 +644,17 @@ def _infer_kind(
         match = as_module.search(read(path).decode("utf-8", "replace"))
         if match is not None:
             return NameKind.MODULE, f"{path} imports {match.group(1)!r} as a module", False
-    return NameKind.SYMBOL, (
-        "nothing shows it is a module, and `from parent import name` works for either"
-    ), False
+    return (
+        NameKind.SYMBOL,
+        ("nothing shows it is a module, and `from parent import name` works for either"),
+        False,
+    )
 
 
 def _test_env(value: object, problems: _Problems) -> tuple[tuple[str, str], ...]:
     key = f"{TABLE}.test-env"
     if not isinstance(value, dict):
-        problems.add(key, f"must be a table of NAME = \"value\" strings, not {_type_name(value)}")
+        problems.add(key, f'must be a table of NAME = "value" strings, not {_type_name(value)}')
         return ()
     pairs: list[tuple[str, str]] = []
     for name, item in value.items():
@@ -669,7 +682,9 @@ def _check_uniqueness(targets: list[dict[str, Any]], problems: _Problems) -> Non
         name = target.get("name")
         if name is not None:
             if name in names:
-                problems.add(f"{target['where']}.name", f"{name!r} is already the name of another target")
+                problems.add(
+                    f"{target['where']}.name", f"{name!r} is already the name of another target"
+                )
             names[name] = target["where"]
         for alias in target["aliases"]:
             if alias in owners and owners[alias] != target["where"]:

@@ -19,8 +19,20 @@ from dataclasses import dataclass
 
 # Test code: where test doubles live, where direct construction is usual, where expected-fix
 # markers are looked for. pytest's default file patterns plus the usual test folders.
-TEST_GLOBS = ("tests/*", "test/*", "*/tests/*", "*/test/*", "test_*.py", "*/test_*.py",
-              "*_test.py", "*_tests.py", "conftest.py", "*/conftest.py", "testing/*", "*/testing/*")
+TEST_GLOBS = (
+    "tests/*",
+    "test/*",
+    "*/tests/*",
+    "*/test/*",
+    "test_*.py",
+    "*/test_*.py",
+    "*_test.py",
+    "*_tests.py",
+    "conftest.py",
+    "*/conftest.py",
+    "testing/*",
+    "*/testing/*",
+)
 
 
 def is_test_path(path: str) -> bool:
@@ -74,8 +86,8 @@ def patch_function(written: str, bound: Callable[[str], str | None]) -> str | No
     binding = bound(head)
     full = written if binding is None else (f"{binding}.{rest}" if rest else binding)
     for module in MOCK_MODULES:
-        if full.startswith(module + ".") and full[len(module) + 1:] in _MOCK_PATCHERS:
-            return full[len(module) + 1:]
+        if full.startswith(module + ".") and full[len(module) + 1 :] in _MOCK_PATCHERS:
+            return full[len(module) + 1 :]
     if binding is None:
         return _FIXTURE_PATCHERS.get(written)
     return None
@@ -128,11 +140,14 @@ def patch_targets(function: str, args: Sequence[CallArg]) -> tuple[PatchTarget, 
     """
     if function == "patch.multiple":
         positional = [a for a in args if a.keyword is None]
-        owner = positional[0] if positional else next((a for a in args if a.keyword == "target"), None)
+        owner = (
+            positional[0] if positional else next((a for a in args if a.keyword == "target"), None)
+        )
         if owner is not None and owner.string is None and owner.dotted:
             return tuple(
                 PatchTarget(a.index, a.keyword, owner.dotted, owner.index, keyword=True)
-                for a in args if a.keyword is not None and a.keyword not in _MULTIPLE_OPTIONS
+                for a in args
+                if a.keyword is not None and a.keyword not in _MULTIPLE_OPTIONS
             )
     target = patch_target(function, args)
     return () if target is None else (target,)
@@ -190,7 +205,8 @@ def type_string_arguments(function: str, args: Sequence[CallArg]) -> list[CallAr
     positions, keywords = spec
     positional = [a for a in args if a.keyword is None]
     found = [
-        arg for index, arg in enumerate(positional)
+        arg
+        for index, arg in enumerate(positional)
         if arg.string is not None and (index >= 1 if positions is None else index in positions)
     ]
     return found + [a for a in args if a.keyword in keywords and a.string is not None]

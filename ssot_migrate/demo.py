@@ -54,7 +54,9 @@ def sample_root() -> Traversable:
     return resources.files("ssot_migrate").joinpath("sample")
 
 
-def _sample_files(root: Traversable, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], bytes]]:
+def _sample_files(
+    root: Traversable, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], bytes]]:
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.name in _SKIP_NAMES or entry.name.endswith(_SKIP_SUFFIXES):
             continue
@@ -206,7 +208,9 @@ def demo_test_setup(config: Config) -> TestSetup:
     )
 
 
-def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None] = print) -> DemoResult:
+def run_demo(
+    repo: Path, *, jobs: int | None = None, echo: Callable[[str], None] = print
+) -> DemoResult:
     """Scan, phases 1-3 with verification, and status on the sample repository at ``repo``.
 
     Calls the same functions as the ``scan``, ``phaseN`` and ``status`` commands; ``echo`` gets
@@ -225,9 +229,7 @@ def run_demo(repo: Path, *, jobs: int | None = None, echo: Callable[[str], None]
     before = scan_repository(config, jobs=jobs)
     outcomes: list[PhaseOutcome] = []
     for phase in IDS:
-        result = create_phase_branch(
-            repo, config, phase, jobs=jobs, verify=setup.verify, echo=echo
-        )
+        result = create_phase_branch(repo, config, phase, jobs=jobs, verify=setup.verify, echo=echo)
         scan = scan_repository(config, base=result.commit, jobs=jobs) if result.commit else None
         outcomes.append(PhaseOutcome(result, scan))
     command = config.test_command
@@ -252,7 +254,9 @@ def _violation_lines(result: DemoResult) -> list[str]:
     width = max(len(c) for c in [*categories, "category"]) + 2
     lines = ["category".ljust(width) + "".join(c.rjust(9) for c in columns)]
     for category in categories:
-        lines.append(category.ljust(width) + "".join(str(f.get(category, 0)).rjust(9) for f in figures))
+        lines.append(
+            category.ljust(width) + "".join(str(f.get(category, 0)).rjust(9) for f in figures)
+        )
     lines.append("total".ljust(width) + "".join(str(sum(f.values())).rjust(9) for f in figures))
     return lines
 
@@ -262,7 +266,9 @@ def _phase_lines(outcome: PhaseOutcome) -> list[str]:
     if result.commit is None:
         return [f"{result.phase}: nothing to do, no branch"]
     v = result.verification
-    lines = [f"{result.branch}  ({len(result.files)} files, commit {result.commit[:10]}, verified: {v.verdict})"]
+    lines = [
+        f"{result.branch}  ({len(result.files)} files, commit {result.commit[:10]}, verified: {v.verdict})"
+    ]
     if v.verdict == "skipped":
         lines.append("    tests: not run")
     else:
@@ -291,11 +297,19 @@ def _rise_lines(result: DemoResult) -> list[str]:
         for category, count in current.violations().items():
             if count <= before.get(category, 0):
                 continue
-            lines.append(f"note: {category} rose on {outcome.result.branch} ({before.get(category, 0)} -> {count}):")
-            new = [s for s in current.sites if s.category == category and (s.category, s.path, s.message) not in seen]
+            lines.append(
+                f"note: {category} rose on {outcome.result.branch} ({before.get(category, 0)} -> {count}):"
+            )
+            new = [
+                s
+                for s in current.sites
+                if s.category == category and (s.category, s.path, s.message) not in seen
+            ]
             lines += [f"  {s.path}:{s.line}: {_clip(s.message, 130)}" for s in new[:3]]
             if len(new) > 3:
-                lines.append(f"  ... and {len(new) - 3} more (`ssot-migrate scan` on that branch lists them)")
+                lines.append(
+                    f"  ... and {len(new) - 3} more (`ssot-migrate scan` on that branch lists them)"
+                )
         previous = current
     return lines
 
@@ -321,12 +335,20 @@ def render_demo(result: DemoResult, *, kept: bool) -> list[str]:
     lines += _rise_lines(result)
     remaining = [s for s in after_scan.sites if after_scan.violations().get(s.category, 0)]
     if after:
-        lines.append("Still reported on the last branch (no phase rewrites these; a human decides):")
+        lines.append(
+            "Still reported on the last branch (no phase rewrites these; a human decides):"
+        )
         lines += [f"  {s.category}: {s.path}:{s.line}: {_clip(s.message)}" for s in remaining[:10]]
         if len(remaining) > 10:
-            lines.append(f"  ... and {len(remaining) - 10} more (`ssot-migrate scan` lists them all)")
+            lines.append(
+                f"  ... and {len(remaining) - 10} more (`ssot-migrate scan` lists them all)"
+            )
     if result.test_command:
-        lines += ["", f"Branches (tests run before and after each phase with `{result.test_command}`):", ""]
+        lines += [
+            "",
+            f"Branches (tests run before and after each phase with `{result.test_command}`):",
+            "",
+        ]
     else:
         lines += ["", "Branches (not verified: pytest is not installed):", ""]
     for outcome in result.phases:
@@ -371,7 +393,12 @@ def render_demo(result: DemoResult, *, kept: bool) -> list[str]:
 
 
 def run_demo_command(
-    *, path: Path | None, keep: bool, dry_run: bool = False, console: Console, jobs: int | None = None
+    *,
+    path: Path | None,
+    keep: bool,
+    dry_run: bool = False,
+    console: Console,
+    jobs: int | None = None,
 ) -> int:
     """The CLI body of ``demo``: create the sample repository, run everything, tell the story.
 
@@ -394,7 +421,9 @@ def run_demo_command(
             from ssot_migrate.dryrun import run_dry_run
 
             code = run_dry_run(IDS[0], repo, None, jobs=jobs, console=console)
-            say("that is the diff phase 1 would commit; run `ssot-migrate demo` for all three phases")
+            say(
+                "that is the diff phase 1 would commit; run `ssot-migrate demo` for all three phases"
+            )
             return code
         result = run_demo(repo, jobs=jobs, echo=lambda line: say(f"  {line}"))
         # The report is the demo's output (stdout); the progress above went to stderr.

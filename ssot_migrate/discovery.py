@@ -157,7 +157,9 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
                 if alias.asname:
                     local[alias.asname] = alias.name
                     facts.bindings.append(
-                        Binding(alias.asname, alias.name, how, statement.lineno, statement.col_offset)
+                        Binding(
+                            alias.asname, alias.name, how, statement.lineno, statement.col_offset
+                        )
                     )
                 else:
                     head = alias.name.split(".")[0]
@@ -189,8 +191,11 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
                 facts.bindings.append(
                     Binding(name, resolved, "assign", statement.lineno, statement.col_offset)
                 )
-        elif (isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name)
-              and statement.target.id == "__all__"):
+        elif (
+            isinstance(statement, ast.AugAssign)
+            and isinstance(statement.target, ast.Name)
+            and statement.target.id == "__all__"
+        ):
             facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(statement.value)
     facts.defined = frozenset(defined)
     if not uses:
@@ -218,7 +223,10 @@ def _type_checking_statements(tree: ast.Module) -> set[int]:
     """ids of the statements inside ``if TYPE_CHECKING:`` blocks (never run, never re-exported)."""
     found: set[int] = set()
     for node in _module_statements(tree.body):
-        if isinstance(node, ast.If) and dotted(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+        if isinstance(node, ast.If) and dotted(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        ):
             found.update(id(n) for n in _module_statements(node.body))
     return found
 
@@ -290,7 +298,9 @@ def find_all_paths(
         module_kind = target.canonical_kind == NameKind.MODULE
         reached = {
             name: ImportPath(
-                target.name, name, origin,
+                target.name,
+                name,
+                origin,
                 snapshot.path_for_module(name if module_kind else name.rpartition(".")[0]) or "",
             )
             for name, origin in seeds.items()
@@ -382,9 +392,7 @@ def _order(item: ImportPath) -> tuple[int, str]:
     return ({"canonical": 0, "configured": 1}.get(item.origin, 2), item.dotted)
 
 
-def _propagate(
-    reached: dict[str, ImportPath], index: _FactsIndex, target: Target
-) -> set[str]:
+def _propagate(reached: dict[str, ImportPath], index: _FactsIndex, target: Target) -> set[str]:
     """Add every binding of a reached name, to a fixpoint over the facts parsed so far.
 
     Returns every dotted name bound to the object, exported or not (the next round's needles).
@@ -416,7 +424,9 @@ def _propagate(
                 for name in sorted(n for n in bound if n.rpartition(".")[0] == source):
                     leaf = name.rpartition(".")[2]
                     if leaf in exported if exported is not None else not leaf.startswith("_"):
-                        candidates.append((f"{module}.{leaf}", Binding(leaf, name, "star", line, column)))
+                        candidates.append(
+                            (f"{module}.{leaf}", Binding(leaf, name, "star", line, column))
+                        )
             for dotted_path, binding in candidates:
                 if dotted_path not in bound:
                     bound.add(dotted_path)
@@ -428,8 +438,13 @@ def _propagate(
                     continue
                 if _is_export(facts, binding, index.imported):
                     reached[dotted_path] = ImportPath(
-                        target.name, dotted_path, "discovered", path,
-                        binding.line, binding.column, binding.how,
+                        target.name,
+                        dotted_path,
+                        "discovered",
+                        path,
+                        binding.line,
+                        binding.column,
+                        binding.how,
                     )
                     changed = True
     return bound

@@ -35,7 +35,9 @@ def run_dry_run(
     """
     from ssot_migrate.workflow import choose_base, describe_base
 
-    config, snapshot = open_config_and_snapshot(repo, config_path, base, python=python, strict=strict)
+    config, snapshot = open_config_and_snapshot(
+        repo, config_path, base, python=python, strict=strict
+    )
     snapshot.close()  # validated against ``base``'s files, exactly as branch mode validates
     choice = choose_base(repo.resolve(), config, phase, base)
     console.print(Text(describe_base(phase, choice)))

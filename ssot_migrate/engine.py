@@ -175,7 +175,12 @@ def open_config_and_snapshot(
     read = functools.lru_cache(maxsize=64)(files.read_or_empty)
     try:
         config = load_config(
-            repo, config_path, files=files.all_paths, read=read, python=python, strict=strict,
+            repo,
+            config_path,
+            files=files.all_paths,
+            read=read,
+            python=python,
+            strict=strict,
         )
         return config, Snapshot(files, config)
     except BaseException:
@@ -423,8 +428,9 @@ class _Advance:
         self.done += 1
         if self.every is not None and time.monotonic() - self.last >= self.every:
             self.last = time.monotonic()
-            sys.stderr.write(f"rewriting: {self.done}/{self.total} files done, "
-                             f"{self.total - self.done} to do\n")
+            sys.stderr.write(
+                f"rewriting: {self.done}/{self.total} files done, {self.total - self.done} to do\n"
+            )
             sys.stderr.flush()
         if self.bar is not None:
             from rich.progress import Progress, TaskID

@@ -91,7 +91,9 @@ class GuardPlan:
 
     def forbidden_modules(self, target: str) -> list[str]:
         """The modules ``target``'s import-linter contract forbids."""
-        return sorted({b.module for b in self.bans if b.target == target and b.linter == "import-linter"})
+        return sorted(
+            {b.module for b in self.bans if b.target == target and b.linter == "import-linter"}
+        )
 
     def ruff_bans(self, kind: str) -> list[Ban]:
         """The bans written to ruff: all of them for ``ruff``, the rest for ``import-linter``."""
@@ -196,14 +198,20 @@ def plan_guard(config: Config, snapshot: Any, legacy_sites: Iterable[tuple[str, 
     unparsable: dict[str, str] = {}
     for module, path in sorted(module_files.items(), key=lambda item: item[1]):
         head = module.split(".")[0]
-        if head in packages and head not in unparsable and parse_source(snapshot.read(path)) is None:
+        if (
+            head in packages
+            and head not in unparsable
+            and parse_source(snapshot.read(path)) is None
+        ):
             unparsable[head] = path
     packages -= set(unparsable)
     # import-linter refuses to forbid a module outside its graph: that ban is ruff's.
     bans = [
-        dataclasses.replace(b, linter="ruff", reason=f"{b.module.split('.')[0]} is not in "
-                            "import-linter's graph")
-        if b.linter == "import-linter" and b.module.split(".")[0] not in packages else b
+        dataclasses.replace(
+            b, linter="ruff", reason=f"{b.module.split('.')[0]} is not in import-linter's graph"
+        )
+        if b.linter == "import-linter" and b.module.split(".")[0] not in packages
+        else b
         for b in bans
     ]
     forbidden = {b.module for b in bans if b.linter == "import-linter"}
@@ -214,12 +222,15 @@ def plan_guard(config: Config, snapshot: Any, legacy_sites: Iterable[tuple[str, 
         if importer.split(".")[0] in packages
         and not any((b.target, importer_path) in counted for b in bans if b.module == module)
     ]
-    allowed = sorted({
-        module_files[m] for t in config.targets for m in _allowed_modules(t) if m in module_files
-    })
+    allowed = sorted(
+        {module_files[m] for t in config.targets for m in _allowed_modules(t) if m in module_files}
+    )
     return GuardPlan(
-        tuple(bans), tuple(sorted(packages)), tuple(sorted(tops - packages)),
-        tuple(sorted(set(ignores))), tuple(allowed),
+        tuple(bans),
+        tuple(sorted(packages)),
+        tuple(sorted(tops - packages)),
+        tuple(sorted(set(ignores))),
+        tuple(allowed),
         frozenset(m for m, p in module_files.items() if p.endswith("__init__.py")),
         tuple(sorted(unparsable.items())),
         tuple(sorted(set(unbannable))),
@@ -319,7 +330,11 @@ def find_ruff_config(read: Reader) -> RuffConfig:
     ``pyproject.toml`` with ``[tool.ruff]`` (the first that exists wins, as in ruff), and the files
     its ``extend`` chain names. Without any, ``pyproject.toml`` (created or extended).
     """
-    for name, prefix in ((".ruff.toml", ()), ("ruff.toml", ()), ("pyproject.toml", ("tool", "ruff"))):
+    for name, prefix in (
+        (".ruff.toml", ()),
+        ("ruff.toml", ()),
+        ("pyproject.toml", ("tool", "ruff")),
+    ):
         raw = read(name)
         if raw is None:
             continue
@@ -372,8 +387,13 @@ def _table(parent: Any, *keys: str) -> Any:
     return node
 
 
-def apply_ruff(doc: Any, prefix: tuple[str, ...], bans: Sequence[Ban], files: Sequence[str],
-               parents: Sequence[tuple[str, tuple[str, ...], Any]] = ()) -> None:
+def apply_ruff(
+    doc: Any,
+    prefix: tuple[str, ...],
+    bans: Sequence[Ban],
+    files: Sequence[str],
+    parents: Sequence[tuple[str, tuple[str, ...], Any]] = (),
+) -> None:
     """Select TID251, write one banned-api entry per ban, exempt ``files`` (canonical, facades).
 
     ``parents`` are the files ``doc`` extends: ``per-file-ignores`` written here would replace
@@ -443,8 +463,10 @@ def _apply_ruff_dotted(top: Any, bans: Sequence[Ban], files: Sequence[str], key:
     banned = lint.get("flake8-tidy-imports", {}).get("banned-api", {})
     for ban in sorted(bans, key=lambda b: b.alias):
         if ban.alias not in banned:
-            top.append(tomlkit.key(["lint", "flake8-tidy-imports", "banned-api", ban.alias, "msg"]),
-                       f"use {ban.canonical} instead {MARK}")
+            top.append(
+                tomlkit.key(["lint", "flake8-tidy-imports", "banned-api", ban.alias, "msg"]),
+                f"use {ban.canonical} instead {MARK}",
+            )
     ignores = lint.get(key)
     for path in files:
         rules = (ignores or {}).get(path)
@@ -460,8 +482,10 @@ def _apply_ruff_dotted(top: Any, bans: Sequence[Ban], files: Sequence[str], key:
 def _banned_api_home(ruff: RuffConfig) -> str | None:
     """The file of the extend chain whose banned-api ruff uses, when it is not the leaf."""
     for path, prefix, doc in ruff.chain:
-        for keys in ([*prefix, "lint", "flake8-tidy-imports", "banned-api"],
-                     [*prefix, "flake8-tidy-imports", "banned-api"]):
+        for keys in (
+            [*prefix, "lint", "flake8-tidy-imports", "banned-api"],
+            [*prefix, "flake8-tidy-imports", "banned-api"],
+        ):
             if _get(doc, keys) is not None:
                 return None if path == ruff.path else path
     return None
@@ -481,8 +505,11 @@ def import_linter_contracts(plan: GuardPlan, config: Config) -> list[dict[str, A
         # A whole-module alias's submodules are legacy paths too (phase 1 rewrites them); a
         # pure shim's are not (``app/legacy/__init__.py`` a shim, ``app.legacy.factory`` not).
         whole = target.canonical_kind == NameKind.MODULE
-        modules = [m for f in forbidden
-                   for m in ((f, f"{f}.**") if whole and f in plan.package_modules else (f,))]
+        modules = [
+            m
+            for f in forbidden
+            for m in ((f, f"{f}.**") if whole and f in plan.package_modules else (f,))
+        ]
         contract: dict[str, Any] = {
             "name": f"{CONTRACT_PREFIX}use {target.canonical}, not its legacy modules",
             "type": "forbidden",
@@ -492,7 +519,9 @@ def import_linter_contracts(plan: GuardPlan, config: Config) -> list[dict[str, A
             "as_packages": False,
             "allow_indirect_imports": True,
         }
-        kept = [f"{importer} -> {module}" for importer, module in plan.ignores if module in forbidden]
+        kept = [
+            f"{importer} -> {module}" for importer, module in plan.ignores if module in forbidden
+        ]
         if kept:
             contract["ignore_imports"] = kept
             contract["unmatched_ignore_imports_alerting"] = "none"
@@ -574,8 +603,9 @@ def _edit(raw: bytes | None, path: str, edit: Callable[[Any], None]) -> bytes:
     return text.encode("utf-8")
 
 
-def guard_outcome(kind: str, config: Config, snapshot: Any, read: Reader,
-                  legacy_sites: Iterable[tuple[str, str]]) -> GuardOutcome:
+def guard_outcome(
+    kind: str, config: Config, snapshot: Any, read: Reader, legacy_sites: Iterable[tuple[str, str]]
+) -> GuardOutcome:
     """The ``kind`` guard for ``config`` (discovered aliases in it) on ``snapshot``'s files.
 
     ``read`` reads the configuration files (the working tree, or the phase's base commit).
@@ -596,23 +626,34 @@ def guard_outcome(kind: str, config: Config, snapshot: Any, read: Reader,
         edit("pyproject.toml", lambda doc: apply_import_linter(doc, plan, config))
         forbidden = [b for b in plan.bans if b.linter == "import-linter"]
         if forbidden:
-            lines.append(f"import-linter (pyproject.toml) forbids {len(forbidden)} legacy path(s), "
-                         f"whole modules, from {', '.join(plan.packages)} and everything added there:")
+            lines.append(
+                f"import-linter (pyproject.toml) forbids {len(forbidden)} legacy path(s), "
+                f"whole modules, from {', '.join(plan.packages)} and everything added there:"
+            )
             lines += [f"  {b.module} ({b.alias}: {b.reason})" for b in forbidden]
         else:
             lines.append("import-linter: no legacy module can be forbidden whole")
         for package, path in plan.unparsable:
-            lines.append(f"import-linter cannot build the graph of {package} ({path} does not "
-                         "parse): left out of its contracts; `guard --write ruff` covers it")
+            lines.append(
+                f"import-linter cannot build the graph of {package} ({path} does not "
+                "parse): left out of its contracts; `guard --write ruff` covers it"
+            )
         if plan.top_modules:
-            lines.append("import-linter cannot check top-level modules (not packages): "
-                         + ", ".join(plan.top_modules) + "; `guard --write ruff` covers them")
+            lines.append(
+                "import-linter cannot check top-level modules (not packages): "
+                + ", ".join(plan.top_modules)
+                + "; `guard --write ruff` covers them"
+            )
         if plan.ignores:
-            lines.append("kept on purpose (ignore_imports; scan does not count them): "
-                         + ", ".join(f"{i} -> {m}" for i, m in plan.ignores))
+            lines.append(
+                "kept on purpose (ignore_imports; scan does not count them): "
+                + ", ".join(f"{i} -> {m}" for i, m in plan.ignores)
+            )
     if plan.unbannable:
-        lines.append("not banned (each is also a module's name; a ban would forbid every import "
-                     "from that module): " + ", ".join(plan.unbannable))
+        lines.append(
+            "not banned (each is also a module's name; a ban would forbid every import "
+            "from that module): " + ", ".join(plan.unbannable)
+        )
     bans = plan.ruff_bans(kind)
     if bans:
         ruff = find_ruff_config(read)
@@ -625,8 +666,10 @@ def guard_outcome(kind: str, config: Config, snapshot: Any, read: Reader,
             )
         if ruff.path.startswith("../"):
             raise UsageError(f"ruff's configuration {ruff.path} is outside the repository; edit it")
-        edit(ruff.path, lambda doc: apply_ruff(doc, ruff.prefix, bans, plan.allowed_files,
-                                               ruff.chain[1:]))
+        edit(
+            ruff.path,
+            lambda doc: apply_ruff(doc, ruff.prefix, bans, plan.allowed_files, ruff.chain[1:]),
+        )
         where = "" if kind == "ruff" else " (import-linter cannot express them)"
         lines.append(f"ruff ({ruff.path}) bans {len(bans)} path(s){where}:")
         lines += [f"  {b.alias}" + ("" if kind == "ruff" else f" ({b.reason})") for b in bans]

@@ -18,6 +18,7 @@ from ssot_migrate.guard import GUARDS, Reader, guard_outcome, legacy_sites_of
 
 def disk_reader(repo: Path) -> Reader:
     """Read configuration files from the working tree of ``repo``."""
+
     def read(path: str) -> bytes | None:
         file = repo / path
         try:

@@ -70,9 +70,27 @@ _COMMON_METHOD_LIMIT = 25
 _MAX_BODY_COMPARISONS = 400
 # Share of the shorter class's body lines (in the shared methods) found in the other: a copy.
 _MIN_BODY_OVERLAP = 0.5
-_TRIVIAL_LINES = frozenset({"pass", "return", "...", '"""', "'''", ")", "]", "}", "else:",
-                            "try:", "finally:", "return None", "return self", "return True",
-                            "return False", "raise NotImplementedError", "raise NotImplementedError()"})
+_TRIVIAL_LINES = frozenset(
+    {
+        "pass",
+        "return",
+        "...",
+        '"""',
+        "'''",
+        ")",
+        "]",
+        "}",
+        "else:",
+        "try:",
+        "finally:",
+        "return None",
+        "return self",
+        "return True",
+        "return False",
+        "raise NotImplementedError",
+        "raise NotImplementedError()",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +116,9 @@ class Candidate:
     sites: int
     reason: str
     evidence: tuple[Evidence, ...] = ()
-    also_alias: bool = False  # a facade whose interface the canonical accepts: rewrite it in phase 1 too
+    also_alias: bool = (
+        False  # a facade whose interface the canonical accepts: rewrite it in phase 1 too
+    )
 
     @property
     def role(self) -> str:
@@ -183,7 +203,8 @@ class Proposal:
         """Targets with a candidate confident enough to configure that fixes a consumer site
         (or is highly confident: a copy or double nobody imports still needs phase 2)."""
         return tuple(
-            t for t in self.targets
+            t
+            for t in self.targets
             if t.written() and (t.sites or any(c.confidence == "high" for c in t.written()))
         )
 
@@ -294,7 +315,8 @@ def _similar_names(first: str, second: str) -> bool:
 def _shared_by_design(name: str) -> bool:
     """Mixins, bases and tests share methods on purpose; none of them is a copy."""
     return name.endswith(("Mixin", "Base", "Test", "Tests")) or name.startswith(
-        ("Base", "Abstract", "Test"))
+        ("Base", "Abstract", "Test")
+    )
 
 
 def _examples(sites: Sequence[_Site], what: str) -> tuple[Evidence, ...]:
@@ -356,8 +378,14 @@ class _Analysis:
                 if name in done or binding.how == "typing" or name.startswith("_"):
                     continue
                 done.add(name)
-                found = self._reexport(facts, binding.name, binding.value, binding.how,
-                                       binding.line, fallback=seen[name] > 1)
+                found = self._reexport(
+                    facts,
+                    binding.name,
+                    binding.value,
+                    binding.how,
+                    binding.line,
+                    fallback=seen[name] > 1,
+                )
                 if found is not None:
                     self.candidates.append(found)
             if facts.shim and facts.stars:
@@ -365,17 +393,23 @@ class _Analysis:
                 for name in sorted(self.index.imported_names(facts.module) - done):
                     if name.startswith("_") or name in facts.defined:
                         continue
-                    star = next(((f"{s}.{name}", line) for s, line in facts.stars
-                                 if index.resolve(f"{s}.{name}") is not None), None)
+                    star = next(
+                        (
+                            (f"{s}.{name}", line)
+                            for s, line in facts.stars
+                            if index.resolve(f"{s}.{name}") is not None
+                        ),
+                        None,
+                    )
                     if star is None:
                         continue
-                    found = self._reexport(facts, name, star[0], "import", star[1],
-                                           fallback=False)
+                    found = self._reexport(facts, name, star[0], "import", star[1], fallback=False)
                     if found is not None:
                         self.candidates.append(found)
 
-    def _reexport(self, facts: FileFacts, name: str, value: str, how: str, line: int, *,
-                  fallback: bool) -> Candidate | None:
+    def _reexport(
+        self, facts: FileFacts, name: str, value: str, how: str, line: int, *, fallback: bool
+    ) -> Candidate | None:
         """A re-export or alias binding worth consolidating, or None (see the module docstring)."""
         index = self.index
         module = facts.module or ""
@@ -434,8 +468,15 @@ class _Analysis:
             if not leaf[:1].isupper() and kind != "reexport":
                 confidence = "low"  # ``dbapi2 as Database``: a module or a backend switch
         evidence = (Evidence(facts.path, line, why), *_examples(consumers, f"imports {path}"))
-        return Candidate(kind, path, canonical, confidence, len(consumers),
-                         f"{why}; {_plural(len(consumers), 'importer')}", evidence)
+        return Candidate(
+            kind,
+            path,
+            canonical,
+            confidence,
+            len(consumers),
+            f"{why}; {_plural(len(consumers), 'importer')}",
+            evidence,
+        )
 
     # -- facades -------------------------------------------------------------------------------
 
@@ -488,13 +529,21 @@ class _Analysis:
             return None
         if not getattr_all and share < 0.5:
             return None
-        confidence: Confidence = "high" if getattr_all or (share >= 0.75 and len(forwarded) >= 2) \
-            else "medium"
+        confidence: Confidence = (
+            "high" if getattr_all or (share >= 0.75 and len(forwarded) >= 2) else "medium"
+        )
         sites = self.class_sites(dotted, facts.path)
-        why = (f"wraps {target.rpartition('.')[2]} in self.{attribute} and forwards "
-               f"{'every attribute' if getattr_all else ', '.join(sorted(forwarded))}")
+        why = (
+            f"wraps {target.rpartition('.')[2]} in self.{attribute} and forwards "
+            f"{'every attribute' if getattr_all else ', '.join(sorted(forwarded))}"
+        )
         return Candidate(
-            "facade", dotted, target, confidence, len(sites), why,
+            "facade",
+            dotted,
+            target,
+            confidence,
+            len(sites),
+            why,
             (Evidence(facts.path, cls.line, why), *_examples(sites, f"uses {dotted}")),
             also_alias=self._alias_compatible(dotted, target),
         )
@@ -509,13 +558,20 @@ class _Analysis:
         if target is None or target == dotted:
             return None
         sites = self.class_sites(dotted, facts.path)
-        what = "only an __init__ passing its arguments to super()" if cls.thin_init else "no members"
+        what = (
+            "only an __init__ passing its arguments to super()" if cls.thin_init else "no members"
+        )
         why = f"subclass of {target.rpartition('.')[2]} with {what}"
         if cls.deprecated:
             why += ", deprecated"
         confidence: Confidence = "high" if cls.deprecated else "medium"
         return Candidate(
-            "subclass-facade", dotted, target, confidence, len(sites), why,
+            "subclass-facade",
+            dotted,
+            target,
+            confidence,
+            len(sites),
+            why,
             (Evidence(facts.path, cls.line, why), *_examples(sites, f"uses {dotted}")),
             also_alias=True,
         )
@@ -535,8 +591,11 @@ class _Analysis:
     def duplicates(self) -> None:
         index = self.index
         eligible = {
-            dotted: (facts, cls) for dotted, (facts, cls) in index.classes.items()
-            if not test_support(facts.path) and not cls.protocol and len(cls.public_methods) >= 3
+            dotted: (facts, cls)
+            for dotted, (facts, cls) in index.classes.items()
+            if not test_support(facts.path)
+            and not cls.protocol
+            and len(cls.public_methods) >= 3
             and not _shared_by_design(cls.name)
         }
         by_method: dict[str, list[str]] = defaultdict(list)
@@ -548,7 +607,7 @@ class _Analysis:
             if len(holders) > _COMMON_METHOD_LIMIT:
                 continue
             for i, first in enumerate(holders):
-                for second in holders[i + 1:]:
+                for second in holders[i + 1 :]:
                     pairs[(first, second) if first < second else (second, first)] += 1
         scored: list[tuple[float, str, str]] = []
         for first, second in pairs:
@@ -591,16 +650,30 @@ class _Analysis:
                 sites = self.class_sites(member, facts.path)
                 same_name = cls.name == canonical.rpartition(".")[2]
                 confidence: Confidence = "high" if bodies >= 0.5 and jaccard >= 75 else "medium"
-                why = (f"{'same name and ' if same_name else ''}{jaccard:.0f}% of public methods "
-                       f"shared with {other.rpartition('.')[2]} ({names}); "
-                       f"{bodies:.0%} of their body lines the same")
-                self.candidates.append(Candidate(
-                    "duplicate", member, canonical, confidence, len(sites), why,
-                    (Evidence(facts.path, cls.line, why),
-                     Evidence(index.classes[canonical][0].path, index.classes[canonical][1].line,
-                              "the copy proposed as canonical"),
-                     *_examples(sites, f"uses {member}")),
-                ))
+                why = (
+                    f"{'same name and ' if same_name else ''}{jaccard:.0f}% of public methods "
+                    f"shared with {other.rpartition('.')[2]} ({names}); "
+                    f"{bodies:.0%} of their body lines the same"
+                )
+                self.candidates.append(
+                    Candidate(
+                        "duplicate",
+                        member,
+                        canonical,
+                        confidence,
+                        len(sites),
+                        why,
+                        (
+                            Evidence(facts.path, cls.line, why),
+                            Evidence(
+                                index.classes[canonical][0].path,
+                                index.classes[canonical][1].line,
+                                "the copy proposed as canonical",
+                            ),
+                            *_examples(sites, f"uses {member}"),
+                        ),
+                    )
+                )
 
     def _bases(self, dotted: str, depth: int = 0) -> set[str]:
         """Every base class (resolved) of a repository class, transitively, itself excluded."""
@@ -634,17 +707,25 @@ class _Analysis:
         for span in cls.methods:
             if span.name not in wanted:
                 continue
-            for raw in lines[span.line:span.end_line]:  # the def line itself excluded
+            for raw in lines[span.line : span.end_line]:  # the def line itself excluded
                 text = raw.strip()
-                if len(text) < 6 or text.startswith((b"#", b"@")) or text.decode(
-                    "utf-8", "replace"
-                ) in _TRIVIAL_LINES:
+                if (
+                    len(text) < 6
+                    or text.startswith((b"#", b"@"))
+                    or text.decode("utf-8", "replace") in _TRIVIAL_LINES
+                ):
                     continue
                 found.add(text)
         return found
 
-    def _body_overlap(self, a_facts: FileFacts, a: ClassFacts, b_facts: FileFacts, b: ClassFacts,
-                      methods: Sequence[str]) -> float:
+    def _body_overlap(
+        self,
+        a_facts: FileFacts,
+        a: ClassFacts,
+        b_facts: FileFacts,
+        b: ClassFacts,
+        methods: Sequence[str],
+    ) -> float:
         first = self._body_lines(a_facts, a, methods)
         second = self._body_lines(b_facts, b, methods)
         if not first or not second:
@@ -676,7 +757,9 @@ class _Analysis:
                 calls_factory.append((dotted, facts, function, product))
         legacy_of: dict[str, list[tuple[str, FileFacts, FunctionFacts, str]]] = defaultdict(list)
         for dotted, facts, function, product in calls_factory:
-            legacy_of[product].append((dotted, facts, function, f"calls {product.rpartition('.')[2]}"))
+            legacy_of[product].append(
+                (dotted, facts, function, f"calls {product.rpartition('.')[2]}")
+            )
         for cls_name, factories in sorted(by_class.items()):
             live = [f for f in factories if not f[2].deprecated]
             if not live:
@@ -691,55 +774,89 @@ class _Analysis:
                 if other_function.deprecated:
                     legacy.append((other, other_facts, other_function, "deprecated factory"))
                 elif dotted in other_function.calls:
-                    legacy.append((other, other_facts, other_function,
-                                   f"calls {function.name}"))
+                    legacy.append((other, other_facts, other_function, f"calls {function.name}"))
                 else:
                     others.append(entry)
             built = [s for s in self.constructions().get(cls_name, ()) if s.path != facts.path]
             importers = index.consumers(dotted, facts.path)
-            confidence = self._factory_confidence(function.name, cls_name, importers, built,
-                                                  bool(legacy))
-            why = (f"every return builds {cls_name.rpartition('.')[2]}; "
-                   f"{_plural(len(built), 'direct construction')} elsewhere, "
-                   f"{_plural(len(importers), 'importer')} of the factory")
+            confidence = self._factory_confidence(
+                function.name, cls_name, importers, built, bool(legacy)
+            )
+            why = (
+                f"every return builds {cls_name.rpartition('.')[2]}; "
+                f"{_plural(len(built), 'direct construction')} elsewhere, "
+                f"{_plural(len(importers), 'importer')} of the factory"
+            )
             shape = index.classes[cls_name][1].init_shape
             if shape is not None and shape != function.shape:
                 # Phase 3 could not hand the constructions' arguments to it unchanged.
                 confidence = "low"
                 why += f"; takes ({function.shape}), the constructor takes ({shape})"
-            self.candidates.append(Candidate(
-                "factory", dotted, cls_name, confidence, len(built), why,
-                (Evidence(facts.path, function.line, why),
-                 *_examples(built, f"builds {cls_name.rpartition('.')[2]} directly")),
-            ))
+            self.candidates.append(
+                Candidate(
+                    "factory",
+                    dotted,
+                    cls_name,
+                    confidence,
+                    len(built),
+                    why,
+                    (
+                        Evidence(facts.path, function.line, why),
+                        *_examples(built, f"builds {cls_name.rpartition('.')[2]} directly"),
+                    ),
+                )
+            )
             for other, other_facts, other_function, why in legacy:
                 users = index.consumers(other, other_facts.path)
-                self.candidates.append(Candidate(
-                    "legacy-factory", other, cls_name, "high" if confidence != "low" else "low",
-                    len(users), f"{why}; {_plural(len(users), 'importer')}",
-                    (Evidence(other_facts.path, other_function.line, why),
-                     *_examples(users, f"imports {other}")),
-                ))
+                self.candidates.append(
+                    Candidate(
+                        "legacy-factory",
+                        other,
+                        cls_name,
+                        "high" if confidence != "low" else "low",
+                        len(users),
+                        f"{why}; {_plural(len(users), 'importer')}",
+                        (
+                            Evidence(other_facts.path, other_function.line, why),
+                            *_examples(users, f"imports {other}"),
+                        ),
+                    )
+                )
             for other, other_facts, other_function in others:
                 users = index.consumers(other, other_facts.path)
                 why = f"another factory of {cls_name.rpartition('.')[2]}"
-                self.candidates.append(Candidate(
-                    "other-factory", other, cls_name, "low", len(users),
-                    f"{why}; {_plural(len(users), 'importer')}",
-                    (Evidence(other_facts.path, other_function.line, why),),
-                ))
+                self.candidates.append(
+                    Candidate(
+                        "other-factory",
+                        other,
+                        cls_name,
+                        "low",
+                        len(users),
+                        f"{why}; {_plural(len(users), 'importer')}",
+                        (Evidence(other_facts.path, other_function.line, why),),
+                    )
+                )
         for dotted, (facts, cls) in index.classes.items():
             if test_support(facts.path):
                 continue
             for method, product in cls.factories:
                 if index.resolve(product) != dotted:
                     continue
-                why = (f"class method building {cls.name}: phase 3 needs a module-level "
-                       "function as the factory")
-                self.candidates.append(Candidate(
-                    "alternative-constructor", f"{dotted}.{method}", redirect.get(dotted, dotted),
-                    "low", 0, why, (Evidence(facts.path, cls.line, why),),
-                ))
+                why = (
+                    f"class method building {cls.name}: phase 3 needs a module-level "
+                    "function as the factory"
+                )
+                self.candidates.append(
+                    Candidate(
+                        "alternative-constructor",
+                        f"{dotted}.{method}",
+                        redirect.get(dotted, dotted),
+                        "low",
+                        0,
+                        why,
+                        (Evidence(facts.path, cls.line, why),),
+                    )
+                )
 
     @staticmethod
     def _names_class(function: str, cls_name: str) -> bool:
@@ -747,12 +864,18 @@ class _Analysis:
         prefix = next((p for p in FACTORY_PREFIXES if function.startswith(p)), None)
         if prefix is None:
             return False
-        rest = function[len(prefix):].replace("_", "")
+        rest = function[len(prefix) :].replace("_", "")
         leaf = cls_name.rpartition(".")[2]
         return rest in (leaf.lower(), stem_of(leaf).lower())
 
-    def _factory_confidence(self, function: str, cls_name: str, importers: Sequence[_Site],
-                            built: Sequence[_Site], legacy: bool) -> Confidence:
+    def _factory_confidence(
+        self,
+        function: str,
+        cls_name: str,
+        importers: Sequence[_Site],
+        built: Sequence[_Site],
+        legacy: bool,
+    ) -> Confidence:
         """High: named for the class and a legacy factory leads to it. Medium: named for it and
         used, not dwarfed by direct construction (``Context(...)`` 288 times next to two
         ``make_context`` importers means the class is meant to be built directly)."""
@@ -765,8 +888,9 @@ class _Analysis:
         return "low"
 
     @classmethod
-    def _factory_score(cls, factory: tuple[str, FileFacts, FunctionFacts],
-                       cls_name: str) -> tuple[int, int, str]:
+    def _factory_score(
+        cls, factory: tuple[str, FileFacts, FunctionFacts], cls_name: str
+    ) -> tuple[int, int, str]:
         dotted, _, function = factory
         name = function.name
         score = 4 * int(cls._names_class(name, cls_name)) + 2 * int(name.startswith("create_"))
@@ -787,7 +911,7 @@ class _Analysis:
         for dotted, (facts, cls) in index.classes.items():
             if not test_support(facts.path) or not cls.name.startswith(DOUBLE_PREFIXES):
                 continue
-            mirrored = next(cls.name[len(p):] for p in DOUBLE_PREFIXES if cls.name.startswith(p))
+            mirrored = next(cls.name[len(p) :] for p in DOUBLE_PREFIXES if cls.name.startswith(p))
             best: tuple[int, int, str] | None = None
             for option in by_name.get(mirrored, ()):
                 target = redirect.get(option, option)
@@ -803,13 +927,21 @@ class _Analysis:
             common, _, target = best
             theirs = index.classes[target][1].public_methods
             users = index.consumers(dotted, facts.path)
-            why = (f"test double mirroring {common} of {len(theirs)} public methods of "
-                   f"{target.rpartition('.')[2]}")
-            self.candidates.append(Candidate(
-                "test-double", dotted, target, "high" if common == len(theirs) else "medium",
-                len(users), why,
-                (Evidence(facts.path, cls.line, why), *_examples(users, f"imports {dotted}")),
-            ))
+            why = (
+                f"test double mirroring {common} of {len(theirs)} public methods of "
+                f"{target.rpartition('.')[2]}"
+            )
+            self.candidates.append(
+                Candidate(
+                    "test-double",
+                    dotted,
+                    target,
+                    "high" if common == len(theirs) else "medium",
+                    len(users),
+                    why,
+                    (Evidence(facts.path, cls.line, why), *_examples(users, f"imports {dotted}")),
+                )
+            )
 
 
 def analyse(
@@ -828,16 +960,17 @@ def analyse(
     analysis.facades()
     analysis.duplicates()
     # A factory or test double of a facade or copy belongs to the canonical that facade leads to.
-    redirect = {c.dotted: c.canonical for c in analysis.candidates
-                if c.kind in ("facade", "subclass-facade", "duplicate")}
+    redirect = {
+        c.dotted: c.canonical
+        for c in analysis.candidates
+        if c.kind in ("facade", "subclass-facade", "duplicate")
+    }
     for key in list(redirect):
         seen = {key}
         while redirect[key] in redirect and redirect[key] not in seen:
             seen.add(redirect[key])
             redirect[key] = redirect[redirect[key]]
-    analysis.candidates = [
-        _redirected(c, redirect) for c in analysis.candidates
-    ]
+    analysis.candidates = [_redirected(c, redirect) for c in analysis.candidates]
     analysis.factories(redirect)
     canonicals = {c.canonical for c in analysis.candidates}
     analysis.doubles(canonicals, redirect)
@@ -848,8 +981,16 @@ def _redirected(candidate: Candidate, redirect: Mapping[str, str]) -> Candidate:
     target = redirect.get(candidate.canonical)
     if target is None or target == candidate.dotted:
         return candidate
-    return Candidate(candidate.kind, candidate.dotted, target, candidate.confidence,
-                     candidate.sites, candidate.reason, candidate.evidence, candidate.also_alias)
+    return Candidate(
+        candidate.kind,
+        candidate.dotted,
+        target,
+        candidate.confidence,
+        candidate.sites,
+        candidate.reason,
+        candidate.evidence,
+        candidate.also_alias,
+    )
 
 
 def _group(analysis: _Analysis) -> tuple[ProposedTarget, ...]:
@@ -863,8 +1004,9 @@ def _group(analysis: _Analysis) -> tuple[ProposedTarget, ...]:
     for canonical, members in sorted(grouped.items(), key=lambda item: _rank(item[1])):
         members = [m for m in members if m.dotted != canonical]
         unique: list[Candidate] = []
-        for member in sorted(members, key=lambda c: (CONFIDENCE_ORDER[c.confidence], -c.sites,
-                                                     c.dotted)):
+        for member in sorted(
+            members, key=lambda c: (CONFIDENCE_ORDER[c.confidence], -c.sites, c.dotted)
+        ):
             # One path, one role, one target: config validation refuses an alias claimed twice.
             key = f"{member.role}:{member.dotted}"
             if key in claimed:
@@ -878,12 +1020,14 @@ def _group(analysis: _Analysis) -> tuple[ProposedTarget, ...]:
             facts = index.defined[canonical]
             leaf = canonical.rpartition(".")[2]
             line = next((c.line for c in facts.classes if c.name == leaf), 0) or next(
-                (f.line for f in facts.functions if f.name == leaf), 0)
+                (f.line for f in facts.functions if f.name == leaf), 0
+            )
             definition = Evidence(facts.path, line, f"defines {leaf}")
         name = _target_name(canonical, names)
         names.add(name)
-        targets.append(ProposedTarget(name, canonical, not index.in_repo(canonical), definition,
-                                      tuple(unique)))
+        targets.append(
+            ProposedTarget(name, canonical, not index.in_repo(canonical), definition, tuple(unique))
+        )
     targets.sort(key=lambda t: (-t.sites, CONFIDENCE_ORDER[t.confidence], t.name))
     return tuple(targets)
 
@@ -930,7 +1074,9 @@ def detect_test_command(paths: Iterable[str], read: Callable[[str], bytes]) -> T
             return ""
 
     if "tests/runtests.py" in present:
-        return TestCommand("python tests/runtests.py", "tests/runtests.py: the project's own runner")
+        return TestCommand(
+            "python tests/runtests.py", "tests/runtests.py: the project's own runner"
+        )
     if re.search(r"^\[tool\.pytest\.ini_options\]", text("pyproject.toml"), re.MULTILINE):
         return TestCommand(PYTEST, "pyproject.toml has [tool.pytest.ini_options]")
     if "pytest.ini" in present:
@@ -948,9 +1094,16 @@ def detect_test_command(paths: Iterable[str], read: Callable[[str], bytes]) -> T
     makefile = text("Makefile")
     if re.search(r"^test\s*:", makefile, re.MULTILINE):
         return TestCommand("make test", "Makefile has a test target")
-    tests = [p for p in present if p.endswith(".py") and (
-        p.rpartition("/")[2].startswith("test_") or p.endswith("_test.py"))]
+    tests = [
+        p
+        for p in present
+        if p.endswith(".py")
+        and (p.rpartition("/")[2].startswith("test_") or p.endswith("_test.py"))
+    ]
     if tests or "conftest.py" in present:
-        return TestCommand(PYTEST, f"{_plural(len(tests), 'test file')} pytest would collect "
-                                   "(no runner configured: check it)")
+        return TestCommand(
+            PYTEST,
+            f"{_plural(len(tests), 'test file')} pytest would collect "
+            "(no runner configured: check it)",
+        )
     return TestCommand(None, "no test configuration found")

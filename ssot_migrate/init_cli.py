@@ -45,8 +45,9 @@ def collect_facts(tasks: Sequence[tuple[SourceFile, bytes]], jobs: int | None) -
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunk = max(1, len(tasks) // (8 * workers))
-            for index, facts in zip(order, pool.map(_task, [tasks[i] for i in order],
-                                                    chunksize=chunk)):
+            for index, facts in zip(
+                order, pool.map(_task, [tasks[i] for i in order], chunksize=chunk)
+            ):
                 found[index] = facts
     except BrokenProcessPool:
         for index in order:
@@ -57,8 +58,9 @@ def collect_facts(tasks: Sequence[tuple[SourceFile, bytes]], jobs: int | None) -
                 with ProcessPoolExecutor(max_workers=1) as alone:
                     found[index] = alone.submit(_task, tasks[index]).result()
             except BrokenProcessPool:
-                found[index] = FileFacts(file.path, file.module, file.is_package,
-                                         error="the parser crashed on this file")
+                found[index] = FileFacts(
+                    file.path, file.module, file.is_package, error="the parser crashed on this file"
+                )
     return [found[i] for i in range(len(tasks))]
 
 
@@ -87,7 +89,8 @@ def propose(repo: Path, *, base: str = "HEAD", jobs: int | None = None) -> Propo
             repo=files.repo_path,
             source=files.repo_path / "pyproject.toml",
             targets=(),
-            source_roots=tuple(r.strip("/") for r in roots) if isinstance(roots, list)
+            source_roots=tuple(r.strip("/") for r in roots)
+            if isinstance(roots, list)
             else default_source_roots(files.all_paths),
             include=tuple(settings.get("include", ()) or ()),
             exclude=tuple(settings.get("exclude", ()) or ()),
@@ -144,8 +147,9 @@ def run_init_command(
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"{pyproject}: cannot read as UTF-8 text: {exc}") from exc
         if not merge and _settings_present(text):
-            insert_into_pyproject(text.replace("\r\n", "\n"), _empty(), merge=False,
-                                  source=str(pyproject))
+            insert_into_pyproject(
+                text.replace("\r\n", "\n"), _empty(), merge=False, source=str(pyproject)
+            )
     proposal = propose(repo, base=base, jobs=jobs)
     written = proposal.written_targets()
     console.print(
@@ -157,14 +161,20 @@ def run_init_command(
     for path, reason, line in proposal.skipped:
         console.print(f"skipped {path}:{line}: {reason}", markup=False)
     if not write:
-        out = Console(file=sys.stdout, highlight=False, soft_wrap=True, markup=False,
-                      force_terminal=sys.stdout.isatty())
+        out = Console(
+            file=sys.stdout,
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+            force_terminal=sys.stdout.isatty(),
+        )
         render(proposal, fmt, out)
         sys.stdout.flush()
         return 0
     crlf = "\r\n" in text
-    updated, added = insert_into_pyproject(text.replace("\r\n", "\n"), proposal, merge=merge,
-                                           source=str(pyproject))
+    updated, added = insert_into_pyproject(
+        text.replace("\r\n", "\n"), proposal, merge=merge, source=str(pyproject)
+    )
     if not added:
         console.print(f"init: nothing new to propose; {pyproject} left as it is", markup=False)
         return 0
@@ -174,11 +184,14 @@ def run_init_command(
         write_atomic(pyproject, updated.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"{pyproject}: cannot write: {exc}") from exc
-    console.print(f"init: wrote {len(added)} target(s) to {pyproject}: {', '.join(added)}",
-                  markup=False)
+    console.print(
+        f"init: wrote {len(added)} target(s) to {pyproject}: {', '.join(added)}", markup=False
+    )
     _check_written(repo, console)
-    console.print("next: review the table, then `ssot-migrate scan` and "
-                  "`ssot-migrate phase1 --dry-run`", markup=False)
+    console.print(
+        "next: review the table, then `ssot-migrate scan` and `ssot-migrate phase1 --dry-run`",
+        markup=False,
+    )
     return 0
 
 
@@ -204,8 +217,9 @@ def _check_written(repo: Path, console: Console) -> None:
     try:
         _, snapshot = open_config_and_snapshot(repo, None)
     except ConfigError as exc:
-        console.print(f"warning: the configuration written does not validate yet: {exc}",
-                      markup=False)
+        console.print(
+            f"warning: the configuration written does not validate yet: {exc}", markup=False
+        )
         return
     snapshot.close()
 

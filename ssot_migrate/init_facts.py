@@ -73,7 +73,9 @@ class ClassFacts:
     deprecated: bool = False
     protocol: bool = False
     factories: tuple[tuple[str, str], ...] = ()
-    init_shape: str | None = None  # ``__init__``'s parameters (``signature_shape``); None: inherited
+    init_shape: str | None = (
+        None  # ``__init__``'s parameters (``signature_shape``); None: inherited
+    )
 
     @property
     def method_names(self) -> frozenset[str]:
@@ -141,8 +143,10 @@ def test_support(path: str) -> bool:
     """Test code, or a folder of test helpers (``test_framework/``, ``testing/``, ``tests/``)."""
     if is_test_path(path):
         return True
-    return any(part.startswith("test") or part.endswith(("tests", "testing"))
-               for part in path.split("/")[:-1])
+    return any(
+        part.startswith("test") or part.endswith(("tests", "testing"))
+        for part in path.split("/")[:-1]
+    )
 
 
 def file_facts(source: bytes, file: SourceFile) -> FileFacts:
@@ -150,17 +154,26 @@ def file_facts(source: bytes, file: SourceFile) -> FileFacts:
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        return FileFacts(file.path, file.module, file.is_package,
-                         error=f"syntax error: {exc.msg}", error_line=exc.lineno or 0)
+        return FileFacts(
+            file.path,
+            file.module,
+            file.is_package,
+            error=f"syntax error: {exc.msg}",
+            error_line=exc.lineno or 0,
+        )
     except (ValueError, RecursionError, MemoryError) as exc:
-        reason = "nested too deeply to analyse" if isinstance(exc, RecursionError | MemoryError) \
+        reason = (
+            "nested too deeply to analyse"
+            if isinstance(exc, RecursionError | MemoryError)
             else f"cannot be parsed: {exc}"
+        )
         return FileFacts(file.path, file.module, file.is_package, error=reason)
     try:
         return _Collector(tree, source, file).facts()
     except RecursionError:
-        return FileFacts(file.path, file.module, file.is_package,
-                         error="nested too deeply to analyse")
+        return FileFacts(
+            file.path, file.module, file.is_package, error="nested too deeply to analyse"
+        )
 
 
 _BLOCKS = ("body", "orelse", "finalbody")
@@ -175,8 +188,14 @@ def _statements(body: Sequence[ast.stmt], in_def: bool = False) -> Iterator[tupl
         for statement in block:
             yield statement, inside
             kind = type(statement)
-            if kind is ast.Expr or kind is ast.Assign or kind is ast.Return \
-                    or kind is ast.Import or kind is ast.ImportFrom or kind is ast.AugAssign:
+            if (
+                kind is ast.Expr
+                or kind is ast.Assign
+                or kind is ast.Return
+                or kind is ast.Import
+                or kind is ast.ImportFrom
+                or kind is ast.AugAssign
+            ):
                 continue  # the common leaves
             nested = inside or isinstance(statement, defs)
             for name in _BLOCKS:
@@ -193,16 +212,22 @@ def _statements(body: Sequence[ast.stmt], in_def: bool = False) -> Iterator[tupl
 
 def _docstring_span(body: Sequence[ast.stmt]) -> tuple[int, int] | None:
     first = body[0] if body else None
-    if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)):
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
         return first.lineno, first.end_lineno or first.lineno
     return None
 
 
 def _docstring(body: Sequence[ast.stmt]) -> str:
     first = body[0] if body else None
-    if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)):
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
         return first.value.value
     return ""
 
@@ -251,13 +276,17 @@ class _Collector:
                     if alias.name == "*":
                         continue
                     name = alias.asname or alias.name
-                    imports.append(ImportUse(f"{source}.{alias.name}", name, statement.lineno,
-                                             not in_def))
+                    imports.append(
+                        ImportUse(f"{source}.{alias.name}", name, statement.lineno, not in_def)
+                    )
                     local.setdefault(name, f"{source}.{alias.name}")
             elif isinstance(statement, ast.Import):
                 for alias in statement.names:
-                    imports.append(ImportUse(alias.name, alias.asname or alias.name,
-                                             statement.lineno, not in_def))
+                    imports.append(
+                        ImportUse(
+                            alias.name, alias.asname or alias.name, statement.lineno, not in_def
+                        )
+                    )
                     if alias.asname:
                         local.setdefault(alias.asname, alias.name)
                         if not in_def:
@@ -274,9 +303,14 @@ class _Collector:
             local.update({b.name: b.value for b in module.bindings if b.how != "typing"})
             for name in module.defined:
                 local.pop(name, None)
-        defined = module.defined if module is not None else frozenset(
-            s.name for s in tree.body
-            if isinstance(s, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        defined = (
+            module.defined
+            if module is not None
+            else frozenset(
+                s.name
+                for s in tree.body
+                if isinstance(s, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            )
         )
         facts = FileFacts(
             path=file.path,
@@ -287,7 +321,8 @@ class _Collector:
             dunder_all=module.dunder_all if module is not None else None,
             defined=frozenset(defined),
             callables=frozenset(
-                s.name for s in tree.body
+                s.name
+                for s in tree.body
                 if isinstance(s, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
             ),
             module_aliases=frozenset(module_aliases),
@@ -309,8 +344,12 @@ class _Collector:
                 found = self._factory(statement, facts)
                 if found is not None:
                     functions.append(found)
-        return replace(facts, classes=tuple(classes), functions=tuple(functions),
-                       constructions=tuple(self._constructions(docstrings)))
+        return replace(
+            facts,
+            classes=tuple(classes),
+            functions=tuple(functions),
+            constructions=tuple(self._constructions(docstrings)),
+        )
 
     def _constructions(self, docstrings: Sequence[tuple[int, int]]) -> Iterable[tuple[str, int]]:
         """``Name(`` occurrences outside docstrings, comments and ``class``/``def`` lines."""
@@ -350,8 +389,11 @@ class _Collector:
         init: ast.FunctionDef | ast.AsyncFunctionDef | None = None
         for index, statement in enumerate(node.body):
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-                methods.append(MethodSpan(statement.name, statement.lineno,
-                                          statement.end_lineno or statement.lineno))
+                methods.append(
+                    MethodSpan(
+                        statement.name, statement.lineno, statement.end_lineno or statement.lineno
+                    )
+                )
                 if statement.name == "__init__":
                     init = statement
                 decorators = {dotted(d) for d in statement.decorator_list}
@@ -368,19 +410,20 @@ class _Collector:
                         held.setdefault(statement.target.id, annotated)
             elif is_deprecation_warning(statement):
                 deprecated = True
-            elif not (index == 0 and _docstring_span([statement])) and not isinstance(
-                statement, ast.Pass
-            ) and not (isinstance(statement, ast.Expr)
-                       and isinstance(statement.value, ast.Constant)):
+            elif (
+                not (index == 0 and _docstring_span([statement]))
+                and not isinstance(statement, ast.Pass)
+                and not (
+                    isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+                )
+            ):
                 attributes = True  # nested classes, ifs: more than a plain copy
         if held:
             forwards = self._forwards(node, held)
         if init is not None and any(is_deprecation_warning(s) for s in init.body):
             deprecated = True
         thin = (
-            init is not None
-            and {m.name for m in methods} == {"__init__"}
-            and _passes_through(init)
+            init is not None and {m.name for m in methods} == {"__init__"} and _passes_through(init)
         )
         protocol = any(b.rpartition(".")[2] in ("Protocol", "ABC") for b in bases)
         return ClassFacts(
@@ -400,8 +443,9 @@ class _Collector:
         )
 
     @staticmethod
-    def _method_holdings(method: ast.FunctionDef | ast.AsyncFunctionDef, facts: FileFacts,
-                         held: dict[str, str]) -> None:
+    def _method_holdings(
+        method: ast.FunctionDef | ast.AsyncFunctionDef, facts: FileFacts, held: dict[str, str]
+    ) -> None:
         """``self.x = Cls(...)`` / ``self.x = param`` (param annotated with a class) anywhere."""
         typed: dict[str, str] = {}
         for argument in [*method.args.args, *method.args.kwonlyargs]:
@@ -428,8 +472,11 @@ class _Collector:
             if source is None:
                 continue
             for target in targets:
-                if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                        and target.value.id == "self"):
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
                     held.setdefault(target.attr, source)
 
     @staticmethod
@@ -455,15 +502,20 @@ class _Collector:
                     owner = func.value
                 elif method.name == "__getattr__" and dotted(func) == "getattr" and value.args:
                     owner = value.args[0]
-                if (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
-                        and owner.value.id == "self" and owner.attr in held):
+                if (
+                    isinstance(owner, ast.Attribute)
+                    and isinstance(owner.value, ast.Name)
+                    and owner.value.id == "self"
+                    and owner.attr in held
+                ):
                     found.append((method.name, owner.attr))
                     break
         return found
 
     @staticmethod
-    def _classmethod_product(method: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str,
-                             facts: FileFacts) -> str | None:
+    def _classmethod_product(
+        method: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str, facts: FileFacts
+    ) -> str | None:
         """The class every return of an alternative constructor builds (``cls(...)``)."""
         receiver = method.args.args[0].arg if method.args.args else "cls"
         products = set()
@@ -480,7 +532,9 @@ class _Collector:
         return products.pop() if len(products) == 1 else None
 
     @staticmethod
-    def _factory(node: ast.FunctionDef | ast.AsyncFunctionDef, facts: FileFacts) -> FunctionFacts | None:
+    def _factory(
+        node: ast.FunctionDef | ast.AsyncFunctionDef, facts: FileFacts
+    ) -> FunctionFacts | None:
         """A module-level function whose every return is a call (of a class or a factory)."""
         if node.name.startswith("__") or isinstance(node, ast.AsyncFunctionDef):
             return None
@@ -488,9 +542,12 @@ class _Collector:
             return None  # caches, properties, registrations: not a plain factory
         built: dict[str, str] = {}  # local = Cls(...) inside the body
         for statement, _ in _statements(node.body):
-            if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-                    and isinstance(statement.targets[0], ast.Name)
-                    and isinstance(statement.value, ast.Call)):
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(statement.value, ast.Call)
+            ):
                 name = dotted(statement.value.func)
                 if name is not None:
                     built[statement.targets[0].id] = name
@@ -510,7 +567,9 @@ class _Collector:
             products.append(resolved)
         calls: set[str] = set()
         for statement, _ in _statements(node.body):
-            for sub in ast.walk(statement) if isinstance(statement, ast.Return | ast.Assign) else ():
+            for sub in (
+                ast.walk(statement) if isinstance(statement, ast.Return | ast.Assign) else ()
+            ):
                 if isinstance(sub, ast.Call) and (name := dotted(sub.func)) is not None:
                     resolved = facts.resolve(name)
                     if resolved:
@@ -518,8 +577,14 @@ class _Collector:
         deprecated = bool(_DEPRECATED.search(_docstring(node.body))) or any(
             is_deprecation_warning(s) for s, _ in _statements(node.body)
         )
-        return FunctionFacts(node.name, node.lineno, tuple(products), frozenset(calls), deprecated,
-                             signature_shape(node.args, bound=False))
+        return FunctionFacts(
+            node.name,
+            node.lineno,
+            tuple(products),
+            frozenset(calls),
+            deprecated,
+            signature_shape(node.args, bound=False),
+        )
 
 
 def _returns(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
@@ -561,8 +626,12 @@ def _passes_through(init: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
             return False
         call = statement.value
         func = call.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "__init__"
-                and isinstance(func.value, ast.Call) and dotted(func.value.func) == "super"):
+        if not (
+            isinstance(func, ast.Attribute)
+            and func.attr == "__init__"
+            and isinstance(func.value, ast.Call)
+            and dotted(func.value.func) == "super"
+        ):
             return False
         if not _same_arguments(init.args, call):
             return False  # a fixed, repeated or reordered argument: a specialisation
@@ -577,16 +646,19 @@ def signature_shape(params: ast.arguments, *, bound: bool) -> str:
     A factory with its class's shape takes every call of the constructor unchanged, so phase 3
     can route the constructions through it.
     """
-    positional = [*params.posonlyargs, *params.args][1 if bound else 0:]
+    positional = [*params.posonlyargs, *params.args][1 if bound else 0 :]
     defaults = len(params.defaults)
-    parts = [a.arg + ("=" if i >= len(positional) - defaults else "")
-             for i, a in enumerate(positional)]
+    parts = [
+        a.arg + ("=" if i >= len(positional) - defaults else "") for i, a in enumerate(positional)
+    ]
     if params.vararg is not None:
         parts.append("*args")
     elif params.kwonlyargs:
         parts.append("*")
-    parts += [a.arg + ("=" if d is not None else "")
-              for a, d in zip(params.kwonlyargs, params.kw_defaults)]
+    parts += [
+        a.arg + ("=" if d is not None else "")
+        for a, d in zip(params.kwonlyargs, params.kw_defaults)
+    ]
     if params.kwarg is not None:
         parts.append("**")
     return ", ".join(parts)
@@ -598,24 +670,31 @@ def _same_arguments(params: ast.arguments, call: ast.Call) -> bool:
     passed: list[str] = []
     for argument in call.args:
         if isinstance(argument, ast.Starred):
-            if not (isinstance(argument.value, ast.Name) and params.vararg is not None
-                    and argument.value.id == params.vararg.arg):
+            if not (
+                isinstance(argument.value, ast.Name)
+                and params.vararg is not None
+                and argument.value.id == params.vararg.arg
+            ):
                 return False
         elif isinstance(argument, ast.Name):
             passed.append(argument.id)
         else:
             return False
-    keywords = {a.arg for a in params.kwonlyargs} | set(positional[len(passed):])
+    keywords = {a.arg for a in params.kwonlyargs} | set(positional[len(passed) :])
     for keyword in call.keywords:
         value = keyword.value
         if keyword.arg is None:
-            if not (isinstance(value, ast.Name) and params.kwarg is not None
-                    and value.id == params.kwarg.arg):
+            if not (
+                isinstance(value, ast.Name)
+                and params.kwarg is not None
+                and value.id == params.kwarg.arg
+            ):
                 return False
-        elif not (isinstance(value, ast.Name) and value.id == keyword.arg
-                  and keyword.arg in keywords):
+        elif not (
+            isinstance(value, ast.Name) and value.id == keyword.arg and keyword.arg in keywords
+        ):
             return False
-    return passed == positional[:len(passed)]
+    return passed == positional[: len(passed)]
 
 
 def _is_shim(body: Sequence[ast.stmt]) -> bool:
@@ -636,12 +715,15 @@ def _is_shim(body: Sequence[ast.stmt]) -> bool:
             elif isinstance(statement, ast.Import):
                 imported = True
             elif isinstance(statement, ast.Expr):
-                if not (isinstance(statement.value, ast.Constant)
-                        or is_deprecation_warning(statement)):
+                if not (
+                    isinstance(statement.value, ast.Constant) or is_deprecation_warning(statement)
+                ):
                     return False
             elif isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign):
                 value = statement.value
-                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                targets = (
+                    statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                )
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
                 if len(names) != len(targets):
                     return False
@@ -651,12 +733,16 @@ def _is_shim(body: Sequence[ast.stmt]) -> bool:
                 if not (ok(statement.body) and ok(statement.orelse)):
                     return False
             elif isinstance(statement, ast.Try):
-                caught = {dotted(h.type) if h.type is not None else None
-                          for h in statement.handlers}
+                caught = {
+                    dotted(h.type) if h.type is not None else None for h in statement.handlers
+                }
                 if not caught <= {"ImportError", "ModuleNotFoundError", "AttributeError"}:
                     return False
-                if not (ok(statement.body) and ok(statement.orelse)
-                        and all(ok(h.body) for h in statement.handlers)):
+                if not (
+                    ok(statement.body)
+                    and ok(statement.orelse)
+                    and all(ok(h.body) for h in statement.handlers)
+                ):
                     return False
             elif isinstance(statement, ast.FunctionDef):
                 if statement.name not in ("__getattr__", "__dir__"):
@@ -666,5 +752,3 @@ def _is_shim(body: Sequence[ast.stmt]) -> bool:
         return True
 
     return ok(body) and imported
-
-

@@ -48,9 +48,11 @@ def _quote(value: str) -> str:
 def _summary(candidate: Candidate) -> str:
     first = candidate.evidence[0] if candidate.evidence else None
     where = f"{first.path}:{first.line}: " if first else ""
-    return _comment(f"{candidate.kind}, {candidate.confidence}, "
-                    f"{candidate.sites} site{'s' if candidate.sites != 1 else ''}: "
-                    f"{where}{candidate.reason}")
+    return _comment(
+        f"{candidate.kind}, {candidate.confidence}, "
+        f"{candidate.sites} site{'s' if candidate.sites != 1 else ''}: "
+        f"{where}{candidate.reason}"
+    )
 
 
 # --------------------------------------------------------------------------- toml
@@ -60,17 +62,24 @@ def _target_block(target: ProposedTarget, rank: int, *, dropped: Iterable[str] =
     skip = set(dropped)
     written = [c for c in target.written() if c.dotted not in skip]
     lines = [
-        (f"# {rank}. {target.name}: {target.sites} consumer site{'s' if target.sites != 1 else ''}, "
-         f"confidence {target.confidence}"),
+        (
+            f"# {rank}. {target.name}: {target.sites} consumer site{'s' if target.sites != 1 else ''}, "
+            f"confidence {target.confidence}"
+        ),
         "[[tool.ssot-migrate.targets]]",
         f"name = {_quote(target.name)}",
     ]
-    where = (f"defined at {target.definition.path}:{target.definition.line}"
-             if target.definition else "outside the repository")
+    where = (
+        f"defined at {target.definition.path}:{target.definition.line}"
+        if target.definition
+        else "outside the repository"
+    )
     lines.append(f"canonical = {_quote(target.canonical)}  # {_comment(where)}")
     if target.external:
-        lines.append("# the canonical lives outside the repository: accepted once external "
-                     "canonical symbols are supported")
+        lines.append(
+            "# the canonical lives outside the repository: accepted once external "
+            "canonical symbols are supported"
+        )
     by_dotted = {c.dotted: c for c in written}
     for key, attribute in _LIST_KEYS:
         names = [n for n in getattr(target, attribute) if n not in skip]
@@ -101,30 +110,39 @@ def _target_block(target: ProposedTarget, rank: int, *, dropped: Iterable[str] =
     return lines
 
 
-def render_toml(proposal: Proposal, *, header: bool = True,
-                targets: Sequence[ProposedTarget] | None = None) -> str:
+def render_toml(
+    proposal: Proposal, *, header: bool = True, targets: Sequence[ProposedTarget] | None = None
+) -> str:
     """The proposed ``[tool.ssot-migrate]`` table (``header=False``: only the target tables)."""
     chosen = proposal.written_targets() if targets is None else tuple(targets)
     lines: list[str] = []
     if header:
         command = proposal.test_command
-        lines.append(f"# Proposed by ssot-migrate init{' at ' + proposal.commit[:12] if proposal.commit else ''}: "
-                     f"{len(chosen)} target{'s' if len(chosen) != 1 else ''}, ranked by the consumer "
-                     "sites each would fix. Review before running phase 1.")
+        lines.append(
+            f"# Proposed by ssot-migrate init{' at ' + proposal.commit[:12] if proposal.commit else ''}: "
+            f"{len(chosen)} target{'s' if len(chosen) != 1 else ''}, ranked by the consumer "
+            "sites each would fix. Review before running phase 1."
+        )
         lines.append(f"[{TABLE}]")
         if command.command is not None:
-            lines.append(f"test-command = {_quote(command.command)}  # {_comment(command.evidence)}")
+            lines.append(
+                f"test-command = {_quote(command.command)}  # {_comment(command.evidence)}"
+            )
         else:
-            lines.append(f"# test-command = \"python -m pytest -q\"  # {_comment(command.evidence)}: "
-                         "set the command that runs your tests")
+            lines.append(
+                f'# test-command = "python -m pytest -q"  # {_comment(command.evidence)}: '
+                "set the command that runs your tests"
+            )
     for rank, target in enumerate(chosen, start=1):
         lines.append("")
         lines += _target_block(target, rank)
     rest = len(proposal.targets) - len(proposal.written_targets())
     if header and rest:
         lines.append("")
-        lines.append(f"# {rest} more low-confidence finding{'s' if rest != 1 else ''} not proposed: "
-                     "see `ssot-migrate init --format table`")
+        lines.append(
+            f"# {rest} more low-confidence finding{'s' if rest != 1 else ''} not proposed: "
+            "see `ssot-migrate init --format table`"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -150,8 +168,10 @@ def proposal_json(proposal: Proposal) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ssot-migrate", "version": __version__},
         "commit": proposal.commit,
-        "test_command": {"command": proposal.test_command.command,
-                         "evidence": proposal.test_command.evidence},
+        "test_command": {
+            "command": proposal.test_command.command,
+            "evidence": proposal.test_command.evidence,
+        },
         "files": {"listed": proposal.files_listed, "parsed": proposal.files_parsed},
         "skipped": [{"path": p, "reason": r, "line": n} for p, r, n in proposal.skipped],
         "elapsed": round(proposal.elapsed, 3),
@@ -163,8 +183,9 @@ def proposal_json(proposal: Proposal) -> dict[str, Any]:
                 "confidence": t.confidence,
                 "sites": t.sites,
                 "proposed": bool(t.written()),
-                "definition": ({"path": t.definition.path, "line": t.definition.line}
-                               if t.definition else None),
+                "definition": (
+                    {"path": t.definition.path, "line": t.definition.line} if t.definition else None
+                ),
                 "config": {
                     "aliases": t.aliases,
                     "facades": t.facades,
@@ -185,25 +206,36 @@ def proposal_json(proposal: Proposal) -> dict[str, Any]:
 def render_table(proposal: Proposal, console: Console) -> None:
     """Ranked targets, then each target's candidates with their first piece of evidence."""
     written = proposal.written_targets()
-    table = Table(title=Text(f"ssot-migrate init: {len(written)} proposed targets, "
-                             "ranked by consumer sites"), title_justify="left")
+    table = Table(
+        title=Text(f"ssot-migrate init: {len(written)} proposed targets, ranked by consumer sites"),
+        title_justify="left",
+    )
     for column in ("#", "target", "canonical", "sites", "confidence", "found"):
         table.add_column(column, justify="right" if column in ("#", "sites") else "left")
     for rank, target in enumerate(written, start=1):
         kinds: dict[str, int] = {}
         for candidate in target.written():
             kinds[candidate.kind] = kinds.get(candidate.kind, 0) + 1
-        table.add_row(Text(str(rank)), Text(target.name), Text(target.canonical),
-                      Text(str(target.sites)), Text(target.confidence),
-                      Text(", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))))
+        table.add_row(
+            Text(str(rank)),
+            Text(target.name),
+            Text(target.canonical),
+            Text(str(target.sites)),
+            Text(target.confidence),
+            Text(", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))),
+        )
     console.print(table)
     for rank, target in enumerate(written, start=1):
         console.print(Text(f"{rank}. {target.name}  {target.canonical}", style="bold"))
         if target.definition:
-            console.print(Text(f"     defined at {target.definition.path}:{target.definition.line}"))
+            console.print(
+                Text(f"     defined at {target.definition.path}:{target.definition.line}")
+            )
         for candidate in target.candidates:
-            line = Text(f"   {candidate.confidence:<6} {candidate.kind:<23} {candidate.dotted}  "
-                        f"({candidate.sites} site{'s' if candidate.sites != 1 else ''})")
+            line = Text(
+                f"   {candidate.confidence:<6} {candidate.kind:<23} {candidate.dotted}  "
+                f"({candidate.sites} site{'s' if candidate.sites != 1 else ''})"
+            )
             console.print(line)
             for evidence in candidate.evidence:
                 console.print(Text(f"            {evidence}", style="dim"))
@@ -212,8 +244,13 @@ def render_table(proposal: Proposal, console: Console) -> None:
         console.print(Text(f"{len(rest)} low-confidence finding(s) not proposed:", style="bold"))
         for target in rest:
             for candidate in target.candidates:
-                console.print(Text(f"   {candidate.kind:<23} {candidate.dotted} -> "
-                                   f"{target.canonical}: {candidate.reason}", style="dim"))
+                console.print(
+                    Text(
+                        f"   {candidate.kind:<23} {candidate.dotted} -> "
+                        f"{target.canonical}: {candidate.reason}",
+                        style="dim",
+                    )
+                )
     command = proposal.test_command
     console.print(Text(f"test command: {command.command or '(not found)'}  ({command.evidence})"))
     for path, reason, line_no in proposal.skipped:
@@ -245,8 +282,9 @@ def _existing(text: str, source: str) -> dict[str, Any] | None:
     return table
 
 
-def insert_into_pyproject(text: str, proposal: Proposal, *, merge: bool,
-                          source: str = "pyproject.toml") -> tuple[str, list[str]]:
+def insert_into_pyproject(
+    text: str, proposal: Proposal, *, merge: bool, source: str = "pyproject.toml"
+) -> tuple[str, list[str]]:
     """``text`` with the proposal appended, and the names of the targets added.
 
     Every existing byte stays as it was: the proposal is appended at the end (TOML tables may come
@@ -277,7 +315,9 @@ def insert_into_pyproject(text: str, proposal: Proposal, *, merge: bool,
                 f"{source}: {TABLE}.targets is an inline array; --merge appends "
                 "[[tool.ssot-migrate.targets]] tables: convert it, or paste from --format toml"
             )
-        old = [t for t in raw_targets if isinstance(t, dict)] if isinstance(raw_targets, list) else []
+        old = (
+            [t for t in raw_targets if isinstance(t, dict)] if isinstance(raw_targets, list) else []
+        )
         canonicals = {t.get("canonical") for t in old}
         names = {t.get("name") for t in old}
         claimed = {a for t in old for a in t.get("aliases", []) if isinstance(a, str)}
@@ -304,12 +344,16 @@ def insert_into_pyproject(text: str, proposal: Proposal, *, merge: bool,
     try:
         after = tomllib.loads(updated)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{source}: the proposal cannot be appended to this file ({exc}); "
-                         "paste the output of --format toml by hand") from exc
+        raise UsageError(
+            f"{source}: the proposal cannot be appended to this file ({exc}); "
+            "paste the output of --format toml by hand"
+        ) from exc
     table = after.get("tool", {}).get("ssot-migrate", {})
     if len(table.get("targets", [])) != len((existing or {}).get("targets", [])) + len(chosen):
-        raise UsageError(f"{source}: appending the proposal would not add its targets; "
-                         "paste the output of --format toml by hand")
+        raise UsageError(
+            f"{source}: appending the proposal would not add its targets; "
+            "paste the output of --format toml by hand"
+        )
     return updated, [t.name for t in chosen]
 
 

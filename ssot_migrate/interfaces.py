@@ -163,7 +163,8 @@ class ClassInterface:
         interface, not implementation.
         """
         return frozenset(
-            name for name in self.own_methods
+            name
+            for name in self.own_methods
             if is_public(name) and name not in self.abstract_methods
         )
 
@@ -284,8 +285,11 @@ def implementation(
     """The definition of ``name`` that runs: the last one in ``body`` that is not an overload stub."""
     found: cst.FunctionDef | None = None
     for statement in body:
-        if (isinstance(statement, cst.FunctionDef) and statement.name.value == name
-                and not is_overload(statement, imports)):
+        if (
+            isinstance(statement, cst.FunctionDef)
+            and statement.name.value == name
+            and not is_overload(statement, imports)
+        ):
             found = statement
     return found
 
@@ -305,7 +309,9 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def method_signature(node: cst.FunctionDef, line: int = 0, *, bound: bool = True) -> MethodSignature:
+def method_signature(
+    node: cst.FunctionDef, line: int = 0, *, bound: bool = True
+) -> MethodSignature:
     """Read a method's call signature from its definition (``self``/``cls`` dropped).
 
     With ``bound=False`` the definition is read as a plain function: no parameter is dropped.
@@ -616,7 +622,9 @@ def module_imports(
             statement.names, cst.ImportStar
         ):
             source = dotted_name(statement.module) if statement.module is not None else ""
-            package = module_name if is_package or module_name is None else module_name.rpartition(".")[0]
+            package = (
+                module_name if is_package or module_name is None else module_name.rpartition(".")[0]
+            )
             absolute = resolve_relative(len(statement.relative), source or None, package)
             if absolute is None:
                 continue
@@ -859,7 +867,9 @@ def _plural(count: int, word: str) -> str:
 def _arity(signature: MethodSignature) -> str:
     low, high = signature.required_positional, signature.max_positional
     if high is None:
-        return f"{low} or more positional arguments" if low else "any number of positional arguments"
+        return (
+            f"{low} or more positional arguments" if low else "any number of positional arguments"
+        )
     if low == high:
         return _plural(low, "positional argument")
     return f"{low} to {high} positional arguments"
@@ -936,7 +946,9 @@ def compare_signatures(
             which = ", ".join(f"'{p}'" for p in optional) or "an argument"
             add(f"{which} is optional{v.on_subject} but {v.other} requires it")
         else:
-            add(f"{v.subject}takes {_arity(candidate)} but {v.other} takes {_short_arity(canonical)}")
+            add(
+                f"{v.subject}takes {_arity(candidate)} but {v.other} takes {_short_arity(canonical)}"
+            )
     # Names of parameters a caller may pass by keyword.
     canonical_keywords = canonical.keyword_names
     for index, param in enumerate(candidate.positional):
@@ -963,13 +975,18 @@ def compare_signatures(
             if param in candidate_optional:
                 add(f"keyword '{param}' is optional{v.on_subject} but {v.other} requires it")
             else:
-                add(f"{v.other} requires keyword '{param}' which {v.subject or 'this '}does not take")
+                add(
+                    f"{v.other} requires keyword '{param}' which {v.subject or 'this '}does not take"
+                )
     # Same parameter, both optional, different default: the call works, the behaviour may not.
     canonical_defaults = dict(canonical.defaults)
     for param, value in candidate.defaults:
         other = canonical_defaults.get(param)
         if other is not None and other != value:
-            add(f"{v.possessive}default of '{param}' is {value} but {v.other}'s is {other}", breaking=False)
+            add(
+                f"{v.possessive}default of '{param}' is {value} but {v.other}'s is {other}",
+                breaking=False,
+            )
     return found
 
 
@@ -1004,9 +1021,13 @@ def compare(candidate: ClassInterface, canonical: ClassInterface) -> InterfaceCo
         mismatches.extend(compare_signatures(candidate.methods[name], canonical.methods[name]))
     extra_attributes = sorted(a for a in candidate.public_attributes if a not in canonical_attrs)
     for name in extra_attributes:
-        mismatches.append(MethodMismatch(name, f"attribute '{name}': not defined on canonical{unknown}"))
+        mismatches.append(
+            MethodMismatch(name, f"attribute '{name}': not defined on canonical{unknown}")
+        )
     missing_attributes = sorted(
-        a for a in canonical.public_attributes if a not in candidate.attributes | set(candidate.methods)
+        a
+        for a in canonical.public_attributes
+        if a not in candidate.attributes | set(candidate.methods)
     )
     if candidate.constructor is not None and canonical.constructor is None:
         mismatches.append(
@@ -1053,14 +1074,18 @@ def compare_double(double: ClassInterface, canonical: ClassInterface) -> Interfa
         signature = canonical.methods[name]
         if signature.kind == "property" and name in double.attributes:
             continue
-        mismatches.append(MethodMismatch(name, f"{name}(): the canonical has it but the double does not"))
+        mismatches.append(
+            MethodMismatch(name, f"{name}(): the canonical has it but the double does not")
+        )
     for name in common:
         mismatches.extend(
             compare_signatures(canonical.methods[name], double.methods[name], voice=DOUBLE_VOICE)
         )
     # Listed, not counted as drift (as in ``compare``): instance state a double need not copy.
-    missing_attributes = () if opaque else tuple(
-        sorted(a for a in canonical.public_attributes if a not in double_members)
+    missing_attributes = (
+        ()
+        if opaque
+        else tuple(sorted(a for a in canonical.public_attributes if a not in double_members))
     )
     return InterfaceComparison(
         candidate=double.qualname or double.name,
@@ -1071,7 +1096,11 @@ def compare_double(double: ClassInterface, canonical: ClassInterface) -> Interfa
         extra=tuple(sorted(mine - theirs)),
         missing_attributes=missing_attributes,
         extra_attributes=tuple(
-            sorted(a for a in double.public_attributes if a not in canonical.attributes | set(canonical.methods))
+            sorted(
+                a
+                for a in double.public_attributes
+                if a not in canonical.attributes | set(canonical.methods)
+            )
         ),
         mismatches=tuple(mismatches),
     )

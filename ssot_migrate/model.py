@@ -9,10 +9,20 @@ from typing import Literal
 
 # What a phase did at a site (``Change.kind``), by phase: 1, 2 (facades, test doubles), 3.
 ChangeKind = Literal[
-    "import", "reference", "string", "all", "patch-object",
-    "facade-alias", "facade-forward", "facade-dead-method", "facade-state-removed",
-    "facade-canonical-instance", "facade-factory-instance", "test-double-signature",
-    "factory-call", "legacy-factory-call",
+    "import",
+    "reference",
+    "string",
+    "all",
+    "patch-object",
+    "facade-alias",
+    "facade-forward",
+    "facade-dead-method",
+    "facade-state-removed",
+    "facade-canonical-instance",
+    "facade-factory-instance",
+    "test-double-signature",
+    "factory-call",
+    "legacy-factory-call",
 ]
 # ``needs-decision``: left as it is, a human must choose; ``warning``: done, with a caveat;
 # ``note``: done, and how is worth knowing.

@@ -16,13 +16,16 @@ from ssot_migrate.workflow import PhaseResult, create_phase_branch
 
 def render_result(result: PhaseResult, console: Console) -> None:
     """Tell the user what happened, on stderr: branch, verdict, comparison, logs, next steps."""
+
     def say(line: str) -> None:
         console.print(Text(printable(line)))
 
     if result.commit is None:
         return
-    say(f"created branch {result.branch} at {result.commit[:12]} "
-        f"({len(result.files)} file(s), base {result.base[:12]})")
+    say(
+        f"created branch {result.branch} at {result.commit[:12]} "
+        f"({len(result.files)} file(s), base {result.base[:12]})"
+    )
     if result.backup:
         say(f"previous tip kept as {result.backup}")
     v = result.verification
@@ -34,18 +37,26 @@ def render_result(result: PhaseResult, console: Console) -> None:
         say(f"quarantined (left out, needs a decision): {', '.join(result.quarantined)}")
     for log in result.logs:
         say(f"test log: {log}")
-    say(f"review it with: git log -1 {result.branch}   and   git diff {result.base[:12]} {result.branch}")
+    say(
+        f"review it with: git log -1 {result.branch}   and   git diff {result.base[:12]} {result.branch}"
+    )
     if v.verdict == "failed" and v.before is not None and v.before.timed_out:
-        say(f"the tests timed out on the base tree (after {v.before.duration:.0f} s), before "
+        say(
+            f"the tests timed out on the base tree (after {v.before.duration:.0f} s), before "
             "this phase changed anything: raise `test-timeout` in the configuration (or fix "
-            "the hanging test) and run again; the branch is there to inspect; exit status 1")
+            "the hanging test) and run again; the branch is there to inspect; exit status 1"
+        )
     elif v.verdict == "failed" and v.after is not None and v.after.timed_out:
-        say(f"the tests timed out on the phase tree (after {v.after.duration:.0f} s) but not on "
+        say(
+            f"the tests timed out on the phase tree (after {v.after.duration:.0f} s) but not on "
             "the base tree: the change may make a test hang, or the suite is close to "
-            "`test-timeout`; the branch is there to inspect; exit status 1")
+            "`test-timeout`; the branch is there to inspect; exit status 1"
+        )
     elif v.verdict == "failed":
-        say("verification regressed: the branch is there to inspect; exit status 1"
-            + ("" if result.bisect else " (--bisect finds the files that cause it)"))
+        say(
+            "verification regressed: the branch is there to inspect; exit status 1"
+            + ("" if result.bisect else " (--bisect finds the files that cause it)")
+        )
 
 
 def run_phase_command(
@@ -84,8 +95,16 @@ def run_phase_command(
         echo(f"warning: {warning}")
 
     result = create_phase_branch(
-        repo, config, phase, base=base, jobs=jobs, verify=verify, refresh=refresh,
-        bisect=bisect, quarantine=quarantine, echo=echo,
+        repo,
+        config,
+        phase,
+        base=base,
+        jobs=jobs,
+        verify=verify,
+        refresh=refresh,
+        bisect=bisect,
+        quarantine=quarantine,
+        echo=echo,
     )
     render_result(result, console)
     return result.exit_code

@@ -92,7 +92,9 @@ def _build_factories(config: Config, snapshot: Snapshot) -> Built:
         snapshot.files.repo_path, PhaseId.FACADES.value, snapshot.commit
     )
     built = factories.build_codemod(config, snapshot, facades_done=facades_done is not None)
-    codemod = dataclasses.replace(built, named_elsewhere=named_in_strings(snapshot, built.needles()))
+    codemod = dataclasses.replace(
+        built, named_elsewhere=named_in_strings(snapshot, built.needles())
+    )
     return Built(codemod, codemod.nothing_to_do)
 
 
@@ -191,7 +193,10 @@ def _guard_outcome(config: Config, snapshot: Snapshot) -> tuple[tuple[FileOutcom
         sites = legacy_sites_of(config, snapshot) if config.guard == "import-linter" else []
         result = guard_outcome(config.guard, config, snapshot, read, sites)
     except UsageError as exc:
-        return (), f"guard: not written ({exc}); fix that, then run 'ssot-migrate guard --write {config.guard}'"
+        return (
+            (),
+            f"guard: not written ({exc}); fix that, then run 'ssot-migrate guard --write {config.guard}'",
+        )
     missing = sorted(path for path, (before, _after) in result.files.items() if before is None)
     if missing:
         # A phase's diff changes files; it does not create configuration files.
@@ -228,7 +233,9 @@ def named_in_strings(snapshot: Snapshot, needles: Iterable[str]) -> frozenset[st
     for path in sorted((hits - unreadable) & selected):
         for match in _QUOTED_DOTTED.finditer(snapshot.read(path)):
             parts = match.group(1).decode("ascii").split(".")
-            found.update(".".join(parts[: i + 1]) for i in range(1, len(parts)) if parts[i] in wanted)
+            found.update(
+                ".".join(parts[: i + 1]) for i in range(1, len(parts)) if parts[i] in wanted
+            )
     return frozenset(found)
 
 
@@ -302,7 +309,11 @@ def build_plan(phase: str, config: Config, snapshot: Snapshot) -> PhasePlan:
         config, discovered = _discover(config, snapshot)
     built = record.build(config, snapshot)
     return PhasePlan(
-        built.codemod, config, discovered, built.messages, time.perf_counter() - started,
+        built.codemod,
+        config,
+        discovered,
+        built.messages,
+        time.perf_counter() - started,
         built.extra_outcomes,
     )
 

@@ -62,11 +62,17 @@ class PullRequest:
     def gh_argv(self, body_file: Path) -> list[str]:
         """The ``gh pr create`` command line that opens this pull request."""
         return [
-            "gh", "pr", "create",
-            "--base", self.base_branch,
-            "--head", self.branch,
-            "--title", self.title,
-            "--body-file", str(body_file),
+            "gh",
+            "pr",
+            "create",
+            "--base",
+            self.base_branch,
+            "--head",
+            self.branch,
+            "--title",
+            self.title,
+            "--body-file",
+            str(body_file),
         ]
 
 
@@ -195,19 +201,25 @@ def render_body(
     if phase in ROLLBACKS:
         undone = phase.removeprefix("rollback-")
         reverts = trailers.reverts or "?"
-        intro = (f"Rollback of phase **{undone}** ({BY_ID[undone].slug}) of an `ssot-migrate` "
-                 f"consolidation: one commit, `{tip[:12]}` on `{branch}`, reverting `{reverts[:12]}`, "
-                 "verified by the same tests. The phase's fail-first tests fail again: they are "
-                 "listed as expected reversions, not regressions.")
+        intro = (
+            f"Rollback of phase **{undone}** ({BY_ID[undone].slug}) of an `ssot-migrate` "
+            f"consolidation: one commit, `{tip[:12]}` on `{branch}`, reverting `{reverts[:12]}`, "
+            "verified by the same tests. The phase's fail-first tests fail again: they are "
+            "listed as expected reversions, not regressions."
+        )
     else:
-        intro = (f"Phase **{phase}** ({BY_ID[phase].slug}) of an `ssot-migrate` consolidation, "
-                 f"generated and verified by the tool: one commit, `{tip[:12]}` on `{branch}`.")
+        intro = (
+            f"Phase **{phase}** ({BY_ID[phase].slug}) of an `ssot-migrate` consolidation, "
+            f"generated and verified by the tool: one commit, `{tip[:12]}` on `{branch}`."
+        )
     out = [intro, ""]
     if verified == "failed":
         out += [
-            ("> **Warning: verification failed.** Tests that passed on the base fail on this "
-            "branch (listed under Tests below). It was pushed with `--force` for inspection; "
-            "do not merge it as it is."),
+            (
+                "> **Warning: verification failed.** Tests that passed on the base fail on this "
+                "branch (listed under Tests below). It was pushed with `--force` for inspection; "
+                "do not merge it as it is."
+            ),
             "",
         ]
     if stacked_on:
@@ -219,8 +231,10 @@ def render_body(
         out.append(f"**Base:** `{base_branch}` at `{base_sha[:12]}`.")
     out += [
         "",
-        (f"**Verified:** `{verified}` - tests before: {trailers.tests_before or '?'}; "
-        f"after: {trailers.tests_after or '?'}."),
+        (
+            f"**Verified:** `{verified}` - tests before: {trailers.tests_before or '?'}; "
+            f"after: {trailers.tests_after or '?'}."
+        ),
         *[f"- **{title.capitalize()}:** {ids}" for title, ids in trailers.triage_lists()],
         "",
         "### Scan: violations before -> after",
@@ -235,7 +249,9 @@ def render_body(
         "",
     ]
     tests = sections.get(TESTS)
-    out += _code_block(tests) if tests else ["_No test comparison recorded (verification skipped)._"]
+    out += (
+        _code_block(tests) if tests else ["_No test comparison recorded (verification skipped)._"]
+    )
     bisect = sections.get(BISECT)
     if bisect:
         out += ["", *_code_block(bisect)]
@@ -258,29 +274,39 @@ def render_body(
     out += ["", "### Rolling back", ""]
     if phase in ROLLBACKS:
         out += [
-            (f"- Before merging: delete `{branch}` (`git branch -D {branch}`) and close this "
-             "pull request; nothing else changed."),
-            (f"- After merging: `git revert` this commit, or rerun `ssot-migrate "
-             f"{phase.removeprefix('rollback-')}` to rebuild the phase from the new base."),
+            (
+                f"- Before merging: delete `{branch}` (`git branch -D {branch}`) and close this "
+                "pull request; nothing else changed."
+            ),
+            (
+                f"- After merging: `git revert` this commit, or rerun `ssot-migrate "
+                f"{phase.removeprefix('rollback-')}` to rebuild the phase from the new base."
+            ),
         ]
     else:
         out += _phase_rollback_lines(phase, branch)
     out += [
         "",
-        (f"<sub>ssot-migrate {__version__} - SSOT-Config `{trailers.config or '-'}` - "
-        f"`git log -1 {branch}` holds the full record.</sub>"),
+        (
+            f"<sub>ssot-migrate {__version__} - SSOT-Config `{trailers.config or '-'}` - "
+            f"`git log -1 {branch}` holds the full record.</sub>"
+        ),
     ]
     return "\n".join(out) + "\n"
 
 
 def _phase_rollback_lines(phase: str, branch: str) -> list[str]:
     return [
-        (f"- Before merging: `ssot-migrate rollback {phase}` deletes `{branch}` and any branch "
-        "stacked on it; every tip is kept under `refs/ssot-backup/` and the command prints how "
-        "to restore it."),
-        (f"- After merging: `ssot-migrate rollback {phase}` builds `<prefix>rollback-{phase}`, a "
-        "revert of this commit verified by the same tests, to review like any phase "
-        f"(`ssot-migrate pr rollback-{phase}` opens its pull request)."),
+        (
+            f"- Before merging: `ssot-migrate rollback {phase}` deletes `{branch}` and any branch "
+            "stacked on it; every tip is kept under `refs/ssot-backup/` and the command prints how "
+            "to restore it."
+        ),
+        (
+            f"- After merging: `ssot-migrate rollback {phase}` builds `<prefix>rollback-{phase}`, a "
+            "revert of this commit verified by the same tests, to review like any phase "
+            f"(`ssot-migrate pr rollback-{phase}` opens its pull request)."
+        ),
     ]
 
 
@@ -293,8 +319,13 @@ def build_pull_request(repo: Path, config: Config, phase: str) -> PullRequest:
     trailers = record.trailers
     base_sha = trailers.base or info.parent or tip
     # A revert starts from the mainline, whose tip may be a merged phase branch's: never stacked.
-    stacked_on = None if phase in ROLLBACKS else next(
-        (name for _, name, sha in phase_branches(repo) if sha == base_sha and name != branch), None
+    stacked_on = (
+        None
+        if phase in ROLLBACKS
+        else next(
+            (name for _, name, sha in phase_branches(repo) if sha == base_sha and name != branch),
+            None,
+        )
     )
     base_branch = stacked_on or _mainline_branch(repo, trailers.mainline or "main")
     diff = refs.run_git(repo, "diff", "--no-color", "--no-ext-diff", "--no-renames", base_sha, tip)
@@ -411,8 +442,10 @@ def run_pr_command(
         # The pull request's base must exist on the remote, or GitHub cannot show it.
         push_branch(repo, remote, pull.stacked_on, pull.base_sha, force=force)
         below = next((p for p, name, _ in phase_branches(repo) if name == pull.stacked_on), "")
-        say(f"pushed {pull.stacked_on} to {remote} too: this pull request stacks on it "
-            f"(open its own with `ssot-migrate pr {below}`)")
+        say(
+            f"pushed {pull.stacked_on} to {remote} too: this pull request stacks on it "
+            f"(open its own with `ssot-migrate pr {below}`)"
+        )
     push_branch(repo, remote, pull.branch, pull.tip, force=force)
     say(f"pushed {pull.branch} ({pull.tip[:12]}) to {remote}")
     if verified == "failed":

@@ -189,7 +189,9 @@ class PhaseRecord:
             current.append(Section(line))
         if current:
             paragraphs.append(tuple(current))
-        return cls(title, tuple(paragraphs), Trailers.parse(found if trailers is None else trailers))
+        return cls(
+            title, tuple(paragraphs), Trailers.parse(found if trailers is None else trailers)
+        )
 
     def sections(self) -> dict[str, list[str]]:
         """Each section by its key, header first (a repeated key: the lines are joined)."""

@@ -93,7 +93,9 @@ def module_names(source: bytes, package: str | None = None) -> ModuleNames:
     stars: list[str] = []
     imports: dict[str, str] = {}
     for statement in ast.walk(tree):
-        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+        if isinstance(
+            statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+        ):
             continue
         if isinstance(statement, ast.Import):
             for alias in statement.names:
@@ -113,7 +115,8 @@ def module_names(source: bytes, package: str | None = None) -> ModuleNames:
                 value = statement.value
                 if isinstance(value, ast.List | ast.Tuple | ast.Set):
                     dunder_all.update(
-                        e.value for e in value.elts
+                        e.value
+                        for e in value.elts
                         if isinstance(e, ast.Constant) and isinstance(e.value, str)
                     )
     literals: dict[str, frozenset[str]] = {}
@@ -127,7 +130,11 @@ def module_names(source: bytes, package: str | None = None) -> ModuleNames:
             if isinstance(target, ast.Name):
                 literals[target.id] = _string_keys(statement.value)
     return ModuleNames(
-        frozenset(names), frozenset(dunder_all), tuple(stars), "__getattr__" in names, imports,
+        frozenset(names),
+        frozenset(dunder_all),
+        tuple(stars),
+        "__getattr__" in names,
+        imports,
         getattr_names=_getattr_names(getattr_node, literals) if getattr_node else None,
     )
 
@@ -139,7 +146,9 @@ def _string_keys(node: ast.expr | None) -> frozenset[str]:
         items = list(node.elts)
     elif isinstance(node, ast.Dict):
         items = list(node.keys)
-    return frozenset(i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str))
+    return frozenset(
+        i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)
+    )
 
 
 def _getattr_names(
@@ -247,8 +256,8 @@ class _RepoTree(_Tree):
 
     def list(self, path: str) -> list[str]:
         prefix = path.strip("/") + "/" if path.strip("/") else ""
-        found = {p[len(prefix):].split("/")[0] for p in self._files if p.startswith(prefix)}
-        found |= {d[len(prefix):].split("/")[0] for d in self._dirs if d.startswith(prefix)}
+        found = {p[len(prefix) :].split("/")[0] for p in self._files if p.startswith(prefix)}
+        found |= {d[len(prefix) :].split("/")[0] for d in self._dirs if d.startswith(prefix)}
         return sorted(found)
 
 
@@ -342,8 +351,12 @@ def find_module(tree: _Tree, dotted: str) -> _Module | None:
             found: _Module | None = _Module(parts[0], mapped)
         else:
             init = _join(mapped, "__init__.py")
-            found = _Module(parts[0], init if tree.is_file(init) else None, (mapped,),
-                            namespace=not tree.is_file(init))
+            found = _Module(
+                parts[0],
+                init if tree.is_file(init) else None,
+                (mapped,),
+                namespace=not tree.is_file(init),
+            )
     else:
         found = _locate(tree, tree.roots(), parts[0], parts[0])
     for index in range(1, len(parts)):
@@ -447,8 +460,12 @@ def _editable_mapping(finder: Path) -> dict[str, Path]:
     except (OSError, SyntaxError, ValueError):
         return {}
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else (
+                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            )
         )
         value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
         if isinstance(target, ast.Name) and target.id == "MAPPING" and value is not None:
@@ -493,8 +510,11 @@ def environment_at(path: Path, how: str) -> Environment:
     elif len(libs) == 1:
         version = _version_of(libs[0].name)
     sites = [lib / "site-packages" for lib in libs if (lib / "site-packages").is_dir()]
-    sites += [lib.parent / "python3" / "dist-packages" for lib in libs[:1]
-              if (lib.parent / "python3" / "dist-packages").is_dir()]
+    sites += [
+        lib.parent / "python3" / "dist-packages"
+        for lib in libs[:1]
+        if (lib.parent / "python3" / "dist-packages").is_dir()
+    ]
     stdlib: Path | None = None
     if cfg:
         home = cfg.get("home")
@@ -602,7 +622,11 @@ def places_for(
 ) -> list[Place]:
     """The places of the module docstring, in order."""
     shown_roots = ", ".join(repr(r) for r in roots) or "''"
-    places = [Place(f"the repository's sources (source-roots {shown_roots})", _RepoTree(roots, files, read))]
+    places = [
+        Place(
+            f"the repository's sources (source-roots {shown_roots})", _RepoTree(roots, files, read)
+        )
+    ]
     running = (sys.version_info.major, sys.version_info.minor)
     stdlib_dirs = _running_stdlib()
     version = running
@@ -725,7 +749,9 @@ class Resolver:
         if names is None or (names.has_getattr and names.getattr_names is None):
             return None
         bound = (
-            names.names | names.dunder_all | (names.getattr_names or frozenset())
+            names.names
+            | names.dunder_all
+            | (names.getattr_names or frozenset())
             | frozenset(self._siblings(place, module, "", full=False))
         )
         for star in names.star_from:
@@ -753,12 +779,17 @@ class Resolver:
             if owner is not None:
                 defined_in, where, source = owner
                 return Resolution(
-                    name, None, looked_in=labels, attribute_of=parent,
+                    name,
+                    None,
+                    looked_in=labels,
+                    attribute_of=parent,
                     why=f"{parent!r} is not a module but a name module {defined_in!r} "
                     f"({_shown(source, where)}) defines",
                 )
             return Resolution(
-                name, None, looked_in=labels,
+                name,
+                None,
+                looked_in=labels,
                 suggestions=tuple(s for s in self._suggest_module(name) if s != name),
                 why=f"no module {name!r}" + (f" or {parent!r}" if parent else ""),
             )
@@ -772,17 +803,23 @@ class Resolver:
             what = "a namespace package" if found.namespace else "a compiled or builtin module"
             if found.namespace:
                 return Resolution(
-                    name, None, looked_in=labels,
+                    name,
+                    None,
+                    looked_in=labels,
                     suggestions=tuple(self._siblings(place, found, leaf)),
                     why=f"{parent!r} is {what} ({place.label}) with no module {leaf!r}",
                 )
             return Resolution(
-                name, NameKind.SYMBOL, place.label,
+                name,
+                NameKind.SYMBOL,
+                place.label,
                 note=f"{parent!r} is {what}: {leaf!r} accepted without checking",
             )
         if not names.parsed:
             return Resolution(
-                name, NameKind.SYMBOL, place.label,
+                name,
+                NameKind.SYMBOL,
+                place.label,
                 note=f"{parent!r} ({found.source}) could not be parsed: {leaf!r} accepted unchecked",
             )
         if leaf in names.names or leaf in names.dunder_all:
@@ -790,23 +827,35 @@ class Resolver:
         for star in names.star_from:
             sub = self.resolve(f"{star}.{leaf}") if star and star != parent else None
             if sub is not None and sub.kind is not None:
-                return Resolution(name, NameKind.SYMBOL, place.label,
-                                  note=f"{leaf!r} reaches {parent!r} through `from {star} import *`")
+                return Resolution(
+                    name,
+                    NameKind.SYMBOL,
+                    place.label,
+                    note=f"{leaf!r} reaches {parent!r} through `from {star} import *`",
+                )
         if names.has_getattr and names.getattr_names is not None and not names.star_from:
             if leaf in names.getattr_names:
-                return Resolution(name, NameKind.SYMBOL, place.label,
-                                  note=f"{parent!r} answers {leaf!r} from its module __getattr__")
+                return Resolution(
+                    name,
+                    NameKind.SYMBOL,
+                    place.label,
+                    note=f"{parent!r} answers {leaf!r} from its module __getattr__",
+                )
         elif names.star_from or names.has_getattr:
             how = "a star import" if names.star_from else "a module __getattr__"
             return Resolution(
-                name, NameKind.SYMBOL, place.label,
+                name,
+                NameKind.SYMBOL,
+                place.label,
                 note=f"{parent!r} may bind {leaf!r} through {how}: accepted without proof",
             )
         candidates = sorted(names.names | names.dunder_all | (names.getattr_names or frozenset()))
         candidates += self._siblings(place, found, leaf, full=False)
         close = _close(leaf, candidates)
         return Resolution(
-            name, None, looked_in=labels,
+            name,
+            None,
+            looked_in=labels,
             suggestions=tuple(f"{parent}.{c}" for c in close),
             why=f"module {parent!r} ({_shown(found, place)}) does not define {leaf!r}",
         )
@@ -863,7 +912,8 @@ class Resolver:
                 continue
             for root in place.tree.roots():
                 tops.update(
-                    e.removesuffix(".py") for e in place.tree.list(root)
+                    e.removesuffix(".py")
+                    for e in place.tree.list(root)
                     if e.removesuffix(".py").isidentifier()
                 )
         close = _close(parts[0], tops)

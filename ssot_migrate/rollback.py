@@ -114,16 +114,26 @@ def revert_branch(
     with ExitStack() as stack:
         # The phase's fail-first tests fail again: what a revert means, not a regression.
         change = measure_change(
-            stack, repo, verifier, base, f"rollback-{rollback.phase}", "rollback",
-            lambda wt: wt.revert(rollback.commit), revert=True,
+            stack,
+            repo,
+            verifier,
+            base,
+            f"rollback-{rollback.phase}",
+            "rollback",
+            lambda wt: wt.revert(rollback.commit),
+            revert=True,
         )
         verification = change.verification
         into = rollback.mainline.removeprefix("refs/heads/")
         record = PhaseRecord(
-            f"Revert \"{original.subject}\"",
+            f'Revert "{original.subject}"',
             (
-                paragraph([f"This reverts commit {rollback.commit} ({rollback.phase}), "
-                           f"merged into {into}."]),
+                paragraph(
+                    [
+                        f"This reverts commit {rollback.commit} ({rollback.phase}), "
+                        f"merged into {into}."
+                    ]
+                ),
                 paragraph(tests_section(verification, verifier.runner)),
             ),
             Trailers(
@@ -143,7 +153,10 @@ def revert_branch(
         for line in verification.comparison.lines():
             echo(f"  {line}")
     return RollbackResult(
-        rollback, revert_branch=name, revert_commit=commit, verified=verification.verdict,
+        rollback,
+        revert_branch=name,
+        revert_commit=commit,
+        verified=verification.verdict,
         exit_code=1 if verification.verdict == "failed" else 0,
     )
 
@@ -178,7 +191,10 @@ def _open_pulls(repo: Path, branch: str) -> tuple[tuple[tuple[str, str], ...], s
         return (), "the GitHub CLI (gh) is not installed"
     proc = subprocess.run(
         [gh, "pr", "list", "--head", branch, "--state", "open", "--json", "number,url"],
-        cwd=repo, capture_output=True, text=True, check=False,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     try:
         found = json.loads(proc.stdout) if proc.returncode == 0 else None
@@ -186,7 +202,9 @@ def _open_pulls(repo: Path, branch: str) -> tuple[tuple[tuple[str, str], ...], s
         found = None
     if not isinstance(found, list):
         return (), f"gh pr list failed: {proc.stderr.strip() or proc.stdout.strip()}"
-    return tuple((str(p.get("number")), str(p.get("url", ""))) for p in found if isinstance(p, dict)), ""
+    return tuple(
+        (str(p.get("number")), str(p.get("url", ""))) for p in found if isinstance(p, dict)
+    ), ""
 
 
 def remote_leftovers(repo: Path, rollback: RollbackPlan, remotes: Sequence[str]) -> list[Leftover]:
@@ -200,8 +218,10 @@ def remote_leftovers(repo: Path, rollback: RollbackPlan, remotes: Sequence[str])
             sha = remote_tip(repo, remote, name)
             if sha is None:
                 continue
-            mine = sha in ours or sha in {s for _, s in refs.backups(repo, name)} or (
-                refs.resolve(repo, sha) is not None and refs.is_ancestor(repo, sha, tip)
+            mine = (
+                sha in ours
+                or sha in {s for _, s in refs.backups(repo, name)}
+                or (refs.resolve(repo, sha) is not None and refs.is_ancestor(repo, sha, tip))
             )
             pulls, why = _open_pulls(repo, name)
             found.append(Leftover(remote, name, sha, mine, pulls, why))
@@ -214,23 +234,34 @@ def close_leftover(repo: Path, leftover: Leftover, say: Echo) -> None:
     import subprocess
 
     if not leftover.ours:
-        say(f"  left {leftover.remote}/{leftover.branch} ({leftover.sha[:12]}): someone pushed "
-            "commits this rollback did not delete; look, then delete it by hand:")
+        say(
+            f"  left {leftover.remote}/{leftover.branch} ({leftover.sha[:12]}): someone pushed "
+            "commits this rollback did not delete; look, then delete it by hand:"
+        )
         for command in leftover.commands():
             say(f"    {command}")
         return
     gh = shutil.which("gh")
     for number, url in leftover.pulls:
-        proc = subprocess.run([gh or "gh", "pr", "close", number], cwd=repo,
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [gh or "gh", "pr", "close", number],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if proc.returncode != 0:
             say(f"  could not close pull request #{number}: {proc.stderr.strip()}")
         else:
             say(f"  closed pull request #{number} {url}".rstrip())
     lease = f"--force-with-lease=refs/heads/{leftover.branch}:{leftover.sha}"
-    refs.run_git(repo, "push", "--porcelain", lease, leftover.remote, f":refs/heads/{leftover.branch}")
-    say(f"  deleted {leftover.branch} on {leftover.remote} (was {leftover.sha[:12]}; "
-        "kept locally under refs/ssot-backup/)")
+    refs.run_git(
+        repo, "push", "--porcelain", lease, leftover.remote, f":refs/heads/{leftover.branch}"
+    )
+    say(
+        f"  deleted {leftover.branch} on {leftover.remote} (was {leftover.sha[:12]}; "
+        "kept locally under refs/ssot-backup/)"
+    )
 
 
 def confirm_on_stdin(question: str) -> bool:
@@ -254,6 +285,7 @@ def run_rollback_command(
     ask: Callable[[str], bool] = confirm_on_stdin,
 ) -> int:
     """The CLI body of ``rollback PHASE``; returns the exit code."""
+
     def say(line: str) -> None:
         console.print(Text(line))
 
@@ -266,16 +298,22 @@ def run_rollback_command(
             config = load_config(repo, config_path)
         except ConfigError as exc:
             raise ConfigError(f"rollback of a merged phase runs the tests: {exc}") from exc
-        say(f"{phase} ({rollback.commit[:12]}) is merged into "
-            f"{rollback.mainline.removeprefix('refs/heads/')}: building a revert branch")
+        say(
+            f"{phase} ({rollback.commit[:12]}) is merged into "
+            f"{rollback.mainline.removeprefix('refs/heads/')}: building a revert branch"
+        )
         result = revert_branch(repo, config, rollback, verify=True, echo=say)
-        say(f"created branch {result.revert_branch} at {str(result.revert_commit)[:12]} "
-            f"(verified: {result.verified})")
+        say(
+            f"created branch {result.revert_branch} at {str(result.revert_commit)[:12]} "
+            f"(verified: {result.verified})"
+        )
         return result.exit_code
     remotes = refs.run_git(repo, "remote").split()
     if remote is not None and remote not in remotes:
-        raise UsageError(f"--remote {remote!r}: no such remote in {repo}"
-                         + (f" (remotes: {', '.join(remotes)})" if remotes else ""))
+        raise UsageError(
+            f"--remote {remote!r}: no such remote in {repo}"
+            + (f" (remotes: {', '.join(remotes)})" if remotes else "")
+        )
     say(f"{phase} is not merged; rolling it back deletes these branches:")
     for name, tip in rollback.doomed:
         say(f"  {name} ({tip[:12]})")

@@ -46,13 +46,30 @@ TEST_FILE_GLOBS = ("test_*.py", "*_test.py")
 # everywhere": selecting would run nearly the whole suite anyway, through a guess.
 EVERYWHERE = 0.5
 # Calls that import a module named by their first argument (dotted as bound in the file).
-_DYNAMIC_IMPORTERS = frozenset({
-    "importlib.import_module", "importlib.__import__", "__import__", "builtins.__import__",
-    "importlib.reload", "runpy.run_module", "pkgutil.iter_modules", "pkgutil.walk_packages",
-    "importlib.util.spec_from_file_location", "imp.load_source", "imp.load_module",
-})
-_BY_ARGUMENT = frozenset({"importlib.import_module", "importlib.__import__", "__import__",
-                          "builtins.__import__", "runpy.run_module"})
+_DYNAMIC_IMPORTERS = frozenset(
+    {
+        "importlib.import_module",
+        "importlib.__import__",
+        "__import__",
+        "builtins.__import__",
+        "importlib.reload",
+        "runpy.run_module",
+        "pkgutil.iter_modules",
+        "pkgutil.walk_packages",
+        "importlib.util.spec_from_file_location",
+        "imp.load_source",
+        "imp.load_module",
+    }
+)
+_BY_ARGUMENT = frozenset(
+    {
+        "importlib.import_module",
+        "importlib.__import__",
+        "__import__",
+        "builtins.__import__",
+        "runpy.run_module",
+    }
+)
 _POOL_MIN_BYTES = 256 * 1024
 
 
@@ -109,17 +126,24 @@ def file_imports(tree: ast.Module, file: SourceFile) -> FileImports:
     for node in ast.walk(tree):  # one walk: it is most of the cost after parsing
         if isinstance(node, ast.Call):
             func = node.func
-            last = func.attr if isinstance(func, ast.Attribute) else (
-                func.id if isinstance(func, ast.Name) else "")
+            last = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else (func.id if isinstance(func, ast.Name) else "")
+            )
             if last in _CALL_NAMES:
                 calls.append(node)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             imports.append(node)
-        elif (isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets)):
-            items = node.value.elts if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
-            found.plugins += [e.value for e in items
-                              if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets
+        ):
+            items = (
+                node.value.elts if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
+            )
+            found.plugins += [
+                e.value for e in items if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
     for node in imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -131,13 +155,23 @@ def file_imports(tree: ast.Module, file: SourceFile) -> FileImports:
         local = local_names(tree, file, imports)
         # A module-level function that imports the module its parameter names is a wrapper
         # (``lazy_function(module, name)``): its callers' literal arguments are the edges.
-        functions = [(s.lineno, s.end_lineno or s.lineno, s) for s in tree.body
-                     if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]
+        functions = [
+            (s.lineno, s.end_lineno or s.lineno, s)
+            for s in tree.body
+            if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
         for node in calls:
-            enclosing = next((f for start, end, f in functions if start <= node.lineno <= end),
-                             None)
-            params = None if enclosing is None else (enclosing.name, [
-                a.arg for a in (*enclosing.args.posonlyargs, *enclosing.args.args)])
+            enclosing = next(
+                (f for start, end, f in functions if start <= node.lineno <= end), None
+            )
+            params = (
+                None
+                if enclosing is None
+                else (
+                    enclosing.name,
+                    [a.arg for a in (*enclosing.args.posonlyargs, *enclosing.args.args)],
+                )
+            )
             _call_edges(node, local, found, params)
     for plugin in found.plugins:
         found.edges += _with_parents(plugin, None)
@@ -145,7 +179,8 @@ def file_imports(tree: ast.Module, file: SourceFile) -> FileImports:
 
 
 def local_names(
-    tree: ast.Module, file: SourceFile,
+    tree: ast.Module,
+    file: SourceFile,
     imports: Sequence[ast.Import | ast.ImportFrom] | None = None,
 ) -> dict[str, str]:
     """Local name -> dotted name, for every import in the file and its module-level defs."""
@@ -159,7 +194,8 @@ def local_names(
         if isinstance(node, ast.Import):
             for alias in node.names:
                 local[alias.asname or alias.name.split(".")[0]] = (
-                    alias.name if alias.asname else alias.name.split(".")[0])
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
         else:
             source = resolve_relative(node.level, node.module, file.package)
             for alias in node.names if source is not None else ():
@@ -185,7 +221,9 @@ def _literal(node: ast.Call, index: int) -> str | None:
 
 
 def _call_edges(
-    node: ast.Call, local: Mapping[str, str], found: FileImports,
+    node: ast.Call,
+    local: Mapping[str, str],
+    found: FileImports,
     enclosing: tuple[str, list[str]] | None,
 ) -> None:
     callee = _callee(node, local)
@@ -197,8 +235,11 @@ def _call_edges(
         first = node.args[0] if node.args else None
         if full in _BY_ARGUMENT and literal and not literal.startswith("."):
             found.edges += _with_parents(literal, None)
-        elif full in _BY_ARGUMENT and enclosing is not None and (
-                (head := _leftmost(first)) is not None and head.id in enclosing[1]):
+        elif (
+            full in _BY_ARGUMENT
+            and enclosing is not None
+            and ((head := _leftmost(first)) is not None and head.id in enclosing[1])
+        ):
             # ``module`` or ``module + "." + sub``: under the name the caller gives
             found.wrappers.append((enclosing[0], enclosing[1].index(head.id), head is not first))
         else:
@@ -218,8 +259,11 @@ def _leftmost(node: ast.expr | None) -> ast.Name | None:
             return node
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             node = node.left
-        elif isinstance(node, ast.JoinedStr) and node.values and isinstance(
-                node.values[0], ast.FormattedValue):
+        elif (
+            isinstance(node, ast.JoinedStr)
+            and node.values
+            and isinstance(node.values[0], ast.FormattedValue)
+        ):
             node = node.values[0].value
         else:
             return None
@@ -268,8 +312,10 @@ class Selection:
         """One line for the summary, the commit and the pull request."""
         if self.everything:
             return f"tests: affected selection fell back to the whole suite: {self.reason}"
-        return (f"tests: affected selection: {len(self.files)} of {self.candidates} test "
-                f"file(s): {self.reason}")
+        return (
+            f"tests: affected selection: {len(self.files)} of {self.candidates} test "
+            f"file(s): {self.reason}"
+        )
 
 
 def whole_suite(reason: str) -> Selection:
@@ -434,8 +480,11 @@ class _Reader:
     changed file counts with the imports of its old and of its new bytes."""
 
     def __init__(
-        self, files: Mapping[str, SourceFile], read: Callable[[str], bytes],
-        changed: Mapping[str, bytes], jobs: int | None,
+        self,
+        files: Mapping[str, SourceFile],
+        read: Callable[[str], bytes],
+        changed: Mapping[str, bytes],
+        jobs: int | None,
     ) -> None:
         self.files, self.read, self.changed = files, read, changed
         self.workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
@@ -523,8 +572,7 @@ def _wrapper_edges(graph: _Graph, reader: _Reader, done: set[str]) -> set[str]:
         edges, dynamic = wrapper_calls(tree, graph.files[path], wrappers)
         if below:  # any submodule of the names given may be imported: edges to all of them
             given = {e.module for e in edges if not e.parent}
-            edges += [Edge(m) for m in graph.by_module
-                      if any(m.startswith(g + ".") for g in given)]
+            edges += [Edge(m) for m in graph.by_module if any(m.startswith(g + ".") for g in given)]
         imports.edges += edges
         imports.dynamic += dynamic
         for edge in edges:
@@ -561,9 +609,10 @@ def select_tests(
     files = {p: module_for_path(p, roots) for p in python}
     wanted = _user_paths(argv[pytest_args_at:], python)
     tests = sorted(
-        p for p in python
-        if is_test_path(p) and any(fnmatch.fnmatchcase(PurePosixPath(p).name, g)
-                                   for g in TEST_FILE_GLOBS)
+        p
+        for p in python
+        if is_test_path(p)
+        and any(fnmatch.fnmatchcase(PurePosixPath(p).name, g) for g in TEST_FILE_GLOBS)
         and (not wanted or any(p == w or p.startswith(w + "/") for w in wanted))
     )
     if not tests:
@@ -597,7 +646,8 @@ def select_tests(
             if imports is not None and imports.dynamic:
                 return whole_suite(
                     f"{path}:{imports.dynamic[0]} imports a module whose name is not a literal "
-                    f"(reached by {test}), so any module may be loaded")
+                    f"(reached by {test}), so any module may be loaded"
+                )
     changed_py = sorted(changed)
     loaders = {path: loaded_by(path) for path in changed_py}
     for path in changed_py:
@@ -605,7 +655,8 @@ def select_tests(
             if len(loaders[path]) >= EVERYWHERE * len(tests) and len(tests) > 1:
                 return whole_suite(
                     f"{path} changed: a package __init__ loaded by {len(loaders[path])} of "
-                    f"{len(tests)} test files")
+                    f"{len(tests)} test files"
+                )
     selected = {t for t in tests if t in changed or uses[t] & set(changed_py)}
     why = [f"{len(selected)} use the {len(changed_py)} changed file(s)"]
     only_loaded = []
@@ -623,7 +674,10 @@ def select_tests(
 
 
 def select_at(
-    config: Config, argv: Sequence[str], commit: str, changed: Mapping[str, bytes],
+    config: Config,
+    argv: Sequence[str],
+    commit: str,
+    changed: Mapping[str, bytes],
     jobs: int | None = None,
 ) -> Selection:
     """``select_tests`` on the files of ``commit`` for the test command ``argv``."""
@@ -631,8 +685,15 @@ def select_at(
 
     files = CommitFiles(config.repo, commit)
     try:
-        return select_tests(files.all_paths, files.read, changed, config.source_roots, argv,
-                            pytest_args_at=pytest_position(argv), jobs=jobs)
+        return select_tests(
+            files.all_paths,
+            files.read,
+            changed,
+            config.source_roots,
+            argv,
+            pytest_args_at=pytest_position(argv),
+            jobs=jobs,
+        )
     finally:
         files.close()
 

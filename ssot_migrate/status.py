@@ -40,7 +40,9 @@ def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
     The name check matters: ``main`` fast-forwarded onto a phase has that phase's tip too.
     """
     out = refs.run_git(
-        repo, "for-each-ref", "refs/heads/",
+        repo,
+        "for-each-ref",
+        "refs/heads/",
         f"--format=%(objectname)%00%(refname)%00%(trailers:key={PHASE_KEY},valueonly,separator=%x2C)",
     )
     found = []
@@ -62,9 +64,7 @@ def phase_branches(repo: Path) -> list[tuple[str, str, str]]:
 
 def phase_commit(repo: Path, phase: str, tip: str) -> str | None:
     """The newest commit with ``SSOT-Phase: <phase>`` on ``tip``'s first-parent line, if any."""
-    out = refs.run_git(
-        repo, "log", "-1", "--first-parent", "--format=%H", phase_grep(phase), tip
-    )
+    out = refs.run_git(repo, "log", "-1", "--first-parent", "--format=%H", phase_grep(phase), tip)
     return out or None
 
 
@@ -76,7 +76,7 @@ def collect(repo: Path) -> list[PhaseStatus]:
     tips = {name: sha for _, name, sha in phase_branches(repo)}
     # a base that is a replaced (backed-up) phase tip: the lower phase was refreshed since
     replaced = {
-        sha: ref[len(refs.BACKUP_NAMESPACE):].rsplit("/", 1)[0] for ref, sha in refs.backups(repo)
+        sha: ref[len(refs.BACKUP_NAMESPACE) :].rsplit("/", 1)[0] for ref, sha in refs.backups(repo)
     }
     for phase, name, tip in phase_branches(repo):
         info = refs.commit_info(repo, tip)
@@ -99,12 +99,20 @@ def collect(repo: Path) -> list[PhaseStatus]:
         base_ref = tips[stacked] if stacked else main_sha
         ahead, behind = refs.ahead_behind(repo, base_ref, tip)
         tests = _tests(trailers)
-        rows.append(PhaseStatus(
-            phase=phase, branch=f"{name} (+{on_top} commit(s) on top)" if on_top else name,
-            tip=tip, base=base_label, ahead=ahead, behind=behind,
-            verified=trailers.verified or "?", tests=tests,
-            merged=refs.is_merged(repo, tip, main_sha), triage=trailers.triage_lists(),
-        ))
+        rows.append(
+            PhaseStatus(
+                phase=phase,
+                branch=f"{name} (+{on_top} commit(s) on top)" if on_top else name,
+                tip=tip,
+                base=base_label,
+                ahead=ahead,
+                behind=behind,
+                verified=trailers.verified or "?",
+                tests=tests,
+                merged=refs.is_merged(repo, tip, main_sha),
+                triage=trailers.triage_lists(),
+            )
+        )
     return rows + _merged_without_branch(repo, {row.phase for row in rows})
 
 
@@ -114,17 +122,26 @@ def _merged_without_branch(repo: Path, shown: set[str]) -> list[PhaseStatus]:
     for phase in phases.IDS:
         if phase in shown:
             continue
-        sha = refs.run_git(repo, "log", "-1", "--format=%H", phase_grep(phase), "HEAD",
-                           ok_codes=(128,))
+        sha = refs.run_git(
+            repo, "log", "-1", "--format=%H", phase_grep(phase), "HEAD", ok_codes=(128,)
+        )
         if not sha:
             continue
         t = Trailers.parse(refs.commit_info(repo, sha).trailers)
-        rows.append(PhaseStatus(
-            phase=phase, branch="(branch deleted)", tip=sha,
-            base=f"{_short(t.mainline or 'HEAD')} @ {(t.base or '?')[:10]}",
-            ahead=0, behind=0, verified=t.verified or "?", tests=_tests(t), merged=True,
-            triage=t.triage_lists(),
-        ))
+        rows.append(
+            PhaseStatus(
+                phase=phase,
+                branch="(branch deleted)",
+                tip=sha,
+                base=f"{_short(t.mainline or 'HEAD')} @ {(t.base or '?')[:10]}",
+                ahead=0,
+                behind=0,
+                verified=t.verified or "?",
+                tests=_tests(t),
+                merged=True,
+                triage=t.triage_lists(),
+            )
+        )
     return rows
 
 
@@ -138,10 +155,25 @@ def _short(ref: str) -> str:
 
 def render(rows: list[PhaseStatus]) -> str:
     """A plain-text table (one header line, one line per branch)."""
-    header = ("PHASE", "BRANCH", "BASE", "AHEAD/BEHIND", "VERIFIED", "TESTS (before -> after)", "MERGED")
+    header = (
+        "PHASE",
+        "BRANCH",
+        "BASE",
+        "AHEAD/BEHIND",
+        "VERIFIED",
+        "TESTS (before -> after)",
+        "MERGED",
+    )
     table = [header] + [
-        (r.phase, r.branch, r.base, f"+{r.ahead}/-{r.behind}", r.verified, r.tests,
-         "yes" if r.merged else "no")
+        (
+            r.phase,
+            r.branch,
+            r.base,
+            f"+{r.ahead}/-{r.behind}",
+            r.verified,
+            r.tests,
+            "yes" if r.merged else "no",
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]

@@ -42,7 +42,43 @@ _RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
 _LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
 # pytest options whose value is a separate argv item (so a path there is not a test selection).
 _PYTEST_VALUE_OPTIONS = frozenset(
-    ["-c", "-k", "-m", "-p", "-o", "-W", "-r", "--rootdir", "--confcutdir", "--basetemp", "--junitxml", "--junit-xml", "--ignore", "--ignore-glob", "--deselect", "--log-file", "--log-level", "--tb", "--maxfail", "--durations", "-n", "--dist", "--import-mode", "--cov", "--cov-report", "--cov-config", "--override-ini", "--config-file", "--capture", "--log-cli-level", "--junit-prefix", "--timeout", "--pyargs", "--runxfail", "--color"]
+    [
+        "-c",
+        "-k",
+        "-m",
+        "-p",
+        "-o",
+        "-W",
+        "-r",
+        "--rootdir",
+        "--confcutdir",
+        "--basetemp",
+        "--junitxml",
+        "--junit-xml",
+        "--ignore",
+        "--ignore-glob",
+        "--deselect",
+        "--log-file",
+        "--log-level",
+        "--tb",
+        "--maxfail",
+        "--durations",
+        "-n",
+        "--dist",
+        "--import-mode",
+        "--cov",
+        "--cov-report",
+        "--cov-config",
+        "--override-ini",
+        "--config-file",
+        "--capture",
+        "--log-cli-level",
+        "--junit-prefix",
+        "--timeout",
+        "--pyargs",
+        "--runxfail",
+        "--color",
+    ]
 )
 
 
@@ -181,7 +217,7 @@ def _junit_id(classname: str, name: str, file: str | None) -> str:
     module = file[:-3].replace("/", ".") if file.endswith(".py") else file
     if not classname and name == module:
         return file  # a collection error of the whole module
-    parts = classname[len(module) + 1:].split(".") if classname.startswith(module + ".") else []
+    parts = classname[len(module) + 1 :].split(".") if classname.startswith(module + ".") else []
     return "::".join([file, *[p for p in parts if p], name])
 
 
@@ -433,8 +469,14 @@ class TestRunner:
             )
             os.close(fd)
             junit = Path(name)
-            extra = [f"--junitxml={junit}", "-o", "junit_family=xunit1", "-p", "no:cacheprovider",
-                     "--continue-on-collection-errors"]
+            extra = [
+                f"--junitxml={junit}",
+                "-o",
+                "junit_family=xunit1",
+                "-p",
+                "no:cacheprovider",
+                "--continue-on-collection-errors",
+            ]
             only = request.only
             rest = argv[pos:] if not only else _select_only(argv[pos:], worktree, only)
             # The worktree lives inside the repository's git dir: stop pytest's upward search
@@ -467,8 +509,13 @@ class TestRunner:
         job.started = time.monotonic()
         try:
             job.proc = subprocess.Popen(
-                argv, cwd=worktree, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                argv,
+                cwd=worktree,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         except OSError as exc:
             self._finish(job)
@@ -493,8 +540,7 @@ class TestRunner:
                     job.timed_out, job.ended = True, now
                     _kill_group(job.proc)
                     job.out.write(
-                        f"\n# ssot-migrate: killed after the {self.timeout:g}s test-timeout\n"
-                        .encode()
+                        f"\n# ssot-migrate: killed after the {self.timeout:g}s test-timeout\n".encode()
                     )
             if all(j.ended is not None for j in jobs):
                 if shown and self.progress is not None:
@@ -530,8 +576,12 @@ class TestRunner:
                 job.junit.unlink(missing_ok=True)
         request = job.request
         run = TestRun(
-            tree=request.tree, argv=self.argv, exit_code=None if job.timed_out else job.code,
-            duration=(job.ended or job.started) - job.started, log=str(job.log), results=results,
+            tree=request.tree,
+            argv=self.argv,
+            exit_code=None if job.timed_out else job.code,
+            duration=(job.ended or job.started) - job.started,
+            log=str(job.log),
+            results=results,
             timed_out=job.timed_out,
         )
         if not request.only and not run.timed_out:
@@ -563,19 +613,32 @@ def _run_from_cache(entry: object, tree: str) -> TestRun | None:
     exit_code = entry["exit_code"]
     valid = (
         entry["tree"] == tree
-        and isinstance(argv, list) and all(isinstance(a, str) for a in argv)
+        and isinstance(argv, list)
+        and all(isinstance(a, str) for a in argv)
         and (exit_code is None or (isinstance(exit_code, int) and not isinstance(exit_code, bool)))
-        and number(entry["duration"]) and isinstance(entry["log"], str)
-        and isinstance(entry["timed_out"], bool) and isinstance(entry["cached"], bool)
-        and (results is None or (isinstance(results, dict) and all(
-            isinstance(k, str) and v in _RANK for k, v in results.items()
-        )))
+        and number(entry["duration"])
+        and isinstance(entry["log"], str)
+        and isinstance(entry["timed_out"], bool)
+        and isinstance(entry["cached"], bool)
+        and (
+            results is None
+            or (
+                isinstance(results, dict)
+                and all(isinstance(k, str) and v in _RANK for k, v in results.items())
+            )
+        )
     )
     if not valid:
         return None
     return TestRun(
-        tree=tree, argv=tuple(argv), exit_code=exit_code, duration=float(entry["duration"]),
-        log=entry["log"], results=results, timed_out=entry["timed_out"], cached=True,
+        tree=tree,
+        argv=tuple(argv),
+        exit_code=exit_code,
+        duration=float(entry["duration"]),
+        log=entry["log"],
+        results=results,
+        timed_out=entry["timed_out"],
+        cached=True,
     )
 
 
@@ -608,9 +671,11 @@ def marked_expected_fixes(root: Path, paths: Iterable[str]) -> tuple[str, ...]:
         except (SyntaxError, ValueError):
             continue
         for node in tree.body:
-            if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
-            ) and _mentions_mark(node.value):
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+                and _mentions_mark(node.value)
+            ):
                 found.append(rel)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 _collect(node, rel, found)
@@ -625,9 +690,11 @@ def _collect(node: ast.stmt, prefix: str, found: list[str]) -> None:
         found.append(test_id)
     elif isinstance(node, ast.ClassDef):
         for child in node.body:
-            if isinstance(child, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "pytestmark" for t in child.targets
-            ) and _mentions_mark(child.value):
+            if (
+                isinstance(child, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in child.targets)
+                and _mentions_mark(child.value)
+            ):
                 found.append(test_id)
                 return
         for child in node.body:
@@ -642,10 +709,7 @@ def _mentions_mark(node: ast.expr) -> bool:
 
 def matches(test_id: str, prefixes: Iterable[str]) -> bool:
     """Whether ``test_id`` is one of ``prefixes`` or lies inside one (a file, class, params)."""
-    return any(
-        test_id == p or test_id.startswith((p + "::", p + "["))
-        for p in prefixes
-    )
+    return any(test_id == p or test_id.startswith((p + "::", p + "[")) for p in prefixes)
 
 
 @dataclass(frozen=True)
@@ -670,11 +734,15 @@ class Comparison:
         out = list(self.reasons) + list(self.triage)
         for title, items in (
             ("regressions (pass -> fail/error)", self.regressions),
-            ("expected reversions (fail-first tests failing again: the revert undoes their fix)",
-             self.expected_reversions),
+            (
+                "expected reversions (fail-first tests failing again: the revert undoes their fix)",
+                self.expected_reversions,
+            ),
             ("flaky (failed, then passed when re-run; not regressions)", self.flaky),
-            ("unstable on base (fail on the base tree too when re-run; not regressions)",
-             self.unstable),
+            (
+                "unstable on base (fail on the base tree too when re-run; not regressions)",
+                self.unstable,
+            ),
             ("expected fail-first flips (fail -> pass)", self.expected_flips),
             ("other fixes (fail -> pass)", self.fixes),
             ("expected fail-first tests not fixed by this change", self.missed_flips),
@@ -705,8 +773,11 @@ def compare(
     for run, which in ((before, "base"), (after, "phase")):
         if _could_not_run(run):
             code = run.exit_code or 0
-            how = (f"was killed by signal {-code} on the {which} tree" if code < 0
-                   else f"could not run on the {which} tree (exit {code})")
+            how = (
+                f"was killed by signal {-code} on the {which} tree"
+                if code < 0
+                else f"could not run on the {which} tree (exit {code})"
+            )
             reason = f"the test command {how}; see {run.log}"
             return Comparison("failed", reasons=(reason,))
     if before.results is None or after.results is None:
@@ -820,8 +891,10 @@ def triage(candidates: Sequence[str], rerun: int, on_phase: RunIds, on_base: Run
             flaky += [t for t in good if t not in again]
     regressions: list[str] = []
     unstable: list[str] = []
-    for selection, tests in ((pending, pending), (sorted({t.split("::", 1)[0] for t in by_file}),
-                                                  by_file)):
+    for selection, tests in (
+        (pending, pending),
+        (sorted({t.split("::", 1)[0] for t in by_file}), by_file),
+    ):
         if not tests:
             continue
         run = on_base(selection)
@@ -829,8 +902,11 @@ def triage(candidates: Sequence[str], rerun: int, on_phase: RunIds, on_base: Run
         for test in tests:
             (unstable if _state(run, test) == "bad" else regressions).append(test)
     return Triage(
-        regressions=tuple(sorted(regressions)), flaky=tuple(sorted(flaky)),
-        unstable=tuple(sorted(unstable)), order_dependent=tuple(sorted(by_file)), runs=runs,
+        regressions=tuple(sorted(regressions)),
+        flaky=tuple(sorted(flaky)),
+        unstable=tuple(sorted(unstable)),
+        order_dependent=tuple(sorted(by_file)),
+        runs=runs,
     )
 
 
@@ -857,7 +933,8 @@ def _could_not_run(run: TestRun) -> bool:
     if pytest_position(run.argv) is not None and run.exit_code in (2, 3, 4):
         return True
     return (
-        run.results is None and pytest_position(run.argv) is not None
+        run.results is None
+        and pytest_position(run.argv) is not None
         and run.exit_code not in (0, 1, 5)
     )
 

@@ -130,8 +130,9 @@ def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice
 def describe_base(phase: str, choice: BaseChoice) -> str:
     """The line that says which base a phase (branch or ``--dry-run``) starts from."""
     label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
-    return (f"{phase}: base {choice.commit[:12]} ({label})"
-            + (f", stacked on {choice.stacked_on}" if choice.stacked_on else ""))
+    return f"{phase}: base {choice.commit[:12]} ({label})" + (
+        f", stacked on {choice.stacked_on}" if choice.stacked_on else ""
+    )
 
 
 def _compute(
@@ -234,17 +235,21 @@ class Verifier:
             else:
                 missing.append(label)
         if missing:
-            together = " and ".join(missing) + (" trees at the same time" if len(missing) > 1
-                                                else " tree")
+            together = " and ".join(missing) + (
+                " trees at the same time" if len(missing) > 1 else " tree"
+            )
             self.echo(f"running tests on the {together} ({' '.join(runner.argv)}) ...")
         for wt, _, _ in items:
             wt.check("run the test command")
         runs = runner.run_many(
-            [RunRequest(wt.path, tree, label, only or ()) for wt, tree, label in items])
+            [RunRequest(wt.path, tree, label, only or ()) for wt, tree, label in items]
+        )
         for (_, _, label), run in zip(items, runs):
             if not run.cached:
-                self.echo(f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; "
-                          f"log: {run.log}")
+                self.echo(
+                    f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; "
+                    f"log: {run.log}"
+                )
         return list(runs)
 
     def run(
@@ -293,13 +298,21 @@ class Verifier:
         runner = self.runner
         rerun = self.config.rerun
         after = verification.after
-        if (runner is None or comparison is None or after is None or not comparison.regressions
-                or rerun < 1 or after.timed_out or (verification.before is not None
-                                                    and verification.before.timed_out)):
+        if (
+            runner is None
+            or comparison is None
+            or after is None
+            or not comparison.regressions
+            or rerun < 1
+            or after.timed_out
+            or (verification.before is not None and verification.before.timed_out)
+        ):
             return verification
         if after.results is None:
-            self.echo("triage: the suite failed where it passed on the base tree; running it "
-                      "once more on the phase tree")
+            self.echo(
+                "triage: the suite failed where it passed on the base tree; running it "
+                "once more on the phase tree"
+            )
             again = self.run(wt, tree, "phase-rerun", fresh=True)
             self.echo(f"triage: re-run on the phase tree: {again.summary()}")
             if again.exit_code != 0:
@@ -309,17 +322,20 @@ class Verifier:
             note = "triage: the suite failed on the phase tree, then passed when run again"
             confirmed = replace(apply_triage(comparison, found, 1), triage=(note,))
             return replace(verification, verdict="yes", comparison=confirmed, triage=found)
-        self.echo(f"triage: re-running {len(comparison.regressions)} pass -> fail test(s) by id "
-                  "on the phase tree, then on the base tree ...")
+        self.echo(
+            f"triage: re-running {len(comparison.regressions)} pass -> fail test(s) by id "
+            "on the phase tree, then on the base tree ..."
+        )
         found = triage(
-            comparison.regressions, rerun,
-            lambda ids: self.run(wt, tree, "triage-phase", only=ids), on_base,
+            comparison.regressions,
+            rerun,
+            lambda ids: self.run(wt, tree, "triage-phase", only=ids),
+            on_base,
         )
         for line in found.lines(rerun):
             self.echo(line)
         confirmed = apply_triage(comparison, found, rerun)
-        return replace(verification, verdict=confirmed.verdict, comparison=confirmed,
-                       triage=found)
+        return replace(verification, verdict=confirmed.verdict, comparison=confirmed, triage=found)
 
 
 def _numstat(wt: Worktree, base: str) -> list[tuple[str, str, str]]:
@@ -347,8 +363,11 @@ def tests_section(verification: Verification, runner: TestRunner | None) -> list
         return ["Tests: skipped (--no-verify)"]
     if runner is None:
         return ["Tests: no test-command configured"]
-    lines = [f"Tests ({' '.join(runner.argv)}):",
-             f"  before: {verification.before_text}", f"  after:  {verification.after_text}"]
+    lines = [
+        f"Tests ({' '.join(runner.argv)}):",
+        f"  before: {verification.before_text}",
+        f"  after:  {verification.after_text}",
+    ]
     if verification.selection:
         lines.append(f"  {verification.selection}")
     if verification.comparison is not None:
@@ -417,17 +436,33 @@ def create_phase_branch(
     with ExitStack() as stack:
         # Without tests nothing reads the files: an index-only worktree skips the checkout.
         change = measure_change(
-            stack, repo, verifier, choice.commit, phase, "phase",
+            stack,
+            repo,
+            verifier,
+            choice.commit,
+            phase,
+            "phase",
             lambda wt: wt.write_files(sorted(new_files.items())),
             checkout=verifier.runner is not None,
         )
-        kept = _confirm_and_bisect(change, verifier, new_files, bisect, quarantine,
-                                   bisect_budget, echo)
+        kept = _confirm_and_bisect(
+            change, verifier, new_files, bisect, quarantine, bisect_budget, echo
+        )
         stats = _numstat(change.wt, choice.commit)
 
         def record(scan: Sequence[str]) -> PhaseRecord:
-            return _phase_record(phase, choice, config, summary, stats, kept.verification,
-                                 verifier.runner, kept.bisect, kept.quarantined, scan)
+            return _phase_record(
+                phase,
+                choice,
+                config,
+                summary,
+                stats,
+                kept.verification,
+                verifier.runner,
+                kept.bisect,
+                kept.quarantined,
+                scan,
+            )
 
         # scan reads commits, not worktrees: measure a draft commit of the same tree
         draft = change.wt.commit(kept.tree, choice.commit, record(()).render())
@@ -440,9 +475,16 @@ def create_phase_branch(
         _warn_stale_stack(repo, config, phase, old_tip, echo)
     runner = verifier.runner
     return PhaseResult(
-        phase=phase, branch=branch, base=choice.commit, commit=commit,
-        verification=kept.verification, files=tuple(p for p, _, _ in stats),
-        quarantined=tuple(kept.quarantined), bisect=kept.bisect, backup=backup, message=message,
+        phase=phase,
+        branch=branch,
+        base=choice.commit,
+        commit=commit,
+        verification=kept.verification,
+        files=tuple(p for p, _, _ in stats),
+        quarantined=tuple(kept.quarantined),
+        bisect=kept.bisect,
+        backup=backup,
+        message=message,
         logs=tuple(str(p) for p in runner.logs) if runner else (),
         test_runs=runner.runs if runner else 0,
     )
@@ -533,7 +575,11 @@ def measure_change(
     base_tree = refs.tree_of(repo, base)
     runner = verifier.runner
     base_wt: Worktree | None = None
-    if runner is not None and verifier.cached(base_tree) is None and test_jobs(verifier.config) >= 2:
+    if (
+        runner is not None
+        and verifier.cached(base_tree) is None
+        and test_jobs(verifier.config) >= 2
+    ):
         base_wt = stack.enter_context(temporary_worktree(repo, base, f"{name}-base"))
         apply(wt)
         tree = wt.write_tree()
@@ -587,16 +633,30 @@ def _confirm_and_bisect(
     tree = change.tree
     verification = verifier.confirm(change.verification, wt, tree, on_base)
     comparison = verification.comparison
-    if not (bisect and verification.verdict == "failed" and comparison is not None
-            and runner is not None and comparison.regressions):
+    if not (
+        bisect
+        and verification.verdict == "failed"
+        and comparison is not None
+        and runner is not None
+        and comparison.regressions
+    ):
         if bisect:
             echo(f"bisect: no per-test regression to look for (verified: {verification.verdict})")
         return Kept(tree, verification)
     found = verification.triage
     # the triage re-ran exactly these tests by id on the whole change: known to fail
     known = found is not None and not set(found.order_dependent) & set(comparison.regressions)
-    report = bisect_files(wt, base, new_files, comparison.regressions, runner, bisect_budget, echo,
-                     known_full=known, live=verifier.ticker.live)
+    report = bisect_files(
+        wt,
+        base,
+        new_files,
+        comparison.regressions,
+        runner,
+        bisect_budget,
+        echo,
+        known_full=known,
+        live=verifier.ticker.live,
+    )
     for line in report.lines():
         echo(line)
     if not (quarantine and report.culprits and len(report.culprits) < len(new_files)):
@@ -637,11 +697,12 @@ def _warn_shared_changes(before: Mapping[str, str], after: Mapping[str, str], ec
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     if not changed:
         return
-    echo("warning: while the test command ran, your repository's shared state changed "
-         "(worktrees share refs, the stash and config with your checkout):")
+    echo(
+        "warning: while the test command ran, your repository's shared state changed "
+        "(worktrees share refs, the stash and config with your checkout):"
+    )
     for name in changed:
-        what = ("added" if name not in before else "removed" if name not in after
-                else "changed")
+        what = "added" if name not in before else "removed" if name not in after else "changed"
         echo(f"  {name}: {what}")
 
 
@@ -650,8 +711,10 @@ def _warn_stale_stack(repo: Path, config: Config, phase: str, old_tip: str, echo
         name = branch_name(config, later.id)
         tip = refs.branch_tip(repo, name)
         if tip is not None and refs.is_ancestor(repo, old_tip, tip):
-            echo(f"note: {name} is stacked on the previous {phase} tip; "
-                 f"regenerate it with `ssot-migrate {later.id} --refresh`")
+            echo(
+                f"note: {name} is stacked on the previous {phase} tip; "
+                f"regenerate it with `ssot-migrate {later.id} --refresh`"
+            )
 
 
 def _phase_record(

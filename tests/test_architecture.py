@@ -35,12 +35,22 @@ def test_the_layers_and_acyclic_contracts_are_checked() -> None:
     # A `forbidden` contract cannot see a cycle through imports inside functions; these can.
     import tomllib
 
-    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
-        "tool"]["importlinter"]["contracts"]
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "importlinter"
+    ]["contracts"]
     layers = [c for c in contracts if c["type"] == "layers"]
     assert layers and layers[0]["containers"] == ["ssot_migrate"]
-    order = [name.strip() for layer in layers[0]["layers"] for name in layer.replace("|", ":").split(":")]
-    assert order.index("cli") < order.index("workflow") < order.index("phases") < order.index(
-        "engine") < order.index("codemods") < order.index("model")
-    assert any(c["type"] == "acyclic_siblings" and c["ancestors"] == ["ssot_migrate"]
-               for c in contracts)
+    order = [
+        name.strip() for layer in layers[0]["layers"] for name in layer.replace("|", ":").split(":")
+    ]
+    assert (
+        order.index("cli")
+        < order.index("workflow")
+        < order.index("phases")
+        < order.index("engine")
+        < order.index("codemods")
+        < order.index("model")
+    )
+    assert any(
+        c["type"] == "acyclic_siblings" and c["ancestors"] == ["ssot_migrate"] for c in contracts
+    )

@@ -103,7 +103,7 @@ def test_standard_library_names_resolve_without_warning(
             id="unknown-top-level-key",
         ),
         pytest.param(
-            GOOD.replace('aliases = [', 'alias = [').replace(
+            GOOD.replace("aliases = [", "alias = [").replace(
                 'name = "manager"', 'name = "manager"\naliases = []'
             ),
             ".alias: unknown key (did you mean 'aliases'?)",
@@ -135,8 +135,7 @@ def test_standard_library_names_resolve_without_warning(
             id="alias-equals-canonical",
         ),
         pytest.param(
-            GOOD
-            + '[[tool.ssot-migrate.targets]]\nname = "other"\ncanonical = "app.modern.mod"\n'
+            GOOD + '[[tool.ssot-migrate.targets]]\nname = "other"\ncanonical = "app.modern.mod"\n'
             'aliases = ["app.core.manager.Manager"]\n',
             "is also an alias in",
             id="alias-in-two-targets",
@@ -177,9 +176,15 @@ def test_bad_config_is_named(tmp_path: Path, table: str, expected: str) -> None:
             "module 'app.core.unified' (app/core/unified.py) does not define 'Unifeid'",
             id="symbol-misspelt",
         ),
-        pytest.param("app.core.unifed.Unified", "no module 'app.core.unifed.Unified'", id="module-misspelt"),
-        pytest.param("collections.OrderedDcit", "module 'collections' (", id="stdlib-symbol-misspelt"),
-        pytest.param("colections.OrderedDict", "no module 'colections.OrderedDict'", id="stdlib-top-misspelt"),
+        pytest.param(
+            "app.core.unifed.Unified", "no module 'app.core.unifed.Unified'", id="module-misspelt"
+        ),
+        pytest.param(
+            "collections.OrderedDcit", "module 'collections' (", id="stdlib-symbol-misspelt"
+        ),
+        pytest.param(
+            "colections.OrderedDict", "no module 'colections.OrderedDict'", id="stdlib-top-misspelt"
+        ),
     ],
 )
 def test_name_found_nowhere_is_a_warning_unless_strict(
@@ -201,7 +206,12 @@ def test_name_found_nowhere_is_a_warning_unless_strict(
     assert "assumed a symbol" in warning
     for strict_config in (
         lambda: load_config(repo, strict=True),
-        lambda: load_config(config_repo(tmp_path / "k", table.replace("[tool.ssot-migrate]", "[tool.ssot-migrate]\nstrict = true"))),
+        lambda: load_config(
+            config_repo(
+                tmp_path / "k",
+                table.replace("[tool.ssot-migrate]", "[tool.ssot-migrate]\nstrict = true"),
+            )
+        ),
     ):
         with pytest.raises(ConfigError) as info:
             strict_config()
@@ -209,7 +219,9 @@ def test_name_found_nowhere_is_a_warning_unless_strict(
 
 
 def test_strict_and_python_keys_are_checked(tmp_path: Path) -> None:
-    table = GOOD.replace("[tool.ssot-migrate]", '[tool.ssot-migrate]\nstrict = "yes"\npython = "nowhere/bin/python"')
+    table = GOOD.replace(
+        "[tool.ssot-migrate]", '[tool.ssot-migrate]\nstrict = "yes"\npython = "nowhere/bin/python"'
+    )
     message = problems_of(tmp_path, table)
     assert "tool.ssot-migrate.strict: must be true or false, not a string" in message
     assert "tool.ssot-migrate.python: " in message and "does not exist" in message
@@ -323,7 +335,9 @@ def test_cli_reports_config_errors_with_exit_2(tmp_path: Path) -> None:
 
 def test_cli_missing_config_file_exit_2(tmp_path: Path) -> None:
     repo = config_repo(tmp_path, GOOD)
-    proc = run_cli("phase1", "--dry-run", "--repo", str(repo), "--config", str(tmp_path / "no.toml"))
+    proc = run_cli(
+        "phase1", "--dry-run", "--repo", str(repo), "--config", str(tmp_path / "no.toml")
+    )
     assert proc.returncode == 2
     assert "config file not found" in proc.stderr
 
@@ -362,7 +376,9 @@ def test_replace_facade_logic_names_configured_facades(tmp_path: Path) -> None:
     )
     (target,) = load_config(config_repo(tmp_path, table)).targets
     assert target.replace_facade_logic == ("app.core.manager.Manager",)
-    assert load_config(config_repo(tmp_path / "default", GOOD)).targets[0].replace_facade_logic == ()
+    assert (
+        load_config(config_repo(tmp_path / "default", GOOD)).targets[0].replace_facade_logic == ()
+    )
 
 
 def test_replace_facade_logic_outside_facades_is_refused(tmp_path: Path) -> None:
@@ -376,7 +392,11 @@ def test_replace_facade_logic_outside_facades_is_refused(tmp_path: Path) -> None
 def test_verification_keys_defaults_and_values(tmp_path: Path) -> None:
     default = load_config(config_repo(tmp_path / "a", GOOD))
     assert (default.test_env, default.test_jobs, default.rerun, default.tests) == (
-        (), None, 1, "all")
+        (),
+        None,
+        1,
+        "all",
+    )
     table = GOOD.replace(
         'test-command = "python -m pytest -q"',
         'test-command = "python -m pytest -q"\nrerun = 0\ntest-jobs = 1\n'
@@ -402,6 +422,7 @@ def test_verification_keys_defaults_and_values(tmp_path: Path) -> None:
     ],
 )
 def test_bad_verification_keys_are_named(tmp_path: Path, line: str, expected: str) -> None:
-    table = GOOD.replace('test-command = "python -m pytest -q"',
-                         f'test-command = "python -m pytest -q"\n{line}')
+    table = GOOD.replace(
+        'test-command = "python -m pytest -q"', f'test-command = "python -m pytest -q"\n{line}'
+    )
     assert expected in problems_of(tmp_path, table)

@@ -59,8 +59,14 @@ def test_demo_runs_every_phase_on_the_sample(tmp_path: Path) -> None:
     for category in CATEGORIES:
         before, *_, after = table[category]
         assert after == 0, f"{category}: {table[category]}"
-    for category in ("legacy-import", "dual-import", "duplicate-implementation", "facade",
-                     "direct-instantiation", "interface-drift"):
+    for category in (
+        "legacy-import",
+        "dual-import",
+        "duplicate-implementation",
+        "facade",
+        "direct-instantiation",
+        "interface-drift",
+    ):
         assert table[category][0] > 0, category
     assert table["direct-instantiation"][0] == 18  # hand count, see test_sample.py
     for category, figures in table.items():
@@ -74,7 +80,9 @@ def test_demo_runs_every_phase_on_the_sample(tmp_path: Path) -> None:
     assert f"{total[0]} violations before, 0 after the three phases." in out
     assert "a human decides" not in out
     # Three stacked, verified branches; each fail-first test flips on its own phase.
-    assert git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ssot/").split() == sorted(BRANCHES)
+    assert git(
+        repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ssot/"
+    ).split() == sorted(BRANCHES)
     base = git(repo, "rev-parse", "main").strip()
     for branch in BRANCHES:
         message = git(repo, "log", "-1", "--format=%B", branch)
@@ -92,7 +100,9 @@ def test_demo_runs_every_phase_on_the_sample(tmp_path: Path) -> None:
         for test in FLIP_AT[branch]:
             assert f"fail-first test now passing (expected): {test}" in section
         assert "verified: yes" in section
-    assert "59 passed" in git(repo, "log", "-1", "--format=%(trailers:key=SSOT-Tests-After)", BRANCHES[-1])
+    assert "59 passed" in git(
+        repo, "log", "-1", "--format=%(trailers:key=SSOT-Tests-After)", BRANCHES[-1]
+    )
     # Status table, where to look, how to roll back.
     assert re.search(r"phase3\s+ssot/phase3-factories\s+ssot/phase2-facades\s+\+1/-0\s+yes", out)
     assert f"git -C {repo} log --stat ssot/phase1-imports" in out
@@ -116,7 +126,9 @@ def test_demo_without_keep_says_how_to_keep_it(tmp_path: Path) -> None:
     assert where not in proc.stdout
     assert "git -C " + where not in proc.stdout + proc.stderr
     assert "the sample repository was removed; to look at its branches, keep it:" in proc.stdout
-    assert "ssot-migrate demo --keep" in proc.stdout and "ssot-migrate demo --path DIR" in proc.stdout
+    assert (
+        "ssot-migrate demo --keep" in proc.stdout and "ssot-migrate demo --path DIR" in proc.stdout
+    )
     assert "--keep or --path DIR keeps it" in proc.stderr
 
 
@@ -126,13 +138,19 @@ def test_demo_dry_run_prints_an_applicable_diff_and_cleans_up(tmp_path: Path) ->
     proc = run_cli("demo", "--dry-run", env={"TMPDIR": str(scratch)})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("diff --git a/")
-    assert "+from netra_backend.app.websocket_core.unified_manager import UnifiedWebSocketManager" in proc.stdout
+    assert (
+        "+from netra_backend.app.websocket_core.unified_manager import UnifiedWebSocketManager"
+        in proc.stdout
+    )
     assert "sample repository: " + str(scratch) in proc.stderr
     assert list(scratch.iterdir()) == []  # not kept: the temporary repository is gone
     fresh = create_sample_repo(tmp_path / "fresh")
     check = subprocess.run(
         ["git", "-C", str(fresh), "apply", "--check", "-"],
-        input=proc.stdout, capture_output=True, text=True, check=False,
+        input=proc.stdout,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert check.returncode == 0, check.stderr
 

@@ -68,21 +68,25 @@ def test_a_doubles_extras_and_constructor_are_not_drift() -> None:
 
 def test_a_double_that_rejects_the_canonicals_calls_drifts() -> None:
     double = interface(
-        "class Fake:\n"
-        "    def send(self, event, payload): ...\n",
+        "class Fake:\n    def send(self, event, payload): ...\n",
         "Fake",
     )
     comparison = compare_double(double, interface(CANONICAL, "Canonical"))  # type: ignore[arg-type]
     messages = [m.message for m in comparison.mismatches]
     assert "send(): the canonical is async but the double's is sync" in messages
-    assert "send(): the canonical's positional parameter 1 is 'event_type' but the double's is 'event'" in messages
+    assert (
+        "send(): the canonical's positional parameter 1 is 'event_type' but the double's is 'event'"
+        in messages
+    )
     assert "send(): the canonical accepts keyword 'retries' but the double does not" in messages
     assert "stats(): the canonical has it but the double does not" in messages
     assert comparison.missing == ("stats",)
 
 
 def test_a_double_built_on_an_unreadable_base_is_not_reported_missing_methods() -> None:
-    double = interface("from unittest.mock import MagicMock\nclass Fake(MagicMock):\n    pass\n", "Fake")
+    double = interface(
+        "from unittest.mock import MagicMock\nclass Fake(MagicMock):\n    pass\n", "Fake"
+    )
     comparison = compare_double(double, interface(CANONICAL, "Canonical"))  # type: ignore[arg-type]
     assert comparison.missing == () and comparison.mismatches == ()
 
@@ -93,7 +97,7 @@ SOURCES = {
     "app/testing.py": "class FakeManager:\n    async def send(self, event, payload): ...\n",
     "tests/__init__.py": "",
     "tests/fakes.py": "class MockCanonical:\n    async def send(self, event_type, payload, *, retries=3): ...\n"
-                      "    def stats(self): ...\n    def calls(self): ...\n",
+    "    def stats(self): ...\n    def calls(self): ...\n",
 }
 TABLE = """
 [tool.ssot-migrate]
@@ -106,9 +110,12 @@ aliases = []
 
 
 def test_config_refuses_a_class_listed_as_facade_and_double(tmp_path: Path) -> None:
-    files = {**SOURCES, "pyproject.toml": TABLE.format(
-        extra='facades = ["app.testing.FakeManager"]\ntest-doubles = ["app.testing.FakeManager"]'
-    )}
+    files = {
+        **SOURCES,
+        "pyproject.toml": TABLE.format(
+            extra='facades = ["app.testing.FakeManager"]\ntest-doubles = ["app.testing.FakeManager"]'
+        ),
+    }
     with pytest.raises(ConfigError) as info:
         load_config(make_repo(tmp_path / "r", files))
     assert "targets[0] ('c').test-doubles" in str(info.value)
@@ -116,7 +123,10 @@ def test_config_refuses_a_class_listed_as_facade_and_double(tmp_path: Path) -> N
 
 
 def test_scan_measures_a_listed_double_outside_tests_as_a_double(tmp_path: Path) -> None:
-    files = {**SOURCES, "pyproject.toml": TABLE.format(extra='test-doubles = ["app.testing.FakeManager"]')}
+    files = {
+        **SOURCES,
+        "pyproject.toml": TABLE.format(extra='test-doubles = ["app.testing.FakeManager"]'),
+    }
     report = scan_repository(load_config(make_repo(tmp_path / "r", files)), jobs=1)
     counts = report.violations()
     # Not a competing implementation (it is declared a double), but it drifts: renamed
@@ -140,7 +150,9 @@ def load(path: Path, name: str) -> ModuleType:
     return module
 
 
-def test_the_conformed_fixture_accepts_the_canonicals_calls_and_its_old_ones(tmp_path: Path) -> None:
+def test_the_conformed_fixture_accepts_the_canonicals_calls_and_its_old_ones(
+    tmp_path: Path,
+) -> None:
     repo = make_repo(tmp_path / "r", tree_files(CONFORMED / "before"))
     summary = run(repo, CONFORMED / "config.toml", "phase2")
     (outcome,) = summary.changed
@@ -156,7 +168,9 @@ def test_the_conformed_fixture_accepts_the_canonicals_calls_and_its_old_ones(tmp
     # ... and so does every call the double's own tests could make (positionally: the names moved).
     old = before.FakeManager()
     asyncio.run(old.add("c1"))
-    assert asyncio.run(old.send_event("started", {}, 5)) == asyncio.run(fake.send_event("started", {}, 5))
+    assert asyncio.run(old.send_event("started", {}, 5)) == asyncio.run(
+        fake.send_event("started", {}, 5)
+    )
     with pytest.raises(TypeError):
         asyncio.run(old.send_event(event_type="started", payload={}))
 
@@ -190,16 +204,26 @@ def signature_source(name: str, params: list[str], required: int) -> str:
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drifted_methods())
-def test_a_conformed_double_binds_every_canonical_call(case: tuple[list[str], int, list[str], int]) -> None:
+def test_a_conformed_double_binds_every_canonical_call(
+    case: tuple[list[str], int, list[str], int],
+) -> None:
     canonical, required, double, double_required = case
     source = "class Fake:\n" + signature_source("m", double, double_required)
     renames = tuple((old, new) for old, new in zip(double, canonical) if old != new)
-    additions = tuple(ParamAdd(p, False, "None") for p in canonical[len(double):])
-    plan = DoublePlan("t", "pkg.Fake", "pkg", "Fake", "pkg.Canonical",
-                      edits=(MethodEdit("m", renames, additions),))
+    additions = tuple(ParamAdd(p, False, "None") for p in canonical[len(double) :])
+    plan = DoublePlan(
+        "t",
+        "pkg.Fake",
+        "pkg",
+        "Fake",
+        "pkg.Canonical",
+        edits=(MethodEdit("m", renames, additions),),
+    )
     changes: list[Change] = []
     notes: list[Note] = []
-    new = rewrite_double(cst.parse_module(source), plan, SourceFile("pkg.py", "pkg"), changes, notes)
+    new = rewrite_double(
+        cst.parse_module(source), plan, SourceFile("pkg.py", "pkg"), changes, notes
+    )
     namespace: dict[str, object] = {}
     exec(compile(new.code, "<conformed>", "exec"), namespace)  # noqa: S102 - generated, ours
     method = namespace["Fake"]().m  # type: ignore[operator]

@@ -25,8 +25,14 @@ def tree_with_patch(repo: Path, base: str, patch: str, index: Path) -> str:
     env = git_env({"GIT_INDEX_FILE": str(index)})
 
     def run(*args: str, stdin: str | None = None) -> str:
-        return subprocess.run(["git", "-C", str(repo), *args], env=env, input=stdin, text=True,
-                              capture_output=True, check=True).stdout
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            env=env,
+            input=stdin,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout
 
     run("read-tree", base)
     run("apply", "--cached", "-", stdin=patch)

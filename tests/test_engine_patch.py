@@ -59,14 +59,18 @@ class BreakSyntax:
 
 
 def config_for(repo: Path, **changes: object) -> Config:
-    return Config(repo=repo, source=repo / "pyproject.toml", targets=(), source_roots=("",), **changes)  # type: ignore[arg-type]
+    return Config(
+        repo=repo, source=repo / "pyproject.toml", targets=(), source_roots=("",), **changes
+    )  # type: ignore[arg-type]
 
 
 def snapshot(repo: Path, base: str = "HEAD", **changes: object) -> Snapshot:
     return Snapshot.open(repo, config_for(repo, **changes), base)
 
 
-def test_prefilter_never_parses_files_without_a_needle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prefilter_never_parses_files_without_a_needle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     files = {f"pkg/m{i}.py": f"value_{i} = {i}\n" for i in range(30)}
     files["pkg/hit.py"] = "old_name = 1\nprint(old_name)\n"
     repo = make_repo(tmp_path / "repo", files)
@@ -112,7 +116,9 @@ def test_pool_and_inline_give_the_same_sorted_outcomes(tmp_path: Path) -> None:
     with snapshot(repo) as snap:
         pooled = run_codemod(snap, RenameToken("old_name", "new_name"), jobs=2)
         inline = run_codemod(snap, RenameToken("old_name", "new_name"), jobs=1)
-    assert [(o.path, o.after) for o in pooled.outcomes] == [(o.path, o.after) for o in inline.outcomes]
+    assert [(o.path, o.after) for o in pooled.outcomes] == [
+        (o.path, o.after) for o in inline.outcomes
+    ]
     assert len(pooled.changed) == 24
 
 
@@ -158,7 +164,11 @@ def test_symlinks_and_submodules_are_not_followed_and_are_listed(tmp_path: Path)
 def test_include_and_exclude_globs(tmp_path: Path) -> None:
     repo = make_repo(
         tmp_path / "repo",
-        {"app/a.py": "old_name = 1\n", "app/gen/b.py": "old_name = 1\n", "tools/c.py": "old_name = 1\n"},
+        {
+            "app/a.py": "old_name = 1\n",
+            "app/gen/b.py": "old_name = 1\n",
+            "tools/c.py": "old_name = 1\n",
+        },
     )
     with snapshot(repo, include=("app/*",), exclude=("app/gen/*",)) as snap:
         assert snap.paths == ["app/a.py"]
@@ -196,11 +206,15 @@ BYTE_CASES = {
 def test_diff_round_trips_through_git_apply_byte_for_byte(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {name: before for name, (before, _) in BYTE_CASES.items()})
     git(repo, "config", "core.autocrlf", "false")
-    diff = b"".join(file_diff(name, before, after) for name, (before, after) in sorted(BYTE_CASES.items()))
+    diff = b"".join(
+        file_diff(name, before, after) for name, (before, after) in sorted(BYTE_CASES.items())
+    )
     patch_file = tmp_path / "change.diff"
     patch_file.write_bytes(diff)
     check = subprocess.run(
-        ["git", "-C", str(repo), "apply", "--check", str(patch_file)], capture_output=True, text=True
+        ["git", "-C", str(repo), "apply", "--check", str(patch_file)],
+        capture_output=True,
+        text=True,
     )
     assert check.returncode == 0, check.stderr
     git(repo, "apply", str(patch_file))

@@ -116,7 +116,9 @@ def compat_pyproject(targets: dict[str, str], extra: str = "") -> str:
 
 
 def test_compat_layer_onto_the_standard_library(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "repo", {**COMPAT_FILES, "pyproject.toml": compat_pyproject(STDLIB)})
+    repo = make_repo(
+        tmp_path / "repo", {**COMPAT_FILES, "pyproject.toml": compat_pyproject(STDLIB)}
+    )
     before = run_cli("scan", "--repo", str(repo), "--format", "json")
     assert before.returncode == 0, before.stderr
     assert json.loads(before.stdout)["counts"]["legacy-import"] > 10
@@ -129,7 +131,9 @@ def test_compat_layer_onto_the_standard_library(tmp_path: Path) -> None:
     assert "SSOT-Verified: yes" in message
     assert "SSOT-Tests-Before: 4 passed" in message and "SSOT-Tests-After: 4 passed" in message
 
-    after = run_cli("scan", "--repo", str(repo), "--base", "ssot/phase1-imports", "--format", "json")
+    after = run_cli(
+        "scan", "--repo", str(repo), "--base", "ssot/phase1-imports", "--format", "json"
+    )
     data = json.loads(after.stdout)
     assert data["counts"]["legacy-import"] == 0 and data["counts"]["dual-import"] == 0
     assert data["warnings"] == []
@@ -176,9 +180,21 @@ def _venv_with_dependency(root: Path, dep: Path, editable: bool) -> Path:
     venv = root / ("editable-venv" if editable else "venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
     pip = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index",
-         "--disable-pip-version-check", *(["-e"] if editable else []), str(dep)],
-        capture_output=True, text=True, check=False, env={**os.environ, "PIP_NO_INPUT": "1"},
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--disable-pip-version-check",
+            *(["-e"] if editable else []),
+            str(dep),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PIP_NO_INPUT": "1"},
     )
     if pip.returncode != 0:  # pragma: no cover - a broken host Python, not a product failure
         pytest.fail(f"could not install the dependency into {venv}:\n{pip.stderr}")
@@ -197,7 +213,9 @@ def project_venvs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     return _venv_with_dependency(root, dep, False), _venv_with_dependency(root, dep, True)
 
 
-def test_canonical_in_the_projects_own_venv(tmp_path: Path, project_venvs: tuple[Path, Path]) -> None:
+def test_canonical_in_the_projects_own_venv(
+    tmp_path: Path, project_venvs: tuple[Path, Path]
+) -> None:
     project_venv, editable_venv = project_venvs
     table = PROJECT_TABLE.format(canonical="acme_client.session.Session")
     repo = make_repo(tmp_path / "repo", {**PROJECT_FILES, "pyproject.toml": table})
@@ -215,7 +233,12 @@ def test_canonical_in_the_projects_own_venv(tmp_path: Path, project_venvs: tuple
 
     for python in (project_venv, project_venv / "bin" / "python", editable_venv):
         proc = run_cli(
-            "phase1", "--dry-run", "--repo", str(repo), "--python", str(python),
+            "phase1",
+            "--dry-run",
+            "--repo",
+            str(repo),
+            "--python",
+            str(python),
             env={"VIRTUAL_ENV": ""},
         )
         assert proc.returncode == 0, proc.stderr
@@ -228,7 +251,9 @@ def test_canonical_in_the_projects_own_venv(tmp_path: Path, project_venvs: tuple
 
 def test_misspelt_canonical_warns_everywhere_and_strict_refuses(tmp_path: Path) -> None:
     targets = {"urlparse": "urllib.parse.urlprase"}
-    repo = make_repo(tmp_path / "repo", {**COMPAT_FILES, "pyproject.toml": compat_pyproject(targets)})
+    repo = make_repo(
+        tmp_path / "repo", {**COMPAT_FILES, "pyproject.toml": compat_pyproject(targets)}
+    )
     expected = "'urllib.parse.urlprase' was found nowhere"
     hint = "did you mean 'urllib.parse.urlparse'"
 
@@ -239,7 +264,10 @@ def test_misspelt_canonical_warns_everywhere_and_strict_refuses(tmp_path: Path) 
     assert "+from urllib.parse import urlprase" in dry.stdout  # the phase goes on
     # the module was found without the name: listed as needing a decision, not only warned
     decision = "module 'urllib.parse' was found but does not define 'urlprase'"
-    assert f"needs a decision: tool.ssot-migrate.targets[0] ('urlparse').canonical: {decision}" in dry.stderr
+    assert (
+        f"needs a decision: tool.ssot-migrate.targets[0] ('urlparse').canonical: {decision}"
+        in dry.stderr
+    )
 
     strict = run_cli("phase1", "--dry-run", "--strict", "--repo", str(repo))
     assert strict.returncode == 2 and strict.stdout == ""
@@ -286,13 +314,16 @@ def test_a_canonical_inside_a_class_is_refused_before_any_rewrite(tmp_path: Path
         '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "inner"\n'
         'canonical = "pkg.core.Outer.Inner"\naliases = ["pkg.old.Legacy"]\n'
     )
-    repo = make_repo(tmp_path / "repo", {
-        "pkg/__init__.py": "",
-        "pkg/core.py": "class Outer:\n    class Inner:\n        pass\n",
-        "pkg/old.py": "from pkg.core import Outer\nLegacy = Outer.Inner\n",
-        "pkg/use.py": "from pkg.old import Legacy\n\nx = Legacy()\n",
-        "pyproject.toml": table,
-    })
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "pkg/__init__.py": "",
+            "pkg/core.py": "class Outer:\n    class Inner:\n        pass\n",
+            "pkg/old.py": "from pkg.core import Outer\nLegacy = Outer.Inner\n",
+            "pkg/use.py": "from pkg.old import Legacy\n\nx = Legacy()\n",
+            "pyproject.toml": table,
+        },
+    )
     proc = run_cli("phase1", "--dry-run", "--repo", str(repo))
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("error: ") and "pyproject.toml" in proc.stderr

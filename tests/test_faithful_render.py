@@ -50,7 +50,9 @@ def _parse(source: bytes) -> cst.Module | None:
     pick=st.integers(min_value=0, max_value=1000),
     action=st.sampled_from(["replace", "insert", "drop"]),
 )
-def test_splice_equals_whole_printing_where_libcst_is_faithful(program: str, pick: int, action: str) -> None:
+def test_splice_equals_whole_printing_where_libcst_is_faithful(
+    program: str, pick: int, action: str
+) -> None:
     source = program.encode("utf-8")
     original = _parse(source)
     assume(original is not None and original.body and original.bytes == source)
@@ -60,11 +62,11 @@ def test_splice_equals_whole_printing_where_libcst_is_faithful(program: str, pic
     assert out == new.bytes
 
 
-
-
 class _Rename(cst.CSTTransformer):
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        return updated_node.with_changes(value="NEW") if updated_node.value == "OLD" else updated_node
+        return (
+            updated_node.with_changes(value="NEW") if updated_node.value == "OLD" else updated_node
+        )
 
 
 @pytest.mark.parametrize(
@@ -97,10 +99,14 @@ def test_render_refuses_what_it_cannot_prove_faithful() -> None:
     assert render(source, stand_in, unchanged) == source
 
 
-def test_phase3_rewrites_a_file_whose_end_libcst_cannot_print(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_phase3_rewrites_a_file_whose_end_libcst_cannot_print(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     """The construction is rewritten; the blank lines and the comment that end the file stay."""
     codemod = build_factories_codemod(tmp_path_factory)
-    source = b"from zznew.core import NewThing\nx = NewThing(1)\n\n\ndef g():\n    return 1\n\n\n  #\n"
+    source = (
+        b"from zznew.core import NewThing\nx = NewThing(1)\n\n\ndef g():\n    return 1\n\n\n  #\n"
+    )
     assert cst.parse_module(source).bytes != source
     result = codemod.transform(source, FILE)  # type: ignore[attr-defined]
     assert result.source.endswith(b"\n\n\ndef g():\n    return 1\n\n\n  #\n")
@@ -118,10 +124,12 @@ def test_phase3_rewrites_a_file_whose_end_libcst_cannot_print(tmp_path_factory: 
     ],
     ids=["changed-last-statement", "no-final-newline", "no-final-newline-no-footer"],
 )
-def test_phase3_keeps_the_end_of_the_file(tmp_path_factory: pytest.TempPathFactory, source: bytes) -> None:
+def test_phase3_keeps_the_end_of_the_file(
+    tmp_path_factory: pytest.TempPathFactory, source: bytes
+) -> None:
     codemod = build_factories_codemod(tmp_path_factory)
     result = codemod.transform(source, FILE)  # type: ignore[attr-defined]
-    tail = source[source.index(b"NewThing(1)") + len(b"NewThing(1)"):]
+    tail = source[source.index(b"NewThing(1)") + len(b"NewThing(1)") :]
     assert b"NewThing(1)" not in result.source
     assert result.source.endswith(b"(1)" + tail)
     assert not [n for n in result.notes if n.kind == "not-reproducible"]

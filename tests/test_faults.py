@@ -27,7 +27,7 @@ import pytest
 
 from tests.conftest import git, git_env, make_repo, run_cli
 
-SUITE = '''\
+SUITE = """\
 import os, pathlib, sys, time
 ctl = pathlib.Path(os.environ["SSOT_FAULT_DIR"])
 n = len(list(ctl.glob("run-*")))
@@ -47,13 +47,13 @@ time.sleep(float(os.environ.get("SSOT_FAULT_SLEEP", "0")))
 if str(n) == os.environ.get("SSOT_FAULT_HANG_RUN"):
     time.sleep(30)
 sys.exit(int(os.environ.get("SSOT_FAULT_EXIT", "0")))
-'''
+"""
 
 
 def pyproject(timeout: float = 120) -> str:
     return (
         "[tool.ssot-migrate]\n"
-        f"test-command = [{_toml(sys.executable)}, \"fault_suite.py\"]\n"
+        f'test-command = [{_toml(sys.executable)}, "fault_suite.py"]\n'
         f"test-timeout = {timeout}\n\n"
         "[[tool.ssot-migrate.targets]]\n"
         'name = "thing"\ncanonical = "pkg.new.Real"\naliases = ["pkg.old.Old"]\n'
@@ -116,8 +116,14 @@ def expected_tree(repo: Path, tmp_path: Path) -> str:
     env = git_env({"GIT_INDEX_FILE": str(tmp_path / "scratch-index")})
 
     def run(*args: str, stdin: str | None = None) -> str:
-        return subprocess.run(["git", "-C", str(repo), *args], env=env, input=stdin, text=True,
-                              capture_output=True, check=True).stdout
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            env=env,
+            input=stdin,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout
 
     run("read-tree", "HEAD")
     run("apply", "--cached", "-", stdin=dry.stdout)
@@ -143,7 +149,9 @@ def assert_intact_or_complete(repo: Path, before: RepoState, tree: str) -> bool:
     assert len(extra) == 1, extra
     ref, sha = next(iter(extra)).split()
     assert ref == BRANCH, ref
-    assert git(repo, "rev-parse", f"{sha}^{{tree}}").strip() == tree, "branch tree is not the phase's"
+    assert git(repo, "rev-parse", f"{sha}^{{tree}}").strip() == tree, (
+        "branch tree is not the phase's"
+    )
     assert git(repo, "rev-parse", f"{sha}^").strip() == before.head.strip()
     message = git(repo, "log", "-1", "--format=%B", sha)
     assert "SSOT-Phase: phase1" in message, message
@@ -170,7 +178,9 @@ class Run:
         self.ctl = ctl
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ssot_migrate", "phase1", "--repo", str(repo)],
-            env=git_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=git_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
 
     def suite_runs(self) -> list[Path]:
@@ -276,7 +286,9 @@ def test_sigkill_around_commit(
     assert_clean_rerun(repo, tree, env, had)
 
 
-def sigkill_from_start(tmp_path: Path, fault_env: tuple[Path, dict[str, str]], delay: float) -> None:
+def sigkill_from_start(
+    tmp_path: Path, fault_env: tuple[Path, dict[str, str]], delay: float
+) -> None:
     """Kill ``delay`` seconds after start (start-up, configuration, the codemod over 120 files)."""
     ctl, env = fault_env
     repo, before, tree = _prepare(tmp_path, users=120)
@@ -297,7 +309,9 @@ def test_hanging_test_command_is_killed_with_its_group(
     ctl, env = fault_env
     repo, before, tree = _prepare(tmp_path, timeout=1)
     started = time.monotonic()
-    proc = run_cli("phase1", "--repo", str(repo), env={**env, "SSOT_FAULT_SLEEP": "120"}, timeout=90)
+    proc = run_cli(
+        "phase1", "--repo", str(repo), env={**env, "SSOT_FAULT_SLEEP": "120"}, timeout=90
+    )
     elapsed = time.monotonic() - started
     FAULTS["injected"] += 1
     try:
@@ -307,7 +321,9 @@ def test_hanging_test_command_is_killed_with_its_group(
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
         for marker in ctl.glob("run-*"):
             pid = int(marker.name.rsplit("-", 1)[1])
-            assert not Path(f"/proc/{pid}").exists() or _zombie(pid), f"test command {pid} still runs"
+            assert not Path(f"/proc/{pid}").exists() or _zombie(pid), (
+                f"test command {pid} still runs"
+            )
     finally:
         for marker in ctl.glob("run-*"):
             try:
@@ -385,7 +401,9 @@ def test_blob_missing_from_the_object_store(tmp_path: Path) -> None:
         assert "pkg/use003.py" in proc.stderr and "pkg/use003.py" not in proc.stdout
         assert "pkg/use004.py" in proc.stdout
     else:
-        assert proc.returncode == 2 and sha[:7] in proc.stderr or "use003" in proc.stderr, proc.stderr
+        assert proc.returncode == 2 and sha[:7] in proc.stderr or "use003" in proc.stderr, (
+            proc.stderr
+        )
 
 
 # --- read-only checkouts and repositories ---------------------------------------------------------
@@ -408,8 +426,11 @@ class Confined:
         """The real CLI, confined."""
         return subprocess.run(
             [*self.prefix, sys.executable, "-m", "ssot_migrate", *args],
-            env=git_env({"PYTHONDONTWRITEBYTECODE": "1"}), capture_output=True, text=True,
-            timeout=300, check=False,
+            env=git_env({"PYTHONDONTWRITEBYTECODE": "1"}),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
 
 
@@ -419,7 +440,9 @@ def confined() -> Confined:
         return Confined()
     setpriv = shutil.which("setpriv")
     if setpriv is None:
-        pytest.skip("running as root, and no setpriv to drop the capabilities that ignore permissions")
+        pytest.skip(
+            "running as root, and no setpriv to drop the capabilities that ignore permissions"
+        )
     probe = subprocess.run([setpriv, *CONFINE, "true"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"running as root, and setpriv cannot drop capabilities here: {probe.stderr}")
@@ -433,7 +456,9 @@ def test_permissions_apply_to_the_confined_cli(tmp_path: Path, confined: Confine
     target.chmod(0o444)
     proc = subprocess.run(
         [*confined.prefix, sys.executable, "-c", f"open({str(target)!r}, 'w').write('after')"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode != 0 and "PermissionError" in proc.stderr, proc
     assert target.read_text() == "before\n"

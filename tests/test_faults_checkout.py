@@ -30,7 +30,7 @@ from tests.test_faults import FAULTS, report_faults
 
 # Exit 1 on the phase's tree (so --bisect has a regression to split), 0 on the base tree; at
 # run SSOT_VANISH_RUN the worktree goes, the way SSOT_VANISH_HOW says.
-SUITE = '''\
+SUITE = """\
 import os, pathlib, shutil, subprocess, sys
 ctl = pathlib.Path(os.environ["SSOT_FAULT_DIR"])
 n = len(list(ctl.glob("run-*")))
@@ -50,11 +50,11 @@ if str(n) == os.environ.get("SSOT_VANISH_RUN"):
         elif how == "empty":
             here.mkdir()
 sys.exit(code)
-'''
+"""
 
 CONFIG = (
     "[tool.ssot-migrate]\n"
-    "test-command = [{python}, \"suite.py\"]\n\n"
+    'test-command = [{python}, "suite.py"]\n\n'
     "[[tool.ssot-migrate.targets]]\n"
     'name = "thing"\ncanonical = "pkg.new.Real"\naliases = ["pkg.old.Old"]\n'
 )
@@ -119,13 +119,18 @@ def _vanish_run(
     files = project_files()
     # one suite at a time: run N is then step N of the phase (base, phase, bisect 1, ...)
     files["pyproject.toml"] = str(files["pyproject.toml"]).replace(
-        "[tool.ssot-migrate]\n", f"[tool.ssot-migrate]\ntest-jobs = {jobs}\n")
+        "[tool.ssot-migrate]\n", f"[tool.ssot-migrate]\ntest-jobs = {jobs}\n"
+    )
     repo = dirty_feature_checkout(tmp_path / "repo", files)
     ctl = tmp_path / "ctl"
     ctl.mkdir()
     before = snapshot(repo)
-    env = {"SSOT_FAULT_DIR": str(ctl), "SSOT_USER_REPO": str(repo),
-           "SSOT_VANISH_RUN": str(run), "SSOT_VANISH_HOW": how}
+    env = {
+        "SSOT_FAULT_DIR": str(ctl),
+        "SSOT_USER_REPO": str(repo),
+        "SSOT_VANISH_RUN": str(run),
+        "SSOT_VANISH_HOW": how,
+    }
     args = ["phase1", "--repo", str(repo), *(["--bisect"] if bisect else [])]
     result = run_cli(*args, cwd=repo, env=env)
     FAULTS["injected"] += 1
@@ -134,7 +139,9 @@ def _vanish_run(
     return repo, before, result
 
 
-def assert_stopped_cleanly(repo: Path, before: dict[str, bytes], result: subprocess.CompletedProcess[str]) -> None:
+def assert_stopped_cleanly(
+    repo: Path, before: dict[str, bytes], result: subprocess.CompletedProcess[str]
+) -> None:
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr
     assert "worktree" in result.stderr and "was replaced" in result.stderr, result.stderr
@@ -254,8 +261,15 @@ def test_every_worktree_operation_refuses_once_the_worktree_is_gone(
     )
 
 
-@pytest.mark.parametrize("args", [("clean", "-ffdq"), ("-c", "x.y=1", "checkout", "--force", "HEAD"),
-                                  ("reset", "--hard"), ("update-index", "--refresh")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("clean", "-ffdq"),
+        ("-c", "x.y=1", "checkout", "--force", "HEAD"),
+        ("reset", "--hard"),
+        ("update-index", "--refresh"),
+    ],
+)
 def test_destructive_git_commands_never_run_outside_a_worktree(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
@@ -278,14 +292,14 @@ def test_git_errors_name_the_subcommand_not_the_options(tmp_path: Path) -> None:
 
 
 # Run A's suite waits (at most a minute) until the test lets it go: B runs meanwhile.
-SLOW_SUITE = '''\
+SLOW_SUITE = """\
 import os, pathlib, time
 ctl = pathlib.Path(os.environ["SSOT_FAULT_DIR"])
 (ctl / f"run-{len(list(ctl.glob('run-*')))}-{os.getpid()}").write_text(os.getcwd())
 deadline = time.monotonic() + 60
 while os.environ.get("SSOT_HOLD") and not (ctl / "release").exists() and time.monotonic() < deadline:
     time.sleep(0.05)
-'''
+"""
 
 
 def _concurrent_repo(tmp_path: Path) -> Path:
@@ -300,12 +314,17 @@ def _two_runs(repo: Path, tmp_path: Path, prefix_a: list[str]) -> tuple[int, str
     ctl_a.mkdir()
     ctl_b.mkdir()
     config_b = tmp_path / "b.toml"
-    config_b.write_text((repo / "pyproject.toml").read_text().replace(
-        "[tool.ssot-migrate]\n", '[tool.ssot-migrate]\nbranch-prefix = "other/"\n'))
+    config_b.write_text(
+        (repo / "pyproject.toml")
+        .read_text()
+        .replace("[tool.ssot-migrate]\n", '[tool.ssot-migrate]\nbranch-prefix = "other/"\n')
+    )
     a = subprocess.Popen(
         [*prefix_a, sys.executable, "-m", "ssot_migrate", "phase1", "--repo", str(repo)],
         env=git_env({"SSOT_FAULT_DIR": str(ctl_a), "SSOT_HOLD": "1"}),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -314,8 +333,14 @@ def _two_runs(repo: Path, tmp_path: Path, prefix_a: list[str]) -> tuple[int, str
             assert time.monotonic() < deadline
             time.sleep(0.02)
         a_tree = Path(next(ctl_a.glob("run-*")).read_text())
-        b = run_cli("phase1", "--repo", str(repo), "--config", str(config_b),
-                    env={"SSOT_FAULT_DIR": str(ctl_b)})
+        b = run_cli(
+            "phase1",
+            "--repo",
+            str(repo),
+            "--config",
+            str(config_b),
+            env={"SSOT_FAULT_DIR": str(ctl_b)},
+        )
         assert a.poll() is None, "run A did not wait for B"
         assert a_tree.is_dir(), "run B removed run A's live worktree"
         (ctl_a / "release").write_text("")
@@ -333,7 +358,9 @@ def test_a_concurrent_run_never_removes_a_live_runs_worktree(tmp_path: Path) -> 
     a_code, a_err, b_code, b_err = _two_runs(repo, tmp_path, [])
     FAULTS["injected"] += 1
     assert (a_code, b_code) == (0, 0), (a_err, b_err)
-    assert git(repo, "rev-parse", "ssot/phase1-imports") and git(repo, "rev-parse", "other/phase1-imports")
+    assert git(repo, "rev-parse", "ssot/phase1-imports") and git(
+        repo, "rev-parse", "other/phase1-imports"
+    )
     before.pop("for-each-ref")
     after = snapshot(repo)
     after.pop("for-each-ref")
@@ -345,8 +372,12 @@ def test_a_concurrent_run_never_removes_a_live_runs_worktree(tmp_path: Path) -> 
 def _unshare_refused() -> str | None:
     if shutil.which("unshare") is None:
         return "unshare(1) is not installed"
-    probe = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"],
-                           capture_output=True, text=True, check=False)
+    probe = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", "true"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return None if probe.returncode == 0 else f"unshare refused here: {probe.stderr.strip()}"
 
 
@@ -357,7 +388,9 @@ def test_a_run_in_another_pid_namespace_keeps_its_worktree(tmp_path: Path) -> No
         pytest.skip(reason)
     repo = _concurrent_repo(tmp_path)
     before = snapshot(repo)
-    a_code, a_err, b_code, b_err = _two_runs(repo, tmp_path, ["unshare", "--pid", "--fork", "--mount-proc"])
+    a_code, a_err, b_code, b_err = _two_runs(
+        repo, tmp_path, ["unshare", "--pid", "--fork", "--mount-proc"]
+    )
     FAULTS["injected"] += 1
     assert (a_code, b_code) == (0, 0), (a_err, b_err)
     for key in ("checkout/notes.txt", ".git/index", ".git/HEAD", ".git/refs/stash", "stash"):
@@ -372,11 +405,17 @@ def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
     path = root / "phase1-1-cafe"
     git(repo, "worktree", "add", "-q", "--detach", "--lock", str(path), head)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         ("import fcntl, sys, time\n"
-          f"f = open({str(root / 'phase1-1-cafe.lock')!r}, 'w')\n"
-          "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n")],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            (
+                "import fcntl, sys, time\n"
+                f"f = open({str(root / 'phase1-1-cafe.lock')!r}, 'w')\n"
+                "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"

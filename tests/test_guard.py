@@ -16,8 +16,13 @@ BIN = Path(sys.executable).parent
 def tool(repo: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     """Run a linter the way a user would, in the repo, with the repo importable (import-linter)."""
     return subprocess.run(
-        list(argv), cwd=repo, env=git_env({"PYTHONPATH": str(repo)}),
-        capture_output=True, text=True, timeout=120, check=False,
+        list(argv),
+        cwd=repo,
+        env=git_env({"PYTHONPATH": str(repo)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -42,20 +47,38 @@ def test_ruff_guard(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     text = pyproject.read_text()
     assert text.startswith("# keep me\n[tool.ssot-migrate]")  # the rest of the file is kept
-    assert ('"app.legacy.manager.WebSocketManager" = {msg = "use '
-            'app.core.unified.UnifiedWebSocketManager instead (ssot-migrate)"}') in text
+    assert (
+        '"app.legacy.manager.WebSocketManager" = {msg = "use '
+        'app.core.unified.UnifiedWebSocketManager instead (ssot-migrate)"}'
+    ) in text
     # Running it again changes nothing.
     again = run_cli("guard", "--write", "ruff", "--repo", str(bad))
     assert again.returncode == 0 and "nothing to do" in again.stderr
     assert pyproject.read_text() == text
 
     # ruff accepts the configuration (a bad key would exit 2) and enforces it.
-    violations = tool(bad, str(BIN / "ruff"), "check", "--no-cache", "--select", "TID251",
-                      "--output-format", "concise", ".")
+    violations = tool(
+        bad,
+        str(BIN / "ruff"),
+        "check",
+        "--no-cache",
+        "--select",
+        "TID251",
+        "--output-format",
+        "concise",
+        ".",
+    )
     assert violations.returncode == 1, violations.stderr
-    flagged = sorted(line.split(":")[0] for line in violations.stdout.splitlines() if "TID251" in line)
-    assert flagged == ["app/compat.py", "app/services/chat.py", "app/services/notify.py",
-                       "app/services/rooms.py", "app/services/rooms.py"]
+    flagged = sorted(
+        line.split(":")[0] for line in violations.stdout.splitlines() if "TID251" in line
+    )
+    assert flagged == [
+        "app/compat.py",
+        "app/services/chat.py",
+        "app/services/notify.py",
+        "app/services/rooms.py",
+        "app/services/rooms.py",
+    ]
     assert "use app.core.unified.UnifiedWebSocketManager instead" in violations.stdout
     clean = tool(good, str(BIN / "ruff"), "check", "--no-cache", "--select", "TID251", ".")
     assert clean.returncode == 0, clean.stdout + clean.stderr
@@ -70,7 +93,9 @@ def test_import_linter_guard(tmp_path: Path) -> None:
     text = (bad / "pyproject.toml").read_text()
     # The shims (the alias modules and the re-exporting compat module), not the facade's.
     assert 'forbidden_modules = ["app.compat", "app.legacy.manager", "app.legacy.old"]' in text
-    assert "ssot-migrate: use app.core.unified.UnifiedWebSocketManager, not its legacy modules" in text
+    assert (
+        "ssot-migrate: use app.core.unified.UnifiedWebSocketManager, not its legacy modules" in text
+    )
     assert '"app.legacy.facade"' not in text  # facade modules stay allowed
 
     broken = tool(bad, str(BIN / "lint-imports"), "--no-cache")
@@ -149,8 +174,14 @@ SHAPES = {
 # package itself (next to the legacy module).
 PLACES = {"app/services": "..legacy.", "app/jobs": "..legacy.", "app/legacy": "."}
 # What import-linter can forbid: imports of the shim module and of the whole-module alias.
-MODULE_SHAPES = {"from_symbol", "import_module", "from_package", "relative", "module_alias",
-                 "module_alias_import"}
+MODULE_SHAPES = {
+    "from_symbol",
+    "import_module",
+    "from_package",
+    "relative",
+    "module_alias",
+    "module_alias_import",
+}
 
 
 def own_repo(root: Path, extra: dict[str, str | bytes] | None = None) -> Path:
@@ -176,7 +207,8 @@ def ruff_flagged(repo: Path) -> set[str]:
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     return {
         line.split(":")[0].removesuffix(".py").replace("/", ".")
-        for line in proc.stdout.splitlines() if "TID251" in line
+        for line in proc.stdout.splitlines()
+        if "TID251" in line
     }
 
 
@@ -207,8 +239,10 @@ def test_import_linter_guard_keeps_a_consolidated_repo_and_breaks_on_every_legac
     assert "app.legacy.manager (app.legacy.manager.Manager: pure shim" in proc.stderr
     assert "app.legacy.codec (app.legacy.codec: whole-module alias)" in proc.stderr
     assert "ruff (pyproject.toml) bans 2 path(s) (import-linter cannot express them)" in proc.stderr
-    assert "app.legacy.mixed.MixedManager (app.legacy.mixed cannot be forbidden whole: " \
+    assert (
+        "app.legacy.mixed.MixedManager (app.legacy.mixed cannot be forbidden whole: "
         "it defines Config)" in proc.stderr
+    )
     assert "app.legacy -> app.legacy.manager" in proc.stderr  # the star re-export, kept
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
     assert 'source_modules = ["app", "app.**", "tests", "tests.**"]' in text
@@ -228,7 +262,7 @@ def test_import_linter_guard_keeps_a_consolidated_repo_and_breaks_on_every_legac
 
 
 def test_ruff_guard_in_ruff_toml_rejects_every_legacy_import(tmp_path: Path) -> None:
-    ruff_toml = "# team settings\nline-length = 100\n\n[lint]\nextend-select = [\"I\"]  # isort\n"
+    ruff_toml = '# team settings\nline-length = 100\n\n[lint]\nextend-select = ["I"]  # isort\n'
     repo = own_repo(tmp_path / "r", {"ruff.toml": ruff_toml})
     pyproject = (repo / "pyproject.toml").read_bytes()
     proc = run_cli("guard", "--write", "ruff", "--repo", str(repo))
@@ -248,10 +282,13 @@ def test_ruff_guard_in_ruff_toml_rejects_every_legacy_import(tmp_path: Path) -> 
 
 def test_ruff_guard_follows_ruffs_own_precedence(tmp_path: Path) -> None:
     # .ruff.toml wins over ruff.toml, which wins over pyproject.toml's [tool.ruff].
-    repo = own_repo(tmp_path / "r", {
-        ".ruff.toml": "line-length = 90\n",
-        "ruff.toml": "line-length = 80\n",
-    })
+    repo = own_repo(
+        tmp_path / "r",
+        {
+            ".ruff.toml": "line-length = 90\n",
+            "ruff.toml": "line-length = 80\n",
+        },
+    )
     with (repo / "pyproject.toml").open("a", encoding="utf-8") as handle:
         handle.write("\n[tool.ruff]\nline-length = 70\n")
     before = {n: (repo / n).read_bytes() for n in ("ruff.toml", "pyproject.toml")}
@@ -265,11 +302,10 @@ def test_ruff_guard_follows_ruffs_own_precedence(tmp_path: Path) -> None:
 
 
 def test_ruff_guard_refuses_when_banned_api_lives_up_the_extend_chain(tmp_path: Path) -> None:
-    base = (
-        "[lint.flake8-tidy-imports.banned-api]\n"
-        '"requests".msg = "use httpx"\n'
+    base = '[lint.flake8-tidy-imports.banned-api]\n"requests".msg = "use httpx"\n'
+    repo = own_repo(
+        tmp_path / "r", {"config/base.toml": base, "ruff.toml": 'extend = "config/base.toml"\n'}
     )
-    repo = own_repo(tmp_path / "r", {"config/base.toml": base, "ruff.toml": 'extend = "config/base.toml"\n'})
     proc = run_cli("guard", "--write", "ruff", "--repo", str(repo))
     assert proc.returncode == 2
     assert "ruff reads banned-api from config/base.toml (ruff.toml extends it" in proc.stderr
@@ -303,18 +339,27 @@ def test_import_linter_guard_refuses_an_ini_configuration(tmp_path: Path) -> Non
 def test_import_linter_guard_leaves_out_what_import_linter_cannot_read(tmp_path: Path) -> None:
     # A package with a file that does not parse (Django's tests hold one on purpose) would stop
     # lint-imports altogether; a top-level module cannot be a root package.
-    repo = own_repo(tmp_path / "r", {
-        "scripts/ok.py": "from app.core.unified import UnifiedManager\n",
-        "scripts/broken.py": "def (:\n",
-        "manage.py": "import app\n",
-    })
+    repo = own_repo(
+        tmp_path / "r",
+        {
+            "scripts/ok.py": "from app.core.unified import UnifiedManager\n",
+            "scripts/broken.py": "def (:\n",
+            "manage.py": "import app\n",
+        },
+    )
     proc = run_cli("guard", "--write", "import-linter", "--repo", str(repo))
     assert proc.returncode == 0, proc.stderr
-    assert ("import-linter cannot build the graph of scripts (scripts/broken.py does not parse): "
-            "left out of its contracts; `guard --write ruff` covers it") in proc.stderr
-    assert ("import-linter cannot check top-level modules (not packages): manage; "
-            "`guard --write ruff` covers them") in proc.stderr
-    assert 'root_packages = ["app", "tests"]' in (repo / "pyproject.toml").read_text(encoding="utf-8")
+    assert (
+        "import-linter cannot build the graph of scripts (scripts/broken.py does not parse): "
+        "left out of its contracts; `guard --write ruff` covers it"
+    ) in proc.stderr
+    assert (
+        "import-linter cannot check top-level modules (not packages): manage; "
+        "`guard --write ruff` covers them"
+    ) in proc.stderr
+    assert 'root_packages = ["app", "tests"]' in (repo / "pyproject.toml").read_text(
+        encoding="utf-8"
+    )
     # scripts.ok re-exports the canonical (an import it does not use): a shim outside the graph,
     # banned by ruff instead.
     assert "scripts.ok.UnifiedManager (scripts is not in import-linter's graph)" in proc.stderr
@@ -330,20 +375,27 @@ def test_ruff_guard_with_dotted_lint_keys(tmp_path: Path) -> None:
         '\n[tool.ruff]\nlint.select = ["E", "F"]\nline-length = 100\n\n'
         '[tool.ruff.lint.per-file-ignores]\n"app/services/chat.py" = ["F401"]\n'
     )
-    repo = own_repo(tmp_path / "r", {
-        "pyproject.toml": OWN_PYPROJECT + ruff_table,
-        # A path that is also a module's name (sympy.core.sympify): banning it would ban the module.
-        "app/legacy/shims/__init__.py": "from .manager import manager\n",
-        "app/legacy/shims/manager.py": "from app.core.unified import UnifiedManager as manager\n",
-    })
+    repo = own_repo(
+        tmp_path / "r",
+        {
+            "pyproject.toml": OWN_PYPROJECT + ruff_table,
+            # A path that is also a module's name (sympy.core.sympify): banning it would ban the module.
+            "app/legacy/shims/__init__.py": "from .manager import manager\n",
+            "app/legacy/shims/manager.py": "from app.core.unified import UnifiedManager as manager\n",
+        },
+    )
     proc = run_cli("guard", "--write", "ruff", "--repo", str(repo))
     assert proc.returncode == 0, proc.stderr
-    assert "not banned (each is also a module's name; a ban would forbid every import from that " \
+    assert (
+        "not banned (each is also a module's name; a ban would forbid every import from that "
         "module): app.legacy.shims.manager" in proc.stderr
+    )
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
     assert 'lint.extend-select = ["TID251"]' in text and "\n[lint" not in text
-    assert ('lint.flake8-tidy-imports.banned-api."app.legacy.manager.Manager".msg = '
-            '"use app.core.unified.UnifiedManager instead (ssot-migrate)"') in text
+    assert (
+        'lint.flake8-tidy-imports.banned-api."app.legacy.manager.Manager".msg = '
+        '"use app.core.unified.UnifiedManager instead (ssot-migrate)"'
+    ) in text
     again = run_cli("guard", "--write", "ruff", "--repo", str(repo))
     assert again.returncode == 0 and "nothing to do" in again.stderr
     # The package's re-export of its module's name is a legacy import scan counts too.

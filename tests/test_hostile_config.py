@@ -52,22 +52,50 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # (id, config text, substrings the error message must contain)
 BAD_CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
     ("not-toml", "this is not toml\n", ("invalid TOML",)),
-    ("duplicate-key", "[tool.ssot-migrate]\nbranch-prefix = 'a/'\nbranch-prefix = 'b/'\n", ("TOML",)),
+    (
+        "duplicate-key",
+        "[tool.ssot-migrate]\nbranch-prefix = 'a/'\nbranch-prefix = 'b/'\n",
+        ("TOML",),
+    ),
     ("no-table", "[tool.other]\nx = 1\n", ("tool.ssot-migrate",)),
     ("table-is-int", "[tool]\nssot-migrate = 5\n", ("tool.ssot-migrate",)),
     ("no-targets", "[tool.ssot-migrate]\n", ("targets",)),
     ("targets-int", "[tool.ssot-migrate]\ntargets = 3\n", ("targets",)),
     ("targets-of-ints", "[tool.ssot-migrate]\ntargets = [1, 2]\n", ("targets",)),
-    ("unknown-top-key", "[tool.ssot-migrate]\ntets-command = 'x'\n" + TARGET, ("tets-command", "test-command")),
-    ("unknown-target-key", "[tool.ssot-migrate]\n" + target(canonicl='"pkg.new.Real"'), ("canonicl",)),
+    (
+        "unknown-top-key",
+        "[tool.ssot-migrate]\ntets-command = 'x'\n" + TARGET,
+        ("tets-command", "test-command"),
+    ),
+    (
+        "unknown-target-key",
+        "[tool.ssot-migrate]\n" + target(canonicl='"pkg.new.Real"'),
+        ("canonicl",),
+    ),
     ("missing-canonical", "[tool.ssot-migrate]\n" + target(canonical=""), ("canonical",)),
     ("canonical-int", "[tool.ssot-migrate]\n" + target(canonical="5"), ("canonical",)),
-    ("canonical-space", "[tool.ssot-migrate]\n" + target(canonical='"pkg. new.Real"'), ("canonical",)),
+    (
+        "canonical-space",
+        "[tool.ssot-migrate]\n" + target(canonical='"pkg. new.Real"'),
+        ("canonical",),
+    ),
     ("canonical-dotdot", "[tool.ssot-migrate]\n" + target(canonical='"pkg..Real"'), ("canonical",)),
-    ("canonical-leading-dot", "[tool.ssot-migrate]\n" + target(canonical='".pkg.new.Real"'), ("canonical",)),
-    ("canonical-keyword", "[tool.ssot-migrate]\n" + target(canonical='"pkg.class.Real"'), ("canonical",)),
+    (
+        "canonical-leading-dot",
+        "[tool.ssot-migrate]\n" + target(canonical='".pkg.new.Real"'),
+        ("canonical",),
+    ),
+    (
+        "canonical-keyword",
+        "[tool.ssot-migrate]\n" + target(canonical='"pkg.class.Real"'),
+        ("canonical",),
+    ),
     # a name found nowhere is a warning by default; ``strict = true`` keeps it an error
-    ("canonical-not-found", "[tool.ssot-migrate]\nstrict = true\n" + target(canonical='"pkg.new.Nope"'), ("canonical", "Nope")),
+    (
+        "canonical-not-found",
+        "[tool.ssot-migrate]\nstrict = true\n" + target(canonical='"pkg.new.Nope"'),
+        ("canonical", "Nope"),
+    ),
     ("alias-empty", "[tool.ssot-migrate]\n" + target(aliases='[""]'), ("aliases",)),
     ("alias-space", "[tool.ssot-migrate]\n" + target(aliases='["pkg.old. Old"]'), ("aliases",)),
     ("alias-keyword", "[tool.ssot-migrate]\n" + target(aliases='["pkg.import.Old"]'), ("aliases",)),
@@ -75,9 +103,17 @@ BAD_CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
     ("alias-trailing-dot", "[tool.ssot-migrate]\n" + target(aliases='["pkg.old."]'), ("aliases",)),
     ("alias-string", "[tool.ssot-migrate]\n" + target(aliases='"pkg.old.Old"'), ("aliases",)),
     ("alias-mixed", "[tool.ssot-migrate]\n" + target(aliases='["pkg.old.Old", 5]'), ("aliases",)),
-    ("alias-is-canonical", "[tool.ssot-migrate]\n" + target(aliases='["pkg.new.Real"]'), ("aliases",)),
+    (
+        "alias-is-canonical",
+        "[tool.ssot-migrate]\n" + target(aliases='["pkg.new.Real"]'),
+        ("aliases",),
+    ),
     ("alias-in-two", "[tool.ssot-migrate]\n" + target() + target(name='"u"'), ("pkg.old.Old",)),
-    ("keep-names-str", "[tool.ssot-migrate]\n" + target(**{"keep-names": '"yes"'}), ("keep-names",)),
+    (
+        "keep-names-str",
+        "[tool.ssot-migrate]\n" + target(**{"keep-names": '"yes"'}),
+        ("keep-names",),
+    ),
     ("timeout-str", "[tool.ssot-migrate]\ntest-timeout = 'abc'\n" + TARGET, ("test-timeout",)),
     ("timeout-negative", "[tool.ssot-migrate]\ntest-timeout = -1\n" + TARGET, ("test-timeout",)),
     ("timeout-zero", "[tool.ssot-migrate]\ntest-timeout = 0\n" + TARGET, ("test-timeout",)),
@@ -88,14 +124,30 @@ BAD_CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
     ("prefix-dotdot", "[tool.ssot-migrate]\nbranch-prefix = 'a..b'\n" + TARGET, ("branch-prefix",)),
     ("prefix-at-brace", "[tool.ssot-migrate]\nbranch-prefix = '@{'\n" + TARGET, ("branch-prefix",)),
     ("prefix-space", "[tool.ssot-migrate]\nbranch-prefix = 'a b/'\n" + TARGET, ("branch-prefix",)),
-    ("prefix-lock", "[tool.ssot-migrate]\nbranch-prefix = 'x.lock/'\n" + TARGET, ("branch-prefix",)),
+    (
+        "prefix-lock",
+        "[tool.ssot-migrate]\nbranch-prefix = 'x.lock/'\n" + TARGET,
+        ("branch-prefix",),
+    ),
     ("prefix-tilde", "[tool.ssot-migrate]\nbranch-prefix = 'a~1/'\n" + TARGET, ("branch-prefix",)),
     ("prefix-colon", "[tool.ssot-migrate]\nbranch-prefix = 'a:b/'\n" + TARGET, ("branch-prefix",)),
     ("prefix-slash", "[tool.ssot-migrate]\nbranch-prefix = '/'\n" + TARGET, ("branch-prefix",)),
-    ("prefix-control", '[tool.ssot-migrate]\nbranch-prefix = "a\\u0001/"\n' + TARGET, ("branch-prefix",)),
+    (
+        "prefix-control",
+        '[tool.ssot-migrate]\nbranch-prefix = "a\\u0001/"\n' + TARGET,
+        ("branch-prefix",),
+    ),
     ("prefix-int", "[tool.ssot-migrate]\nbranch-prefix = 1\n" + TARGET, ("branch-prefix",)),
-    ("source-root-outside", "[tool.ssot-migrate]\nsource-roots = ['../x']\n" + TARGET, ("source-roots",)),
-    ("source-root-absolute", "[tool.ssot-migrate]\nsource-roots = ['/etc']\n" + TARGET, ("source-roots",)),
+    (
+        "source-root-outside",
+        "[tool.ssot-migrate]\nsource-roots = ['../x']\n" + TARGET,
+        ("source-roots",),
+    ),
+    (
+        "source-root-absolute",
+        "[tool.ssot-migrate]\nsource-roots = ['/etc']\n" + TARGET,
+        ("source-roots",),
+    ),
     ("include-str", "[tool.ssot-migrate]\ninclude = '*.py'\n" + TARGET, ("include",)),
     (
         "cycle",
@@ -106,7 +158,11 @@ BAD_CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     # A TOML parser recurses once per nesting level: a hostile file must still be exit 2.
     ("nested-arrays", "[tool.ssot-migrate]\nx = " + "[" * 3000 + "]" * 3000 + "\n", ("TOML",)),
-    ("nested-tables", "[tool.ssot-migrate]\nx = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n", ("TOML",)),
+    (
+        "nested-tables",
+        "[tool.ssot-migrate]\nx = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n",
+        ("TOML",),
+    ),
 ]
 
 # Some keys are only checked when the rest is valid; xfail the ones known broken (see report).
@@ -116,7 +172,9 @@ KNOWN_BROKEN: dict[str, str] = {}  # all fixed in config.py; add a case here onl
 def _param(case: tuple[str, str, tuple[str, ...]]) -> object:
     cid = case[0]
     if cid in KNOWN_BROKEN:
-        return pytest.param(*case, id=cid, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BROKEN[cid]))
+        return pytest.param(
+            *case, id=cid, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BROKEN[cid])
+        )
     return pytest.param(*case, id=cid)
 
 
@@ -162,7 +220,9 @@ def test_bad_config_is_exit_2_naming_the_key(
         ("latin1", "[tool.ssot-migrate]\n# caf\xe9\n".encode("latin-1"), "UTF-8"),
     ],
 )
-def test_undecodable_config_file(repo: Path, tmp_path: Path, cid: str, data: bytes, expected: str) -> None:
+def test_undecodable_config_file(
+    repo: Path, tmp_path: Path, cid: str, data: bytes, expected: str
+) -> None:
     config = tmp_path / f"{cid}.toml"
     config.write_bytes(data)
     proc = run_cli("phase1", "--dry-run", "--repo", str(repo), "--config", str(config))
@@ -172,7 +232,9 @@ def test_undecodable_config_file(repo: Path, tmp_path: Path, cid: str, data: byt
 
 
 def test_config_path_missing_or_a_directory(repo: Path, tmp_path: Path) -> None:
-    proc = run_cli("phase1", "--dry-run", "--repo", str(repo), "--config", str(tmp_path / "nope.toml"))
+    proc = run_cli(
+        "phase1", "--dry-run", "--repo", str(repo), "--config", str(tmp_path / "nope.toml")
+    )
     assert proc.returncode == 2 and "nope.toml" in proc.stderr and "not found" in proc.stderr
     proc = run_cli("phase1", "--dry-run", "--repo", str(repo), "--config", str(tmp_path))
     assert proc.returncode == 2 and str(tmp_path) in proc.stderr, proc.stderr
@@ -189,12 +251,29 @@ def test_pyproject_without_table_names_the_table(tmp_path: Path) -> None:
 # --- generated configurations ------------------------------------------------------------------
 
 KNOWN_KEYS = [
-    "test-command", "test-timeout", "branch-prefix", "expected-fixes", "source-roots", "include",
-    "exclude", "guard", "targets",
+    "test-command",
+    "test-timeout",
+    "branch-prefix",
+    "expected-fixes",
+    "source-roots",
+    "include",
+    "exclude",
+    "guard",
+    "targets",
 ]
 TARGET_KEYS = [
-    "name", "canonical", "aliases", "facades", "factory", "legacy-factories", "discover-aliases",
-    "keep-names", "factory-exempt", "factory-args", "allow-shared", "deprecate",
+    "name",
+    "canonical",
+    "aliases",
+    "facades",
+    "factory",
+    "legacy-factories",
+    "discover-aliases",
+    "keep-names",
+    "factory-exempt",
+    "factory-args",
+    "allow-shared",
+    "deprecate",
     "replace-facade-logic",
 ]
 
@@ -255,7 +334,9 @@ def _render(table: dict[str, object]) -> str:
 GENERATED = {"configs": 0, "refused": 0, "accepted": 0}
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(table=_table)
 def test_generated_config_never_crashes(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], table: dict[str, object]
@@ -280,7 +361,11 @@ def test_generated_config_never_crashes(
 
 
 @settings(max_examples=200, deadline=None)
-@given(prefix=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=10))
+@given(
+    prefix=st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=10
+    )
+)
 def test_branch_prefix_accepted_only_when_git_accepts_the_branch(prefix: str) -> None:
     """Whatever prefix the validator lets through must make a branch name git itself accepts."""
     repo = Path(__file__).parent  # load_config only needs the files list and a reader here

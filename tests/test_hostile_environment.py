@@ -30,11 +30,17 @@ from tests.test_faults_checkout import project_files, snapshot
 BRANCH = "ssot/phase1-imports"
 
 
-def _cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-         **popen: object) -> subprocess.CompletedProcess[bytes]:
+def _cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, **popen: object
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-m", "ssot_migrate", *args], cwd=cwd, env=git_env(env),
-        capture_output="stdout" not in popen, timeout=300, check=False, **popen,
+        [sys.executable, "-m", "ssot_migrate", *args],
+        cwd=cwd,
+        env=git_env(env),
+        capture_output="stdout" not in popen,
+        timeout=300,
+        check=False,
+        **popen,
     )
 
 
@@ -57,14 +63,19 @@ def test_stdout_full(tmp_path: Path, args: tuple[str, ...]) -> None:
     _no_crash(result.stderr)
 
 
-@pytest.mark.parametrize(("args", "closed"), [(("phase1", "--dry-run"), 1), (("scan",), 2),
-                                              (("phase1", "--no-verify"), 1)])
+@pytest.mark.parametrize(
+    ("args", "closed"),
+    [(("phase1", "--dry-run"), 1), (("scan",), 2), (("phase1", "--no-verify"), 1)],
+)
 def test_stdout_or_stderr_closed(tmp_path: Path, args: tuple[str, ...], closed: int) -> None:
     repo = make_repo(tmp_path / "repo", project_files())
     log = tmp_path / "other-stream"
     with open(log, "wb") as other:
-        streams = {"stdout": other, "stderr": subprocess.DEVNULL} if closed == 2 else {
-            "stdout": subprocess.DEVNULL, "stderr": other}
+        streams = (
+            {"stdout": other, "stderr": subprocess.DEVNULL}
+            if closed == 2
+            else {"stdout": subprocess.DEVNULL, "stderr": other}
+        )
         result = _cli(*args, "--repo", str(repo), preexec_fn=lambda: os.close(closed), **streams)
     FAULTS["injected"] += 1
     assert result.returncode == 0, log.read_text()
@@ -100,8 +111,12 @@ def test_ascii_output_encoding_and_a_non_ascii_path(tmp_path: Path) -> None:
 def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
     try:
@@ -132,7 +147,9 @@ def test_disk_full_in_the_repository(small_disk: Path, tmp_path: Path, room: int
         assert any(line.startswith("error: ") for line in result.stderr.splitlines()), result.stderr
     after = snapshot(repo)
     if result.returncode in (0, 1):  # a complete branch is the one thing a run may add
-        assert git(repo, "rev-parse", f"{BRANCH}^").strip() == git(repo, "rev-parse", "HEAD").strip()
+        assert (
+            git(repo, "rev-parse", f"{BRANCH}^").strip() == git(repo, "rev-parse", "HEAD").strip()
+        )
         for state in (before, after):
             state.pop("for-each-ref")
             state.pop(f".git/refs/heads/{BRANCH}", None)
@@ -141,12 +158,30 @@ def test_disk_full_in_the_repository(small_disk: Path, tmp_path: Path, room: int
 
 # --- D6: the test cache ----------------------------------------------------------------------------
 
-GOOD_ENTRY = {"tree": "", "argv": ["x"], "exit_code": 0, "duration": 1.0, "log": "l",
-              "results": {}, "timed_out": False, "cached": False}
+GOOD_ENTRY = {
+    "tree": "",
+    "argv": ["x"],
+    "exit_code": 0,
+    "duration": 1.0,
+    "log": "l",
+    "results": {},
+    "timed_out": False,
+    "cached": False,
+}
 
 
-@pytest.mark.parametrize("case", ["list", "extra-key", "missing-key", "results-string",
-                                  "exit-code-string", "other-tree", "not-json"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "list",
+        "extra-key",
+        "missing-key",
+        "results-string",
+        "exit-code-string",
+        "other-tree",
+        "not-json",
+    ],
+)
 def test_malformed_test_cache_is_ignored_and_rebuilt(tmp_path: Path, case: str) -> None:
     repo = make_repo(tmp_path / "repo", project_files())
     ctl = tmp_path / "ctl"
@@ -291,8 +326,10 @@ def test_write_baseline_refuses_a_device_node(tmp_path: Path) -> None:
 def test_ctrl_c_during_imports(tmp_path: Path, delay: float, twice: bool) -> None:
     repo = make_repo(tmp_path / "repo", project_files())
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ssot_migrate", "scan", "--repo", str(repo)], env=git_env(),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "ssot_migrate", "scan", "--repo", str(repo)],
+        env=git_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         # a shell that started the suite with `&` ignores SIGINT for its children: undo that
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
@@ -335,7 +372,8 @@ def test_junit_report_is_not_left_in_tmpdir(tmp_path: Path) -> None:
     files = project_files()
     python = '"' + sys.executable + '"'
     files["pyproject.toml"] = str(files["pyproject.toml"]).replace(
-        f'[{python}, "suite.py"]', f'[{python}, "-m", "pytest", "-q", "tests"]')
+        f'[{python}, "suite.py"]', f'[{python}, "-m", "pytest", "-q", "tests"]'
+    )
     seen = tmp_path / "seen"
     files["tests/test_tmp.py"] = (
         "import os\n"
@@ -390,7 +428,10 @@ def test_a_suite_changing_the_users_refs_and_config_is_reported(tmp_path: Path) 
     result = run_cli("phase1", "--repo", str(repo))
     FAULTS["injected"] += 1
     assert result.returncode == 0, result.stderr
-    assert "warning: while the test command ran, your repository's shared state changed" in result.stderr
+    assert (
+        "warning: while the test command ran, your repository's shared state changed"
+        in result.stderr
+    )
     assert "refs/tags/made-by-tests: added" in result.stderr and "config: changed" in result.stderr
 
 

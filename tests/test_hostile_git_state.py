@@ -173,12 +173,17 @@ def test_config_that_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
 def test_pytest_usage_error_is_not_no_tests(tmp_path: Path) -> None:
     """D14: pytest exit 4 (a test path that does not exist) counted as 'no tests', exit 0."""
     python = '"' + sys.executable + '"'
-    repo = _repo(tmp_path, **{f'[{python}, "suite.py"]':
-                              f'[{python}, "-m", "pytest", "-q", "tests/not_there"]'})
+    repo = _repo(
+        tmp_path,
+        **{f'[{python}, "suite.py"]': f'[{python}, "-m", "pytest", "-q", "tests/not_there"]'},
+    )
     result = run_cli("phase1", "--repo", str(repo))
     FAULTS["injected"] += 1
     assert result.returncode == 1, result.stderr
-    assert "verified: failed" in result.stderr and "could not run on the base tree (exit 4)" in result.stderr
+    assert (
+        "verified: failed" in result.stderr
+        and "could not run on the base tree (exit 4)" in result.stderr
+    )
     assert "SSOT-Verified: failed" in git(repo, "log", "-1", "--format=%B", BRANCH)
 
 

@@ -42,13 +42,20 @@ ODD: dict[str, bytes] = {
     "pkg/\u00fcn\u00efc\u00f6d\u00e9.py": USE.encode(),
     "pkg/quote\"and'tab\tname.py": USE.encode(),
 }
-SMALL = {"pyproject.toml": CONFIG, "pkg/__init__.py": "", "pkg/new.py": "class Real:\n    pass\n",
-         "pkg/old.py": "from pkg.new import Real as Old\n", "pkg/use.py": USE}
+SMALL = {
+    "pyproject.toml": CONFIG,
+    "pkg/__init__.py": "",
+    "pkg/new.py": "class Real:\n    pass\n",
+    "pkg/old.py": "from pkg.new import Real as Old\n",
+    "pkg/use.py": USE,
+}
 BIG_LINES = 10 * 1024 * 1024 // 16  # a 10 MB file without the name: must cost nothing
 
 
 @pytest.fixture(scope="module")
-def odd_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+def odd_repo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
     root = tmp_path_factory.mktemp("odd")
     outside = root / "outside"
     outside.mkdir()
@@ -73,19 +80,36 @@ def odd_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subp
     (repo / "pkg" / "link_out.py").symlink_to(outside / "target.py")
     (repo / "pkg" / "link_in.py").symlink_to("use.py")
     subprocess.run(
-        ["git", "-C", str(repo), "-c", "protocol.file.allow=always", "submodule", "add", "-q",
-         str(sub), "vendor/sub"],
-        env=git_env(), check=True, capture_output=True,
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            str(sub),
+            "vendor/sub",
+        ],
+        env=git_env(),
+        check=True,
+        capture_output=True,
     )
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "odd files")
     # bytes: the diff carries the latin-1 file's own bytes, as git apply needs them
     raw = subprocess.run(
         [sys.executable, "-m", "ssot_migrate", "phase1", "--dry-run", "--repo", str(repo)],
-        env=git_env(), capture_output=True, timeout=600, check=False,
+        env=git_env(),
+        capture_output=True,
+        timeout=600,
+        check=False,
     )
     proc = subprocess.CompletedProcess(
-        raw.args, raw.returncode, raw.stdout.decode("utf-8", "surrogateescape"),
+        raw.args,
+        raw.returncode,
+        raw.stdout.decode("utf-8", "surrogateescape"),
         raw.stderr.decode("utf-8", "replace"),
     )
     return repo, outside, proc
@@ -101,7 +125,13 @@ def diff_files(diff: str) -> dict[str, str]:
         elif line.startswith("+++ "):
             name = line[4:].rstrip("\n").split("\t")[0]
             if name.startswith('"'):
-                name = name[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode("utf-8")
+                name = (
+                    name[1:-1]
+                    .encode("latin-1", "backslashreplace")
+                    .decode("unicode_escape")
+                    .encode("latin-1")
+                    .decode("utf-8")
+                )
             current = name.removeprefix("b/")
             sections[current] = ""
         if current is not None:
@@ -118,27 +148,51 @@ def applied(repo: Path, diff: str, tmp: Path) -> Path:
     copy = tmp / "applied"
     if copy.exists():
         return copy
-    subprocess.run(["git", "clone", "-q", "--no-recurse-submodules", str(repo), str(copy)],
-                   env=git_env(), check=True, capture_output=True)
-    subprocess.run(["git", "-C", str(copy), "apply", "--whitespace=nowarn", "-"], input=_bytes(diff),
-                   env=git_env(), check=True, capture_output=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--no-recurse-submodules", str(repo), str(copy)],
+        env=git_env(),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["git", "-C", str(copy), "apply", "--whitespace=nowarn", "-"],
+        input=_bytes(diff),
+        env=git_env(),
+        check=True,
+        capture_output=True,
+    )
     return copy
 
 
-def test_odd_repo_dry_run_succeeds(odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> None:
+def test_odd_repo_dry_run_succeeds(
+    odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]],
+) -> None:
     repo, _, proc = odd_repo
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
-    check = subprocess.run(["git", "-C", str(repo), "apply", "--check", "-"], input=_bytes(proc.stdout),
-                           env=git_env(), capture_output=True, check=False)
+    check = subprocess.run(
+        ["git", "-C", str(repo), "apply", "--check", "-"],
+        input=_bytes(proc.stdout),
+        env=git_env(),
+        capture_output=True,
+        check=False,
+    )
     assert check.returncode == 0, check.stderr
 
 
 @pytest.mark.parametrize(
     "path",
-    ["pkg/use.py", "pkg/bom.py", "pkg/crlf.py", "pkg/tabs.py", "pkg/formfeed.py",
-     "pkg/latin1_cookie.py", "my pkg/use me.py", "pkg/\u00fcn\u00efc\u00f6d\u00e9.py",
-     "pkg/quote\"and'tab\tname.py"],
+    [
+        "pkg/use.py",
+        "pkg/bom.py",
+        "pkg/crlf.py",
+        "pkg/tabs.py",
+        "pkg/formfeed.py",
+        "pkg/latin1_cookie.py",
+        "my pkg/use me.py",
+        "pkg/\u00fcn\u00efc\u00f6d\u00e9.py",
+        "pkg/quote\"and'tab\tname.py",
+    ],
 )
 def test_odd_but_valid_files_are_rewritten_faithfully(
     odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]],
@@ -168,8 +222,11 @@ def test_odd_but_valid_files_are_rewritten_faithfully(
 
 
 def _blob(repo: Path, path: str) -> bytes:
-    return subprocess.run(["git", "-C", str(repo), "cat-file", "blob", f"HEAD:{path}"],
-                          capture_output=True, check=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "blob", f"HEAD:{path}"],
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 @pytest.mark.parametrize(
@@ -185,13 +242,15 @@ def test_unusable_files_are_skipped_and_listed(
 
 
 def test_big_file_without_the_name_is_never_parsed(
-    odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]]
+    odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]],
 ) -> None:
     _, _, proc = odd_repo
     assert "pkg/big.py" not in proc.stdout and "pkg/big.py" not in proc.stderr
 
 
-def test_symlinks_are_not_followed(odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> None:
+def test_symlinks_are_not_followed(
+    odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]],
+) -> None:
     _, outside, proc = odd_repo
     files = diff_files(proc.stdout)
     assert "pkg/link_out.py" not in files and "pkg/link_in.py" not in files
@@ -200,7 +259,7 @@ def test_symlinks_are_not_followed(odd_repo: tuple[Path, Path, subprocess.Comple
 
 
 def test_submodules_are_skipped_and_listed(
-    odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]]
+    odd_repo: tuple[Path, Path, subprocess.CompletedProcess[str]],
 ) -> None:
     _, _, proc = odd_repo
     assert "vendor/sub" not in proc.stdout
@@ -212,8 +271,12 @@ def test_real_phase_never_writes_through_a_symlink(
 ) -> None:
     repo, outside, _ = odd_repo
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], env=git_env(), check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "clone", "-q", str(repo), str(clone)],
+        env=git_env(),
+        check=True,
+        capture_output=True,
+    )
     proc = run_cli("phase1", "--repo", str(clone), "--no-verify", timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert (outside / "target.py").read_text() == USE
@@ -235,7 +298,9 @@ DEEP_FILES = {
 
 
 @pytest.mark.parametrize("kind", list(DEEP_FILES))
-def test_deeply_nested_file_is_skipped_not_fatal(repo_factory: Callable[..., Path], kind: str) -> None:
+def test_deeply_nested_file_is_skipped_not_fatal(
+    repo_factory: Callable[..., Path], kind: str
+) -> None:
     """A file past the parsers' nesting limits must cost that file, not the run (no segfault)."""
     deep = b"from pkg.old import Old\n\n" + DEEP_FILES[kind]
     repo = repo_factory({**SMALL, "pkg/deep.py": deep})
@@ -246,7 +311,6 @@ def test_deeply_nested_file_is_skipped_not_fatal(repo_factory: Callable[..., Pat
 
 
 # --- repository states ------------------------------------------------------------------------
-
 
 
 def _clear_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -297,8 +361,12 @@ def test_shallow_clone(repo_factory: Callable[..., Path], tmp_path: Path) -> Non
     git(origin, "add", "-A")
     git(origin, "commit", "-q", "-m", "second")
     clone = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{origin}", str(clone)],
-                   env=git_env(), check=True, capture_output=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{origin}", str(clone)],
+        env=git_env(),
+        check=True,
+        capture_output=True,
+    )
     assert (clone / ".git" / "shallow").exists()
     dry = run_cli("phase1", "--dry-run", "--repo", str(clone))
     assert dry.returncode == 0 and "pkg/more.py" in dry.stdout, dry.stderr
@@ -310,8 +378,12 @@ def test_shallow_clone(repo_factory: Callable[..., Path], tmp_path: Path) -> Non
 def test_bare_repository(repo_factory: Callable[..., Path], tmp_path: Path) -> None:
     origin = repo_factory(SMALL)
     bare = tmp_path / "bare.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(origin), str(bare)], env=git_env(), check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(origin), str(bare)],
+        env=git_env(),
+        check=True,
+        capture_output=True,
+    )
     config = tmp_path / "ssot.toml"
     config.write_text(CONFIG)
     dry = run_cli("phase1", "--dry-run", "--repo", str(bare), "--config", str(config))

@@ -151,7 +151,10 @@ def test_bytes_survive_crlf_bom_and_a_latin1_cookie() -> None:
     )
     latin1 = b"# -*- coding: latin-1 -*-\nfrom app.ws.manager import WSM\nname = '\xe9t\xe9'\r\n"
     out = CODEMOD.transform(latin1, CONSUMER).source
-    assert out == b"# -*- coding: latin-1 -*-\nfrom app.ws.unified import Unified\nname = '\xe9t\xe9'\r\n"
+    assert (
+        out
+        == b"# -*- coding: latin-1 -*-\nfrom app.ws.unified import Unified\nname = '\xe9t\xe9'\r\n"
+    )
 
 
 def test_canonical_module_itself_is_never_changed() -> None:
@@ -465,9 +468,7 @@ SHAPES: list[tuple[str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("source", "expected"), [pytest.param(s, e, id=i) for i, s, e in SHAPES]
-)
+@pytest.mark.parametrize(("source", "expected"), [pytest.param(s, e, id=i) for i, s, e in SHAPES])
 def test_shape(source: str, expected: str) -> None:
     assert rewrite(source) == textwrap.dedent(expected)
 
@@ -681,7 +682,9 @@ def _check_program(indices: list[int], stub_root: str, in_function: bool = False
     return True
 
 
-@pytest.mark.parametrize("index", range(len(STATEMENTS)), ids=[s[0].split("\n")[0] for s in STATEMENTS])
+@pytest.mark.parametrize(
+    "index", range(len(STATEMENTS)), ids=[s[0].split("\n")[0] for s in STATEMENTS]
+)
 def test_each_statement_alone_keeps_runtime_meaning(index: int, stub_root: str) -> None:
     # A statement that reads WSM before binding it runs after a plain import instead.
     assert _check_program([index], stub_root) or _check_program([0, index], stub_root)
@@ -692,7 +695,9 @@ def test_class_body_rebinding_the_same_name_at_runtime(stub_root: str) -> None:
     assert _check_program([0, holder], stub_root)
 
 
-@settings(max_examples=int(os.environ.get("SSOT_PROBE_EXAMPLES", "40")), deadline=None, database=None)
+@settings(
+    max_examples=int(os.environ.get("SSOT_PROBE_EXAMPLES", "40")), deadline=None, database=None
+)
 @given(
     indices=st.lists(st.integers(0, len(STATEMENTS) - 1), min_size=1, max_size=6),
     in_function=st.booleans(),
@@ -869,9 +874,7 @@ def test_output_is_deterministic_and_keeps_the_canonical_import() -> None:
     # Found by the differential programs (in_function=True): the same bytes in, in the same
     # process, gave two different outputs, one of which deletes the only binding of U.
     codemod = ImportsCodemod(PROBE_TARGETS)
-    outputs = {
-        codemod.transform(DETERMINISM_SOURCE.encode(), PROBE_FILE).source for _ in range(30)
-    }
+    outputs = {codemod.transform(DETERMINISM_SOURCE.encode(), PROBE_FILE).source for _ in range(30)}
     assert len(outputs) == 1
     assert b"from zzprobe.ws.unified import Unified as U\n" in outputs.pop()
 
@@ -879,13 +882,24 @@ def test_output_is_deterministic_and_keeps_the_canonical_import() -> None:
 @pytest.mark.parametrize(
     ("target", "source", "kind"),
     [
-        pytest.param(Target("list", "builtins.list", ("typing.List",)),
-                     "from typing import List\n\n\ndef f(list):\n    return List\n",
-                     "builtin-kept", id="builtin-kept"),
-        pytest.param(Target("json", "newjson", ("simplejson",), canonical_kind=NameKind.MODULE,
-                            canonical_names=frozenset({"dumps"})),
-                     "from simplejson import dumps, legacy_only\n", "missing-in-canonical",
-                     id="missing-in-canonical"),
+        pytest.param(
+            Target("list", "builtins.list", ("typing.List",)),
+            "from typing import List\n\n\ndef f(list):\n    return List\n",
+            "builtin-kept",
+            id="builtin-kept",
+        ),
+        pytest.param(
+            Target(
+                "json",
+                "newjson",
+                ("simplejson",),
+                canonical_kind=NameKind.MODULE,
+                canonical_names=frozenset({"dumps"}),
+            ),
+            "from simplejson import dumps, legacy_only\n",
+            "missing-in-canonical",
+            id="missing-in-canonical",
+        ),
     ],
 )
 def test_a_site_left_as_it_is_needs_a_decision(target: Target, source: str, kind: str) -> None:

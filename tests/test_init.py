@@ -86,17 +86,29 @@ def parse_sku(text: str) -> str:
     return text.strip().upper()
 '''
 
-NAMES = ("Money", "Item", "Address", "Customer", "Cart", "Order", "Invoice", "Discount",
-         "format_price", "parse_sku")
+NAMES = (
+    "Money",
+    "Item",
+    "Address",
+    "Customer",
+    "Cart",
+    "Order",
+    "Invoice",
+    "Discount",
+    "format_price",
+    "parse_sku",
+)
 
 COMPAT = (
     '"""Old import paths, kept while callers move to shop.core.models."""\n\n'
     "from shop.core.models import (\n"
     + "".join(f"    {name},\n" for name in NAMES)
-    + ")\n\n__all__ = [\n" + "".join(f'    "{name}",\n' for name in NAMES) + "]\n"
+    + ")\n\n__all__ = [\n"
+    + "".join(f'    "{name}",\n' for name in NAMES)
+    + "]\n"
 )
 
-STORE = '''\
+STORE = """\
 from shop.core.models import Item, Money
 
 
@@ -113,7 +125,7 @@ class Store:
         for item in self._items:
             total = total + item.price
         return total
-'''
+"""
 
 LEGACY_STORE = '''\
 """The store as it was before shop.core.store: kept for old callers."""
@@ -133,14 +145,14 @@ class LegacyStore:
         return self._store.total()
 '''
 
-PAYMENT = '''\
+PAYMENT = """\
 class PaymentGateway:
     def __init__(self, api_key: str) -> None:
         self.api_key = api_key
 
     def charge(self, cents: int) -> str:
         return f"charged {cents} with {self.api_key}"
-'''
+"""
 
 OLD_PAYMENT = '''\
 import warnings
@@ -156,7 +168,7 @@ class OldPaymentGateway(PaymentGateway):
         super().__init__(api_key)
 '''
 
-PRICING = '''\
+PRICING = """\
 from shop.core.models import Discount, Money
 
 
@@ -172,15 +184,15 @@ class PriceCalculator:
 
     def rounded(self, money: Money) -> Money:
         return Money(round(money.cents, -1))
-'''
+"""
 
-SESSION = '''\
+SESSION = """\
 class Session:
     def __init__(self, user: str) -> None:
         if not user:
             raise ValueError("a session needs a user")
         self.user = user
-'''
+"""
 
 FACTORY = '''\
 from shop.core.session import Session
@@ -193,7 +205,7 @@ def create_session(user: str) -> Session:
 
 SERVICES = {
     "shop/services/__init__.py": "",
-    "shop/services/checkout.py": '''\
+    "shop/services/checkout.py": """\
 from shop.compat import Cart, Customer, Item, Money, Order
 from shop.core.factory import create_session
 from shop.core.pricing import PriceCalculator
@@ -205,8 +217,8 @@ def checkout(name, address):
     cart.put(Item("A1", Money(1000)))
     order = Order(Customer(session.user, address), cart)
     return PriceCalculator(20).with_tax(cart.items[0].price), order
-''',
-    "shop/services/billing.py": '''\
+""",
+    "shop/services/billing.py": """\
 from shop.compat import Invoice, Discount, format_price
 from shop.core.pricing import PriceCalculator
 from shop.core.session import Session
@@ -216,8 +228,8 @@ def bill(order, money):
     Session(order.customer.name)
     price = PriceCalculator(0).with_discount(money, Discount(10))
     return Invoice(order), format_price(price)
-''',
-    "shop/services/shipping.py": '''\
+""",
+    "shop/services/shipping.py": """\
 from shop.compat import Address, parse_sku
 from shop.core.factory import create_session
 from shop.core.session import Session
@@ -227,8 +239,8 @@ def ship(city, sku):
     create_session("courier")
     Session("dispatcher")
     return Address(city), parse_sku(sku)
-''',
-    "shop/services/stores.py": '''\
+""",
+    "shop/services/stores.py": """\
 from shop.legacy_store import LegacyStore
 from shop.old_payment import OldPaymentGateway
 from shop.reports.totals import PriceCalculator
@@ -238,10 +250,10 @@ def open_store(name, item):
     store = LegacyStore(name)
     store.add(item)
     return store.total(), OldPaymentGateway("key").charge(5), PriceCalculator(10).rounded(store.total())
-''',
+""",
 }
 
-TESTS = '''\
+TESTS = """\
 import warnings
 
 from shop.services.billing import bill
@@ -268,7 +280,7 @@ def test_store():
         warnings.simplefilter("ignore", DeprecationWarning)
         total, charged, rounded = open_store("main", Item("B2", Money(250)))
     assert total.cents == 250 and charged == "charged 5 with key" and rounded.cents == 250
-'''
+"""
 
 PYPROJECT = b"""# The shop's own settings: init must keep every byte of them.
 [project]
@@ -305,8 +317,10 @@ def shop_files() -> dict[str, str | bytes]:
 
 def with_venv_python() -> dict[str, str]:
     """``python`` on PATH is this interpreter (the user's activated virtualenv)."""
-    return {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    return {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
 
 
 def init_json(repo: Path) -> dict[str, Any]:
@@ -347,7 +361,9 @@ def test_shop_every_kind_of_fragmentation_is_proposed(tmp_path: Path) -> None:
     factory = session["candidates"][0]
     assert factory["sites"] == 2  # billing.py and shipping.py build Session directly
     assert {(e["path"], e["line"]) for e in factory["evidence"][1:]} == {
-        ("shop/services/billing.py", 7), ("shop/services/shipping.py", 8)}
+        ("shop/services/billing.py", 7),
+        ("shop/services/shipping.py", 8),
+    }
     # Ranked: most consumer sites first.
     sites = [t["sites"] for t in data["targets"] if t["proposed"]]
     assert sites == sorted(sites, reverse=True)
@@ -372,14 +388,18 @@ def test_shop_init_write_then_scan_and_every_phase_run_clean(tmp_path: Path) -> 
     before = json.loads(scan.stdout)["violations"]
     assert before["legacy-import"] >= 10 and before["direct-instantiation"] == 2
 
-    for phase, branch in (("phase1", "ssot/phase1-imports"), ("phase2", "ssot/phase2-facades"),
-                          ("phase3", "ssot/phase3-factories")):
+    for phase, branch in (
+        ("phase1", "ssot/phase1-imports"),
+        ("phase2", "ssot/phase2-facades"),
+        ("phase3", "ssot/phase3-factories"),
+    ):
         result = run_cli(phase, "--repo", str(repo), env=env, timeout=600)
         assert result.returncode == 0, f"{phase}: {result.stderr}"
         message = git(repo, "log", "-1", "--format=%B", branch)
         assert "SSOT-Verified: yes" in message, message
-    after = run_cli("scan", "--repo", str(repo), "--base", "ssot/phase3-factories",
-                    "--format", "json", env=env)
+    after = run_cli(
+        "scan", "--repo", str(repo), "--base", "ssot/phase3-factories", "--format", "json", env=env
+    )
     assert after.returncode == 0, after.stderr
     violations = json.loads(after.stdout)["violations"]
     assert violations["legacy-import"] == 0 and violations["direct-instantiation"] == 0
@@ -392,9 +412,9 @@ def test_shop_init_write_then_scan_and_every_phase_run_clean(tmp_path: Path) -> 
 def test_write_refuses_an_existing_table_and_merge_appends_only_new_targets(tmp_path: Path) -> None:
     existing = (
         PYPROJECT
-        + b"\n[tool.ssot-migrate]\ntest-command = \"make check\"\n\n"
-        + b"[[tool.ssot-migrate.targets]]\nname = \"money\"\n"
-        + b"canonical = \"shop.core.models.Money\"\naliases = [\"shop.compat.Money\"]  # mine\n"
+        + b'\n[tool.ssot-migrate]\ntest-command = "make check"\n\n'
+        + b'[[tool.ssot-migrate.targets]]\nname = "money"\n'
+        + b'canonical = "shop.core.models.Money"\naliases = ["shop.compat.Money"]  # mine\n'
     )
     files = shop_files()
     files["pyproject.toml"] = existing.replace(b"\n", b"\r\n")  # CRLF survives too
@@ -410,8 +430,11 @@ def test_write_refuses_an_existing_table_and_merge_appends_only_new_targets(tmp_
     assert data.startswith(files["pyproject.toml"]) and b"\n" not in data.replace(b"\r\n", b"")
     table = tomllib.loads(data.decode().replace("\r\n", "\n"))["tool"]["ssot-migrate"]
     assert table["test-command"] == "make check"
-    assert table["targets"][0] == {"name": "money", "canonical": "shop.core.models.Money",
-                                   "aliases": ["shop.compat.Money"]}
+    assert table["targets"][0] == {
+        "name": "money",
+        "canonical": "shop.core.models.Money",
+        "aliases": ["shop.compat.Money"],
+    }
     canonicals = [t["canonical"] for t in table["targets"]]
     assert canonicals.count("shop.core.models.Money") == 1 and len(canonicals) == 14
     again = run_cli("init", "--repo", str(repo), "--write", "--merge")
@@ -459,7 +482,8 @@ NOT_FRAGMENTATION: dict[str, dict[str, str]] = {
         ),
     },
     "classes without methods share nothing": {
-        "a.py": "class Config:\n    x = 1\n", "b.py": "class Config:\n    x = 1\n",
+        "a.py": "class Config:\n    x = 1\n",
+        "b.py": "class Config:\n    x = 1\n",
         "c.py": "from a import Config\nfrom b import Config as Other\n",
     },
     "an exception subclass is a distinct type": {
@@ -503,7 +527,8 @@ def test_nothing_is_proposed_for(case: str, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", NOT_FRAGMENTATION[case])
     proposal = propose(repo)
     assert proposal.written_targets() == (), [
-        (t.canonical, [(c.kind, c.dotted) for c in t.candidates]) for t in proposal.targets]
+        (t.canonical, [(c.kind, c.dotted) for c in t.candidates]) for t in proposal.targets
+    ]
 
 
 def test_a_short_alias_used_more_than_its_class_is_the_preferred_spelling(tmp_path: Path) -> None:
@@ -541,7 +566,9 @@ def test_a_star_shim_proposes_what_consumers_import_through_it(tmp_path: Path) -
     repo = make_repo(tmp_path / "repo", files)
     targets = propose(repo).written_targets()
     assert sorted((t.canonical, tuple(t.aliases)) for t in targets) == [
-        ("pkg.new.Engine", ("pkg.old.Engine",)), ("pkg.new.start", ("pkg.old.start",))]
+        ("pkg.new.Engine", ("pkg.old.Engine",)),
+        ("pkg.new.start", ("pkg.old.start",)),
+    ]
     assert targets[0].candidates[0].evidence[0].line == 2
 
 
@@ -585,11 +612,16 @@ def test_nothing_found_still_prints_a_valid_table(tmp_path: Path) -> None:
 
 
 TEST_COMMANDS = {
-    "django runner": ({"tests/runtests.py": "", "tox.ini": "[testenv]\ncommands = pytest\n"},
-                      "python tests/runtests.py"),
+    "django runner": (
+        {"tests/runtests.py": "", "tox.ini": "[testenv]\ncommands = pytest\n"},
+        "python tests/runtests.py",
+    ),
     "pyproject pytest": ({"pyproject.toml": "[tool.pytest.ini_options]\n"}, "python -m pytest -q"),
     "pytest.ini": ({"pytest.ini": "[pytest]\n"}, "python -m pytest -q"),
-    "setup.cfg": ({"setup.cfg": "[metadata]\n[tool:pytest]\naddopts = -q\n"}, "python -m pytest -q"),
+    "setup.cfg": (
+        {"setup.cfg": "[metadata]\n[tool:pytest]\naddopts = -q\n"},
+        "python -m pytest -q",
+    ),
     "tox pytest section": ({"tox.ini": "[pytest]\n"}, "python -m pytest -q"),
     "tox env": ({"tox.ini": "[testenv]\ncommands = pytest {posargs}\n"}, "python -m pytest -q"),
     "nox": ({"noxfile.py": "session.run('pytest')\n"}, "python -m pytest -q"),

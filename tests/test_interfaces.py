@@ -66,11 +66,23 @@ def test_extracts_methods_kinds_attributes_and_signature_shapes() -> None:
     assert plain.keyword_only == ("c", "d") and plain.required_keyword_only == ("c",)
     assert plain.varargs and plain.varkw and plain.max_positional is None
     assert found.methods["run"].is_async
-    assert found.methods["make"].kind == "staticmethod" and found.methods["make"].positional == ("x",)
-    assert found.methods["build"].kind == "classmethod" and found.methods["build"].positional == ("y",)
+    assert found.methods["make"].kind == "staticmethod" and found.methods["make"].positional == (
+        "x",
+    )
+    assert found.methods["build"].kind == "classmethod" and found.methods["build"].positional == (
+        "y",
+    )
     assert found.methods["size"].kind == "property"
     assert "conditional" in found.methods
-    assert found.public_methods == {"plain", "run", "make", "build", "size", "__len__", "conditional"}
+    assert found.public_methods == {
+        "plain",
+        "run",
+        "make",
+        "build",
+        "size",
+        "__len__",
+        "conditional",
+    }
     assert {"limit", "a", "b", "user", "_cache", "peers", "built", "stored"} <= found.attributes
     assert found.constructor is not None and found.constructor.posonly == 1
     assert found.constructor.positional == ("user", "config")

@@ -36,15 +36,17 @@ FILL_MODULE = "".join(  # every filler of the tests below
 
 
 def test_grep_matches_needles_literally_in_every_chunk(repo_factory: Callable[..., Path]) -> None:
-    repo = repo_factory({
-        "brackets.py": "x = data[0]\n",
-        "pipe.py": "s = 'a.b|c'\n",
-        "dot.py": "aXb = 1\n",  # `a.b` as a regex would match this
-        "late.py": f"Old{FILLERS - 1:04d} = 1\n",  # in the last chunk
-        "star.py": "from m import *\n",
-        "nothing.py": "pass\n",
-        "notes.txt": "data[0]\n",  # not Python
-    })
+    repo = repo_factory(
+        {
+            "brackets.py": "x = data[0]\n",
+            "pipe.py": "s = 'a.b|c'\n",
+            "dot.py": "aXb = 1\n",  # `a.b` as a regex would match this
+            "late.py": f"Old{FILLERS - 1:04d} = 1\n",  # in the last chunk
+            "star.py": "from m import *\n",
+            "nothing.py": "pass\n",
+            "notes.txt": "data[0]\n",  # not Python
+        }
+    )
     needles = ["data[0]", "a.b|c", "a.b", "import *", *(f"Old{i:04d}" for i in range(FILLERS))]
     git_repo = tree.open_repo(repo)
     try:
@@ -67,7 +69,10 @@ def test_discovery_of_many_targets_at_once_equals_each_alone(
         alone = [find_paths(target, snapshot) for target in config.targets]
     assert together == alone
     assert [p.dotted for p in together[0] if p.origin == "discovered"] == [
-        "pkg.Engine", "pkg.alias.LegacyEngine", "pkg.compat.Engine", "pkg.shim.OldEngine",
+        "pkg.Engine",
+        "pkg.alias.LegacyEngine",
+        "pkg.compat.Engine",
+        "pkg.shim.OldEngine",
         "pkg.user.Engine",
     ]
 
@@ -93,7 +98,7 @@ def test_targets_that_match_nothing_change_no_output(
     files = {
         **{k: v for k, v in FILES.items() if k != "pyproject.toml"},
         "pkg/factory.py": "from pkg.core import Engine\n\n\ndef make_engine():\n"
-                          "    return Engine()\n",
+        "    return Engine()\n",
         "app/use.py": "from pkg.old import Engine\n\nENGINE = Engine()\n",
         "fill.py": FILL_MODULE,
     }
@@ -121,10 +126,12 @@ def test_trie_pattern_matches_exactly_the_needles() -> None:
     rng = random.Random(17)
     alphabet = "ab.|[\\(*"
     for _ in range(300):
-        needles = list({
-            "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))).encode()
-            for _ in range(rng.randint(1, 8))
-        })
+        needles = list(
+            {
+                "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))).encode()
+                for _ in range(rng.randint(1, 8))
+            }
+        )
         pattern = re.compile("(?:" + tree._trie_pattern(needles).decode() + ")")
         for _ in range(40):
             word = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5)))
@@ -144,15 +151,20 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
         return Target(name=name, canonical=canonical, aliases=(), **extra)  # type: ignore[arg-type]
 
     real = [
-        target("engine", "pkg.core.UnifiedEngine", factory="pkg.factory.make_engine",
-               test_doubles=("tests.doubles.StubThing",)),
+        target(
+            "engine",
+            "pkg.core.UnifiedEngine",
+            factory="pkg.factory.make_engine",
+            test_doubles=("tests.doubles.StubThing",),
+        ),
         target("mod", "pkg.sub", canonical_kind=NameKind.MODULE),
         target("star", "pkg.newer.Thing"),
         target("assumed", "lib.shim", kind_assumed="no source found"),
     ]
     aliases = {"star": ["old.compat.Thing"], "assumed": ["lib.old"]}
-    fillers = [target(f"fill{i}", f"fill.Canon{i:04d}", factory=f"fill.make{i:04d}")
-               for i in range(300)]
+    fillers = [
+        target(f"fill{i}", f"fill.Canon{i:04d}", factory=f"fill.make{i:04d}") for i in range(300)
+    ]
     files = {
         # a factory module's own helper held and forwarded to: reaches the factory unnamed
         ("pkg/factory/helpers.py", "pkg.factory.helpers"): (
@@ -175,10 +187,14 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
     }
 
     def notes(targets: list[Target]) -> list[object]:
-        analyser = ScanAnalyser([
-            build_spec(t, [ImportPath(t.name, a, "configured") for a in aliases.get(t.name, [])])
-            for t in targets
-        ])
+        analyser = ScanAnalyser(
+            [
+                build_spec(
+                    t, [ImportPath(t.name, a, "configured") for a in aliases.get(t.name, [])]
+                )
+                for t in targets
+            ]
+        )
         found = []
         for (path, module), text in files.items():
             result = analyser.transform(text.encode(), SourceFile(path, module))

@@ -61,7 +61,9 @@ def test_patched_consumer_survives_phases_1_and_3(tmp_path: Path) -> None:
     branch1 = "ssot/phase1-imports"
     chat = git(repo, "show", f"{branch1}:app/chat.py")
     assert chat.startswith("from app.core.unified import UnifiedManager as Manager\n")
-    assert "from app.core.unified import UnifiedManager\n" in git(repo, "show", f"{branch1}:app/other.py")
+    assert "from app.core.unified import UnifiedManager\n" in git(
+        repo, "show", f"{branch1}:app/other.py"
+    )
     message1 = git(repo, "log", "-1", "--format=%B", branch1)
     assert "SSOT-Verified: yes" in message1 and "SSOT-Tests-After: 2 passed" in message1
     assert "Notes (1):\n  app/chat.py:1: [manager] kept the local name Manager" in message1

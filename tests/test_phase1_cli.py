@@ -20,6 +20,7 @@ def dry_run_bytes(repo: Path, *extra: str) -> tuple[int, bytes, str]:
     )
     return proc.returncode, proc.stdout, proc.stderr.decode()
 
+
 CONFIG = """\
 [tool.ssot-migrate]
 {extra}
@@ -58,7 +59,9 @@ def test_dry_run_prints_an_applicable_diff_and_a_summary(tmp_path: Path) -> None
     assert "app/broken.py:" in err and "syntax error" in err
     patch = tmp_path / "p.diff"
     patch.write_bytes(out)
-    check = subprocess.run(["git", "-C", str(repo), "apply", "--check", str(patch)], capture_output=True)
+    check = subprocess.run(
+        ["git", "-C", str(repo), "apply", "--check", str(patch)], capture_output=True
+    )
     assert check.returncode == 0, check.stderr
     assert git(repo, "status", "--porcelain") == ""
 

@@ -120,10 +120,14 @@ def test_harness_checks_notes_and_skipped_files(tmp_path: Path) -> None:
         check_case(missing, tmp_path / "work-missing", build_phase1)
 
 
-def test_regenerate_writes_expected_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_regenerate_writes_expected_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("SSOT_REGENERATE", "1")
-    case = _case(tmp_path, {"app/use.py": b"from app.manager import WSM\n"}, {"app/stale.py": b"x\n"})
+    case = _case(
+        tmp_path, {"app/use.py": b"from app.manager import WSM\n"}, {"app/stale.py": b"x\n"}
+    )
     check_case(case, tmp_path / "work", build_phase1)
     assert (case / "after" / "app/use.py").read_bytes() == b"from app.unified import Unified\n"
     assert not (case / "after" / "app/stale.py").exists()

@@ -62,8 +62,13 @@ AFTER_ONLY = {
 
 def _run(tree: Path, program: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", program], cwd=tree, capture_output=True, text=True, timeout=60,
-        env={"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}, check=False,
+        [sys.executable, "-c", program],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"},
+        check=False,
     )
 
 
@@ -126,8 +131,12 @@ def test_unproven_kind_rewrite_runs_in_either_world(case: str, world: str, tmp_p
         for package in {path.partition("/")[0] for path in WORLDS[world]}:
             shutil.rmtree(tree / package, ignore_errors=True)
         done = subprocess.run(
-            [sys.executable, "-c", UNPROVEN[world]], cwd=tree, capture_output=True, text=True,
-            timeout=60, check=False,
+            [sys.executable, "-c", UNPROVEN[world]],
+            cwd=tree,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
             env={"PYTHONPATH": f"{installed}{os.pathsep}{tree}", "PYTHONDONTWRITEBYTECODE": "1"},
         )
         assert done.returncode == 0, done.stderr
@@ -138,6 +147,8 @@ def test_unproven_kind_rewrite_runs_in_either_world(case: str, world: str, tmp_p
 
 def test_unproven_kind_rewrite_does_not_depend_on_the_assumed_kind() -> None:
     # Same consumers, one case assuming a module and one a symbol: the same rewrite.
-    trees = [read_tree(FIXTURES / "phase1" / case / "after")
-             for case in ("unproven_kind_module_evidence", "unproven_kind_symbol_evidence")]
+    trees = [
+        read_tree(FIXTURES / "phase1" / case / "after")
+        for case in ("unproven_kind_module_evidence", "unproven_kind_symbol_evidence")
+    ]
     assert trees[0] == trees[1] and trees[0]

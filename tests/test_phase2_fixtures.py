@@ -67,8 +67,11 @@ def note_lines(summary: RunSummary) -> list[str]:
 
 def facade_lines(summary: RunSummary) -> list[str]:
     """What a reviewer reads about the facades: every ``facade-*`` note and plan-time line."""
-    lines = sorted(f"{n.path}:{n.line} {n.kind}: {n.message}" for n in summary.notes
-                   if n.kind.startswith("facade-"))
+    lines = sorted(
+        f"{n.path}:{n.line} {n.kind}: {n.message}"
+        for n in summary.notes
+        if n.kind.startswith("facade-")
+    )
     return lines + [f"summary: {m}" for m in summary.messages]
 
 
@@ -77,8 +80,11 @@ def assert_one_outcome_per_facade(case: str, config: Path, summary: RunSummary) 
     table = tomllib.loads(config.read_text(encoding="utf-8"))["tool"]["ssot-migrate"]
     for target in table["targets"]:
         for facade in target.get("facades", []):
-            said = [n.message for n in summary.notes if n.kind in OUTCOME_KINDS
-                    and n.message.startswith(f"{facade} ")]
+            said = [
+                n.message
+                for n in summary.notes
+                if n.kind in OUTCOME_KINDS and n.message.startswith(f"{facade} ")
+            ]
             said += [m for m in summary.messages if m.startswith(f"{facade} left as it is")]
             assert len(said) == 1, f"{case}: {facade} has {len(said)} outcome lines: {said}"
 

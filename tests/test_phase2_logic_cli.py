@@ -18,8 +18,12 @@ from pathlib import Path
 
 from tests.conftest import git, make_repo, run_cli
 
-FACADES = ("kv.legacy.CaseInsensitiveStore", "kv.legacy.LoggedStore", "kv.legacy.NeedsStore",
-           "kv.legacy.Plain")
+FACADES = (
+    "kv.legacy.CaseInsensitiveStore",
+    "kv.legacy.LoggedStore",
+    "kv.legacy.NeedsStore",
+    "kv.legacy.Plain",
+)
 
 PYPROJECT = textwrap.dedent(f"""\
     [tool.ssot-migrate]
@@ -167,8 +171,11 @@ LOGIC = (
 def outcome_lines(text: str, facade: str) -> list[str]:
     """Lines of ``text`` that are ``facade``'s outcome (its name then a verdict)."""
     verdicts = (" aliased to ", " delegated to ", " left as it is: ")
-    return [line for line in text.splitlines()
-            if any(f"{facade}{verdict}" in line for verdict in verdicts)]
+    return [
+        line
+        for line in text.splitlines()
+        if any(f"{facade}{verdict}" in line for verdict in verdicts)
+    ]
 
 
 def check_outcomes(where: str, text: str) -> None:
@@ -186,8 +193,11 @@ def test_phase2_keeps_facade_logic_and_says_what_became_of_every_facade(tmp_path
     dry = run_cli("phase2", "--dry-run", "--repo", str(repo))
     assert dry.returncode == 0, dry.stderr
     check_outcomes("dry-run", dry.stderr)
-    changed = [line for line in dry.stdout.splitlines() if line.startswith(("+", "-"))
-               and not line.startswith(("+++", "---"))]
+    changed = [
+        line
+        for line in dry.stdout.splitlines()
+        if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+    ]
     assert "+Plain = Store" in changed and "+from kv.store import Store" in changed
     # Nothing of the logic-bearing facades is touched: no forward made, no instance added.
     assert not [line for line in changed if "lower" in line or "_impl" in line or "log." in line]
@@ -199,7 +209,10 @@ def test_phase2_keeps_facade_logic_and_says_what_became_of_every_facade(tmp_path
     legacy = git(repo, "show", f"{branch}:kv/legacy.py")
     assert FILES["kv/legacy.py"].split("class Plain:")[0] in legacy  # every kept class verbatim
     assert "Plain = Store" in legacy
-    assert git(repo, "show", f"{branch}:kv/app.py") == "from kv.store import Store\n\nDEFAULT = Store()\n"
+    assert (
+        git(repo, "show", f"{branch}:kv/app.py")
+        == "from kv.store import Store\n\nDEFAULT = Store()\n"
+    )
     message = git(repo, "log", "-1", "--format=%B", branch)
     assert "SSOT-Verified: yes" in message
     assert "SSOT-Tests-Before: 4 passed" in message and "SSOT-Tests-After: 4 passed" in message

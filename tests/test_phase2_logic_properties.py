@@ -55,7 +55,7 @@ canonical = "zzcanon.core.ZzStore"
 aliases = []
 facades = ["pkg.gen.ZzFacade"]
 """
-CANONICAL = '''\
+CANONICAL = """\
 ZZCALLS = []
 
 
@@ -85,7 +85,7 @@ class ZzStore:
     async def zzflush(self, zztimeout=1.0):
         ZZCALLS.append(("zzflush", zztimeout))
         return len(self.zzdata)
-'''
+"""
 # name -> (parameters after self, the arguments a pass-through passes, returns a value, async)
 METHODS: dict[str, tuple[str, list[str], bool, bool]] = {
     "zzget": ("zzkey, zzdefault=None", ["zzkey", "zzdefault"], True, False),
@@ -94,7 +94,7 @@ METHODS: dict[str, tuple[str, list[str], bool, bool]] = {
     "zzclose": ("", [], False, False),
     "zzflush": ("zztimeout=1.0", ["zztimeout"], True, True),
 }
-HEAD = '''\
+HEAD = """\
 import logging
 import warnings
 
@@ -106,7 +106,7 @@ zzlog = logging.getLogger("zzfacade")
 
 def zzhelper(zzwhat):
     ZZEVENTS.append(zzwhat)
-'''
+"""
 COUNTS: Counter[str] = Counter()
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
@@ -115,8 +115,16 @@ FAST = settings(max_examples=12, deadline=None, suppress_health_check=list(Healt
 # --- the generated facade --------------------------------------------------------------------------
 
 FORWARDS = ("plain", "keywords", "docstring", "deprecation", "statement")
-LOGIC = ("transform", "guard", "counter", "log", "event", "returns-else", "drops-result",
-         "own-default")
+LOGIC = (
+    "transform",
+    "guard",
+    "counter",
+    "log",
+    "event",
+    "returns-else",
+    "drops-result",
+    "own-default",
+)
 INITS = ("pass", "counter", "transform", "own-default")
 
 
@@ -203,8 +211,11 @@ def _method(facade: Facade, method: Method) -> list[str]:
         # A statement forward is only a forward where the canonical returns nothing.
         body = [forward] if not returns else [f"return {forward}"]
     elif variant == "transform" and first:
-        changed = {"zzkey": "zzkey.upper()", "*zzkeys": "*[k.upper() for k in zzkeys]",
-                   "zztimeout": "zztimeout * 2"}[first]
+        changed = {
+            "zzkey": "zzkey.upper()",
+            "*zzkeys": "*[k.upper() for k in zzkeys]",
+            "zztimeout": "zztimeout * 2",
+        }[first]
         body = [f"return {_call(facade, name, [changed, *arguments[1:]])}"]
     elif variant == "guard" and first:
         tested = first.lstrip("*")
@@ -245,11 +256,15 @@ def facades(draw: st.DrawFn, logic: bool | None = None) -> Facade:
     facade = Facade(shape, init, methods)
     if logic and facade.alias:
         first = methods[0]
-        facade = Facade(shape, init, (_effective(Method(first.name, draw(st.sampled_from(LOGIC)))),
-                                      *methods[1:]))
+        facade = Facade(
+            shape,
+            init,
+            (_effective(Method(first.name, draw(st.sampled_from(LOGIC)))), *methods[1:]),
+        )
     if logic is False:
-        facade = Facade(shape, "pass", tuple(Method(m.name, "plain") if not m.same_call else m
-                                             for m in methods))
+        facade = Facade(
+            shape, "pass", tuple(Method(m.name, "plain") if not m.same_call else m for m in methods)
+        )
     return facade
 
 
@@ -301,8 +316,9 @@ class _Records(logging.Handler):
         self.seen.append(record.getMessage())
 
 
-def trace(root: Path, source: bytes, init_args: tuple[Any, ...],
-          script: list[tuple[str, tuple[Any, ...]]]) -> list[object]:
+def trace(
+    root: Path, source: bytes, init_args: tuple[Any, ...], script: list[tuple[str, tuple[Any, ...]]]
+) -> list[object]:
     """Everything observable of running ``script`` on ``ZzFacade(*init_args)`` from ``source``."""
     for name in ("zzcanon.core", "zzcanon"):
         sys.modules.pop(name, None)
@@ -327,10 +343,17 @@ def trace(root: Path, source: bytes, init_args: tuple[Any, ...],
                     seen.append(("raised", name, type(error).__name__, str(error)))
                 seen.append(("count", getattr(instance, "zzcount", "absent")))
         # The facade's own deprecation warnings go with the facade; every other warning stays.
-        seen.append(("warnings", [str(w.message) for w in caught
-                                  if not issubclass(w.category, DeprecationWarning)]))
-        seen += [("canonical", list(canonical.ZZCALLS)), ("events", list(module.ZZEVENTS)),
-                 ("log", list(handler.seen))]
+        seen.append(
+            (
+                "warnings",
+                [str(w.message) for w in caught if not issubclass(w.category, DeprecationWarning)],
+            )
+        )
+        seen += [
+            ("canonical", list(canonical.ZZCALLS)),
+            ("events", list(module.ZZEVENTS)),
+            ("log", list(handler.seen)),
+        ]
     finally:
         logger.removeHandler(handler)
         sys.path.remove(str(root))
@@ -342,17 +365,27 @@ def trace(root: Path, source: bytes, init_args: tuple[Any, ...],
 # --- the property ----------------------------------------------------------------------------------
 
 
-def check_facade(tmp_path_factory: pytest.TempPathFactory, facade: Facade,
-                 init_args: tuple[Any, ...], script: list[tuple[str, tuple[Any, ...]]]) -> None:
+def check_facade(
+    tmp_path_factory: pytest.TempPathFactory,
+    facade: Facade,
+    init_args: tuple[Any, ...],
+    script: list[tuple[str, tuple[Any, ...]]],
+) -> None:
     from ssot_migrate.engine import open_config_and_snapshot
     from ssot_migrate.phases import build_codemod
 
     source = facade.source()
     root = tmp_path_factory.mktemp(f"logic-{next(_counter)}")
-    repo = make_repo(root / "repo", {
-        "pyproject.toml": CONFIG, "zzcanon/__init__.py": "", "zzcanon/core.py": CANONICAL,
-        "pkg/__init__.py": "", "pkg/gen.py": source,
-    })
+    repo = make_repo(
+        root / "repo",
+        {
+            "pyproject.toml": CONFIG,
+            "zzcanon/__init__.py": "",
+            "zzcanon/core.py": CANONICAL,
+            "pkg/__init__.py": "",
+            "pkg/gen.py": source,
+        },
+    )
     config, snapshot = open_config_and_snapshot(repo, None)
     with snapshot:
         codemod = build_codemod("phase2", config, snapshot)
@@ -367,9 +400,14 @@ def check_facade(tmp_path_factory: pytest.TempPathFactory, facade: Facade,
         COUNTS["phase2_logic_aliased"] += 1
     else:
         assert outcomes[0].kind != "facade-aliased", f"aliased with logic:\n{source}"
-        assert result.source == data, f"a facade with logic was rewritten:\n{result.source.decode()}"
-        listed = {n.message.split("()")[0].removeprefix("ZzFacade.") for n in result.notes
-                  if n.kind == "facade-logic"}
+        assert result.source == data, (
+            f"a facade with logic was rewritten:\n{result.source.decode()}"
+        )
+        listed = {
+            n.message.split("()")[0].removeprefix("ZzFacade.")
+            for n in result.notes
+            if n.kind == "facade-logic"
+        }
         for method in facade.methods:
             if not method.forward:
                 assert method.name in listed, f"{method} not listed: {result.notes}\n{source}"
@@ -389,7 +427,9 @@ INIT_ARGS = st.sampled_from([(), ("Path",), ("mem",)])
 
 
 @st.composite
-def examples(draw: st.DrawFn, logic: bool | None = None) -> tuple[Facade, tuple[Any, ...], list[Any]]:
+def examples(
+    draw: st.DrawFn, logic: bool | None = None
+) -> tuple[Facade, tuple[Any, ...], list[Any]]:
     facade = draw(facades(logic))
     return facade, draw(INIT_ARGS), draw(calls(facade))
 
@@ -417,8 +457,15 @@ def test_every_variant_in_every_shape(
 ) -> None:
     """Each body variant on every method, once per suite run, with a fixed script."""
     methods = tuple(_effective(Method(name, variant)) for name in sorted(METHODS))
-    script = [("zzput", ("Key", 1)), ("zzget", ("key",)), ("zzput", ("", 2)), ("zzdrop", ("KEY",)),
-              ("zzget", ("Key", 0)), ("zzflush", ()), ("zzclose", ())]
+    script = [
+        ("zzput", ("Key", 1)),
+        ("zzget", ("key",)),
+        ("zzput", ("", 2)),
+        ("zzdrop", ("KEY",)),
+        ("zzget", ("Key", 0)),
+        ("zzflush", ()),
+        ("zzclose", ()),
+    ]
     check_facade(tmp_path_factory, Facade(shape, "pass", methods), ("Path",), script)
 
 

@@ -155,8 +155,18 @@ class FacadeSpec:
             "        self._zzstate = zzvalue",
         ]
         for method in self.methods:
-            lines += ["", *_method(method.name, method.params, method.required, method.is_async,
-                                   ("zzfacade", method.name), "".join(method.state), method.decorator)]
+            lines += [
+                "",
+                *_method(
+                    method.name,
+                    method.params,
+                    method.required,
+                    method.is_async,
+                    ("zzfacade", method.name),
+                    "".join(method.state),
+                    method.decorator,
+                ),
+            ]
         return "\n".join(lines) + "\n"
 
     def canonical_source(self) -> str:
@@ -172,15 +182,32 @@ class FacadeSpec:
             shape = method.canonical_params()
             if shape is not None:
                 params, required, is_async = shape
-                extra = {"staticmethod": "", "classmethod": "cls.__name__"}.get(method.decorator, "self.zzvalue")
-                lines += ["", *_method(method.name, params, required, is_async,
-                                       ("zzcanonical", method.name), extra, method.decorator)]
+                extra = {"staticmethod": "", "classmethod": "cls.__name__"}.get(
+                    method.decorator, "self.zzvalue"
+                )
+                lines += [
+                    "",
+                    *_method(
+                        method.name,
+                        params,
+                        required,
+                        is_async,
+                        ("zzcanonical", method.name),
+                        extra,
+                        method.decorator,
+                    ),
+                ]
         return "\n".join(lines) + "\n"
 
 
 def _method(
-    name: str, params: tuple[str, ...], required: int, is_async: bool,
-    tag: tuple[str, str], extra: str, decorator: str = "",
+    name: str,
+    params: tuple[str, ...],
+    required: int,
+    is_async: bool,
+    tag: tuple[str, str],
+    extra: str,
+    decorator: str = "",
 ) -> list[str]:
     receiver = {"staticmethod": [], "classmethod": ["cls"]}.get(decorator, ["self"])
     signature = ", ".join(
@@ -196,29 +223,49 @@ def _method(
 # left out: an unrelated generated name never coincides with one of the facade's (that case is
 # ``test_unrelated_import_named_like_a_parameter_is_kept`` below).
 identifiers = st.from_regex(r"\Azz[a-z][a-z0-9]{0,4}\Z").filter(lambda s: not keyword.iskeyword(s))
-RESERVED = {"zzvalue", "zzstate", "zzlast", "zzrenamed", "zzmore", "zzcanonicalonly",
-            "zzfacade", "zzcanonical"}
+RESERVED = {
+    "zzvalue",
+    "zzstate",
+    "zzlast",
+    "zzrenamed",
+    "zzmore",
+    "zzcanonicalonly",
+    "zzfacade",
+    "zzcanonical",
+}
 
 
 @st.composite
 def method_specs(draw: st.DrawFn, name: str) -> MethodSpec:
-    params = tuple(draw(st.lists(identifiers.filter(lambda s: s not in RESERVED and s != name),
-                                 max_size=3, unique=True)))
+    params = tuple(
+        draw(
+            st.lists(
+                identifiers.filter(lambda s: s not in RESERVED and s != name),
+                max_size=3,
+                unique=True,
+            )
+        )
+    )
     required = draw(st.integers(0, len(params)))
     decorator = draw(st.sampled_from(["", "", "", "property", "staticmethod", "classmethod"]))
     reads_state = draw(st.booleans())
     if decorator == "property":
         kind = draw(st.sampled_from(["same", "extra"]))
         return MethodSpec(name, (), 0, kind, False, decorator, reads_state)
-    kinds = ["same", "looser", "needs-more", "async-mismatch", "extra"] + (["renamed"] if params else [])
+    kinds = ["same", "looser", "needs-more", "async-mismatch", "extra"] + (
+        ["renamed"] if params else []
+    )
     kind = draw(st.sampled_from(kinds))
     return MethodSpec(name, params, required, kind, draw(st.booleans()), decorator, reads_state)
 
 
 @st.composite
 def facade_specs(draw: st.DrawFn, mode: str = "any") -> FacadeSpec:
-    names = draw(st.lists(identifiers.filter(lambda s: s not in RESERVED), min_size=1, max_size=4,
-                          unique=True))
+    names = draw(
+        st.lists(
+            identifiers.filter(lambda s: s not in RESERVED), min_size=1, max_size=4, unique=True
+        )
+    )
     methods = tuple(draw(method_specs(name)) for name in names)
     if mode == "alias":
         methods = tuple(_with_kind(m, "same") if not m.compatible else m for m in methods)
@@ -247,13 +294,16 @@ class Built:
 
 def build(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, module_source: str) -> Built:
     """A repository holding the canonical and ``module_source`` as ``pkg/gen.py``; phase 2's codemod."""
-    repo = make_repo(tmp_path_factory.mktemp(f"phase2-{next(_counter)}") / "repo", {
-        "pyproject.toml": CONFIG,
-        "zzcanon/__init__.py": "",
-        "zzcanon/core.py": spec.canonical_source(),
-        "pkg/__init__.py": "",
-        "pkg/gen.py": module_source,
-    })
+    repo = make_repo(
+        tmp_path_factory.mktemp(f"phase2-{next(_counter)}") / "repo",
+        {
+            "pyproject.toml": CONFIG,
+            "zzcanon/__init__.py": "",
+            "zzcanon/core.py": spec.canonical_source(),
+            "pkg/__init__.py": "",
+            "pkg/gen.py": module_source,
+        },
+    )
     return Built(repo, _codemod(repo))
 
 
@@ -299,9 +349,13 @@ class Context:
 CONTEXTS = [
     Context("none"),
     Context("docstring-future", '"""A module."""\nfrom __future__ import annotations\n'),
-    Context("canonical-imported", "from zzcanon.core import ZzCanonical\n", "zzkeep = ZzCanonical\n"),
+    Context(
+        "canonical-imported", "from zzcanon.core import ZzCanonical\n", "zzkeep = ZzCanonical\n"
+    ),
     Context("canonical-imported-as", "from zzcanon.core import ZzCanonical as ZzOther\n"),
-    Context("canonical-module-imported", "import zzcanon.core\n", "zzkeep = zzcanon.core.ZzCanonical\n"),
+    Context(
+        "canonical-module-imported", "import zzcanon.core\n", "zzkeep = zzcanon.core.ZzCanonical\n"
+    ),
     Context("canonical-name-shadowed", "ZzCanonical = object\n"),
     Context("exported", '__all__ = ["ZzFacade"]\n'),
     Context("star-import", "from os.path import *\n"),
@@ -329,10 +383,13 @@ def _is_facade(statement: libcst.BaseStatement) -> bool:
     if isinstance(statement, libcst.SimpleStatementLine):
         for small in statement.body:
             if isinstance(small, libcst.Assign) and any(
-                isinstance(t.target, libcst.Name) and t.target.value == "ZzFacade" for t in small.targets
+                isinstance(t.target, libcst.Name) and t.target.value == "ZzFacade"
+                for t in small.targets
             ):
                 return True
-            if isinstance(small, libcst.ImportFrom) and "zzcanon" in libcst.Module(body=[]).code_for_node(small):
+            if isinstance(small, libcst.ImportFrom) and "zzcanon" in libcst.Module(
+                body=[]
+            ).code_for_node(small):
                 return True
     return False
 
@@ -352,8 +409,13 @@ def _methods(cls: ast.ClassDef) -> dict[str, ast.FunctionDef | ast.AsyncFunction
     return {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
 
 
-def check_injected(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, before: str,
-                   after: str, context: Context = NO_CONTEXT) -> None:
+def check_injected(
+    tmp_path_factory: pytest.TempPathFactory,
+    spec: FacadeSpec,
+    before: str,
+    after: str,
+    context: Context = NO_CONTEXT,
+) -> None:
     """Phase 2 on ``before`` + the facade + ``after`` (in ``context``); assert the properties."""
     assume(all("zz" not in p.lower() and "ZzFacade" not in p for p in (before, after)))
     source = compose(before, spec, after, context)
@@ -379,7 +441,9 @@ def check_injected(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, b
         check_runtime(tmp_path_factory, spec, built.codemod, context)
         return
     assert out != source, f"facade not rewritten:\n{source}"
-    assert outcomes[0].kind == ("facade-aliased" if spec.alias_mode else "facade-delegated"), outcomes
+    assert outcomes[0].kind == ("facade-aliased" if spec.alias_mode else "facade-delegated"), (
+        outcomes
+    )
     assert parses(out), f"output does not parse:\n{out}"
     # Every unrelated top-level statement byte for byte, in order; every generated line too.
     kept_in = [code for s, code in _statements(libcst.parse_module(source)) if not _is_facade(s)]
@@ -410,24 +474,34 @@ def _lines(text: str) -> list[str]:
 def check_alias(tree: ast.Module, result: CodemodResult, out: str) -> None:
     assert _class(tree, "ZzFacade") is None, f"class kept in alias mode:\n{out}"
     bound = import_bindings(tree.body)
-    assigned = [n for n in tree.body if isinstance(n, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == "ZzFacade" for t in n.targets)]
+    assigned = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "ZzFacade" for t in n.targets)
+    ]
     assert len(assigned) == 1, f"ZzFacade bound {len(assigned)} times:\n{out}"
-    assert qualified(assigned[0].value, bound) == CANONICAL, f"ZzFacade is not the canonical:\n{out}"
+    assert qualified(assigned[0].value, bound) == CANONICAL, (
+        f"ZzFacade is not the canonical:\n{out}"
+    )
     assert [c.kind for c in result.changes] == ["facade-alias"]
     assert not [n for n in result.notes if n.kind == "facade-method-kept"]
 
 
-def check_delegation(spec: FacadeSpec, tree: ast.Module, original: ast.Module,
-                     result: CodemodResult, out: str) -> None:
+def check_delegation(
+    spec: FacadeSpec, tree: ast.Module, original: ast.Module, result: CodemodResult, out: str
+) -> None:
     cls, old = _class(tree, "ZzFacade"), _class(original, "ZzFacade")
     assert cls is not None and old is not None, f"class gone in delegation mode:\n{out}"
     new_methods, old_methods = _methods(cls), _methods(old)
     assert ast.dump(new_methods["__init__"].args) == ast.dump(old_methods["__init__"].args), (
         f"constructor signature changed:\n{out}"
     )
-    kept = {n.message.split("(")[0].removeprefix("ZzFacade."): n for n in result.notes
-            if n.kind == "facade-method-kept"}
+    kept = {
+        n.message.split("(")[0].removeprefix("ZzFacade."): n
+        for n in result.notes
+        if n.kind == "facade-method-kept"
+    }
     for method in spec.methods:
         assert method.name in new_methods, f"{method.name} vanished:\n{out}"
         if method.forwarded:
@@ -437,7 +511,9 @@ def check_delegation(spec: FacadeSpec, tree: ast.Module, original: ast.Module,
             f"kept method {method.name} was changed:\n{out}"
         )
         note = kept.get(method.name)
-        assert note is not None, f"{method.name} ({method.kind}) kept without a note: {result.notes}"
+        assert note is not None, (
+            f"{method.name} ({method.kind}) kept without a note: {result.notes}"
+        )
         assert note.severity == "needs-decision" and note.path == FILE.path
         reason = note.message.partition(":")[2].strip()
         assert reason and reason != "(kept as it is)", note.message
@@ -460,8 +536,9 @@ def _drive(value: object) -> object:
     raise AssertionError("coroutine suspended")
 
 
-def run_module(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec,
-               output: bytes) -> tuple[types.ModuleType, type]:
+def run_module(
+    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, output: bytes
+) -> tuple[types.ModuleType, type]:
     """Execute ``output`` as ``pkg.gen`` with the canonical importable from a fresh directory."""
     root = tmp_path_factory.mktemp(f"run-{next(_counter)}")
     (root / "zzcanon").mkdir()
@@ -482,8 +559,12 @@ def run_module(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec,
     return module, canonical
 
 
-def check_runtime(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, codemod: Any,
-                  context: Context = NO_CONTEXT) -> None:
+def check_runtime(
+    tmp_path_factory: pytest.TempPathFactory,
+    spec: FacadeSpec,
+    codemod: Any,
+    context: Context = NO_CONTEXT,
+) -> None:
     """The facade around a plain program, rewritten and executed (see the module docstring)."""
     result = codemod.transform(compose(PLAIN, spec, "", context).encode("utf-8"), FILE)
     module, canonical = run_module(tmp_path_factory, spec, result.source)
@@ -498,8 +579,11 @@ def check_runtime(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, co
         assert isinstance(facade(zzvalue=7), facade)  # the constructor keeps its keyword
     for method in spec.methods:
         if method.decorator == "property":
-            want = getattr(reference, method.name) if method.forwarded or spec.alias_mode else (
-                "zzfacade", method.name, *(7 for _ in method.state))
+            want = (
+                getattr(reference, method.name)
+                if method.forwarded or spec.alias_mode
+                else ("zzfacade", method.name, *(7 for _ in method.state))
+            )
             assert getattr(instance, method.name) == want, method
             continue
         for count in {method.required, len(method.params)}:
@@ -508,8 +592,13 @@ def check_runtime(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, co
             if method.forwarded or spec.alias_mode:
                 assert got == _drive(getattr(reference, method.name)(*args)), (method, got)
             else:  # the facade's own body: its arguments, its defaults, maybe its own state
-                own = ("zzfacade", method.name, *args, *range(count, len(method.params)),
-                       *(7 for _ in method.state))
+                own = (
+                    "zzfacade",
+                    method.name,
+                    *args,
+                    *range(count, len(method.params)),
+                    *(7 for _ in method.state),
+                )
                 assert got == own, (method, got)
     COUNTS["phase2_programs_executed"] += 1
 
@@ -543,16 +632,24 @@ WHERE = st.sampled_from([0.0, 0.5, 1.0])  # the facade first, amid, or after the
 @FAST
 @given(spec=facade_specs("alias"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
 def test_alias_facade_in_generated_module(
-    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
+    tmp_path_factory: pytest.TempPathFactory,
+    spec: FacadeSpec,
+    program: str,
+    where: float,
     context: Context,
 ) -> None:
     check_injected(tmp_path_factory, spec, *split(program, where), context)
 
 
 @FAST
-@given(spec=facade_specs("delegate"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
+@given(
+    spec=facade_specs("delegate"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS)
+)
 def test_delegating_facade_in_generated_module(
-    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
+    tmp_path_factory: pytest.TempPathFactory,
+    spec: FacadeSpec,
+    program: str,
+    where: float,
     context: Context,
 ) -> None:
     check_injected(tmp_path_factory, spec, *split(program, where), context)
@@ -570,8 +667,12 @@ def test_every_context_on_a_plain_module(
     run_fixed(tmp_path_factory, FacadeSpec(tuple(methods)), context)
 
 
-VARIANTS = {"plain": ("", False), "async": ("", True), "staticmethod": ("staticmethod", False),
-            "classmethod": ("classmethod", True)}
+VARIANTS = {
+    "plain": ("", False),
+    "async": ("", True),
+    "staticmethod": ("staticmethod", False),
+    "classmethod": ("classmethod", True),
+}
 
 
 @pytest.mark.parametrize("kind", [*COMPATIBLE, *INCOMPATIBLE])
@@ -581,29 +682,46 @@ def test_every_method_kind_on_a_plain_module(
 ) -> None:
     """Every kind of every variant beside a ``same`` method and property, each time the suite runs."""
     decorator, is_async = VARIANTS[variant]
-    run_fixed(tmp_path_factory, FacadeSpec((
-        MethodSpec("zzsend", ("zza", "zzb"), 1, kind, is_async, decorator, reads_state=True),
-        MethodSpec("zzcount", (), 0, "same", False),
-        MethodSpec("zzsize", (), 0, "same", False, "property"),
-    )))
+    run_fixed(
+        tmp_path_factory,
+        FacadeSpec(
+            (
+                MethodSpec(
+                    "zzsend", ("zza", "zzb"), 1, kind, is_async, decorator, reads_state=True
+                ),
+                MethodSpec("zzcount", (), 0, "same", False),
+                MethodSpec("zzsize", (), 0, "same", False, "property"),
+            )
+        ),
+    )
 
 
 @pytest.mark.parametrize("kind", ["same", "extra"])
-def test_property_kinds_on_a_plain_module(tmp_path_factory: pytest.TempPathFactory, kind: str) -> None:
-    run_fixed(tmp_path_factory, FacadeSpec((
-        MethodSpec("zzsize", (), 0, kind, False, "property", reads_state=True),
-        MethodSpec("zzcount", (), 0, "same", False),
-    )))
+def test_property_kinds_on_a_plain_module(
+    tmp_path_factory: pytest.TempPathFactory, kind: str
+) -> None:
+    run_fixed(
+        tmp_path_factory,
+        FacadeSpec(
+            (
+                MethodSpec("zzsize", (), 0, kind, False, "property", reads_state=True),
+                MethodSpec("zzcount", (), 0, "same", False),
+            )
+        ),
+    )
 
 
-def run_fixed(tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec,
-              context: Context = NO_CONTEXT) -> None:
+def run_fixed(
+    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, context: Context = NO_CONTEXT
+) -> None:
     """``check_injected`` on ``spec`` between two fixed snippets, once (no generated code)."""
 
     @settings(max_examples=1, deadline=None, database=None)
     @given(st.just(spec))
     def run(generated: FacadeSpec) -> None:
-        check_injected(tmp_path_factory, generated, PLAIN, "def helper():\n    return HERE\n", context)
+        check_injected(
+            tmp_path_factory, generated, PLAIN, "def helper():\n    return HERE\n", context
+        )
 
     run()
 
@@ -620,10 +738,12 @@ DECOYS = [
     "from zzcanon.core import ZzCanonical as ZzFacade\n",
     "x = 'ZzFacade'\n",
 ]
-DECOY_SPEC = FacadeSpec((
-    MethodSpec("zzsend", ("zza",), 1, "same", False),
-    MethodSpec("zzextra", (), 0, "extra", False),
-))
+DECOY_SPEC = FacadeSpec(
+    (
+        MethodSpec("zzsend", ("zza",), 1, "same", False),
+        MethodSpec("zzextra", (), 0, "extra", False),
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -660,14 +780,17 @@ def check_prefilter(tmp: Path, program: str) -> None:
     from ssot_migrate.engine import open_config_and_snapshot, run_codemod
     from ssot_migrate.phases import build_codemod
 
-    repo = make_repo(tmp / "repo", {
-        "pyproject.toml": CONFIG,
-        "zzcanon/__init__.py": "",
-        "zzcanon/core.py": DECOY_SPEC.canonical_source(),
-        "pkg/__init__.py": "",
-        "pkg/gen.py": DECOY_SPEC.facade_source(),
-        "pkg/generated.py": program,
-    })
+    repo = make_repo(
+        tmp / "repo",
+        {
+            "pyproject.toml": CONFIG,
+            "zzcanon/__init__.py": "",
+            "zzcanon/core.py": DECOY_SPEC.canonical_source(),
+            "pkg/__init__.py": "",
+            "pkg/gen.py": DECOY_SPEC.facade_source(),
+            "pkg/generated.py": program,
+        },
+    )
     config, snapshot = open_config_and_snapshot(repo, None)
     limit = sys.getrecursionlimit()
     try:

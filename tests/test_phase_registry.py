@@ -28,7 +28,10 @@ def test_order_and_branch_names_come_from_the_registry() -> None:
     config = Config(repo=Path("."), source=Path("pyproject.toml"), targets=(), branch_prefix="x/")
     assert phases.IDS == ("phase1", "phase2", "phase3")
     assert [phases.branch_name(config, p) for p in phases.IDS] == [
-        "x/phase1-imports", "x/phase2-facades", "x/phase3-factories"]
+        "x/phase1-imports",
+        "x/phase2-facades",
+        "x/phase3-factories",
+    ]
     assert phases.branch_name(config, "rollback-phase2") == "x/rollback-phase2"
     assert [p.id for p in phases.earlier("phase3")] == ["phase1", "phase2"]
     assert [p.id for p in phases.later("phase1")] == ["phase2", "phase3"]
@@ -42,5 +45,7 @@ def test_each_codemod_reports_the_phase_that_builds_it() -> None:
 
 
 def test_an_unknown_phase_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(UsageError, match=r"unknown phase 'phase4'; expected one of phase1, phase2, phase3"):
+    with pytest.raises(
+        UsageError, match=r"unknown phase 'phase4'; expected one of phase1, phase2, phase3"
+    ):
         phases.get("phase4")

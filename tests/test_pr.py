@@ -174,7 +174,9 @@ def test_pr_pushes_the_branch_and_prints_the_body(project: tuple[Path, Path, str
 
 def test_stacked_phase_targets_the_previous_branch(project: tuple[Path, Path, str]) -> None:
     repo, bare, phase1_tip = project
-    codemod = TextCodemod("phase3", *PHASE3_REWRITE, extra_import=b"from pkg.factory import make_engine\n")
+    codemod = TextCodemod(
+        "phase3", *PHASE3_REWRITE, extra_import=b"from pkg.factory import make_engine\n"
+    )
     phase3_tip = make_phase(repo, "phase3", codemod)
     proc = run_cli("pr", "phase3", "--repo", str(repo))
     assert proc.returncode == 0, proc.stderr
@@ -218,11 +220,16 @@ def test_open_runs_gh_pr_create_with_the_right_arguments(
     subject = git(repo, "log", "-1", "--format=%s", "ssot/phase1-imports").strip()
     body_file = repo / ".git" / "ssot-pr" / "phase1.md"
     assert call["argv"] == [
-        "pr", "create",
-        "--base", "main",
-        "--head", "ssot/phase1-imports",
-        "--title", subject,
-        "--body-file", str(body_file),
+        "pr",
+        "create",
+        "--base",
+        "main",
+        "--head",
+        "ssot/phase1-imports",
+        "--title",
+        subject,
+        "--body-file",
+        str(body_file),
     ]
     assert call["body"] == body_file.read_text(encoding="utf-8")
     assert "### Scan: violations before -> after" in call["body"]
@@ -230,7 +237,9 @@ def test_open_runs_gh_pr_create_with_the_right_arguments(
     assert remote_refs(bare) == {"refs/heads/ssot/phase1-imports": tip}
 
 
-def test_open_without_gh_says_so_and_still_pushes(project: tuple[Path, Path, str], tmp_path: Path) -> None:
+def test_open_without_gh_says_so_and_still_pushes(
+    project: tuple[Path, Path, str], tmp_path: Path
+) -> None:
     repo, bare, tip = project
     only_git = tmp_path / "only-git"
     only_git.mkdir()
@@ -268,7 +277,9 @@ def test_a_regenerated_branch_replaces_the_pushed_one(project: tuple[Path, Path,
     git(repo, "add", "README.md")
     git(repo, "commit", "-q", "-m", "main moves on")
     # Verification is beside the point here (a phase branch that was regenerated, then pushed).
-    new_tip = make_phase(repo, "phase1", TextCodemod("phase1", *PHASE1_REWRITE), refresh=True, verify=False)
+    new_tip = make_phase(
+        repo, "phase1", TextCodemod("phase1", *PHASE1_REWRITE), refresh=True, verify=False
+    )
     assert new_tip != tip
     proc = run_cli("pr", "phase1", "--repo", str(repo))
     assert proc.returncode == 0, proc.stderr
@@ -304,10 +315,16 @@ def test_message_sections_split_a_phase_commit_message() -> None:
         "SSOT-Phase: phase2\nSSOT-Verified: yes\n"
     )
     sections = message_sections(message)
-    assert sections["Tests"] == ["Tests (python -m pytest):", "  before: 1 passed", "  after:  1 passed"]
-    assert sections["Needs a decision"][1].strip() == "a.py:3: [t] keep_alive(): not defined on canonical"
+    assert sections["Tests"] == [
+        "Tests (python -m pytest):",
+        "  before: 1 passed",
+        "  after:  1 passed",
+    ]
+    assert (
+        sections["Needs a decision"][1].strip()
+        == "a.py:3: [t] keep_alive(): not defined on canonical"
+    )
     assert "SSOT-Phase" not in sections and "ssot-migrate phase2" not in str(sections)
-
 
 
 def test_a_merged_phase_has_nothing_to_review(project: tuple[Path, Path, str]) -> None:
@@ -344,7 +361,9 @@ def test_someone_elses_push_is_not_overwritten_without_force(
 # --- rollbacks: a merged phase's revert, and what an unmerged rollback leaves on the remote ----
 
 
-def recording_gh(bin_dir: Path, record: Path, open_pulls: dict[str, list[dict[str, object]]]) -> None:
+def recording_gh(
+    bin_dir: Path, record: Path, open_pulls: dict[str, list[dict[str, object]]]
+) -> None:
     """A ``gh`` that appends each argv to ``record`` (JSON lines), answers ``pr list --head B``
     from ``open_pulls``, saves the body of ``pr create`` and prints a PR URL."""
     bin_dir.mkdir(parents=True, exist_ok=True)
@@ -429,14 +448,20 @@ def test_unmerged_rollback_lists_what_the_remote_keeps_and_remote_closes_it(
         ["pr", "list", "--head", "ssot/phase1-imports", "--state", "open", "--json", "number,url"]
     ]
     # Restore the branch as printed, then roll back with --remote: rollback closes it itself.
-    restore = next(line.strip() for line in listed.stderr.splitlines()
-                   if line.strip().startswith("git -C "))
+    restore = next(
+        line.strip() for line in listed.stderr.splitlines() if line.strip().startswith("git -C ")
+    )
     subprocess.run(shlex.split(restore), env=git_env(), check=True)
-    done = run_cli("rollback", "phase1", "--repo", str(repo), "--yes", "--remote", "origin", env=env)
+    done = run_cli(
+        "rollback", "phase1", "--repo", str(repo), "--yes", "--remote", "origin", env=env
+    )
     assert done.returncode == 0, done.stderr
     assert remote_refs(bare) == {}
     assert gh_calls(record)[-1] == ["pr", "close", "7"]
-    assert "closed pull request #7" in done.stderr and "deleted ssot/phase1-imports on origin" in done.stderr
+    assert (
+        "closed pull request #7" in done.stderr
+        and "deleted ssot/phase1-imports on origin" in done.stderr
+    )
 
 
 def test_unmerged_rollback_with_remote_leaves_someone_elses_push(
@@ -456,8 +481,16 @@ def test_unmerged_rollback_with_remote_leaves_someone_elses_push(
     real_git = shutil.which("git")
     assert real_git is not None
     (no_gh / "git").symlink_to(real_git)
-    proc = run_cli("rollback", "phase1", "--repo", str(repo), "--yes", "--remote", "origin",
-                   env={"PATH": str(no_gh)})
+    proc = run_cli(
+        "rollback",
+        "phase1",
+        "--repo",
+        str(repo),
+        "--yes",
+        "--remote",
+        "origin",
+        env={"PATH": str(no_gh)},
+    )
     assert proc.returncode == 0, proc.stderr
     assert remote_refs(bare) == {"refs/heads/ssot/phase1-imports": theirs}
     assert "someone pushed commits this rollback did not delete" in proc.stderr

@@ -49,7 +49,11 @@ COUNTS: Counter[str] = Counter()
 FAST = settings(
     max_examples=10,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
 )
 
 
@@ -75,7 +79,9 @@ class Shape:
 
 SHAPES = [
     Shape("from", "from zzold.legacy import OldThing", "OldThing", "zznew.core.NewThing"),
-    Shape("from-as", "from zzold.legacy import OldThing as ZzAlias", "ZzAlias", "zznew.core.NewThing"),
+    Shape(
+        "from-as", "from zzold.legacy import OldThing as ZzAlias", "ZzAlias", "zznew.core.NewThing"
+    ),
     Shape("import", "import zzold.legacy", "zzold.legacy.OldThing", "zznew.core.NewThing"),
     Shape("import-as", "import zzold.legacy as zz_lm", "zz_lm.OldThing", "zznew.core.NewThing"),
     Shape("from-pkg", "from zzold import legacy", "legacy.OldThing", "zznew.core.NewThing"),
@@ -94,10 +100,14 @@ SHAPES = [
         (("NewThing", "zznew.core.NewThing"),),
     ),
     Shape("mod-import", "import zzold.ancient", "zzold.ancient.attr_zz", "zznew.modern.attr_zz"),
-    Shape("mod-import-as", "import zzold.ancient as zz_an", "zz_an.attr_zz", "zznew.modern.attr_zz"),
+    Shape(
+        "mod-import-as", "import zzold.ancient as zz_an", "zz_an.attr_zz", "zznew.modern.attr_zz"
+    ),
     Shape("mod-from-pkg", "from zzold import ancient", "ancient.attr_zz", "zznew.modern.attr_zz"),
     Shape("mod-from", "from zzold.ancient import attr_zz", "attr_zz", "zznew.modern.attr_zz"),
-    Shape("mod-sub", "from zzold.ancient.sub import thing_zz", "thing_zz", "zznew.modern.sub.thing_zz"),
+    Shape(
+        "mod-sub", "from zzold.ancient.sub import thing_zz", "thing_zz", "zznew.modern.sub.thing_zz"
+    ),
 ]
 PLACES = ["top", "function", "try", "type-checking"]
 ALIASES = ("zzold.legacy.OldThing", "zzold.ancient")
@@ -120,12 +130,18 @@ def compose(program: str, shape: Shape, place: str) -> tuple[str, str]:
     if place == "top":
         return f"{shape.imports}\n{body}{probe_lines}", "module"
     if place == "function":
-        fn = "def __zz_probe_fn():\n" + _indent(shape.imports + "\n" + probe_lines) + "    return 0\n"
+        fn = (
+            "def __zz_probe_fn():\n"
+            + _indent(shape.imports + "\n" + probe_lines)
+            + "    return 0\n"
+        )
         return f"{body}\n\n{fn}", "__zz_probe_fn"
     if place == "try":
         head = "try:\n" + _indent(shape.imports + "\n") + "except ImportError:\n    raise\n"
         return f"{head}{body}{probe_lines}", "module"
-    head = "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n" + _indent(shape.imports + "\n" + probe_lines)
+    head = "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n" + _indent(
+        shape.imports + "\n" + probe_lines
+    )
     return f"{head}{body}", "module"
 
 
@@ -183,7 +199,9 @@ def import_bindings(body: list[ast.stmt]) -> dict[str, list[str]]:
                     bound.setdefault(top, []).append(top)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             for alias in node.names:
-                bound.setdefault(alias.asname or alias.name, []).append(f"{node.module}.{alias.name}")
+                bound.setdefault(alias.asname or alias.name, []).append(
+                    f"{node.module}.{alias.name}"
+                )
     return bound
 
 
@@ -258,10 +276,15 @@ def check_injected(codemod: object, program: str, shape: Shape, place: str) -> N
     for name, want in expected:
         assert name in probes, f"probe {name} vanished:\n{out}"
         got = qualified(probes[name], bound)
-        assert got == want, f"{name} = {ast.unparse(probes[name])} resolves to {got}, not {want}\n{out}"
+        assert got == want, (
+            f"{name} = {ast.unparse(probes[name])} resolves to {got}, not {want}\n{out}"
+        )
     if shape.id == "dual":
-        binders = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                   and any(a.name == "NewThing" for a in n.names)]
+        binders = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and any(a.name == "NewThing" for a in n.names)
+        ]
         assert len(binders) == 1, f"canonical imported {len(binders)} times:\n{out}"
     # the generated program's own text is untouched (only the injected lines may change)
     if program.strip():
@@ -297,7 +320,10 @@ programs = st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node())
 @FAST
 @given(program=programs, decoy=st.sampled_from(["", *DECOYS]))
 def test_unrelated_program_is_byte_identical(program: str, decoy: str) -> None:
-    check_untouched(imports_codemod(), program + ("\n" if program and not program.endswith("\n") else "") + decoy)
+    check_untouched(
+        imports_codemod(),
+        program + ("\n" if program and not program.endswith("\n") else "") + decoy,
+    )
 
 
 @FAST
@@ -407,16 +433,32 @@ PHASE3_FILES = {
         "def make_thing(*args, **kwargs):\n    return NewThing(*args, **kwargs)\n"
     ),
     "pyproject.toml": (
-        "[tool.ssot-migrate]\n\n[[tool.ssot-migrate.targets]]\nname = \"thing\"\n"
-        "canonical = \"zznew.core.NewThing\"\naliases = []\nfactory = \"zznew.factory.make_thing\"\n"
+        '[tool.ssot-migrate]\n\n[[tool.ssot-migrate.targets]]\nname = "thing"\n'
+        'canonical = "zznew.core.NewThing"\naliases = []\nfactory = "zznew.factory.make_thing"\n'
     ),
 }
 PHASE3_SHAPES = [
-    Shape("call", "from zznew.core import NewThing", "NewThing(1, key=2)", "zznew.factory.make_thing"),
-    Shape("call-as", "from zznew.core import NewThing as ZzT", "ZzT(1, key=2)", "zznew.factory.make_thing"),
-    Shape("call-attr", "import zznew.core", "zznew.core.NewThing(1, key=2)", "zznew.factory.make_thing"),
-    Shape("call-mod-as", "from zznew import core as zz_core", "zz_core.NewThing(1, key=2)",
-          "zznew.factory.make_thing"),
+    Shape(
+        "call", "from zznew.core import NewThing", "NewThing(1, key=2)", "zznew.factory.make_thing"
+    ),
+    Shape(
+        "call-as",
+        "from zznew.core import NewThing as ZzT",
+        "ZzT(1, key=2)",
+        "zznew.factory.make_thing",
+    ),
+    Shape(
+        "call-attr",
+        "import zznew.core",
+        "zznew.core.NewThing(1, key=2)",
+        "zznew.factory.make_thing",
+    ),
+    Shape(
+        "call-mod-as",
+        "from zznew import core as zz_core",
+        "zz_core.NewThing(1, key=2)",
+        "zznew.factory.make_thing",
+    ),
 ]
 
 
@@ -463,7 +505,9 @@ def check_factory_call(codemod: object, program: str, shape: Shape, place: str) 
     assert [(k.arg, ast.unparse(k.value)) for k in call.keywords] == [("key", "2")]
     # Phase 3 may add the factory's import at the top of the module (after a header comment),
     # so the program's lines must survive in order, not necessarily as one block.
-    assert _subsequence(program.splitlines(), out.splitlines()), f"generated code was modified:\n{out}"
+    assert _subsequence(program.splitlines(), out.splitlines()), (
+        f"generated code was modified:\n{out}"
+    )
     again = codemod.transform(result.source, FILE)  # type: ignore[attr-defined]
     assert again.source == result.source, "second run is not a no-op"
 
@@ -487,7 +531,9 @@ def test_phase3_never_drops_lines_libcst_cannot_reproduce(factories_codemod: obj
 
 @FAST
 @given(program=programs)
-def test_phase3_unrelated_program_is_byte_identical(factories_codemod: object, program: str) -> None:
+def test_phase3_unrelated_program_is_byte_identical(
+    factories_codemod: object, program: str
+) -> None:
     assume(parses(program))
     data = program.encode("utf-8")
     result = factories_codemod.transform(data, FILE)  # type: ignore[attr-defined]
@@ -496,7 +542,11 @@ def test_phase3_unrelated_program_is_byte_identical(factories_codemod: object, p
 
 
 @FAST
-@given(program=programs, shape=st.sampled_from(PHASE3_SHAPES), place=st.sampled_from(["top", "function"]))
+@given(
+    program=programs,
+    shape=st.sampled_from(PHASE3_SHAPES),
+    place=st.sampled_from(["top", "function"]),
+)
 def test_phase3_injected_construction_uses_the_factory(
     factories_codemod: object, program: str, shape: Shape, place: str
 ) -> None:

@@ -23,14 +23,26 @@ _TEXT = st.text(
     max_size=30,
 )
 _HEADER = _TEXT.filter(lambda s: s.strip() == s and not s.startswith("SSOT-"))
-_ITEM = st.builds(lambda indent, s: indent + s, st.sampled_from(["  ", "    ", "\t"]),
-                  _TEXT.filter(lambda s: s.strip() == s))
+_ITEM = st.builds(
+    lambda indent, s: indent + s,
+    st.sampled_from(["  ", "    ", "\t"]),
+    _TEXT.filter(lambda s: s.strip() == s),
+)
 _SECTION = st.builds(Section, _HEADER, st.lists(_ITEM, max_size=3).map(tuple))
 _PARAGRAPH = st.lists(_SECTION, min_size=1, max_size=3).map(tuple)
 _VALUE = st.none() | _TEXT.filter(lambda s: s.strip() == s)
 _TRAILERS = st.builds(
-    Trailers, phase=_VALUE, reverts=_VALUE, base=_VALUE, mainline=_VALUE, config=_VALUE,
-    tests_before=_VALUE, tests_after=_VALUE, verified=_VALUE, regressions=_VALUE, flaky=_VALUE,
+    Trailers,
+    phase=_VALUE,
+    reverts=_VALUE,
+    base=_VALUE,
+    mainline=_VALUE,
+    config=_VALUE,
+    tests_before=_VALUE,
+    tests_after=_VALUE,
+    verified=_VALUE,
+    regressions=_VALUE,
+    flaky=_VALUE,
     unstable_on_base=_VALUE,
 )
 _RECORD = st.builds(PhaseRecord, _TEXT, st.lists(_PARAGRAPH, max_size=4).map(tuple), _TRAILERS)
@@ -53,13 +65,26 @@ def test_a_phase_record_renders_in_git_interpret_trailers_layout() -> None:
         "ssot-migrate phase1 (imports): rewrite legacy imports to their canonical paths",
         (
             paragraph(["Base: main (0123456789ab)"]),
-            paragraph(["Files changed (1):", "  app/chat.py (+1 -1)",
-                       "References rewritten per target:", "  manager: 2"]),
+            paragraph(
+                [
+                    "Files changed (1):",
+                    "  app/chat.py (+1 -1)",
+                    "References rewritten per target:",
+                    "  manager: 2",
+                ]
+            ),
             paragraph(["Tests (python -m pytest):", "  before: 4 passed", "  after:  4 passed"]),
         ),
-        Trailers(phase="phase1", base="a" * 40, mainline="refs/heads/main", config="-",
-                 tests_before="4 passed", tests_after="4 passed", verified="yes",
-                 regressions=id_list([f"t{i}" for i in range(22)])),
+        Trailers(
+            phase="phase1",
+            base="a" * 40,
+            mainline="refs/heads/main",
+            config="-",
+            tests_before="4 passed",
+            tests_after="4 passed",
+            verified="yes",
+            regressions=id_list([f"t{i}" for i in range(22)]),
+        ),
     )
     assert record.render() == (
         "ssot-migrate phase1 (imports): rewrite legacy imports to their canonical paths\n"
@@ -86,13 +111,16 @@ def test_a_phase_record_renders_in_git_interpret_trailers_layout() -> None:
     )
     sections = message_sections(record.render())
     assert sections["References rewritten per target"] == [
-        "References rewritten per target:", "  manager: 2"]
+        "References rewritten per target:",
+        "  manager: 2",
+    ]
     assert record.trailers.triage_lists() == (("regressions", record.trailers.regressions),)
 
 
 def test_controls_from_file_names_are_escaped_and_git_trailers_win() -> None:
-    record = PhaseRecord("t", (paragraph(["Files changed (1):", "  a\x1b[31m.py"]),),
-                         Trailers(phase="phase1"))
+    record = PhaseRecord(
+        "t", (paragraph(["Files changed (1):", "  a\x1b[31m.py"]),), Trailers(phase="phase1")
+    )
     assert "\x1b" not in record.render() and "a\\x1b[31m.py" in record.render()
     read = PhaseRecord.parse(record.render(), {"SSOT-Phase": "phase2", "Signed-off-by": "x"})
     assert read.trailers == Trailers(phase="phase2")

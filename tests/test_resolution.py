@@ -39,7 +39,10 @@ REPO_FILES = {
 def fake_venv(root: Path, files: dict[str, str], cfg: str | None = None) -> Path:
     """A venv-shaped folder: ``pyvenv.cfg`` and ``files`` under its site-packages."""
     version = f"{sys.version_info.major}.{sys.version_info.minor}.0"
-    write_tree(root, {"pyvenv.cfg": cfg if cfg is not None else f"home = /nowhere/bin\nversion = {version}\n"})
+    write_tree(
+        root,
+        {"pyvenv.cfg": cfg if cfg is not None else f"home = /nowhere/bin\nversion = {version}\n"},
+    )
     (root / SITE).mkdir(parents=True, exist_ok=True)
     write_tree(root / SITE, files)
     (root / "bin").mkdir(exist_ok=True)
@@ -55,7 +58,9 @@ def repo_with(tmp_path: Path, canonical: str, top: str = "") -> Path:
     return make_repo(tmp_path / "repo", {**REPO_FILES, "pyproject.toml": table})
 
 
-def resolve(config_repo: Path, **kwargs: object) -> tuple[NameKind, tuple[str, ...], tuple[str, ...]]:
+def resolve(
+    config_repo: Path, **kwargs: object
+) -> tuple[NameKind, tuple[str, ...], tuple[str, ...]]:
     config = load_config(config_repo, environ={}, **kwargs)  # type: ignore[arg-type]
     return config.targets[0].canonical_kind, config.warnings, config.lookup_notes
 
@@ -73,8 +78,9 @@ def test_venv_folder_in_the_repository(tmp_path: Path, folder: str) -> None:
 def test_python_key_names_a_venv_or_an_interpreter(tmp_path: Path) -> None:
     venv = fake_venv(tmp_path / "elsewhere" / "proj-env", DEP)
     for value in (str(venv), str(venv / "bin" / "python"), "../elsewhere/proj-env"):
-        repo = repo_with(tmp_path / value.replace("/", "_"), "depkg.things.Thing",
-                         top=f'python = "{value}"')
+        repo = repo_with(
+            tmp_path / value.replace("/", "_"), "depkg.things.Thing", top=f'python = "{value}"'
+        )
         if value.startswith(".."):
             fake_venv(repo.parent / "elsewhere" / "proj-env", DEP)
         assert resolve(repo)[:2] == (NameKind.SYMBOL, ())
@@ -102,7 +108,8 @@ def test_virtual_env_variable_then_test_command_interpreter(tmp_path: Path) -> N
     config = load_config(repo, environ={"VIRTUAL_ENV": str(venv)})
     assert config.warnings == ()
     command_repo = repo_with(
-        tmp_path / "cmd", "depkg.things.Thing",
+        tmp_path / "cmd",
+        "depkg.things.Thing",
         top='test-command = "env PYTHONPATH=. tools/py/bin/python -m pytest -q"',
     )
     fake_venv(command_repo / "tools" / "py", DEP)
@@ -123,7 +130,9 @@ def test_pth_folders_are_read_and_code_lines_never_run(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     venv = fake_venv(tmp_path / "v", {})
     site = venv / SITE
-    write_tree(tmp_path / "src-checkout", {"depkg/__init__.py": "", "depkg/things.py": "Thing = object\n"})
+    write_tree(
+        tmp_path / "src-checkout", {"depkg/__init__.py": "", "depkg/things.py": "Thing = object\n"}
+    )
     (site / "dev.pth").write_text(
         f"# a comment\n\n{tmp_path / 'src-checkout'}\n"
         f"import os; open({str(marker)!r}, 'w').write('executed')\n",
@@ -137,7 +146,9 @@ def test_pth_folders_are_read_and_code_lines_never_run(tmp_path: Path) -> None:
 def test_editable_finder_mapping_is_read_as_a_literal(tmp_path: Path) -> None:
     venv = fake_venv(tmp_path / "v", {})
     site = venv / SITE
-    write_tree(tmp_path / "mono" / "libs" / "depkg", {"__init__.py": "", "things.py": "class Thing: ...\n"})
+    write_tree(
+        tmp_path / "mono" / "libs" / "depkg", {"__init__.py": "", "things.py": "class Thing: ...\n"}
+    )
     (site / "__editable__.depkg-1.0.pth").write_text(
         "import __editable___depkg_1_0_finder; __editable___depkg_1_0_finder.install()\n",
         encoding="utf-8",
@@ -177,11 +188,14 @@ def test_own_environment_is_last(tmp_path: Path) -> None:
 
 
 def test_what_cannot_be_checked_is_accepted_with_a_note(tmp_path: Path) -> None:
-    venv = fake_venv(tmp_path / "v", {
-        "star/__init__.py": "from star._impl import *\n",
-        "lazy/__init__.py": "def __getattr__(name):\n    raise AttributeError(name)\n",
-        f"fast.cpython-{sys.version_info.major}{sys.version_info.minor}-x86_64-linux-gnu.so": "",
-    })
+    venv = fake_venv(
+        tmp_path / "v",
+        {
+            "star/__init__.py": "from star._impl import *\n",
+            "lazy/__init__.py": "def __getattr__(name):\n    raise AttributeError(name)\n",
+            f"fast.cpython-{sys.version_info.major}{sys.version_info.minor}-x86_64-linux-gnu.so": "",
+        },
+    )
     for canonical, note in [
         ("star.Anything", "through a star import"),
         ("lazy.Anything", "through a module __getattr__"),
@@ -195,10 +209,13 @@ def test_what_cannot_be_checked_is_accepted_with_a_note(tmp_path: Path) -> None:
 
 
 def test_a_star_import_that_can_be_followed_needs_no_note(tmp_path: Path) -> None:
-    venv = fake_venv(tmp_path / "v", {
-        "star/__init__.py": "from star._impl import *\n",
-        "star/_impl.py": "class Thing: ...\n",
-    })
+    venv = fake_venv(
+        tmp_path / "v",
+        {
+            "star/__init__.py": "from star._impl import *\n",
+            "star/_impl.py": "class Thing: ...\n",
+        },
+    )
     repo = repo_with(tmp_path, "star.Thing")
     kind, warnings, notes = resolve(repo, python=venv)
     assert (kind, warnings) == (NameKind.SYMBOL, ())
@@ -209,12 +226,15 @@ def test_a_star_import_that_can_be_followed_needs_no_note(tmp_path: Path) -> Non
 
 def test_repository_shadows_installed_packages(tmp_path: Path) -> None:
     # The repository's own ``depkg`` decides even when the venv has one that defines Thing.
-    repo = make_repo(tmp_path / "repo", {
-        **REPO_FILES,
-        "depkg/__init__.py": "",
-        "depkg/things.py": "class Other: ...\n",
-        "pyproject.toml": TABLE.format(top="", canonical="depkg.things.Thing"),
-    })
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            **REPO_FILES,
+            "depkg/__init__.py": "",
+            "depkg/things.py": "class Other: ...\n",
+            "pyproject.toml": TABLE.format(top="", canonical="depkg.things.Thing"),
+        },
+    )
     fake_venv(repo / ".venv", DEP)
     warning = resolve(repo)[1][0]
     assert "module 'depkg.things' (depkg/things.py) does not define 'Thing'" in warning
@@ -235,24 +255,53 @@ def test_resolver_places_are_in_the_documented_order(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "canonical", "aliases", "kind", "why"),
     [
-        pytest.param({"legacy/__init__.py": "", "legacy/mod.py": "X = 1\n"}, "gone.mod",
-                     '["legacy.mod"]', NameKind.MODULE, "the alias 'legacy.mod' is a module",
-                     id="alias-found-as-module"),
-        pytest.param({}, "gone.mod", '["legacy.mod"]', NameKind.MODULE,
-                     "app/use.py imports 'legacy.mod' as a module", id="usage-import-a-module"),
-        pytest.param({}, "collections.Missing", '["legacy.Missing"]', NameKind.SYMBOL,
-                     "its parent 'collections' is a module", id="parent-is-a-module"),
-        pytest.param({}, "gone.Thing", '["legacy.Thing"]', NameKind.SYMBOL,
-                     "nothing shows it is a module", id="no-evidence"),
+        pytest.param(
+            {"legacy/__init__.py": "", "legacy/mod.py": "X = 1\n"},
+            "gone.mod",
+            '["legacy.mod"]',
+            NameKind.MODULE,
+            "the alias 'legacy.mod' is a module",
+            id="alias-found-as-module",
+        ),
+        pytest.param(
+            {},
+            "gone.mod",
+            '["legacy.mod"]',
+            NameKind.MODULE,
+            "app/use.py imports 'legacy.mod' as a module",
+            id="usage-import-a-module",
+        ),
+        pytest.param(
+            {},
+            "collections.Missing",
+            '["legacy.Missing"]',
+            NameKind.SYMBOL,
+            "its parent 'collections' is a module",
+            id="parent-is-a-module",
+        ),
+        pytest.param(
+            {},
+            "gone.Thing",
+            '["legacy.Thing"]',
+            NameKind.SYMBOL,
+            "nothing shows it is a module",
+            id="no-evidence",
+        ),
     ],
 )
 def test_kind_of_a_name_found_nowhere_is_inferred_and_explained(
     tmp_path: Path, files: dict[str, str], canonical: str, aliases: str, kind: NameKind, why: str
 ) -> None:
     table = f'[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\ncanonical = "{canonical}"\naliases = {aliases}\n'
-    use = "import legacy.mod\n\nlegacy.mod.X\n" if "legacy.mod" in aliases else "from legacy import Thing\n"
-    repo = make_repo(tmp_path / "repo", {"app/__init__.py": "", "app/use.py": use, **files,
-                                         "pyproject.toml": table})
+    use = (
+        "import legacy.mod\n\nlegacy.mod.X\n"
+        if "legacy.mod" in aliases
+        else "from legacy import Thing\n"
+    )
+    repo = make_repo(
+        tmp_path / "repo",
+        {"app/__init__.py": "", "app/use.py": use, **files, "pyproject.toml": table},
+    )
     config = load_config(repo, environ={})
     (warning,) = config.warnings
     assert config.targets[0].canonical_kind is kind
@@ -263,8 +312,10 @@ def test_kind_of_a_name_found_nowhere_is_inferred_and_explained(
 
 @pytest.mark.parametrize(
     ("canonical", "aliases"),
-    [pytest.param("gonepkg", '["legacy.mod"]', id="top-level-canonical"),
-     pytest.param("gone.mod", '["legacy"]', id="top-level-alias")],
+    [
+        pytest.param("gonepkg", '["legacy.mod"]', id="top-level-canonical"),
+        pytest.param("gone.mod", '["legacy"]', id="top-level-alias"),
+    ],
 )
 def test_a_top_level_name_proves_a_module(tmp_path: Path, canonical: str, aliases: str) -> None:
     table = f'[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\ncanonical = "{canonical}"\naliases = {aliases}\n'
@@ -279,10 +330,19 @@ def test_a_top_level_name_proves_a_module(tmp_path: Path, canonical: str, aliase
 @pytest.mark.parametrize(
     ("files", "canonical", "owner"),
     [
-        pytest.param({"pkg/__init__.py": "", "pkg/core.py": "class Outer:\n    class Inner:\n        pass\n"},
-                     "pkg.core.Outer.Inner", "'pkg.core' (pkg/core.py) defines", id="nested-class-in-the-repo"),
+        pytest.param(
+            {
+                "pkg/__init__.py": "",
+                "pkg/core.py": "class Outer:\n    class Inner:\n        pass\n",
+            },
+            "pkg.core.Outer.Inner",
+            "'pkg.core' (pkg/core.py) defines",
+            id="nested-class-in-the-repo",
+        ),
         pytest.param({}, "textwrap.TextWrapper.wrap", "'textwrap' (/", id="method-in-the-stdlib"),
-        pytest.param({}, "json.JSONDecoder.decode", "'json' (/", id="method-of-a-re-exported-class"),
+        pytest.param(
+            {}, "json.JSONDecoder.decode", "'json' (/", id="method-of-a-re-exported-class"
+        ),
     ],
 )
 def test_an_attribute_of_an_object_is_refused_with_the_way_out(
@@ -290,8 +350,10 @@ def test_an_attribute_of_an_object_is_refused_with_the_way_out(
 ) -> None:
     # Found before as "nowhere" (with itself as the did-you-mean), then rewritten into
     # `from pkg.core.Outer import Inner`, an import of a module that does not exist.
-    table = (f'[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
-             f'canonical = "{canonical}"\naliases = ["legacy.Old"]\n')
+    table = (
+        f'[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
+        f'canonical = "{canonical}"\naliases = ["legacy.Old"]\n'
+    )
     repo = make_repo(tmp_path / "repo", {**files, "pyproject.toml": table})
     with pytest.raises(ConfigError) as refused:
         load_config(repo, environ={})

@@ -35,7 +35,11 @@ def run_sample_suite(repo: Path, junit: Path) -> dict[str, str]:
     """The sample's own test command (with this interpreter), results per test id."""
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}"],
-        cwd=repo, capture_output=True, text=True, timeout=120, check=False,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     results: dict[str, str] = {}
@@ -63,7 +67,9 @@ def test_sample_becomes_a_clean_git_repository(sample: Path) -> None:
     assert sorted(f for f in files if f != ".gitignore") == shipped
 
 
-def test_sample_suite_golden_path_passes_and_fail_first_tests_fail(sample: Path, tmp_path: Path) -> None:
+def test_sample_suite_golden_path_passes_and_fail_first_tests_fail(
+    sample: Path, tmp_path: Path
+) -> None:
     results = run_sample_suite(sample, tmp_path / "junit.xml")
     failing = sorted(t for t, status in results.items() if status == "failed")
     assert failing == sorted(EXPECTED_FIXES)
@@ -112,7 +118,8 @@ def test_sample_carries_every_kind_of_fragmentation(sample: Path) -> None:
 def test_sample_has_the_import_shapes_phase1_handles() -> None:
     root = Path(str(sample_root()))
     consumers = [
-        p for p in root.rglob("*.py")
+        p
+        for p in root.rglob("*.py")
         if "websocket_core" in p.read_text(encoding="utf-8")
         and "tests" not in p.relative_to(root).parts[:1]
         and "websocket_core" not in p.parent.name
@@ -137,8 +144,21 @@ def test_outer_test_runs_do_not_collect_the_sample() -> None:
     # Run from the project root on the package directory: the sample's tests must stay out.
     project = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "ssot_migrate"],
-        cwd=project, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "ssot_migrate",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 5, proc.stdout + proc.stderr  # "no tests collected"
     assert "test_single_manager" not in proc.stdout

@@ -70,7 +70,9 @@ def violating(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def consolidated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("scan") / "consolidated", fixture_files("consolidated"))
+    return make_repo(
+        tmp_path_factory.mktemp("scan") / "consolidated", fixture_files("consolidated")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -105,17 +107,24 @@ def test_every_path_to_the_object(report: ScanReport) -> None:
 
 def test_site_locations(report: ScanReport) -> None:
     assert sites(report, "legacy-import") == [
-        "app/compat.py:1", "app/services/chat.py:2", "app/services/notify.py:5",
-        "app/services/rooms.py:1", "app/services/rooms.py:2",
-        "tests/test_chat.py:15", "tests/test_chat.py:30",
+        "app/compat.py:1",
+        "app/services/chat.py:2",
+        "app/services/notify.py:5",
+        "app/services/rooms.py:1",
+        "app/services/rooms.py:2",
+        "tests/test_chat.py:15",
+        "tests/test_chat.py:30",
     ]
     assert sites(report, "stale-patch-target") == ["tests/test_chat.py:15", "tests/test_chat.py:25"]
     assert sites(report, "patch-seam") == ["tests/test_chat.py:20", "tests/test_chat.py:30"]
     seam = next(s for s in report.sites if s.category == "patch-seam" and s.line == 20)
     assert "app.handlers.UnifiedWebSocketManager" in seam.message
     assert sites(report, "direct-instantiation") == [
-        "app/handlers.py:6", "app/handlers.py:10", "app/legacy/facade.py:6",
-        "app/legacy/factory.py:5", "app/services/chat.py:6",
+        "app/handlers.py:6",
+        "app/handlers.py:10",
+        "app/legacy/facade.py:6",
+        "app/legacy/factory.py:5",
+        "app/services/chat.py:6",
     ]
     assert sites(report, "dual-import") == ["app/services/chat.py:2"]
     code = next(s.code for s in report.sites if s.path == "app/services/notify.py")
@@ -126,7 +135,8 @@ def test_interface_drift_is_spelled_out(report: ScanReport) -> None:
     (target,) = report.targets
     drift = {d.candidate: d for d in target.drift}
     assert set(drift) == {
-        "app.legacy.facade.WebSocketManagerFacade", "app.isolated.IsolatedWebSocketManager",
+        "app.legacy.facade.WebSocketManagerFacade",
+        "app.isolated.IsolatedWebSocketManager",
         "tests.test_chat.MockWebSocketManager",
     }
     facade = drift["app.legacy.facade.WebSocketManagerFacade"]
@@ -136,8 +146,11 @@ def test_interface_drift_is_spelled_out(report: ScanReport) -> None:
     assert "add_connection(): takes 1 positional argument but canonical takes 2" in messages
     isolated = [m.message for m in drift["app.isolated.IsolatedWebSocketManager"].mismatches]
     assert "send_message(): is sync but canonical's is async" in isolated
-    message = next(s.message for s in report.sites if s.category == "interface-drift"
-                   and s.message.startswith("app.legacy.facade."))
+    message = next(
+        s.message
+        for s in report.sites
+        if s.category == "interface-drift" and s.message.startswith("app.legacy.facade.")
+    )
     assert message.startswith(
         "app.legacy.facade.WebSocketManagerFacade: shares 2 of the 4 public methods of "
         "app.core.unified.UnifiedWebSocketManager (add_connection, broadcast)"
@@ -145,15 +158,20 @@ def test_interface_drift_is_spelled_out(report: ScanReport) -> None:
 
 
 def test_duplicates_say_why(report: ScanReport) -> None:
-    duplicates = {s.message.split()[0]: s.message for s in report.sites
-                  if s.category == "duplicate-implementation"}
+    duplicates = {
+        s.message.split()[0]: s.message
+        for s in report.sites
+        if s.category == "duplicate-implementation"
+    }
     assert duplicates == {
-        "app.isolated.IsolatedWebSocketManager":
-            "app.isolated.IsolatedWebSocketManager competes with " + CANONICAL + " (named after "
-            "WebSocketManager, implements 4 of its 4 methods: add_connection, broadcast, "
-            "remove_connection, send_message)",
-        "app.legacy.facade.WebSocketManagerFacade":
-            "app.legacy.facade.WebSocketManagerFacade competes with " + CANONICAL + " (listed facade)",
+        "app.isolated.IsolatedWebSocketManager": "app.isolated.IsolatedWebSocketManager competes with "
+        + CANONICAL
+        + " (named after "
+        "WebSocketManager, implements 4 of its 4 methods: add_connection, broadcast, "
+        "remove_connection, send_message)",
+        "app.legacy.facade.WebSocketManagerFacade": "app.legacy.facade.WebSocketManagerFacade competes with "
+        + CANONICAL
+        + " (listed facade)",
     }
 
 
@@ -181,8 +199,19 @@ def test_json_format_matches_schema_and_counts(violating: Path) -> None:
     assert data["counts"] == EXPECTED
     assert data["commit"] == git(violating, "rev-parse", "HEAD").strip()
     assert len(data["sites"]) == sum(EXPECTED.values()) - EXPECTED["import-paths"] + 3
-    assert list(data) == ["schema_version", "tool", "commit", "verdict", "counts", "violations",
-                          "files", "skipped", "targets", "sites", "warnings"]
+    assert list(data) == [
+        "schema_version",
+        "tool",
+        "commit",
+        "verdict",
+        "counts",
+        "violations",
+        "files",
+        "skipped",
+        "targets",
+        "sites",
+        "warnings",
+    ]
 
 
 def test_sarif_is_valid_sarif_2_1_0(violating: Path) -> None:
@@ -193,8 +222,9 @@ def test_sarif_is_valid_sarif_2_1_0(violating: Path) -> None:
     jsonschema.Draft4Validator(schema).validate(document)
     run = document["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == list(CATEGORIES)
-    assert len(run["results"]) == len(json.loads(
-        run_cli("scan", "--format", "json", "--repo", str(violating)).stdout)["sites"])
+    assert len(run["results"]) == len(
+        json.loads(run_cli("scan", "--format", "json", "--repo", str(violating)).stdout)["sites"]
+    )
     first = run["results"][0]["locations"][0]["physicalLocation"]
     assert first["artifactLocation"]["uri"] == "app/compat.py"
     assert first["region"]["startLine"] == 1
@@ -219,15 +249,17 @@ def test_markdown_and_table_formats(violating: Path) -> None:
 
 
 def test_code_is_never_read_as_rich_markup(repo_factory: Callable[..., Path]) -> None:
-    repo = repo_factory({
-        "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
-                          'canonical = "pkg.new.Thing"\naliases = ["pkg.old.Thing"]\n',
-        "pkg/__init__.py": "",
-        "pkg/new.py": "class Thing:\n    pass\n",
-        "pkg/old.py": "from pkg.new import Thing\n",
-        "pkg/use.py": 'import pkg.old\n\nTABLE = {"[bold]x[/bold]": pkg.old.Thing}\n',
-        "pkg/broken.py": "import pkg.old\n\ndef broken(:\n    pkg.old.Thing\n",
-    })
+    repo = repo_factory(
+        {
+            "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
+            'canonical = "pkg.new.Thing"\naliases = ["pkg.old.Thing"]\n',
+            "pkg/__init__.py": "",
+            "pkg/new.py": "class Thing:\n    pass\n",
+            "pkg/old.py": "from pkg.new import Thing\n",
+            "pkg/use.py": 'import pkg.old\n\nTABLE = {"[bold]x[/bold]": pkg.old.Thing}\n',
+            "pkg/broken.py": "import pkg.old\n\ndef broken(:\n    pkg.old.Thing\n",
+        }
+    )
     result = run_cli("scan", "--repo", str(repo))
     assert 'TABLE = {"[bold]x[/bold]": pkg.old.Thing}' in result.stdout
     # A file that does not parse is listed as skipped (with its line); the rest is scanned.
@@ -245,8 +277,10 @@ def test_exit_codes(violating: Path, consolidated: Path, tmp_path: Path) -> None
     bad_format = run_cli("scan", "--format", "xml", "--repo", str(violating))
     assert bad_format.returncode == 2 and "--format 'xml'" in bad_format.stderr
     bad = tmp_path / "bad.toml"
-    bad.write_text('[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
-                   'canonical = "app.core.unified.UnifiedWebSocketManager"\naliasses = []\n')
+    bad.write_text(
+        '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
+        'canonical = "app.core.unified.UnifiedWebSocketManager"\naliasses = []\n'
+    )
     result = run_cli("scan", "--check", "--repo", str(violating), "--config", str(bad))
     assert result.returncode == 2
     assert "aliasses" in result.stderr and result.stdout == ""
@@ -256,7 +290,9 @@ def test_ratchet(repo_factory: Callable[..., Path], tmp_path: Path) -> None:
     files = fixture_files("violating")
     repo = repo_factory(files)
     baseline = tmp_path / "baseline.json"
-    wrote = run_cli("scan", "--repo", str(repo), "--write-baseline", str(baseline), "--format", "json")
+    wrote = run_cli(
+        "scan", "--repo", str(repo), "--write-baseline", str(baseline), "--format", "json"
+    )
     assert wrote.returncode == 0, wrote.stderr
     saved = json.loads(baseline.read_text())
     assert saved["kind"] == "ssot-migrate-baseline"
@@ -288,8 +324,9 @@ def test_a_relative_baseline_is_the_repositorys_file(
     repo = repo_factory(fixture_files("violating"))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    wrote = run_cli("scan", "--repo", str(repo), "--write-baseline", ".ssot-baseline.json",
-                    cwd=elsewhere)
+    wrote = run_cli(
+        "scan", "--repo", str(repo), "--write-baseline", ".ssot-baseline.json", cwd=elsewhere
+    )
     assert wrote.returncode == 0, wrote.stderr
     assert (repo / ".ssot-baseline.json").is_file() and list(elsewhere.iterdir()) == []
     # Run from anywhere, --baseline names the repository's file (as the pre-commit hook does).
@@ -314,13 +351,15 @@ def test_before_after_summary_helpers(report: ScanReport) -> None:
     assert "| facade | 1 | 2 ✗ |" in table
     assert "| dual-import | 1 | 1 |" in table
     assert render_counts_line(before, after).splitlines() == [
-        "legacy-import 7 → 0", "import-paths 4 → 1", "facade 1 → 2",
+        "legacy-import 7 → 0",
+        "import-paths 4 → 1",
+        "facade 1 → 2",
     ]
 
 
 SHAPES: dict[str, str | bytes] = {
     "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "util"\n'
-                      'canonical = "newpkg.util"\naliases = ["oldpkg.util"]\n',
+    'canonical = "newpkg.util"\naliases = ["oldpkg.util"]\n',
     "newpkg/__init__.py": "",
     "newpkg/util.py": "def f():\n    return 1\n\n\ndef g():\n    return 2\n",
     "oldpkg/__init__.py": "",
@@ -334,7 +373,7 @@ SHAPES: dict[str, str | bytes] = {
     "g.py": 'import oldpkg.util\n\n\ndef h(x: "oldpkg.util.Thing") -> None:\n    pass\n',
     "f.py": "import newpkg.util\nimport oldpkg.util\n\nprint(newpkg.util.f())\n",  # 1, dual
     "tests/test_e.py": 'from unittest import mock\n\n\n@mock.patch("oldpkg.util.f")\n'
-                       "def test_x(m):\n    assert m\n",  # patch string: 1, stale
+    "def test_x(m):\n    assert m\n",  # patch string: 1, stale
 }
 
 
@@ -348,27 +387,38 @@ def test_import_shapes_of_a_module_alias(repo_factory: Callable[..., Path]) -> N
     assert counts["stale-patch-target"] == 1
     assert sum(counts.values()) == 10 + 1 + 2 + 1
     assert sites(result, "legacy-import") == [
-        "a.py:1", "b.py:1", "b.py:3", "c.py:1", "e.py:1", "f.py:2", "g.py:1", "g.py:4",
+        "a.py:1",
+        "b.py:1",
+        "b.py:3",
+        "c.py:1",
+        "e.py:1",
+        "f.py:2",
+        "g.py:1",
+        "g.py:4",
         "oldpkg/user.py:1",
         "tests/test_e.py:4",
     ]
     # Scan counts exactly the files phase 1 rewrites.
     diff = run_cli("phase1", "--dry-run", "--repo", str(repo)).stdout
-    changed = sorted(line[len("+++ b/"):] for line in diff.splitlines() if line.startswith("+++ b/"))
+    changed = sorted(
+        line[len("+++ b/") :] for line in diff.splitlines() if line.startswith("+++ b/")
+    )
     assert changed == sorted({s.path for s in result.sites if s.category == "legacy-import"})
 
 
 def test_pathological_nesting_costs_one_file(repo_factory: Callable[..., Path]) -> None:
     deep = b"import pkg.old\n\nx = " + b"[" * 2500 + b"pkg.old.Thing" + b"]" * 2500 + b"\n"
-    repo = repo_factory({
-        "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
-                          'canonical = "pkg.new.Thing"\naliases = ["pkg.old.Thing"]\n',
-        "pkg/__init__.py": "",
-        "pkg/new.py": "class Thing:\n    pass\n",
-        "pkg/old.py": "from pkg.new import Thing\n",
-        "pkg/use.py": "import pkg.old\n\nprint(pkg.old.Thing)\n",
-        "pkg/deep.py": deep,
-    })
+    repo = repo_factory(
+        {
+            "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "t"\n'
+            'canonical = "pkg.new.Thing"\naliases = ["pkg.old.Thing"]\n',
+            "pkg/__init__.py": "",
+            "pkg/new.py": "class Thing:\n    pass\n",
+            "pkg/old.py": "from pkg.new import Thing\n",
+            "pkg/use.py": "import pkg.old\n\nprint(pkg.old.Thing)\n",
+            "pkg/deep.py": deep,
+        }
+    )
     result = run_cli("scan", "--format", "json", "--repo", str(repo))
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
     data = json.loads(result.stdout)
@@ -380,7 +430,9 @@ def test_direct_instantiation_sites_are_what_phase3_rewrites(
     violating: Path, report: ScanReport
 ) -> None:
     diff = run_cli("phase3", "--dry-run", "--repo", str(violating)).stdout
-    changed = sorted(line[len("+++ b/"):] for line in diff.splitlines() if line.startswith("+++ b/"))
+    changed = sorted(
+        line[len("+++ b/") :] for line in diff.splitlines() if line.startswith("+++ b/")
+    )
     assert changed == sorted({s.path for s in report.sites if s.category == "direct-instantiation"})
     removed = [line for line in diff.splitlines() if line.startswith("-") and "(user_id)" in line]
     assert len(removed) == EXPECTED["direct-instantiation"]
@@ -391,7 +443,9 @@ def test_legacy_sites_are_what_phase1_rewrites_and_vanish_after_it(
 ) -> None:
     repo = repo_factory(fixture_files("violating"))
     diff = run_cli("phase1", "--dry-run", "--repo", str(repo)).stdout
-    changed = sorted(line[len("+++ b/"):] for line in diff.splitlines() if line.startswith("+++ b/"))
+    changed = sorted(
+        line[len("+++ b/") :] for line in diff.splitlines() if line.startswith("+++ b/")
+    )
     assert changed == sorted({s.path for s in report.sites if s.category == "legacy-import"})
     (repo.parent / "phase1.diff").write_text(diff)
     git(repo, "apply", str(repo.parent / "phase1.diff"))

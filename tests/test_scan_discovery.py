@@ -48,7 +48,7 @@ FILES: dict[str, str | bytes] = {
     "pkg/legacy_other.py": "from pkg.core import Other\n",
     # imported for type checkers only, or used only in a string annotation: not re-exports
     "pkg/typed.py": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
-                    "    from pkg.core import Engine\n",
+    "    from pkg.core import Engine\n",
     "pkg/annotated.py": 'from pkg.core import Engine\n\n\ndef run(e: "Engine") -> None:\n    pass\n',
     "pkg/broken.py": "from pkg.core import Engine\ndef (:\n",  # does not parse: skipped quietly
 }
@@ -80,7 +80,10 @@ def test_discover_aliases_fills_only_enabled_targets(repo_factory: Callable[...,
         found = discover_aliases(config, snapshot)
     engine, other = found.targets
     assert engine.discovered_aliases == (
-        "pkg.Engine", "pkg.alias.LegacyEngine", "pkg.compat.Engine", "pkg.shim.OldEngine",
+        "pkg.Engine",
+        "pkg.alias.LegacyEngine",
+        "pkg.compat.Engine",
+        "pkg.shim.OldEngine",
         "pkg.user.Engine",
     )
     assert engine.all_aliases[0] == "pkg.old.Engine"
@@ -88,14 +91,16 @@ def test_discover_aliases_fills_only_enabled_targets(repo_factory: Callable[...,
 
 
 def test_module_canonical_reexports(repo_factory: Callable[..., Path]) -> None:
-    repo = repo_factory({
-        "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "m"\n'
-                          'canonical = "lib.helpers"\naliases = []\n',
-        "lib/__init__.py": "",
-        "lib/helpers.py": "def f():\n    return 1\n",
-        "compat/__init__.py": "from lib import helpers\nimport lib.helpers as tools\n",
-        "app.py": "from lib import helpers\n\nprint(helpers.f())\n",
-    })
+    repo = repo_factory(
+        {
+            "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "m"\n'
+            'canonical = "lib.helpers"\naliases = []\n',
+            "lib/__init__.py": "",
+            "lib/helpers.py": "def f():\n    return 1\n",
+            "compat/__init__.py": "from lib import helpers\nimport lib.helpers as tools\n",
+            "app.py": "from lib import helpers\n\nprint(helpers.f())\n",
+        }
+    )
     config = load_config(repo)
     with Snapshot.open(repo, config) as snapshot:
         paths = find_paths(config.targets[0], snapshot)

@@ -128,29 +128,39 @@ FILES = {
 }
 
 
-def scan(tmp_path: Path, config: str = CONFIG, overlap: float | None = None,
-         files: dict[str, str] | None = None) -> ScanReport:
+def scan(
+    tmp_path: Path,
+    config: str = CONFIG,
+    overlap: float | None = None,
+    files: dict[str, str] | None = None,
+) -> ScanReport:
     tree = {path: textwrap.dedent(text) for path, text in {**FILES, **(files or {})}.items()}
     repo = make_repo(tmp_path / "repo", {**tree, "pyproject.toml": config})
     return scan_repository(load_config(repo), jobs=1, overlap=overlap)
 
 
 def found(report: ScanReport, category: str) -> dict[str, str]:
-    return {s.message.split()[0].rstrip(":"): s.message for s in report.sites if s.category == category}
+    return {
+        s.message.split()[0].rstrip(":"): s.message for s in report.sites if s.category == category
+    }
 
 
 def test_only_evidence_makes_a_duplicate(tmp_path: Path) -> None:
     report = scan(tmp_path)
     assert found(report, "duplicate-implementation") == {
         "pkg.copy.CopiedParser": "pkg.copy.CopiedParser competes with pkg.unified.UnifiedParser "
-                                 "(named after Parser, implements 2 of its 2 methods: feed, parse)",
+        "(named after Parser, implements 2 of its 2 methods: feed, parse)",
         "pkg.legacy.Legacy": "pkg.legacy.Legacy competes with pkg.unified.UnifiedParser "
-                             "(listed facade)",
+        "(listed facade)",
     }
     # Drift is measured only for those duplicates and for a test double named after the
     # component; DummyObj and MockRequest stand in for nothing that is shown.
     drift = found(report, "interface-drift")
-    assert set(drift) == {"pkg.copy.CopiedParser", "pkg.legacy.Legacy", "tests.test_parsers.MockParser"}
+    assert set(drift) == {
+        "pkg.copy.CopiedParser",
+        "pkg.legacy.Legacy",
+        "tests.test_parsers.MockParser",
+    }
     assert drift["pkg.copy.CopiedParser"].startswith(
         "pkg.copy.CopiedParser: shares 2 of the 3 public methods of pkg.unified.UnifiedParser "
         "(feed, parse); missing close()"
@@ -165,24 +175,31 @@ def test_only_evidence_makes_a_duplicate(tmp_path: Path) -> None:
 def test_threshold_is_a_share_of_what_the_canonical_implements(tmp_path: Path) -> None:
     config = CONFIG + "duplicate-overlap = 100\n"
     assert set(found(scan(tmp_path / "a", config), "duplicate-implementation")) == {
-        "pkg.copy.CopiedParser", "pkg.legacy.Legacy"}
+        "pkg.copy.CopiedParser",
+        "pkg.legacy.Legacy",
+    }
     # 2 of 2 is 100%; the caller's share wins over the key and nothing implements 3 of 2.
     strict = scan(tmp_path / "b", config, overlap=100.0)
     assert "pkg.copy.CopiedParser" in found(strict, "duplicate-implementation")
 
 
 def test_half_the_methods_is_enough_at_50_and_not_above(tmp_path: Path) -> None:
-    unified = textwrap.dedent(FILES["pkg/unified.py"]) + textwrap.indent(textwrap.dedent("""
+    unified = textwrap.dedent(FILES["pkg/unified.py"]) + textwrap.indent(
+        textwrap.dedent("""
         def flush(self):
             return self.data
 
         def reset(self):
             self.data = None
-        """), "    ")
+        """),
+        "    ",
+    )
     larger = {"pkg/unified.py": unified}  # the copy now implements 2 of 4
     report = scan(tmp_path / "a", files=larger)
-    assert "implements 2 of its 4 methods: feed, parse" in found(report, "duplicate-implementation")[
-        "pkg.copy.CopiedParser"]
+    assert (
+        "implements 2 of its 4 methods: feed, parse"
+        in found(report, "duplicate-implementation")["pkg.copy.CopiedParser"]
+    )
     above = scan(tmp_path / "b", overlap=60.0, files=larger)
     assert "pkg.copy.CopiedParser" not in found(above, "duplicate-implementation")
 
@@ -203,5 +220,7 @@ def test_half_the_methods_is_enough_at_50_and_not_above(tmp_path: Path) -> None:
         ("BigIntegerField", "IntegerField", True),
     ],
 )
-def test_a_class_is_named_after_the_component_by_whole_words(name: str, stem: str, named: bool) -> None:
+def test_a_class_is_named_after_the_component_by_whole_words(
+    name: str, stem: str, named: bool
+) -> None:
     assert shares_stem(name, stem) is named

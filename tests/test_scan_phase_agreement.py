@@ -32,8 +32,15 @@ from tests.conftest import make_repo
 from tests.test_phase2_fixtures import tree_files
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NOT_CALL_SITES = frozenset({"super-init", "dynamic-construction", "constructor-reference",
-                            "partial", "alternative-constructor"})
+NOT_CALL_SITES = frozenset(
+    {
+        "super-init",
+        "dynamic-construction",
+        "constructor-reference",
+        "partial",
+        "alternative-constructor",
+    }
+)
 
 
 def rewritten_path(change: Change) -> bool:
@@ -43,8 +50,9 @@ def rewritten_path(change: Change) -> bool:
     )
 
 
-def agreement(repo: Path) -> tuple[set[tuple[str, int]], set[tuple[str, int]], set[tuple[str, int]],
-                                   set[tuple[str, int]]]:
+def agreement(
+    repo: Path,
+) -> tuple[set[tuple[str, int]], set[tuple[str, int]], set[tuple[str, int]], set[tuple[str, int]]]:
     """(phase-1 sites, scan legacy-import, phase-3 sites, scan direct-instantiation) of ``repo``."""
     config, snapshot = open_config_and_snapshot(repo, None)
     with snapshot:
@@ -73,7 +81,9 @@ def fixture_repos() -> list[tuple[str, Path, Path | None]]:
     return found
 
 
-@pytest.mark.parametrize(("name", "tree", "config"), fixture_repos(), ids=[r[0] for r in fixture_repos()])
+@pytest.mark.parametrize(
+    ("name", "tree", "config"), fixture_repos(), ids=[r[0] for r in fixture_repos()]
+)
 def test_scan_counts_what_the_phases_change_on_fixtures(
     name: str, tree: Path, config: Path | None, tmp_path: Path
 ) -> None:
@@ -118,13 +128,22 @@ IMPORTS = {
     "from mock import patch as backport": "backport",
 }
 USES = [
-    ("X()", {"X"}), ("Y(1)", {"Y"}), ("app.legacy.X()", {"app"}), ("lm.X(2)", {"lm"}),
-    ("legacy.X()", {"legacy"}), ("New()", {"New"}), ("lm.HELPER", {"lm"}),
-    ('um.patch("app.legacy.X")', {"um"}), ('mock.patch("app.legacy.X")', {"mock"}),
-    ('patch("app.legacy.X")', {"patch"}), ('backport(target="app.legacy.X")', {"backport"}),
-    ('patch.object(lm, "X")', {"patch", "lm"}), ('um.patch.object(legacy, "X")', {"um", "legacy"}),
+    ("X()", {"X"}),
+    ("Y(1)", {"Y"}),
+    ("app.legacy.X()", {"app"}),
+    ("lm.X(2)", {"lm"}),
+    ("legacy.X()", {"legacy"}),
+    ("New()", {"New"}),
+    ("lm.HELPER", {"lm"}),
+    ('um.patch("app.legacy.X")', {"um"}),
+    ('mock.patch("app.legacy.X")', {"mock"}),
+    ('patch("app.legacy.X")', {"patch"}),
+    ('backport(target="app.legacy.X")', {"backport"}),
+    ('patch.object(lm, "X")', {"patch", "lm"}),
+    ('um.patch.object(legacy, "X")', {"um", "legacy"}),
     ('mock.patch.object(app.legacy, "X")', {"mock", "app"}),
-    ('monkeypatch.setattr("app.legacy.X", None)', set()), ('monkeypatch.setattr(lm, "X", None)', {"lm"}),
+    ('monkeypatch.setattr("app.legacy.X", None)', set()),
+    ('monkeypatch.setattr(lm, "X", None)', {"lm"}),
     ('patch.object(lm, "HELPER")', {"patch", "lm"}),
 ]
 
@@ -142,8 +161,9 @@ def consumer(draw: st.DrawFn) -> str:
 EXAMPLES = int(os.environ.get("SSOT_AGREEMENT_EXAMPLES", "8"))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 @given(files=st.lists(consumer(), min_size=1, max_size=3), in_tests=st.booleans())
 def test_scan_counts_what_the_phases_change_on_generated_repositories(
     files: list[str], in_tests: bool, tmp_path_factory: pytest.TempPathFactory
@@ -164,7 +184,7 @@ def test_patch_object_of_a_legacy_module_is_a_seam_until_phase1_rewrites_it(tmp_
         "app/use.py": "from app.core import New\n\n\ndef make():\n    return New()\n",
         "tests/test_use.py": (
             "from unittest import mock\n\nfrom app import legacy\n\n\n"
-            "def test_make():\n    with mock.patch.object(legacy, \"X\"):\n        pass\n"
+            'def test_make():\n    with mock.patch.object(legacy, "X"):\n        pass\n'
         ),
     }
     repo = make_repo(tmp_path / "repo", tree)
@@ -180,5 +200,5 @@ def test_patch_object_of_a_legacy_module_is_a_seam_until_phase1_rewrites_it(tmp_
     (outcome,) = phase1.changed
     assert outcome.after == (
         b"from unittest import mock\n\nfrom app import core\n\n\n"
-        b"def test_make():\n    with mock.patch.object(core, \"New\"):\n        pass\n"
+        b'def test_make():\n    with mock.patch.object(core, "New"):\n        pass\n'
     )

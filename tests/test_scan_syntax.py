@@ -30,12 +30,12 @@ NEW_SYNTAX = (
     "\n"
     "\n"
     "def make[T](value: T) -> T:\n"
-    "    label = f\"{app.legacy.X(value)[\"k\"]}\"\n"
+    '    label = f"{app.legacy.X(value)["k"]}"\n'
     "    return X(value)\n"
     "\n"
     "\n"
     "class Box[T]:\n"
-    "    item: \"app.legacy.X\"\n"
+    '    item: "app.legacy.X"\n'
 )
 
 
@@ -54,7 +54,9 @@ def test_new_syntax_is_analysed_like_any_file(tmp_path: Path) -> None:
     assert direct_sites == built
 
 
-BROKEN = "from app.legacy import X\n\n\ndef broken(:\n    return X()\n"  # names the alias, so it is read
+BROKEN = (
+    "from app.legacy import X\n\n\ndef broken(:\n    return X()\n"  # names the alias, so it is read
+)
 
 
 def test_a_file_neither_parser_reads_is_skipped_in_every_output(tmp_path: Path) -> None:
@@ -68,7 +70,9 @@ def test_a_file_neither_parser_reads_is_skipped_in_every_output(tmp_path: Path) 
 
     check = run_cli("scan", "--check", "--repo", str(repo))
     assert check.returncode == 1  # the legacy import
-    assert "scan --check: could not check 1 file(s) (app/broken.py): they do not parse" in check.stderr
+    assert (
+        "scan --check: could not check 1 file(s) (app/broken.py): they do not parse" in check.stderr
+    )
 
     data = json.loads(run_cli("scan", "--format", "json", "--repo", str(repo)).stdout)
     jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(data)

@@ -22,7 +22,8 @@ TESTS = {
     "app/facade/__init__.py": "from app.use import make\n",
     "tests/test_use.py": "from app.use import make\n\n\ndef test_use():\n    assert make().ping()\n",
     "tests/test_reexport.py": (
-        "from app.facade import make\n\n\ndef test_reexport():\n    assert make()\n"),
+        "from app.facade import make\n\n\ndef test_reexport():\n    assert make()\n"
+    ),
     "tests/test_patched.py": textwrap.dedent("""\
         from unittest import mock
 
@@ -58,8 +59,10 @@ def test_affected_runs_only_the_tests_that_reach_the_change_and_falls_back_on_co
     git(repo, "commit", "-q", "-m", "conftest")
     proc = run_cli("phase1", "--repo", str(repo), "--refresh")
     assert proc.returncode == 0, proc.stderr
-    assert ("tests: affected selection fell back to the whole suite: tests/conftest.py changed"
-            in proc.stderr)
+    assert (
+        "tests: affected selection fell back to the whole suite: tests/conftest.py changed"
+        in proc.stderr
+    )
     assert trailers(repo)["SSOT-Tests-After"] == "5 passed"
     # --tests all overrides the key; a bad value is a usage error naming the option
     bad = run_cli("phase1", "--repo", str(repo), "--refresh", "--tests", "some")
@@ -69,8 +72,15 @@ def test_affected_runs_only_the_tests_that_reach_the_change_and_falls_back_on_co
 def _select(files: dict[str, str], changed: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
     data = {p: s.encode() for p, s in files.items()}
     argv = ["python", "-m", "pytest", "-q", *args]
-    return select_tests(sorted(data), data.__getitem__, {p: s.encode() for p, s in changed.items()},
-                        ("",), argv, pytest_args_at=3, jobs=1)
+    return select_tests(
+        sorted(data),
+        data.__getitem__,
+        {p: s.encode() for p, s in changed.items()},
+        ("",),
+        argv,
+        pytest_args_at=3,
+        jobs=1,
+    )
 
 
 def test_dynamic_imports_plugins_and_everywhere_inits_fall_back() -> None:
@@ -86,15 +96,22 @@ def test_dynamic_imports_plugins_and_everywhere_inits_fall_back() -> None:
     dynamic = {**base, "pkg/b.py": "import importlib\nY = importlib.import_module(name)\n"}
     found = _select(dynamic, {"pkg/a.py": "X = 3\n"})
     assert found.everything and "pkg/b.py:2 imports a module whose name is not a literal" in (
-        found.reason)
+        found.reason
+    )
     # a literal name is an edge like an import; a wrapper's callers' literals too
-    wrapped = {**base, "pkg/lazy.py": ("from importlib import import_module\n"
-                                        "def load(module):\n    return import_module(module)\n"),
-               "pkg/b.py": "from pkg.lazy import load\nY = load('pkg.a')\n"}
+    wrapped = {
+        **base,
+        "pkg/lazy.py": (
+            "from importlib import import_module\n"
+            "def load(module):\n    return import_module(module)\n"
+        ),
+        "pkg/b.py": "from pkg.lazy import load\nY = load('pkg.a')\n",
+    }
     both = _select(wrapped, {"pkg/a.py": "X = 3\n"})
     assert not both.everything and both.files == ("tests/test_a.py", "tests/test_b.py")
-    plugin = _select({**base, "conftest.py": "pytest_plugins = ['pkg.b']\n"},
-                     {"pkg/b.py": "Y = 3\n"})
+    plugin = _select(
+        {**base, "conftest.py": "pytest_plugins = ['pkg.b']\n"}, {"pkg/b.py": "Y = 3\n"}
+    )
     assert plugin.everything and "pytest plugin (pkg.b)" in plugin.reason
     everywhere = {**base, "pkg/__init__.py": "from pkg.a import X\n"}
     init = _select(everywhere, {"pkg/__init__.py": "X = 4\n"})
@@ -111,8 +128,10 @@ def test_reexports_patch_strings_and_import_time_loads() -> None:
         "pkg/b.py": "Y = 2\n",
         "pkg/c.py": "Z = 3\n",
         "tests/test_x.py": "from pkg import X\n\ndef test_x():\n    assert X\n",
-        "tests/test_p.py": ("from unittest import mock\n\ndef test_p():\n"
-                            "    with mock.patch('pkg.b.Y', 5):\n        pass\n"),
+        "tests/test_p.py": (
+            "from unittest import mock\n\ndef test_p():\n"
+            "    with mock.patch('pkg.b.Y', 5):\n        pass\n"
+        ),
         "tests/test_none.py": "def test_none():\n    pass\n",
     }
     # `from pkg import X` follows the re-export to pkg/a.py, not to everything pkg imports
@@ -125,7 +144,8 @@ def test_reexports_patch_strings_and_import_time_loads() -> None:
     assert loaded.files == ("tests/test_x.py",) and "(import-time effects)" in loaded.reason
     # a test file the phase changes runs; a file no test reaches selects nothing
     assert _select(files, {"tests/test_none.py": "def test_none():\n    pass\n"}).files == (
-        "tests/test_none.py",)
+        "tests/test_none.py",
+    )
     alone = {**files, "pkg/d.py": "W = 1\n"}
     nothing = _select(alone, {"pkg/d.py": "W = 2\n"})
     assert nothing.files == () and "1 changed file(s) reached by no test" in nothing.reason

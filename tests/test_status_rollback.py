@@ -49,8 +49,12 @@ def two_stacked_phases(repo: Path) -> tuple[str, str]:
     # a cheap non-pytest command: these tests are about refs, not about test comparison
     config = make_config(repo, (sys.executable, "-c", "pass"))
     p1 = phase(repo, config)
-    p2 = phase(repo, config, phase="phase2",
-               codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"))
+    p2 = phase(
+        repo,
+        config,
+        phase="phase2",
+        codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"),
+    )
     assert p1.commit and p2.commit
     return p1.commit, p2.commit
 
@@ -70,18 +74,31 @@ def test_status_table_from_branches_and_trailers(tmp_path: Path) -> None:
     assert "exit 0 -> exit 0" in row1 and row1.split()[-1] == "no"
     assert row2.split()[2] == "ssot/phase1-imports" and "yes" in row2.split()
     # phase 1 regenerated: phase 2 still sits on the old tip, and status says so
-    phase(repo, make_config(repo, (sys.executable, "-c", "pass")), refresh=True,
-          codemod=MarkerCodemod(new="NEWER_MARKER"))
-    row2 = next(line for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
-                if line.startswith("phase2"))
+    phase(
+        repo,
+        make_config(repo, (sys.executable, "-c", "pass")),
+        refresh=True,
+        codemod=MarkerCodemod(new="NEWER_MARKER"),
+    )
+    row2 = next(
+        line
+        for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
+        if line.startswith("phase2")
+    )
     assert "ssot/phase1-imports (old tip: refresh phase2)" in row2
     git(repo, "merge", "-q", "--ff-only", "ssot/phase1-imports")
-    row1 = next(line for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
-                if line.startswith("phase1"))
+    row1 = next(
+        line
+        for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
+        if line.startswith("phase1")
+    )
     assert row1.split()[-1] == "yes"
     git(repo, "branch", "-D", "ssot/phase1-imports")  # as a hosting service does after merging
-    row1 = next(line for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
-                if line.startswith("phase1"))
+    row1 = next(
+        line
+        for line in run_cli("status", "--repo", str(repo)).stdout.splitlines()
+        if line.startswith("phase1")
+    )
     assert "(branch deleted)" in row1 and row1.split()[-1] == "yes"
 
 
@@ -97,8 +114,9 @@ def test_rollback_unmerged_asks_deletes_stack_and_restores(tmp_path: Path) -> No
     done = run_cli("rollback", "phase1", "--repo", str(repo), input="y\n")
     assert done.returncode == 0, done.stderr
     assert git(repo, "branch", "--list", "ssot/*") == ""
-    restores = [line.strip() for line in done.stderr.splitlines()
-                if line.strip().startswith("git -C ")]
+    restores = [
+        line.strip() for line in done.stderr.splitlines() if line.strip().startswith("git -C ")
+    ]
     assert len(restores) == 2
     for command in restores:  # exactly as printed
         subprocess.run(shlex.split(command), env=git_env(), check=True, cwd=tmp_path)
@@ -124,8 +142,10 @@ def test_rollback_merged_builds_verified_revert_branch(tmp_path: Path, how: str)
     assert proc.returncode == 0, proc.stderr
     branch = "ssot/rollback-phase1"
     assert git(repo, "rev-parse", f"{branch}^").strip() == git(repo, "rev-parse", "main").strip()
-    assert git(repo, "rev-parse", f"{branch}^{{tree}}").strip() == git(
-        repo, "rev-parse", f"{base}^{{tree}}").strip()
+    assert (
+        git(repo, "rev-parse", f"{branch}^{{tree}}").strip()
+        == git(repo, "rev-parse", f"{base}^{{tree}}").strip()
+    )
     t = trailers(repo, branch)
     assert t["SSOT-Phase"] == "rollback-phase1"
     assert t["SSOT-Reverts"] == p1.commit
@@ -168,8 +188,13 @@ def test_sigkill_mid_phase_then_clean_rerun(tmp_path: Path) -> None:
     repo = project(tmp_path, extra={"tests/conftest.py": conftest})
     flag.write_text("hang")
     env = git_env({"PYTHONPATH": str(ROOT)})
-    runner = subprocess.Popen([sys.executable, "-c", KILLABLE_RUN, str(repo)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE_RUN, str(repo)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not pid_file.exists() and time.monotonic() < deadline:
@@ -189,8 +214,15 @@ def test_sigkill_mid_phase_then_clean_rerun(tmp_path: Path) -> None:
     # the phase's worktree, and the base's when both suites run at the same time (test-jobs)
     assert 1 <= len(stale) <= 2 and "locked" in git(repo, "worktree", "list", "--porcelain")
     assert git(repo, "branch", "--list", "ssot/*") == ""  # no half-made branch
-    rerun = subprocess.run([sys.executable, "-c", KILLABLE_RUN, str(repo)], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=120, check=False)
+    rerun = subprocess.run(
+        [sys.executable, "-c", KILLABLE_RUN, str(repo)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert rerun.returncode == 0, rerun.stderr
     commit = rerun.stdout.strip().splitlines()[-1]
     assert git(repo, "rev-parse", "ssot/phase1-imports").strip() == commit
@@ -212,15 +244,22 @@ def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path, sig: int)
     repo = project(tmp_path, extra={"tests/conftest.py": conftest})
     flag.write_text("hang")
     env = git_env({"PYTHONPATH": str(ROOT)})
-    runner = subprocess.Popen([sys.executable, "-c", KILLABLE_RUN, str(repo)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE_RUN, str(repo)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while (not pid_file.exists() or len(pid_file.read_text().split()) < 2) and (
-                time.monotonic() < deadline):
+            time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         assert pid_file.exists() and len(pid_file.read_text().split()) == 2, (
-            "the base and phase suites never both started")
+            "the base and phase suites never both started"
+        )
         time.sleep(0.3)
         runner.send_signal(sig)
         try:
@@ -230,7 +269,9 @@ def test_ctrl_c_mid_phase_cleans_up_worktree_and_suite(tmp_path: Path, sig: int)
             time.sleep(1)
             runner.kill()
             _, err = runner.communicate()
-            pytest.fail("the run did not stop on the signal; where it was:\n" + err.decode(errors="replace"))
+            pytest.fail(
+                "the run did not stop on the signal; where it was:\n" + err.decode(errors="replace")
+            )
         assert runner.returncode != 0 and b"KeyboardInterrupt" in err
         suites = [int(pid) for pid in pid_file.read_text().split()]
         deadline = time.monotonic() + 5
@@ -263,7 +304,9 @@ def test_status_outside_a_repository_says_so_like_scan(tmp_path: Path) -> None:
     status = run_cli("status", "--repo", str(plain))
     scan = run_cli("scan", "--repo", str(plain))
     assert status.returncode == 2
-    assert status.stderr == f"error: not a git repository: {plain} (run 'git init' and commit first)\n"
+    assert (
+        status.stderr == f"error: not a git repository: {plain} (run 'git init' and commit first)\n"
+    )
     assert scan.stderr.startswith(status.stderr.rstrip("\n"))
     from_cwd = run_cli("status", cwd=plain)
     assert from_cwd.returncode == 2 and from_cwd.stderr == status.stderr

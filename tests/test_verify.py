@@ -39,8 +39,12 @@ BREAKING_TEST = (
 
 
 def test_regression_detected_branch_kept_exit_1(tmp_path: Path) -> None:
-    repo = project(tmp_path, extra={"tests/test_break.py": BREAKING_TEST.replace(
-        "'OLD_MARKER' + ''", "'OLD_' + 'MARKER'")})
+    repo = project(
+        tmp_path,
+        extra={
+            "tests/test_break.py": BREAKING_TEST.replace("'OLD_MARKER' + ''", "'OLD_' + 'MARKER'")
+        },
+    )
     result = phase(repo, make_config(repo, pytest_command()))
     assert result.exit_code == 1
     assert result.commit is not None
@@ -52,7 +56,9 @@ def test_regression_detected_branch_kept_exit_1(tmp_path: Path) -> None:
     comparison = result.verification.comparison
     assert comparison is not None
     assert comparison.regressions == ("tests/test_break.py::test_value_is_old",)
-    assert "tests/test_break.py::test_value_is_old" in git(repo, "log", "-1", "--format=%B", result.branch)
+    assert "tests/test_break.py::test_value_is_old" in git(
+        repo, "log", "-1", "--format=%B", result.branch
+    )
     assert result.logs and all(Path(log).is_file() for log in result.logs)
 
 
@@ -66,15 +72,22 @@ def test_expected_flips_from_config_and_marker(tmp_path: Path) -> None:
         "    def test_in_class(self):\n        assert 'NEW' in mod_a.VALUE\n\n"
         "def test_never_flips():\n    assert False\n"
     )
-    repo = project(tmp_path, extra={
-        "tests/test_fail_first.py": fail_first,
-        "pytest.ini": "[pytest]\nmarkers =\n    ssot_expected_fix: fail-first\n",
-    })
-    config = make_config(repo, pytest_command(), expected_fixes=(
-        "tests/test_fail_first.py::test_configured",
-        "tests/test_fail_first.py::test_never_flips",
-        "tests/test_gone.py::test_missing",
-    ))
+    repo = project(
+        tmp_path,
+        extra={
+            "tests/test_fail_first.py": fail_first,
+            "pytest.ini": "[pytest]\nmarkers =\n    ssot_expected_fix: fail-first\n",
+        },
+    )
+    config = make_config(
+        repo,
+        pytest_command(),
+        expected_fixes=(
+            "tests/test_fail_first.py::test_configured",
+            "tests/test_fail_first.py::test_never_flips",
+            "tests/test_gone.py::test_missing",
+        ),
+    )
     result = phase(repo, config)
     comparison = result.verification.comparison
     assert comparison is not None and result.verification.verdict == "yes"
@@ -85,7 +98,8 @@ def test_expected_flips_from_config_and_marker(tmp_path: Path) -> None:
     )
     assert comparison.fixes == ()
     assert comparison.missed_flips == (
-        "tests/test_fail_first.py::test_never_flips", "tests/test_gone.py::test_missing",
+        "tests/test_fail_first.py::test_never_flips",
+        "tests/test_gone.py::test_missing",
     )
 
 
@@ -110,7 +124,11 @@ def test_hung_test_command_killed_at_timeout(tmp_path: Path) -> None:
     child = int(marker.read_text())
     deadline = time.monotonic() + 5
     while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
-        status = Path(f"/proc/{child}/status").read_text() if Path(f"/proc/{child}/status").exists() else ""
+        status = (
+            Path(f"/proc/{child}/status").read_text()
+            if Path(f"/proc/{child}/status").exists()
+            else ""
+        )
         if "zombie" in status or "State:\tZ" in status:
             break
         time.sleep(0.1)
@@ -125,8 +143,12 @@ def test_cache_hit_on_stacked_phase(tmp_path: Path) -> None:
     config = make_config(repo, pytest_command())
     p1 = phase(repo, config)
     assert counter.read_text().count("run") == 2  # base tree, then the phase tree
-    p2 = phase(repo, config, phase="phase2",
-               codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"))
+    p2 = phase(
+        repo,
+        config,
+        phase="phase2",
+        codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"),
+    )
     assert p2.base == p1.commit
     # phase 2's base tree is phase 1's tree: measured already, so only phase 2's tree runs
     assert counter.read_text().count("run") == 3
@@ -136,13 +158,18 @@ def test_cache_hit_on_stacked_phase(tmp_path: Path) -> None:
 
 
 def test_string_command_with_env_prefix_split_like_a_shell(tmp_path: Path) -> None:
-    repo = project(tmp_path, extra={
-        "src/helper_mod.py": "X = 1\n",
-        "tests/test_src.py": "import helper_mod\n\ndef test_x():\n    assert helper_mod.X == 1\n",
-        "tests/test_slow.py": "def test_slow():\n    assert False\n",
-    })
-    command = (f"env PYTHONPATH=src PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shlex.quote(sys.executable)}"
-               ' -m pytest -q tests -k "not slow"')
+    repo = project(
+        tmp_path,
+        extra={
+            "src/helper_mod.py": "X = 1\n",
+            "tests/test_src.py": "import helper_mod\n\ndef test_x():\n    assert helper_mod.X == 1\n",
+            "tests/test_slow.py": "def test_slow():\n    assert False\n",
+        },
+    )
+    command = (
+        f"env PYTHONPATH=src PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shlex.quote(sys.executable)}"
+        ' -m pytest -q tests -k "not slow"'
+    )
     result = phase(repo, make_config(repo, command))
     assert result.verification.verdict == "yes"
     assert trailers(repo, result.branch)["SSOT-Tests-After"] == "3 passed"
@@ -174,8 +201,12 @@ def test_bisect_names_the_one_bad_file_and_quarantines_it(tmp_path: Path) -> Non
 
 
 def test_bisect_without_quarantine_keeps_all_files(tmp_path: Path) -> None:
-    bad_test = "from pkg import mod_a\n\ndef test_a():\n    assert mod_a.VALUE == 'OLD_' + 'MARKER'\n"
-    repo = project(tmp_path, extra={"pkg/mod_c.py": "C = 'OLD_MARKER'\n", "tests/test_a.py": bad_test})
+    bad_test = (
+        "from pkg import mod_a\n\ndef test_a():\n    assert mod_a.VALUE == 'OLD_' + 'MARKER'\n"
+    )
+    repo = project(
+        tmp_path, extra={"pkg/mod_c.py": "C = 'OLD_MARKER'\n", "tests/test_a.py": bad_test}
+    )
     result = phase(repo, make_config(repo, pytest_command()), bisect=True)
     assert result.bisect is not None and result.bisect.culprits == ("pkg/mod_a.py",)
     assert result.exit_code == 1
@@ -188,8 +219,9 @@ def _run(results: dict[str, str] | None, code: int | None = 0) -> TestRun:
 
 def test_compare_table() -> None:
     before = _run({"a::t1": PASSED, "a::t2": "failed", "a::t3": PASSED, "a::t4": PASSED})
-    after = _run({"a::t1": "error", "a::t2": PASSED, "a::t4": PASSED, "b::new": PASSED,
-                  "c.py": "error"}, 1)
+    after = _run(
+        {"a::t1": "error", "a::t2": PASSED, "a::t4": PASSED, "b::new": PASSED, "c.py": "error"}, 1
+    )
     result = compare(before, after)
     assert result.verdict == "failed"
     assert result.regressions == ("a::t1", "c.py")
@@ -202,12 +234,14 @@ def test_compare_table() -> None:
 
 
 def test_junit_ids_and_marker_scan(tmp_path: Path) -> None:
-    xml = (b'<testsuites><testsuite>'
-           b'<testcase classname="tests.test_a.TestX" name="test_p[1]" file="tests/test_a.py"/>'
-           b'<testcase classname="tests.test_a" name="test_f" file="tests/test_a.py"><failure/></testcase>'
-           b'<testcase classname="tests.test_a" name="test_f" file="tests/test_a.py"><error/></testcase>'
-           b'<testcase classname="" name="tests.test_bad" file="tests/test_bad.py"><error/></testcase>'
-           b'</testsuite></testsuites>')
+    xml = (
+        b"<testsuites><testsuite>"
+        b'<testcase classname="tests.test_a.TestX" name="test_p[1]" file="tests/test_a.py"/>'
+        b'<testcase classname="tests.test_a" name="test_f" file="tests/test_a.py"><failure/></testcase>'
+        b'<testcase classname="tests.test_a" name="test_f" file="tests/test_a.py"><error/></testcase>'
+        b'<testcase classname="" name="tests.test_bad" file="tests/test_bad.py"><error/></testcase>'
+        b"</testsuite></testsuites>"
+    )
     assert parse_junit(xml) == {
         "tests/test_a.py::TestX::test_p[1]": PASSED,
         "tests/test_a.py::test_f": "error",
@@ -217,7 +251,10 @@ def test_junit_ids_and_marker_scan(tmp_path: Path) -> None:
         "import pytest\nfrom pytest import mark\npytestmark = mark.ssot_expected_fix\n"
     )
     (tmp_path / "u.py").write_text("@pytest.mark.ssot_expected_fix()\ndef test_x(): pass\n")
-    assert marked_expected_fixes(tmp_path, ["t.py", "u.py", "missing.py"]) == ("t.py", "u.py::test_x")
+    assert marked_expected_fixes(tmp_path, ["t.py", "u.py", "missing.py"]) == (
+        "t.py",
+        "u.py::test_x",
+    )
     assert pytest_position(["env", "A=1", "python", "-m", "pytest", "-q"]) == 5
     assert pytest_position(["/venv/bin/pytest", "-q"]) == 1
     assert pytest_position(["make", "test"]) is None
@@ -238,7 +275,10 @@ def test_broken_command_is_not_a_pass(tmp_path: Path) -> None:
     result = phase(repo, make_config(repo, "env PYTHONPATH=src no-such-python-xyz -m pytest -q"))
     assert result.verification.verdict == "failed" and result.exit_code == 1
     comparison = result.verification.comparison
-    assert comparison is not None and "could not run on the base tree (exit 127)" in comparison.reasons[0]
+    assert (
+        comparison is not None
+        and "could not run on the base tree (exit 127)" in comparison.reasons[0]
+    )
     assert compare(_run(None, 4), _run(None, 4)).verdict == "failed"
 
 
@@ -247,10 +287,24 @@ def test_subset_selection_replaces_paths_keeps_option_values(tmp_path: Path) -> 
 
     (tmp_path / "tests").mkdir()
     (tmp_path / "pytest.ini").write_text("")
-    args = ["-q", "tests", "-k", "not slow", "-c", "pytest.ini", "tests/test_x.py::test_y",
-            "--maxfail=1"]
+    args = [
+        "-q",
+        "tests",
+        "-k",
+        "not slow",
+        "-c",
+        "pytest.ini",
+        "tests/test_x.py::test_y",
+        "--maxfail=1",
+    ]
     assert _select_only(args, tmp_path, ["tests/test_a.py::test_b"]) == [
-        "-q", "-k", "not slow", "-c", "pytest.ini", "--maxfail=1", "tests/test_a.py::test_b",
+        "-q",
+        "-k",
+        "not slow",
+        "-c",
+        "pytest.ini",
+        "--maxfail=1",
+        "tests/test_a.py::test_b",
     ]
 
 
@@ -294,8 +348,13 @@ def test_bisect_reuses_the_triaged_full_change_one_line_per_step_safe_log_names(
     bad_test = "from pkg import m07\n\ndef test_m07():\n    assert m07.V7 == 'OLD_' + 'MARKER'\n"
     repo = project(tmp_path, extra={**modules, "tests/test_m07.py": bad_test})
     lines: list[str] = []
-    result = phase(repo, make_config(repo, pytest_command(), test_jobs=1), bisect=True,
-                   quarantine=True, echo=lines.append)
+    result = phase(
+        repo,
+        make_config(repo, pytest_command(), test_jobs=1),
+        bisect=True,
+        quarantine=True,
+        echo=lines.append,
+    )
     assert result.bisect is not None and result.bisect.culprits == ("pkg/m07.py",)
     steps = [line for line in lines if line.startswith("bisect run ")]
     assert len(steps) == result.bisect.runs

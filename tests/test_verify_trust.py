@@ -36,8 +36,9 @@ def pyproject(command: str = PYTEST, extra: str = "") -> str:
         """)
 
 
-def project(tmp_path: Path, tests: dict[str, str], *, extra: str = "",
-            command: str = PYTEST) -> Path:
+def project(
+    tmp_path: Path, tests: dict[str, str], *, extra: str = "", command: str = PYTEST
+) -> Path:
     """``app/use.py`` imports the legacy Manager; phase 1 moves it to the canonical one."""
     files = {
         "pyproject.toml": pyproject(command, extra),
@@ -95,8 +96,11 @@ def test_the_same_leak_is_red_when_test_env_shares_the_temp_dir(tmp_path: Path) 
     record = tmp_path / "record.txt"
     shared = tmp_path / "shared-tmp"
     shared.mkdir()
-    repo = project(tmp_path, {"tests/test_leak.py": leaky_test(record)},
-                   extra=f"test-jobs = 1\ntest-env = {{ TMPDIR = {str(shared)!r} }}")
+    repo = project(
+        tmp_path,
+        {"tests/test_leak.py": leaky_test(record)},
+        extra=f"test-jobs = 1\ntest-env = {{ TMPDIR = {str(shared)!r} }}",
+    )
     proc = run_cli("phase1", "--repo", str(repo))
     assert proc.returncode == 1, proc.stderr
     assert "tests/test_leak.py::test_extracted_copy_is_current" in proc.stderr
@@ -139,16 +143,18 @@ def unstable_test(mark: Path) -> str:
 
 
 REGRESSION_TEST = (
-    "from app.use import make\n\n\n"
-    "def test_still_legacy():\n    assert make().ping() == 'legacy'\n"
+    "from app.use import make\n\n\ndef test_still_legacy():\n    assert make().ping() == 'legacy'\n"
 )
 
 
 def test_flaky_and_unstable_listed_and_not_regressions_exit_0(tmp_path: Path) -> None:
-    repo = project(tmp_path, {
-        "tests/test_flaky.py": flaky_test(tmp_path / "flaky.mark"),
-        "tests/test_unstable.py": unstable_test(tmp_path / "unstable.mark"),
-    })
+    repo = project(
+        tmp_path,
+        {
+            "tests/test_flaky.py": flaky_test(tmp_path / "flaky.mark"),
+            "tests/test_unstable.py": unstable_test(tmp_path / "unstable.mark"),
+        },
+    )
     proc = run_cli("phase1", "--repo", str(repo))
     assert proc.returncode == 0, proc.stderr
     assert "triage: 2 pass -> fail test(s) re-run by id" in proc.stderr
@@ -162,11 +168,14 @@ def test_flaky_and_unstable_listed_and_not_regressions_exit_0(tmp_path: Path) ->
 
 
 def test_a_real_regression_still_exits_1_and_status_and_pr_carry_the_lists(tmp_path: Path) -> None:
-    repo = project(tmp_path, {
-        "tests/test_flaky.py": flaky_test(tmp_path / "flaky.mark"),
-        "tests/test_unstable.py": unstable_test(tmp_path / "unstable.mark"),
-        "tests/test_regress.py": REGRESSION_TEST,
-    })
+    repo = project(
+        tmp_path,
+        {
+            "tests/test_flaky.py": flaky_test(tmp_path / "flaky.mark"),
+            "tests/test_unstable.py": unstable_test(tmp_path / "unstable.mark"),
+            "tests/test_regress.py": REGRESSION_TEST,
+        },
+    )
     proc = run_cli("phase1", "--repo", str(repo))
     assert proc.returncode == 1, proc.stderr
     assert "1 regression(s), 1 flaky, 1 unstable on base" in proc.stderr
@@ -179,11 +188,15 @@ def test_a_real_regression_still_exits_1_and_status_and_pr_carry_the_lists(tmp_p
     assert status.returncode == 0, status.stderr
     assert "phase1 regressions: tests/test_regress.py::test_still_legacy" in status.stdout
     assert "phase1 flaky (not regressions): tests/test_flaky.py::test_flaky" in status.stdout
-    assert ("phase1 unstable on base (not regressions): tests/test_unstable.py::test_unstable"
-            in status.stdout)
+    assert (
+        "phase1 unstable on base (not regressions): tests/test_unstable.py::test_unstable"
+        in status.stdout
+    )
     pr_body = build_pull_request(repo, load_config(repo), "phase1").body
     assert "- **Flaky (not regressions):** tests/test_flaky.py::test_flaky" in pr_body
-    assert "- **Unstable on base (not regressions):** tests/test_unstable.py::test_unstable" in pr_body
+    assert (
+        "- **Unstable on base (not regressions):** tests/test_unstable.py::test_unstable" in pr_body
+    )
     assert "- **Regressions:** tests/test_regress.py::test_still_legacy" in pr_body
 
 
@@ -202,7 +215,9 @@ def test_a_non_pytest_suite_is_run_again_before_a_failure_counts(tmp_path: Path)
     proc = run_cli("phase1", "--repo", str(repo))
     assert proc.returncode == 0, proc.stderr
     assert "running it once more on the phase tree" in proc.stderr
-    assert "SSOT-Flaky: the whole suite (exit 0 -> exit 3, then exit 0 when re-run)" in message(repo)
+    assert "SSOT-Flaky: the whole suite (exit 0 -> exit 3, then exit 0 when re-run)" in message(
+        repo
+    )
     # a suite that fails again is a regression
     mark.unlink()
     always = check.replace("and not mark.exists()", "")
@@ -225,8 +240,7 @@ def test_before_and_after_run_at_the_same_time_with_their_own_logs(tmp_path: Pat
                 out.write(f'{{start}} {{time.time()}} {{os.getcwd()}}\\n')
         """)
     repo = project(tmp_path, {"tests/test_timed.py": timed}, extra="test-jobs = 2")
-    proc = run_cli("phase1", "--repo", str(repo),
-                   env={"SSOT_MIGRATE_PROGRESS_SECONDS": "0.5"})
+    proc = run_cli("phase1", "--repo", str(repo), env={"SSOT_MIGRATE_PROGRESS_SECONDS": "0.5"})
     assert proc.returncode == 0, proc.stderr
     assert "running tests on the base and phase trees at the same time" in proc.stderr
     (s1, e1, cwd1), (s2, e2, cwd2) = [line.split(" ", 2) for line in spans.read_text().splitlines()]
@@ -249,7 +263,9 @@ def test_progress_counts_tests_done(tmp_path: Path) -> None:
     repo = project(tmp_path, {"tests/test_many.py": many}, extra="test-jobs = 1")
     proc = run_cli("phase1", "--repo", str(repo), env={"SSOT_MIGRATE_PROGRESS_SECONDS": "1"})
     assert proc.returncode == 0, proc.stderr
-    done = [int(n) for n in re.findall(r"^tests: base: (\d+) tests done", proc.stderr, re.MULTILINE)]
+    done = [
+        int(n) for n in re.findall(r"^tests: base: (\d+) tests done", proc.stderr, re.MULTILINE)
+    ]
     assert done and done == sorted(done) and 0 < done[-1] <= 31
 
 
@@ -280,10 +296,19 @@ def test_the_codemod_step_says_files_done_and_to_do_on_long_runs(tmp_path: Path)
     }
     repo = project(tmp_path, users)
     # interval 0: every file is a "long run"; the default (30 s) prints nothing on short ones
-    proc = run_cli("phase1", "--repo", str(repo), "--dry-run", "--jobs", "1",
-                   env={"SSOT_MIGRATE_PROGRESS_SECONDS": "0"})
+    proc = run_cli(
+        "phase1",
+        "--repo",
+        str(repo),
+        "--dry-run",
+        "--jobs",
+        "1",
+        env={"SSOT_MIGRATE_PROGRESS_SECONDS": "0"},
+    )
     assert proc.returncode == 0, proc.stderr
-    lines = re.findall(r"^rewriting: (\d+)/(\d+) files done, (\d+) to do$", proc.stderr, re.MULTILINE)
+    lines = re.findall(
+        r"^rewriting: (\d+)/(\d+) files done, (\d+) to do$", proc.stderr, re.MULTILINE
+    )
     assert lines, proc.stderr
     assert all(int(done) + int(todo) == int(total) for done, total, todo in lines)
     assert lines[-1][0] == lines[-1][1]  # the last line: every file done

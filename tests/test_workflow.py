@@ -68,9 +68,7 @@ def project(
     tmp_path: Path, counter: Path | None = None, extra: Mapping[str, str] | None = None
 ) -> Path:
     """A small project whose test suite passes before and after the marker rewrite."""
-    count_line = (
-        f"open({str(counter)!r}, 'a').write('run\\n')\n" if counter is not None else ""
-    )
+    count_line = f"open({str(counter)!r}, 'a').write('run\\n')\n" if counter is not None else ""
     files = {
         "pkg/__init__.py": "",
         "pkg/mod_a.py": "VALUE = 'OLD_MARKER'  # keep\n",
@@ -131,7 +129,9 @@ def test_no_tests_and_no_verify_verdicts(tmp_path: Path) -> None:
     assert trailers(repo, result.branch)["SSOT-Verified"] == "no-tests"
     result = phase(repo, make_config(repo, pytest_command()), refresh=True, verify=False)
     assert trailers(repo, result.branch)["SSOT-Verified"] == "skipped"
-    assert result.backup is not None and result.backup.startswith("refs/ssot-backup/ssot/phase1-imports/")
+    assert result.backup is not None and result.backup.startswith(
+        "refs/ssot-backup/ssot/phase1-imports/"
+    )
 
 
 def test_nothing_to_do_creates_no_branch(tmp_path: Path) -> None:
@@ -162,15 +162,24 @@ def test_stacking_on_unmerged_previous_phase(tmp_path: Path) -> None:
     repo = project(tmp_path, extra={"pkg/mod_b.py": "OTHER = 'SECOND_MARKER'\n"})
     config = make_config(repo, None)
     p1 = phase(repo, config)
-    p2 = phase(repo, config, phase="phase2",
-               codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"))
+    p2 = phase(
+        repo,
+        config,
+        phase="phase2",
+        codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"),
+    )
     assert p2.base == p1.commit
     assert trailers(repo, p2.branch)["SSOT-Base"] == p1.commit
     assert git(repo, "rev-parse", f"{p2.branch}^").strip() == p1.commit
     # once phase 1 is merged, phase 2 starts from the base again
     git(repo, "merge", "-q", "--ff-only", p1.branch)
-    p2b = phase(repo, config, phase="phase2", refresh=True,
-                codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"))
+    p2b = phase(
+        repo,
+        config,
+        phase="phase2",
+        refresh=True,
+        codemod=MarkerCodemod("phase2", "SECOND_MARKER", "DONE_MARKER"),
+    )
     assert p2b.base == git(repo, "rev-parse", "main").strip()
 
 
@@ -211,8 +220,13 @@ def test_dirty_checkout_untouched(tmp_path: Path) -> None:
 
 def test_missing_identity_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = project(tmp_path)
-    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
-                "EMAIL"):
+    for var in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
@@ -270,7 +284,6 @@ def test_user_hooks_do_not_run_in_the_private_worktree(tmp_path: Path) -> None:
     result = phase(repo, make_config(repo, None))
     assert result.commit is not None
     assert not (tmp_path / "hook.log").exists()
-
 
 
 def test_worktree_clean_drops_bytecode_and_untracked_keeps_ignored(tmp_path: Path) -> None:

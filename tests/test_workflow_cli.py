@@ -48,8 +48,14 @@ def tree_of_patch(repo: Path, patch: str, tmp_path: Path) -> str:
     env = git_env({"GIT_INDEX_FILE": str(tmp_path / "scratch-index")})
 
     def run(*args: str, stdin: str | None = None) -> str:
-        return subprocess.run(["git", "-C", str(repo), *args], env=env, input=stdin, text=True,
-                              capture_output=True, check=True).stdout
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            env=env,
+            input=stdin,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout
 
     run("read-tree", "main")
     run("apply", "--cached", "-", stdin=patch)
@@ -67,7 +73,9 @@ def test_phase1_branch_matches_dry_run_and_verifies(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     branch = "ssot/phase1-imports"
     assert f"created branch {branch}" in proc.stderr and "test log: " in proc.stderr
-    assert git(repo, "rev-parse", f"{branch}^{{tree}}").strip() == tree_of_patch(repo, dry.stdout, tmp_path)
+    assert git(repo, "rev-parse", f"{branch}^{{tree}}").strip() == tree_of_patch(
+        repo, dry.stdout, tmp_path
+    )
     message = git(repo, "log", "-1", "--format=%B", branch)
     assert "manager: " in message and "Scan (violations per category)" in message
     assert "expected fail-first flips (fail -> pass): 1" in message
@@ -143,7 +151,11 @@ def test_a_closed_pipe_does_not_change_the_phase(tmp_path: Path) -> None:
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "ssot_migrate", "phase1", "--repo", str(repo)],
-            env=git_env(), stdout=write_end, stderr=write_end, timeout=300, check=False,
+            env=git_env(),
+            stdout=write_end,
+            stderr=write_end,
+            timeout=300,
+            check=False,
         )
     finally:
         os.close(write_end)

@@ -173,7 +173,9 @@ def drop_aliases(statement: ImportNode, drop: Iterable[cst.ImportAlias]) -> Impo
     for index, alias in enumerate(names):
         if id(alias) in dropped:
             if index == len(names) - 1 and kept:
-                kept[-1] = kept[-1].with_changes(comma=_comma_keeping_comment(alias.comma, kept[-1].comma))
+                kept[-1] = kept[-1].with_changes(
+                    comma=_comma_keeping_comment(alias.comma, kept[-1].comma)
+                )
             continue
         kept.append(alias)
     if not kept:
@@ -191,7 +193,10 @@ def _comma_keeping_comment(
 ) -> cst.Comma | cst.MaybeSentinel:
     """``layout`` (the dropped last name's comma: where the closing parenthesis goes), with the
     end-of-line comment of ``own`` instead of the dropped name's."""
-    if not (isinstance(layout, cst.Comma) and isinstance(layout.whitespace_after, cst.ParenthesizedWhitespace)):
+    if not (
+        isinstance(layout, cst.Comma)
+        and isinstance(layout.whitespace_after, cst.ParenthesizedWhitespace)
+    ):
         return layout
     mine = own.whitespace_after if isinstance(own, cst.Comma) else None
     first_line = (
@@ -199,13 +204,17 @@ def _comma_keeping_comment(
         if isinstance(mine, cst.ParenthesizedWhitespace)
         else cst.TrailingWhitespace(newline=layout.whitespace_after.first_line.newline)
     )
-    return layout.with_changes(whitespace_after=layout.whitespace_after.with_changes(first_line=first_line))
+    return layout.with_changes(
+        whitespace_after=layout.whitespace_after.with_changes(first_line=first_line)
+    )
 
 
 def alias_comment(alias: cst.ImportAlias) -> str | None:
     """The end-of-line comment after ``alias,`` in a parenthesised import, if any."""
     comma = alias.comma
-    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+    if isinstance(comma, cst.Comma) and isinstance(
+        comma.whitespace_after, cst.ParenthesizedWhitespace
+    ):
         comment = comma.whitespace_after.first_line.comment
         return comment.value if comment is not None else None
     return None
@@ -356,7 +365,9 @@ def with_string_body(node: cst.SimpleString, body: str) -> cst.SimpleString:
 # --------------------------------------------------------------------------- byte faithfulness
 
 
-def unfaithful_note(original: cst.Module, source: bytes, file: SourceFile, target: str) -> Note | None:
+def unfaithful_note(
+    original: cst.Module, source: bytes, file: SourceFile, target: str
+) -> Note | None:
     """A note when libcst cannot give ``source`` back byte for byte from its own parse, else None.
 
     Codemods that regenerate a whole module (phases 2 and 3) must not write such a file: every
@@ -441,19 +452,21 @@ def splice_statements(source: bytes, original: cst.Module, new: cst.Module) -> b
     def alone(module: cst.Module, statement: cst.BaseStatement) -> bytes:
         # Printed with its newline even at the end of a file that has none: the bytes after the
         # last statement are the footer's, kept or reprinted on their own.
-        alone = module.with_changes(header=(), body=(statement,), footer=(), has_trailing_newline=True)
+        alone = module.with_changes(
+            header=(), body=(statement,), footer=(), has_trailing_newline=True
+        )
         return alone.code.encode(encoding)
 
     old_codes = [alone(original, statement) for statement in original.body]
     new_codes = [alone(new, statement) for statement in new.body]
     last = len(old_codes) - 1
-    tail = source[bounds[last]:]
+    tail = source[bounds[last] :]
     footer_start = bounds[last] + len(old_codes[last]) if tail.startswith(old_codes[last]) else None
     same_footer = _same_lines(original.footer, new.footer)
 
     def faithful(index: int) -> bool:
         end = bounds[index + 1] if index < last else footer_start
-        return end is not None and source[bounds[index]:end] == old_codes[index]
+        return end is not None and source[bounds[index] : end] == old_codes[index]
 
     pieces = [source[: bounds[0]]]
     opcodes = difflib.SequenceMatcher(None, old_codes, new_codes, autojunk=False).get_opcodes()
@@ -463,9 +476,9 @@ def splice_statements(source: bytes, original: cst.Module, new: cst.Module) -> b
             if end_of_run is None:  # the last statement cannot be told apart from the footer
                 if position != len(opcodes) - 1 or not same_footer:
                     return None
-                pieces.append(source[bounds[i1]:])
+                pieces.append(source[bounds[i1] :])
                 return b"".join(pieces)
-            pieces.append(source[bounds[i1]:end_of_run])
+            pieces.append(source[bounds[i1] : end_of_run])
             continue
         if not all(faithful(index) for index in range(i1, i2)):
             return None

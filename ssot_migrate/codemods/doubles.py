@@ -92,7 +92,9 @@ class DoublePlan:
 # --------------------------------------------------------------------------- repository reads
 
 
-def build_plans(config: Config, snapshot: SnapshotLike) -> tuple[tuple[DoublePlan, ...], tuple[str, ...]]:
+def build_plans(
+    config: Config, snapshot: SnapshotLike
+) -> tuple[tuple[DoublePlan, ...], tuple[str, ...]]:
     """Plan every configured test double; the second value says why a target has nothing to do."""
     plans: list[DoublePlan] = []
     idle: list[str] = []
@@ -120,8 +122,9 @@ def _plan_double(target: Target, double: str, snapshot: SnapshotLike) -> DoubleP
     interface = load_class(snapshot, double)
     if interface is None or interface.qualname != double:
         return None  # not a class defined there (an alias, a re-export): nothing of ours to edit
-    base = DoublePlan(target.name, double, module, class_name, target.canonical,
-                      double_interface=interface)
+    base = DoublePlan(
+        target.name, double, module, class_name, target.canonical, double_interface=interface
+    )
     canonical = load_class(snapshot, target.canonical)
     if canonical is None:
         return dataclasses.replace(
@@ -140,9 +143,7 @@ def _plan_double(target: Target, double: str, snapshot: SnapshotLike) -> DoubleP
             or mine.required_positional > theirs.required_positional
         ):
             continue  # a different call shape, not a drifted name: listed after the rewrite
-        renames, additions, reasons = _method_edit(
-            theirs, mine, declared.get(name), double_names
-        )
+        renames, additions, reasons = _method_edit(theirs, mine, declared.get(name), double_names)
         held.extend((name, reason) for reason in reasons)
         if renames or additions:
             edits.append(MethodEdit(name, tuple(renames), tuple(additions)))
@@ -242,17 +243,21 @@ def _method_edit(
         if mine == theirs or index < canonical.posonly:
             continue  # a positional-only slot is never named by a caller
         if theirs in names:
-            reasons.append(f"parameters '{mine}' and '{theirs}' are in another order than the "
-                           "canonical's; nothing renamed")
+            reasons.append(
+                f"parameters '{mine}' and '{theirs}' are in another order than the "
+                "canonical's; nothing renamed"
+            )
             renames = []
             break
         renames.append((mine, theirs))
     taken = names | {new for _, new in renames}
     defaults = dict(canonical.defaults)
-    wanted = [(p, False) for p in canonical.positional[len(double.positional):]]
+    wanted = [(p, False) for p in canonical.positional[len(double.positional) :]]
     if double.varargs:
         wanted = []
-    renamed_keywords = {new for _, new in renames} | set(double.positional) | set(double.keyword_only)
+    renamed_keywords = (
+        {new for _, new in renames} | set(double.positional) | set(double.keyword_only)
+    )
     wanted += [(p, True) for p in canonical.keyword_only if p not in renamed_keywords]
     if double.varkw:
         wanted = [(p, kw) for p, kw in wanted if not kw]
@@ -263,13 +268,16 @@ def _method_edit(
             continue  # the canonical requires it: listed as remaining drift
         default = declared.defaults.get(name) if declared else None
         if default is None or not _is_literal(default):
-            reasons.append(f"'{name}' not added: the canonical's default {defaults[name]} "
-                           "is not a literal that means the same here")
+            reasons.append(
+                f"'{name}' not added: the canonical's default {defaults[name]} "
+                "is not a literal that means the same here"
+            )
             continue
         annotation = declared.annotations.get(name) if declared else None
         portable = (
             _code(annotation)
-            if annotation is not None and declared is not None
+            if annotation is not None
+            and declared is not None
             and _means_the_same(annotation, declared, double_names)
             else None
         )
@@ -341,7 +349,8 @@ def _drop_renames_passed_by_keyword(
         kept = [dataclasses.replace(e, renames=()) for e in edits]
         return [e for e in kept if e.additions], [
             (e.name, "parameters not renamed: the repository's files could not be searched")
-            for e in edits if e.renames
+            for e in edits
+            if e.renames
         ]
     kept_edits: list[MethodEdit] = []
     reasons: list[tuple[str, str]] = []
@@ -350,9 +359,13 @@ def _drop_renames_passed_by_keyword(
         for old, new in edit.renames:
             sites = calls.get((edit.name, old), [])
             if sites:
-                where = ", ".join(sites[:3]) + (f" and {len(sites) - 3} more" if len(sites) > 3 else "")
+                where = ", ".join(sites[:3]) + (
+                    f" and {len(sites) - 3} more" if len(sites) > 3 else ""
+                )
                 verb = "passes" if len(sites) == 1 else "pass"
-                why = f"'{old}' not renamed to '{new}': {where} {verb} {old}= to a {edit.name}() call"
+                why = (
+                    f"'{old}' not renamed to '{new}': {where} {verb} {old}= to a {edit.name}() call"
+                )
                 reasons.append((edit.name, why))
             else:
                 renames.append((old, new))
@@ -436,10 +449,12 @@ def rewrite_double(
         unfixed.setdefault(name, []).extend(refused)
         old, new = _signature_text(statement), _signature_text(edited)
         if old != new:
-            changes.append(Change(file.path, line, 1, plan.target, "test-double-signature", old, new))
+            changes.append(
+                Change(file.path, line, 1, plan.target, "test-double-signature", old, new)
+            )
         new_body.append(edited)
     updated = cls.with_changes(body=cls.body.with_changes(body=new_body))
-    result = module.with_changes(body=[*module.body[:index], updated, *module.body[index + 1:]])
+    result = module.with_changes(body=[*module.body[:index], updated, *module.body[index + 1 :]])
     remaining = _remaining_drift(updated, plan)
     for member in sorted(remaining, key=lambda name: (method_lines.get(name, class_line), name)):
         text = "; ".join(remaining[member])
@@ -478,8 +493,13 @@ def _edit_method(
         params = node.params
     for add in edit.additions:
         # PEP 8: spaces around "=" only when the parameter is annotated.
-        equal = cst.AssignEqual() if add.annotation else cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        equal = (
+            cst.AssignEqual()
+            if add.annotation
+            else cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            )
         )
         param = cst.Param(
             cst.Name(add.name),

@@ -269,18 +269,22 @@ def _plan_facade(target: Target, facade: str, snapshot: SnapshotLike) -> FacadeP
     comparison = compare(interface, canonical)
     overrides = _overridden_values(snapshot, facade, canonical)
     incompatible = tuple(m.message for m in comparison.mismatches if m.breaking) + overrides
-    private = {name for name in interface.attributes | set(interface.methods) if not is_public(name)}
+    private = {
+        name for name in interface.attributes | set(interface.methods) if not is_public(name)
+    }
     used = _used_in_other_files(snapshot, private, path)
     # Every method the alias would drop: the public ones and every dunder (``__repr__``,
     # ``__new__``, ``__del__``...), which behave even where callers do not name them.
     public = sorted(
-        n for n in interface.own_methods
+        n
+        for n in interface.own_methods
         if n != "__init__" and (is_public(n) or n.startswith("__") and n.endswith("__"))
     )
     not_alias = tuple(
         forwards.alias_blockers(analysis, canonical.methods, canonical.constructor, public)
     ) + tuple(
-        f"{name} is used by other files" for name in sorted(used)
+        f"{name} is used by other files"
+        for name in sorted(used)
         if name in interface.own_methods and not name.startswith("__")
     )
     methods = tuple(_method_plans(interface, canonical, analysis, base.replace_logic))
@@ -352,7 +356,9 @@ def _package_of(module_name: str, path: str) -> str:
     return module_name if path.endswith("__init__.py") else module_name.rpartition(".")[0]
 
 
-def _overridden_values(snapshot: SnapshotLike, facade: str, canonical: ClassInterface) -> tuple[str, ...]:
+def _overridden_values(
+    snapshot: SnapshotLike, facade: str, canonical: ClassInterface
+) -> tuple[str, ...]:
     """Class attributes the facade sets to something else than the canonical does.
 
     ``class NotFound(Response): status_code = 404`` has the canonical's interface, but an alias
@@ -368,8 +374,11 @@ def _overridden_values(snapshot: SnapshotLike, facade: str, canonical: ClassInte
     known = canonical.attributes | set(canonical.methods)
     return tuple(
         f"attribute '{name}': set to {value} here"
-        + (f" but {base_values[name]} on the canonical" if name in base_values else
-           ", which the canonical inherits or sets elsewhere")
+        + (
+            f" but {base_values[name]} on the canonical"
+            if name in base_values
+            else ", which the canonical inherits or sets elsewhere"
+        )
         + "; an alias would change it"
         for name, value in sorted(own.items())
         if name in known and is_public(name) and base_values.get(name) != value
@@ -380,9 +389,7 @@ def _replace(plan: FacadePlan, **changes: object) -> FacadePlan:
     return replace(plan, **changes)  # type: ignore[arg-type]
 
 
-def _used_in_other_files(
-    snapshot: SnapshotLike, names: set[str], own_path: str
-) -> frozenset[str]:
+def _used_in_other_files(snapshot: SnapshotLike, names: set[str], own_path: str) -> frozenset[str]:
     """Which of ``names`` appear in any other file (one git grep, then byte tests)."""
     grep = getattr(snapshot, "grep", None)
     if grep is None:
@@ -404,7 +411,10 @@ def _usable_factory(target: Target, snapshot: SnapshotLike) -> tuple[FactoryInfo
         return None, ""
     info = analyze_factory(snapshot, target.factory)
     if info.signature is None:
-        return None, f"the factory {target.factory} could not be read; the canonical is built directly"
+        return (
+            None,
+            f"the factory {target.factory} could not be read; the canonical is built directly",
+        )
     if info.shared is not None and not target.allow_shared:
         return None, (
             f"the factory {target.factory} returns a shared instance "
@@ -492,7 +502,9 @@ def _rewrite_facade(
     positions = cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     position = positions.get(module.body[index])
     line = position.start.line if position is not None else 0
-    lines = {id(node): p.start.line for node, p in positions.items() if isinstance(node, cst.FunctionDef)}
+    lines = {
+        id(node): p.start.line for node, p in positions.items() if isinstance(node, cst.FunctionDef)
+    }
     cls = module.body[index]
     assert isinstance(cls, cst.ClassDef)
 
@@ -506,31 +518,49 @@ def _rewrite_facade(
 
     if plan.mode == "skip":
         _logic_notes(plan, method_line, note)
-        notes.append(_outcome(file, line, plan, "facade-left-alone", f"left as it is: {plan.reason}"))
+        notes.append(
+            _outcome(file, line, plan, "facade-left-alone", f"left as it is: {plan.reason}")
+        )
         return module
     if plan.mode == "alias":
         new_module, refused = _to_alias(module, index, plan, file, changes, notes, line)
         if refused is not None:
             _logic_notes(plan, method_line, note)
-            notes.append(_outcome(file, line, plan, "facade-left-alone", f"left as it is: {refused}"))
+            notes.append(
+                _outcome(file, line, plan, "facade-left-alone", f"left as it is: {refused}")
+            )
             return module
         for method in plan.methods:
             if method.logic:
-                notes.append(Note(
-                    file.path, method_line(method.name), 1, plan.target, "facade-logic-replaced",
-                    f"{plan.class_name}.{method.name}(): {', '.join(method.logic)}; replaced by "
-                    f"the canonical's {method.name}() (replace-facade-logic)", "warning",
-                ))
+                notes.append(
+                    Note(
+                        file.path,
+                        method_line(method.name),
+                        1,
+                        plan.target,
+                        "facade-logic-replaced",
+                        f"{plan.class_name}.{method.name}(): {', '.join(method.logic)}; replaced by "
+                        f"the canonical's {method.name}() (replace-facade-logic)",
+                        "warning",
+                    )
+                )
         count = len(plan.methods)
         replaced = [f"{m.name}()" for m in plan.methods if m.logic]
         how = (
-            f" ({plan.reason}: the same statements, every name meaning the same)" if plan.reason
+            f" ({plan.reason}: the same statements, every name meaning the same)"
+            if plan.reason
             else f"; the logic of its own in {', '.join(replaced)} is replaced by the canonical's "
-            "(replace-facade-logic, listed)" if replaced
-            else f" ({_plural(count, 'method')}, each a pure forward)" if count
+            "(replace-facade-logic, listed)"
+            if replaced
+            else f" ({_plural(count, 'method')}, each a pure forward)"
+            if count
             else " (no methods of its own)"
         )
-        notes.append(_outcome(file, line, plan, "facade-aliased", f"aliased to {plan.canonical}{how}", "note"))
+        notes.append(
+            _outcome(
+                file, line, plan, "facade-aliased", f"aliased to {plan.canonical}{how}", "note"
+            )
+        )
         return new_module
     delegation = _Delegation(module, index, plan, file, changes, note, line, lines)
     new_module = delegation.run()
@@ -539,7 +569,9 @@ def _rewrite_facade(
     return new_module
 
 
-def _logic_notes(plan: FacadePlan, method_line: Callable[[str], int], note: Callable[..., None]) -> None:
+def _logic_notes(
+    plan: FacadePlan, method_line: Callable[[str], int], note: Callable[..., None]
+) -> None:
     """A ``facade-logic`` note at every method whose body does more than forward."""
     for method in plan.methods:
         if method.logic and not plan.replace_logic:
@@ -552,7 +584,11 @@ def _logic_notes(plan: FacadePlan, method_line: Callable[[str], int], note: Call
 
 
 def _outcome(
-    file: SourceFile, line: int, plan: FacadePlan, kind: str, text: str,
+    file: SourceFile,
+    line: int,
+    plan: FacadePlan,
+    kind: str,
+    text: str,
     severity: Severity = "needs-decision",
 ) -> Note:
     return Note(file.path, line, 1, plan.target, kind, f"{plan.facade} {text}", severity)
@@ -588,7 +624,10 @@ def _ensure_canonical_import(
     In the canonical's own module the class is already there by its name: importing the module
     from itself would fail while it is still being initialised.
     """
-    if file.module == plan.canonical_module and class_index(module, plan.canonical_name) is not None:
+    if (
+        file.module == plan.canonical_module
+        and class_index(module, plan.canonical_name) is not None
+    ):
         return module, plan.canonical_name
     for local, qname in _module_bindings(module, file.package).items():
         if qname == plan.canonical and local != avoid:
@@ -623,7 +662,9 @@ def _to_alias(
             f"it is decorated ({shown}); aliasing would drop the decorator's effect, "
             "so the class is kept"
         )
-    defined_at = class_index(module, plan.canonical_name) if file.module == plan.canonical_module else None
+    defined_at = (
+        class_index(module, plan.canonical_name) if file.module == plan.canonical_module else None
+    )
     if defined_at is not None and defined_at > index:
         return module, (
             f"it is defined before {plan.canonical_name} in the same module; an alias there "
@@ -652,9 +693,7 @@ def _to_alias(
         new_text = f"module __getattr__ returning {plan.canonical} with a DeprecationWarning"
     else:
         same_name = plan.class_name == plan.canonical_name
-        module_without = module.with_changes(
-            body=[*module.body[:index], *module.body[index + 1 :]]
-        )
+        module_without = module.with_changes(body=[*module.body[:index], *module.body[index + 1 :]])
         new_module, local = _ensure_canonical_import(
             module_without, plan, file, avoid=None if same_name else plan.class_name
         )
@@ -676,12 +715,16 @@ def _to_alias(
             body.insert(position, assign)
             position += 1
         new_module = _adopt_comments(new_module.with_changes(body=body), position, orphans)
-        new_text = f"{plan.class_name} = {local}" if local != plan.class_name else (
-            f"from {plan.canonical_module} import {plan.canonical_name}"
+        new_text = (
+            f"{plan.class_name} = {local}"
+            if local != plan.class_name
+            else (f"from {plan.canonical_module} import {plan.canonical_name}")
         )
     new_module = _drop_unused_imports(new_module, used_before - {local, plan.class_name})
     changes.append(
-        Change(file.path, line, 1, plan.target, "facade-alias", f"class {plan.class_name}", new_text)
+        Change(
+            file.path, line, 1, plan.target, "facade-alias", f"class {plan.class_name}", new_text
+        )
     )
     return new_module, None
 
@@ -768,7 +811,11 @@ class _RenameName(cst.CSTTransformer):
         return False
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        return updated_node.with_changes(value=self.new) if original_node.value == self.old else updated_node
+        return (
+            updated_node.with_changes(value=self.new)
+            if original_node.value == self.old
+            else updated_node
+        )
 
 
 def _add_deprecation_getattr(module: cst.Module, plan: FacadePlan, local: str) -> cst.Module:
@@ -994,7 +1041,9 @@ class _Delegation:
         # 1. What happens to each method; forwards that would leave shared state stale, async
         # generators and properties with a setter stay as they are.
         attribute = impl or free_name("_impl", _class_attributes(self.cls))
-        demoted = _state_sharing(statements, plan, attribute, _attribute_names_outside(module, self.index))
+        demoted = _state_sharing(
+            statements, plan, attribute, _attribute_names_outside(module, self.index)
+        )
         decided: list[MethodPlan] = []
         for method in plan.methods:
             position = _method_index(statements, method.name)
@@ -1006,7 +1055,8 @@ class _Delegation:
                 method = replace(method, action="keep", reason=demoted[method.name])
             elif method.action == "forward" and _is_async_generator(function):
                 method = replace(
-                    method, action="keep",
+                    method,
+                    action="keep",
                     reason=f"{method.name}(): an async generator cannot be forwarded in one line",
                 )
             decided.append(method)
@@ -1025,20 +1075,26 @@ class _Delegation:
             if blocker is not None:
                 self.left_alone = f"{blocker}; add the canonical instance by hand"
                 return self.module
-            built = self._construction(statements, init_index, plan.factory, canonical_local, taken, new_imports)
+            built = self._construction(
+                statements, init_index, plan.factory, canonical_local, taken, new_imports
+            )
             if built is None:
                 return self.module
             call_text, kind = built
             statement = cst.parse_statement(f"self.{attribute} = {call_text}\n")
             if init_index is None:
-                init = cst.parse_statement(f"def __init__(self) -> None:\n    self.{attribute} = {call_text}\n")
+                init = cst.parse_statement(
+                    f"def __init__(self) -> None:\n    self.{attribute} = {call_text}\n"
+                )
                 insert_at = 1 if statements and is_docstring(statements[0]) else 0
                 statements.insert(insert_at, init)
             else:
                 init_node = statements[init_index]
                 assert isinstance(init_node, cst.FunctionDef)
                 statements[init_index] = _prepend_statement(init_node, statement)
-            self.change(kind, f"class {plan.class_name} (own state)", f"self.{attribute} = {call_text}")
+            self.change(
+                kind, f"class {plan.class_name} (own state)", f"self.{attribute} = {call_text}"
+            )
         # 3. Forwards.
         rewritten = False
         for method in decided:
@@ -1048,17 +1104,28 @@ class _Delegation:
             assert isinstance(function, cst.FunctionDef)
             if method.action == "keep":
                 self.kept.append(method)
-                self.note(method.kind, f"{plan.class_name}.{method.reason} (kept as it is)", self._line(function))
+                self.note(
+                    method.kind,
+                    f"{plan.class_name}.{method.reason} (kept as it is)",
+                    self._line(function),
+                )
                 continue
             self.forwarded.append(method.name)
             if method.action == "as-is":
                 continue
             if method.logic:
-                self.notes_extra.append(Note(
-                    self.file.path, self._line(function), 1, plan.target, "facade-logic-replaced",
-                    f"{plan.class_name}.{method.name}(): {', '.join(method.logic)}; replaced by "
-                    f"the canonical's {method.name}() (replace-facade-logic)", "warning",
-                ))
+                self.notes_extra.append(
+                    Note(
+                        self.file.path,
+                        self._line(function),
+                        1,
+                        plan.target,
+                        "facade-logic-replaced",
+                        f"{plan.class_name}.{method.name}(): {', '.join(method.logic)}; replaced by "
+                        f"the canonical's {method.name}() (replace-facade-logic)",
+                        "warning",
+                    )
+                )
             forwarded = _forward(function, attribute, canonical_local if method.on_class else None)
             assert forwarded is not None
             if _code(forwarded) != _code(function):
@@ -1090,13 +1157,16 @@ class _Delegation:
         """The facade's one outcome line: delegated (n forwarded, m kept), or left as it is."""
         plan = self.plan
         if self.left_alone is not None:
-            return _outcome(file, self.line, plan, "facade-left-alone", f"left as it is: {self.left_alone}")
+            return _outcome(
+                file, self.line, plan, "facade-left-alone", f"left as it is: {self.left_alone}"
+            )
         kept = "; ".join(f"{m.name}: {_short_reason(m)}" for m in self.kept)
         if not self.forwarded:
             every = len(self.kept)
             what = (
-                f"none of its methods is a pure forward to {plan.canonical} "
-                f"({every} kept: {kept})" if every else "it has no public methods to forward"
+                f"none of its methods is a pure forward to {plan.canonical} ({every} kept: {kept})"
+                if every
+                else "it has no public methods to forward"
             )
             return _outcome(file, self.line, plan, "facade-left-alone", f"left as it is: {what}")
         already = "" if self.changed else "; already pure forwards, left as they are"
@@ -1149,11 +1219,16 @@ class _Delegation:
                     else [statement.target]
                 )
                 func = statement.value.func
-                builds = self._resolves_to(func, self.plan.canonical) or (
-                    self.plan.factory is not None and self._resolves_to(func, self.plan.factory.dotted)
-                ) or (
-                    self._factory_dotted() is not None
-                    and self._resolves_to(func, self._factory_dotted() or "")
+                builds = (
+                    self._resolves_to(func, self.plan.canonical)
+                    or (
+                        self.plan.factory is not None
+                        and self._resolves_to(func, self.plan.factory.dotted)
+                    )
+                    or (
+                        self._factory_dotted() is not None
+                        and self._resolves_to(func, self._factory_dotted() or "")
+                    )
                 )
                 if not builds:
                     continue
@@ -1520,7 +1595,12 @@ def _forward(
     is_property = any(d.rpartition(".")[2] in ("property", "cached_property") for d in decorators)
     params = function.params
     every = [*params.posonly_params, *params.params]
-    if class_local is None and every or class_local is not None and not any(d.endswith("staticmethod") for d in decorators):
+    if (
+        class_local is None
+        and every
+        or class_local is not None
+        and not any(d.endswith("staticmethod") for d in decorators)
+    ):
         every = every[1:]
     receiver = class_local if class_local is not None else f"self.{attribute}"
     name = function.name.value
@@ -1560,7 +1640,9 @@ def _self_attribute_uses(statements: Sequence[cst.BaseStatement]) -> dict[str, i
     counter = _SelfAttributeUses()
     for statement in statements:
         if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
-            for small_line in statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ():
+            for small_line in (
+                statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
+            ):
                 if _removable_store(small_line) is not None:
                     value = _store_value(small_line)
                     if value is not None:

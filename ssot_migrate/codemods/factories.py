@@ -81,7 +81,9 @@ from ssot_migrate.model import (
 from ssot_migrate.pysyntax import resolve_relative
 
 # Decorators whose function returns the same object for the same arguments.
-_CACHING_DECORATORS = frozenset({"lru_cache", "cache", "cached", "memoize", "memoized", "singleton"})
+_CACHING_DECORATORS = frozenset(
+    {"lru_cache", "cache", "cached", "memoize", "memoized", "singleton"}
+)
 _PARTIAL = frozenset({"functools.partial", "functools.partialmethod"})
 
 
@@ -259,7 +261,9 @@ def _may_reference(tree: ast.Module, file: SourceFile, plans: Sequence[TargetPla
         handled.update(plan.constructors)
         handled.update(name for name, _ in plan.blocked)
         handled.update(name for name, _ in plan.legacy)
-    prefixes = {name.rsplit(".", depth)[0] for name in handled for depth in range(1, name.count(".") + 1)}
+    prefixes = {
+        name.rsplit(".", depth)[0] for name in handled for depth in range(1, name.count(".") + 1)
+    }
     if file.module is not None and file.module in prefixes:
         return True
     for node in ast.walk(tree):
@@ -338,7 +342,8 @@ def _plan_target(target: Target, snapshot: SnapshotLike, facades_done: bool = Fa
         else:
             members = ", ".join(sorted(comparison.incompatible_members()))
             advice = (
-                "phase 2 kept it, see its 'Needs a decision'; decide per site" if facades_done
+                "phase 2 kept it, see its 'Needs a decision'; decide per site"
+                if facades_done
                 else "run phase 2 first, or decide per site"
             )
             reason = (
@@ -347,7 +352,9 @@ def _plan_target(target: Target, snapshot: SnapshotLike, facades_done: bool = Fa
                 f"({advice})"
             )
             blocked.append((facade, reason))
-    legacy = tuple((name, analyze_factory(snapshot, name).shared) for name in target.legacy_factories)
+    legacy = tuple(
+        (name, analyze_factory(snapshot, name).shared) for name in target.legacy_factories
+    )
     class_methods: list[tuple[str, tuple[str, ...]]] = []
     for name in dict.fromkeys([*constructors, *(facade for facade, _ in blocked)]):
         interface = canonical if name in (target.canonical, *target.all_aliases) else None
@@ -429,9 +436,7 @@ def _locate_function(
                 if found is not None:
                     return found, module, True
         if rest[0] in imports:
-            return _locate_function(
-                snapshot, ".".join([imports[rest[0]], *rest[1:]]), depth + 1
-            )
+            return _locate_function(snapshot, ".".join([imports[rest[0]], *rest[1:]]), depth + 1)
         return None
     return None
 
@@ -516,8 +521,7 @@ class _StateFinder(cst.CSTVisitor):
         self.classes = classes
         params = node.params
         self.locals: set[str] = {
-            p.name.value
-            for p in [*params.posonly_params, *params.params, *params.kwonly_params]
+            p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]
         }
         first = [*params.posonly_params, *params.params]
         self.cls_name = first[0].name.value if first else None
@@ -545,9 +549,7 @@ class _StateFinder(cst.CSTVisitor):
         elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
             owner = target.value.value
             if owner in self.classes or owner == "cls":
-                self._found(
-                    f"it keeps a class-level singleton in '{owner}.{target.attr.value}'"
-                )
+                self._found(f"it keeps a class-level singleton in '{owner}.{target.attr.value}'")
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._store(element.value)
@@ -640,8 +642,9 @@ class _FileRewrite:
         # statements that can matter only (see ``_statements_for_metadata``); the rest of the
         # module is still what positions, the rewrite and the output are made of.
         kept = (
-            _statements_for_metadata(module, tree, self.last_segments,
-                                     {plan.factory.name for plan in plans})
+            _statements_for_metadata(
+                module, tree, self.last_segments, {plan.factory.name for plan in plans}
+            )
             if tree is not None
             else None
         )
@@ -732,8 +735,12 @@ class _FileRewrite:
             offset = 0
         else:
             if index not in self._positions:
-                alone = self.module.with_changes(header=(), body=(self.module.body[index],), footer=())
-                measured = cst.MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+                alone = self.module.with_changes(
+                    header=(), body=(self.module.body[index],), footer=()
+                )
+                measured = cst.MetadataWrapper(alone, unsafe_skip_copy=True).resolve(
+                    PositionProvider
+                )
                 self._positions[index] = measured
             positions = self._positions[index]
             offset = self._starts[index] - 1
@@ -770,7 +777,13 @@ class _FileRewrite:
         new_module = self.module.visit(rewriter)
         new_module = rewriter.finish(new_module)
         return faithful_result(
-            source, self.module, new_module, self.file, self.plans[0].target, self.changes, self.notes
+            source,
+            self.module,
+            new_module,
+            self.file,
+            self.plans[0].target,
+            self.changes,
+            self.notes,
         )
 
     def _collect(self) -> list[_Site]:
@@ -826,7 +839,9 @@ class _FileRewrite:
                 if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
                     continue
                 target = small.targets[0].target
-                if not isinstance(target, cst.Name) or not isinstance(small.value, (cst.Name, cst.Attribute)):
+                if not isinstance(target, cst.Name) or not isinstance(
+                    small.value, (cst.Name, cst.Attribute)
+                ):
                     continue
                 resolved = self._resolve(small.value)
                 if resolved is None or len(module_scope.assignments[target.value]) != 1:
@@ -987,7 +1002,10 @@ class _FileRewrite:
             if self.file.module == module_name:
                 self._note(call, plan, "factory-cycle", f"not rewritten: {reason}")
                 return None
-        if isinstance(call.func, cst.Name) and f"{self.file.module}.{call.func.value}" in self.named_elsewhere:
+        if (
+            isinstance(call.func, cst.Name)
+            and f"{self.file.module}.{call.func.value}" in self.named_elsewhere
+        ):
             self._note(
                 call,
                 plan,
@@ -1040,7 +1058,9 @@ class _FileRewrite:
         if constructor is not None:
             # Same position, different parameter that the factory also has elsewhere: the
             # arguments would land in the wrong parameters.
-            for index in range(min(positional, len(constructor.positional), len(signature.positional))):
+            for index in range(
+                min(positional, len(constructor.positional), len(signature.positional))
+            ):
                 mine, theirs = constructor.positional[index], signature.positional[index]
                 if mine != theirs and mine in signature.keyword_names:
                     return (
@@ -1123,7 +1143,9 @@ class _Rewriter(cst.CSTTransformer):
         owner = self.owner
         module_scope = owner.scopes.get(owner.meta_module)
         taken = self._taken_names()
-        all_strings = _string_words(owner.tree) if owner.tree is not None else _strings_in(owner.module)
+        all_strings = (
+            _string_words(owner.tree) if owner.tree is not None else _strings_in(owner.module)
+        )
         for site in sites:
             factory = site.plan.factory
             binding = self._binding_for(site.call.func)
@@ -1405,10 +1427,14 @@ def _statements_for_metadata(
     # ``M = Manager`` (and ``N = M``): the alias is a candidate wherever it is spelled.
     aliases: list[tuple[str, set[str]]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Name | ast.Attribute):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(
+            node.value, ast.Name | ast.Attribute
+        ):
             value = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            aliases.append((value, {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}))
+            aliases.append(
+                (value, {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)})
+            )
     grown = True
     while grown:
         grown = False
@@ -1440,7 +1466,7 @@ def _kept_statements(
     index = 0
     for line in statements:
         count = len(line.body) if isinstance(line, cst.SimpleStatementLine) else 1
-        groups.append(list(nodes[index:index + count]))
+        groups.append(list(nodes[index : index + count]))
         index += count
     if index != len(nodes) or any(not group for group in groups):
         return None
@@ -1449,8 +1475,10 @@ def _kept_statements(
         if not keep(group):
             continue
         body = statement.body if isinstance(statement, cst.ClassDef | cst.FunctionDef) else None
-        if not isinstance(body, cst.IndentedBlock) or len(group) != 1 or not isinstance(
-            group[0], ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+        if (
+            not isinstance(body, cst.IndentedBlock)
+            or len(group) != 1
+            or not isinstance(group[0], ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
         ):
             kept.append(statement)
             continue

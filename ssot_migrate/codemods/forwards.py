@@ -37,9 +37,24 @@ _LOG_METHODS = frozenset(
 )
 _MUTATORS = frozenset(
     {
-        "append", "appendleft", "extend", "extendleft", "insert", "pop", "popitem", "popleft",
-        "remove", "clear", "update", "setdefault", "add", "discard", "sort", "reverse",
-        "__setitem__", "__delitem__",
+        "append",
+        "appendleft",
+        "extend",
+        "extendleft",
+        "insert",
+        "pop",
+        "popitem",
+        "popleft",
+        "remove",
+        "clear",
+        "update",
+        "setdefault",
+        "add",
+        "discard",
+        "sort",
+        "reverse",
+        "__setitem__",
+        "__delitem__",
     }
 )
 _SNIPPET = 40
@@ -47,9 +62,36 @@ _SNIPPET = 40
 # (what the method returns is described instead).
 _VALUE_BUILTINS = frozenset(
     {
-        "len", "dict", "list", "tuple", "set", "frozenset", "sorted", "reversed", "str", "int",
-        "float", "bool", "repr", "isinstance", "issubclass", "min", "max", "sum", "any", "all",
-        "enumerate", "zip", "range", "iter", "next", "getattr", "hasattr", "type", "abs", "round",
+        "len",
+        "dict",
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "sorted",
+        "reversed",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "repr",
+        "isinstance",
+        "issubclass",
+        "min",
+        "max",
+        "sum",
+        "any",
+        "all",
+        "enumerate",
+        "zip",
+        "range",
+        "iter",
+        "next",
+        "getattr",
+        "hasattr",
+        "type",
+        "abs",
+        "round",
     }
 )
 
@@ -193,8 +235,11 @@ def _default_problems(
         if theirs != default:
             problems.append(
                 f"{name}() passes its own default {parameter}={default} on"
-                + (f" where the canonical's is {theirs}" if theirs else
-                   ", which the canonical's signature does not show to be the same")
+                + (
+                    f" where the canonical's is {theirs}"
+                    if theirs
+                    else ", which the canonical's signature does not show to be the same"
+                )
             )
     return problems
 
@@ -275,7 +320,12 @@ def _single_forward(
 
 
 def _via(
-    receiver: cst.BaseExpression, kind: str, self_name: str | None, scope: FacadeScope, *, bound: bool
+    receiver: cst.BaseExpression,
+    kind: str,
+    self_name: str | None,
+    scope: FacadeScope,
+    *,
+    bound: bool,
 ) -> str | None:
     """``instance``, ``super`` or ``class`` when ``receiver`` reaches the canonical, else None."""
     if (
@@ -441,7 +491,9 @@ class _ReturnFinder(cst.CSTVisitor):
 # --------------------------------------------------------------------------- __init__
 
 
-def _instance_attributes(init: cst.FunctionDef, builders: frozenset[str] | set[str]) -> dict[str, int]:
+def _instance_attributes(
+    init: cst.FunctionDef, builders: frozenset[str] | set[str]
+) -> dict[str, int]:
     """``self.x = Canonical(...)`` / ``factory(...)`` in ``__init__``: attribute -> unit index."""
     found: dict[str, int] = {}
     self_name = _receiver(init, "method")
@@ -494,7 +546,9 @@ def _init_logic(
                         first is None
                         or first.keyword is not None
                         or first.star
-                        or not (isinstance(first.value, cst.Name) and first.value.value == self_name)
+                        or not (
+                            isinstance(first.value, cst.Name) and first.value.value == self_name
+                        )
                     ):
                         via = None
                     args = args[1:]
@@ -510,7 +564,9 @@ def _init_logic(
                 described.append(f"builds the canonical through {_snippet(value.func)}()")
                 continue
             if through is None or scope.subclass:
-                described.append(f"builds the canonical with arguments of its own ({_snippet(value)})")
+                described.append(
+                    f"builds the canonical with arguments of its own ({_snippet(value)})"
+                )
                 continue
             passed += through
             builds += 1
@@ -602,8 +658,10 @@ class _Describer(cst.CSTVisitor):
     # statements
     def visit_Raise(self, node: cst.Raise) -> bool:
         exc = node.exc
-        shown = dotted_name(exc.func) if isinstance(exc, cst.Call) else (
-            dotted_name(exc) if exc is not None else None
+        shown = (
+            dotted_name(exc.func)
+            if isinstance(exc, cst.Call)
+            else (dotted_name(exc) if exc is not None else None)
         )
         self._add(f"raises {shown}" if shown else "raises")
         return False  # building the exception is part of raising it
@@ -709,7 +767,8 @@ class _Describer(cst.CSTVisitor):
         receiver = func.value if isinstance(func, cst.Attribute) else None
         via = (
             _via(receiver, self.kind, self.self_name, self.scope, bound=True)
-            if receiver is not None else None
+            if receiver is not None
+            else None
         )
         if via is not None and isinstance(func, cst.Attribute):
             self._add(f"calls the canonical's {func.attr.value}() instead of {self.name}()")
@@ -731,7 +790,9 @@ class _Describer(cst.CSTVisitor):
         args = list(call.args)
         assert isinstance(call.func, cst.Attribute)
         via = _via(call.func.value, self.kind, self.self_name, self.scope, bound=True)
-        if (via == "class" and self.kind == "method" or self.name == "__new__" and via == "super") and args:
+        if (
+            via == "class" and self.kind == "method" or self.name == "__new__" and via == "super"
+        ) and args:
             args = args[1:]
         if _passes_through(self.function, args) is not None:
             return
@@ -751,14 +812,16 @@ class _Describer(cst.CSTVisitor):
                 self._add(f"adds an argument ({_snippet(arg.value)})")
         for missing in [n for n in names if n not in given]:
             self._add(f"does not pass {missing} on")
-        if not any("transforms" in r or "adds" in r or "does not pass" in r or " as " in r
-                   for r in self.reasons):
+        if not any(
+            "transforms" in r or "adds" in r or "does not pass" in r or " as " in r
+            for r in self.reasons
+        ):
             self._add("passes its arguments differently")
 
 
 def _parameter_names(function: cst.FunctionDef) -> list[str]:
     params = function.params
-    names = [p.name.value for p in [*params.posonly_params, *params.params][_skip(function):]]
+    names = [p.name.value for p in [*params.posonly_params, *params.params][_skip(function) :]]
     if isinstance(params.star_arg, cst.Param):
         names.append(params.star_arg.name.value)
     names += [p.name.value for p in params.kwonly_params]
@@ -828,8 +891,10 @@ def _units(function: cst.FunctionDef) -> list[cst.CSTNode]:
                 units.extend(statement.body)
             else:
                 units.append(statement)
-    if units and isinstance(units[0], cst.Expr) and isinstance(
-        units[0].value, (cst.SimpleString, cst.ConcatenatedString)
+    if (
+        units
+        and isinstance(units[0], cst.Expr)
+        and isinstance(units[0].value, (cst.SimpleString, cst.ConcatenatedString))
     ):
         units = units[1:]
     return [u for u in units if not isinstance(u, cst.Pass)]
@@ -1002,12 +1067,17 @@ def _free_names(node: ast.ClassDef) -> set[str]:
             (loaded if isinstance(item.ctx, ast.Load) else bound).add(item.id)
         elif isinstance(item, ast.arg):
             bound.add(item.arg)
-        elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and item is not node:
+        elif (
+            isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and item is not node
+        ):
             bound.add(item.name)
     return loaded - bound
 
 
-def module_names(module: cst.Module, module_name: str, imports: Mapping[str, str]) -> dict[str, str]:
+def module_names(
+    module: cst.Module, module_name: str, imports: Mapping[str, str]
+) -> dict[str, str]:
     """Every top-level name of ``module``: its imports, and its own definitions by qualified name."""
     names = dict(imports)
     for statement in module.body:
@@ -1016,8 +1086,11 @@ def module_names(module: cst.Module, module_name: str, imports: Mapping[str, str
         elif isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 targets = (
-                    [t.target for t in small.targets] if isinstance(small, cst.Assign)
-                    else [small.target] if isinstance(small, cst.AnnAssign) else []
+                    [t.target for t in small.targets]
+                    if isinstance(small, cst.Assign)
+                    else [small.target]
+                    if isinstance(small, cst.AnnAssign)
+                    else []
                 )
                 for target in targets:
                     if isinstance(target, cst.Name):

@@ -161,8 +161,11 @@ def call_args(call: cst.Call) -> list[CallArg]:
             break  # later positions are unknown
         string = arg.value.evaluated_value if isinstance(arg.value, cst.SimpleString) else None
         keyword = arg.keyword.value if arg.keyword is not None else None
-        found.append(CallArg(index, keyword, string if isinstance(string, str) else None,
-                             dotted_name(arg.value)))
+        found.append(
+            CallArg(
+                index, keyword, string if isinstance(string, str) else None, dotted_name(arg.value)
+            )
+        )
     return found
 
 
@@ -404,8 +407,10 @@ class _Survey(cst.CSTVisitor):
                 self.top_of[id(string)] = self._top
                 self.annotation_strings.append(string)
         func = dotted_name(node.func)
-        if func is not None and func.endswith("multiple") and any(
-            a.keyword is not None and a.keyword.value in self.needles for a in node.args
+        if (
+            func is not None
+            and func.endswith("multiple")
+            and any(a.keyword is not None and a.keyword.value in self.needles for a in node.args)
         ):
             # ``patch.multiple(legacy_module, Name=...)``: the alias is a keyword, not a string.
             self._mark(subtree=True)
@@ -431,12 +436,21 @@ class _Survey(cst.CSTVisitor):
             self._collect_all(node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if self._depth == 0 and isinstance(node.target, cst.Name) and node.target.value == "__all__":
+        if (
+            self._depth == 0
+            and isinstance(node.target, cst.Name)
+            and node.target.value == "__all__"
+        ):
             self._collect_all(node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         target, value = node.target, node.value
-        if self._depth == 0 and isinstance(target, cst.Name) and target.value == "__all__" and value is not None:
+        if (
+            self._depth == 0
+            and isinstance(target, cst.Name)
+            and target.value == "__all__"
+            and value is not None
+        ):
             self._collect_all(value)
 
     def _collect_all(self, value: cst.BaseExpression) -> None:
@@ -673,7 +687,11 @@ class _FileRewrite:
                     chain_bindings.append(binding)
 
         for move in moves:
-            if move.mapped.target.keep_names or self.keep_all_names or self._named_elsewhere(move.binding):
+            if (
+                move.mapped.target.keep_names
+                or self.keep_all_names
+                or self._named_elsewhere(move.binding)
+            ):
                 continue
             existing = self._earlier_binding(move.binding, move.mapped.new)
             if existing is not None and existing.local != move.local:
@@ -695,9 +713,7 @@ class _FileRewrite:
 
         if not self.records and not self.notes:
             return CodemodResult(self.source)
-        positions = self._positions(
-            [r[0] for r in self.records] + [n[0] for n in self.notes]
-        )
+        positions = self._positions([r[0] for r in self.records] + [n[0] for n in self.notes])
         changes = sorted(
             (
                 Change(
@@ -900,9 +916,18 @@ class _FileRewrite:
         rename = False
         if new_module == "builtins":
             # ``from typing import List`` -> the bare ``list``: no import at all.
-            bare = not (mapped.target.keep_names or self.keep_all_names or self._named_elsewhere(binding))
-            return _Move(binding, mapped, new_module, new_name, new_name if bare else local,
-                         bare and new_name != local, builtin=True)
+            bare = not (
+                mapped.target.keep_names or self.keep_all_names or self._named_elsewhere(binding)
+            )
+            return _Move(
+                binding,
+                mapped,
+                new_module,
+                new_name,
+                new_name if bare else local,
+                bare and new_name != local,
+                builtin=True,
+            )
         if binding.alias.asname is None and new_name != local:
             if mapped.target.keep_names or self.keep_all_names:
                 local = binding.local
@@ -929,9 +954,14 @@ class _FileRewrite:
         kept: list[_Move] = []
         for move in moves:
             if move.builtin and not move.rename:
-                keep = move.local != move.new_name and move.local == move.binding.local and (
-                    move.mapped.target.keep_names or self.keep_all_names
-                    or self._named_elsewhere(move.binding)
+                keep = (
+                    move.local != move.new_name
+                    and move.local == move.binding.local
+                    and (
+                        move.mapped.target.keep_names
+                        or self.keep_all_names
+                        or self._named_elsewhere(move.binding)
+                    )
                 )
                 self._note_builtin_kept(move.binding.alias, move.mapped, shadowed=not keep)
                 continue
@@ -981,9 +1011,7 @@ class _FileRewrite:
         edit = self._edit(binding.statement)
         alias = binding.alias
         edit.replace[id(alias)] = alias.with_changes(name=build_dotted(mapped.new))
-        self.records.append(
-            (alias, mapped.target.name, "import", binding.loaded, mapped.new)
-        )
+        self.records.append((alias, mapped.target.name, "import", binding.loaded, mapped.new))
 
     def _edit(self, statement: ImportNode) -> _StatementEdit:
         return self.edits.setdefault(id(statement), _StatementEdit())
@@ -1097,9 +1125,7 @@ class _FileRewrite:
         bound = census.get(name)
         return bool(bound) and all(b is not None for b in bound or [])
 
-    def _resolve_root(
-        self, scope: Scope | None, name: str
-    ) -> list[Binding] | None:
+    def _resolve_root(self, scope: Scope | None, name: str) -> list[Binding] | None:
         """The import bindings ``name`` refers to in ``scope``; ``None`` if anything else does."""
         if self._fast is not None:
             if not self._simple(self._fast, name):
@@ -1186,8 +1212,11 @@ class _FileRewrite:
             patch = self._object_patches.get(id(top))
             if patch is not None:
                 bound = self._resolve_root(scopes.get(owner), parts[0].value)
-                if (bound and all(id(b.alias) in chain_ids for b in bound)
-                        and self._rewrite_object_patch(top, parts, patch, bound, scopes.get(owner))):
+                if (
+                    bound
+                    and all(id(b.alias) in chain_ids for b in bound)
+                    and self._rewrite_object_patch(top, parts, patch, bound, scopes.get(owner))
+                ):
                     for b in bound:
                         rewritten[id(b.alias)] += 1
                     continue
@@ -1335,7 +1364,12 @@ class _FileRewrite:
         )
 
     def _expression_for(
-        self, binding: Binding, canonical: str, need: str, scope: Scope | None, *,
+        self,
+        binding: Binding,
+        canonical: str,
+        need: str,
+        scope: Scope | None,
+        *,
         either: bool = False,
     ) -> str | None:
         """How to spell ``canonical`` at this site, adding an import beside ``binding``.
@@ -1363,8 +1397,8 @@ class _FileRewrite:
             ):
                 self._reused.add(id(other.alias))
                 return other.local
-            elif either and not other.plain and (
-                moved := self._moved_local(other, canonical, scope)
+            elif (
+                either and not other.plain and (moved := self._moved_local(other, canonical, scope))
             ):
                 self._reused.add(id(other.alias))
                 return moved + canonical[len(need) :]
@@ -1385,7 +1419,11 @@ class _FileRewrite:
         parent = need.rpartition(".")[0]
         if (binding.is_from or either) and parent:
             name = need.rpartition(".")[2]
-            level = len(binding.statement.relative) if isinstance(binding.statement, cst.ImportFrom) else 0
+            level = (
+                len(binding.statement.relative)
+                if isinstance(binding.statement, cst.ImportFrom)
+                else 0
+            )
             rel = relative_spelling(parent, level, self.package)
             if rel is None:
                 level = 0
@@ -1413,8 +1451,10 @@ class _FileRewrite:
         if scope is None and self._fast is None:
             return False
         found = self._resolve_root(scope, other.local)
-        return found is not None and all(b.qname == other.qname for b in found) and any(
-            b is other or b.loaded == other.loaded for b in found
+        return (
+            found is not None
+            and all(b.qname == other.qname for b in found)
+            and any(b is other or b.loaded == other.loaded for b in found)
         )
 
     def _name_taken(self, name: str, meaning: str) -> bool:
@@ -1558,7 +1598,10 @@ class _FileRewrite:
         for other in self.all_bindings:
             if other.local != move.local or other.qname != move.mapped.new:
                 continue
-            if id(other.alias) in self._moves or self.sites[id(other.statement)].block is not site.block:
+            if (
+                id(other.alias) in self._moves
+                or self.sites[id(other.statement)].block is not site.block
+            ):
                 continue
             if self._order(other.statement) <= self._order(move.binding.statement):
                 continue
@@ -1569,9 +1612,7 @@ class _FileRewrite:
         """Merging moves the binding to an earlier statement: only for a pure import name."""
         return self._pure(move.binding, move.local, move.mapped.new)
 
-    def _merge_target(
-        self, block: Block, module: str, origin: ImportNode
-    ) -> cst.ImportFrom | None:
+    def _merge_target(self, block: Block, module: str, origin: ImportNode) -> cst.ImportFrom | None:
         """An existing ``from module import ...`` in ``block`` that new names can join."""
         for site in self.sites.values():
             statement = site.statement
@@ -1729,8 +1770,10 @@ class _FileRewrite:
         need = needs.pop() if len(needs) == 1 else ""
         why = ""
         if staying:
-            why = (f"it also patches {', '.join(staying)} of {owner}, which do not move: split "
-                   "the call by hand")
+            why = (
+                f"it also patches {', '.join(staying)} of {owner}, which do not move: split "
+                "the call by hand"
+            )
         elif needs:
             why = "its attributes move to different modules: split the call by hand"
         new_names: list[str] = []
@@ -1741,9 +1784,11 @@ class _FileRewrite:
             if why:
                 break
             if need == "builtins":
-                why = (f"the canonical is the builtin '{new_name}': patching `builtins` would "
-                       "change it for every module; patch the name where the code under test "
-                       "reads it")
+                why = (
+                    f"the canonical is the builtin '{new_name}': patching `builtins` would "
+                    "change it for every module; patch the name where the code under test "
+                    "reads it"
+                )
             elif not need:
                 why = f"{mapped.new} is a top-level module, the attribute of no package"
             elif not mapped.new.startswith(need + ".") or "." in new_name:
@@ -1755,7 +1800,8 @@ class _FileRewrite:
         if not why and len(set(new_names)) != len(new_names):
             why = "two of its attributes would get the same name"
         if not why and any(
-            t.keyword and n != t.string
+            t.keyword
+            and n != t.string
             and (dotted_name(call_arg_value(call, t.string_arg)) or "").endswith("DEFAULT")
             for (t, _), n in zip(moving, new_names, strict=True)
         ):
@@ -1785,8 +1831,15 @@ class _FileRewrite:
                 assert isinstance(string, cst.SimpleString)
                 self.node_replacements[id(string)] = with_string_body(string, new_name)
                 was, now = string.value, with_string_body(string, new_name).value
-            self.records.append((top, mapped.target.name, "patch-object",
-                                 f"{'.'.join(p.value for p in parts)}, {was}", f"{expression}, {now}"))
+            self.records.append(
+                (
+                    top,
+                    mapped.target.name,
+                    "patch-object",
+                    f"{'.'.join(p.value for p in parts)}, {was}",
+                    f"{expression}, {now}",
+                )
+            )
         return True
 
     def _note_patch_left(
@@ -1796,9 +1849,15 @@ class _FileRewrite:
         canonical, so a person must retarget it."""
         function = _code(call.func)
         self.notes.append(
-            (node, mapped.target.name, "patch-object",
-             (f"`{function}({old})` left as is, so it will intercept nothing once consumers "
-              f"read {mapped.new}: {why}"))
+            (
+                node,
+                mapped.target.name,
+                "patch-object",
+                (
+                    f"`{function}({old})` left as is, so it will intercept nothing once consumers "
+                    f"read {mapped.new}: {why}"
+                ),
+            )
         )
 
     # ----------------------------------------------------------------- applying moves
@@ -1821,7 +1880,13 @@ class _FileRewrite:
             for move in group:
                 binding = move.binding
                 self.records.append(
-                    (binding.alias, move.mapped.target.name, "import", binding.qname, move.mapped.new)
+                    (
+                        binding.alias,
+                        move.mapped.target.name,
+                        "import",
+                        binding.qname,
+                        move.mapped.new,
+                    )
                 )
                 if move.builtin:
                     edit.drop.append(binding.alias)  # the bare builtin needs no import
@@ -1856,7 +1921,9 @@ class _FileRewrite:
                     continue
                 for move in members:
                     edit.drop.append(move.binding.alias)
-                    self._merge_into(site.block, new_module, move.new_name, move.local, move.binding)
+                    self._merge_into(
+                        site.block, new_module, move.new_name, move.local, move.binding
+                    )
             if not kept and not same_module and len(unmerged) == 1 and len(order) == 1:
                 new_module = unmerged[0]
                 rel = relative_spelling(new_module, level, self.package)
@@ -2126,9 +2193,7 @@ def _settle(
             pending.extend(statement.leading_lines)
             continue
         if pending and isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            statement = statement.with_changes(
-                leading_lines=[*pending, *statement.leading_lines]
-            )
+            statement = statement.with_changes(leading_lines=[*pending, *statement.leading_lines])
             pending = []
         kept.append(statement)
     return kept, pending
@@ -2148,9 +2213,7 @@ def _fix_semicolons(
     return body
 
 
-def _relayout(
-    original: list[cst.ImportAlias], new: list[cst.ImportAlias]
-) -> list[cst.ImportAlias]:
+def _relayout(original: list[cst.ImportAlias], new: list[cst.ImportAlias]) -> list[cst.ImportAlias]:
     """New aliases wearing the original aliases' commas, so a parenthesised layout survives."""
     if len(original) != len(new):
         return new
@@ -2160,11 +2223,19 @@ def _relayout(
 def _append(names: list[cst.ImportAlias], extra: list[cst.ImportAlias]) -> list[cst.ImportAlias]:
     """``names`` plus ``extra`` at the end, following the list's own comma layout."""
     result = list(names)
-    known = {(dotted_name(a.name), a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else None) for a in result}
+    known = {
+        (
+            dotted_name(a.name),
+            a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else None,
+        )
+        for a in result
+    }
     for alias in extra:
         key = (
             dotted_name(alias.name),
-            alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None,
+            alias.asname.name.value
+            if alias.asname and isinstance(alias.asname.name, cst.Name)
+            else None,
         )
         if key in known:
             continue
@@ -2172,8 +2243,10 @@ def _append(names: list[cst.ImportAlias], extra: list[cst.ImportAlias]) -> list[
         last = result[-1]
         if isinstance(last.comma, cst.Comma):
             # Trailing comma (parenthesised, often one per line): copy the separator style.
-            separator = result[-2].comma if len(result) > 1 else cst.Comma(
-                whitespace_after=cst.SimpleWhitespace(" ")
+            separator = (
+                result[-2].comma
+                if len(result) > 1
+                else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
             )
             result[-1] = last.with_changes(comma=separator)
             result.append(alias.with_changes(comma=last.comma))

@@ -37,11 +37,29 @@ def _forget_foreign_git_env() -> None:
 # Subcommands that write a work tree or an index. They run only through ``Worktree.git``, with
 # the worktree's own git dir and work tree named on the command line: never in the user's
 # checkout, whatever the process's current directory is.
-WORKTREE_ONLY = frozenset({
-    "add", "am", "apply", "checkout", "checkout-index", "cherry-pick", "clean", "commit", "merge",
-    "mv", "read-tree", "rebase", "reset", "restore", "revert", "rm", "stash", "switch",
-    "update-index",
-})
+WORKTREE_ONLY = frozenset(
+    {
+        "add",
+        "am",
+        "apply",
+        "checkout",
+        "checkout-index",
+        "cherry-pick",
+        "clean",
+        "commit",
+        "merge",
+        "mv",
+        "read-tree",
+        "rebase",
+        "reset",
+        "restore",
+        "revert",
+        "rm",
+        "stash",
+        "switch",
+        "update-index",
+    }
+)
 # Global options that take their value as the next argv item.
 _VALUE_OPTIONS = frozenset({"-c", "-C", "--git-dir", "--work-tree", "--namespace"})
 
@@ -100,8 +118,11 @@ def run_git(
             feed.write(stdin or b"")
             feed.seek(0)
             out = runner.execute(
-                ["git", "-C", str(where), *explicit, *args], istream=feed if stdin else None,
-                env=dict(env or {}), with_extended_output=False, stdout_as_string=True,
+                ["git", "-C", str(where), *explicit, *args],
+                istream=feed if stdin else None,
+                env=dict(env or {}),
+                with_extended_output=False,
+                stdout_as_string=True,
             )
     except git.GitCommandError as exc:
         if exc.status in ok_codes:
@@ -131,7 +152,7 @@ def identity(repo: Path) -> str:
             idents.append(run_git(repo, "var", var))
         except GitError as exc:
             raise GitError(
-                "no git identity: set one with `git config --global user.name \"Your Name\"` and "
+                'no git identity: set one with `git config --global user.name "Your Name"` and '
                 "`git config --global user.email you@example.com` (or GIT_AUTHOR_NAME/EMAIL); "
                 f"git said: {exc}"
             ) from exc
@@ -168,8 +189,13 @@ def update_branch(repo: Path, branch: str, new: str, old: str | None, reason: st
     ``old=None`` means the branch must not exist yet, so a concurrent creation is refused.
     """
     run_git(
-        repo, "update-ref", "-m", f"ssot-migrate: {reason}",
-        f"refs/heads/{branch}", new, old or ZERO_SHA,
+        repo,
+        "update-ref",
+        "-m",
+        f"ssot-migrate: {reason}",
+        f"refs/heads/{branch}",
+        new,
+        old or ZERO_SHA,
     )
 
 
@@ -190,9 +216,9 @@ def checked_out(repo: Path) -> dict[str, Path]:
     path: Path | None = None
     for line in run_git(repo, "worktree", "list", "--porcelain").splitlines():
         if line.startswith("worktree "):
-            path = Path(line[len("worktree "):])
+            path = Path(line[len("worktree ") :])
         elif line.startswith("branch refs/heads/") and path is not None:
-            found[line[len("branch refs/heads/"):]] = path
+            found[line[len("branch refs/heads/") :]] = path
     return found
 
 
@@ -204,7 +230,8 @@ def shared_state(repo: Path) -> dict[str, str]:
     """
     out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
     state = dict(
-        line.split(" ", 1) for line in out.splitlines()
+        line.split(" ", 1)
+        for line in out.splitlines()
         if line and not line.startswith(BACKUP_NAMESPACE)
     )
     try:

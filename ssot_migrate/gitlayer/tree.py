@@ -66,7 +66,7 @@ def resolve_commit(repo: git.Repo, ref: str) -> str:
         if "dubious ownership" in said or "safe.directory" in said:
             raise GitError(
                 f"git refuses to work in {repo.working_dir or repo.git_dir}: it is owned by "
-                "another user (\"dubious ownership\"). If you trust it: git config --global "
+                'another user ("dubious ownership"). If you trust it: git config --global '
                 f"--add safe.directory {repo.working_dir or repo.git_dir}"
             ) from exc
         if ref == "HEAD":
@@ -99,7 +99,9 @@ def list_paths(repo_path: Path, ref: str = "HEAD") -> list[str]:
     """Repo-relative POSIX paths of the regular files and symlinks at ``ref``."""
     repo = open_repo(repo_path)
     try:
-        return [e.path for e in list_entries(repo, resolve_commit(repo, ref)) if e.kind != "submodule"]
+        return [
+            e.path for e in list_entries(repo, resolve_commit(repo, ref)) if e.kind != "submodule"
+        ]
     finally:
         repo.close()
 
@@ -160,16 +162,28 @@ def _trie_pattern(needles: list[bytes]) -> bytes:
         common = depth
         while common < min(len(first), len(last)) and first[common] == last[common]:
             common += 1
-        if common > depth and first[common - 1:common] == b"\\" and _odd_backslashes(first, common):
+        if (
+            common > depth
+            and first[common - 1 : common] == b"\\"
+            and _odd_backslashes(first, common)
+        ):
             common -= 1
         parts.append(first[depth:common])
         ends = len(first) == common
         rest = group[1:] if ends else group
         if not rest:
             return
-        branches = [list(g) for _, g in itertools.groupby(rest, key=lambda n: n[common:common + 2]
-                                                            if n[common:common + 1] == b"\\"
-                                                            else n[common:common + 1])]
+        branches = [
+            list(g)
+            for _, g in itertools.groupby(
+                rest,
+                key=lambda n: (
+                    n[common : common + 2]
+                    if n[common : common + 1] == b"\\"
+                    else n[common : common + 1]
+                ),
+            )
+        ]
         if len(branches) == 1 and not ends:
             emit(branches[0], common)
             return
@@ -200,9 +214,20 @@ def _grep_chunk(repo: git.Repo, commit: str, needles: list[str]) -> tuple[set[st
         patterns.write(pattern + b"\n")
         patterns.seek(0)
         status, raw, errors = repo.git.grep(
-            "-l", "-z", "-E", "--no-color", "--no-textconv", "-a", "-f", "-",
-            commit, "--", "*.py",
-            istream=patterns, stdout_as_string=False, with_extended_output=True,
+            "-l",
+            "-z",
+            "-E",
+            "--no-color",
+            "--no-textconv",
+            "-a",
+            "-f",
+            "-",
+            commit,
+            "--",
+            "*.py",
+            istream=patterns,
+            stdout_as_string=False,
+            with_extended_output=True,
             with_exceptions=False,
         )
     assert isinstance(raw, bytes)
@@ -212,7 +237,7 @@ def _grep_chunk(repo: git.Repo, commit: str, needles: list[str]) -> tuple[set[st
         raise GitError(f"git grep failed: {error_text.strip()}")
     prefix = f"{commit}:".encode()
     hits = {
-        item[len(prefix):].decode("utf-8", "surrogateescape")
+        item[len(prefix) :].decode("utf-8", "surrogateescape")
         for item in raw.split(b"\0")
         if item.startswith(prefix)
     }

@@ -92,7 +92,7 @@ def clean_stale(repo: Path) -> list[Path]:
     # git's own records too: a locked worktree whose directory was deleted is never pruned
     for line in run_git(repo, "worktree", "list", "--porcelain").splitlines():
         if line.startswith("worktree "):
-            path = Path(line[len("worktree "):])
+            path = Path(line[len("worktree ") :])
             if path.parent == root:
                 candidates.add(path)
     removed: list[Path] = []
@@ -140,7 +140,9 @@ class Worktree:
         dotgit = self.path / ".git"
         try:
             intact = (
-                not self.path.is_symlink() and self.path.is_dir() and dotgit.is_file()
+                not self.path.is_symlink()
+                and self.path.is_dir()
+                and dotgit.is_file()
                 and not dotgit.is_symlink()
                 and dotgit.read_text(encoding="utf-8").strip() == f"gitdir: {self.admin}"
                 and Path((self.admin / "gitdir").read_text(encoding="utf-8").strip()).resolve()
@@ -275,9 +277,18 @@ def temporary_worktree(
     previous = _install_handlers()
     try:
         run_git(
-            repo, *NO_HOOKS, "worktree", "add", "--quiet", "--detach", "--lock",
-            "--reason", f"{_LOCK_PREFIX}{os.getpid()}",
-            *([] if checkout else ["--no-checkout"]), str(path), commit,
+            repo,
+            *NO_HOOKS,
+            "worktree",
+            "add",
+            "--quiet",
+            "--detach",
+            "--lock",
+            "--reason",
+            f"{_LOCK_PREFIX}{os.getpid()}",
+            *([] if checkout else ["--no-checkout"]),
+            str(path),
+            commit,
         )
         worktree = Worktree(repo=repo, path=path, admin=_admin_dir(repo, path))
         if not checkout:

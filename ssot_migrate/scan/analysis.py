@@ -199,8 +199,8 @@ def scan_snapshot(
         canonicals[target.name] = canonical
         # The share of public methods that makes a class a duplicate: the caller's, else the
         # target's ``duplicate-overlap``, else 50%.
-        share = overlap if overlap is not None else float(
-            target.duplicate_overlap or DEFAULT_OVERLAP
+        share = (
+            overlap if overlap is not None else float(target.duplicate_overlap or DEFAULT_OVERLAP)
         )
         specs.append(build_spec(target, paths_by_target[target.name], share))
     analyser = ScanAnalyser(specs)
@@ -305,10 +305,28 @@ class _Assembler:
         lines = self._lines[path]
         return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
-    def add(self, category: str, target: str, path: str, line: int, column: int, message: str,
-            details: tuple[tuple[str, str], ...] = ()) -> None:
-        self.sites.append(Site(category, target, path, line, column, message,
-                               self.code(path, line) if path else "", details))
+    def add(
+        self,
+        category: str,
+        target: str,
+        path: str,
+        line: int,
+        column: int,
+        message: str,
+        details: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.sites.append(
+            Site(
+                category,
+                target,
+                path,
+                line,
+                column,
+                message,
+                self.code(path, line) if path else "",
+                details,
+            )
+        )
 
     def target_report(self, target: Target, notes: Sequence[Note]) -> TargetReport:
         spec = self._specs[target.name]
@@ -327,9 +345,15 @@ class _Assembler:
             if alias is None or alias not in legacy or n.path in sources:
                 continue
             how = "imports" if n.kind == "path-use" else "patches"
-            self.add("legacy-import", target.name, n.path, n.line, n.column,
-                     f"{how} legacy path {alias}; canonical is {target.canonical}",
-                     (("alias", alias),))
+            self.add(
+                "legacy-import",
+                target.name,
+                n.path,
+                n.line,
+                n.column,
+                f"{how} legacy path {alias}; canonical is {target.canonical}",
+                (("alias", alias),),
+            )
             counts["legacy-import"] += 1
 
         by_file: dict[str, set[str]] = {}
@@ -337,11 +361,19 @@ class _Assembler:
             by_file.setdefault(n.path, set()).add(n.message)
         for path, used in sorted(by_file.items()):
             if target.canonical in used and used & legacy:
-                first = min((n for n in uses if n.path == path and n.message in legacy),
-                            key=lambda n: (n.line, n.column))
+                first = min(
+                    (n for n in uses if n.path == path and n.message in legacy),
+                    key=lambda n: (n.line, n.column),
+                )
                 names = ", ".join(sorted(used & legacy))
-                self.add("dual-import", target.name, path, first.line, first.column,
-                         f"imports {target.canonical} and legacy {names}")
+                self.add(
+                    "dual-import",
+                    target.name,
+                    path,
+                    first.line,
+                    first.column,
+                    f"imports {target.canonical} and legacy {names}",
+                )
                 counts["dual-import"] += 1
 
         used_paths = sorted({n.message for n in uses} | {target.canonical})
@@ -352,13 +384,20 @@ class _Assembler:
                 if dotted_path == target.canonical:
                     continue
                 users = sorted(n.path for n in uses if n.message == dotted_path)
-                first = min((n for n in uses if n.message == dotted_path),
-                            key=lambda n: (n.path, n.line))
+                first = min(
+                    (n for n in uses if n.message == dotted_path), key=lambda n: (n.path, n.line)
+                )
                 origin = known[dotted_path].origin if dotted_path in known else "configured"
-                self.add("import-paths", target.name, first.path, first.line, first.column,
-                         f"{dotted_path} ({origin}) reaches {target.canonical}; "
-                         f"used by {len(set(users))} file(s)",
-                         (("path", dotted_path), ("origin", origin)))
+                self.add(
+                    "import-paths",
+                    target.name,
+                    first.path,
+                    first.line,
+                    first.column,
+                    f"{dotted_path} ({origin}) reaches {target.canonical}; "
+                    f"used by {len(set(users))} file(s)",
+                    (("path", dotted_path), ("origin", origin)),
+                )
 
         calls = [n for n in mine if n.kind == "direct-instantiation"]
         for n in calls:
@@ -385,8 +424,9 @@ class _Assembler:
             }
         return self._canonical_files
 
-    def _classes(self, target: Target, spec: TargetSpec, notes: Sequence[Note],
-                 counts: dict[str, int]) -> list[InterfaceComparison]:
+    def _classes(
+        self, target: Target, spec: TargetSpec, notes: Sequence[Note], counts: dict[str, int]
+    ) -> list[InterfaceComparison]:
         canonical = self.canonicals.get(target.name)
         files: set[str] = set()
         if canonical is not None:
@@ -413,33 +453,57 @@ class _Assembler:
             if "listed-facade" in roles and info["test"]:
                 why, duplicate = "listed facade", True
             if "facade" in roles and not listed_double:
-                self.add("facade", target.name, n.path, n.line, n.column,
-                         f"{qual} holds a {target.canonical.rpartition('.')[2]} in "
-                         f"self.{info['held']} and forwards calls to it")
+                self.add(
+                    "facade",
+                    target.name,
+                    n.path,
+                    n.line,
+                    n.column,
+                    f"{qual} holds a {target.canonical.rpartition('.')[2]} in "
+                    f"self.{info['held']} and forwards calls to it",
+                )
                 counts["facade"] += 1
             if duplicate:
-                self.add("duplicate-implementation", target.name, n.path, n.line, n.column,
-                         f"{qual} competes with {target.canonical} ({why})")
+                self.add(
+                    "duplicate-implementation",
+                    target.name,
+                    n.path,
+                    n.line,
+                    n.column,
+                    f"{qual} competes with {target.canonical} ({why})",
+                )
                 counts["duplicate-implementation"] += 1
                 files.add(n.path)
             checked = duplicate or as_double or "facade" in roles
             if checked and comparison is not None and (comparison.missing or comparison.mismatches):
                 drifts.append(comparison)
                 self.add(
-                    "interface-drift", target.name, n.path, n.line, n.column,
+                    "interface-drift",
+                    target.name,
+                    n.path,
+                    n.line,
+                    n.column,
                     _drift_message(comparison, as_double),
-                    (("overlap", f"{comparison.overlap:g}"),
-                     ("missing", ",".join(comparison.missing)),
-                     ("extra", ",".join(comparison.extra)),
-                     *(("mismatch", m.message) for m in comparison.mismatches)),
+                    (
+                        ("overlap", f"{comparison.overlap:g}"),
+                        ("missing", ",".join(comparison.missing)),
+                        ("extra", ",".join(comparison.extra)),
+                        *(("mismatch", m.message) for m in comparison.mismatches),
+                    ),
                 )
                 counts["interface-drift"] += 1
         self._implementation_files = len(files)
         return drifts
 
-    def _duplicate_evidence(self, target: Target, spec: TargetSpec, qual: str, roles: set[str],
-                            interface: ClassInterface | None,
-                            canonical: ClassInterface | None) -> str | None:
+    def _duplicate_evidence(
+        self,
+        target: Target,
+        spec: TargetSpec,
+        qual: str,
+        roles: set[str],
+        interface: ClassInterface | None,
+        canonical: ClassInterface | None,
+    ) -> str | None:
         """Why ``qual`` duplicates the canonical, or ``None`` when nothing shows it does.
 
         Configured classes (a listed facade, a class at an alias path) are duplicates by
@@ -460,10 +524,14 @@ class _Assembler:
         if 100.0 * len(shared) / len(wanted) < spec.overlap:
             return None
         names = {target.canonical, canonical.qualname}
-        if names & self._ancestors(qual) or {qual, interface.qualname} & self._ancestors(target.canonical):
+        if names & self._ancestors(qual) or {qual, interface.qualname} & self._ancestors(
+            target.canonical
+        ):
             return None
-        return (f"named after {spec.stem}, implements {len(shared)} of its {len(wanted)} "
-                f"methods: {', '.join(shared)}")
+        return (
+            f"named after {spec.stem}, implements {len(shared)} of its {len(wanted)} "
+            f"methods: {', '.join(shared)}"
+        )
 
     def _ancestors(self, qual: str) -> set[str]:
         """Every base class of ``qual``, transitively, under each name it was reached by."""
@@ -498,8 +566,14 @@ class _Assembler:
             self._facts[path] = discovery.module_facts(tree, file) if tree is not None else None
         return path, self._facts[path]
 
-    def _patches(self, target: Target, spec: TargetSpec, notes: Sequence[Note], uses: Sequence[Note],
-                 counts: dict[str, int]) -> None:
+    def _patches(
+        self,
+        target: Target,
+        spec: TargetSpec,
+        notes: Sequence[Note],
+        uses: Sequence[Note],
+        counts: dict[str, int],
+    ) -> None:
         live = {n.message for n in uses if not is_test_path(n.path)}
         bound = set(spec.paths)
         for n in (n for n in notes if n.kind == "patch-target"):
@@ -507,27 +581,51 @@ class _Assembler:
             alias = matches(string, spec.legacy, True)
             if alias is not None:
                 if alias in live:
-                    self.add("stale-patch-target", target.name, n.path, n.line, n.column,
-                             f"patches legacy path {string!r}; patch the canonical "
-                             f"{_rebase(string, alias, target.canonical)!r}")
+                    self.add(
+                        "stale-patch-target",
+                        target.name,
+                        n.path,
+                        n.line,
+                        n.column,
+                        f"patches legacy path {string!r}; patch the canonical "
+                        f"{_rebase(string, alias, target.canonical)!r}",
+                    )
                     counts["stale-patch-target"] += 1
                 else:
-                    self.add("patch-seam", target.name, n.path, n.line, n.column,
-                             f"patches {string!r} but no code reads {alias} any more: "
-                             f"it intercepts nothing (consumers use {target.canonical})")
+                    self.add(
+                        "patch-seam",
+                        target.name,
+                        n.path,
+                        n.line,
+                        n.column,
+                        f"patches {string!r} but no code reads {alias} any more: "
+                        f"it intercepts nothing (consumers use {target.canonical})",
+                    )
                     counts["patch-seam"] += 1
                 continue
             problem, binds_canonical = self._resolve_patch(string, bound)
             if problem is None:
                 continue
             if binds_canonical:
-                self.add("patch-seam", target.name, n.path, n.line, n.column,
-                         f"patches {string!r} but {problem}: that module now binds the "
-                         f"canonical as {binds_canonical} (patch that name instead)")
+                self.add(
+                    "patch-seam",
+                    target.name,
+                    n.path,
+                    n.line,
+                    n.column,
+                    f"patches {string!r} but {problem}: that module now binds the "
+                    f"canonical as {binds_canonical} (patch that name instead)",
+                )
                 counts["patch-seam"] += 1
             else:
-                self.add("stale-patch-target", target.name, n.path, n.line, n.column,
-                         f"patch target {string!r} does not resolve: {problem}")
+                self.add(
+                    "stale-patch-target",
+                    target.name,
+                    n.path,
+                    n.line,
+                    n.column,
+                    f"patch target {string!r} does not resolve: {problem}",
+                )
                 counts["stale-patch-target"] += 1
 
     def _packages(self) -> set[str]:
@@ -574,14 +672,16 @@ class _Assembler:
 
 
 def _rebase(string: str, alias: str, canonical: str) -> str:
-    return canonical + string[len(alias):]
+    return canonical + string[len(alias) :]
 
 
 def _drift_message(comparison: InterfaceComparison, double: bool = False) -> str:
     shared = len(comparison.common)
     total = shared + len(comparison.missing)
-    parts = [f"{comparison.candidate}: shares {shared} of the {total} public methods of "
-             f"{comparison.canonical}" + (f" ({', '.join(comparison.common)})" if shared else "")]
+    parts = [
+        f"{comparison.candidate}: shares {shared} of the {total} public methods of "
+        f"{comparison.canonical}" + (f" ({', '.join(comparison.common)})" if shared else "")
+    ]
     if comparison.missing:
         parts.append("missing " + ", ".join(f"{m}()" for m in comparison.missing))
     if comparison.extra and not double:  # a double's extras are its tests' helpers

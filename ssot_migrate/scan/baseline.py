@@ -84,7 +84,7 @@ def read_baseline(path: Path) -> dict[str, dict[str, int]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"--baseline {path}: not a readable JSON baseline: {exc}") from exc
     if not isinstance(data, dict) or data.get("kind") != BASELINE_KIND:
-        raise UsageError(f"--baseline {path}: not an ssot-migrate baseline (missing \"kind\")")
+        raise UsageError(f'--baseline {path}: not an ssot-migrate baseline (missing "kind")')
     if data.get("schema_version") != BASELINE_VERSION:
         raise UsageError(
             f"--baseline {path}: schema_version {data.get('schema_version')!r} is not supported "
@@ -92,7 +92,7 @@ def read_baseline(path: Path) -> dict[str, dict[str, int]]:
         )
     targets = data.get("targets")
     if not isinstance(targets, dict):
-        raise UsageError(f"--baseline {path}: \"targets\" must be an object")
+        raise UsageError(f'--baseline {path}: "targets" must be an object')
     result: dict[str, dict[str, int]] = {}
     for name, counts in targets.items():
         if not isinstance(counts, dict) or not all(

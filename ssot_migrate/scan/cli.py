@@ -49,8 +49,13 @@ def run_scan_command(
         console.print(f"warning: {warning}", markup=False)
     with snapshot:
         report = scan_snapshot(config, snapshot, jobs=jobs, progress=True)
-    out = Console(file=sys.stdout, highlight=False, soft_wrap=True, markup=False,
-                  force_terminal=sys.stdout.isatty())
+    out = Console(
+        file=sys.stdout,
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+        force_terminal=sys.stdout.isatty(),
+    )
     render(report, fmt, out)
     sys.stdout.flush()
     violations = sum(report.violations().values())

@@ -36,8 +36,23 @@ DEFAULT_OVERLAP = 50.0
 # canonical; other test classes named after it (``CharFieldModel``) are the tests' own.
 DOUBLE_WORDS = frozenset(prefix.lower() for prefix in DOUBLE_PREFIXES)
 # Words that qualify rather than name a component: "UnifiedWebSocketManager" -> "WebSocketManager".
-STEM_QUALIFIERS = ("Unified", "Canonical", "Core", "Base", "Default", "Main", "Real", "Concrete",
-                   "Single", "Shared", "Central", "Consolidated", "Standard", "Primary", "Abstract")
+STEM_QUALIFIERS = (
+    "Unified",
+    "Canonical",
+    "Core",
+    "Base",
+    "Default",
+    "Main",
+    "Real",
+    "Concrete",
+    "Single",
+    "Shared",
+    "Central",
+    "Consolidated",
+    "Standard",
+    "Primary",
+    "Abstract",
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +91,7 @@ def stem_of(canonical: str) -> str:
     while changed:
         changed = False
         for word in STEM_QUALIFIERS:
-            rest = name[len(word):]
+            rest = name[len(word) :]
             if name.startswith(word) and rest[:1].isupper() and len(rest) > 3:
                 name, changed = rest, True
     return name
@@ -105,7 +120,9 @@ def shares_stem(name: str, stem: str) -> bool:
 def _word_runs(name: str) -> frozenset[str]:
     """Every run of consecutive words of ``name``, joined: ``AB`` -> ``a``, ``b``, ``ab``."""
     words = name_words(name)
-    return frozenset("".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1))
+    return frozenset(
+        "".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+    )
 
 
 def matches(dotted_name: str, paths: Iterable[str], prefix: bool) -> str | None:
@@ -189,8 +206,14 @@ class ScanAnalyser:
         reached = self._reached(text, file, facts)
         classes = self._class_candidates(tree)
         for index in sorted(reached | set(classes)):
-            notes += _analyse(tree, file, facts, self.specs[index], referenced and index in reached,
-                              None if index in reached else classes[index])
+            notes += _analyse(
+                tree,
+                file,
+                facts,
+                self.specs[index],
+                referenced and index in reached,
+                None if index in reached else classes[index],
+            )
         return CodemodResult(source, notes=tuple(notes))
 
     def _reached(self, text: str, file: SourceFile, facts: _FileFacts) -> set[int]:
@@ -237,22 +260,34 @@ class _Lower(cst.CSTTransformer):
     inside ``f"{x["k"]}"`` (PEP 701) are still seen; a string of its newlines keeps the lines.
     """
 
-    def leave_TypeAlias(self, original_node: cst.TypeAlias, updated_node: cst.TypeAlias) -> cst.Assign:
+    def leave_TypeAlias(
+        self, original_node: cst.TypeAlias, updated_node: cst.TypeAlias
+    ) -> cst.Assign:
         return cst.Assign(targets=[cst.AssignTarget(updated_node.name)], value=updated_node.value)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
         return updated_node.with_changes(type_parameters=None)
 
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
         return updated_node.with_changes(type_parameters=None)
 
     def leave_FormattedString(
         self, original_node: cst.FormattedString, updated_node: cst.FormattedString
     ) -> cst.BaseExpression:
-        newlines = sum(p.value.count("\n") for p in updated_node.parts
-                       if isinstance(p, cst.FormattedStringText))
-        elements = [cst.Element(p.expression) for p in updated_node.parts
-                    if isinstance(p, cst.FormattedStringExpression)]
+        newlines = sum(
+            p.value.count("\n")
+            for p in updated_node.parts
+            if isinstance(p, cst.FormattedStringText)
+        )
+        elements = [
+            cst.Element(p.expression)
+            for p in updated_node.parts
+            if isinstance(p, cst.FormattedStringExpression)
+        ]
         elements.append(cst.Element(cst.SimpleString('"""' + "\n" * newlines + '"""')))
         return cst.Tuple(elements)
 
@@ -302,8 +337,11 @@ def _forwarded_attributes(node: ast.ClassDef) -> Iterator[str]:
                 owner = sub.func.value
             elif method.name == "__getattr__" and dotted(sub.func) == "getattr" and sub.args:
                 owner = sub.args[0]
-            if (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
-                    and owner.value.id == "self"):
+            if (
+                isinstance(owner, ast.Attribute)
+                and isinstance(owner.value, ast.Name)
+                and owner.value.id == "self"
+            ):
                 yield owner.attr
 
 
@@ -333,7 +371,12 @@ class _FileFacts:
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     self.imports.append(
-                        (None, [(alias.name, alias.lineno, alias.col_offset)], node.lineno, node.col_offset)
+                        (
+                            None,
+                            [(alias.name, alias.lineno, alias.col_offset)],
+                            node.lineno,
+                            node.col_offset,
+                        )
                     )
                     if alias.asname:
                         self.local[alias.asname] = alias.name
@@ -355,13 +398,28 @@ class _FileFacts:
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
                 continue
             params = function.args
-            local = {a.arg for a in [*params.posonlyargs, *params.args, *params.kwonlyargs,
-                                     *filter(None, [params.vararg, params.kwarg])]}
-            local |= {n.id for n in ast.walk(function)
-                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            local = {
+                a.arg
+                for a in [
+                    *params.posonlyargs,
+                    *params.args,
+                    *params.kwonlyargs,
+                    *filter(None, [params.vararg, params.kwarg]),
+                ]
+            }
+            local |= {
+                n.id
+                for n in ast.walk(function)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
             shadowing = local & set(self.module_aliases)
-            self.shadowed |= {id(c) for c in ast.walk(function) if isinstance(c, ast.Call)
-                              and isinstance(c.func, ast.Name) and c.func.id in shadowing}
+            self.shadowed |= {
+                id(c)
+                for c in ast.walk(function)
+                if isinstance(c, ast.Call)
+                and isinstance(c.func, ast.Name)
+                and c.func.id in shadowing
+            }
 
     def classes(self) -> list[_ClassFacts]:
         """Top-level classes that are not protocols, in order (worked out once per file)."""
@@ -375,7 +433,8 @@ class _FileFacts:
                 if any(b.rpartition(".")[2] == "Protocol" for b in bases):
                     continue  # an interface description, not an implementation
                 own = {
-                    n.name for n in node.body
+                    n.name
+                    for n in node.body
                     if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
                     and not n.name.startswith("_")
                 }
@@ -390,9 +449,17 @@ class _FileFacts:
         ``ast.walk`` order: walked once per file, however many targets it concerns."""
         if self._referencing is None:
             self._referencing = [
-                node for node in ast.walk(tree)
-                if isinstance(node, ast.Attribute | ast.Call | ast.arg | ast.AnnAssign
-                              | ast.FunctionDef | ast.AsyncFunctionDef)
+                node
+                for node in ast.walk(tree)
+                if isinstance(
+                    node,
+                    ast.Attribute
+                    | ast.Call
+                    | ast.arg
+                    | ast.AnnAssign
+                    | ast.FunctionDef
+                    | ast.AsyncFunctionDef,
+                )
             ]
         return self._referencing
 
@@ -419,14 +486,18 @@ class _FileFacts:
             pending.extend(ast.iter_child_nodes(node))
         aliases: dict[str, str] = {}
         for statement in tree.body:
-            if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-                    and isinstance(statement.targets[0], ast.Name)
-                    and isinstance(statement.value, ast.Name | ast.Attribute)):
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(statement.value, ast.Name | ast.Attribute)
+            ):
                 name = statement.targets[0].id
                 # ``Older = Old`` after ``Old = Manager``: an alias of an alias (phase 3 follows it).
                 head, dot, rest = (dotted(statement.value) or "").partition(".")
-                value = (aliases[head] + dot + rest if head in aliases
-                         else self.resolve(statement.value))
+                value = (
+                    aliases[head] + dot + rest if head in aliases else self.resolve(statement.value)
+                )
                 if value is not None and bound.get(name) == 1:
                     aliases[name] = value
         return aliases
@@ -456,7 +527,11 @@ class _FileFacts:
 
 
 def _analyse(
-    tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec, referenced: bool,
+    tree: ast.Module,
+    file: SourceFile,
+    facts: _FileFacts,
+    spec: TargetSpec,
+    referenced: bool,
     only: set[str] | None = None,
 ) -> list[Note]:
     """``spec``'s notes on one file; ``only``: the classes worth checking (None: all)."""
@@ -464,8 +539,16 @@ def _analyse(
     path = file.path
 
     def note(kind: str, node: ast.AST, message: str) -> None:
-        notes.append(Note(path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1,
-                          spec.name, kind, message))
+        notes.append(
+            Note(
+                path,
+                getattr(node, "lineno", 1),
+                getattr(node, "col_offset", 0) + 1,
+                spec.name,
+                kind,
+                message,
+            )
+        )
 
     if referenced:
         # Paths reached: import statements (a ``from`` module that is itself a path counts once,
@@ -473,9 +556,11 @@ def _analyse(
         # A name is counted where phase 1 rewrites it: at its own line in a parenthesised import.
         for source, names, line, column in facts.imports:
             hit = matches(source, spec.paths, spec.prefix) if source else None
-            hits = [(hit, line, column)] if hit else [
-                (matches(n, spec.paths, spec.prefix), at, col) for n, at, col in names
-            ]
+            hits = (
+                [(hit, line, column)]
+                if hit
+                else [(matches(n, spec.paths, spec.prefix), at, col) for n, at, col in names]
+            )
             for found, at, col in hits:
                 if found is not None:
                     notes.append(Note(path, at, col + 1, spec.name, "path-use", found))
@@ -485,8 +570,12 @@ def _analyse(
             if matches(source, spec.paths, spec.prefix) is not None:
                 continue
             found = matches(source, spec.legacy, True) or next(
-                (a for a in spec.legacy
-                 if (not spec.module_kind or spec.kind_assumed) and a.rpartition(".")[0] == source),
+                (
+                    a
+                    for a in spec.legacy
+                    if (not spec.module_kind or spec.kind_assumed)
+                    and a.rpartition(".")[0] == source
+                ),
                 None,
             )
             if found is not None:
@@ -510,7 +599,9 @@ def _analyse(
                     for hit in _string_annotation_uses(values[arg.index], facts, spec):
                         note("path-use", values[arg.index], hit)
             elif isinstance(node, ast.arg | ast.AnnAssign | ast.FunctionDef | ast.AsyncFunctionDef):
-                annotation = node.annotation if isinstance(node, ast.arg | ast.AnnAssign) else node.returns
+                annotation = (
+                    node.annotation if isinstance(node, ast.arg | ast.AnnAssign) else node.returns
+                )
                 if annotation is not None:
                     for hit in _string_annotation_uses(annotation, facts, spec):
                         note("path-use", annotation, hit)
@@ -554,7 +645,9 @@ def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: TargetSpec) -> str 
     return matches(resolved, spec.paths, spec.prefix) if resolved else None
 
 
-def _call_notes(node: ast.Call, facts: _FileFacts, spec: TargetSpec, file: SourceFile, note: Any) -> None:
+def _call_notes(
+    node: ast.Call, facts: _FileFacts, spec: TargetSpec, file: SourceFile, note: Any
+) -> None:
     func = dotted(node.func)
     function = patch_function(func, facts.local.get) if func else None
     if function is not None:
@@ -577,8 +670,13 @@ def _call_notes(node: ast.Call, facts: _FileFacts, spec: TargetSpec, file: Sourc
 
 def call_args(node: ast.Call) -> list[CallArg]:
     """A call's arguments in the conventions' neutral shape, indexed as ``args + keywords``."""
+
     def arg(index: int, keyword: str | None, value: ast.expr) -> CallArg:
-        string = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+        string = (
+            value.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str)
+            else None
+        )
         return CallArg(index, keyword, string, dotted(value))
 
     found: list[CallArg] = []
@@ -590,7 +688,9 @@ def call_args(node: ast.Call) -> list[CallArg]:
     return found
 
 
-def _patch_note(node: ast.Call, function: str, facts: _FileFacts, spec: TargetSpec, note: Any) -> None:
+def _patch_note(
+    node: ast.Call, function: str, facts: _FileFacts, spec: TargetSpec, note: Any
+) -> None:
     """A ``patch-target`` note per dotted path a patch call names (an object's: resolved)."""
     values = [*node.args, *(k.value for k in node.keywords)]
     for target in patch_targets(function, call_args(node)):
@@ -608,8 +708,13 @@ def _patch_note(node: ast.Call, function: str, facts: _FileFacts, spec: TargetSp
             note("patch-target", values[target.owner_arg], f"{owner}.{target.string}")
 
 
-def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: TargetSpec,
-                 only: set[str] | None = None) -> list[Note]:
+def _class_notes(
+    tree: ast.Module,
+    file: SourceFile,
+    facts: _FileFacts,
+    spec: TargetSpec,
+    only: set[str] | None = None,
+) -> list[Note]:
     """Classes that may compete with, wrap or stand in for the canonical (roles as JSON)."""
     if spec.module_kind:
         return []
@@ -628,7 +733,9 @@ def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: Ta
         thin = any(b in spec.paths for b in bases) and not own
         # Named after the component: a duplicate only with shared methods too, judged in the
         # main process where the class and the canonical are read with their bases.
-        named = bool(stem) and stem in info.word_runs and not node.name.startswith("Test")  # shares_stem
+        named = (
+            bool(stem) and stem in info.word_runs and not node.name.startswith("Test")
+        )  # shares_stem
         if named:
             roles.append("stem")
         if qual in spec.doubles:
@@ -640,9 +747,16 @@ def _class_notes(tree: ast.Module, file: SourceFile, facts: _FileFacts, spec: Ta
             roles.append("facade")
         if not roles or (thin and "facade" not in roles):
             continue
-        found.append(Note(file.path, node.lineno, node.col_offset + 1, spec.name, "class",
-                          json.dumps({"class": qual, "roles": roles, "test": test,
-                                      "held": held or ""})))
+        found.append(
+            Note(
+                file.path,
+                node.lineno,
+                node.col_offset + 1,
+                spec.name,
+                "class",
+                json.dumps({"class": qual, "roles": roles, "test": test, "held": held or ""}),
+            )
+        )
     return found
 
 
@@ -655,14 +769,18 @@ def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: TargetSpe
     reach = set(spec.paths) | set(spec.legacy_factories)
     held: set[str] = set()
     for stmt in node.body:  # class-level ``_impl: Canonical``
-        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-                and _annotation_hits(stmt.annotation, facts, spec)):
+        if (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and _annotation_hits(stmt.annotation, facts, spec)
+        ):
             held.add(stmt.target.id)
     for method in node.body:
         if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         typed = {
-            a.arg for a in method.args.args + method.args.kwonlyargs
+            a.arg
+            for a in method.args.args + method.args.kwonlyargs
             if a.annotation is not None and _annotation_hits(a.annotation, facts, spec)
         }
         for sub in ast.walk(method):
@@ -680,7 +798,10 @@ def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: TargetSpe
             resolved = facts.resolve(source)
             hit = resolved is not None and (
                 matches(resolved, reach, False) is not None
-                or (spec.factory_module is not None and resolved.startswith(spec.factory_module + "."))
+                or (
+                    spec.factory_module is not None
+                    and resolved.startswith(spec.factory_module + ".")
+                )
             )
             if hit or (isinstance(value, ast.Name) and value.id in typed):
                 _add_self_attrs(targets, held)
@@ -692,8 +813,11 @@ def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: TargetSpe
 
 def _add_self_attrs(targets: Sequence[ast.expr], held: set[str]) -> None:
     for target in targets:
-        if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                and target.value.id == "self"):
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+        ):
             held.add(target.attr)
 
 
@@ -713,8 +837,9 @@ def _annotation_hits(annotation: ast.expr, facts: _FileFacts, spec: TargetSpec) 
     return False
 
 
-def build_spec(target: Target, paths: Sequence[ImportPath],
-               overlap: float = DEFAULT_OVERLAP) -> TargetSpec:
+def build_spec(
+    target: Target, paths: Sequence[ImportPath], overlap: float = DEFAULT_OVERLAP
+) -> TargetSpec:
     """The picklable per-target input of :class:`ScanAnalyser`."""
     legacy = tuple(p.dotted for p in paths if p.origin != "canonical")
     all_paths = (target.canonical, *legacy)

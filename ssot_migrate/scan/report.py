@@ -49,16 +49,22 @@ def render_table(report: ScanReport, console: Console) -> None:
                 Text(_should_be(category)),
             )
         console.print(table)
-        console.print(Text(
-            f"implementation files: {target.implementation_files} (should be 1); "
-            f"paths to the object: {', '.join(target.used_paths)}"
-        ))
+        console.print(
+            Text(
+                f"implementation files: {target.implementation_files} (should be 1); "
+                f"paths to the object: {', '.join(target.used_paths)}"
+            )
+        )
         discovered = [p.dotted for p in target.paths if p.origin == "discovered"]
         if discovered:
             console.print(Text(f"discovered re-export paths: {', '.join(discovered)}"))
         verdict = target.verdict
-        console.print(Text(f"verdict: {verdict}", style="bold green" if verdict == "consolidated"
-                           else "bold red"))
+        console.print(
+            Text(
+                f"verdict: {verdict}",
+                style="bold green" if verdict == "consolidated" else "bold red",
+            )
+        )
         console.print()
     for path, sites in groupby(report.sites, key=lambda s: s.path):
         console.print(Text(printable(path), style="bold"))
@@ -98,8 +104,11 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
         "verdict": report.verdict,
         "counts": report.counts(),
         "violations": report.violations(),
-        "files": {"listed": report.files_listed, "parsed": report.files_parsed,
-                  "skipped": len(report.skipped)},
+        "files": {
+            "listed": report.files_listed,
+            "parsed": report.files_parsed,
+            "skipped": len(report.skipped),
+        },
         "skipped": [{"path": p, "reason": r, "line": n} for p, r, n in report.skipped],
         "targets": [
             {
@@ -169,8 +178,10 @@ def render_counts_line(before: Mapping[str, int], after: Mapping[str, int]) -> s
 def render_markdown(report: ScanReport, *, max_sites: int = 200) -> str:
     """A Markdown report: verdict, a counts table per target, paths, then the sites per file."""
     out = [f"## ssot-migrate scan: {report.verdict}", ""]
-    out.append(f"Commit `{report.commit[:12]}`; {report.files_listed} files listed, "
-               f"{report.files_parsed} analysed, {len(report.skipped)} skipped.")
+    out.append(
+        f"Commit `{report.commit[:12]}`; {report.files_listed} files listed, "
+        f"{report.files_parsed} analysed, {len(report.skipped)} skipped."
+    )
     out.append("")
     for warning in report.warnings:
         out += [f"> **Warning:** {_md(warning)}", ""]
@@ -184,7 +195,9 @@ def render_markdown(report: ScanReport, *, max_sites: int = 200) -> str:
         out.append("| category | count | should be |")
         out.append("| --- | ---: | ---: |")
         for category in CATEGORIES:
-            out.append(f"| {category} | {target.counts.get(category, 0)} | {_should_be(category)} |")
+            out.append(
+                f"| {category} | {target.counts.get(category, 0)} | {_should_be(category)} |"
+            )
         out.append("")
         out.append(f"Implementation files: {target.implementation_files} (should be 1).")
         out.append("")
@@ -201,7 +214,9 @@ def render_markdown(report: ScanReport, *, max_sites: int = 200) -> str:
             out.append(f"**{_md(path)}**")
             out.append("")
             for site in sites:
-                out.append(f"- `{site.line}:{site.column}` **{site.category}**: {_md(site.message)}")
+                out.append(
+                    f"- `{site.line}:{site.column}` **{site.category}**: {_md(site.message)}"
+                )
             out.append("")
         if len(report.sites) > max_sites:
             out.append(f"… and {len(report.sites) - max_sites} more (see `scan --format json`).")
@@ -229,59 +244,79 @@ def render_sarif(report: ScanReport) -> str:
     index = {category: i for i, category in enumerate(CATEGORIES)}
     results = []
     for site in report.sites:
-        region: dict[str, Any] = {"startLine": max(1, site.line), "startColumn": max(1, site.column)}
+        region: dict[str, Any] = {
+            "startLine": max(1, site.line),
+            "startColumn": max(1, site.column),
+        }
         if site.code:
             region["snippet"] = {"text": site.code}
-        results.append({
-            "ruleId": site.category,
-            "ruleIndex": index[site.category],
-            "level": "warning",
-            "message": {"text": site.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": site.path, "uriBaseId": "%SRCROOT%"},
-                    "region": region,
-                }
-            }],
-            "partialFingerprints": {
-                "ssotSite/v1": f"{site.category}:{site.target}:{site.path}:{site.message}"
-            },
-            "properties": {"target": site.target},
-        })
+        results.append(
+            {
+                "ruleId": site.category,
+                "ruleIndex": index[site.category],
+                "level": "warning",
+                "message": {"text": site.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": site.path, "uriBaseId": "%SRCROOT%"},
+                            "region": region,
+                        }
+                    }
+                ],
+                "partialFingerprints": {
+                    "ssotSite/v1": f"{site.category}:{site.target}:{site.path}:{site.message}"
+                },
+                "properties": {"target": site.target},
+            }
+        )
     document = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "ssot-migrate",
-                "version": __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": rules,
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "repository root"}}},
-            "results": results,
-            # Files no parser could read: their sites are unknown, which a reader must see.
-            "invocations": [{
-                "executionSuccessful": True,
-                "toolExecutionNotifications": [
-                    {
-                        "level": "warning",
-                        "descriptor": {"id": "skipped-file"},
-                        "message": {"text": f"not analysed: {reason}"},
-                        "locations": [{"physicalLocation": {
-                            "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
-                            "region": {"startLine": max(1, line)},
-                        }}],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "ssot-migrate",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
                     }
-                    for path, reason, line in report.skipped
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "repository root"}}},
+                "results": results,
+                # Files no parser could read: their sites are unknown, which a reader must see.
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "warning",
+                                "descriptor": {"id": "skipped-file"},
+                                "message": {"text": f"not analysed: {reason}"},
+                                "locations": [
+                                    {
+                                        "physicalLocation": {
+                                            "artifactLocation": {
+                                                "uri": path,
+                                                "uriBaseId": "%SRCROOT%",
+                                            },
+                                            "region": {"startLine": max(1, line)},
+                                        }
+                                    }
+                                ],
+                            }
+                            for path, reason, line in report.skipped
+                        ],
+                    }
                 ],
-            }],
-            "properties": {
-                "commit": report.commit,
-                "verdict": report.verdict,
-                "counts": report.counts(),
-            },
-        }],
+                "properties": {
+                    "commit": report.commit,
+                    "verdict": report.verdict,
+                    "counts": report.counts(),
+                },
+            }
+        ],
     }
     return json.dumps(document, indent=2) + "\n"
 

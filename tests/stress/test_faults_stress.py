@@ -48,7 +48,9 @@ def test_sigkill_sweep_from_start(
     sigkill_from_start(tmp_path, fault_env, delay)
 
 
-def test_sigkill_during_base_test_run(tmp_path: Path, fault_env: tuple[Path, dict[str, str]]) -> None:
+def test_sigkill_during_base_test_run(
+    tmp_path: Path, fault_env: tuple[Path, dict[str, str]]
+) -> None:
     ctl, env = fault_env
     repo, before, tree = _prepare(tmp_path)
     run = Run(repo, ctl, {**env, "SSOT_FAULT_HANG_RUN": "0"})
@@ -93,7 +95,8 @@ def test_output_flood_100_mb(tmp_path: Path, fault_env: tuple[Path, dict[str, st
     proc = subprocess.Popen(
         [sys.executable, "-m", "ssot_migrate", "phase1", "--repo", str(repo)],
         env=git_env({**env, "SSOT_FAULT_MODE": "flood", "SSOT_FAULT_FLOOD_MB": "100"}),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     out, err = proc.communicate(timeout=300)
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -50,7 +50,11 @@ HEAVY = settings(
     max_examples=EXAMPLES,
     deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
 )
 
 
@@ -69,7 +73,9 @@ def test_injected_aliases_are_rewritten(program: str, shape: Shape, place: str) 
 
 @HEAVY
 @given(program=programs)
-def test_phase3_unrelated_programs_stay_byte_identical(factories_codemod: object, program: str) -> None:
+def test_phase3_unrelated_programs_stay_byte_identical(
+    factories_codemod: object, program: str
+) -> None:
     assume(parses(program))
     data = program.encode("utf-8")
     assert factories_codemod.transform(data, FILE).source == data  # type: ignore[attr-defined]
@@ -77,7 +83,11 @@ def test_phase3_unrelated_programs_stay_byte_identical(factories_codemod: object
 
 
 @settings(HEAVY, max_examples=max(1, EXAMPLES // 2))
-@given(program=programs, shape=st.sampled_from(PHASE3_SHAPES), place=st.sampled_from(["top", "function"]))
+@given(
+    program=programs,
+    shape=st.sampled_from(PHASE3_SHAPES),
+    place=st.sampled_from(["top", "function"]),
+)
 def test_phase3_injected_constructions_use_the_factory(
     factories_codemod: object, program: str, shape: Shape, place: str
 ) -> None:
@@ -95,16 +105,24 @@ def test_phase2_programs_without_the_facade_stay_byte_identical(
 @HEAVY
 @given(spec=facade_specs("alias"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
 def test_phase2_alias_facades_in_generated_modules(
-    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
+    tmp_path_factory: pytest.TempPathFactory,
+    spec: FacadeSpec,
+    program: str,
+    where: float,
     context: Context,
 ) -> None:
     check_phase2_injected(tmp_path_factory, spec, *split(program, where), context)
 
 
 @HEAVY
-@given(spec=facade_specs("delegate"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS))
+@given(
+    spec=facade_specs("delegate"), program=programs, where=WHERE, context=st.sampled_from(CONTEXTS)
+)
 def test_phase2_delegating_facades_in_generated_modules(
-    tmp_path_factory: pytest.TempPathFactory, spec: FacadeSpec, program: str, where: float,
+    tmp_path_factory: pytest.TempPathFactory,
+    spec: FacadeSpec,
+    program: str,
+    where: float,
     context: Context,
 ) -> None:
     check_phase2_injected(tmp_path_factory, spec, *split(program, where), context)
