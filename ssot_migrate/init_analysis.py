@@ -43,7 +43,7 @@ from typing import Literal
 from ssot_migrate.conventions import DOUBLE_PREFIXES
 from ssot_migrate.init_facts import ClassFacts, FileFacts, FunctionFacts, test_support
 from ssot_migrate.interfaces import SnapshotLike, compare, load_class
-from ssot_migrate.scan.facts import DEFAULT_OVERLAP, stem_of
+from ssot_migrate.scan.spec import DEFAULT_OVERLAP, stem_of
 
 Confidence = Literal["high", "medium", "low"]
 CONFIDENCE_ORDER: dict[str, int] = {"high": 0, "medium": 1, "low": 2}

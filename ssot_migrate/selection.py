@@ -37,7 +37,7 @@ from ssot_migrate.conventions import is_test_path, patch_function, patch_target
 from ssot_migrate.discovery import dotted, module_facts, parse_source
 from ssot_migrate.model import Config, SourceFile
 from ssot_migrate.pysyntax import resolve_relative
-from ssot_migrate.scan.facts import call_args
+from ssot_migrate.scan.filefacts import call_args
 from ssot_migrate.verify import pytest_position
 
 # pytest's default ``python_files``: what it collects from a folder it is given.

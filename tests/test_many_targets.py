@@ -145,7 +145,8 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
     the target is a module); every other target's facts are those of the target alone."""
     from ssot_migrate.discovery import ImportPath
     from ssot_migrate.model import NameKind, SourceFile, Target
-    from ssot_migrate.scan.facts import ScanAnalyser, build_spec
+    from ssot_migrate.scan.facts import ScanAnalyser
+    from ssot_migrate.scan.spec import build_spec
 
     def target(name: str, canonical: str, **extra: object) -> Target:
         return Target(name=name, canonical=canonical, aliases=(), **extra)  # type: ignore[arg-type]

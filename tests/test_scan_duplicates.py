@@ -16,7 +16,7 @@ import pytest
 
 from ssot_migrate.config import load_config
 from ssot_migrate.scan.analysis import ScanReport, scan_repository
-from ssot_migrate.scan.facts import shares_stem
+from ssot_migrate.scan.spec import shares_stem
 from tests.conftest import make_repo
 
 CONFIG = """\

@@ -12,127 +12,24 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import libcst as cst
 
 from ssot_migrate.conventions import (
-    DOUBLE_PREFIXES,
-    CallArg,
     construction_expected,
     is_test_path,
     patch_function,
     patch_targets,
     type_string_arguments,
 )
-from ssot_migrate.discovery import ImportPath, dotted
-from ssot_migrate.model import CodemodResult, NameKind, Note, SourceFile, Target
-from ssot_migrate.pysyntax import resolve_relative
+from ssot_migrate.discovery import dotted
+from ssot_migrate.model import CodemodResult, Note, SourceFile
+from ssot_migrate.scan.filefacts import FileFacts, call_args, forwarded_attributes, parse_for_scan
+from ssot_migrate.scan.spec import DOUBLE_WORDS, TargetSpec, matches, name_words, word_runs
 
-DEFAULT_OVERLAP = 50.0
-# A class under test paths named ``Mock<stem>``, ``FakeRedisWebSocketManager``... stands in for the
-# canonical; other test classes named after it (``CharFieldModel``) are the tests' own.
-DOUBLE_WORDS = frozenset(prefix.lower() for prefix in DOUBLE_PREFIXES)
-# Words that qualify rather than name a component: "UnifiedWebSocketManager" -> "WebSocketManager".
-STEM_QUALIFIERS = (
-    "Unified",
-    "Canonical",
-    "Core",
-    "Base",
-    "Default",
-    "Main",
-    "Real",
-    "Concrete",
-    "Single",
-    "Shared",
-    "Central",
-    "Consolidated",
-    "Standard",
-    "Primary",
-    "Abstract",
-)
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """What the per-file analysis needs to know about one target (picklable)."""
-
-    name: str
-    canonical: str
-    module_kind: bool
-    paths: tuple[str, ...]  # canonical + every alias (configured, discovered)
-    legacy: tuple[str, ...]  # aliases only
-    facades: tuple[str, ...]
-    doubles: tuple[str, ...]  # configured test doubles (a double is also found by its name)
-    constructors: tuple[str, ...]  # canonical, aliases, facades (when a factory is configured)
-    legacy_factories: tuple[str, ...]
-    factory_module: str | None
-    factory_exempt: tuple[str, ...]
-    stem: str
-    names: frozenset[str]  # last segments of everything above: the relevance test for patches
-    # Share (%) of the canonical's implemented methods a class named after it must implement too.
-    overlap: float = DEFAULT_OVERLAP
-    # The canonical's kind was only assumed (``Target.kind_assumed``): phase 1 then rewrites a
-    # path under an alias wherever a site proves a module, so such paths count whatever the kind.
-    kind_assumed: bool = False
-
-    @property
-    def prefix(self) -> bool:
-        """Whether a name under a path (``old.mod.sub``) is a use of that path."""
-        return self.module_kind or self.kind_assumed
-
-
-def stem_of(canonical: str) -> str:
-    """The component's core name: the canonical class name without qualifying leading words."""
-    name = canonical.rpartition(".")[2]
-    changed = True
-    while changed:
-        changed = False
-        for word in STEM_QUALIFIERS:
-            rest = name[len(word) :]
-            if name.startswith(word) and rest[:1].isupper() and len(rest) > 3:
-                name, changed = rest, True
-    return name
-
-
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
 _IDENTIFIER = re.compile(r"\w+")
-
-
-def name_words(name: str) -> list[str]:
-    """A class name's words, lower-cased: ``IsolatedWebSocketManager`` -> isolated/web/socket/manager."""
-    return [w.lower() for w in _WORD.findall(name)]
-
-
-def shares_stem(name: str, stem: str) -> bool:
-    """Whether class ``name`` names the component: the stem's words appear in it, in order.
-
-    Whole words, not substrings: ``asinh`` and ``LaTeXParsingError`` do not name ``sin``;
-    ``MockWebSocketManager`` and ``websocket_manager_v2`` name ``WebSocketManager``.
-    """
-    wanted = "".join(name_words(stem))
-    # Joined at word edges, so ``Websocket`` (one word) still names ``WebSocket`` (two).
-    return bool(wanted) and wanted in _word_runs(name)
-
-
-def _word_runs(name: str) -> frozenset[str]:
-    """Every run of consecutive words of ``name``, joined: ``AB`` -> ``a``, ``b``, ``ab``."""
-    words = name_words(name)
-    return frozenset(
-        "".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)
-    )
-
-
-def matches(dotted_name: str, paths: Iterable[str], prefix: bool) -> str | None:
-    """The path ``dotted_name`` reaches: equal to one, or (``prefix``) an attribute/submodule of one."""
-    best: str | None = None
-    for path in paths:
-        hit = dotted_name == path or (prefix and dotted_name.startswith(path + "."))
-        if hit and (best is None or len(path) > len(best)):
-            best = path
-    return best
 
 
 class ScanAnalyser:
@@ -202,7 +99,7 @@ class ScanAnalyser:
                 str(message), lines=("",), raw_line=line, raw_column=0
             ) from exc
         notes: list[Note] = []
-        facts = _FileFacts(tree, file)
+        facts = FileFacts(tree, file)
         reached = self._reached(text, file, facts)
         classes = self._class_candidates(tree)
         for index in sorted(reached | set(classes)):
@@ -216,7 +113,7 @@ class ScanAnalyser:
             )
         return CodemodResult(source, notes=tuple(notes))
 
-    def _reached(self, text: str, file: SourceFile, facts: _FileFacts) -> set[int]:
+    def _reached(self, text: str, file: SourceFile, facts: FileFacts) -> set[int]:
         """Targets whose object ``file`` can reach at all (the others' analysis finds nothing).
 
         A name resolves to a path only through an import, attribute or string that spells the
@@ -246,290 +143,16 @@ class ScanAnalyser:
         for node in tree.body:
             if not isinstance(node, ast.ClassDef):
                 continue
-            for key in ({node.name} | _word_runs(node.name)) & self._by_class.keys():
+            for key in ({node.name} | word_runs(node.name)) & self._by_class.keys():
                 for index in self._by_class[key]:
                     found.setdefault(index, set()).add(node.name)
         return found
 
 
-class _Lower(cst.CSTTransformer):
-    """Newer syntax spelled as the running ``ast`` reads it, every line where it was.
-
-    ``type X[T] = V`` becomes ``X = V``, type parameters of functions and classes go (they bind
-    nothing scan looks for), and an f-string becomes a tuple of its expressions, so references
-    inside ``f"{x["k"]}"`` (PEP 701) are still seen; a string of its newlines keeps the lines.
-    """
-
-    def leave_TypeAlias(
-        self, original_node: cst.TypeAlias, updated_node: cst.TypeAlias
-    ) -> cst.Assign:
-        return cst.Assign(targets=[cst.AssignTarget(updated_node.name)], value=updated_node.value)
-
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> cst.FunctionDef:
-        return updated_node.with_changes(type_parameters=None)
-
-    def leave_ClassDef(
-        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
-    ) -> cst.ClassDef:
-        return updated_node.with_changes(type_parameters=None)
-
-    def leave_FormattedString(
-        self, original_node: cst.FormattedString, updated_node: cst.FormattedString
-    ) -> cst.BaseExpression:
-        newlines = sum(
-            p.value.count("\n")
-            for p in updated_node.parts
-            if isinstance(p, cst.FormattedStringText)
-        )
-        elements = [
-            cst.Element(p.expression)
-            for p in updated_node.parts
-            if isinstance(p, cst.FormattedStringExpression)
-        ]
-        elements.append(cst.Element(cst.SimpleString('"""' + "\n" * newlines + '"""')))
-        return cst.Tuple(elements)
-
-
-def parse_for_scan(source: bytes) -> ast.Module:
-    """``ast`` of ``source``; through libcst when the running interpreter's ``ast`` cannot read
-    it (``type X = ...`` on Python 3.11). Raises ``SyntaxError`` when neither can."""
-    try:
-        return ast.parse(source)
-    except SyntaxError as exc:
-        if "nest" in (exc.msg or ""):
-            raise  # pathological nesting: libcst's native parser could overflow the C stack
-        try:
-            lowered = cst.parse_module(source).visit(_Lower())
-        except (cst.ParserSyntaxError, RecursionError, MemoryError):
-            raise exc from None
-        try:
-            return ast.parse(lowered.bytes)
-        except SyntaxError:
-            raise exc from None
-
-
-@dataclass(frozen=True)
-class _ClassFacts:
-    """What ``_class_notes`` reads of a top-level class whatever the target (once per file)."""
-
-    node: ast.ClassDef
-    qual: str
-    bases: list[str]
-    own: set[str]  # public methods defined in the class itself
-    word_runs: frozenset[str]  # runs of its name's words, joined: what ``shares_stem`` compares
-    forwards: bool  # a method calls ``self.<attr>.<same name>`` (or ``__getattr__`` delegates)
-
-
-def _forwarded_attributes(node: ast.ClassDef) -> Iterator[str]:
-    """``self`` attributes the class's methods forward calls to, in order: a method calling the
-    same-named method of ``self.<attr>`` (``def send(...): return self._impl.send(...)``), or
-    ``__getattr__`` delegating to it."""
-    for method in node.body:
-        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        for sub in ast.walk(method):
-            if not isinstance(sub, ast.Call):
-                continue
-            owner: ast.expr | None = None
-            if isinstance(sub.func, ast.Attribute) and sub.func.attr == method.name:
-                owner = sub.func.value
-            elif method.name == "__getattr__" and dotted(sub.func) == "getattr" and sub.args:
-                owner = sub.args[0]
-            if (
-                isinstance(owner, ast.Attribute)
-                and isinstance(owner.value, ast.Name)
-                and owner.value.id == "self"
-            ):
-                yield owner.attr
-
-
-class _FileFacts:
-    """Names a file binds by import (anywhere in it: scan counts, it does not rewrite)."""
-
-    def __init__(self, tree: ast.Module, file: SourceFile) -> None:
-        self.local: dict[str, str] = {}
-        # One entry per import statement: the ``from`` module (None for ``import``), the dotted
-        # names it imports with their positions, and its own position.
-        self.imports: list[tuple[str | None, list[tuple[str, int, int]], int, int]] = []
-        self.stars: list[tuple[str, int, int]] = []  # ``from m import *``: (m, line, column)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                source = resolve_relative(node.level, node.module, file.package)
-                if source is None:
-                    continue
-                names = []
-                for alias in node.names:
-                    if alias.name == "*":
-                        self.stars.append((source, node.lineno, node.col_offset))
-                        continue
-                    full = f"{source}.{alias.name}"
-                    self.local[alias.asname or alias.name] = full
-                    names.append((full, alias.lineno, alias.col_offset))
-                self.imports.append((source, names, node.lineno, node.col_offset))
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    self.imports.append(
-                        (
-                            None,
-                            [(alias.name, alias.lineno, alias.col_offset)],
-                            node.lineno,
-                            node.col_offset,
-                        )
-                    )
-                    if alias.asname:
-                        self.local[alias.asname] = alias.name
-                    else:
-                        head = alias.name.split(".")[0]
-                        self.local.setdefault(head, head)
-        self.defined: set[str] = {
-            n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)
-        }
-        self.module = file.module
-        self._referencing: list[ast.AST] | None = None
-        self._tree = tree
-        self._classes: list[_ClassFacts] | None = None
-        self.module_aliases = self._module_aliases(tree)
-        # Calls of such a name inside a function that binds it itself (a parameter ``Manager``)
-        # call something else.
-        self.shadowed: set[int] = set()
-        for function in ast.walk(tree) if self.module_aliases else ():
-            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                continue
-            params = function.args
-            local = {
-                a.arg
-                for a in [
-                    *params.posonlyargs,
-                    *params.args,
-                    *params.kwonlyargs,
-                    *filter(None, [params.vararg, params.kwarg]),
-                ]
-            }
-            local |= {
-                n.id
-                for n in ast.walk(function)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-            }
-            shadowing = local & set(self.module_aliases)
-            self.shadowed |= {
-                id(c)
-                for c in ast.walk(function)
-                if isinstance(c, ast.Call)
-                and isinstance(c.func, ast.Name)
-                and c.func.id in shadowing
-            }
-
-    def classes(self) -> list[_ClassFacts]:
-        """Top-level classes that are not protocols, in order (worked out once per file)."""
-        if self._classes is None:
-            self._classes = []
-            for node in self._tree.body:
-                if not isinstance(node, ast.ClassDef):
-                    continue
-                qual = f"{self.module}.{node.name}" if self.module else node.name
-                bases = [self.resolve(b) or (dotted(b) or "") for b in node.bases]
-                if any(b.rpartition(".")[2] == "Protocol" for b in bases):
-                    continue  # an interface description, not an implementation
-                own = {
-                    n.name
-                    for n in node.body
-                    if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-                    and not n.name.startswith("_")
-                }
-                forwards = next(_forwarded_attributes(node), None) is not None
-                self._classes.append(
-                    _ClassFacts(node, qual, bases, own, _word_runs(node.name), forwards)
-                )
-        return self._classes
-
-    def referencing_nodes(self, tree: ast.Module) -> list[ast.AST]:
-        """The nodes that can reference a target (attributes, calls, annotated names), in
-        ``ast.walk`` order: walked once per file, however many targets it concerns."""
-        if self._referencing is None:
-            self._referencing = [
-                node
-                for node in ast.walk(tree)
-                if isinstance(
-                    node,
-                    ast.Attribute
-                    | ast.Call
-                    | ast.arg
-                    | ast.AnnAssign
-                    | ast.FunctionDef
-                    | ast.AsyncFunctionDef,
-                )
-            ]
-        return self._referencing
-
-    def _module_aliases(self, tree: ast.Module) -> dict[str, str]:
-        """``M = Manager`` at module level with ``M`` bound nowhere else in the module: what
-        ``M`` is. A call of ``M`` constructs ``Manager``, as phase 3 reads it too."""
-        bound: dict[str, int] = {}
-        pending: list[ast.AST] = list(tree.body)
-        while pending:  # module-scope bindings; functions and classes have their own scopes
-            node = pending.pop()
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                bound[node.name] = bound.get(node.name, 0) + 1
-                # Their own scopes, except that ``global M`` inside rebinds the module's ``M``.
-                for inner in ast.walk(node):
-                    if isinstance(inner, ast.Global):
-                        for name in inner.names:
-                            bound[name] = bound.get(name, 0) + 2
-                continue
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-                bound[node.id] = bound.get(node.id, 0) + 1
-            elif isinstance(node, ast.alias):
-                local = node.asname or node.name.partition(".")[0]
-                bound[local] = bound.get(local, 0) + 1
-            pending.extend(ast.iter_child_nodes(node))
-        aliases: dict[str, str] = {}
-        for statement in tree.body:
-            if (
-                isinstance(statement, ast.Assign)
-                and len(statement.targets) == 1
-                and isinstance(statement.targets[0], ast.Name)
-                and isinstance(statement.value, ast.Name | ast.Attribute)
-            ):
-                name = statement.targets[0].id
-                # ``Older = Old`` after ``Old = Manager``: an alias of an alias (phase 3 follows it).
-                head, dot, rest = (dotted(statement.value) or "").partition(".")
-                value = (
-                    aliases[head] + dot + rest if head in aliases else self.resolve(statement.value)
-                )
-                if value is not None and bound.get(name) == 1:
-                    aliases[name] = value
-        return aliases
-
-    def resolve(self, node: ast.expr) -> str | None:
-        """The dotted name an expression refers to, through this file's imports and definitions."""
-        name = dotted(node)
-        if name is None:
-            return None
-        head, _, rest = name.partition(".")
-        if head in self.local:
-            base = self.local[head]
-        elif head in self.defined and self.module:
-            base = f"{self.module}.{head}"
-        else:
-            return None
-        return f"{base}.{rest}" if rest else base
-
-    def head_value(self, name: str) -> str | None:
-        """What the first segment of ``name`` is bound to in this file."""
-        head = name.partition(".")[0]
-        if head in self.local:
-            return self.local[head]
-        if head in self.defined and self.module:
-            return f"{self.module}.{head}"
-        return None
-
-
 def _analyse(
     tree: ast.Module,
     file: SourceFile,
-    facts: _FileFacts,
+    facts: FileFacts,
     spec: TargetSpec,
     referenced: bool,
     only: set[str] | None = None,
@@ -609,7 +232,7 @@ def _analyse(
     return notes
 
 
-def _string_annotation_uses(annotation: ast.expr, facts: _FileFacts, spec: TargetSpec) -> list[str]:
+def _string_annotation_uses(annotation: ast.expr, facts: FileFacts, spec: TargetSpec) -> list[str]:
     """Paths a string annotation spells out (``"pkg.old.Thing | None"``; phase 1 rewrites them)."""
     if not (isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)):
         return []
@@ -631,7 +254,7 @@ def _string_annotation_uses(annotation: ast.expr, facts: _FileFacts, spec: Targe
     return found
 
 
-def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: TargetSpec) -> str | None:
+def _chain_use(node: ast.Attribute, facts: FileFacts, spec: TargetSpec) -> str | None:
     """The path an attribute chain reaches (``pkg.mod.Name`` after ``import pkg.mod``, or
     ``mod.Name`` after ``from pkg import mod``), unless its head alone is one (counted at import).
     """
@@ -646,7 +269,7 @@ def _chain_use(node: ast.Attribute, facts: _FileFacts, spec: TargetSpec) -> str 
 
 
 def _call_notes(
-    node: ast.Call, facts: _FileFacts, spec: TargetSpec, file: SourceFile, note: Any
+    node: ast.Call, facts: FileFacts, spec: TargetSpec, file: SourceFile, note: Any
 ) -> None:
     func = dotted(node.func)
     function = patch_function(func, facts.local.get) if func else None
@@ -668,28 +291,8 @@ def _call_notes(
     note("direct-instantiation", node, f"direct construction of {resolved}")
 
 
-def call_args(node: ast.Call) -> list[CallArg]:
-    """A call's arguments in the conventions' neutral shape, indexed as ``args + keywords``."""
-
-    def arg(index: int, keyword: str | None, value: ast.expr) -> CallArg:
-        string = (
-            value.value
-            if isinstance(value, ast.Constant) and isinstance(value.value, str)
-            else None
-        )
-        return CallArg(index, keyword, string, dotted(value))
-
-    found: list[CallArg] = []
-    for index, value in enumerate(node.args):
-        if isinstance(value, ast.Starred):
-            break  # later positions are unknown
-        found.append(arg(index, None, value))
-    found += [arg(len(node.args) + i, k.arg, k.value) for i, k in enumerate(node.keywords) if k.arg]
-    return found
-
-
 def _patch_note(
-    node: ast.Call, function: str, facts: _FileFacts, spec: TargetSpec, note: Any
+    node: ast.Call, function: str, facts: FileFacts, spec: TargetSpec, note: Any
 ) -> None:
     """A ``patch-target`` note per dotted path a patch call names (an object's: resolved)."""
     values = [*node.args, *(k.value for k in node.keywords)]
@@ -711,7 +314,7 @@ def _patch_note(
 def _class_notes(
     tree: ast.Module,
     file: SourceFile,
-    facts: _FileFacts,
+    facts: FileFacts,
     spec: TargetSpec,
     only: set[str] | None = None,
 ) -> list[Note]:
@@ -760,7 +363,7 @@ def _class_notes(
     return found
 
 
-def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: TargetSpec) -> str | None:
+def _forwarding_attribute(node: ast.ClassDef, facts: FileFacts, spec: TargetSpec) -> str | None:
     """``self.<attr>`` holding a canonical instance that methods forward calls to, or None.
 
     Held: assigned from a constructor/factory call of the object, or from a parameter annotated
@@ -808,7 +411,7 @@ def _forwarding_attribute(node: ast.ClassDef, facts: _FileFacts, spec: TargetSpe
     if not held:
         return None
     # Forwarding, not mere use: a method hands calls on to the held instance.
-    return next((attr for attr in _forwarded_attributes(node) if attr in held), None)
+    return next((attr for attr in forwarded_attributes(node) if attr in held), None)
 
 
 def _add_self_attrs(targets: Sequence[ast.expr], held: set[str]) -> None:
@@ -821,7 +424,7 @@ def _add_self_attrs(targets: Sequence[ast.expr], held: set[str]) -> None:
             held.add(target.attr)
 
 
-def _annotation_hits(annotation: ast.expr, facts: _FileFacts, spec: TargetSpec) -> bool:
+def _annotation_hits(annotation: ast.expr, facts: FileFacts, spec: TargetSpec) -> bool:
     nodes: list[ast.expr] = [annotation]
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
@@ -835,33 +438,3 @@ def _annotation_hits(annotation: ast.expr, facts: _FileFacts, spec: TargetSpec) 
                 if resolved is not None and matches(resolved, spec.paths, False):
                     return True
     return False
-
-
-def build_spec(
-    target: Target, paths: Sequence[ImportPath], overlap: float = DEFAULT_OVERLAP
-) -> TargetSpec:
-    """The picklable per-target input of :class:`ScanAnalyser`."""
-    legacy = tuple(p.dotted for p in paths if p.origin != "canonical")
-    all_paths = (target.canonical, *legacy)
-    factory_module = target.factory.rpartition(".")[0] if target.factory else None
-    constructors = (*all_paths, *target.facades) if target.factory else ()
-    names = {n.rpartition(".")[2] for n in (*all_paths, *target.facades, *target.legacy_factories)}
-    if target.factory:
-        names.add(target.factory.rpartition(".")[2])
-    return TargetSpec(
-        name=target.name,
-        canonical=target.canonical,
-        module_kind=target.canonical_kind == NameKind.MODULE,
-        kind_assumed=bool(target.kind_assumed),
-        paths=all_paths,
-        legacy=legacy,
-        facades=target.facades,
-        doubles=target.test_doubles,
-        constructors=constructors,
-        legacy_factories=target.legacy_factories,
-        factory_module=factory_module,
-        factory_exempt=target.factory_exempt,
-        stem=stem_of(target.canonical) if target.canonical_kind == NameKind.SYMBOL else "",
-        names=frozenset(names),
-        overlap=overlap,
-    )
