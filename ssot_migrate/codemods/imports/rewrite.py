@@ -1,41 +1,13 @@
-"""Phase 1: rewrite every import and reference of a legacy path to the canonical one.
-
-Before::
-
-    from app.ws.manager import WebSocketManager
-    import app.ws.legacy
-
-    def make() -> "WebSocketManager":
-        return WebSocketManager(app.ws.legacy.CONFIG)
-
-After (``app.ws.manager.WebSocketManager`` -> ``app.ws.unified.UnifiedWebSocketManager``,
-module alias ``app.ws.legacy`` -> ``app.ws.config``)::
-
-    from app.ws.unified import UnifiedWebSocketManager
-    import app.ws.config
-
-    def make() -> "UnifiedWebSocketManager":
-        return UnifiedWebSocketManager(app.ws.config.CONFIG)
-
-How: (1) a cheap survey of the file's import statements (statements only, unless a needle sits
-inside a quoted string: annotations, ``mock.patch`` targets, ``__all__``); (2) every import
-resolved to the qualified names it binds and mapped through the alias table (longest prefix);
-(3) only when local names change, or an attribute chain reaching an alias is spelled in the file,
-are references resolved: from CPython's ``symtable`` when the names involved are bound only by
-module-level imports, otherwise with libcst's ``ScopeProvider`` (shadowing, class bodies,
-``global``, conditional bindings); (4) imports are edited where they stand: split, merged into an
-earlier import of the canonical module in the same block, deduplicated, never hoisted, never moved
-across another binding of the name; (5) only the touched top-level statements are regenerated and
-spliced into the original bytes, so everything else keeps its bytes by construction.
-"""
+"""Steps 2-4 for one parsed file: the plan, the references (string rewrites included), the
+import edits, and the splice of the touched statements into the original bytes."""
 
 from __future__ import annotations
 
 import re
 import symtable
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import libcst as cst
 from libcst.metadata import (
@@ -54,12 +26,9 @@ from ssot_migrate.codemods._common import (
     Binding,
     ImportNode,
     Mapped,
-    alias_comment,
     bindings_of,
     build_dotted,
     dotted_name,
-    dotted_parts,
-    drop_aliases,
     free_name,
     import_from_module,
     is_dotted_identifier,
@@ -71,12 +40,19 @@ from ssot_migrate.codemods._common import (
     top_statement_lines,
     with_string_body,
 )
+from ssot_migrate.codemods.imports.apply import _Apply, _Replace, _StatementEdit
+from ssot_migrate.codemods.imports.survey import (
+    Block,
+    _Chains,
+    _ImportSite,
+    _Survey,
+    call_arg_value,
+    call_args,
+)
 from ssot_migrate.conventions import (
-    CallArg,
     PatchTarget,
     patch_function,
     patch_targets,
-    type_string_arguments,
 )
 from ssot_migrate.model import (
     Change,
@@ -84,12 +60,9 @@ from ssot_migrate.model import (
     CodemodResult,
     NameKind,
     Note,
-    PhaseId,
     SourceFile,
-    Target,
 )
 
-Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
 # Notes of sites left as they are, that a person must rewrite or accept: listed under "needs a
 # decision". The others explain how a site was rewritten (a kept local name, a star import).
 LEFT_FOR_A_DECISION = frozenset(
@@ -99,471 +72,6 @@ LEFT_FOR_A_DECISION = frozenset(
 _Handle = Callable[
     [cst.BaseExpression, list[cst.Name], "Scope | None", dict[int, cst.CSTNode]], bool
 ]
-Line = cst.SimpleStatementLine | cst.SimpleStatementSuite
-
-
-class ImportsCodemod:
-    """The phase-1 codemod: legacy import paths and their references become canonical ones."""
-
-    phase = PhaseId.IMPORTS.value
-
-    def __init__(self, targets: Sequence[Target], named_elsewhere: Iterable[str] = ()) -> None:
-        self.targets = tuple(targets)
-        self._table = AliasTable(self.targets)
-        # ``module.Name`` paths spelled in strings anywhere in the repository (``mock.patch``,
-        # ``monkeypatch.setattr``, settings): such a module keeps its local name for the import,
-        # or the string would name an attribute that no longer exists.
-        self.named_elsewhere = frozenset(named_elsewhere)
-        # A needle inside a quoted string (annotation, mock target, ``__all__`` entry) is the
-        # only reason to walk expressions in the survey; most files have none.
-        self._needle_bytes = tuple(n.encode() for n in sorted(self._table.needles()))
-        self._canonical_modules = frozenset(self._table.canonical_modules())
-
-    def needles(self) -> frozenset[str]:
-        """The last segment of every alias: any reference to an alias spells it."""
-        return self._table.needles()
-
-    def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
-        """Rewrite one file's bytes; the input object itself comes back when nothing changes."""
-        if file.module is not None and file.module in self._canonical_modules:
-            # The canonical's own module is the source of truth: never rewritten.
-            return CodemodResult(source)
-        module = cst.parse_module(source)
-        # ``patch.multiple(module, Name=...)`` spells the alias as a keyword, outside quotes.
-        strings = _quoted_needle(source, self._needle_bytes) or _MULTIPLE.search(source) is not None
-        return _FileRewrite(module, source, file, self._table, strings, self.named_elsewhere).run()
-
-
-_MULTIPLE = re.compile(rb"\.multiple\s*\(")
-# From a quote to the next quote or the end of its line: where a quoted needle can sit.
-_AFTER_QUOTE = re.compile(b"['\"]([^'\"\n]*)")
-
-
-def _quoted_needle(source: bytes, needles: Sequence[bytes]) -> bool:
-    """Whether a needle follows a quote on its line with no quote between (in a string).
-
-    The text after each quote is cut out once and each needle looked for in it: one regex of
-    every needle as alternatives costs the number of needles at every position after a quote.
-    """
-    if not needles:
-        return False
-    segments = b"\n".join(match.group(1) for match in _AFTER_QUOTE.finditer(source))
-    return any(needle in segments for needle in needles)
-
-
-def call_args(call: cst.Call) -> list[CallArg]:
-    """A call's arguments in the conventions' neutral shape, indexed by position in ``call.args``."""
-    found: list[CallArg] = []
-    for index, arg in enumerate(call.args):
-        if arg.star:
-            if arg.star == "**":
-                continue
-            break  # later positions are unknown
-        string = arg.value.evaluated_value if isinstance(arg.value, cst.SimpleString) else None
-        keyword = arg.keyword.value if arg.keyword is not None else None
-        found.append(
-            CallArg(
-                index, keyword, string if isinstance(string, str) else None, dotted_name(arg.value)
-            )
-        )
-    return found
-
-
-def call_arg_value(call: cst.Call, index: int) -> cst.BaseExpression:
-    """The value of argument ``index`` of :func:`call_args`."""
-    return call.args[index].value
-
-
-def _type_strings(call: cst.Call) -> list[cst.SimpleString]:
-    """The string arguments of ``call`` that typing reads as type expressions."""
-    func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-    if not isinstance(name, str):
-        return []
-    found = [call_arg_value(call, a.index) for a in type_string_arguments(name, call_args(call))]
-    return [string for string in found if isinstance(string, cst.SimpleString)]
-
-
-# --------------------------------------------------------------------------- survey
-
-
-@dataclass
-class _ImportSite:
-    statement: ImportNode
-    line: Line
-    block: Block
-    depth: int  # function/class nesting: 0 for module-level code, conditional or not
-    top: int  # index of the enclosing top-level statement in the module body
-
-
-# Nodes that can hold statements: the survey's fast mode descends through these only.
-_STATEMENT_CONTAINERS = (
-    cst.Module,
-    cst.IndentedBlock,
-    cst.SimpleStatementSuite,
-    cst.SimpleStatementLine,
-    cst.BaseCompoundStatement,
-    cst.Else,
-    cst.ExceptHandler,
-    cst.ExceptStarHandler,
-    cst.Finally,
-    cst.MatchCase,
-    cst.Import,
-    cst.ImportFrom,
-)
-
-
-class _Survey(cst.CSTVisitor):
-    """One cheap pass: import statements with their line and block, and candidate strings.
-
-    With ``strings=False`` (no needle inside a quote anywhere in the file) it walks statements
-    only, never expressions: that is most of a file's nodes, and the pass the common case pays.
-    ``ancestors`` collects the ids of every node on the path to something a rewrite may touch,
-    so the final transform can skip every other subtree.
-    """
-
-    def __init__(self, needles: frozenset[str], strings: bool) -> None:
-        super().__init__()
-        self.needles = needles
-        self.strings = strings
-        self.ancestors: set[int] = set()
-        self.subtrees: set[int] = set()
-        self.top_of: dict[int, int] = {}  # node id -> index of its top-level statement
-        self._path: list[int] = []
-        self.imports: list[_ImportSite] = []
-        self.stars: list[cst.ImportFrom] = []
-        self.annotation_strings: list[cst.SimpleString] = []
-        # Calls with a needle in a string argument: what ``conventions`` says patches a path.
-        self.patch_calls: list[tuple[str, cst.Call]] = []
-        self.all_strings: list[cst.SimpleString] = []
-        self._blocks: list[Block] = []
-        self._lines: list[Line] = []
-        self._annotation_depth = 0
-        self._depth = 0  # function/class nesting, for module-level __all__
-        self._top_index: dict[int, int] = {}
-        self.top_index = self._top_index
-        self._top = -1
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self._path.append(id(node))
-        index = self._top_index.get(id(node))
-        if index is not None:
-            self._top = index
-        if not self.strings and not isinstance(node, _STATEMENT_CONTAINERS):
-            return False
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
-        self._path.pop()
-
-    def walk(self, module: cst.Module) -> None:
-        """Survey ``module``: every node when strings matter, else statements only, by hand.
-
-        libcst's visitor machinery rebuilds every node it passes through; walking the statement
-        tree directly is what keeps this pass cheap on large files.
-        """
-        if self.strings:
-            module.visit(self)
-            return
-        self._top_index = {id(statement): i for i, statement in enumerate(module.body)}
-        self.top_index = self._top_index
-        self._blocks.append(module)
-        self._path.append(id(module))
-        for index, statement in enumerate(module.body):
-            self._top = index
-            self._walk_statement(statement)
-
-    def _walk_statement(self, statement: cst.CSTNode) -> None:
-        self._path.append(id(statement))
-        if isinstance(statement, cst.SimpleStatementLine):
-            self._lines.append(statement)
-            self._walk_small(statement.body)
-            self._lines.pop()
-        else:
-            scoped = isinstance(statement, (cst.FunctionDef, cst.ClassDef))
-            self._depth += scoped
-            for between, suite in _suites(statement):
-                self._path.extend(id(node) for node in between)
-                self._walk_suite(suite)
-                del self._path[len(self._path) - len(between) :]
-            orelse = getattr(statement, "orelse", None)
-            if isinstance(orelse, cst.If):  # elif
-                self._walk_statement(orelse)
-            self._depth -= scoped
-        self._path.pop()
-
-    def _walk_suite(self, suite: cst.BaseSuite) -> None:
-        self._path.append(id(suite))
-        if isinstance(suite, cst.IndentedBlock):
-            self._blocks.append(suite)
-            for statement in suite.body:
-                self._walk_statement(statement)
-            self._blocks.pop()
-        elif isinstance(suite, cst.SimpleStatementSuite):
-            self._blocks.append(suite)
-            self._lines.append(suite)
-            self._walk_small(suite.body)
-            self._lines.pop()
-            self._blocks.pop()
-        self._path.pop()
-
-    def _walk_small(self, body: Sequence[cst.BaseSmallStatement]) -> None:
-        for small in body:
-            if isinstance(small, cst.Import):
-                self._path.append(id(small))
-                self.visit_Import(small)
-                self._path.pop()
-            elif isinstance(small, cst.ImportFrom):
-                self._path.append(id(small))
-                self.visit_ImportFrom(small)
-                self._path.pop()
-
-    def _mark(self, subtree: bool = False) -> None:
-        """Remember the path to the node being visited (and, if asked, all of its subtree)."""
-        self.ancestors.update(self._path)
-        if subtree:
-            self.subtrees.add(self._path[-1])
-
-    def _site(self, node: ImportNode) -> _ImportSite:
-        self._mark()
-        self.top_of[id(node)] = self._top
-        if not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                self.top_of[id(alias)] = self._top
-        return _ImportSite(node, self._lines[-1], self._blocks[-1], self._depth, self._top)
-
-    def _has_needle(self, text: str) -> bool:
-        return any(needle in text for needle in self.needles)
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._blocks.append(node)
-        self._top_index = {id(statement): i for i, statement in enumerate(node.body)}
-        self.top_index = self._top_index
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._blocks.append(node)
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self._blocks.pop()
-
-    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
-        self._blocks.append(node)
-        self._lines.append(node)
-
-    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
-        self._blocks.pop()
-        self._lines.pop()
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._lines.append(node)
-
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
-        self._lines.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._depth -= 1
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._depth += 1
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._depth -= 1
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        self.imports.append(self._site(node))
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if isinstance(node.names, cst.ImportStar):
-            self._mark()  # a whole-module alias retargets it
-            self.top_of[id(node)] = self._top
-            self.stars.append(node)
-        else:
-            self.imports.append(self._site(node))
-        return False
-
-    def visit_Annotation(self, node: cst.Annotation) -> None:
-        self._annotation_depth += 1
-
-    def leave_Annotation(self, original_node: cst.Annotation) -> None:
-        self._annotation_depth -= 1
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if self._annotation_depth and self._has_needle(node.value):
-            self._mark()
-            self.top_of[id(node)] = self._top
-            self.annotation_strings.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if not node.args:
-            return
-        for string in _type_strings(node):
-            if self._has_needle(string.value):
-                self._mark(subtree=True)
-                self.top_of[id(string)] = self._top
-                self.annotation_strings.append(string)
-        func = dotted_name(node.func)
-        if (
-            func is not None
-            and func.endswith("multiple")
-            and any(a.keyword is not None and a.keyword.value in self.needles for a in node.args)
-        ):
-            # ``patch.multiple(legacy_module, Name=...)``: the alias is a keyword, not a string.
-            self._mark(subtree=True)
-            self.patch_calls.append((func, node))
-            return
-        strings = [a.value for a in node.args if isinstance(a.value, cst.SimpleString)]
-        needled = [string for string in strings if self._has_needle(string.value)]
-        if func is None or not needled:
-            return
-        self._mark(subtree=True)
-        for string in needled:
-            self.top_of[id(string)] = self._top
-        self.patch_calls.append((func, node))
-        if (func == "__all__.extend" or func == "__all__.append") and any(
-            node.args[0].value is string for string in needled
-        ):
-            self._collect_all(node.args[0].value)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self._depth == 0 and any(
-            isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in node.targets
-        ):
-            self._collect_all(node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if (
-            self._depth == 0
-            and isinstance(node.target, cst.Name)
-            and node.target.value == "__all__"
-        ):
-            self._collect_all(node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        target, value = node.target, node.value
-        if (
-            self._depth == 0
-            and isinstance(target, cst.Name)
-            and target.value == "__all__"
-            and value is not None
-        ):
-            self._collect_all(value)
-
-    def _collect_all(self, value: cst.BaseExpression) -> None:
-        self._mark(subtree=True)
-        if isinstance(value, cst.SimpleString):
-            self.top_of[id(value)] = self._top
-            self.all_strings.append(value)
-        elif isinstance(value, (cst.List, cst.Tuple, cst.Set)):
-            for element in value.elements:
-                if isinstance(element.value, cst.SimpleString):
-                    self.top_of[id(element.value)] = self._top
-                    self.all_strings.append(element.value)
-        elif isinstance(value, cst.Call):
-            if value.args:
-                self._collect_all(value.args[0].value)
-        elif isinstance(value, cst.BinaryOperation):
-            self._collect_all(value.left)
-            self._collect_all(value.right)
-
-
-def _suites(statement: cst.CSTNode) -> list[tuple[list[cst.CSTNode], cst.BaseSuite]]:
-    """The suites directly under a compound statement, each with the nodes in between."""
-    found: list[tuple[list[cst.CSTNode], cst.BaseSuite]] = []
-    body = getattr(statement, "body", None)
-    if isinstance(body, cst.BaseSuite):
-        found.append(([], body))
-    for handler in getattr(statement, "handlers", ()):
-        found.append(([handler], handler.body))
-    for case in getattr(statement, "cases", ()):
-        found.append(([case], case.body))
-    orelse = getattr(statement, "orelse", None)
-    if isinstance(orelse, cst.Else):
-        found.append(([orelse], orelse.body))
-    final = getattr(statement, "finalbody", None)
-    if isinstance(final, cst.Finally):
-        found.append(([final], final.body))
-    return found
-
-
-class _Chains(cst.CSTVisitor):
-    """Every pure ``a.b.c`` chain and bare name in load position whose root is of interest."""
-
-    def __init__(self, roots: set[str], top_index: dict[int, int] | None = None) -> None:
-        super().__init__()
-        self.roots = roots
-        self.top_of: dict[int, int] = {}
-        self._top_index = top_index or {}
-        self._top = -1
-        self.chains: list[tuple[cst.BaseExpression, list[cst.Name]]] = []
-        self.ancestors: set[int] = set()
-        self.subtrees: set[int] = set()
-        self._path: list[int] = []
-        # Names whose scope metadata lives on an enclosing statement (``global``/``nonlocal``).
-        self.scope_owner: dict[int, cst.CSTNode] = {}
-        self._attrs: set[int] = set()
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self._path.append(id(node))
-        self._top = self._top_index.get(id(node), self._top)
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
-        self._path.pop()
-
-    def _record(self, top: cst.BaseExpression, parts: list[cst.Name]) -> None:
-        self.chains.append((top, parts))
-        self.ancestors.update(self._path)
-        self.subtrees.add(id(top))
-        node: cst.BaseExpression = top
-        while True:
-            self.top_of[id(node)] = self._top
-            if not isinstance(node, cst.Attribute):
-                break
-            node = node.value
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        parts = dotted_parts(node)
-        if parts is not None:
-            if parts[0].value in self.roots:
-                self._record(node, parts)
-            return False
-        self._attrs.add(id(node.attr))
-        return True
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) not in self._attrs and node.value in self.roots:
-            self._record(node, [node])
-
-    def visit_Global(self, node: cst.Global) -> bool:
-        for item in node.names:
-            if item.name.value in self.roots:
-                self._record(item.name, [item.name])
-                self.ancestors.add(id(item))
-                self.scope_owner[id(item.name)] = node
-        return False
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
-        return self.visit_Global(node)  # type: ignore[arg-type]
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        # The keyword of ``f(Name=...)`` is not a reference.
-        node.value.visit(self)
-        return False
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> bool:
-        return False
 
 
 # --------------------------------------------------------------------------- the plan
@@ -599,15 +107,6 @@ class _Spec:
         if self.local:
             return (self.local, self.module)
         return (self.module.split(".")[0], "import " + self.module)
-
-
-@dataclass
-class _StatementEdit:
-    drop: list[cst.ImportAlias] = field(default_factory=list)
-    replace: dict[int, cst.ImportAlias] = field(default_factory=dict)
-    module_change: tuple[str | None, int] | None = None  # in-place ``from`` module rewrite
-    append: list[cst.ImportAlias] = field(default_factory=list)
-    after: list[cst.BaseSmallStatement] = field(default_factory=list)
 
 
 class _FileRewrite:
@@ -796,7 +295,7 @@ class _FileRewrite:
         """
         starts = self._top_starts()
         if starts is None or not self.module.has_trailing_newline:
-            return self.module.visit(_Apply(self)).bytes
+            return self.module.visit(self._apply()).bytes
         marked = self.survey.ancestors | self.survey.subtrees | set(self.node_replacements)
         encoding = "utf-8" if self.module.encoding == "utf-8-sig" else self.module.encoding
         offsets = line_offsets(self.source)
@@ -809,11 +308,11 @@ class _FileRewrite:
             old = alone.code.encode(encoding)
             line = starts[index]
             if not 1 <= line <= len(offsets):
-                return self.module.visit(_Apply(self)).bytes
+                return self.module.visit(self._apply()).bytes
             start = offsets[line - 1]
             if start < position or self.source[start : start + len(old)] != old:
-                return self.module.visit(_Apply(self)).bytes
-            rewritten = alone.visit(_Apply(self))
+                return self.module.visit(self._apply()).bytes
+            rewritten = alone.visit(self._apply())
             # A module with no statement left still prints a newline: nothing is meant.
             if rewritten.body:
                 new = rewritten.code.encode(encoding)
@@ -826,6 +325,11 @@ class _FileRewrite:
             position = start + len(old)
         pieces.append(self.source[position:])
         return b"".join(pieces)
+
+    def _apply(self) -> _Apply:
+        return _Apply(
+            self.node_replacements, self.edits, self.survey.ancestors, self.survey.subtrees
+        )
 
     def _top_starts(self) -> list[int] | None:
         """The first line (leading comments included) of every top-level statement."""
@@ -1967,307 +1471,3 @@ def _loads_a_module(mapped: Mapped) -> bool:
     loads a module: always for a module target, and for one whose kind was only assumed, since
     that statement itself proves the alias, and so its canonical, is a module."""
     return mapped.target.canonical_kind == NameKind.MODULE or bool(mapped.target.kind_assumed)
-
-
-# --------------------------------------------------------------------------- applying
-
-
-class _Replace(cst.CSTTransformer):
-    """Swap nodes by identity of the original node."""
-
-    def __init__(self, replacements: dict[int, cst.CSTNode]) -> None:
-        super().__init__()
-        self.replacements = replacements
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
-        result = super().on_leave(original_node, updated_node)
-        return self.replacements.get(id(original_node), result)
-
-
-class _Apply(_Replace):
-    """Apply reference replacements and import-statement edits in place.
-
-    Only the paths to recorded nodes are walked (``ancestors``), plus whole subtrees where a
-    replacement sits deeper (``subtrees``): untouched subtrees are returned as they are.
-    """
-
-    def __init__(self, plan: _FileRewrite) -> None:
-        super().__init__(plan.node_replacements)
-        self.plan = plan
-        self.ancestors = plan.survey.ancestors
-        self.subtrees = plan.survey.subtrees
-        self._inside = 0  # depth inside a subtree that is walked entirely
-        self.emptied: dict[int, cst.CSTNode] = {}  # placeholder lines standing for removed ones
-        self.moved_comments: dict[int, list[str]] = {}  # added import -> comments of moved names
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Module):
-            return super().on_visit(node)
-        if self._inside or id(node) in self.subtrees:
-            self._inside += 1
-            return super().on_visit(node)
-        if id(node) in self.ancestors:
-            return super().on_visit(node)
-        return False
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
-        if self._inside:
-            self._inside -= 1
-        return super().on_leave(original_node, updated_node)
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-    def _edit_statement(
-        self, statement: cst.BaseSmallStatement
-    ) -> tuple[cst.BaseSmallStatement | None, list[cst.BaseSmallStatement]]:
-        """The statement as edited (``None`` when emptied) and the statements to add after it."""
-        edit = self.plan.edits.get(id(statement))
-        if edit is None or not isinstance(statement, (cst.Import, cst.ImportFrom)):
-            return statement, []
-        assert not isinstance(statement.names, cst.ImportStar)
-        originals = list(statement.names)
-        replace = dict(edit.replace)
-        dropped = {id(a) for a in edit.drop}
-        after = list(edit.after)
-        module_change = edit.module_change
-        if isinstance(statement, cst.Import):
-            # A dropped alias whose replacement import is added takes its place instead.
-            for alias in originals:
-                if id(alias) not in dropped:
-                    continue
-                added = next((s for s in after if isinstance(s, cst.Import)), None)
-                if added is None:
-                    break
-                after.remove(added)
-                dropped.discard(id(alias))
-                new_alias = added.names[0]
-                asname = new_alias.asname
-                if alias.asname is not None and asname is not None:
-                    asname = alias.asname.with_changes(name=asname.name)
-                replace[id(alias)] = alias.with_changes(name=new_alias.name, asname=asname)
-        elif (
-            module_change is None
-            and all(id(a) in dropped for a in originals)
-            and len(after) == 1
-            and isinstance(after[0], cst.ImportFrom)
-            and not edit.append
-        ):
-            # Everything moves to one module: rewrite the path in place, keep the layout.
-            first = after.pop()
-            assert isinstance(first, cst.ImportFrom)
-            assert not isinstance(first.names, cst.ImportStar)
-            return (
-                statement.with_changes(
-                    module=first.module,
-                    relative=first.relative,
-                    names=_relayout(originals, list(first.names)),
-                ),
-                [],
-            )
-        names = [replace.get(id(a), a) for a in originals]
-        full = statement.with_changes(names=names)
-        drop_nodes = [n for a, n in zip(originals, names, strict=True) if id(a) in dropped]
-        comments = [c for a in originals if id(a) in dropped and (c := alias_comment(a))]
-        if comments and after:
-            # The comment on a moved name's line goes with it to its new import.
-            self.moved_comments[id(after[0])] = comments
-        trimmed = drop_aliases(full, drop_nodes) if drop_nodes else full
-        if edit.append:
-            if trimmed is None:
-                assert isinstance(statement, cst.ImportFrom)
-                trimmed = statement.with_changes(
-                    names=[a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in edit.append[:1]]
-                )
-                rest = edit.append[1:]
-            else:
-                rest = edit.append
-            if rest:
-                assert not isinstance(trimmed.names, cst.ImportStar)
-                trimmed = trimmed.with_changes(names=_append(list(trimmed.names), rest))
-        if trimmed is not None and module_change is not None:
-            module_part, level = module_change
-            trimmed = trimmed.with_changes(
-                module=build_dotted(module_part) if module_part else None,
-                relative=[cst.Dot() for _ in range(level)],
-            )
-        return trimmed, after
-
-    def _edit_body(
-        self, body: Sequence[cst.BaseSmallStatement]
-    ) -> tuple[list[cst.BaseSmallStatement], list[cst.BaseSmallStatement]]:
-        kept: list[cst.BaseSmallStatement] = []
-        extra: list[cst.BaseSmallStatement] = []
-        for statement in body:
-            edited, after = self._edit_statement(statement)
-            if edited is not None:
-                kept.append(edited)
-            extra.extend(after)
-        return kept, extra
-
-    def leave_SimpleStatementLine(
-        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
-    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
-        if not any(id(s) in self.plan.edits for s in original_node.body):
-            return updated_node
-        kept, extra = self._edit_body(updated_node.body)
-        kept = _fix_semicolons(kept, updated_node.body)
-        lines: list[cst.BaseStatement] = []
-        if kept:
-            lines.append(updated_node.with_changes(body=kept))
-        for statement in extra:
-            if not lines:
-                # The first added import takes the old line's place, comments included.
-                line = updated_node.with_changes(body=[statement])
-            else:
-                line = cst.SimpleStatementLine(body=[statement])
-            lines.append(_with_comments(line, self.moved_comments.get(id(statement), [])))
-        if not lines:
-            # An emptied line is removed by its block (``_settle``), which hands the comments
-            # above it to the next statement instead of losing them. (An empty ``body`` would
-            # make libcst drop the line, comments included, before the block sees it.)
-            placeholder = updated_node.with_changes(body=[cst.Pass()])
-            # Keyed by id, so the placeholder is kept alive here: a freed one's id could be
-            # reused by a new node and wrongly drop it (non-deterministic output).
-            self.emptied[id(placeholder)] = placeholder
-            return placeholder
-        return cst.FlattenSentinel(lines) if len(lines) > 1 else lines[0]
-
-    def leave_SimpleStatementSuite(
-        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
-    ) -> cst.SimpleStatementSuite:
-        if not any(id(s) in self.plan.edits for s in original_node.body):
-            return updated_node
-        kept, extra = self._edit_body(updated_node.body)
-        body = _fix_semicolons(kept + extra, updated_node.body)
-        body = [
-            s.with_changes(semicolon=cst.Semicolon(whitespace_after=cst.SimpleWhitespace(" ")))
-            if i < len(body) - 1 and s.semicolon is cst.MaybeSentinel.DEFAULT
-            else s
-            for i, s in enumerate(body)
-        ]
-        return updated_node.with_changes(body=body or [cst.Pass()])
-
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        body, orphans = _settle(updated_node.body, self.emptied)
-        if not body:
-            # Removing the only import of a block must leave valid code.
-            return updated_node.with_changes(
-                body=[cst.SimpleStatementLine([cst.Pass()], leading_lines=orphans)]
-            )
-        if orphans:
-            return updated_node.with_changes(body=body, footer=[*orphans, *updated_node.footer])
-        if len(body) != len(updated_node.body):
-            return updated_node.with_changes(body=body)
-        return updated_node
-
-    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        body, orphans = _settle(updated_node.body, self.emptied)
-        if len(body) == len(updated_node.body):
-            return updated_node
-        return updated_node.with_changes(body=body, footer=[*orphans, *updated_node.footer])
-
-
-def _settle(
-    body: Sequence[cst.BaseStatement], emptied: dict[int, cst.CSTNode]
-) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
-    """``body`` without the ``emptied`` lines; their leading comments go to the next statement.
-
-    Returns the statements and the comment lines left over after the last one.
-    """
-    kept: list[cst.BaseStatement] = []
-    pending: list[cst.EmptyLine] = []
-    for statement in body:
-        if emptied.get(id(statement)) is statement and isinstance(
-            statement, cst.SimpleStatementLine
-        ):
-            pending.extend(statement.leading_lines)
-            continue
-        if pending and isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            statement = statement.with_changes(leading_lines=[*pending, *statement.leading_lines])
-            pending = []
-        kept.append(statement)
-    return kept, pending
-
-
-def _fix_semicolons(
-    body: list[cst.BaseSmallStatement], original: Sequence[cst.BaseSmallStatement]
-) -> list[cst.BaseSmallStatement]:
-    """Drop a trailing ``;`` a removal left behind when the original line had none."""
-    if (
-        body
-        and original
-        and original[-1].semicolon is cst.MaybeSentinel.DEFAULT
-        and body[-1].semicolon is not cst.MaybeSentinel.DEFAULT
-    ):
-        body = body[:-1] + [body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]
-    return body
-
-
-def _relayout(original: list[cst.ImportAlias], new: list[cst.ImportAlias]) -> list[cst.ImportAlias]:
-    """New aliases wearing the original aliases' commas, so a parenthesised layout survives."""
-    if len(original) != len(new):
-        return new
-    return [n.with_changes(comma=o.comma) for o, n in zip(original, new, strict=True)]
-
-
-def _append(names: list[cst.ImportAlias], extra: list[cst.ImportAlias]) -> list[cst.ImportAlias]:
-    """``names`` plus ``extra`` at the end, following the list's own comma layout."""
-    result = list(names)
-    known = {
-        (
-            dotted_name(a.name),
-            a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else None,
-        )
-        for a in result
-    }
-    for alias in extra:
-        key = (
-            dotted_name(alias.name),
-            alias.asname.name.value
-            if alias.asname and isinstance(alias.asname.name, cst.Name)
-            else None,
-        )
-        if key in known:
-            continue
-        known.add(key)
-        last = result[-1]
-        if isinstance(last.comma, cst.Comma):
-            # Trailing comma (parenthesised, often one per line): copy the separator style.
-            separator = (
-                result[-2].comma
-                if len(result) > 1
-                else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            )
-            result[-1] = last.with_changes(comma=separator)
-            result.append(alias.with_changes(comma=last.comma))
-        else:
-            result[-1] = last.with_changes(
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            )
-            result.append(alias)
-    return result
-
-
-def _with_comments(line: cst.SimpleStatementLine, comments: list[str]) -> cst.SimpleStatementLine:
-    """``line`` with ``comments`` at its end (after any comment it already has)."""
-    if not comments:
-        return line
-    trailing = line.trailing_whitespace
-    existing = [trailing.comment.value] if trailing.comment is not None else []
-    text = "  ".join([*existing, *comments])
-    return line.with_changes(
-        trailing_whitespace=trailing.with_changes(
-            whitespace=trailing.whitespace if existing else cst.SimpleWhitespace("  "),
-            comment=cst.Comment(text),
-        )
-    )
