@@ -1,4 +1,4 @@
-"""The fault tests of ``tests/test_faults.py`` at many more kill points, plus a 100 MB flood."""
+"""The fault tests of ``tests/e2e/test_faults.py`` at many more kill points, plus a 100 MB flood."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git_env
-from tests.test_faults import (
+from tests.e2e.test_faults import (
     FAULTS,
     Run,
     _prepare,

@@ -1,4 +1,4 @@
-"""The phase-2 logic property of ``tests/test_phase2_logic_properties.py`` with many more facades.
+"""The phase-2 logic property of ``tests/phases/phase2/test_logic_properties.py`` with many more facades.
 
 ``STRESS_EXAMPLES`` (default 150) examples per property, each a real repository, a phase-2 run
 and two executions (old and new program). The README's figure is from
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.test_phase2_logic_properties import COUNTS, Facade, check_facade, examples
-from tests.test_properties import append_counts
+from tests.phases.phase1.test_properties import append_counts
+from tests.phases.phase2.test_logic_properties import COUNTS, Facade, check_facade, examples
 
 pytestmark = pytest.mark.stress
 

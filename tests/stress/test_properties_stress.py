@@ -1,5 +1,5 @@
-"""The properties of ``tests/test_properties.py`` and ``tests/test_phase2_properties.py`` with
-many more generated programs.
+"""The properties of ``tests/phases/phase1/test_properties.py`` and
+``tests/phases/phase2/test_properties.py`` with many more generated programs.
 
 ``STRESS_EXAMPLES`` (default 150) examples per property; the phase-1 codemod runs on each
 program twice (rewrite, then the idempotency check). Phase 2 builds a real repository per
@@ -15,19 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.test_phase2_properties import (
-    CONTEXTS,
-    WHERE,
-    Context,
-    FacadeSpec,
-    check_prefilter,
-    facade_specs,
-    split,
-)
-from tests.test_phase2_properties import DECOYS as PHASE2_DECOYS
-from tests.test_phase2_properties import check_injected as check_phase2_injected
-from tests.test_phase2_properties import check_untouched as check_phase2_untouched
-from tests.test_properties import (
+from tests.phases.phase1.test_properties import (
     COUNTS,
     DECOYS,
     FILE,
@@ -42,6 +30,18 @@ from tests.test_properties import (
     parses,
     programs,
 )
+from tests.phases.phase2.test_properties import (
+    CONTEXTS,
+    WHERE,
+    Context,
+    FacadeSpec,
+    check_prefilter,
+    facade_specs,
+    split,
+)
+from tests.phases.phase2.test_properties import DECOYS as PHASE2_DECOYS
+from tests.phases.phase2.test_properties import check_injected as check_phase2_injected
+from tests.phases.phase2.test_properties import check_untouched as check_phase2_untouched
 
 pytestmark = pytest.mark.stress
 

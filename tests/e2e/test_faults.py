@@ -237,7 +237,7 @@ def _report_counts() -> Iterator[None]:
 
 def report_faults(label: str) -> None:
     """Append the faults counted since the last report (see ``append_counts``)."""
-    from tests.test_properties import append_counts
+    from tests.phases.phase1.test_properties import append_counts
 
     append_counts(label, FAULTS)
 

@@ -15,6 +15,7 @@ from ssot_migrate.errors import UsageError
 from ssot_migrate.model import NameKind
 from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import git
+from tests.helpers import paths
 
 EXPECTED_FIXES = (
     "tests/ssot/test_single_manager.py::test_only_one_import_path",
@@ -142,7 +143,7 @@ def test_sample_has_the_import_shapes_phase1_handles() -> None:
 
 def test_outer_test_runs_do_not_collect_the_sample() -> None:
     # Run from the project root on the package directory: the sample's tests must stay out.
-    project = Path(__file__).resolve().parents[1]
+    project = paths.ROOT
     proc = subprocess.run(
         [
             sys.executable,

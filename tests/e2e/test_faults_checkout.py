@@ -26,7 +26,7 @@ from ssot_migrate.errors import GitError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, clean_stale, temporary_worktree
 from tests.conftest import git, git_env, make_repo, run_cli
-from tests.test_faults import FAULTS, report_faults
+from tests.e2e.test_faults import FAULTS, report_faults
 
 # Exit 1 on the phase's tree (so --bisect has a regression to split), 0 on the base tree; at
 # run SSOT_VANISH_RUN the worktree goes, the way SSOT_VANISH_HOW says.

@@ -17,10 +17,11 @@ import jsonschema
 from ssot_migrate.config import load_config
 from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import git, make_repo, run_cli
-from tests.test_scan_phase_agreement import BASE, agreement
+from tests.helpers import paths
+from tests.scan.test_phase_agreement import BASE, agreement
 
-SCHEMA = Path(__file__).parent.parent / "ssot_migrate" / "schemas" / "scan-report.schema.json"
-SARIF_SCHEMA = Path(__file__).parent / "fixtures" / "scan" / "sarif-schema-2.1.0.json"
+SCHEMA = paths.SCHEMAS / "scan-report.schema.json"
+SARIF_SCHEMA = paths.FIXTURES / "scan" / "sarif-schema-2.1.0.json"
 
 NEW_SYNTAX = (
     "import app.legacy\n"

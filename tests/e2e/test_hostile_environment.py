@@ -24,8 +24,8 @@ import pytest
 from ssot_migrate.gitlayer.tree import grep_paths, open_repo
 from ssot_migrate.verify import TestRunner
 from tests.conftest import git, git_env, make_repo, run_cli
-from tests.test_faults import FAULTS, report_faults
-from tests.test_faults_checkout import project_files, snapshot
+from tests.e2e.test_faults import FAULTS, report_faults
+from tests.e2e.test_faults_checkout import project_files, snapshot
 
 BRANCH = "ssot/phase1-imports"
 

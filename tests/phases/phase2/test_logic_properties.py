@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from ssot_migrate.codemods.facades import OUTCOME_KINDS
 from ssot_migrate.model import SourceFile
 from tests.conftest import make_repo
-from tests.test_properties import append_counts
+from tests.phases.phase1.test_properties import append_counts
 
 FILE = SourceFile(path="pkg/gen.py", module="pkg.gen")
 CONFIG = """\

@@ -17,9 +17,10 @@ from ssot_migrate.config import load_config
 from ssot_migrate.scan.analysis import CATEGORIES, ScanReport, scan_repository
 from ssot_migrate.scan.report import render_counts_line, render_markdown_summary
 from tests.conftest import git, make_repo, run_cli
+from tests.helpers import paths
 
-FIXTURES = Path(__file__).parent / "fixtures" / "scan"
-SCHEMA_DIR = Path(__file__).parent.parent / "ssot_migrate" / "schemas"
+FIXTURES = paths.FIXTURES / "scan"
+SCHEMA_DIR = paths.SCHEMAS
 CANONICAL = "app.core.unified.UnifiedWebSocketManager"
 
 # Hand counts for fixtures/scan/violating (see the module docstring).

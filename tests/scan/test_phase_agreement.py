@@ -29,9 +29,10 @@ from ssot_migrate.model import Change
 from ssot_migrate.phases import compute_phase
 from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import make_repo
-from tests.test_phase2_fixtures import tree_files
+from tests.helpers import paths
+from tests.helpers.paths import FIXTURES
+from tests.phases.phase2.test_fixtures import tree_files
 
-FIXTURES = Path(__file__).parent / "fixtures"
 NOT_CALL_SITES = frozenset(
     {
         "super-init",
@@ -77,7 +78,7 @@ def fixture_repos() -> list[tuple[str, Path, Path | None]]:
             if (case / "before").is_dir():
                 found.append((f"{phase}/{case.name}", case / "before", case / "config.toml"))
     found.append(("scan/violating", FIXTURES / "scan" / "violating", None))
-    found.append(("sample", Path(__file__).parent.parent / "ssot_migrate" / "sample", None))
+    found.append(("sample", paths.ROOT / "ssot_migrate" / "sample", None))
     return found
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixture_harness import FIXTURES, read_tree
+from tests.helpers.fixture_harness import FIXTURES, read_tree
 
 # case -> a program printing what the fixture's code computes
 PROGRAMS = {

@@ -28,8 +28,8 @@ from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.model import RunSummary
 from ssot_migrate.phases import compute_phase
 from tests.conftest import git, make_repo
+from tests.helpers.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 REGENERATE = os.environ.get("SSOT_REGENERATE") == "1"
 
 

@@ -47,7 +47,7 @@ from hypothesis import strategies as st
 from ssot_migrate.codemods.facades import OUTCOME_KINDS
 from ssot_migrate.model import CodemodResult, SourceFile
 from tests.conftest import git, make_repo
-from tests.test_properties import (
+from tests.phases.phase1.test_properties import (
     append_counts,
     import_bindings,
     libcst_footer_quirk,
@@ -69,7 +69,7 @@ canonical = "{CANONICAL}"
 aliases = []
 facades = ["{FACADE}"]
 # The generated methods have bodies of their own: these properties test the rewriting itself, on
-# facades whose logic the user decided to replace (tests/test_phase2_logic_properties.py checks
+# facades whose logic the user decided to replace (tests/phases/phase2/test_logic_properties.py checks
 # that without this key every such method is kept, observably the same).
 replace-facade-logic = ["{FACADE}"]
 """

@@ -1,4 +1,4 @@
-"""Phase 1 fixture suite: one test per ``tests/fixtures/phase1/<case>/`` (see fixture_harness).
+"""Phase 1 fixture suite: one test per ``tests/fixtures/phase1/<case>/`` (see tests/helpers/fixture_harness.py).
 
 Cases run the codemod on the configured aliases only, so each one pins the codemod's behaviour;
 a case whose ``[fixture]`` table says ``discovery = true`` runs the phase exactly as
@@ -17,7 +17,7 @@ from ssot_migrate.codemods.imports import ImportsCodemod
 from ssot_migrate.engine import Snapshot
 from ssot_migrate.model import Config
 from ssot_migrate.phases import build_codemod
-from tests.fixture_harness import case_dirs, case_params, check_case
+from tests.helpers.fixture_harness import case_dirs, case_params, check_case
 
 
 def build_configured(config: Config, snapshot: Snapshot) -> Codemod:

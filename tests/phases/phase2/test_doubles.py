@@ -29,7 +29,7 @@ from ssot_migrate.interfaces import compare_double, extract_interface
 from ssot_migrate.model import Change, Note, SourceFile
 from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import make_repo
-from tests.test_phase2_fixtures import FIXTURES, run, tree_files
+from tests.phases.phase2.test_fixtures import FIXTURES, run, tree_files
 
 CONFORMED = FIXTURES / "phase2" / "double_conformed"
 EXAMPLES = int(os.environ.get("SSOT_DOUBLE_EXAMPLES", "60"))  # 1,500 by hand before a release

@@ -1,6 +1,6 @@
 """Unit tests of the phase-1 codemod through its public API (``ImportsCodemod``).
 
-The fixture suite (test_phase1_fixtures.py) covers one behaviour per repository; these tests pin
+The fixture suite (phase1/test_fixtures.py) covers one behaviour per repository; these tests pin
 the codemod's contract (needles, pickling, same-bytes identity, errors, changes and notes) and a
 table of hard import shapes that must each come out exactly as written here, parse, and be left
 alone by a second run.

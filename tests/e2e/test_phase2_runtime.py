@@ -26,7 +26,7 @@ canonical = "app.core.unified.UnifiedManager"
 aliases = []
 facades = ["app.legacy.LegacyManager", "app.ws.WebSocketManager"]
 # Both facades keep copies of the state: the decision to replace that logic by the canonical's
-# is the user's (without it they are listed, see test_phase2_logic_cli.py).
+# is the user's (without it they are listed, see e2e/test_phase2_logic_cli.py).
 replace-facade-logic = ["app.legacy.LegacyManager", "app.ws.WebSocketManager"]
 factory = "app.core.factory.create_manager"
 """

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_phase2_fixtures import cases, check_case
+from tests.phases.phase2.test_fixtures import cases, check_case
 
 
 @pytest.mark.parametrize("case", cases("phase3"))

@@ -20,7 +20,7 @@ from ssot_migrate.verify import (
     parse_junit,
     pytest_position,
 )
-from tests.test_workflow import (
+from tests.unit.test_workflow import (
     MarkerCodemod,
     git,
     git_identity,  # noqa: F401  (autouse fixture)

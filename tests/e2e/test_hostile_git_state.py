@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git, make_repo, run_cli
-from tests.test_faults import FAULTS, report_faults
-from tests.test_faults_checkout import assert_untouched, project_files, snapshot
+from tests.e2e.test_faults import FAULTS, report_faults
+from tests.e2e.test_faults_checkout import assert_untouched, project_files, snapshot
 
 BRANCH = "ssot/phase1-imports"
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git_env, run_cli
-from tests.test_workflow import (
+from tests.helpers import paths
+from tests.unit.test_workflow import (
     MarkerCodemod,
     git,
     git_identity,  # noqa: F401  (autouse fixture)
@@ -25,7 +26,7 @@ from tests.test_workflow import (
     trailers,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.ROOT
 
 
 def configured_project(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
@@ -169,7 +170,7 @@ from pathlib import Path
 # inherits SIGINT ignored, and the run would never see the signal this test sends.
 signal.signal(signal.SIGINT, signal.default_int_handler)
 faulthandler.register(signal.SIGUSR1)  # the test dumps where a run hangs, if it does
-from tests.test_workflow import make_config, phase, pytest_command
+from tests.unit.test_workflow import make_config, phase, pytest_command
 repo = Path(sys.argv[1])
 # test-jobs = 2: the base and phase suites run at the same time
 result = phase(repo, make_config(repo, pytest_command(), test_jobs=2))

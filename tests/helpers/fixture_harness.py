@@ -44,8 +44,8 @@ from ssot_migrate.config import load_config
 from ssot_migrate.engine import Snapshot, run_codemod
 from ssot_migrate.model import Config, Note
 from tests.conftest import make_repo
+from tests.helpers.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 REGENERATE_ENV = "SSOT_REGENERATE"
 
 Builder = Callable[[Config, Snapshot], Codemod]

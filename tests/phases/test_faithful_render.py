@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ssot_migrate.codemods._common import render, splice_statements
-from tests.test_properties import FILE, build_factories_codemod
+from tests.phases.phase1.test_properties import FILE, build_factories_codemod
 
 
 class _ReplaceStatement(cst.CSTTransformer):
