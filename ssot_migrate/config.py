@@ -4,24 +4,36 @@ The table comes from ``--config FILE`` (a TOML file holding the same ``[tool.sso
 or from the repository's ``pyproject.toml``. Validation is static: configured names are looked up
 by ``resolution`` (the repository, the project's environment, the standard library, ssot-migrate's
 own environment), never imported; a name found nowhere is a warning (an error with ``strict``).
+Each key, its type, default and checks are declared once, in ``config_schema``; this module reads
+the table, runs them, and looks the names up.
 """
 
 from __future__ import annotations
 
-import difflib
 import gc
 import hashlib
 import json
 import keyword
-import math
 import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ssot_migrate.config_schema import (
+    GUARDS,
+    TABLE,
+    TARGET,
+    TEST_SELECTIONS,
+    TOP_LEVEL,
+    Problems,
+    is_dotted_name,
+    ref_prefix_problem,
+    type_name,
+    unknown_keys,
+)
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config, NameKind, SourceFile, Target
 from ssot_migrate.resolution import (
@@ -34,83 +46,19 @@ from ssot_migrate.resolution import (
     places_for,
 )
 
-TABLE = "tool.ssot-migrate"
-
-TOP_LEVEL_KEYS = (
-    "test-command",
-    "test-timeout",
-    "test-env",
-    "test-jobs",
-    "rerun",
-    "tests",
-    "branch-prefix",
-    "expected-fixes",
-    "targets",
-    "source-roots",
-    "include",
-    "exclude",
-    "guard",
-    "python",
-    "strict",
-)
-TARGET_KEYS = (
-    "name",
-    "canonical",
-    "aliases",
-    "facades",
-    "test-doubles",
-    "factory",
-    "legacy-factories",
-    "discover-aliases",
-    "keep-names",
-    "factory-exempt",
-    "factory-args",
-    "allow-shared",
-    "deprecate",
-    "duplicate-overlap",
-    "replace-facade-logic",
-)
-GUARDS = ("ruff", "import-linter")
-TEST_SELECTIONS = ("all", "affected")
-
-
-def is_dotted_name(value: str) -> bool:
-    """True for ``pkg.mod.Name``: identifiers separated by single dots, no keywords, no spaces."""
-    parts = value.split(".")
-    return bool(value) and all(p.isidentifier() and not keyword.iskeyword(p) for p in parts)
-
-
-def ref_prefix_problem(prefix: str) -> str | None:
-    """Why ``prefix`` cannot start a git branch name (``git check-ref-format`` rules), or None."""
-    if not prefix:
-        return None
-    if prefix.startswith(("-", "/", ".")):
-        return "must not start with '-', '/' or '.'"
-    bad_chars = set(" ~^:?*[\\\x7f")
-    if any(ch in bad_chars or ord(ch) < 32 for ch in prefix):
-        return "must not contain spaces, control characters or any of ~ ^ : ? * [ \\"
-    if ".." in prefix or "@{" in prefix or "//" in prefix:
-        return "must not contain '..', '@{' or '//'"
-    if any(part.startswith(".") or part.endswith(".lock") for part in prefix.split("/") if part):
-        return "no path component may start with '.' or end with '.lock'"
-    if prefix == "@":
-        return "must not be '@'"
-    return None
-
-
-@dataclass
-class _Problems:
-    """Collects every configuration problem so the user sees them all at once."""
-
-    items: list[str]
-
-    def add(self, key: str, reason: str) -> None:
-        self.items.append(f"{key}: {reason}")
-
-
-def _suggest(key: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+# Spelt once in ``config_schema``; named here too because callers and tests read them from here.
+__all__ = [
+    "GUARDS",
+    "TABLE",
+    "TEST_SELECTIONS",
+    "default_source_roots",
+    "is_dotted_name",
+    "load_config",
+    "module_for_path",
+    "ref_prefix_problem",
+    "source_file_for",
+    "with_discovered",
+]
 
 
 def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, Any]]:
@@ -145,7 +93,7 @@ def _read_table(repo: Path, config_path: Path | None) -> tuple[Path, dict[str, A
     if table is None:
         raise ConfigError(f"no [{TABLE}] table", str(source))
     if not isinstance(table, dict):
-        raise ConfigError(f"[{TABLE}] must be a table, not {_type_name(table)}", str(source))
+        raise ConfigError(f"[{TABLE}] must be a table, not {type_name(table)}", str(source))
     return source, table
 
 
@@ -160,164 +108,6 @@ def _loads_toml(text: str) -> dict[str, Any]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _type_name(value: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
-def _str_list(value: object, key: str, problems: _Problems) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.add(key, f"must be an array of strings, not {_type_name(value)}")
-        return ()
-    return tuple(value)
-
-
-def _dotted_list(value: object, key: str, problems: _Problems) -> tuple[str, ...]:
-    names = _str_list(value, key, problems)
-    for name in names:
-        if not is_dotted_name(name):
-            problems.add(key, f"{name!r} is not a valid dotted name (identifiers separated by '.')")
-    return tuple(n for n in names if is_dotted_name(n))
-
-
-def _bool(value: object, key: str, problems: _Problems) -> bool:
-    if not isinstance(value, bool):
-        problems.add(key, f"must be true or false, not {_type_name(value)}")
-        return False
-    return value
-
-
-def _parse_target(raw: object, index: int, problems: _Problems) -> dict[str, Any] | None:
-    where = f"[[{TABLE}.targets]] #{index + 1}"
-    if not isinstance(raw, dict):
-        problems.add(f"{TABLE}.targets[{index}]", f"must be a table, not {_type_name(raw)}")
-        return None
-    name = raw.get("name")
-    if isinstance(name, str) and name:
-        where = f"{TABLE}.targets[{index}] ({name!r})"
-    for key in raw:
-        if key not in TARGET_KEYS:
-            problems.add(f"{where}.{key}", "unknown key" + _suggest(key, TARGET_KEYS))
-    out: dict[str, Any] = {"where": where}
-    if not isinstance(name, str) or not name.strip():
-        problems.add(f"{where}.name", "required: a non-empty string naming the target")
-    else:
-        out["name"] = name
-    canonical = raw.get("canonical")
-    if canonical is None:
-        problems.add(
-            f"{where}.canonical", "required: the dotted path of the single source of truth"
-        )
-    elif not isinstance(canonical, str) or not is_dotted_name(canonical):
-        problems.add(f"{where}.canonical", f"{canonical!r} is not a valid dotted name")
-    else:
-        out["canonical"] = canonical
-    if "aliases" not in raw:
-        problems.add(f"{where}.aliases", "required: an array of the legacy dotted paths")
-        out["aliases"] = ()
-    else:
-        out["aliases"] = _dotted_list(raw["aliases"], f"{where}.aliases", problems)
-    out["facades"] = _dotted_list(raw.get("facades", []), f"{where}.facades", problems)
-    out["test_doubles"] = _dotted_list(
-        raw.get("test-doubles", []), f"{where}.test-doubles", problems
-    )
-    for name in sorted(set(out["test_doubles"]) & set(out["facades"])):
-        problems.add(
-            f"{where}.test-doubles",
-            f"{name!r} is also listed in facades: a class is either collapsed onto the canonical "
-            "(facades) or kept as a test double conforming to it (test-doubles)",
-        )
-    out["replace_facade_logic"] = _dotted_list(
-        raw.get("replace-facade-logic", []), f"{where}.replace-facade-logic", problems
-    )
-    for name in out["replace_facade_logic"]:
-        if name not in out["facades"]:
-            problems.add(
-                f"{where}.replace-facade-logic",
-                f"{name!r} is not listed in facades: only a facade's own logic can be replaced",
-            )
-    if out.get("canonical") in out["test_doubles"]:
-        problems.add(f"{where}.test-doubles", "lists the canonical itself")
-    out["legacy_factories"] = _dotted_list(
-        raw.get("legacy-factories", []), f"{where}.legacy-factories", problems
-    )
-    factory = raw.get("factory")
-    if factory is not None and (not isinstance(factory, str) or not is_dotted_name(factory)):
-        problems.add(f"{where}.factory", f"{factory!r} is not a valid dotted name")
-        factory = None
-    out["factory"] = factory
-    for key in ("discover-aliases", "keep-names", "allow-shared", "deprecate"):
-        default = key == "discover-aliases"
-        out[key.replace("-", "_")] = _bool(raw.get(key, default), f"{where}.{key}", problems)
-    out["factory_exempt"] = _str_list(
-        raw.get("factory-exempt", []), f"{where}.factory-exempt", problems
-    )
-    args = raw.get("factory-args", {})
-    pairs: list[tuple[str, str]] = []
-    if not isinstance(args, dict):
-        problems.add(
-            f"{where}.factory-args", f'must be a table of old = "new", not {_type_name(args)}'
-        )
-    else:
-        for old, new in args.items():
-            if not isinstance(new, str) or not new.isidentifier() or not old.isidentifier():
-                problems.add(
-                    f"{where}.factory-args.{old}",
-                    f"keyword renames must map identifiers to identifiers, got {old!r} = {new!r}",
-                )
-            else:
-                pairs.append((old, new))
-    out["factory_args"] = tuple(sorted(pairs))
-    overlap = raw.get("duplicate-overlap")
-    if overlap is not None and (
-        isinstance(overlap, bool) or not isinstance(overlap, int | float) or not 0 < overlap <= 100
-    ):
-        problems.add(
-            f"{where}.duplicate-overlap",
-            f"must be a percentage above 0 and at most 100, got {overlap!r}",
-        )
-        overlap = None
-    out["duplicate_overlap"] = None if overlap is None else float(overlap)
-    if "canonical" in out:
-        for alias in out["aliases"]:
-            if alias == out["canonical"]:
-                problems.add(f"{where}.aliases", f"{alias!r} is the canonical itself")
-    if not out["aliases"] and not out["discover_aliases"] and "aliases" in raw:
-        problems.add(
-            f"{where}.aliases",
-            "is empty and discover-aliases is false: the target could never change anything",
-        )
-    return out
-
-
-def _flatten_chains(targets: list[dict[str, Any]], problems: _Problems) -> None:
-    """Point every alias at the end of its canonical chain; refuse cycles."""
-    alias_owner: dict[str, str] = {}
-    for target in targets:
-        for alias in target["aliases"]:
-            alias_owner[alias] = target["canonical"]
-    for target in targets:
-        seen = [target["canonical"]]
-        current = target["canonical"]
-        while current in alias_owner:
-            current = alias_owner[current]
-            if current in seen:
-                chain = " -> ".join([*seen, current])
-                problems.add(f"{target['where']}.canonical", f"alias cycle: {chain}")
-                break
-            seen.append(current)
-        else:
-            if current != target["canonical"]:
-                target["chain"] = tuple(seen)
-                target["canonical"] = current
 
 
 def default_source_roots(files: Sequence[str]) -> tuple[str, ...]:
@@ -372,106 +162,28 @@ def load_config(
     """
     repo = repo.resolve()
     source, table = _read_table(repo, config_path)
-    problems = _Problems([])
-    for key in table:
-        if key not in TOP_LEVEL_KEYS:
-            problems.add(f"{TABLE}.{key}", "unknown key" + _suggest(key, TOP_LEVEL_KEYS))
-
-    test_command: str | tuple[str, ...] | None = None
-    raw_command = table.get("test-command")
-    if raw_command is not None:
-        if isinstance(raw_command, str) and raw_command.strip():
-            test_command = raw_command
-        elif (
-            isinstance(raw_command, list)
-            and raw_command
-            and all(isinstance(a, str) for a in raw_command)
-        ):
-            test_command = tuple(raw_command)
-        else:
-            problems.add(
-                f"{TABLE}.test-command",
-                "must be a non-empty string or a non-empty array of strings (argv)",
-            )
-    timeout = table.get("test-timeout", 1800)
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        problems.add(
-            f"{TABLE}.test-timeout", f"must be a positive number of seconds, got {timeout!r}"
-        )
-        timeout = 1800
-    test_env = _test_env(table.get("test-env", {}), problems)
-    rerun = _count(table.get("rerun", 1), f"{TABLE}.rerun", 0, problems, default=1)
-    raw_jobs = table.get("test-jobs")
-    test_jobs = (
-        None if raw_jobs is None else _count(raw_jobs, f"{TABLE}.test-jobs", 1, problems, default=1)
-    )
-    tests = table.get("tests", "all")
-    if tests not in TEST_SELECTIONS:
-        problems.add(
-            f"{TABLE}.tests",
-            f"must be one of {', '.join(map(repr, TEST_SELECTIONS))}, got {tests!r}",
-        )
-        tests = "all"
-    prefix = table.get("branch-prefix", "ssot/")
-    if not isinstance(prefix, str):
-        problems.add(f"{TABLE}.branch-prefix", f"must be a string, not {_type_name(prefix)}")
-        prefix = "ssot/"
-    elif (why := ref_prefix_problem(prefix)) is not None:
-        problems.add(f"{TABLE}.branch-prefix", f"{prefix!r} cannot start a git branch name: {why}")
-    expected = _str_list(table.get("expected-fixes", []), f"{TABLE}.expected-fixes", problems)
-    includes = _str_list(table.get("include", []), f"{TABLE}.include", problems)
-    excludes = _str_list(table.get("exclude", []), f"{TABLE}.exclude", problems)
-    guard = table.get("guard")
-    if guard is not None and guard not in GUARDS:
-        problems.add(f"{TABLE}.guard", f"must be one of {', '.join(GUARDS)}, got {guard!r}")
-        guard = None
-
+    problems = Problems([])
+    unknown_keys(table, TOP_LEVEL, TABLE, problems)
     if files is None:
         files = _head_files(repo)
     file_set = frozenset(files)
-    if "source-roots" in table:
-        raw_roots = _str_list(table["source-roots"], f"{TABLE}.source-roots", problems)
-        roots = tuple(root.strip("/") for root in raw_roots)
-        for root in raw_roots:
-            if root.startswith("/") or ".." in PurePosixPath(root).parts or ":" in root[:3]:
-                problems.add(
-                    f"{TABLE}.source-roots",
-                    f"{root!r} must be a relative path inside the repository",
-                )
-    else:
+    # ``--python`` replaces the key: it is not read at all then.
+    keys = [k for k in TOP_LEVEL if not (python is not None and k.name == "python")]
+    values = {k.name: k.read(table, TABLE, problems) for k in keys}
+    roots = values["source-roots"]
+    if roots is None:
         roots = default_source_roots(files)
-
-    raw_targets = table.get("targets")
-    parsed: list[dict[str, Any]] = []
-    if raw_targets is None:
-        problems.add(
-            f"{TABLE}.targets", "required: at least one [[tool.ssot-migrate.targets]] table"
-        )
-    elif not isinstance(raw_targets, list):
-        problems.add(
-            f"{TABLE}.targets", f"must be an array of tables, not {_type_name(raw_targets)}"
-        )
-    elif not raw_targets:
-        problems.add(f"{TABLE}.targets", "is empty: configure at least one target")
+    complete: list[dict[str, Any]] = values["targets"] or []
+    test_command = values["test-command"]
+    if python is None and values.get("python") is not None:
+        python = Path(os.path.expanduser(values["python"]))
+        python = python if python.is_absolute() else repo / python
+        how = "the python key"
+    elif python is None and "python" in table:
+        how = ""  # the key is wrong: named above, and no guess is made
     else:
-        for index, raw in enumerate(raw_targets):
-            target = _parse_target(raw, index, problems)
-            if target is not None:
-                parsed.append(target)
-    _check_uniqueness(parsed, problems)
-    complete = [t for t in parsed if "name" in t and "canonical" in t]
-    _flatten_chains(complete, problems)
-
-    strict_key = table.get("strict", False)
-    if not isinstance(strict_key, bool):
-        problems.add(f"{TABLE}.strict", f"must be true or false, not {_type_name(strict_key)}")
-        strict_key = False
-    environment = _environment(repo, table, python, test_command, environ, problems)
+        how = "--python"
+    environment = _environment(repo, python, how, test_command, environ, problems)
     reader = read if read is not None else _worktree_reader(repo)
     resolver = Resolver(places_for(repo, roots, file_set, reader, environment))
     kinds: dict[str, NameKind] = {}
@@ -518,7 +230,7 @@ def load_config(
                         f"{target['where']}.aliases",
                         f"{alias!r} lies inside the canonical module {target['canonical']!r}",
                     )
-    if strict or strict_key:
+    if strict or values["strict"]:
         for warning in warnings:
             problems.add(*warning.split(": ", 1))
     if problems.items:
@@ -526,23 +238,9 @@ def load_config(
 
     targets = tuple(
         Target(
-            name=t["name"],
-            canonical=t["canonical"],
-            aliases=t["aliases"],
+            **{k.attr: t[k.attr] for k in TARGET},
             canonical_kind=kinds[t["name"]],
             kind_assumed=assumed.get(t["name"], ""),
-            facades=t["facades"],
-            test_doubles=t["test_doubles"],
-            factory=t["factory"],
-            legacy_factories=t["legacy_factories"],
-            discover_aliases=t["discover_aliases"],
-            keep_names=t["keep_names"],
-            factory_exempt=t["factory_exempt"],
-            factory_args=t["factory_args"],
-            allow_shared=t["allow_shared"],
-            deprecate=t["deprecate"],
-            replace_facade_logic=t["replace_facade_logic"],
-            duplicate_overlap=t["duplicate_overlap"],
             canonical_names=(
                 resolver.module_names(t["canonical"])
                 if kinds[t["name"]] is NameKind.MODULE
@@ -556,22 +254,12 @@ def load_config(
         )
         for t in complete
     )
+    settings = {k.attr: values[k.name] for k in TOP_LEVEL if k.attr not in ("", "targets")}
     return Config(
         repo=repo,
         source=source,
         targets=targets,
-        test_command=test_command,
-        test_timeout=float(timeout),
-        test_env=test_env,
-        test_jobs=test_jobs,
-        rerun=rerun,
-        tests=tests,
-        branch_prefix=prefix,
-        expected_fixes=expected,
-        source_roots=roots,
-        include=includes,
-        exclude=excludes,
-        guard=guard,
+        **{**settings, "source_roots": roots},
         digest=_digest(table),
         warnings=tuple(warnings),
         lookup_notes=tuple(lookup_notes),
@@ -581,27 +269,19 @@ def load_config(
 
 def _environment(
     repo: Path,
-    table: Mapping[str, Any],
     python: Path | None,
+    how: str,
     test_command: str | Sequence[str] | None,
     environ: Mapping[str, str] | None,
-    problems: _Problems,
+    problems: Problems,
 ) -> Environment | None:
     """The project's environment: ``--python``, the ``python`` key, else the usual guesses."""
-    key = f"{TABLE}.python"
-    how = "--python"
-    if python is None and "python" in table:
-        raw = table["python"]
-        if not isinstance(raw, str) or not raw.strip():
-            problems.add(key, f"must be a path to an interpreter or a venv, not {_type_name(raw)}")
-            return None
-        python = Path(os.path.expanduser(raw))
-        python = python if python.is_absolute() else repo / python
-        how = "the python key"
+    if not how:
+        return None
     try:
         return find_environment(repo, python, how, test_command, environ)
     except EnvironmentError_ as exc:
-        problems.add(key if how != "--python" else "--python", str(exc))
+        problems.add(f"{TABLE}.python" if how != "--python" else "--python", str(exc))
         return None
 
 
@@ -649,52 +329,6 @@ def _infer_kind(
         ("nothing shows it is a module, and `from parent import name` works for either"),
         False,
     )
-
-
-def _test_env(value: object, problems: _Problems) -> tuple[tuple[str, str], ...]:
-    key = f"{TABLE}.test-env"
-    if not isinstance(value, dict):
-        problems.add(key, f'must be a table of NAME = "value" strings, not {_type_name(value)}')
-        return ()
-    pairs: list[tuple[str, str]] = []
-    for name, item in value.items():
-        # os.environ cannot hold a name with '=' or NUL; an empty name is no variable at all.
-        if not name or "=" in name or "\0" in name:
-            problems.add(key, f"{name!r} is not an environment variable name")
-        elif not isinstance(item, str) or "\0" in item:
-            problems.add(f"{key}.{name}", f"must be a string, not {_type_name(item)}")
-        else:
-            pairs.append((name, item))
-    return tuple(sorted(pairs))
-
-
-def _count(value: object, key: str, least: int, problems: _Problems, *, default: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        problems.add(key, f"must be an integer >= {least}, got {value!r}")
-        return default
-    return value
-
-
-def _check_uniqueness(targets: list[dict[str, Any]], problems: _Problems) -> None:
-    names: dict[str, str] = {}
-    owners: dict[str, str] = {}
-    for target in targets:
-        name = target.get("name")
-        if name is not None:
-            if name in names:
-                problems.add(
-                    f"{target['where']}.name", f"{name!r} is already the name of another target"
-                )
-            names[name] = target["where"]
-        for alias in target["aliases"]:
-            if alias in owners and owners[alias] != target["where"]:
-                problems.add(
-                    f"{target['where']}.aliases",
-                    f"{alias!r} is also an alias in {owners[alias]}: an alias belongs to one target",
-                )
-            elif alias in target["aliases"][: target["aliases"].index(alias)]:
-                problems.add(f"{target['where']}.aliases", f"{alias!r} is listed twice")
-            owners.setdefault(alias, target["where"])
 
 
 def _digest(table: Mapping[str, Any]) -> str:

@@ -40,10 +40,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ssot_migrate.config_schema import DUPLICATE_OVERLAP
 from ssot_migrate.conventions import DOUBLE_PREFIXES
 from ssot_migrate.init_facts import ClassFacts, FileFacts, FunctionFacts, test_support
 from ssot_migrate.interfaces import SnapshotLike, compare, load_class
-from ssot_migrate.scan.spec import DEFAULT_OVERLAP, stem_of
+from ssot_migrate.scan.spec import stem_of
 
 Confidence = Literal["high", "medium", "low"]
 CONFIDENCE_ORDER: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
@@ -615,7 +616,7 @@ class _Analysis:
             union = len(a.public_methods | b.public_methods)
             common = len(a.public_methods & b.public_methods)
             jaccard = 100.0 * common / union if union else 0.0
-            if common < 3 or jaccard < DEFAULT_OVERLAP:
+            if common < 3 or jaccard < DUPLICATE_OVERLAP:
                 continue
             if self._related(first, second) or not _similar_names(a.name, b.name):
                 continue

@@ -26,13 +26,16 @@ from rich.table import Table
 from rich.text import Text
 
 from ssot_migrate import __version__
+from ssot_migrate.config_schema import TABLE, TOP_LEVEL, key_for
 from ssot_migrate.errors import UsageError
 from ssot_migrate.init_analysis import Candidate, Proposal, ProposedTarget
 
 FORMATS = ("table", "toml", "json")
 SCHEMA_VERSION = 1
-TABLE = "tool.ssot-migrate"
-_LIST_KEYS = (("aliases", "aliases"), ("facades", "facades"), ("test-doubles", "test_doubles"))
+# Every key written is spelt by the schema, from the ``ProposedTarget`` attribute it writes.
+_LIST_KEYS = tuple((key_for(a), a) for a in ("aliases", "facades", "test_doubles"))
+_TARGETS = f"[[{TABLE}.{key_for('targets', TOP_LEVEL)}]]"
+_TEST_COMMAND = key_for("test_command", TOP_LEVEL)
 
 
 def _comment(text: str) -> str:
@@ -66,15 +69,15 @@ def _target_block(target: ProposedTarget, rank: int, *, dropped: Iterable[str] =
             f"# {rank}. {target.name}: {target.sites} consumer site{'s' if target.sites != 1 else ''}, "
             f"confidence {target.confidence}"
         ),
-        "[[tool.ssot-migrate.targets]]",
-        f"name = {_quote(target.name)}",
+        _TARGETS,
+        f"{key_for('name')} = {_quote(target.name)}",
     ]
     where = (
         f"defined at {target.definition.path}:{target.definition.line}"
         if target.definition
         else "outside the repository"
     )
-    lines.append(f"canonical = {_quote(target.canonical)}  # {_comment(where)}")
+    lines.append(f"{key_for('canonical')} = {_quote(target.canonical)}  # {_comment(where)}")
     if target.external:
         lines.append(
             "# the canonical lives outside the repository: accepted once external "
@@ -83,24 +86,27 @@ def _target_block(target: ProposedTarget, rank: int, *, dropped: Iterable[str] =
     by_dotted = {c.dotted: c for c in written}
     for key, attribute in _LIST_KEYS:
         names = [n for n in getattr(target, attribute) if n not in skip]
-        if not names and key != "aliases":
+        if not names and attribute != "aliases":
             continue
         if not names:
-            lines.append("aliases = []")
+            lines.append(f"{key} = []")
             continue
         lines.append(f"{key} = [")
         for name in names:
             candidate = by_dotted[name]
             note = _summary(candidate)
-            if key == "aliases" and candidate.role != "aliases":
+            if attribute == "aliases" and candidate.role != "aliases":
                 note = _comment(f"also a facade the canonical accepts every call of: {note}")
             lines.append(f"    {_quote(name)},  # {note}")
         lines.append("]")
     if target.factory and target.factory not in skip:
-        lines.append(f"factory = {_quote(target.factory)}  # {_summary(by_dotted[target.factory])}")
+        factory = key_for("factory")
+        lines.append(
+            f"{factory} = {_quote(target.factory)}  # {_summary(by_dotted[target.factory])}"
+        )
         legacy = [n for n in target.legacy_factories if n not in skip]
         if legacy:
-            lines.append("legacy-factories = [")
+            lines.append(f"{key_for('legacy_factories')} = [")
             lines += [f"    {_quote(n)},  # {_summary(by_dotted[n])}" for n in legacy]
             lines.append("]")
     unwritten = [c for c in target.candidates if c not in written]
@@ -126,11 +132,11 @@ def render_toml(
         lines.append(f"[{TABLE}]")
         if command.command is not None:
             lines.append(
-                f"test-command = {_quote(command.command)}  # {_comment(command.evidence)}"
+                f"{_TEST_COMMAND} = {_quote(command.command)}  # {_comment(command.evidence)}"
             )
         else:
             lines.append(
-                f'# test-command = "python -m pytest -q"  # {_comment(command.evidence)}: '
+                f'# {_TEST_COMMAND} = "python -m pytest -q"  # {_comment(command.evidence)}: '
                 "set the command that runs your tests"
             )
     for rank, target in enumerate(chosen, start=1):
@@ -358,4 +364,4 @@ def insert_into_pyproject(
 
 
 def _is_table_array(text: str) -> bool:
-    return "[[tool.ssot-migrate.targets]]" in text.replace(" ", "")
+    return _TARGETS in text.replace(" ", "")

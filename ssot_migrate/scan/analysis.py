@@ -28,6 +28,7 @@ from typing import Any
 
 from ssot_migrate.codemods._common import canonical_module
 from ssot_migrate.config import with_discovered
+from ssot_migrate.config_schema import DUPLICATE_OVERLAP
 from ssot_migrate.discovery import ImportPath, find_all_paths
 from ssot_migrate.interfaces import ClassInterface, InterfaceComparison, load_class
 from ssot_migrate.model import Config, NameKind, Note, Target
@@ -35,7 +36,7 @@ from ssot_migrate.scan.classes import ClassFindings
 from ssot_migrate.scan.facts import ScanAnalyser
 from ssot_migrate.scan.patches import PatchFindings
 from ssot_migrate.scan.sites import Site, SiteRecorder
-from ssot_migrate.scan.spec import DEFAULT_OVERLAP, TargetSpec, build_spec, matches
+from ssot_migrate.scan.spec import TargetSpec, build_spec, matches
 
 __all__ = ["CATEGORIES", "DESCRIPTIONS", "SCHEMA_VERSION", "ScanReport", "Site", "TargetReport"]
 
@@ -174,7 +175,7 @@ def scan_snapshot(
         # The share of public methods that makes a class a duplicate: the caller's, else the
         # target's ``duplicate-overlap``, else 50%.
         share = (
-            overlap if overlap is not None else float(target.duplicate_overlap or DEFAULT_OVERLAP)
+            overlap if overlap is not None else float(target.duplicate_overlap or DUPLICATE_OVERLAP)
         )
         specs.append(build_spec(target, paths_by_target[target.name], share))
     analyser = ScanAnalyser(specs)

@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ssot_migrate.config_schema import DUPLICATE_OVERLAP
 from ssot_migrate.conventions import DOUBLE_PREFIXES
 from ssot_migrate.discovery import ImportPath
 from ssot_migrate.model import NameKind, Target
 
-DEFAULT_OVERLAP = 50.0
 # A class under test paths named ``Mock<stem>``, ``FakeRedisWebSocketManager``... stands in for the
 # canonical; other test classes named after it (``CharFieldModel``) are the tests' own.
 DOUBLE_WORDS = frozenset(prefix.lower() for prefix in DOUBLE_PREFIXES)
@@ -57,7 +57,7 @@ class TargetSpec:
     stem: str
     names: frozenset[str]  # last segments of everything above: the relevance test for patches
     # Share (%) of the canonical's implemented methods a class named after it must implement too.
-    overlap: float = DEFAULT_OVERLAP
+    overlap: float = DUPLICATE_OVERLAP
     # The canonical's kind was only assumed (``Target.kind_assumed``): phase 1 then rewrites a
     # path under an alias wherever a site proves a module, so such paths count whatever the kind.
     kind_assumed: bool = False
@@ -119,7 +119,7 @@ def matches(dotted_name: str, paths: Iterable[str], prefix: bool) -> str | None:
 
 
 def build_spec(
-    target: Target, paths: Sequence[ImportPath], overlap: float = DEFAULT_OVERLAP
+    target: Target, paths: Sequence[ImportPath], overlap: float = DUPLICATE_OVERLAP
 ) -> TargetSpec:
     """The picklable per-target input of :class:`ScanAnalyser`."""
     legacy = tuple(p.dotted for p in paths if p.origin != "canonical")
