@@ -11,7 +11,7 @@ import pytest
 from ssot_migrate.config_schema import TABLE, TARGET, TOP_LEVEL, Key, Problems, markdown_table
 from ssot_migrate.model import Config, Target
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 _ROW = re.compile(r"^\| `([a-z-]+)` \| (.*?) \| (.*?) \| (.*) \|$")
 
 
