@@ -16,7 +16,9 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, get_args
+
+from ssot_migrate.model import GuardKind, TestSelection
 
 TABLE = "tool.ssot-migrate"
 # ``duplicate-overlap`` when a target leaves it out: scan's share (%) of the canonical's methods.
@@ -385,8 +387,8 @@ def _flatten_chains(targets: list[dict[str, Any]], problems: Problems) -> None:
 
 # --------------------------------------------------------------------------- the keys
 
-TEST_SELECTIONS = ("all", "affected")
-GUARDS = ("ruff", "import-linter")
+TEST_SELECTIONS: tuple[str, ...] = get_args(TestSelection)
+GUARDS: tuple[str, ...] = get_args(GuardKind)
 _VERIFICATION = "[Verification](#verification-isolation-triage-concurrency-selection)"
 
 # In the order problems are listed (and the README shows them). Read as a table, not formatted.

@@ -60,7 +60,7 @@ class Binding:
     value: str
     how: str  # "import", "assign" or "star"
     line: int
-    column: int
+    column: int  # 1-based, like every position (``model``)
 
 
 @dataclass
@@ -80,7 +80,8 @@ class ModuleFacts:
 class ImportPath:
     """One dotted path to a target's canonical object, where it is bound and how.
 
-    ``origin`` is ``canonical``, ``configured`` (a configured alias) or ``discovered``.
+    ``origin`` is ``canonical``, ``configured`` (a configured alias) or ``discovered``;
+    ``line`` and ``column`` are 1-based, 0 when the path was configured rather than found.
     """
 
     target: str
@@ -144,13 +145,13 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
                 continue
             for alias in statement.names:
                 if alias.name == "*":
-                    facts.stars.append((source, statement.lineno, statement.col_offset))
+                    facts.stars.append((source, statement.lineno, statement.col_offset + 1))
                     continue
                 name = alias.asname or alias.name
                 value = f"{source}.{alias.name}"
                 local[name] = value
                 facts.bindings.append(
-                    Binding(name, value, how, statement.lineno, statement.col_offset)
+                    Binding(name, value, how, statement.lineno, statement.col_offset + 1)
                 )
         elif isinstance(statement, ast.Import):
             for alias in statement.names:
@@ -158,7 +159,11 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
                     local[alias.asname] = alias.name
                     facts.bindings.append(
                         Binding(
-                            alias.asname, alias.name, how, statement.lineno, statement.col_offset
+                            alias.asname,
+                            alias.name,
+                            how,
+                            statement.lineno,
+                            statement.col_offset + 1,
                         )
                     )
                 else:
@@ -189,7 +194,7 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
                     continue
                 local[name] = resolved
                 facts.bindings.append(
-                    Binding(name, resolved, "assign", statement.lineno, statement.col_offset)
+                    Binding(name, resolved, "assign", statement.lineno, statement.col_offset + 1)
                 )
         elif (
             isinstance(statement, ast.AugAssign)

@@ -1,4 +1,11 @@
-"""Value types shared by every layer: frozen, hashable, picklable (they cross process pools)."""
+"""Value types shared by every layer: frozen, hashable, picklable (they cross process pools).
+
+Positions (``Change``, ``Note``, scan's sites, discovery's bindings) are 1-based, lines and
+columns alike, in every phase and in scan: the first character of a file is line 1, column 1, as
+editors, SARIF and ``path:line:column`` tools count. A note about a whole file is at 1:1. The
+phases measure columns with libcst (characters), scan with ``ast`` (UTF-8 bytes): they differ
+only after a non-ASCII character on the same line.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +34,40 @@ ChangeKind = Literal[
 # ``needs-decision``: left as it is, a human must choose; ``warning``: done, with a caveat;
 # ``note``: done, and how is worth knowing.
 Severity = Literal["warning", "needs-decision", "note"]
+# What a note is about (``Note.kind``), by phase: 1, 2 (facades, test doubles), 3, every phase,
+# and scan's per-file facts (assembled into categories by ``scan/analysis.py``, never printed).
+NoteKind = Literal[
+    "builtin-kept",
+    "kind-unproven",
+    "missing-in-canonical",
+    "name-kept",
+    "patch-object",
+    "star-import",
+    "facade-aliased",
+    "facade-delegated",
+    "facade-left-alone",
+    "facade-logic-replaced",
+    "test-double-drift",
+    "test-double-left-alone",
+    "alternative-constructor",
+    "constructor-reference",
+    "dynamic-construction",
+    "facade-construction",
+    "factory-arguments",
+    "factory-cycle",
+    "partial",
+    "patched-construction",
+    "shared-instance",
+    "super-init",
+    "not-reproducible",
+    "path-use",
+    "patch-target",
+    "class",
+    "direct-instantiation",
+]
+# ``tests``: which tests a phase runs on both trees; ``guard``: the lint configuration phase 1 writes.
+TestSelection = Literal["all", "affected"]
+GuardKind = Literal["ruff", "import-linter"]
 # ``filtered``: the pre-filter said no, never parsed; ``skipped``: could not be read or parsed.
 FileStatus = Literal["changed", "unchanged", "filtered", "skipped"]
 
@@ -110,13 +151,13 @@ class Config:
     test_env: tuple[tuple[str, str], ...] = ()
     test_jobs: int | None = None  # None: 2 when the machine has 2 or more cores, else 1
     rerun: int = 1
-    tests: str = "all"  # "affected": only the test files that can reach the changed files
+    tests: TestSelection = "all"  # "affected": only the test files that can reach the changed files
     branch_prefix: str = "ssot/"
     expected_fixes: tuple[str, ...] = ()
     source_roots: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    guard: str | None = None
+    guard: GuardKind | None = None
     digest: str = ""
     # Names found nowhere (each a full sentence: target, places looked in, did-you-mean) and
     # what was accepted without proof; printed once and carried into every report.
@@ -148,7 +189,8 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Change:
-    """One rewritten reference: where, for which target, and the text before and after."""
+    """One rewritten reference: where (1-based line and column), for which target, and the text
+    before and after."""
 
     path: str
     line: int
@@ -161,13 +203,14 @@ class Change:
 
 @dataclass(frozen=True)
 class Note:
-    """Something a user must hear about a file: a warning or a site that needs a decision."""
+    """Something a user must hear about a file: a warning or a site that needs a decision, at a
+    1-based line and column."""
 
     path: str
     line: int
     column: int
     target: str
-    kind: str
+    kind: NoteKind
     message: str
     severity: Severity = "warning"
 

@@ -379,7 +379,7 @@ def unfaithful_note(
     return Note(
         path=file.path,
         line=1,
-        column=0,
+        column=1,
         target=target,
         kind="not-reproducible",
         message=(

@@ -49,7 +49,7 @@ from ssot_migrate.interfaces import (
     module_imports,
     parse_file,
 )
-from ssot_migrate.model import Change, Config, NameKind, Note, SourceFile, Target
+from ssot_migrate.model import Change, Config, NameKind, Note, NoteKind, SourceFile, Target
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -421,7 +421,7 @@ def rewrite_double(
     assert isinstance(cls, cst.ClassDef)
     class_line = _line(positions, cls)
 
-    def note(kind: str, message: str, line: int = class_line) -> None:
+    def note(kind: NoteKind, message: str, line: int = class_line) -> None:
         notes.append(Note(file.path, line, 1, plan.target, kind, message, "needs-decision"))
 
     if plan.skip_reason:

@@ -83,6 +83,7 @@ from ssot_migrate.model import (
     Config,
     NameKind,
     Note,
+    NoteKind,
     PhaseId,
     Severity,
     SourceFile,
@@ -513,7 +514,7 @@ def _rewrite_facade(
         at = _method_index(statements, name)
         return lines.get(id(statements[at]), line) if at is not None else line
 
-    def note(kind: str, message: str, at: int = line) -> None:
+    def note(kind: NoteKind, message: str, at: int = line) -> None:
         notes.append(Note(file.path, at, 1, plan.target, kind, message, "needs-decision"))
 
     if plan.mode == "skip":
@@ -587,7 +588,7 @@ def _outcome(
     file: SourceFile,
     line: int,
     plan: FacadePlan,
-    kind: str,
+    kind: NoteKind,
     text: str,
     severity: Severity = "needs-decision",
 ) -> Note:

@@ -74,6 +74,7 @@ from ssot_migrate.model import (
     Config,
     NameKind,
     Note,
+    NoteKind,
     PhaseId,
     SourceFile,
     Target,
@@ -749,7 +750,7 @@ class _FileRewrite:
             return 0, 0
         return position.start.line + offset, position.start.column + 1
 
-    def _note(self, node: cst.CSTNode, plan: TargetPlan, kind: str, message: str) -> None:
+    def _note(self, node: cst.CSTNode, plan: TargetPlan, kind: NoteKind, message: str) -> None:
         line, column = self._line(node)
         self.notes.append(
             Note(

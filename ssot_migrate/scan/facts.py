@@ -25,7 +25,7 @@ from ssot_migrate.conventions import (
     type_string_arguments,
 )
 from ssot_migrate.discovery import dotted
-from ssot_migrate.model import CodemodResult, Note, SourceFile
+from ssot_migrate.model import CodemodResult, Note, NoteKind, SourceFile
 from ssot_migrate.scan.filefacts import FileFacts, call_args, forwarded_attributes, parse_for_scan
 from ssot_migrate.scan.spec import DOUBLE_WORDS, TargetSpec, matches, name_words, word_runs
 
@@ -161,7 +161,7 @@ def _analyse(
     notes: list[Note] = []
     path = file.path
 
-    def note(kind: str, node: ast.AST, message: str) -> None:
+    def note(kind: NoteKind, node: ast.AST, message: str) -> None:
         notes.append(
             Note(
                 path,

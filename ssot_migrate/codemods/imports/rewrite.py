@@ -60,6 +60,7 @@ from ssot_migrate.model import (
     CodemodResult,
     NameKind,
     Note,
+    NoteKind,
     SourceFile,
 )
 
@@ -133,7 +134,7 @@ class _FileRewrite:
         self.bindings: dict[tuple[int, str], Binding] = {}
         self.all_bindings: list[Binding] = []
         self.records: list[tuple[cst.CSTNode, str, ChangeKind, str, str]] = []
-        self.notes: list[tuple[cst.CSTNode, str, str, str]] = []
+        self.notes: list[tuple[cst.CSTNode, str, NoteKind, str]] = []
         self.node_replacements: dict[int, cst.CSTNode] = {}
         self.edits: dict[int, _StatementEdit] = {}
         self._wrapper: MetadataWrapper | None = None
@@ -259,7 +260,7 @@ class _FileRewrite:
         return self._scopes
 
     def _positions(self, nodes: list[cst.CSTNode]) -> dict[int, tuple[int, int]]:
-        """``(line, column)`` of each node in the original file.
+        """``(line, column)`` of each node in the original file, both 1-based (``model``'s rule).
 
         Position metadata costs a full code-generation pass over the module; instead each
         top-level statement holding a node is measured alone and shifted by the line where it
@@ -275,14 +276,14 @@ class _FileRewrite:
             by_top.setdefault(top, []).append(node)
         if starts is None:
             full = self._wrap().resolve(PositionProvider)
-            return {id(n): (full[n].start.line, full[n].start.column) for n in nodes}
+            return {id(n): (full[n].start.line, full[n].start.column + 1) for n in nodes}
         result: dict[int, tuple[int, int]] = {}
         for top, members in by_top.items():
             alone = self.module.with_changes(header=(), body=(self.module.body[top],), footer=())
             measured = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
             for node in members:
                 start = measured[node].start
-                result[id(node)] = (start.line + starts[top] - 1, start.column)
+                result[id(node)] = (start.line + starts[top] - 1, start.column + 1)
         return result
 
     def _render(self) -> bytes:
