@@ -584,11 +584,44 @@ def _top_level_classes(module: cst.Module | None) -> dict[str, cst.ClassDef]:
     return classes
 
 
+class _ModuleIndex:
+    """What :func:`find_class` and :func:`module_imports` read from one module's top level.
+
+    Planning or scanning many targets looks up many classes in the same few modules (a compat
+    module holding dozens of canonicals); each lookup walked the whole module body again. The
+    index is built on the first lookup and kept for the last few modules looked up.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.classes = _top_level_classes(module)  # the last definition wins, as find_class's
+        self.imports: dict[tuple[str | None, bool], dict[str, str]] = {}
+
+
+_INDEXES: dict[int, _ModuleIndex] = {}
+_INDEXES_KEPT = 8  # each holds its module alive: a few, not every module a command parses
+
+
+def _index(module: cst.Module) -> _ModuleIndex:
+    index = _INDEXES.pop(id(module), None)
+    if index is None or index.module is not module:
+        index = _ModuleIndex(module)
+    _INDEXES[id(module)] = index  # most recently used last
+    while len(_INDEXES) > _INDEXES_KEPT:
+        del _INDEXES[next(iter(_INDEXES))]
+    return index
+
+
 def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:
     """The class ``qualname`` (``Outer.Inner`` allowed) defined in ``module``, or ``None``."""
-    parts = qualname.split(".")
-    body: Sequence[cst.CSTNode] = module.body
-    found: cst.ClassDef | None = None
+    head, dot, rest = qualname.partition(".")
+    found: cst.ClassDef | None = _index(module).classes.get(head)
+    if not dot or found is None:
+        return found
+    parts = rest.split(".")
+    body: Sequence[cst.CSTNode] = (
+        found.body.body if isinstance(found.body, cst.IndentedBlock) else ()
+    )
     for part in parts:
         found = None
         for statement in _class_body_statements(body):
@@ -604,9 +637,19 @@ def module_imports(
     module: cst.Module | None, module_name: str | None = None, is_package: bool = False
 ) -> dict[str, str]:
     """Top-level names a module binds by import, mapped to dotted names (``{"M": "pkg.mod.M"}``)."""
-    bound: dict[str, str] = {}
     if module is None:
-        return bound
+        return {}
+    cache = _index(module).imports
+    key = (module_name, is_package)
+    if key not in cache:
+        cache[key] = _module_imports(module, module_name, is_package)
+    return dict(cache[key])  # the caller's to change
+
+
+def _module_imports(
+    module: cst.Module, module_name: str | None, is_package: bool
+) -> dict[str, str]:
+    bound: dict[str, str] = {}
     for statement in _class_body_statements(module.body):
         if isinstance(statement, cst.Import):
             for alias in statement.names:

@@ -16,7 +16,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ssot_migrate import __version__
-from ssot_migrate.scan.analysis import CATEGORIES, DESCRIPTIONS, SCHEMA_VERSION, ScanReport, Site
+from ssot_migrate.scan.analysis import (
+    CATEGORIES,
+    DESCRIPTIONS,
+    SCHEMA_VERSION,
+    ScanReport,
+    Site,
+    TargetReport,
+)
 from ssot_migrate.terminal import printable
 
 FORMATS = ("table", "json", "markdown", "sarif")
@@ -28,6 +35,20 @@ def _should_be(category: str) -> str:
     return "1" if category == "import-paths" else "0"
 
 
+_QUIET_NAMES = 20  # targets named on the one line that stands for those with nothing to report
+
+
+def _nothing_to_report(target: TargetReport) -> bool:
+    """Consolidated, at most one path and one implementation file, nothing discovered."""
+    return (
+        target.verdict == "consolidated"
+        and target.implementation_files <= 1
+        and len(target.used_paths) <= 1
+        and all(p.origin != "discovered" for p in target.paths)
+        and not target.drift
+    )
+
+
 # --------------------------------------------------------------------------- table
 
 
@@ -35,7 +56,10 @@ def render_table(report: ScanReport, console: Console) -> None:
     """A summary table per target, the verdict, then every site grouped by file."""
     for warning in report.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
+    quiet = [t for t in report.targets if _nothing_to_report(t)]
     for target in report.targets:
+        if _nothing_to_report(target):
+            continue
         table = Table(title=Text(f"{target.target}: {target.canonical}"), title_justify="left")
         table.add_column("category")
         table.add_column("count", justify="right")
@@ -65,6 +89,17 @@ def render_table(report: ScanReport, console: Console) -> None:
                 style="bold green" if verdict == "consolidated" else "bold red",
             )
         )
+        console.print()
+    if quiet:
+        # A configuration of hundreds of targets is mostly targets already done: one line for
+        # them all, not a table of zeros each (JSON, Markdown and SARIF still list every target).
+        names = ", ".join(t.target for t in quiet[:_QUIET_NAMES])
+        more = len(quiet) - _QUIET_NAMES
+        if more > 0:
+            names += f" and {more} more (--format json lists every target)"
+        line = Text("verdict: consolidated", style="bold green")
+        line.append(f", nothing to report ({len(quiet)} target(s)): {names}")
+        console.print(line)
         console.print()
     for path, sites in groupby(report.sites, key=lambda s: s.path):
         console.print(Text(printable(path), style="bold"))

@@ -268,3 +268,30 @@ def test_a_decorator_merely_named_overload_elsewhere_is_not_a_stub() -> None:
     """)
     found = classes_in_module(cst.parse_module(source), "pkg.mod")["Cls"]
     assert "get" in found.methods
+
+
+def test_find_class_and_module_imports_read_each_module_once_and_stay_exact() -> None:
+    """The per-module index answers as a walk of the body would: the last definition wins
+    (``if``/``try`` branches included), nested classes, one module's index never another's, and
+    the imports returned are the caller's to change."""
+    import libcst as cst
+
+    from ssot_migrate.interfaces import find_class, module_imports
+
+    source = (
+        "from .base import Base as B\nimport os.path\n"
+        "class A:\n    x = 1\n"
+        "try:\n    class A:\n        class Inner:\n            pass\nexcept ImportError:\n    pass\n"
+    )
+    modules = [cst.parse_module(source) for _ in range(12)]  # more than the index keeps
+    for module in modules * 2:
+        found = find_class(module, "A")
+        assert found is not None and found is module.body[3].body.body[0]  # type: ignore[attr-defined]
+        assert find_class(module, "A.Inner") is found.body.body[0]  # type: ignore[union-attr]
+        assert find_class(module, "A.Missing") is None and find_class(module, "B") is None
+        imports = module_imports(module, "pkg.mod")
+        assert imports == {"B": "pkg.base.Base", "os": "os"}
+        imports["B"] = "changed"
+    assert module_imports(modules[0], "pkg", is_package=True)["B"] == "pkg.base.Base"
+    other = cst.parse_module("class A:\n    pass\n")
+    assert find_class(other, "A") is other.body[0]

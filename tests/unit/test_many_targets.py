@@ -212,3 +212,53 @@ def test_scan_facts_of_a_target_do_not_depend_on_the_others() -> None:
         ("lib/old/inner.py", "assumed", "path-use"),
     }
     assert notes([*fillers[:150], real[0], *fillers[150:], *real[1:]]) == alone
+
+
+def test_table_collapses_targets_with_nothing_to_report() -> None:
+    """Hundreds of consolidated targets are one line of the table, not a table each; a target
+    with a violation, a discovered path or a second implementation file keeps its table."""
+    import io
+
+    from rich.console import Console
+
+    from ssot_migrate.discovery import ImportPath
+    from ssot_migrate.scan.analysis import CATEGORIES, ScanReport, TargetReport
+    from ssot_migrate.scan.report import render_table
+
+    def report(
+        name: str, *, legacy: int = 0, discovered: bool = False, files: int = 1
+    ) -> TargetReport:
+        counts = {c: 0 for c in CATEGORIES}
+        counts["import-paths"], counts["legacy-import"] = 1, legacy
+        origin = "discovered" if discovered else "configured"
+        return TargetReport(
+            target=name,
+            canonical=f"pkg.{name}",
+            counts=counts,
+            paths=(ImportPath(name, f"pkg.{name}", "canonical"), ImportPath(name, "x", origin)),
+            used_paths=(f"pkg.{name}",),
+            implementation_files=files,
+        )
+
+    targets = (
+        report("real", legacy=2),
+        *(report(f"fill{i:03d}") for i in range(30)),
+        report("found", discovered=True),
+        report("copied", files=2),
+    )
+    out = io.StringIO()
+    render_table(
+        ScanReport(commit="0" * 40, targets=targets, sites=()), Console(file=out, width=400)
+    )
+    text = out.getvalue()
+    assert [t for t in ("real", "found", "copied", "fill000") if f"{t}: pkg.{t}" in text] == [
+        "real",
+        "found",
+        "copied",
+    ]
+    assert text.count("category") == 3  # three tables
+    names = ", ".join(f"fill{i:03d}" for i in range(20))
+    assert (
+        f"verdict: consolidated, nothing to report (30 target(s)): {names} and 10 more "
+        "(--format json lists every target)\n" in text
+    )
