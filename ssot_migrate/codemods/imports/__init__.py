@@ -27,6 +27,13 @@ module-level imports, otherwise with libcst's ``ScopeProvider`` (shadowing, clas
 earlier import of the canonical module in the same block, deduplicated, never hoisted, never moved
 across another binding of the name; (5) only the touched top-level statements are regenerated and
 spliced into the original bytes, so everything else keeps its bytes by construction.
+
+Where each step lives: ``codemod`` (``ImportsCodemod``, the text checks before parsing),
+``rewrite`` (``FileRewrite.run``: the steps in order, positioned results), ``survey`` (1, and the
+chain collector of 3), ``plan`` (2), ``references`` and ``spelling`` (3), ``strings`` (3 inside
+strings: annotations, ``__all__``, ``mock.patch`` targets), ``edits`` (4, planned per statement)
+and ``apply`` (4, the transform), ``render`` (5). ``state.FileState`` is the one mutable object
+of a file's rewrite; ``records`` the values passed between steps.
 """
 
 from __future__ import annotations

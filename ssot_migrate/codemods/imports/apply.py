@@ -4,31 +4,14 @@ that walks only the paths to what changes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ssot_migrate.codemods._common import (
-    alias_comment,
-    build_dotted,
-    dotted_name,
-    drop_aliases,
-)
+from ssot_migrate.codemods._common import alias_comment, build_dotted, dotted_name, drop_aliases
+from ssot_migrate.codemods.imports.records import StatementEdit
 
 
-@dataclass
-class _StatementEdit:
-    drop: list[cst.ImportAlias] = field(default_factory=list)
-    replace: dict[int, cst.ImportAlias] = field(default_factory=dict)
-    module_change: tuple[str | None, int] | None = None  # in-place ``from`` module rewrite
-    append: list[cst.ImportAlias] = field(default_factory=list)
-    after: list[cst.BaseSmallStatement] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- applying
-
-
-class _Replace(cst.CSTTransformer):
+class Replace(cst.CSTTransformer):
     """Swap nodes by identity of the original node."""
 
     def __init__(self, replacements: dict[int, cst.CSTNode]) -> None:
@@ -42,7 +25,7 @@ class _Replace(cst.CSTTransformer):
         return self.replacements.get(id(original_node), result)
 
 
-class _Apply(_Replace):
+class Apply(Replace):
     """Apply reference replacements and import-statement edits in place.
 
     Only the paths to recorded nodes are walked (``ancestors``), plus whole subtrees where a
@@ -52,7 +35,7 @@ class _Apply(_Replace):
     def __init__(
         self,
         replacements: dict[int, cst.CSTNode],
-        edits: dict[int, _StatementEdit],
+        edits: dict[int, StatementEdit],
         ancestors: set[int],
         subtrees: set[int],
     ) -> None:
@@ -155,10 +138,9 @@ class _Apply(_Replace):
                 assert not isinstance(trimmed.names, cst.ImportStar)
                 trimmed = trimmed.with_changes(names=_append(list(trimmed.names), rest))
         if trimmed is not None and module_change is not None:
-            module_part, level = module_change
             trimmed = trimmed.with_changes(
-                module=build_dotted(module_part) if module_part else None,
-                relative=[cst.Dot() for _ in range(level)],
+                module=build_dotted(module_change.module) if module_change.module else None,
+                relative=[cst.Dot() for _ in range(module_change.level)],
             )
         return trimmed, after
 

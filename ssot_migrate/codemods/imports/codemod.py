@@ -7,16 +7,9 @@ from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
-from ssot_migrate.codemods._common import (
-    AliasTable,
-)
-from ssot_migrate.codemods.imports.rewrite import _FileRewrite
-from ssot_migrate.model import (
-    CodemodResult,
-    PhaseId,
-    SourceFile,
-    Target,
-)
+from ssot_migrate.codemods._common import AliasTable
+from ssot_migrate.codemods.imports.rewrite import FileRewrite
+from ssot_migrate.model import CodemodResult, PhaseId, SourceFile, Target
 
 
 class ImportsCodemod:
@@ -48,7 +41,7 @@ class ImportsCodemod:
         module = cst.parse_module(source)
         # ``patch.multiple(module, Name=...)`` spells the alias as a keyword, outside quotes.
         strings = _quoted_needle(source, self._needle_bytes) or _MULTIPLE.search(source) is not None
-        return _FileRewrite(module, source, file, self._table, strings, self.named_elsewhere).run()
+        return FileRewrite(module, source, file, self._table, strings, self.named_elsewhere).run()
 
 
 _MULTIPLE = re.compile(rb"\.multiple\s*\(")

@@ -8,15 +8,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ssot_migrate.codemods._common import (
-    ImportNode,
-    dotted_name,
-    dotted_parts,
-)
-from ssot_migrate.conventions import (
-    CallArg,
-    type_string_arguments,
-)
+from ssot_migrate.codemods._common import ImportNode, dotted_name, dotted_parts
+from ssot_migrate.conventions import CallArg, type_string_arguments
 
 Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
 
@@ -56,13 +49,31 @@ def _type_strings(call: cst.Call) -> list[cst.SimpleString]:
     return [string for string in found if isinstance(string, cst.SimpleString)]
 
 
-@dataclass
-class _ImportSite:
+@dataclass(frozen=True)
+class ImportSite:
+    """An import statement with the line and block holding it."""
+
     statement: ImportNode
     line: Line
     block: Block
     depth: int  # function/class nesting: 0 for module-level code, conditional or not
     top: int  # index of the enclosing top-level statement in the module body
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A pure ``a.b.c`` chain (or a bare name) in load position: its top node and its names."""
+
+    top: cst.BaseExpression
+    parts: tuple[cst.Name, ...]
+
+
+@dataclass(frozen=True)
+class SurveyedCall:
+    """A call with a needle among its arguments, and its callee spelled as a dotted name."""
+
+    func: str
+    call: cst.Call
 
 
 # Nodes that can hold statements: the survey's fast mode descends through these only.
@@ -82,7 +93,7 @@ _STATEMENT_CONTAINERS = (
 )
 
 
-class _Survey(cst.CSTVisitor):
+class Survey(cst.CSTVisitor):
     """One cheap pass: import statements with their line and block, and candidate strings.
 
     With ``strings=False`` (no needle inside a quote anywhere in the file) it walks statements
@@ -99,11 +110,11 @@ class _Survey(cst.CSTVisitor):
         self.subtrees: set[int] = set()
         self.top_of: dict[int, int] = {}  # node id -> index of its top-level statement
         self._path: list[int] = []
-        self.imports: list[_ImportSite] = []
+        self.imports: list[ImportSite] = []
         self.stars: list[cst.ImportFrom] = []
         self.annotation_strings: list[cst.SimpleString] = []
         # Calls with a needle in a string argument: what ``conventions`` says patches a path.
-        self.patch_calls: list[tuple[str, cst.Call]] = []
+        self.patch_calls: list[SurveyedCall] = []
         self.all_strings: list[cst.SimpleString] = []
         self._blocks: list[Block] = []
         self._lines: list[Line] = []
@@ -194,13 +205,13 @@ class _Survey(cst.CSTVisitor):
         if subtree:
             self.subtrees.add(self._path[-1])
 
-    def _site(self, node: ImportNode) -> _ImportSite:
+    def _site(self, node: ImportNode) -> ImportSite:
         self._mark()
         self.top_of[id(node)] = self._top
         if not isinstance(node.names, cst.ImportStar):
             for alias in node.names:
                 self.top_of[id(alias)] = self._top
-        return _ImportSite(node, self._lines[-1], self._blocks[-1], self._depth, self._top)
+        return ImportSite(node, self._lines[-1], self._blocks[-1], self._depth, self._top)
 
     def _has_needle(self, text: str) -> bool:
         return any(needle in text for needle in self.needles)
@@ -283,7 +294,7 @@ class _Survey(cst.CSTVisitor):
         ):
             # ``patch.multiple(legacy_module, Name=...)``: the alias is a keyword, not a string.
             self._mark(subtree=True)
-            self.patch_calls.append((func, node))
+            self.patch_calls.append(SurveyedCall(func, node))
             return
         strings = [a.value for a in node.args if isinstance(a.value, cst.SimpleString)]
         needled = [string for string in strings if self._has_needle(string.value)]
@@ -292,7 +303,7 @@ class _Survey(cst.CSTVisitor):
         self._mark(subtree=True)
         for string in needled:
             self.top_of[id(string)] = self._top
-        self.patch_calls.append((func, node))
+        self.patch_calls.append(SurveyedCall(func, node))
         if (func == "__all__.extend" or func == "__all__.append") and any(
             node.args[0].value is string for string in needled
         ):
@@ -359,7 +370,7 @@ def _suites(statement: cst.CSTNode) -> list[tuple[list[cst.CSTNode], cst.BaseSui
     return found
 
 
-class _Chains(cst.CSTVisitor):
+class Chains(cst.CSTVisitor):
     """Every pure ``a.b.c`` chain and bare name in load position whose root is of interest."""
 
     def __init__(self, roots: set[str], top_index: dict[int, int] | None = None) -> None:
@@ -368,7 +379,7 @@ class _Chains(cst.CSTVisitor):
         self.top_of: dict[int, int] = {}
         self._top_index = top_index or {}
         self._top = -1
-        self.chains: list[tuple[cst.BaseExpression, list[cst.Name]]] = []
+        self.chains: list[Chain] = []
         self.ancestors: set[int] = set()
         self.subtrees: set[int] = set()
         self._path: list[int] = []
@@ -386,7 +397,7 @@ class _Chains(cst.CSTVisitor):
         self._path.pop()
 
     def _record(self, top: cst.BaseExpression, parts: list[cst.Name]) -> None:
-        self.chains.append((top, parts))
+        self.chains.append(Chain(top, tuple(parts)))
         self.ancestors.update(self._path)
         self.subtrees.add(id(top))
         node: cst.BaseExpression = top
