@@ -20,8 +20,10 @@ from typing import Any
 from rich.console import Console
 
 from ssot_migrate.errors import ConfigError, UsageError
-from ssot_migrate.init_analysis import Proposal, analyse, detect_test_command
-from ssot_migrate.init_facts import FileFacts, file_facts
+from ssot_migrate.init_analysis import analyse, detect_test_command
+from ssot_migrate.init_collect import file_facts
+from ssot_migrate.init_facts import FileFacts
+from ssot_migrate.init_proposal import Proposal
 from ssot_migrate.init_render import FORMATS, insert_into_pyproject, render, render_toml
 from ssot_migrate.model import Config, SourceFile
 
@@ -205,7 +207,7 @@ def _settings_present(text: str) -> bool:
 
 
 def _empty() -> Proposal:
-    from ssot_migrate.init_analysis import TestCommand
+    from ssot_migrate.init_proposal import TestCommand
 
     return Proposal(targets=(), test_command=TestCommand(None, ""))
 

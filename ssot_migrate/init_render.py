@@ -28,7 +28,7 @@ from rich.text import Text
 from ssot_migrate import __version__
 from ssot_migrate.config_schema import TABLE, TOP_LEVEL, key_for
 from ssot_migrate.errors import UsageError
-from ssot_migrate.init_analysis import Candidate, Proposal, ProposedTarget
+from ssot_migrate.init_proposal import Candidate, Proposal, ProposedTarget
 
 FORMATS = ("table", "toml", "json")
 SCHEMA_VERSION = 1
