@@ -36,12 +36,10 @@ from ssot_migrate.config_schema import (
 )
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config, NameKind, SourceFile, Target
-from ssot_migrate.resolution import (
+from ssot_migrate.resolution import Resolution, Resolver, describe_missing
+from ssot_migrate.resolution_places import (
     Environment,
     EnvironmentError_,
-    Resolution,
-    Resolver,
-    describe_missing,
     find_environment,
     places_for,
 )
