@@ -343,10 +343,10 @@ def _transform_all(
     workers = min(workers, len(tasks))
     with _progress(progress, len(tasks)) as advance:
         if workers <= 1 or total_bytes < POOL_MIN_BYTES:
-            _init_worker(codemod)
+            # In-process: no module global, since a scan may run here in a background thread.
             results = []
-            for task in tasks:
-                results.append(_work(task))
+            for file, source in tasks:
+                results.append(transform_file(codemod, file, source))
                 advance()
             return results
         # Biggest files first so one large file does not finish last on an otherwise idle pool.

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.etree import ElementTree
 
+from ssot_migrate import bytecode
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config
 
@@ -248,7 +249,9 @@ def hermetic_env(
     is applied last, so it can override all of this; ``{tmpdir}`` in a value is the run's
     temporary directory (a per-run database file, say).
     """
-    env = {k: v for k, v in base.items() if k not in _LEAKY_ENV}
+    # Bytecode goes to the private prefix, never next to the sources, so PYTHONDONTWRITEBYTECODE
+    # (set to keep a checkout clean) would only make every run compile every module again.
+    env = {k: v for k, v in base.items() if k not in (*_LEAKY_ENV, "PYTHONDONTWRITEBYTECODE")}
     tmp = scratch / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     for name in ("TMPDIR", "TMP", "TEMP"):
@@ -376,6 +379,8 @@ class TestRunner:
     progress: ProgressFn | None = None
     progress_every: float = 30.0
     share_log: dict[str, Path] = field(default_factory=dict)
+    # Library bytecode kept between runs (see ``bytecode``); ``None``: every run compiles it.
+    bytecode_dir: Path | None = None
 
     @classmethod
     def for_config(cls, config: Config, git_dir: Path) -> TestRunner | None:
@@ -389,6 +394,7 @@ class TestRunner:
             cache_dir=git_dir / "ssot-cache" / "tests",
             log_dir=git_dir / "ssot-logs",
             env=config.test_env,
+            bytecode_dir=git_dir / "ssot-cache" / "bytecode",
         )
 
     @property
@@ -500,6 +506,10 @@ class TestRunner:
                 self.share_log[label] = log
         scratch = Path(tempfile.mkdtemp(prefix="ssot-run-"))
         env = hermetic_env(os.environ, scratch, self.env, pos is not None)
+        # A test-env of its own for PYTHONPYCACHEPREFIX is the user's directory: left alone.
+        cache = self.bytecode_dir
+        if cache is not None and env.get("PYTHONPYCACHEPREFIX") == str(scratch / "pycache"):
+            bytecode.seed(cache, scratch / "pycache")
         log.parent.mkdir(parents=True, exist_ok=True)
         out = log.open("ab")
         job = _Job(request, argv, log, junit, scratch, out)
@@ -561,6 +571,10 @@ class TestRunner:
         if job.ended is None:
             job.ended = time.monotonic()
         job.out.close()
+        if self.bytecode_dir is not None and job.proc is not None:
+            worktree = job.request.worktree
+            private = (worktree, worktree.resolve(), job.scratch, job.scratch.resolve())
+            bytecode.keep(job.scratch / "pycache", self.bytecode_dir, private)
         shutil.rmtree(job.scratch, ignore_errors=True)
 
     def _result(self, job: _Job) -> TestRun:

@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -155,6 +156,43 @@ def _scan_violations(config: Config, commit: str, jobs: int | None) -> dict[str,
     if report.skipped:  # not analysed: the figures above do not cover them
         figures["files-skipped"] = len(report.skipped)
     return figures
+
+
+class _Scans:
+    """The violation counts of the base and of the phase's tree, for the commit message.
+
+    With tests to run, each scan runs in one background thread from the moment its commit
+    exists, so it takes its time while the suites take theirs (it reads git objects, never a
+    worktree). It scans in-process there (one job): no process pool is forked from a thread.
+    Without tests, each runs when its result is asked for, with the configured jobs.
+    """
+
+    def __init__(
+        self, config: Config, jobs: int | None, stack: ExitStack, *, alongside_tests: bool
+    ) -> None:
+        self._config, self._jobs = config, jobs
+        self._pool: ThreadPoolExecutor | None = None
+        if alongside_tests:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssot-scan")
+            # On an error or Ctrl-C the phase ends without waiting for a scan nobody reads.
+            stack.callback(self._pool.shutdown, wait=False, cancel_futures=True)
+        self._started: dict[str, tuple[str, Future[dict[str, int]]]] = {}
+
+    def start(self, commit: str) -> None:
+        """Scan ``commit`` in the background, when scans run alongside the tests."""
+        if self._pool is not None:
+            tree = refs.tree_of(self._config.repo, commit)
+            self._started[tree] = (
+                commit,
+                self._pool.submit(_scan_violations, self._config, commit, 1),
+            )
+
+    def result(self, commit: str, tree: str | None = None) -> dict[str, int]:
+        """The counts of ``commit``, from a scan started on any commit of the same tree."""
+        started = self._started.get(tree or refs.tree_of(self._config.repo, commit))
+        if started is not None:
+            return started[1].result()
+        return _scan_violations(self._config, commit, self._jobs)
 
 
 def test_jobs(config: Config) -> int:
@@ -431,9 +469,10 @@ def create_phase_branch(
         return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
     verifier = Verifier(repo, config, verify, echo)
     verifier.select_affected(choice.commit, new_files, jobs)
-    scan_before = _scan_violations(config, choice.commit, jobs)
     shared_before = refs.shared_state(repo) if verifier.runner is not None else None
     with ExitStack() as stack:
+        scans = _Scans(config, jobs, stack, alongside_tests=verifier.runner is not None)
+        scans.start(choice.commit)
         # Without tests nothing reads the files: an index-only worktree skips the checkout.
         change = measure_change(
             stack,
@@ -444,6 +483,7 @@ def create_phase_branch(
             "phase",
             lambda wt: wt.write_files(sorted(new_files.items())),
             checkout=verifier.runner is not None,
+            before_tests=lambda wt, tree: scans.start(wt.commit(tree, choice.commit, "draft")),
         )
         kept = _confirm_and_bisect(
             change, verifier, new_files, bisect, quarantine, bisect_budget, echo
@@ -466,7 +506,8 @@ def create_phase_branch(
 
         # scan reads commits, not worktrees: measure a draft commit of the same tree
         draft = change.wt.commit(kept.tree, choice.commit, record(()).render())
-        message = record(_format_scan(scan_before, _scan_violations(config, draft, jobs))).render()
+        scan_after = scans.result(draft, kept.tree)
+        message = record(_format_scan(scans.result(choice.commit), scan_after)).render()
         commit = change.wt.commit(kept.tree, choice.commit, message)
     if shared_before is not None:
         _warn_shared_changes(shared_before, refs.shared_state(repo), echo)
@@ -564,6 +605,7 @@ def measure_change(
     *,
     checkout: bool = True,
     revert: bool = False,
+    before_tests: Callable[[Worktree, str], object] | None = None,
 ) -> MeasuredChange:
     """The verified-commit sequence shared by phases and rollback: a worktree on ``base``, the
     tests on the base tree, ``apply``, the tests on the new tree, the comparison.
@@ -583,6 +625,8 @@ def measure_change(
         base_wt = stack.enter_context(temporary_worktree(repo, base, f"{name}-base"))
         apply(wt)
         tree = wt.write_tree()
+        if before_tests is not None:
+            before_tests(wt, tree)
         before, after = verifier.measure_many([(base_wt, base_tree, "base"), (wt, tree, label)])
     else:
         before = verifier.measure(wt, base_tree, "base")
@@ -590,6 +634,8 @@ def measure_change(
             wt.clean()  # no file left by the base run may leak into the run after the change
         apply(wt)
         tree = wt.write_tree()
+        if before_tests is not None:
+            before_tests(wt, tree)
         after = verifier.measure(wt, tree, label)
     verification = verifier.verify(before, after, wt, revert=revert)
     return MeasuredChange(wt, base_wt, base, base_tree, tree, before, verification)

@@ -368,6 +368,58 @@ def test_bisect_reuses_the_triaged_full_change_one_line_per_step_safe_log_names(
     assert any("-phase-quarantined-" in name for name in names)
 
 
+def test_library_bytecode_is_kept_between_runs_and_the_trees_bytecode_is_not(
+    tmp_path: Path,
+) -> None:
+    from ssot_migrate.verify import TestRunner
+
+    # A library in a site-packages directory, and a tree whose test imports it and its own module.
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "somelib.py").write_text("VALUE = 1\n")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "own.py").write_text("VALUE = 2\n")
+    (tree / "check.py").write_text(
+        "import os, sys\n"
+        "prefix = sys.pycache_prefix\n"
+        "seeded = [f for _, _, fs in os.walk(prefix) for f in fs if f.startswith('somelib.')]\n"
+        "print('seeded', len(seeded), 'dont-write', sys.flags.dont_write_bytecode)\n"
+        "import own, somelib, textwrap\n"
+    )
+    cache = tmp_path / "cache"
+    runner = TestRunner(
+        (sys.executable, "check.py"),
+        60,
+        tmp_path / "results",
+        tmp_path / "logs",
+        env=(("PYTHONPATH", str(site)),),
+        bytecode_dir=cache / "bytecode",
+    )
+    old = os.environ.get("PYTHONDONTWRITEBYTECODE")
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # dropped: bytecode goes to the private prefix
+    try:
+        first = runner.run(tree, "t1", "first")
+        second = runner.run(tree, "t2", "second")
+    finally:
+        if old is None:
+            del os.environ["PYTHONDONTWRITEBYTECODE"]
+        else:
+            os.environ["PYTHONDONTWRITEBYTECODE"] = old
+    assert first.exit_code == second.exit_code == 0
+    assert "seeded 0 dont-write 0" in Path(first.log).read_text()
+    assert "seeded 1 dont-write 0" in Path(second.log).read_text()  # compiled once, reused
+    kept = {p.name for p in (cache / "bytecode").rglob("*.pyc")}
+    tag = sys.implementation.cache_tag
+    assert f"somelib.{tag}.pyc" in kept and f"textwrap.{tag}.pyc" in kept  # site-packages, stdlib
+    assert f"own.{tag}.pyc" not in kept and f"check.{tag}.pyc" not in kept  # never the tree's
+    # A test-env of its own for the prefix is the user's directory: nothing seeded into it.
+    theirs = tmp_path / "theirs"
+    runner.env = (("PYTHONPATH", str(site)), ("PYTHONPYCACHEPREFIX", str(theirs)))
+    third = runner.run(tree, "t3", "third")
+    assert "seeded 0" in Path(third.log).read_text()
+
+
 def test_hermetic_env_scratch_test_env_and_pytest_cache(tmp_path: Path) -> None:
     from ssot_migrate.verify import hermetic_env
 
