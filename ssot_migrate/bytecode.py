@@ -1,4 +1,4 @@
-"""Library bytecode shared between hermetic test runs, so each run compiles only its own tree.
+"""Bytecode shared between hermetic test runs, so a run compiles only what no run compiled before.
 
 Every test run points ``PYTHONPYCACHEPREFIX`` at a fresh directory of its own (see
 ``verify.hermetic_env``). Python then looks for *all* bytecode there, the standard library's and
@@ -13,10 +13,22 @@ the bytecode of the trees under test, of the run's temporary directory and of an
 stays in the run's prefix and goes with it. Python checks each file against its source's size
 and modification time before using it, exactly as it does in a library's own ``__pycache__``, so
 an upgraded library is compiled again.
+
+The trees' own bytecode is kept too, but by content, never by path: after a run, each module of
+the tree it compiled is stored under the hash of its source, converted to a *checked hash-based*
+pyc (PEP 552), and the next run on a tree holding the same source (the phase tree beside the
+base, a triage re-run, a bisect step, the next phase) starts with it. Python validates such a
+file by hashing the source it sits beside, not by its time, so a file whose source differs is
+never used, whatever path or time it has; the code it loads is re-labelled with the new path
+(``co_filename``) by the import system itself. A module is kept only when its timestamp header
+still matches the source (the code is that source's), and only for the Python that runs
+ssot-migrate's own bytecode format, since the hash is keyed by it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 import re
 import shutil
@@ -24,6 +36,8 @@ from pathlib import Path
 
 _STDLIB_DIR = re.compile(r"python3\.\d+")
 _SITE_DIRS = frozenset(["site-packages", "dist-packages"])
+LIBRARIES, TREES = "libraries", "trees"
+_CHECKED_HASH = (0b11).to_bytes(4, "little")  # PEP 552 flags: hash-based, check the source
 
 
 def is_library(relative: Path) -> bool:
@@ -87,3 +101,77 @@ def keep(prefix: Path, cache: Path, private: tuple[Path, ...]) -> None:
                 _place(made, kept)
             except OSError:
                 continue  # the cache only saves time: a full disk must not fail the run
+
+
+def _content_key(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()
+
+
+def _tree_sources(worktree: Path) -> list[Path]:
+    found: list[Path] = []
+    for root, dirs, files in os.walk(worktree):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", ".git")]
+        found.extend(Path(root, name) for name in files if name.endswith(".py"))
+    return found
+
+
+def seed_tree(cache: Path, prefix: Path, worktree: Path) -> None:
+    """Give a run's ``prefix`` the kept bytecode of every module of ``worktree`` whose source
+    was compiled before (best effort: a file less only costs a compilation)."""
+    tags = [d for d in cache.iterdir() if d.is_dir()] if cache.is_dir() else []
+    if not tags:
+        return
+    for source in _tree_sources(worktree):
+        try:
+            key = _content_key(source.read_bytes())
+        except OSError:
+            continue
+        for tag in tags:
+            kept = tag / f"{key}.pyc"
+            if kept.exists():
+                mirror = prefix / source.parent.relative_to(source.anchor)
+                try:
+                    _place(kept, mirror / f"{source.stem}.{tag.name}.pyc")
+                except OSError:
+                    continue
+
+
+def keep_tree(prefix: Path, cache: Path, worktree: Path) -> None:
+    """Keep, by content, the bytecode a run compiled for ``worktree``'s own modules."""
+    mirror = prefix / worktree.relative_to(worktree.anchor)
+    magic = importlib.util.MAGIC_NUMBER
+    for root, _dirs, files in os.walk(mirror):
+        for name in files:
+            stem, _, rest = name.partition(".")
+            tag, _, suffix = rest.partition(".")
+            if suffix != "pyc" or not tag:
+                continue  # an optimised (opt-1) file or a temporary one
+            source = worktree / Path(root).relative_to(mirror) / f"{stem}.py"
+            try:
+                code = Path(root, name).read_bytes()
+                text = source.read_bytes()
+                stat = source.stat()
+            except OSError:
+                continue
+            if code[:4] != magic or len(code) < 16:
+                continue  # another Python's format: its hash key is not ours to compute
+            kept = cache / tag / f"{_content_key(text)}.pyc"
+            if kept.exists():
+                continue
+            flags = int.from_bytes(code[4:8], "little")
+            if flags == 0:
+                # Python's own check: the code is this source's only if time and size match.
+                mtime = int.from_bytes(code[8:12], "little")
+                size = int.from_bytes(code[12:16], "little")
+                if (mtime, size) != (int(stat.st_mtime) & 0xFFFFFFFF, stat.st_size & 0xFFFFFFFF):
+                    continue
+                code = magic + _CHECKED_HASH + importlib.util.source_hash(text) + code[16:]
+            elif code[4:8] != _CHECKED_HASH or code[8:16] != importlib.util.source_hash(text):
+                continue
+            try:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                partial = kept.with_name(f".{kept.name}.{os.getpid()}.partial")
+                partial.write_bytes(code)
+                os.replace(partial, kept)
+            except OSError:
+                continue

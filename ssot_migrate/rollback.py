@@ -100,7 +100,7 @@ def revert_branch(
     repo: Path, config: Config, rollback: RollbackPlan, *, verify: bool, echo: Echo
 ) -> RollbackResult:
     """Build ``<prefix>rollback-phaseN``: the revert of the merged phase commit, verified."""
-    from ssot_migrate.workflow import Verifier, measure_change, tests_section
+    from ssot_migrate.measurement import Verifier, measure_change, tests_section
 
     name = branch_name(config, f"rollback-{rollback.phase}")
     if refs.branch_tip(repo, name) is not None:

@@ -509,7 +509,9 @@ class TestRunner:
         # A test-env of its own for PYTHONPYCACHEPREFIX is the user's directory: left alone.
         cache = self.bytecode_dir
         if cache is not None and env.get("PYTHONPYCACHEPREFIX") == str(scratch / "pycache"):
-            bytecode.seed(cache, scratch / "pycache")
+            bytecode.seed(cache / bytecode.LIBRARIES, scratch / "pycache")
+            for tree in {worktree, worktree.resolve()}:  # as given, and as Python may see it
+                bytecode.seed_tree(cache / bytecode.TREES, scratch / "pycache", tree)
         log.parent.mkdir(parents=True, exist_ok=True)
         out = log.open("ab")
         job = _Job(request, argv, log, junit, scratch, out)
@@ -574,7 +576,10 @@ class TestRunner:
         if self.bytecode_dir is not None and job.proc is not None:
             worktree = job.request.worktree
             private = (worktree, worktree.resolve(), job.scratch, job.scratch.resolve())
-            bytecode.keep(job.scratch / "pycache", self.bytecode_dir, private)
+            prefix = job.scratch / "pycache"
+            bytecode.keep(prefix, self.bytecode_dir / bytecode.LIBRARIES, private)
+            for tree in {worktree, worktree.resolve()}:
+                bytecode.keep_tree(prefix, self.bytecode_dir / bytecode.TREES, tree)
         shutil.rmtree(job.scratch, ignore_errors=True)
 
     def _result(self, job: _Job) -> TestRun:

@@ -5,78 +5,52 @@ branch, else ``--base``) in a temporary worktree: measure the tests on the base 
 phase's files, measure again, compare, commit with trailers, and only then create the branch with
 an atomic ref update. The user's checkout, index, stash and HEAD are never touched.
 
-``measure_change`` is that worktree -> tests -> change -> tests -> comparison sequence, which
-``rollback`` uses too; ``bisection`` finds the culprit files of a regression; ``phase_cli`` is
-the command around ``create_phase_branch``.
+``measurement.measure_change`` is that worktree -> tests -> change -> tests -> comparison
+sequence, which ``rollback`` uses too; ``bisection`` finds the culprit files of a regression;
+``phase_cli`` is the command around ``create_phase_branch``.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
 from ssot_migrate import phases
-from ssot_migrate.bisection import BisectReport, bisect_files
+from ssot_migrate.bisection import BisectReport
 from ssot_migrate.codemods.base import Codemod
-from ssot_migrate.conventions import is_test_path
 from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
-from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
+from ssot_migrate.gitlayer.worktree import Worktree
+from ssot_migrate.measurement import (
+    DEFAULT_BISECT_BUDGET,
+    Echo,
+    MeasuredChange,
+    Verification,
+    Verifier,
+    confirm_and_bisect,
+    measure_change,
+    tests_section,
+)
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
 from ssot_migrate.phases import branch_name
 from ssot_migrate.record import PhaseRecord, Trailers, id_list, paragraph
-from ssot_migrate.selection import Selection, select_at
 from ssot_migrate.terminal import printable
 from ssot_migrate.verify import (
-    Comparison,
-    RunRequest,
-    TestRun,
     TestRunner,
-    Triage,
-    apply_triage,
     check_command,
-    compare,
-    marked_expected_fixes,
-    progress_seconds,
-    triage,
 )
-
-DEFAULT_BISECT_BUDGET = 24
-Echo = Callable[[str], None]
-RunIds = Callable[[Sequence[str]], TestRun]
 
 
 def _stderr_echo(line: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(Text(printable(line)))
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The test evidence of one commit: both runs, their comparison, the trailer verdict."""
-
-    verdict: str
-    before: TestRun | None = None
-    after: TestRun | None = None
-    comparison: Comparison | None = None
-    triage: Triage | None = None
-    selection: str = ""  # how the tests run were chosen (``tests = "affected"``), when they were
-
-    @property
-    def before_text(self) -> str:
-        return self.before.summary() if self.before else self.verdict
-
-    @property
-    def after_text(self) -> str:
-        return self.after.summary() if self.after else self.verdict
 
 
 @dataclass(frozen=True)
@@ -195,187 +169,6 @@ class _Scans:
         return _scan_violations(self._config, commit, self._jobs)
 
 
-def test_jobs(config: Config) -> int:
-    """How many suites may run at once: ``test-jobs``, else 2 on a machine with 2+ cores."""
-    if config.test_jobs is not None:
-        return config.test_jobs
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
-
-
-class _Ticker:
-    """Progress of a running suite: a live line on a terminal, a plain line now and then else."""
-
-    def __init__(self, echo: Echo) -> None:
-        self.echo = echo
-        self.live = sys.stderr.isatty()
-        self.shown = False
-        self.every = progress_seconds()
-        if self.live:
-            self.every = min(self.every, 1.0)
-
-    def __call__(self, text: str) -> None:
-        if self.live:
-            sys.stderr.write("\r\x1b[K" + (f"tests: {text}" if text else ""))
-            sys.stderr.flush()
-        elif text:
-            self.echo(f"tests: {text}")
-
-
-class Verifier:
-    """Runs the test command on worktree trees and compares; shared by phases and rollback."""
-
-    def __init__(self, repo: Path, config: Config, enabled: bool, echo: Echo) -> None:
-        self.config = config
-        self.enabled = enabled
-        self.echo = echo
-        self.runner = TestRunner.for_config(config, refs.git_dir(repo)) if enabled else None
-        self.ticker = _Ticker(echo)
-        self.selection: Selection | None = None
-        if self.runner is not None:
-            self.runner.progress = self.ticker
-            self.runner.progress_every = self.ticker.every
-
-    def select_affected(self, commit: str, changed: Mapping[str, bytes], jobs: int | None) -> None:
-        """With ``tests = "affected"``: run only the test files that can reach ``changed``
-        (see ``selection``), on both trees; says what was chosen and why."""
-        if self.runner is not None and self.config.tests == "affected":
-            self.selection = select_at(self.config, self.runner.argv, commit, changed, jobs)
-            self.echo(self.selection.line())
-
-    @property
-    def only(self) -> tuple[str, ...] | None:
-        """The test files to run (``None``: the whole suite; empty: none can be affected)."""
-        if self.selection is None or self.selection.everything:
-            return None
-        return self.selection.files
-
-    def cached(self, tree: str) -> TestRun | None:
-        """The cached full run on ``tree``, when a full run is what would be made."""
-        if self.runner is None or self.only is not None:
-            return None
-        return self.runner.cached(tree)
-
-    def measure(self, wt: Worktree, tree: str, label: str) -> TestRun | None:
-        """Run (or recall from the cache) the full suite on the worktree's current files."""
-        return self.measure_many([(wt, tree, label)])[0]
-
-    def measure_many(self, items: Sequence[tuple[Worktree, str, str]]) -> list[TestRun | None]:
-        """Run (or recall) the full suite on each worktree, all at the same time."""
-        runner = self.runner
-        only = self.only
-        if runner is None or only == ():
-            return [None] * len(items)  # no test can be affected: nothing to run
-        missing = []
-        for _wt, tree, label in items:
-            hit = self.cached(tree)
-            if hit is not None:
-                self.echo(f"tests on {label} tree {tree[:12]}: {hit.summary()} (cached)")
-            else:
-                missing.append(label)
-        if missing:
-            together = " and ".join(missing) + (
-                " trees at the same time" if len(missing) > 1 else " tree"
-            )
-            self.echo(f"running tests on the {together} ({' '.join(runner.argv)}) ...")
-        for wt, _, _ in items:
-            wt.check("run the test command")
-        runs = runner.run_many(
-            [RunRequest(wt.path, tree, label, only or ()) for wt, tree, label in items]
-        )
-        for (_, _, label), run in zip(items, runs):
-            if not run.cached:
-                self.echo(
-                    f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; "
-                    f"log: {run.log}"
-                )
-        return list(runs)
-
-    def run(
-        self, wt: Worktree, tree: str, label: str, only: Sequence[str] = (), *, fresh: bool = False
-    ) -> TestRun:
-        """One run of the test command in ``wt`` (triage, re-runs), never answered by the cache
-        for ``only``/``fresh``; refused (exit 2) when the worktree is no longer this run's: a
-        suite that removed it, or put a link to the user's checkout in its place, must not get
-        the next run started there."""
-        assert self.runner is not None
-        wt.check("run the test command")
-        return self.runner.run(wt.path, tree, label, only=only, fresh=fresh)
-
-    def verify(
-        self, before: TestRun | None, after: TestRun | None, wt: Worktree, *, revert: bool = False
-    ) -> Verification:
-        """The verdict: ``skipped`` / ``no-tests`` / ``yes`` / ``failed`` and the comparison.
-
-        ``revert``: the change undoes a phase, so its fail-first tests (``expected-fixes`` and
-        marked tests) are expected to fail again, and none is expected to flip to passing.
-        """
-        if not self.enabled:
-            return Verification("skipped")
-        chosen = self.selection.line() if self.selection is not None else ""
-        if before is None or after is None:
-            return Verification("no-tests", selection=chosen)
-        test_files = [
-            p for p in wt.git("ls-files", "-z").split("\0") if p.endswith(".py") and is_test_path(p)
-        ]
-        expected = self.config.expected_fixes + marked_expected_fixes(wt.path, test_files)
-        if revert:
-            comparison = compare(before, after, reversions=expected)
-        else:
-            comparison = compare(before, after, expected)
-        return Verification(comparison.verdict, before, after, comparison, selection=chosen)
-
-    def confirm(
-        self, verification: Verification, wt: Worktree, tree: str, on_base: RunIds
-    ) -> Verification:
-        """Re-run what went pass -> fail before it counts (``rerun``); see ``verify.triage``.
-
-        A pytest suite re-runs those tests by id on ``wt`` (the phase tree) and through
-        ``on_base``; any other runner re-runs the whole suite once on the phase tree.
-        """
-        comparison = verification.comparison
-        runner = self.runner
-        rerun = self.config.rerun
-        after = verification.after
-        if (
-            runner is None
-            or comparison is None
-            or after is None
-            or not comparison.regressions
-            or rerun < 1
-            or after.timed_out
-            or (verification.before is not None and verification.before.timed_out)
-        ):
-            return verification
-        if after.results is None:
-            self.echo(
-                "triage: the suite failed where it passed on the base tree; running it "
-                "once more on the phase tree"
-            )
-            again = self.run(wt, tree, "phase-rerun", fresh=True)
-            self.echo(f"triage: re-run on the phase tree: {again.summary()}")
-            if again.exit_code != 0:
-                return verification
-            whole = f"the whole suite ({comparison.regressions[0]}, then exit 0 when re-run)"
-            found = Triage((), (whole,), (), (), 1)
-            note = "triage: the suite failed on the phase tree, then passed when run again"
-            confirmed = replace(apply_triage(comparison, found, 1), triage=(note,))
-            return replace(verification, verdict="yes", comparison=confirmed, triage=found)
-        self.echo(
-            f"triage: re-running {len(comparison.regressions)} pass -> fail test(s) by id "
-            "on the phase tree, then on the base tree ..."
-        )
-        found = triage(
-            comparison.regressions,
-            rerun,
-            lambda ids: self.run(wt, tree, "triage-phase", only=ids),
-            on_base,
-        )
-        for line in found.lines(rerun):
-            self.echo(line)
-        confirmed = apply_triage(comparison, found, rerun)
-        return replace(verification, verdict=confirmed.verdict, comparison=confirmed, triage=found)
-
-
 def _numstat(wt: Worktree, base: str) -> list[tuple[str, str, str]]:
     out = wt.git("diff", "--cached", "--numstat", "-z", "--no-renames", base)
     rows = []
@@ -392,24 +185,6 @@ def _format_scan(before: Mapping[str, int], after: Mapping[str, int]) -> list[st
         return ["Scan: nothing found before or after"]
     lines = ["Scan (violations per category) before -> after:"]
     lines += [f"  {key}: {before.get(key, 0)} -> {after.get(key, 0)}" for key in keys]
-    return lines
-
-
-def tests_section(verification: Verification, runner: TestRunner | None) -> list[str]:
-    """The commit message's ``Tests`` section: the command, before/after and the comparison."""
-    if verification.verdict == "skipped":
-        return ["Tests: skipped (--no-verify)"]
-    if runner is None:
-        return ["Tests: no test-command configured"]
-    lines = [
-        f"Tests ({' '.join(runner.argv)}):",
-        f"  before: {verification.before_text}",
-        f"  after:  {verification.after_text}",
-    ]
-    if verification.selection:
-        lines.append(f"  {verification.selection}")
-    if verification.comparison is not None:
-        lines += [f"  {line}" for line in verification.comparison.lines()]
     return lines
 
 
@@ -485,7 +260,7 @@ def create_phase_branch(
             checkout=verifier.runner is not None,
             before_tests=lambda wt, tree: scans.start(wt.commit(tree, choice.commit, "draft")),
         )
-        kept = _confirm_and_bisect(
+        kept = confirm_and_bisect(
             change, verifier, new_files, bisect, quarantine, bisect_budget, echo
         )
         stats = _numstat(change.wt, choice.commit)
@@ -579,147 +354,6 @@ def _move_branch(
             f"This run's commit is {commit}: `git branch <name> {commit[:12]}` keeps it ({exc})"
         ) from exc
     return backup
-
-
-@dataclass(frozen=True)
-class MeasuredChange:
-    """A change applied in a worktree on its base and measured: trees, test runs, verdict."""
-
-    wt: Worktree
-    base_wt: Worktree | None  # the base tree's own worktree when both suites ran at once
-    base: str
-    base_tree: str
-    tree: str
-    before: TestRun | None
-    verification: Verification
-
-
-def measure_change(
-    stack: ExitStack,
-    repo: Path,
-    verifier: Verifier,
-    base: str,
-    name: str,
-    label: str,
-    apply: Callable[[Worktree], object],
-    *,
-    checkout: bool = True,
-    revert: bool = False,
-    before_tests: Callable[[Worktree, str], object] | None = None,
-) -> MeasuredChange:
-    """The verified-commit sequence shared by phases and rollback: a worktree on ``base``, the
-    tests on the base tree, ``apply``, the tests on the new tree, the comparison.
-
-    The worktrees live as long as ``stack``. With 2+ test jobs and the base tree not cached,
-    both suites run at the same time, each in its own worktree, log and scratch area.
-    """
-    wt = stack.enter_context(temporary_worktree(repo, base, name, checkout=checkout))
-    base_tree = refs.tree_of(repo, base)
-    runner = verifier.runner
-    base_wt: Worktree | None = None
-    if (
-        runner is not None
-        and verifier.cached(base_tree) is None
-        and test_jobs(verifier.config) >= 2
-    ):
-        base_wt = stack.enter_context(temporary_worktree(repo, base, f"{name}-base"))
-        apply(wt)
-        tree = wt.write_tree()
-        if before_tests is not None:
-            before_tests(wt, tree)
-        before, after = verifier.measure_many([(base_wt, base_tree, "base"), (wt, tree, label)])
-    else:
-        before = verifier.measure(wt, base_tree, "base")
-        if checkout:
-            wt.clean()  # no file left by the base run may leak into the run after the change
-        apply(wt)
-        tree = wt.write_tree()
-        if before_tests is not None:
-            before_tests(wt, tree)
-        after = verifier.measure(wt, tree, label)
-    verification = verifier.verify(before, after, wt, revert=revert)
-    return MeasuredChange(wt, base_wt, base, base_tree, tree, before, verification)
-
-
-@dataclass(frozen=True)
-class Kept:
-    """What a phase commits after triage, bisection and quarantine."""
-
-    tree: str
-    verification: Verification
-    bisect: BisectReport | None = None
-    quarantined: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def _confirm_and_bisect(
-    change: MeasuredChange,
-    verifier: Verifier,
-    new_files: Mapping[str, bytes],
-    bisect: bool,
-    quarantine: bool,
-    bisect_budget: int,
-    echo: Echo,
-) -> Kept:
-    """Re-run what regressed (triage); with ``--bisect`` find the culprit files, and with
-    ``--quarantine`` measure the phase again without them."""
-    wt, base_wt, base, base_tree = change.wt, change.base_wt, change.base, change.base_tree
-    runner = verifier.runner
-    current = dict(new_files)  # what the phase worktree holds (less, once quarantined)
-
-    def on_base(ids: Sequence[str]) -> TestRun:
-        if base_wt is not None:
-            return verifier.run(base_wt, base_tree, "triage-base", only=ids)
-        wt.reset(base)
-        try:
-            return verifier.run(wt, base_tree, "triage-base", only=ids)
-        finally:
-            wt.reset(base)
-            wt.write_files(sorted(current.items()))
-
-    tree = change.tree
-    verification = verifier.confirm(change.verification, wt, tree, on_base)
-    comparison = verification.comparison
-    if not (
-        bisect
-        and verification.verdict == "failed"
-        and comparison is not None
-        and runner is not None
-        and comparison.regressions
-    ):
-        if bisect:
-            echo(f"bisect: no per-test regression to look for (verified: {verification.verdict})")
-        return Kept(tree, verification)
-    found = verification.triage
-    # the triage re-ran exactly these tests by id on the whole change: known to fail
-    known = found is not None and not set(found.order_dependent) & set(comparison.regressions)
-    report = bisect_files(
-        wt,
-        base,
-        new_files,
-        comparison.regressions,
-        runner,
-        bisect_budget,
-        echo,
-        known_full=known,
-        live=verifier.ticker.live,
-    )
-    for line in report.lines():
-        echo(line)
-    if not (quarantine and report.culprits and len(report.culprits) < len(new_files)):
-        if quarantine:
-            echo("quarantine: nothing left out (every changed file is implicated)")
-        wt.reset(base)
-        wt.write_files(sorted(new_files.items()))
-        return Kept(tree, verification, report)
-    quarantined = {p: report.tests for p in report.culprits}
-    current = {p: b for p, b in new_files.items() if p not in quarantined}
-    wt.reset(base)
-    wt.write_files(sorted(current.items()))
-    tree = wt.write_tree()
-    after = verifier.measure(wt, tree, "phase (quarantined)")
-    verification = verifier.verify(change.before, after, wt)
-    verification = verifier.confirm(verification, wt, tree, on_base)
-    return Kept(tree, verification, report, quarantined)
 
 
 def _require_writable_git_dir(repo: Path) -> None:

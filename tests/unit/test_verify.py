@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import sys
 import time
@@ -368,24 +369,28 @@ def test_bisect_reuses_the_triaged_full_change_one_line_per_step_safe_log_names(
     assert any("-phase-quarantined-" in name for name in names)
 
 
-def test_library_bytecode_is_kept_between_runs_and_the_trees_bytecode_is_not(
+def test_bytecode_is_kept_between_runs_libraries_by_path_and_trees_by_content(
     tmp_path: Path,
 ) -> None:
     from ssot_migrate.verify import TestRunner
 
-    # A library in a site-packages directory, and a tree whose test imports it and its own module.
+    # A library in a site-packages directory, and a tree whose check imports it and its own module.
     site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
     site.mkdir(parents=True)
     (site / "somelib.py").write_text("VALUE = 1\n")
     tree = tmp_path / "tree"
     tree.mkdir()
-    (tree / "own.py").write_text("VALUE = 2\n")
+    own = tree / "own.py"
+    own.write_text("VALUE = 2\n")
     (tree / "check.py").write_text(
         "import os, sys\n"
-        "prefix = sys.pycache_prefix\n"
-        "seeded = [f for _, _, fs in os.walk(prefix) for f in fs if f.startswith('somelib.')]\n"
-        "print('seeded', len(seeded), 'dont-write', sys.flags.dont_write_bytecode)\n"
+        "def seeded(stem):\n"
+        "    walk = os.walk(sys.pycache_prefix)\n"
+        "    return len([f for _, _, fs in walk for f in fs if f.startswith(stem + '.')])\n"
+        "print('seeded', seeded('somelib'), seeded('own'))\n"
+        "print('dont-write', sys.flags.dont_write_bytecode)\n"
         "import own, somelib, textwrap\n"
+        "print('own', own.VALUE, own.__file__)\n"
     )
     cache = tmp_path / "cache"
     runner = TestRunner(
@@ -394,30 +399,41 @@ def test_library_bytecode_is_kept_between_runs_and_the_trees_bytecode_is_not(
         tmp_path / "results",
         tmp_path / "logs",
         env=(("PYTHONPATH", str(site)),),
-        bytecode_dir=cache / "bytecode",
+        bytecode_dir=cache,
     )
     old = os.environ.get("PYTHONDONTWRITEBYTECODE")
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # dropped: bytecode goes to the private prefix
     try:
         first = runner.run(tree, "t1", "first")
-        second = runner.run(tree, "t2", "second")
+        # Another tree at another path with the same source (as the phase tree beside the base).
+        other = tmp_path / "other"
+        shutil.copytree(tree, other)
+        second = runner.run(other, "t2", "second")
     finally:
         if old is None:
             del os.environ["PYTHONDONTWRITEBYTECODE"]
         else:
             os.environ["PYTHONDONTWRITEBYTECODE"] = old
     assert first.exit_code == second.exit_code == 0
-    assert "seeded 0 dont-write 0" in Path(first.log).read_text()
-    assert "seeded 1 dont-write 0" in Path(second.log).read_text()  # compiled once, reused
-    kept = {p.name for p in (cache / "bytecode").rglob("*.pyc")}
+    assert "seeded 0 0" in Path(first.log).read_text()
+    assert "dont-write 0" in Path(first.log).read_text()
+    second_log = Path(second.log).read_text()
+    assert "seeded 1 1" in second_log  # compiled once, reused by path and by content
+    assert f"own 2 {other / 'own.py'}" in second_log  # the module knows where it was loaded
     tag = sys.implementation.cache_tag
-    assert f"somelib.{tag}.pyc" in kept and f"textwrap.{tag}.pyc" in kept  # site-packages, stdlib
-    assert f"own.{tag}.pyc" not in kept and f"check.{tag}.pyc" not in kept  # never the tree's
+    libraries = {p.name for p in (cache / "libraries").rglob("*.pyc")}
+    assert f"somelib.{tag}.pyc" in libraries and f"textwrap.{tag}.pyc" in libraries
+    assert not {f"own.{tag}.pyc", f"check.{tag}.pyc"} & libraries  # the tree's: never by path
+    assert len(list((cache / "trees" / tag).glob("*.pyc"))) == 1  # own.py (check.py is run)
+    # Same size, same modification time, other content: a time-checked cache would load the old
+    # code; the content-checked one compiles the new source.
+    stat = own.stat()
+    own.write_text("VALUE = 3\n")
+    os.utime(own, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert "own 3" in Path(runner.run(tree, "t3", "third").log).read_text()
     # A test-env of its own for the prefix is the user's directory: nothing seeded into it.
-    theirs = tmp_path / "theirs"
-    runner.env = (("PYTHONPATH", str(site)), ("PYTHONPYCACHEPREFIX", str(theirs)))
-    third = runner.run(tree, "t3", "third")
-    assert "seeded 0" in Path(third.log).read_text()
+    runner.env = (("PYTHONPATH", str(site)), ("PYTHONPYCACHEPREFIX", str(tmp_path / "theirs")))
+    assert "seeded 0 0" in Path(runner.run(tree, "t4", "fourth").log).read_text()
 
 
 def test_hermetic_env_scratch_test_env_and_pytest_cache(tmp_path: Path) -> None:
