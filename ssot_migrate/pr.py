@@ -198,21 +198,7 @@ def render_body(
     trailers = record.trailers
     sections = record.sections()
     verified = trailers.verified or "unknown"
-    if phase in ROLLBACKS:
-        undone = phase.removeprefix("rollback-")
-        reverts = trailers.reverts or "?"
-        intro = (
-            f"Rollback of phase **{undone}** ({BY_ID[undone].slug}) of an `ssot-migrate` "
-            f"consolidation: one commit, `{tip[:12]}` on `{branch}`, reverting `{reverts[:12]}`, "
-            "verified by the same tests. The phase's fail-first tests fail again: they are "
-            "listed as expected reversions, not regressions."
-        )
-    else:
-        intro = (
-            f"Phase **{phase}** ({BY_ID[phase].slug}) of an `ssot-migrate` consolidation, "
-            f"generated and verified by the tool: one commit, `{tip[:12]}` on `{branch}`."
-        )
-    out = [intro, ""]
+    out = [_intro(phase, branch, tip, record), ""]
     if verified == "failed":
         out += [
             (
@@ -247,15 +233,54 @@ def render_body(
         "",
         "### Tests",
         "",
+        *_tests_section(sections),
+        "",
+        "### Needs a decision",
+        "",
+        *_decisions_section(sections),
+        "",
+        "### Rolling back",
+        "",
+        *_rollback_section(phase, branch),
+        "",
+        (
+            f"<sub>ssot-migrate {__version__} - SSOT-Config `{trailers.config or '-'}` - "
+            f"`git log -1 {branch}` holds the full record.</sub>"
+        ),
     ]
-    tests = sections.get(TESTS)
-    out += (
-        _code_block(tests) if tests else ["_No test comparison recorded (verification skipped)._"]
+    return "\n".join(out) + "\n"
+
+
+def _intro(phase: str, branch: str, tip: str, record: PhaseRecord) -> str:
+    """The body's first paragraph: which phase (or rollback of one), which commit."""
+    if phase in ROLLBACKS:
+        undone = phase.removeprefix("rollback-")
+        reverts = record.trailers.reverts or "?"
+        return (
+            f"Rollback of phase **{undone}** ({BY_ID[undone].slug}) of an `ssot-migrate` "
+            f"consolidation: one commit, `{tip[:12]}` on `{branch}`, reverting `{reverts[:12]}`, "
+            "verified by the same tests. The phase's fail-first tests fail again: they are "
+            "listed as expected reversions, not regressions."
+        )
+    return (
+        f"Phase **{phase}** ({BY_ID[phase].slug}) of an `ssot-migrate` consolidation, "
+        f"generated and verified by the tool: one commit, `{tip[:12]}` on `{branch}`."
     )
+
+
+def _tests_section(sections: Mapping[str, list[str]]) -> list[str]:
+    """The commit's test comparison (and bisection, when it ran), as code blocks."""
+    tests = sections.get(TESTS)
+    out = _code_block(tests) if tests else ["_No test comparison recorded (verification skipped)._"]
     bisect = sections.get(BISECT)
     if bisect:
         out += ["", *_code_block(bisect)]
-    out += ["", "### Needs a decision", ""]
+    return out
+
+
+def _decisions_section(sections: Mapping[str, list[str]]) -> list[str]:
+    """Sites left for a human, then the rewrites with a note and the files left unparsed."""
+    out: list[str] = []
     decisions = sections.get(NEEDS_A_DECISION)
     if decisions:
         out.append("These sites were left as they are; each needs a human choice:")
@@ -271,28 +296,22 @@ def render_body(
     if skipped:
         out += ["", "Files that could not be parsed were left unchanged:", ""]
         out += [f"- {line.strip()}" for line in skipped[1:]]
-    out += ["", "### Rolling back", ""]
-    if phase in ROLLBACKS:
-        out += [
-            (
-                f"- Before merging: delete `{branch}` (`git branch -D {branch}`) and close this "
-                "pull request; nothing else changed."
-            ),
-            (
-                f"- After merging: `git revert` this commit, or rerun `ssot-migrate "
-                f"{phase.removeprefix('rollback-')}` to rebuild the phase from the new base."
-            ),
-        ]
-    else:
-        out += _phase_rollback_lines(phase, branch)
-    out += [
-        "",
+    return out
+
+
+def _rollback_section(phase: str, branch: str) -> list[str]:
+    if phase not in ROLLBACKS:
+        return _phase_rollback_lines(phase, branch)
+    return [
         (
-            f"<sub>ssot-migrate {__version__} - SSOT-Config `{trailers.config or '-'}` - "
-            f"`git log -1 {branch}` holds the full record.</sub>"
+            f"- Before merging: delete `{branch}` (`git branch -D {branch}`) and close this "
+            "pull request; nothing else changed."
+        ),
+        (
+            f"- After merging: `git revert` this commit, or rerun `ssot-migrate "
+            f"{phase.removeprefix('rollback-')}` to rebuild the phase from the new base."
         ),
     ]
-    return "\n".join(out) + "\n"
 
 
 def _phase_rollback_lines(phase: str, branch: str) -> list[str]:
