@@ -30,8 +30,8 @@ from ssot_migrate.phases import compute_phase
 from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import make_repo
 from tests.helpers import paths
+from tests.helpers.fixture_harness import read_tree
 from tests.helpers.paths import FIXTURES
-from tests.phases.phase2.test_fixtures import tree_files
 
 NOT_CALL_SITES = frozenset(
     {
@@ -88,7 +88,7 @@ def fixture_repos() -> list[tuple[str, Path, Path | None]]:
 def test_scan_counts_what_the_phases_change_on_fixtures(
     name: str, tree: Path, config: Path | None, tmp_path: Path
 ) -> None:
-    files = tree_files(tree)
+    files = read_tree(tree)
     if config is not None:
         files["pyproject.toml"] = config.read_bytes()
     changed, legacy, built, direct = agreement(make_repo(tmp_path / "repo", files))

@@ -29,7 +29,8 @@ from ssot_migrate.interfaces import compare_double, extract_interface
 from ssot_migrate.model import Change, Note, SourceFile
 from ssot_migrate.scan.analysis import scan_repository
 from tests.conftest import make_repo
-from tests.phases.phase2.test_fixtures import FIXTURES, run, tree_files
+from tests.helpers.fixture_harness import read_tree, run_phase
+from tests.helpers.paths import FIXTURES
 
 CONFORMED = FIXTURES / "phase2" / "double_conformed"
 EXAMPLES = int(os.environ.get("SSOT_DOUBLE_EXAMPLES", "60"))  # 1,500 by hand before a release
@@ -153,8 +154,8 @@ def load(path: Path, name: str) -> ModuleType:
 def test_the_conformed_fixture_accepts_the_canonicals_calls_and_its_old_ones(
     tmp_path: Path,
 ) -> None:
-    repo = make_repo(tmp_path / "r", tree_files(CONFORMED / "before"))
-    summary = run(repo, CONFORMED / "config.toml", "phase2")
+    repo = make_repo(tmp_path / "r", read_tree(CONFORMED / "before"))
+    summary = run_phase(repo, CONFORMED / "config.toml", "phase2")
     (outcome,) = summary.changed
     before = load(repo / "tests/fakes.py", "fakes_before")
     (tmp_path / "after.py").write_bytes(outcome.after)

@@ -1,4 +1,4 @@
-"""Phase 3 fixture suite: ``tests/fixtures/phase3/<case>/``, same harness as phase 2."""
+"""Phase 3 fixture suite: one test per ``tests/fixtures/phase3/<case>/``, the harness of every phase."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.phases.phase2.test_fixtures import cases, check_case
+from tests.helpers.fixture_harness import case_params, check_case
 
 
-@pytest.mark.parametrize("case", cases("phase3"))
-def test_phase3_fixture(case: str, tmp_path: Path) -> None:
-    summary = check_case("phase3", case, tmp_path)
-    assert summary.phase == "phase3"
+@pytest.mark.parametrize("case", case_params("phase3"))
+def test_phase3_fixture(case: Path, tmp_path: Path) -> None:
+    run = check_case("phase3", case, tmp_path)
+    assert run.phase == "phase3"
