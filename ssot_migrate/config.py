@@ -18,7 +18,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -184,11 +184,49 @@ def load_config(
     environment = _environment(repo, python, how, test_command, environ, problems)
     reader = read if read is not None else _worktree_reader(repo)
     resolver = Resolver(places_for(repo, roots, file_set, reader, environment))
-    kinds: dict[str, NameKind] = {}
-    assumed: dict[str, str] = {}
-    warnings: list[str] = []
-    decisions: list[str] = []
-    lookup_notes: list[str] = []
+    lookup = _look_up(complete, resolver, file_set, reader, problems)
+    if strict or values["strict"]:
+        for warning in lookup.warnings:
+            problems.add(*warning.split(": ", 1))
+    if problems.items:
+        raise ConfigError(problems.items, str(source))
+
+    targets = tuple(_target(t, lookup, resolver) for t in complete)
+    settings = {k.attr: values[k.name] for k in TOP_LEVEL if k.attr not in ("", "targets")}
+    return Config(
+        repo=repo,
+        source=source,
+        targets=targets,
+        **{**settings, "source_roots": roots},
+        digest=_digest(table),
+        warnings=tuple(lookup.warnings),
+        lookup_notes=tuple(lookup.notes),
+        decisions=tuple(lookup.decisions),
+    )
+
+
+@dataclass
+class _Lookup:
+    """What looking the canonicals up found, beside the problems."""
+
+    kinds: dict[str, NameKind] = field(default_factory=dict)
+    assumed: dict[str, str] = field(default_factory=dict)  # target -> why its kind was assumed
+    warnings: list[str] = field(default_factory=list)  # names found nowhere
+    decisions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _look_up(
+    complete: Sequence[Mapping[str, Any]],
+    resolver: Resolver,
+    file_set: frozenset[str],
+    reader: Callable[[str], bytes],
+    problems: Problems,
+) -> _Lookup:
+    """Each target's canonical, looked up statically: its kind, or why it was assumed."""
+    lookup = _Lookup()
+    kinds, assumed, warnings = lookup.kinds, lookup.assumed, lookup.warnings
+    decisions, lookup_notes = lookup.decisions, lookup.notes
     for target in complete:
         found = resolver.resolve(target["canonical"])
         where = f"{target['where']}.canonical"
@@ -228,40 +266,23 @@ def load_config(
                         f"{target['where']}.aliases",
                         f"{alias!r} lies inside the canonical module {target['canonical']!r}",
                     )
-    if strict or values["strict"]:
-        for warning in warnings:
-            problems.add(*warning.split(": ", 1))
-    if problems.items:
-        raise ConfigError(problems.items, str(source))
+    return lookup
 
-    targets = tuple(
-        Target(
-            **{k.attr: t[k.attr] for k in TARGET},
-            canonical_kind=kinds[t["name"]],
-            kind_assumed=assumed.get(t["name"], ""),
-            canonical_names=(
-                resolver.module_names(t["canonical"])
-                if kinds[t["name"]] is NameKind.MODULE
-                else None
-            ),
-            alias_names=tuple(
-                (alias, names)
-                for alias in (t["aliases"] if kinds[t["name"]] is NameKind.MODULE else ())
-                if (names := resolver.module_names(alias)) is not None
-            ),
-        )
-        for t in complete
-    )
-    settings = {k.attr: values[k.name] for k in TOP_LEVEL if k.attr not in ("", "targets")}
-    return Config(
-        repo=repo,
-        source=source,
-        targets=targets,
-        **{**settings, "source_roots": roots},
-        digest=_digest(table),
-        warnings=tuple(warnings),
-        lookup_notes=tuple(lookup_notes),
-        decisions=tuple(decisions),
+
+def _target(values: Mapping[str, Any], lookup: _Lookup, resolver: Resolver) -> Target:
+    """The model of one valid target: its keys' values, its kind and, for a module, its names."""
+    kind = lookup.kinds[values["name"]]
+    module = kind is NameKind.MODULE
+    return Target(
+        **{k.attr: values[k.attr] for k in TARGET},
+        canonical_kind=kind,
+        kind_assumed=lookup.assumed.get(values["name"], ""),
+        canonical_names=resolver.module_names(values["canonical"]) if module else None,
+        alias_names=tuple(
+            (alias, names)
+            for alias in (values["aliases"] if module else ())
+            if (names := resolver.module_names(alias)) is not None
+        ),
     )
 
 
