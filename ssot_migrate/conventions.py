@@ -40,6 +40,17 @@ def is_test_path(path: str) -> bool:
     return any(fnmatch.fnmatchcase(path, pattern) for pattern in TEST_GLOBS)
 
 
+# pytest's default ``python_files``: what it collects from a folder it is given (a narrower set
+# than test code: helpers and ``conftest.py`` are test code it does not collect).
+PYTEST_FILE_GLOBS = ("test_*.py", "*_test.py")
+
+
+def collected_by_pytest(path: str) -> bool:
+    """Whether pytest's default ``python_files`` collects repository-relative ``path``."""
+    name = path.rpartition("/")[2]
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in PYTEST_FILE_GLOBS)
+
+
 # Hand-written test doubles are named ``Mock<Name>``, ``Fake<Name>``...
 DOUBLE_PREFIXES = ("Mock", "Fake", "Stub", "Dummy")
 

@@ -37,7 +37,7 @@ from typing import Protocol
 
 from ssot_migrate.config import with_discovered
 from ssot_migrate.model import Config, NameKind, SourceFile, Target
-from ssot_migrate.pysyntax import resolve_relative
+from ssot_migrate.pysyntax import ast_dotted_name, resolve_relative
 
 
 class SnapshotView(Protocol):
@@ -53,7 +53,7 @@ class SnapshotView(Protocol):
 
 
 @dataclass(frozen=True)
-class Binding:
+class ModuleBinding:
     """A module-level name of a file and the dotted name it is bound to (statically)."""
 
     name: str
@@ -68,7 +68,7 @@ class ModuleFacts:
     """What discovery (and scan) needs from one parsed file: bindings, ``__all__``, imports."""
 
     file: SourceFile
-    bindings: list[Binding] = field(default_factory=list)
+    bindings: list[ModuleBinding] = field(default_factory=list)
     stars: list[tuple[str, int, int]] = field(default_factory=list)
     dunder_all: frozenset[str] | None = None
     defined: frozenset[str] = frozenset()
@@ -91,18 +91,6 @@ class ImportPath:
     line: int = 0
     column: int = 0
     how: str = ""
-
-
-def dotted(node: ast.expr) -> str | None:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def parse_source(source: bytes) -> ast.Module | None:
@@ -151,14 +139,14 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
                 value = f"{source}.{alias.name}"
                 local[name] = value
                 facts.bindings.append(
-                    Binding(name, value, how, statement.lineno, statement.col_offset + 1)
+                    ModuleBinding(name, value, how, statement.lineno, statement.col_offset + 1)
                 )
         elif isinstance(statement, ast.Import):
             for alias in statement.names:
                 if alias.asname:
                     local[alias.asname] = alias.name
                     facts.bindings.append(
-                        Binding(
+                        ModuleBinding(
                             alias.asname,
                             alias.name,
                             how,
@@ -178,7 +166,7 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
             names = [t.id for t in targets if isinstance(t, ast.Name)]
             if "__all__" in names and value_node is not None:
                 facts.dunder_all = (facts.dunder_all or frozenset()) | _string_items(value_node)
-            assigned = dotted(value_node) if value_node is not None else None
+            assigned = ast_dotted_name(value_node) if value_node is not None else None
             for name in names:
                 defined.add(name)
                 if assigned is None:
@@ -194,7 +182,9 @@ def module_facts(tree: ast.Module, file: SourceFile, *, uses: bool = True) -> Mo
                     continue
                 local[name] = resolved
                 facts.bindings.append(
-                    Binding(name, resolved, "assign", statement.lineno, statement.col_offset + 1)
+                    ModuleBinding(
+                        name, resolved, "assign", statement.lineno, statement.col_offset + 1
+                    )
                 )
         elif (
             isinstance(statement, ast.AugAssign)
@@ -228,7 +218,7 @@ def _type_checking_statements(tree: ast.Module) -> set[int]:
     """ids of the statements inside ``if TYPE_CHECKING:`` blocks (never run, never re-exported)."""
     found: set[int] = set()
     for node in _module_statements(tree.body):
-        if isinstance(node, ast.If) and dotted(node.test) in (
+        if isinstance(node, ast.If) and ast_dotted_name(node.test) in (
             "TYPE_CHECKING",
             "typing.TYPE_CHECKING",
         ):
@@ -421,7 +411,7 @@ def _propagate(reached: dict[str, ImportPath], index: _FactsIndex, target: Targe
             if facts is None or facts.file.module is None:
                 continue
             module = facts.file.module
-            candidates: list[tuple[str, Binding]] = [
+            candidates: list[tuple[str, ModuleBinding]] = [
                 (f"{module}.{b.name}", b) for b in facts.bindings if b.value in bound
             ]
             for source, line, column in facts.stars:
@@ -430,7 +420,7 @@ def _propagate(reached: dict[str, ImportPath], index: _FactsIndex, target: Targe
                     leaf = name.rpartition(".")[2]
                     if leaf in exported if exported is not None else not leaf.startswith("_"):
                         candidates.append(
-                            (f"{module}.{leaf}", Binding(leaf, name, "star", line, column))
+                            (f"{module}.{leaf}", ModuleBinding(leaf, name, "star", line, column))
                         )
             for dotted_path, binding in candidates:
                 if dotted_path not in bound:
@@ -461,7 +451,7 @@ def _star_exports(source: str, facts_by_module: dict[str, ModuleFacts]) -> froze
     return facts.dunder_all if facts is not None else None
 
 
-def _is_export(facts: ModuleFacts, binding: Binding, imported: set[tuple[str, str]]) -> bool:
+def _is_export(facts: ModuleFacts, binding: ModuleBinding, imported: set[tuple[str, str]]) -> bool:
     """Whether a binding is meant to be (or is) reached from outside its module.
 
     ``__all__`` decides when the module has one; without it an import the module never uses

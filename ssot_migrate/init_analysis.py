@@ -38,7 +38,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from ssot_migrate.conventions import DOUBLE_PREFIXES
+from ssot_migrate.conventions import DOUBLE_PREFIXES, collected_by_pytest
 from ssot_migrate.init_classes import ClassCandidates
 from ssot_migrate.init_factories import FactoryCandidates
 from ssot_migrate.init_facts import FileFacts, test_support
@@ -377,12 +377,7 @@ def detect_test_command(paths: Iterable[str], read: Callable[[str], bytes]) -> T
     makefile = text("Makefile")
     if re.search(r"^test\s*:", makefile, re.MULTILINE):
         return TestCommand("make test", "Makefile has a test target")
-    tests = [
-        p
-        for p in present
-        if p.endswith(".py")
-        and (p.rpartition("/")[2].startswith("test_") or p.endswith("_test.py"))
-    ]
+    tests = [p for p in present if collected_by_pytest(p)]
     if tests or "conftest.py" in present:
         return TestCommand(
             PYTEST,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from ssot_migrate.conventions import DOUBLE_PREFIXES
-from ssot_migrate.discovery import dotted, module_facts
+from ssot_migrate.discovery import module_facts
 from ssot_migrate.init_defs import class_facts, function_facts
 from ssot_migrate.init_facts import (
     DEPRECATED,
@@ -28,7 +28,7 @@ from ssot_migrate.init_facts import (
     test_support,
 )
 from ssot_migrate.model import SourceFile
-from ssot_migrate.pysyntax import resolve_relative
+from ssot_migrate.pysyntax import ast_dotted_name, resolve_relative
 
 # ``Name(`` / ``pkg.mod.Name(`` with a capitalised last segment: a construction, by convention.
 _CONSTRUCTION = re.compile(rb"(?<!\w)([A-Z]\w*)[ \t]*\(")
@@ -226,14 +226,15 @@ def _is_shim(body: Sequence[ast.stmt]) -> bool:
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
                 if len(names) != len(targets):
                     return False
-                if names != ["__all__"] and not (value is not None and dotted(value)):
+                if names != ["__all__"] and not (value is not None and ast_dotted_name(value)):
                     return False
             elif isinstance(statement, ast.If):
                 if not (ok(statement.body) and ok(statement.orelse)):
                     return False
             elif isinstance(statement, ast.Try):
                 caught = {
-                    dotted(h.type) if h.type is not None else None for h in statement.handlers
+                    ast_dotted_name(h.type) if h.type is not None else None
+                    for h in statement.handlers
                 }
                 if not caught <= {"ImportError", "ModuleNotFoundError", "AttributeError"}:
                     return False

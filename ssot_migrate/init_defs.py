@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 
-from ssot_migrate.discovery import dotted
 from ssot_migrate.init_facts import (
     DEPRECATED,
     ClassFacts,
@@ -22,11 +21,14 @@ from ssot_migrate.init_facts import (
     is_deprecation_warning,
     statements,
 )
+from ssot_migrate.pysyntax import ast_dotted_name
 
 
 def class_facts(node: ast.ClassDef, facts: FileFacts) -> ClassFacts:
     """What ``init`` reads of one class: methods, holdings, forwards, deprecation, shape."""
-    bases = tuple(facts.resolve(dotted(b) or "") or (dotted(b) or "") for b in node.bases)
+    bases = tuple(
+        facts.resolve(ast_dotted_name(b) or "") or (ast_dotted_name(b) or "") for b in node.bases
+    )
     methods: list[MethodSpan] = []
     attributes = False
     deprecated = bool(DEPRECATED.search(docstring(node.body)))
@@ -43,7 +45,7 @@ def class_facts(node: ast.ClassDef, facts: FileFacts) -> ClassFacts:
             )
             if statement.name == "__init__":
                 init = statement
-            decorators = {dotted(d) for d in statement.decorator_list}
+            decorators = {ast_dotted_name(d) for d in statement.decorator_list}
             if "classmethod" in decorators:
                 product = _classmethod_product(statement, node.name, facts)
                 if product is not None:
@@ -52,7 +54,7 @@ def class_facts(node: ast.ClassDef, facts: FileFacts) -> ClassFacts:
         elif isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign):
             attributes = True
             if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-                annotated = facts.resolve(dotted(statement.annotation) or "")
+                annotated = facts.resolve(ast_dotted_name(statement.annotation) or "")
                 if annotated:
                     held.setdefault(statement.target.id, annotated)
         elif is_deprecation_warning(statement):
@@ -93,7 +95,7 @@ def _method_holdings(
     typed: dict[str, str] = {}
     for argument in [*method.args.args, *method.args.kwonlyargs]:
         if argument.annotation is not None:
-            name = dotted(argument.annotation)
+            name = ast_dotted_name(argument.annotation)
             resolved = facts.resolve(name) if name else None
             if resolved:
                 typed[argument.arg] = resolved
@@ -108,7 +110,7 @@ def _method_holdings(
             continue
         source: str | None = None
         if isinstance(value, ast.Call):
-            name = dotted(value.func)
+            name = ast_dotted_name(value.func)
             source = facts.resolve(name) if name else None
         elif isinstance(value, ast.Name):
             source = typed.get(value.id)
@@ -143,7 +145,7 @@ def _forwards(node: ast.ClassDef, held: dict[str, str]) -> list[tuple[str, str]]
             owner: ast.expr | None = None
             if isinstance(func, ast.Attribute) and func.attr == method.name:
                 owner = func.value
-            elif method.name == "__getattr__" and dotted(func) == "getattr" and value.args:
+            elif method.name == "__getattr__" and ast_dotted_name(func) == "getattr" and value.args:
                 owner = value.args[0]
             if (
                 isinstance(owner, ast.Attribute)
@@ -165,7 +167,7 @@ def _classmethod_product(
     for value in _returns(method):
         if not isinstance(value, ast.Call):
             return None
-        name = dotted(value.func)
+        name = ast_dotted_name(value.func)
         if name == receiver or name == class_name:
             products.add(f"{facts.module}.{class_name}")
         elif name is not None and (resolved := facts.resolve(name)) is not None:
@@ -181,7 +183,7 @@ def function_facts(
     """A module-level function whose every return is a call (of a class or a factory)."""
     if node.name.startswith("__") or isinstance(node, ast.AsyncFunctionDef):
         return None
-    if any(dotted(d) not in (None, "functools.wraps") for d in node.decorator_list):
+    if any(ast_dotted_name(d) not in (None, "functools.wraps") for d in node.decorator_list):
         return None  # caches, properties, registrations: not a plain factory
     built: dict[str, str] = {}  # local = Cls(...) inside the body
     for statement, _ in statements(node.body):
@@ -191,7 +193,7 @@ def function_facts(
             and isinstance(statement.targets[0], ast.Name)
             and isinstance(statement.value, ast.Call)
         ):
-            name = dotted(statement.value.func)
+            name = ast_dotted_name(statement.value.func)
             if name is not None:
                 built[statement.targets[0].id] = name
     products: list[str] = []
@@ -201,7 +203,7 @@ def function_facts(
     for value in values:
         callee: str | None = None
         if isinstance(value, ast.Call):
-            callee = dotted(value.func)
+            callee = ast_dotted_name(value.func)
         elif isinstance(value, ast.Name):
             callee = built.get(value.id)
         resolved = facts.resolve(callee) if callee else None
@@ -211,7 +213,7 @@ def function_facts(
     calls: set[str] = set()
     for statement, _ in statements(node.body):
         for sub in ast.walk(statement) if isinstance(statement, ast.Return | ast.Assign) else ():
-            if isinstance(sub, ast.Call) and (name := dotted(sub.func)) is not None:
+            if isinstance(sub, ast.Call) and (name := ast_dotted_name(sub.func)) is not None:
                 resolved = facts.resolve(name)
                 if resolved:
                     calls.add(resolved)
@@ -271,7 +273,7 @@ def _passes_through(init: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
             isinstance(func, ast.Attribute)
             and func.attr == "__init__"
             and isinstance(func.value, ast.Call)
-            and dotted(func.value.func) == "super"
+            and ast_dotted_name(func.value.func) == "super"
         ):
             return False
         if not _same_arguments(init.args, call):

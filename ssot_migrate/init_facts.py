@@ -11,7 +11,7 @@ process resolves them through the file's imports. A file that does not parse bec
 ``FileFacts`` with ``error`` set, never an exception. Pure: no I/O, no git::
 
     # app/compat.py                                 FileFacts(module="app.compat", shim=True,
-    from app.core.unified import Manager as Old         bindings=(Binding("Old", "app.core.unified.Manager"),))
+    from app.core.unified import Manager as Old         bindings=(ModuleBinding("Old", "app.core.unified.Manager"),))
     __all__ = ["Old"]
 """
 
@@ -23,7 +23,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ssot_migrate.conventions import is_test_path
-from ssot_migrate.discovery import Binding, dotted
+from ssot_migrate.discovery import ModuleBinding
+from ssot_migrate.pysyntax import ast_dotted_name
 
 DEPRECATED = re.compile(r"\bdeprecat", re.IGNORECASE)
 
@@ -111,7 +112,7 @@ class FileFacts:
     is_package: bool = False
     error: str = ""
     error_line: int = 0
-    bindings: tuple[Binding, ...] = ()
+    bindings: tuple[ModuleBinding, ...] = ()
     stars: tuple[tuple[str, int], ...] = ()  # ``from m import *``: the module and the line
     dunder_all: frozenset[str] | None = None
     defined: frozenset[str] = frozenset()
@@ -208,9 +209,9 @@ def is_deprecation_warning(statement: ast.stmt) -> bool:
     if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
         return False
     call = statement.value
-    if not (dotted(call.func) or "").endswith("warn"):
+    if not (ast_dotted_name(call.func) or "").endswith("warn"):
         return False
     for argument in [*call.args, *(k.value for k in call.keywords)]:
-        if "Deprecation" in (dotted(argument) or ""):
+        if "Deprecation" in (ast_dotted_name(argument) or ""):
             return True
     return False

@@ -24,7 +24,7 @@ from typing import Protocol
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from ssot_migrate.pysyntax import resolve_relative
+from ssot_migrate.pysyntax import block_statements, dotted_name, import_bindings
 
 # Construction and representation hooks are not part of what a caller "uses" on an instance; the
 # constructor is compared separately (``constructor``) because an alias must also accept every
@@ -234,25 +234,13 @@ def is_public(name: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    """``a.b.C`` for a Name/Attribute chain (subscripts like ``Generic[T]`` give ``Generic``)."""
-    if isinstance(node, cst.Subscript):
-        return dotted_name(node.value)
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = dotted_name(node.value)
-        return None if head is None else f"{head}.{node.attr.value}"
-    return None
-
-
 def _decorator_names(node: cst.FunctionDef) -> tuple[str, ...]:
     names: list[str] = []
     for decorator in node.decorators:
         expr = decorator.decorator
         if isinstance(expr, cst.Call):
             expr = expr.func
-        names.append(dotted_name(expr) or "<expr>")
+        names.append(dotted_name(expr, through_subscripts=True) or "<expr>")
     return tuple(names)
 
 
@@ -268,7 +256,7 @@ def is_overload(node: cst.FunctionDef, imports: Mapping[str, str]) -> bool:
     are recognised. A bare ``overload`` the module does not bind (a star import) counts too.
     """
     for decorator in node.decorators:
-        written = dotted_name(decorator.decorator)
+        written = dotted_name(decorator.decorator, through_subscripts=True)
         if written is None:
             continue
         head, _, rest = written.partition(".")
@@ -355,27 +343,6 @@ def method_signature(
     )
 
 
-def _class_body_statements(body: Sequence[cst.CSTNode]) -> Iterable[cst.CSTNode]:
-    """Statements of a class body, looking into ``if``/``try`` blocks (conditional definitions)."""
-    for statement in body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            yield from statement.body
-        elif isinstance(statement, cst.If):
-            yield from _class_body_statements(statement.body.body)
-            orelse = statement.orelse
-            while orelse is not None:
-                yield from _class_body_statements(orelse.body.body)
-                orelse = orelse.orelse if isinstance(orelse, cst.If) else None
-        elif isinstance(statement, cst.Try):
-            yield from _class_body_statements(statement.body.body)
-            for handler in statement.handlers:
-                yield from _class_body_statements(handler.body.body)
-            if statement.orelse is not None:
-                yield from _class_body_statements(statement.orelse.body.body)
-        else:
-            yield statement
-
-
 def _assigned_names(target: cst.BaseExpression) -> Iterable[str]:
     if isinstance(target, cst.Name):
         yield target.value
@@ -434,7 +401,7 @@ def _own_members(
     attributes: set[str] = set()
     lines: dict[str, int] = {}
     abstract: set[str] = set()
-    for statement in _class_body_statements(node.body.body):
+    for statement in block_statements(node.body.body):
         if isinstance(statement, cst.FunctionDef):
             decorators = _decorator_names(statement)
             attributes |= _receiver_attributes(statement, _kind(decorators))
@@ -519,7 +486,7 @@ def extract_interface(
     for arg in node.bases:
         if arg.keyword is not None or arg.star:
             continue  # metaclass=..., *bases
-        written = dotted_name(arg.value)
+        written = dotted_name(arg.value, through_subscripts=True)
         if written is None:
             unresolved.append(_code(arg.value))
             continue
@@ -578,7 +545,7 @@ def _top_level_classes(module: cst.Module | None) -> dict[str, cst.ClassDef]:
     classes: dict[str, cst.ClassDef] = {}
     if module is None:
         return classes
-    for statement in _class_body_statements(module.body):
+    for statement in block_statements(module.body):
         if isinstance(statement, cst.ClassDef):
             classes[statement.name.value] = statement
     return classes
@@ -624,7 +591,7 @@ def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:
     )
     for part in parts:
         found = None
-        for statement in _class_body_statements(body):
+        for statement in block_statements(body):
             if isinstance(statement, cst.ClassDef) and statement.name.value == part:
                 found = statement
         if found is None:
@@ -649,36 +616,8 @@ def module_imports(
 def _module_imports(
     module: cst.Module, module_name: str | None, is_package: bool
 ) -> dict[str, str]:
-    bound: dict[str, str] = {}
-    for statement in _class_body_statements(module.body):
-        if isinstance(statement, cst.Import):
-            for alias in statement.names:
-                full = dotted_name(alias.name)
-                if full is None:
-                    continue
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    bound[alias.asname.name.value] = full
-                else:
-                    head = full.split(".")[0]
-                    bound[head] = head
-        elif isinstance(statement, cst.ImportFrom) and not isinstance(
-            statement.names, cst.ImportStar
-        ):
-            source = dotted_name(statement.module) if statement.module is not None else ""
-            package = (
-                module_name if is_package or module_name is None else module_name.rpartition(".")[0]
-            )
-            absolute = resolve_relative(len(statement.relative), source or None, package)
-            if absolute is None:
-                continue
-            for alias in statement.names:
-                if not isinstance(alias.name, cst.Name):
-                    continue
-                local = alias.name.value
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    local = alias.asname.name.value
-                bound[local] = f"{absolute}.{alias.name.value}"
-    return bound
+    package = module_name if is_package or module_name is None else module_name.rpartition(".")[0]
+    return import_bindings(block_statements(module.body), package)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -749,7 +688,7 @@ class ParsedModules:
 
 
 def _class_lines(body: Sequence[ast.stmt], prefix: str, lines: dict[str, int]) -> None:
-    """``qualname -> line`` of classes as :func:`_class_body_statements` walks them (last wins)."""
+    """``qualname -> line`` of classes as :func:`ssot_migrate.pysyntax.block_statements` walks them (last wins)."""
     for statement in body:
         if isinstance(statement, ast.If):
             _class_lines(statement.body, prefix, lines)
@@ -805,7 +744,7 @@ def class_source(
 def class_level_values(node: cst.ClassDef) -> dict[str, str]:
     """``name -> source of the value`` for each ``name = value`` in the class body itself."""
     values: dict[str, str] = {}
-    for statement in _class_body_statements(node.body.body):
+    for statement in block_statements(node.body.body):
         if isinstance(statement, cst.Assign):
             for target in statement.targets:
                 for name in _assigned_names(target.target):
@@ -863,11 +802,11 @@ def _assigned_alias(
     module: cst.Module, name: str, imports: dict[str, str], module_name: str
 ) -> str | None:
     """Where ``Name = Other`` / ``Name = mod.Other`` at module level points, as a dotted name."""
-    for statement in _class_body_statements(module.body):
+    for statement in block_statements(module.body):
         if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
             target = statement.targets[0].target
             if isinstance(target, cst.Name) and target.value == name:
-                value = dotted_name(statement.value)
+                value = dotted_name(statement.value, through_subscripts=True)
                 if value is None or isinstance(statement.value, cst.Subscript):
                     return None
                 head, _, rest = value.partition(".")

@@ -25,7 +25,6 @@ can run in a test, or when the command is not pytest; ``Selection.reason`` says 
 from __future__ import annotations
 
 import ast
-import fnmatch
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -33,15 +32,18 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ssot_migrate.config import module_for_path
-from ssot_migrate.conventions import is_test_path, patch_function, patch_target
-from ssot_migrate.discovery import dotted, module_facts, parse_source
+from ssot_migrate.conventions import (
+    collected_by_pytest,
+    is_test_path,
+    patch_function,
+    patch_target,
+)
+from ssot_migrate.discovery import module_facts, parse_source
 from ssot_migrate.model import Config, SourceFile
-from ssot_migrate.pysyntax import resolve_relative
+from ssot_migrate.pysyntax import ast_dotted_name, resolve_relative
 from ssot_migrate.scan.filefacts import call_args
 from ssot_migrate.verify import pytest_position
 
-# pytest's default ``python_files``: what it collects from a folder it is given.
-TEST_FILE_GLOBS = ("test_*.py", "*_test.py")
 # A changed ``__init__.py`` loaded by at least this share of the test files is "imported
 # everywhere": selecting would run nearly the whole suite anyway, through a guess.
 EVERYWHERE = 0.5
@@ -205,7 +207,7 @@ def local_names(
 
 
 def _callee(node: ast.Call, local: Mapping[str, str]) -> tuple[str, str] | None:
-    written = dotted(node.func)
+    written = ast_dotted_name(node.func)
     if written is None:
         return None
     head, _, rest = written.partition(".")
@@ -612,7 +614,7 @@ def select_tests(
         p
         for p in python
         if is_test_path(p)
-        and any(fnmatch.fnmatchcase(PurePosixPath(p).name, g) for g in TEST_FILE_GLOBS)
+        and collected_by_pytest(p)
         and (not wanted or any(p == w or p.startswith(w + "/") for w in wanted))
     )
     if not tests:

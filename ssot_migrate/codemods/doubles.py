@@ -36,20 +36,19 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import Assignment, CodeRange, PositionProvider, Scope, ScopeProvider
 
-from ssot_migrate.codemods._common import class_index, top_level_names
 from ssot_migrate.interfaces import (
     ClassInterface,
     MethodSignature,
     SnapshotLike,
     class_source,
     compare_double,
-    dotted_name,
     extract_interface,
     load_class,
     module_imports,
     parse_file,
 )
 from ssot_migrate.model import Change, Config, NameKind, Note, NoteKind, SourceFile, Target
+from ssot_migrate.pysyntax import class_index, dotted_name, top_level_names
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -320,7 +319,7 @@ def _names_in(node: cst.CSTNode) -> set[str]:
 
     class Visitor(cst.CSTVisitor):
         def visit_Attribute(self, node: cst.Attribute) -> bool:
-            dotted = dotted_name(node)
+            dotted = dotted_name(node, through_subscripts=True)
             if dotted is None:
                 return True
             heads.add(dotted.partition(".")[0])

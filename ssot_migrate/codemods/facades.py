@@ -46,24 +46,9 @@ import libcst as cst
 from libcst.metadata import Access, GlobalScope, PositionProvider, ScopeProvider
 
 from ssot_migrate.codemods import forwards
-from ssot_migrate.codemods._common import (
-    class_index,
-    drop_aliases,
-    faithful_result,
-    free_name,
-    top_level_names,
-)
+from ssot_migrate.codemods._common import faithful_result
 from ssot_migrate.codemods.doubles import DoublePlan, build_plans, rewrite_double
-from ssot_migrate.codemods.factories import (
-    FactoryInfo,
-    analyze_factory,
-    import_binds,
-    insert_top_import,
-    is_docstring,
-    is_import_line,
-    local_of,
-    make_import_from,
-)
+from ssot_migrate.codemods.factories import FactoryInfo, analyze_factory
 from ssot_migrate.interfaces import (
     ClassInterface,
     MethodSignature,
@@ -72,7 +57,6 @@ from ssot_migrate.interfaces import (
     class_source,
     compare,
     compare_signatures,
-    dotted_name,
     is_public,
     load_class,
 )
@@ -88,6 +72,20 @@ from ssot_migrate.model import (
     Severity,
     SourceFile,
     Target,
+)
+from ssot_migrate.pysyntax import (
+    alias_local_name,
+    class_index,
+    dotted_name,
+    drop_aliases,
+    free_name,
+    import_bindings,
+    insert_top_import,
+    is_docstring,
+    is_import_line,
+    make_import_from,
+    small_statements,
+    top_level_names,
 )
 
 # Initialisers that only build a fresh container/lock/value: dropping them has no side effect.
@@ -330,7 +328,7 @@ def _analyse(
     """Which of the facade's methods are pure forwards to the canonical (``forwards``), and
     whether the whole class is an identical copy of the canonical's."""
     module_name, path, module, node = located
-    bindings = _module_bindings(module, _package_of(module_name, path))
+    bindings = import_bindings(small_statements(module.body), _package_of(module_name, path))
     theirs = class_source(snapshot, canonical.qualname)
     analysis = forwards.analyse(
         node,
@@ -343,7 +341,9 @@ def _analyse(
     identical = False
     if theirs is not None:
         their_module_name, their_path, their_module, their_node = theirs
-        their_bindings = _module_bindings(their_module, _package_of(their_module_name, their_path))
+        their_bindings = import_bindings(
+            small_statements(their_module.body), _package_of(their_module_name, their_path)
+        )
         identical = forwards.identical_copy(
             node,
             forwards.module_names(module, module_name, bindings),
@@ -606,17 +606,6 @@ def _short_reason(method: MethodPlan) -> str:
     return method.reason.removeprefix(f"{method.name}():").strip()
 
 
-def _module_bindings(module: cst.Module, package: str | None) -> dict[str, str]:
-    """Top-level import bindings of ``module``: local name → qualified name."""
-    bound: dict[str, str] = {}
-    for statement in module.body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    bound.update(import_binds(small, package))
-    return bound
-
-
 def _ensure_canonical_import(
     module: cst.Module, plan: FacadePlan, file: SourceFile, avoid: str | None = None
 ) -> tuple[cst.Module, str]:
@@ -630,13 +619,13 @@ def _ensure_canonical_import(
         and class_index(module, plan.canonical_name) is not None
     ):
         return module, plan.canonical_name
-    for local, qname in _module_bindings(module, file.package).items():
+    for local, qname in import_bindings(small_statements(module.body), file.package).items():
         if qname == plan.canonical and local != avoid:
             return module, local
     taken = top_level_names(module) - ({avoid} if avoid == plan.canonical_name else set())
     local = free_name(plan.canonical_name, taken)
     statement = cst.SimpleStatementLine(
-        body=[make_import_from(plan.canonical_module, 0, plan.canonical_name, local)]
+        body=[make_import_from(plan.canonical_module, 0, [(plan.canonical_name, local)])]
     )
     return insert_top_import(module, statement), local
 
@@ -658,7 +647,10 @@ def _to_alias(
     assert isinstance(old_class, cst.ClassDef)
     if old_class.decorators:
         # A decorator may register the class or change it: aliasing would drop that silently.
-        shown = ", ".join(dotted_name(d.decorator) or "<expr>" for d in old_class.decorators)
+        shown = ", ".join(
+            dotted_name(d.decorator, through_subscripts=True) or "<expr>"
+            for d in old_class.decorators
+        )
         return module, (
             f"it is decorated ({shown}); aliasing would drop the decorator's effect, "
             "so the class is kept"
@@ -959,7 +951,8 @@ def _drop_unused_imports(module: cst.Module, candidates: set[str]) -> cst.Module
                     drop = [
                         a
                         for a in small.names
-                        if (local_of(a) or "") in candidates and (local_of(a) or "") not in used
+                        if (alias_local_name(a) or "") in candidates
+                        and (alias_local_name(a) or "") not in used
                     ]
                     remaining = drop_aliases(small, drop) if drop else small
                     if remaining is not None:
@@ -970,8 +963,8 @@ def _drop_unused_imports(module: cst.Module, candidates: set[str]) -> cst.Module
                         for a in small.names
                         if not (
                             a.asname is None
-                            and (local_of(a) or "") in candidates
-                            and (local_of(a) or "") not in used
+                            and (alias_local_name(a) or "") in candidates
+                            and (alias_local_name(a) or "") not in used
                         )
                     ]
                     if keep:
@@ -1017,7 +1010,7 @@ class _Delegation:
         node = module.body[index]
         assert isinstance(node, cst.ClassDef)
         self.cls = node
-        self.bindings = _module_bindings(module, file.package)
+        self.bindings = import_bindings(small_statements(module.body), file.package)
         self.forwarded: list[str] = []
         self.kept: list[MethodPlan] = []
         self.left_alone: str | None = None
@@ -1197,7 +1190,7 @@ class _Delegation:
         return local
 
     def _resolves_to(self, func: cst.BaseExpression, qname: str) -> bool:
-        text = dotted_name(func)
+        text = dotted_name(func, through_subscripts=True)
         if text is None:
             return False
         head, _, rest = text.partition(".")
@@ -1484,7 +1477,9 @@ def _cannot_add_instance(cls: cst.ClassDef, has_init: bool) -> str | None:
         return None
     if cls.decorators:
         return "it is decorated and has no __init__ of its own (a generated constructor?)"
-    bases = [dotted_name(arg.value) for arg in cls.bases if arg.keyword is None]
+    bases = [
+        dotted_name(arg.value, through_subscripts=True) for arg in cls.bases if arg.keyword is None
+    ]
     inherited = [b or "<expr>" for b in bases if b not in ("object", None) or b is None]
     if inherited:
         return f"its constructor is inherited from {', '.join(inherited)}"
@@ -1522,7 +1517,9 @@ def _method_index(statements: Sequence[cst.BaseStatement], name: str) -> int | N
     for index, statement in enumerate(statements):
         if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
             if any(
-                (dotted_name(d.decorator) or "").endswith((".setter", ".deleter"))
+                (dotted_name(d.decorator, through_subscripts=True) or "").endswith(
+                    (".setter", ".deleter")
+                )
                 for d in statement.decorators
             ):
                 continue
@@ -1592,7 +1589,9 @@ def _forward(
     function: cst.FunctionDef, attribute: str, class_local: str | None
 ) -> cst.FunctionDef | None:
     """``function`` with its body replaced by a one-line forward (docstring kept)."""
-    decorators = [dotted_name(d.decorator) or "" for d in function.decorators]
+    decorators = [
+        dotted_name(d.decorator, through_subscripts=True) or "" for d in function.decorators
+    ]
     is_property = any(d.rpartition(".")[2] in ("property", "cached_property") for d in decorators)
     params = function.params
     every = [*params.posonly_params, *params.params]
@@ -1710,7 +1709,7 @@ def _is_pure(value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.UnaryOperation):
         return _is_pure(value.expression)
     if isinstance(value, cst.Call):
-        name = (dotted_name(value.func) or "").rpartition(".")[2]
+        name = (dotted_name(value.func, through_subscripts=True) or "").rpartition(".")[2]
         return name in _PURE_CALLS and all(_is_pure(a.value) for a in value.args)
     return False
 
@@ -1756,5 +1755,5 @@ def _attribute_names_outside(module: cst.Module, index: int) -> set[str]:
 
 def _add_top_import(module: cst.Module, qname: str, local: str) -> cst.Module:
     module_name, _, name = qname.rpartition(".")
-    statement = cst.SimpleStatementLine(body=[make_import_from(module_name, 0, name, local)])
+    statement = cst.SimpleStatementLine(body=[make_import_from(module_name, 0, [(name, local)])])
     return insert_top_import(module, statement)

@@ -48,14 +48,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from ssot_migrate.codemods._common import (
-    build_dotted,
-    dotted_name,
-    drop_aliases,
-    faithful_result,
-    free_name,
-    top_statement_lines,
-)
+from ssot_migrate.codemods._common import faithful_result, top_statement_lines
 from ssot_migrate.conventions import construction_expected
 from ssot_migrate.interfaces import (
     MethodSignature,
@@ -79,78 +72,23 @@ from ssot_migrate.model import (
     SourceFile,
     Target,
 )
-from ssot_migrate.pysyntax import resolve_relative
+from ssot_migrate.pysyntax import (
+    alias_local_name,
+    dotted_name,
+    drop_aliases,
+    free_name,
+    import_bindings,
+    insert_top_import,
+    make_import_from,
+    resolve_relative,
+    shortest_relative,
+)
 
 # Decorators whose function returns the same object for the same arguments.
 _CACHING_DECORATORS = frozenset(
     {"lru_cache", "cache", "cached", "memoize", "memoized", "singleton"}
 )
 _PARTIAL = frozenset({"functools.partial", "functools.partialmethod"})
-
-
-# --------------------------------------------------------------------------- import helpers
-# The few import edits phases 2 and 3 need (``facades`` imports them from here).
-
-
-def relative_spelling(target_module: str, package: str | None) -> tuple[int, str] | None:
-    """``(level, module)`` of the shortest relative import of ``target_module`` from ``package``.
-
-    ``None`` when they share no top-level package (an absolute import is then the only way).
-    """
-    if not package:
-        return None
-    here = package.split(".")
-    there = target_module.split(".")
-    common = 0
-    while common < min(len(here), len(there)) and here[common] == there[common]:
-        common += 1
-    if common == 0:
-        return None
-    return len(here) - common + 1, ".".join(there[common:])
-
-
-def local_of(alias: cst.ImportAlias) -> str | None:
-    """The name an import alias binds."""
-    if alias.asname is not None:
-        name = alias.asname.name
-        return name.value if isinstance(name, cst.Name) else None
-    full = dotted_name(alias.name)
-    return None if full is None else full.split(".")[0]
-
-
-def import_binds(statement: cst.Import | cst.ImportFrom, package: str | None) -> dict[str, str]:
-    """Local name → qualified name for every name ``statement`` binds."""
-    bound: dict[str, str] = {}
-    if isinstance(statement, cst.ImportFrom):
-        if isinstance(statement.names, cst.ImportStar):
-            return bound
-        module = dotted_name(statement.module) if statement.module is not None else None
-        base = resolve_relative(len(statement.relative), module, package)
-        if base is None:
-            return bound
-        for alias in statement.names:
-            local, name = local_of(alias), dotted_name(alias.name)
-            if local and name:
-                bound[local] = f"{base}.{name}"
-        return bound
-    for alias in statement.names:
-        local, name = local_of(alias), dotted_name(alias.name)
-        if local and name:
-            bound[local] = name if alias.asname is not None else local
-    return bound
-
-
-def make_import_from(module: str, level: int, name: str, asname: str | None) -> cst.ImportFrom:
-    """``from <dots><module> import name [as asname]``."""
-    alias = cst.ImportAlias(
-        name=cst.Name(name),
-        asname=cst.AsName(name=cst.Name(asname)) if asname and asname != name else None,
-    )
-    return cst.ImportFrom(
-        module=build_dotted(module) if module else None,
-        names=[alias],
-        relative=[cst.Dot() for _ in range(level)],
-    )
 
 
 # --------------------------------------------------------------------------- plan (picklable)
@@ -1212,7 +1150,7 @@ class _Rewriter(cst.CSTTransformer):
                 if isinstance(assignment, Assignment) and isinstance(
                     assignment.node, (cst.Import, cst.ImportFrom)
                 ):
-                    bound = import_binds(assignment.node, self.owner.file.package)
+                    bound = import_bindings([assignment.node], self.owner.file.package)
                     if bound.get(assignment.name) == target:
                         return assignment.name
             parent = scope.parent
@@ -1225,11 +1163,11 @@ class _Rewriter(cst.CSTTransformer):
         asname = None if local == factory.name else local
         relative = isinstance(anchor, cst.ImportFrom) and len(anchor.relative) > 0
         if relative:
-            spelling = relative_spelling(factory.module, self.owner.file.package)
+            spelling = shortest_relative(factory.module, self.owner.file.package)
             if spelling is not None:
                 level, module = spelling
-                return make_import_from(module, level, factory.name, asname)
-        return make_import_from(factory.module, 0, factory.name, asname)
+                return make_import_from(module, level, [(factory.name, asname)])
+        return make_import_from(factory.module, 0, [(factory.name, asname)])
 
     # -- the transform -----------------------------------------------------------------------
 
@@ -1303,68 +1241,10 @@ class _Rewriter(cst.CSTTransformer):
         return module
 
 
-def insert_top_import(module: cst.Module, line: cst.SimpleStatementLine) -> cst.Module:
-    """``module`` with the import ``line`` after its docstring and leading imports.
-
-    When code (not an import) follows directly, it is pushed two blank lines down, as PEP 8
-    separates imports from definitions; otherwise nothing else moves.
-    """
-    index = _import_insert_index(module)
-    body = list(module.body)
-    if index > 0 and _is_future_import(body[index - 1]) and not line.leading_lines:
-        line = line.with_changes(leading_lines=[cst.EmptyLine()])
-    if index < len(body) and not is_import_line(body[index]):
-        following = body[index]
-        leading = list(getattr(following, "leading_lines", ()))
-        if not leading or leading[0].comment is not None:
-            wanted = 2 if isinstance(following, (cst.ClassDef, cst.FunctionDef)) else 1
-            body[index] = following.with_changes(
-                leading_lines=[*(cst.EmptyLine() for _ in range(wanted)), *leading]
-            )
-    return module.with_changes(body=[*body[:index], line, *body[index:]])
-
-
-def _import_insert_index(module: cst.Module) -> int:
-    """After the docstring, ``__future__`` imports and the leading run of imports."""
-    index = 0
-    body = module.body
-    if body and is_docstring(body[0]):
-        index = 1
-    while index < len(body) and is_import_line(body[index]):
-        index += 1
-    return index
-
-
-def _is_future_import(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.ImportFrom)
-        and dotted_name(statement.body[0].module or cst.Name("_")) == "__future__"
-    )
-
-
-def is_docstring(statement: cst.CSTNode) -> bool:
-    """A module or class body's leading string statement."""
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
-def is_import_line(statement: cst.CSTNode) -> bool:
-    """A line holding only import statements."""
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
-    )
-
-
 def _aliases_binding(statement: cst.ImportFrom, local: str) -> list[cst.ImportAlias]:
     if isinstance(statement.names, cst.ImportStar):
         return []
-    return [a for a in statement.names if local_of(a) == local]
+    return [a for a in statement.names if alias_local_name(a) == local]
 
 
 def _alias_mapping(
@@ -1386,7 +1266,7 @@ def _as_names(module: cst.Module, names: set[str]) -> set[str]:
         def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
             imported = dotted_name(node.name) or ""
             if node.asname is not None and imported.rpartition(".")[2] in names:
-                local = local_of(node)
+                local = alias_local_name(node)
                 if local:
                     found.add(local)
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ssot_migrate.interfaces import MethodSignature, dotted_name
+from ssot_migrate.interfaces import MethodSignature
+from ssot_migrate.pysyntax import dotted_name
 
 # Categories a warning may carry and still be "a deprecation warning" around a forward.
 _DEPRECATIONS = frozenset({"DeprecationWarning", "PendingDeprecationWarning"})
@@ -161,7 +162,9 @@ def analyse(
         refs |= {canonical.rpartition(".")[2]}
     factory_refs = _spellings(bindings, factory) if factory else frozenset()
     warn_refs = _spellings(bindings, "warnings.warn")
-    bases = [dotted_name(arg.value) for arg in cls.bases if arg.keyword is None]
+    bases = [
+        dotted_name(arg.value, through_subscripts=True) for arg in cls.bases if arg.keyword is None
+    ]
     subclass = bool(bases) and bases[0] in refs
     functions = _functions(cls)
     init = functions.get("__init__")
@@ -252,7 +255,9 @@ def classify(
 ) -> Verdict:
     """Whether ``function`` is a pure forward to the canonical's same-named method."""
     name = function.name.value
-    decorators = [dotted_name(d.decorator) or "<expr>" for d in function.decorators]
+    decorators = [
+        dotted_name(d.decorator, through_subscripts=True) or "<expr>" for d in function.decorators
+    ]
     kind = _kind(decorators)
     if kind == "other":
         shown = ", ".join(f"@{d}" for d in decorators)
@@ -338,7 +343,7 @@ def _via(
         return "instance"
     if scope.subclass and _is_super(receiver, scope, self_name) and kind != "staticmethod":
         return "super"
-    text = dotted_name(receiver)
+    text = dotted_name(receiver, through_subscripts=True)
     if text is not None and text in scope.canonical_refs and bound:
         if kind == "method" and not scope.subclass:
             return None  # a facade instance handed to the canonical's function: not the same call
@@ -434,7 +439,9 @@ def _passes_through(
 
 def _skip(function: cst.FunctionDef) -> int:
     """How many leading parameters are the receiver (``self``/``cls``; none for staticmethods)."""
-    decorators = [dotted_name(d.decorator) or "" for d in function.decorators]
+    decorators = [
+        dotted_name(d.decorator, through_subscripts=True) or "" for d in function.decorators
+    ]
     return 0 if _kind(decorators) == "staticmethod" else 1
 
 
@@ -502,7 +509,10 @@ def _instance_attributes(
         if target is None:
             continue
         value = unit.value if isinstance(unit, (cst.Assign, cst.AnnAssign)) else None
-        if isinstance(value, cst.Call) and dotted_name(value.func) in builders:
+        if (
+            isinstance(value, cst.Call)
+            and dotted_name(value.func, through_subscripts=True) in builders
+        ):
             found[target] = index
     return found
 
@@ -560,7 +570,7 @@ def _init_logic(
         target = _self_store(unit, self_name)
         if target is not None and target in attrs and isinstance(value, cst.Call):
             through = _passes_through(init, value.args)
-            if dotted_name(value.func) in scope.factory_refs:
+            if dotted_name(value.func, through_subscripts=True) in scope.factory_refs:
                 described.append(f"builds the canonical through {_snippet(value.func)}()")
                 continue
             if through is None or scope.subclass:
@@ -659,9 +669,9 @@ class _Describer(cst.CSTVisitor):
     def visit_Raise(self, node: cst.Raise) -> bool:
         exc = node.exc
         shown = (
-            dotted_name(exc.func)
+            dotted_name(exc.func, through_subscripts=True)
             if isinstance(exc, cst.Call)
-            else (dotted_name(exc) if exc is not None else None)
+            else (dotted_name(exc, through_subscripts=True) if exc is not None else None)
         )
         self._add(f"raises {shown}" if shown else "raises")
         return False  # building the exception is part of raising it
@@ -740,7 +750,7 @@ class _Describer(cst.CSTVisitor):
         func = node.func
         for inner in _calls_in(func):
             self._chained.add(id(inner))
-        text = dotted_name(func) or ""
+        text = dotted_name(func, through_subscripts=True) or ""
         short = text.rpartition(".")[2]
         if self._is_forward_call(node):
             self.forward_calls += 1
@@ -862,7 +872,10 @@ def _functions(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
     body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
     for statement in body:
         if isinstance(statement, cst.FunctionDef):
-            decorators = [dotted_name(d.decorator) or "" for d in statement.decorators]
+            decorators = [
+                dotted_name(d.decorator, through_subscripts=True) or ""
+                for d in statement.decorators
+            ]
             if any(d.endswith((".setter", ".deleter")) for d in decorators):
                 if statement.name.value in found:
                     setter = found[statement.name.value]
@@ -905,7 +918,7 @@ def _is_deprecation_warning(unit: cst.CSTNode, scope: FacadeScope) -> bool:
     if not isinstance(unit, cst.Expr) or not isinstance(unit.value, cst.Call):
         return False
     call = unit.value
-    if dotted_name(call.func) not in scope.warn_refs:
+    if dotted_name(call.func, through_subscripts=True) not in scope.warn_refs:
         return False
     category: cst.BaseExpression | None = None
     positional = [a for a in call.args if a.keyword is None and not a.star]
@@ -916,7 +929,7 @@ def _is_deprecation_warning(unit: cst.CSTNode, scope: FacadeScope) -> bool:
             category = arg.value
         if arg.star:
             return False
-    if category is None or dotted_name(category) not in _DEPRECATIONS:
+    if category is None or dotted_name(category, through_subscripts=True) not in _DEPRECATIONS:
         return False
     return all(_harmless(a.value) for a in call.args)
 

@@ -24,8 +24,8 @@ from ssot_migrate.conventions import (
     patch_targets,
     type_string_arguments,
 )
-from ssot_migrate.discovery import dotted
 from ssot_migrate.model import CodemodResult, Note, NoteKind, SourceFile
+from ssot_migrate.pysyntax import ast_dotted_name
 from ssot_migrate.scan.filefacts import FileFacts, call_args, forwarded_attributes, parse_for_scan
 from ssot_migrate.scan.spec import DOUBLE_WORDS, TargetSpec, matches, name_words, word_runs
 
@@ -258,7 +258,7 @@ def _chain_use(node: ast.Attribute, facts: FileFacts, spec: TargetSpec) -> str |
     """The path an attribute chain reaches (``pkg.mod.Name`` after ``import pkg.mod``, or
     ``mod.Name`` after ``from pkg import mod``), unless its head alone is one (counted at import).
     """
-    name = dotted(node)
+    name = ast_dotted_name(node)
     if name is None:
         return None
     head = facts.head_value(name)
@@ -271,7 +271,7 @@ def _chain_use(node: ast.Attribute, facts: FileFacts, spec: TargetSpec) -> str |
 def _call_notes(
     node: ast.Call, facts: FileFacts, spec: TargetSpec, file: SourceFile, note: Any
 ) -> None:
-    func = dotted(node.func)
+    func = ast_dotted_name(node.func)
     function = patch_function(func, facts.local.get) if func else None
     if function is not None:
         _patch_note(node, function, facts, spec, note)

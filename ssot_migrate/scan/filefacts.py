@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ssot_migrate.conventions import CallArg
-from ssot_migrate.discovery import dotted
 from ssot_migrate.model import SourceFile
-from ssot_migrate.pysyntax import resolve_relative
+from ssot_migrate.pysyntax import ast_dotted_name, resolve_relative
 from ssot_migrate.scan.spec import word_runs
 
 
@@ -103,7 +102,9 @@ def forwarded_attributes(node: ast.ClassDef) -> Iterator[str]:
             owner: ast.expr | None = None
             if isinstance(sub.func, ast.Attribute) and sub.func.attr == method.name:
                 owner = sub.func.value
-            elif method.name == "__getattr__" and dotted(sub.func) == "getattr" and sub.args:
+            elif (
+                method.name == "__getattr__" and ast_dotted_name(sub.func) == "getattr" and sub.args
+            ):
                 owner = sub.args[0]
             if (
                 isinstance(owner, ast.Attribute)
@@ -197,7 +198,7 @@ class FileFacts:
                 if not isinstance(node, ast.ClassDef):
                     continue
                 qual = f"{self.module}.{node.name}" if self.module else node.name
-                bases = [self.resolve(b) or (dotted(b) or "") for b in node.bases]
+                bases = [self.resolve(b) or (ast_dotted_name(b) or "") for b in node.bases]
                 if any(b.rpartition(".")[2] == "Protocol" for b in bases):
                     continue  # an interface description, not an implementation
                 own = {
@@ -262,7 +263,7 @@ class FileFacts:
             ):
                 name = statement.targets[0].id
                 # ``Older = Old`` after ``Old = Manager``: an alias of an alias (phase 3 follows it).
-                head, dot, rest = (dotted(statement.value) or "").partition(".")
+                head, dot, rest = (ast_dotted_name(statement.value) or "").partition(".")
                 value = (
                     aliases[head] + dot + rest if head in aliases else self.resolve(statement.value)
                 )
@@ -272,7 +273,7 @@ class FileFacts:
 
     def resolve(self, node: ast.expr) -> str | None:
         """The dotted name an expression refers to, through this file's imports and definitions."""
-        name = dotted(node)
+        name = ast_dotted_name(node)
         if name is None:
             return None
         head, _, rest = name.partition(".")
@@ -303,7 +304,7 @@ def call_args(node: ast.Call) -> list[CallArg]:
             if isinstance(value, ast.Constant) and isinstance(value.value, str)
             else None
         )
-        return CallArg(index, keyword, string, dotted(value))
+        return CallArg(index, keyword, string, ast_dotted_name(value))
 
     found: list[CallArg] = []
     for index, value in enumerate(node.args):

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from ssot_migrate import pysyntax
 from ssot_migrate.codemods import _common
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.codemods.imports import ImportsCodemod
@@ -730,7 +731,7 @@ def test_no_merge_downwards_across_a_use(stub_root: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The shared helpers in codemods/_common.py (phase 2 and 3 import them too).
+# The shared helpers in pysyntax/ and codemods/_common.py (phase 2 and 3 use them too).
 # ---------------------------------------------------------------------------------------------
 
 
@@ -753,11 +754,11 @@ def test_resolve_relative(
 
 
 def test_common_relative_spelling_stays_relative_only_inside_the_anchor() -> None:
-    assert _common.relative_spelling("app.ws.unified", 1, "app.ws") == "unified"
-    assert _common.relative_spelling("app.ws", 1, "app.ws") == ""
-    assert _common.relative_spelling("app.core.x", 2, "app.ws") == "core.x"
-    assert _common.relative_spelling("other.x", 1, "app.ws") is None
-    assert _common.relative_spelling("app.ws.x", 0, "app.ws") is None
+    assert pysyntax.relative_spelling("app.ws.unified", 1, "app.ws") == "unified"
+    assert pysyntax.relative_spelling("app.ws", 1, "app.ws") == ""
+    assert pysyntax.relative_spelling("app.core.x", 2, "app.ws") == "core.x"
+    assert pysyntax.relative_spelling("other.x", 1, "app.ws") is None
+    assert pysyntax.relative_spelling("app.ws.x", 0, "app.ws") is None
 
 
 def test_common_alias_table_longest_prefix() -> None:
@@ -799,14 +800,14 @@ def _import_node(code: str) -> libcst.Import | libcst.ImportFrom:
 
 
 def test_common_bindings_of_every_import_shape() -> None:
-    plain = _common.bindings_of(_import_node("import a.b.c"), "pkg")
+    plain = pysyntax.bindings_of(_import_node("import a.b.c"), "pkg")
     assert [(b.local, b.qname, b.loaded, b.plain) for b in plain] == [("a", "a", "a.b.c", True)]
-    aliased = _common.bindings_of(_import_node("import a.b as x, os"), "pkg")
+    aliased = pysyntax.bindings_of(_import_node("import a.b as x, os"), "pkg")
     assert [(b.local, b.qname) for b in aliased] == [("x", "a.b"), ("os", "os")]
-    relative = _common.bindings_of(_import_node("from .. import m as n, k"), "pkg.sub")
+    relative = pysyntax.bindings_of(_import_node("from .. import m as n, k"), "pkg.sub")
     assert [(b.local, b.qname) for b in relative] == [("n", "pkg.m"), ("k", "pkg.k")]
-    assert _common.bindings_of(_import_node("from m import *"), "pkg") == []
-    assert _common.bindings_of(_import_node("from .m import x"), None) == []
+    assert pysyntax.bindings_of(_import_node("from m import *"), "pkg") == []
+    assert pysyntax.bindings_of(_import_node("from .m import x"), None) == []
 
 
 def _code_of(node: libcst.CSTNode | None) -> str:
@@ -817,29 +818,29 @@ def _code_of(node: libcst.CSTNode | None) -> str:
 def test_common_drop_aliases_keeps_the_layout() -> None:
     single = _import_node("from m import a, b  # c")
     assert not isinstance(single.names, libcst.ImportStar)
-    assert _code_of(_common.drop_aliases(single, [single.names[1]])) == "from m import a"
-    assert _code_of(_common.drop_aliases(single, [single.names[0]])) == "from m import b"
-    assert _common.drop_aliases(single, list(single.names)) is None
+    assert _code_of(pysyntax.drop_aliases(single, [single.names[1]])) == "from m import a"
+    assert _code_of(pysyntax.drop_aliases(single, [single.names[0]])) == "from m import b"
+    assert pysyntax.drop_aliases(single, list(single.names)) is None
     block = _import_node("from m import (\n    a,\n    b,\n)")
     assert not isinstance(block.names, libcst.ImportStar)
-    assert _code_of(_common.drop_aliases(block, [block.names[1]])) == "from m import (\n    a,\n)"
+    assert _code_of(pysyntax.drop_aliases(block, [block.names[1]])) == "from m import (\n    a,\n)"
     plain = _import_node("import a, b")
     assert not isinstance(plain.names, libcst.ImportStar)
-    assert _code_of(_common.drop_aliases(plain, [plain.names[1]])) == "import a"
+    assert _code_of(pysyntax.drop_aliases(plain, [plain.names[1]])) == "import a"
 
 
 def test_common_builders_free_names_and_strings() -> None:
-    assert _code_of(_common.make_import_from("a.b", 1, [("X", None), ("Y", "Z")])) == (
+    assert _code_of(pysyntax.make_import_from("a.b", 1, [("X", None), ("Y", "Z")])) == (
         "from .a.b import X, Y as Z"
     )
-    assert _code_of(_common.make_import("a.b", "c")) == "import a.b as c"
-    assert _common.free_name("x", {"y"}) == "x"
-    assert _common.free_name("x", {"x"}) == "x_"
-    assert _common.free_name("x", {"x", "x_"}) == "x_2"
-    assert _common.string_body(libcst.SimpleString("r'a.b'")) == ("r", "'", "a.b")
-    assert _common.string_body(libcst.SimpleString("'a\\\\b'")) is None  # escapes: left alone
-    assert _common.string_body(libcst.SimpleString("b'a'")) is None
-    assert _common.with_string_body(libcst.SimpleString('"a"'), "b.c").value == '"b.c"'
+    assert _code_of(pysyntax.make_import("a.b", "c")) == "import a.b as c"
+    assert pysyntax.free_name("x", {"y"}) == "x"
+    assert pysyntax.free_name("x", {"x"}) == "x_"
+    assert pysyntax.free_name("x", {"x", "x_"}) == "x_2"
+    assert pysyntax.string_body(libcst.SimpleString("r'a.b'")) == ("r", "'", "a.b")
+    assert pysyntax.string_body(libcst.SimpleString("'a\\\\b'")) is None  # escapes: left alone
+    assert pysyntax.string_body(libcst.SimpleString("b'a'")) is None
+    assert pysyntax.with_string_body(libcst.SimpleString('"a"'), "b.c").value == '"b.c"'
 
 
 @pytest.mark.parametrize(
