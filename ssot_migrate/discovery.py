@@ -54,7 +54,11 @@ class SnapshotView(Protocol):
 
 @dataclass(frozen=True)
 class ModuleBinding:
-    """A module-level name of a file and the dotted name it is bound to (statically)."""
+    """A module-level name of a file and the dotted name it is bound to (statically).
+
+    Any binding (import, assignment, ``*``), read from ``ast``; ``pysyntax.Binding`` is one name
+    of one libcst import statement.
+    """
 
     name: str
     value: str
