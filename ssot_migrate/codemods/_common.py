@@ -23,48 +23,6 @@ import libcst as cst
 
 from ssot_migrate.model import Change, CodemodResult, NameKind, Note, SourceFile, Target
 
-# TEMPORARY: ``codemods/imports.py`` is being split into a package by another change; it still
-# imports these names from here. They are ``pysyntax``'s own objects, re-exported (no copies); the
-# re-export goes when that split lands and imports from ``pysyntax`` directly.
-from ssot_migrate.pysyntax import (
-    Binding,
-    ImportNode,
-    alias_comment,
-    bindings_of,
-    build_dotted,
-    dotted_name,
-    dotted_parts,
-    drop_aliases,
-    free_name,
-    import_from_module,
-    is_dotted_identifier,
-    make_import,
-    make_import_from,
-    relative_spelling,
-    string_body,
-    with_string_body,
-)
-
-__all__ = [  # the re-exported names only: see above
-    "Binding",
-    "ImportNode",
-    "alias_comment",
-    "bindings_of",
-    "build_dotted",
-    "dotted_name",
-    "dotted_parts",
-    "drop_aliases",
-    "free_name",
-    "import_from_module",
-    "is_dotted_identifier",
-    "make_import",
-    "make_import_from",
-    "relative_spelling",
-    "string_body",
-    "with_string_body",
-]
-
-
 # --------------------------------------------------------------------------- alias table
 
 

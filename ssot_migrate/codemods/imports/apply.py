@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from ssot_migrate.codemods._common import alias_comment, build_dotted, dotted_name, drop_aliases
 from ssot_migrate.codemods.imports.records import StatementEdit
+from ssot_migrate.pysyntax import alias_comment, build_dotted, dotted_name, drop_aliases
 
 
 class Replace(cst.CSTTransformer):

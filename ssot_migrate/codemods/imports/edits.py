@@ -11,7 +11,10 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from ssot_migrate.codemods._common import (
+from ssot_migrate.codemods.imports.records import ModuleChange, Move, NodeChange, Spec
+from ssot_migrate.codemods.imports.state import FileState
+from ssot_migrate.codemods.imports.survey import Block, ImportSite
+from ssot_migrate.pysyntax import (
     Binding,
     ImportNode,
     dotted_name,
@@ -20,9 +23,6 @@ from ssot_migrate.codemods._common import (
     make_import_from,
     relative_spelling,
 )
-from ssot_migrate.codemods.imports.records import ModuleChange, Move, NodeChange, Spec
-from ssot_migrate.codemods.imports.state import FileState
-from ssot_migrate.codemods.imports.survey import Block, ImportSite
 
 
 class ImportEdits:

@@ -13,16 +13,11 @@ from dataclasses import replace
 import libcst as cst
 from libcst.metadata import ClassScope
 
-from ssot_migrate.codemods._common import (
-    Binding,
-    Mapped,
-    build_dotted,
-    import_from_module,
-    relative_spelling,
-)
+from ssot_migrate.codemods._common import Mapped
 from ssot_migrate.codemods.imports.records import Move, NodeChange, NodeNote, Plan, loads_a_module
 from ssot_migrate.codemods.imports.state import FileState
 from ssot_migrate.model import NameKind
+from ssot_migrate.pysyntax import Binding, build_dotted, import_from_module, relative_spelling
 
 
 class Planner:

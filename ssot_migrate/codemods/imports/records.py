@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ssot_migrate.codemods._common import Binding, Mapped
+from ssot_migrate.codemods._common import Mapped
 from ssot_migrate.conventions import PatchTarget
 from ssot_migrate.model import ChangeKind, NameKind, NoteKind
+from ssot_migrate.pysyntax import Binding
 
 
 @dataclass(frozen=True)

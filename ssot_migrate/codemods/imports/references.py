@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import Scope
 
-from ssot_migrate.codemods._common import Binding, Mapped, build_dotted
+from ssot_migrate.codemods._common import Mapped
 from ssot_migrate.codemods.imports.edits import ImportEdits
 from ssot_migrate.codemods.imports.plan import Planner
 from ssot_migrate.codemods.imports.records import Move, NodeChange, NodeNote, Spec, loads_a_module
@@ -22,6 +22,7 @@ from ssot_migrate.codemods.imports.spelling import Spelling, users
 from ssot_migrate.codemods.imports.state import FileState, simple
 from ssot_migrate.codemods.imports.strings import Strings
 from ssot_migrate.codemods.imports.survey import Chains
+from ssot_migrate.pysyntax import Binding, build_dotted
 
 
 class References:

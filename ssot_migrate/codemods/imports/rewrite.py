@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ssot_migrate.codemods._common import AliasTable, bindings_of
+from ssot_migrate.codemods._common import AliasTable
 from ssot_migrate.codemods.imports.edits import ImportEdits
 from ssot_migrate.codemods.imports.plan import Planner
 from ssot_migrate.codemods.imports.references import References
@@ -18,6 +18,7 @@ from ssot_migrate.codemods.imports.state import FileState
 from ssot_migrate.codemods.imports.strings import Strings
 from ssot_migrate.codemods.imports.survey import Survey, call_arg_value
 from ssot_migrate.model import Change, CodemodResult, Note, SourceFile
+from ssot_migrate.pysyntax import bindings_of
 
 # Notes of sites left as they are, that a person must rewrite or accept: listed under "needs a
 # decision". The others explain how a site was rewritten (a kept local name, a star import).

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import Scope
 
-from ssot_migrate.codemods._common import Binding, free_name, relative_spelling
 from ssot_migrate.codemods.imports.edits import ImportEdits
 from ssot_migrate.codemods.imports.records import Spec
 from ssot_migrate.codemods.imports.state import FileState
+from ssot_migrate.pysyntax import Binding, free_name, relative_spelling
 
 
 class Spelling:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import BaseAssignment, ImportAssignment, MetadataWrapper, Scope, ScopeProvider
 
-from ssot_migrate.codemods._common import AliasTable, Binding, ImportNode, top_statement_lines
+from ssot_migrate.codemods._common import AliasTable, top_statement_lines
 from ssot_migrate.codemods.imports.records import (
     Move,
     NodeChange,
@@ -23,6 +23,7 @@ from ssot_migrate.codemods.imports.records import (
 )
 from ssot_migrate.codemods.imports.survey import ImportSite, Survey
 from ssot_migrate.model import SourceFile
+from ssot_migrate.pysyntax import Binding, ImportNode
 
 # Name -> every binding of it in the file: an import's ``Binding``, or ``None`` for any other.
 Census = dict[str, list[Binding | None]]

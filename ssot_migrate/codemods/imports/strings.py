@@ -11,15 +11,7 @@ from dataclasses import replace
 import libcst as cst
 from libcst.metadata import GlobalScope, Scope
 
-from ssot_migrate.codemods._common import (
-    Binding,
-    Mapped,
-    build_dotted,
-    dotted_name,
-    is_dotted_identifier,
-    string_body,
-    with_string_body,
-)
+from ssot_migrate.codemods._common import Mapped
 from ssot_migrate.codemods.imports.apply import Replace
 from ssot_migrate.codemods.imports.records import Move, NodeChange, NodeNote, PatchCall
 from ssot_migrate.codemods.imports.spelling import Spelling, users
@@ -27,6 +19,14 @@ from ssot_migrate.codemods.imports.state import FileState
 from ssot_migrate.codemods.imports.survey import Chains, call_arg_value, call_args
 from ssot_migrate.conventions import PatchTarget, patch_function, patch_targets
 from ssot_migrate.model import NameKind
+from ssot_migrate.pysyntax import (
+    Binding,
+    build_dotted,
+    dotted_name,
+    is_dotted_identifier,
+    string_body,
+    with_string_body,
+)
 
 # (chain top node, its Name parts, scope of its root, replacements to record into) -> rewritten?
 Handle = Callable[

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ssot_migrate.codemods._common import ImportNode, dotted_name, dotted_parts
 from ssot_migrate.conventions import CallArg, type_string_arguments
+from ssot_migrate.pysyntax import ImportNode, dotted_name, dotted_parts
 
 Block = cst.Module | cst.IndentedBlock | cst.SimpleStatementSuite
 
