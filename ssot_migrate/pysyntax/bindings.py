@@ -71,27 +71,23 @@ def alias_local_name(alias: cst.ImportAlias) -> str | None:
 
 def bindings_of(statement: ImportNode, package: str | None) -> list[Binding]:
     """Every name ``statement`` binds, with the qualified name it denotes (``[]`` for ``*``)."""
-    result: list[Binding] = []
+    if isinstance(statement.names, cst.ImportStar):
+        return []
+    base = None
     if isinstance(statement, cst.ImportFrom):
-        if isinstance(statement.names, cst.ImportStar):
-            return result
         base = import_from_module(statement, package)
         if base is None:
-            return result
-        for alias in statement.names:
-            name = dotted_name(alias.name)
-            local = alias_local_name(alias)
-            if name is None or local is None:
-                continue
-            qname = f"{base}.{name}"
-            result.append(Binding(local, qname, qname, statement, alias))
-        return result
+            return []
+    result: list[Binding] = []
     for alias in statement.names:
         name = dotted_name(alias.name)
         local = alias_local_name(alias)
         if name is None or local is None:
             continue
-        if alias.asname is not None:
+        if base is not None:
+            qname = f"{base}.{name}"
+            result.append(Binding(local, qname, qname, statement, alias))
+        elif alias.asname is not None:
             result.append(Binding(local, name, name, statement, alias))
         else:
             result.append(Binding(local, local, name, statement, alias, plain=True))
