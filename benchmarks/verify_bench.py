@@ -9,10 +9,14 @@ Copies the SymPy corpus to ``--work``, adds ``sympy.utilities.memoization_new`` 
 ``sympy.functions.combinatorial.numbers``, which the phase changes), run by ``--python`` (a venv
 with pytest, mpmath<1.4 and hypothesis; SymPy itself is imported from the copy).
 
-Each round times, one after the other in the same session: the suite alone (``pytest -q`` in
-the copy, as a user would run it), then ``ssot-migrate phase1`` with ``test-jobs = 2`` (base and
-phase suites at the same time), then with ``test-jobs = 1`` (one after the other, as before).
-The test cache and the branch are removed before every phase run, so each one measures both
+After one untimed warm-up run of the suite (so the checkout's bytecode is written, as after a
+user's first run; ``PYTHONDONTWRITEBYTECODE`` is dropped for every run), each round times, one
+after the other in the same session: the suite alone (``pytest -q`` in the copy, as a user would
+run it), then ``ssot-migrate phase1`` with ``test-jobs = 2`` (base and phase suites at the same
+time) with no kept bytecode (a repository's first phase: ``.git/ssot-cache`` removed), then the
+same with the bytecode the previous run kept (a later phase, a ``--refresh``), then, unless
+``--concurrent-only``, with ``test-jobs = 1`` (one after the other, as before), cold. The test
+results cache and the branch are removed before every phase run, so each one measures both
 trees. Prints a Markdown table of medians and the ratios to the suite run, with the machine's
 load before and after, and exits 1 if a phase did not verify (``SSOT-Verified`` other than
 ``yes``), since a ratio of a failed run means nothing.
@@ -47,6 +51,8 @@ canonical = "sympy.utilities.memoization_new.recurrence_memo"
 aliases = ["sympy.utilities.memoization.recurrence_memo"]
 """
 GIT = ("git", "-c", "user.name=bench", "-c", "user.email=bench@invalid")
+# A user's own runs write bytecode: the suite alone is timed warm, as it is the second time.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def prepare(corpus: Path, work: Path, python: str) -> Path:
@@ -77,12 +83,15 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tupl
     return seconds, f"exit {proc.returncode}: {tail[0]}"
 
 
-def phase(ssot: str, repo: Path, config: Path) -> tuple[float, str]:
+def phase(ssot: str, repo: Path, config: Path, *, cold: bool = True) -> tuple[float, str]:
+    """One ``phase1`` measuring both trees (the test results cache is always removed); ``cold``
+    removes the bytecode kept by earlier runs too, as on a repository's very first phase."""
     subprocess.run(
         [*GIT, "branch", "-D", "ssot/phase1-imports"], cwd=repo, capture_output=True, check=False
     )
-    shutil.rmtree(repo / ".git" / "ssot-cache", ignore_errors=True)
-    seconds, _ = timed([ssot, "phase1", "--repo", str(repo), "--config", str(config)], repo)
+    cache = repo / ".git" / "ssot-cache"
+    shutil.rmtree(cache if cold else cache / "tests", ignore_errors=True)
+    seconds, _ = timed([ssot, "phase1", "--repo", str(repo), "--config", str(config)], repo, ENV)
     verified = subprocess.run(
         [
             *GIT,
@@ -116,21 +125,27 @@ def main() -> int:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     repo = prepare(args.corpus, args.work, args.python)
+    suite_argv = [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS]
+    seconds, tail = timed(suite_argv, repo, ENV)  # warm-up: compiles the checkout's bytecode
+    print(f"warm-up: suite {seconds:.1f} s ({tail})", file=sys.stderr)
     load_before = os.getloadavg()
-    suite, par, seq = [], [], []
+    suite: list[float] = []
+    runs: dict[str, list[float]] = {}
     ok = True
+    kinds = [("concurrent, cold bytecode", 2, True), ("concurrent, kept bytecode", 2, False)]
+    if not args.concurrent_only:
+        kinds.append(("sequential, cold bytecode", 1, True))
     for round_no in range(1, args.n + 1):
-        seconds, tail = timed(
-            [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS], repo
-        )
+        seconds, tail = timed(suite_argv, repo, ENV)
         suite.append(seconds)
         print(f"round {round_no}: suite {seconds:.1f} s ({tail})", file=sys.stderr)
-        for jobs, bucket in ((2, par), (1, seq))[: 1 if args.concurrent_only else 2]:
-            seconds, verified = phase(args.ssot, repo, args.work / f"ssot-jobs{jobs}.toml")
-            bucket.append(seconds)
+        for name, jobs, cold in kinds:
+            config = args.work / f"ssot-jobs{jobs}.toml"
+            seconds, verified = phase(args.ssot, repo, config, cold=cold)
+            runs.setdefault(name, []).append(seconds)
             ok = ok and verified == "yes"
             print(
-                f"round {round_no}: phase1 test-jobs={jobs} {seconds:.1f} s "
+                f"round {round_no}: phase1 {name} {seconds:.1f} s "
                 f"(SSOT-Verified: {verified or '?'})",
                 file=sys.stderr,
             )
@@ -143,13 +158,9 @@ def main() -> int:
     )
     print("| run | wall s (median) | all runs s | x one suite run |")
     print("|---|---|---|---|")
-    for name, values in (
-        ("one suite run (pytest -q)", suite),
-        ("phase1, test-jobs = 2 (concurrent)", par),
-        ("phase1, test-jobs = 1 (sequential)", seq),
-    ):
-        if not values:
-            continue
+    for name, values in [("one suite run (pytest -q, warm)", suite)] + [
+        (f"phase1, {kind}", values) for kind, values in runs.items()
+    ]:
         runs = ", ".join(f"{v:.1f}" for v in values)
         print(
             f"| {name} | {statistics.median(values):.1f} | {runs} | "
