@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ssot_migrate.comparison import reproduces
 from ssot_migrate.gitlayer.worktree import Worktree
-from ssot_migrate.verify import TestRunner, reproduces
+from ssot_migrate.verify import TestRunner
 
 Echo = Callable[[str], None]
 

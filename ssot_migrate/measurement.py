@@ -16,23 +16,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ssot_migrate.bisection import BisectReport, bisect_files
+from ssot_migrate.comparison import (
+    Comparison,
+    Triage,
+    apply_triage,
+    compare,
+    marked_expected_fixes,
+    triage,
+)
 from ssot_migrate.conventions import is_test_path
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
 from ssot_migrate.model import Config
 from ssot_migrate.selection import Selection, select_at
-from ssot_migrate.verify import (
-    Comparison,
-    RunRequest,
-    TestRun,
-    TestRunner,
-    Triage,
-    apply_triage,
-    compare,
-    marked_expected_fixes,
-    progress_seconds,
-    triage,
-)
+from ssot_migrate.verify import RunRequest, TestRun, TestRunner, progress_seconds
 
 DEFAULT_BISECT_BUDGET = 24
 Echo = Callable[[str], None]
@@ -191,7 +188,7 @@ class Verifier:
     def confirm(
         self, verification: Verification, wt: Worktree, tree: str, on_base: RunIds
     ) -> Verification:
-        """Re-run what went pass -> fail before it counts (``rerun``); see ``verify.triage``.
+        """Re-run what went pass -> fail before it counts (``rerun``); see ``comparison.triage``.
 
         A pytest suite re-runs those tests by id on ``wt`` (the phase tree) and through
         ``on_base``; any other runner re-runs the whole suite once on the phase tree.

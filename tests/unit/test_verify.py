@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from ssot_migrate.comparison import compare, marked_expected_fixes
 from ssot_migrate.verify import (
     PASSED,
     TestRun,
-    compare,
-    marked_expected_fixes,
     parse_junit,
     pytest_position,
 )
