@@ -279,6 +279,7 @@ class _Job:
     junit: Path | None
     scratch: Path
     out: BinaryIO
+    env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     ended: float | None = None
@@ -453,7 +454,10 @@ class TestRunner:
                 if hit is not None:
                     answers[index] = hit
                 else:
-                    jobs[index] = self._start(request)
+                    jobs[index] = self._prepare(request)
+            # Everything is ready before the first process starts, so the runs start together.
+            for job in jobs.values():
+                self._spawn(job)
             self._watch(list(jobs.values()))
         finally:
             for job in jobs.values():
@@ -462,7 +466,8 @@ class TestRunner:
             answers[index] = self._result(job)
         return [answers[i] for i in range(len(requests))]
 
-    def _start(self, request: RunRequest) -> _Job:
+    def _prepare(self, request: RunRequest) -> _Job:
+        """A run's command line, log, scratch area and seeded bytecode, not yet started."""
         argv = list(self.argv)
         junit: Path | None = None
         pos = pytest_position(argv)
@@ -512,26 +517,27 @@ class TestRunner:
                 bytecode.seed_tree(cache / bytecode.TREES, scratch / "pycache", tree)
         log.parent.mkdir(parents=True, exist_ok=True)
         out = log.open("ab")
-        job = _Job(request, argv, log, junit, scratch, out)
+        job = _Job(request, argv, log, junit, scratch, out, env)
         job._offset = out.tell()
         out.write(f"$ {shlex.join(argv)}\n# cwd: {worktree}\n# TMPDIR: {env['TMPDIR']}\n".encode())
         out.flush()
+        return job
+
+    def _spawn(self, job: _Job) -> None:
         job.started = time.monotonic()
         try:
             job.proc = subprocess.Popen(
-                argv,
-                cwd=worktree,
-                env=env,
+                job.argv,
+                cwd=job.request.worktree,
+                env=job.env,
                 stdin=subprocess.DEVNULL,
-                stdout=out,
+                stdout=job.out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         except OSError as exc:
-            self._finish(job)
-            raise ConfigError(f"test-command: cannot run {argv[0]!r}: {exc}") from exc
+            raise ConfigError(f"test-command: cannot run {job.argv[0]!r}: {exc}") from exc
         self.runs += 1
-        return job
 
     def _watch(self, jobs: Sequence[_Job]) -> None:
         """Wait for every job, killing each at its timeout; report progress meanwhile."""
