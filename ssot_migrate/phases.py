@@ -179,7 +179,8 @@ def _guard_outcome(config: Config, snapshot: Snapshot) -> tuple[tuple[FileOutcom
 
     The configuration files are read from the base commit, like the sources.
     """
-    from ssot_migrate.guard import guard_outcome, legacy_sites_of
+    from ssot_migrate.guard import guard_outcome
+    from ssot_migrate.guard_plan import legacy_sites_of
 
     assert config.guard is not None
 
