@@ -41,7 +41,6 @@ from libcst.metadata import (
     Assignment,
     BaseAssignment,
     CodeRange,
-    ParentNodeProvider,
     PositionProvider,
     QualifiedName,
     QualifiedNameSource,
@@ -535,6 +534,35 @@ class _StateFinder(cst.CSTVisitor):
 # --------------------------------------------------------------------------- the pure rewrite
 
 
+class _ParentMap(cst.CSTVisitor):
+    """Each node's parent, from one walk of the tree.
+
+    libcst's ``ParentNodeProvider`` asks every node for its ``children`` (a walk of its own per
+    node) inside a batched pass of the whole tree: about as much time as scope analysis itself.
+    The parents are the same: a node's parent is the node whose visit it is reached from.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self._stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._stack:
+            self.parents[node] = self._stack[-1]
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+
+def _parents_of(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
+    walk = _ParentMap()
+    module.visit(walk)
+    return walk.parents
+
+
 @dataclass
 class _Site:
     call: cst.Call
@@ -592,7 +620,7 @@ class _FileRewrite:
         # Qualified names are asked of the scopes for candidate nodes only: libcst's provider
         # would make a pass over every node of the file to hand out lazy values.
         self.scopes = self.wrapper.resolve(ScopeProvider)
-        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = self.wrapper.resolve(ParentNodeProvider)
+        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = _parents_of(self.meta_module)
         if kept is not None and kept[1]:
             # Parents as in the file itself: a class or function that lost statements for the
             # analysis is its original (``_note_super_inits`` reads the whole class body).
