@@ -35,13 +35,19 @@ def run_dry_run(
     """
     from ssot_migrate.workflow import choose_base, describe_base
 
+    # Validated against ``base``'s files, exactly as branch mode validates.
     config, snapshot = open_config_and_snapshot(
         repo, config_path, base, python=python, strict=strict
     )
-    snapshot.close()  # validated against ``base``'s files, exactly as branch mode validates
-    choice = choose_base(repo.resolve(), config, phase, base)
-    console.print(Text(describe_base(phase, choice)))
-    summary = compute_phase(config, phase, base=choice.commit, jobs=jobs, progress=True)
+    with snapshot:
+        choice = choose_base(repo.resolve(), config, phase, base)
+        console.print(Text(describe_base(phase, choice)))
+        # Usually the phase starts where the configuration was validated: that snapshot is the
+        # one to read, not a second listing of the commit and a second set of git processes.
+        reuse = snapshot if choice.commit == snapshot.commit else None
+        summary = compute_phase(
+            config, phase, base=choice.commit, jobs=jobs, progress=True, snapshot=reuse
+        )
     diff = unified_diff_bytes(summary.outcomes)
     sys.stdout.buffer.write(diff)
     sys.stdout.buffer.flush()
