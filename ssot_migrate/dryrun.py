@@ -12,7 +12,7 @@ from rich.text import Text
 from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.model import RunSummary
 from ssot_migrate.patch import unified_diff_bytes
-from ssot_migrate.phases import compute_phase
+from ssot_migrate.phases import choose_base, compute_phase, describe_base
 from ssot_migrate.terminal import printable
 
 
@@ -33,8 +33,6 @@ def run_dry_run(
     while it exists and is not merged into ``base``), so the diff applies to the branch's base
     and equals the branch's commit; which base was used goes to stderr.
     """
-    from ssot_migrate.workflow import choose_base, describe_base
-
     # Validated against ``base``'s files, exactly as branch mode validates.
     config, snapshot = open_config_and_snapshot(
         repo, config_path, base, python=python, strict=strict

@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ssot_migrate.codemods.base import Codemod
@@ -359,4 +360,41 @@ def compute_phase(
         messages=plan.messages + config.lookup_notes,
         base=summary.base,
         warnings=config.warnings,
+    )
+
+
+@dataclass(frozen=True)
+class BaseChoice:
+    """Where a phase starts: the commit, what it is called, and the line it merges into."""
+
+    commit: str
+    label: str
+    mainline: str
+    stacked_on: str | None = None
+
+
+def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice:
+    """Phase N's base: the nearest earlier phase branch not merged into ``base``, else ``base``."""
+    from ssot_migrate.gitlayer import branches as refs  # git only when a base is chosen
+    from ssot_migrate.record import Trailers
+
+    base_sha = refs.resolve(repo, base)
+    if base_sha is None:
+        raise UsageError(f"--base {base!r}: not a commit of this repository")
+    mainline = refs.symbolic_name(repo, base) or base_sha
+    for before in reversed(earlier(phase)):
+        name = branch_name(config, before.id)
+        tip = refs.branch_tip(repo, name)
+        if tip is not None and not refs.is_merged(repo, tip, base_sha):
+            info = refs.commit_info(repo, tip)
+            recorded = Trailers.parse(info.trailers).mainline
+            return BaseChoice(tip, name, mainline if recorded is None else recorded, name)
+    return BaseChoice(base_sha, base, mainline)
+
+
+def describe_base(phase: str, choice: BaseChoice) -> str:
+    """The line that says which base a phase (branch or ``--dry-run``) starts from."""
+    label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
+    return f"{phase}: base {choice.commit[:12]} ({label})" + (
+        f", stacked on {choice.stacked_on}" if choice.stacked_on else ""
     )

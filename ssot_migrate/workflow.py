@@ -40,7 +40,7 @@ from ssot_migrate.measurement import (
     tests_section,
 )
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
-from ssot_migrate.phases import branch_name
+from ssot_migrate.phases import BaseChoice, branch_name, choose_base, describe_base
 from ssot_migrate.record import PhaseRecord, Trailers, id_list, paragraph
 from ssot_migrate.terminal import printable
 from ssot_migrate.verify import (
@@ -74,40 +74,6 @@ class PhaseResult:
     def exit_code(self) -> int:
         """1 when verification regressed (the branch exists anyway), else 0."""
         return 1 if self.verification.verdict == "failed" else 0
-
-
-@dataclass(frozen=True)
-class BaseChoice:
-    """Where a phase starts: the commit, what it is called, and the line it merges into."""
-
-    commit: str
-    label: str
-    mainline: str
-    stacked_on: str | None = None
-
-
-def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice:
-    """Phase N's base: the nearest earlier phase branch not merged into ``base``, else ``base``."""
-    base_sha = refs.resolve(repo, base)
-    if base_sha is None:
-        raise UsageError(f"--base {base!r}: not a commit of this repository")
-    mainline = refs.symbolic_name(repo, base) or base_sha
-    for earlier in reversed(phases.earlier(phase)):
-        name = branch_name(config, earlier.id)
-        tip = refs.branch_tip(repo, name)
-        if tip is not None and not refs.is_merged(repo, tip, base_sha):
-            info = refs.commit_info(repo, tip)
-            recorded = Trailers.parse(info.trailers).mainline
-            return BaseChoice(tip, name, mainline if recorded is None else recorded, name)
-    return BaseChoice(base_sha, base, mainline)
-
-
-def describe_base(phase: str, choice: BaseChoice) -> str:
-    """The line that says which base a phase (branch or ``--dry-run``) starts from."""
-    label = choice.stacked_on or choice.mainline.removeprefix("refs/heads/")
-    return f"{phase}: base {choice.commit[:12]} ({label})" + (
-        f", stacked on {choice.stacked_on}" if choice.stacked_on else ""
-    )
 
 
 def _compute(
