@@ -22,8 +22,11 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, new_mode: int | None = None) -> None:
     """Make ``path`` (or the file its symlinks lead to) hold exactly ``data``.
+
+    An existing file keeps its permission bits; a new one gets ``new_mode``, else what the umask
+    allows (``0o666``), as an editor would create it.
 
     ``UsageError`` when it exists and is not a regular file; ``OSError`` from the system
     (a full disk, no permission) is left to the caller, which knows what the file is for.
@@ -37,7 +40,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise UsageError(
             f"{path}: not a regular file (a device, FIFO or socket); refusing to replace it"
         )
-    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    if st is not None:
+        mode = stat.S_IMODE(st.st_mode)
+    else:
+        mode = new_mode if new_mode is not None else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from ssot_migrate.atomic import write_atomic
 from ssot_migrate.errors import GitError
 from ssot_migrate.gitlayer.branches import git_dir, run_git, subcommand
 
@@ -202,19 +203,8 @@ class Worktree:
             entry = self.git("ls-files", "--stage", "--", rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             index_mode = entry.split(" ", 1)[0] if entry else "100644"
-            if target.exists():
-                mode = target.stat().st_mode & 0o7777
-            else:
-                mode = 0o755 if index_mode == "100755" else 0o644
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".ssot-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.chmod(tmp, mode)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            # A file not checked out gets the mode git would give it, not the umask's.
+            write_atomic(target, data, new_mode=0o755 if index_mode == "100755" else 0o644)
             blob = self.git("hash-object", "-w", "--no-filters", "--", rel)
             self.git("update-index", "--add", "--cacheinfo", f"{index_mode},{blob},{rel}")
             written.append(rel)
