@@ -2,7 +2,7 @@
 
 The per-file ``class`` notes of ``facts.py`` name each candidate class and its roles (listed
 facade, alias class, named after the component, holder of the canonical, test double); this
-module loads the interfaces (``interfaces.py``) and decides which are findings, with evidence.
+module loads the interfaces (``interfaces``) and decides which are findings, with evidence.
 """
 
 from __future__ import annotations
