@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import libcst as cst
@@ -84,20 +84,49 @@ class _Delegation:
         )
 
     def run(self) -> cst.Module:
-        """The module with the facade delegating; ``outcome`` then says what happened."""
-        plan = self.plan
+        """The module with the facade delegating; :func:`delegation_outcome` then says what happened."""
         if not isinstance(self.cls.body, cst.IndentedBlock):
             self.left_alone = "a one-line class body is left as it is"
             return self.module
-        module = self.module
         statements = list(self.cls.body.body)
         init_index = _method_index(statements, "__init__")
-        impl = self._find_impl(statements[init_index]) if init_index is not None else None
-        # 1. What happens to each method; forwards that would leave shared state stale, async
-        # generators and properties with a setter stay as they are.
+        impl = (
+            _find_impl(statements[init_index], self.plan, self.bindings)
+            if init_index is not None
+            else None
+        )
         attribute = impl or free_name("_impl", _class_attributes(self.cls))
+        decided = self._decide(statements, attribute)
+        instance_needed = any(m.action == "forward" and not m.on_class for m in decided)
+        needs_canonical_local = any(m.on_class and m.action == "forward" for m in decided)
+        # 2. The canonical instance, only when a forward uses it: nothing unused is added.
+        new_imports: list[tuple[str, str]] = []  # (qualified name, local)
+        taken = top_level_names(self.module)
+        canonical_local = (
+            _local_for(self.bindings, self.plan.canonical, taken, new_imports)
+            if needs_canonical_local
+            else ""
+        )
+        if impl is None and instance_needed:
+            added = self._add_instance(
+                statements, init_index, attribute, canonical_local, taken, new_imports
+            )
+            if not added:
+                return self.module
+        # 3. Forwards.
+        if not self._forward_methods(statements, decided, attribute, canonical_local):
+            # Nothing was collapsed: the class stays exactly as it was, no instance added, no
+            # clean-up of its own (its dead code was dead before phase 2).
+            return self.module
+        # 4. Private state and helpers nothing uses any more.
+        return self._finish(statements, attribute, new_imports)
+
+    def _decide(self, statements: list[cst.BaseStatement], attribute: str) -> list[MethodPlan]:
+        """What happens to each method; forwards that would leave shared state stale, async
+        generators and properties with a setter stay as they are."""
+        plan = self.plan
         demoted = _state_sharing(
-            statements, plan, attribute, _attribute_names_outside(module, self.index)
+            statements, plan, attribute, _attribute_names_outside(self.module, self.index)
         )
         decided: list[MethodPlan] = []
         for method in plan.methods:
@@ -115,42 +144,55 @@ class _Delegation:
                     reason=f"{method.name}(): an async generator cannot be forwarded in one line",
                 )
             decided.append(method)
-        instance_needed = any(m.action == "forward" and not m.on_class for m in decided)
-        needs_canonical_local = any(m.on_class and m.action == "forward" for m in decided)
-        # 2. The canonical instance, only when a forward uses it: nothing unused is added.
-        new_imports: list[tuple[str, str]] = []  # (qualified name, local)
-        taken = top_level_names(module)
-        canonical_local = (
-            self._local_for(plan.canonical, taken, new_imports) if needs_canonical_local else ""
+        return decided
+
+    def _add_instance(
+        self,
+        statements: list[cst.BaseStatement],
+        init_index: int | None,
+        attribute: str,
+        canonical_local: str,
+        taken: set[str],
+        new_imports: list[tuple[str, str]],
+    ) -> bool:
+        """``self.<attribute> = <canonical or factory>(...)`` added to ``__init__`` (in place);
+        ``False``, with ``left_alone`` said, when it cannot be."""
+        plan = self.plan
+        if plan.factory_note:
+            self.note("facade-factory", f"{plan.facade}: {plan.factory_note}")
+        blocker = _cannot_add_instance(self.cls, init_index is not None)
+        if blocker is not None:
+            self.left_alone = f"{blocker}; add the canonical instance by hand"
+            return False
+        built = self._construction(
+            statements, init_index, plan.factory, canonical_local, taken, new_imports
         )
-        if impl is None and instance_needed:
-            if plan.factory_note:
-                self.note("facade-factory", f"{plan.facade}: {plan.factory_note}")
-            blocker = _cannot_add_instance(self.cls, init_index is not None)
-            if blocker is not None:
-                self.left_alone = f"{blocker}; add the canonical instance by hand"
-                return self.module
-            built = self._construction(
-                statements, init_index, plan.factory, canonical_local, taken, new_imports
+        if built is None:
+            return False
+        call_text, kind = built
+        statement = cst.parse_statement(f"self.{attribute} = {call_text}\n")
+        if init_index is None:
+            init = cst.parse_statement(
+                f"def __init__(self) -> None:\n    self.{attribute} = {call_text}\n"
             )
-            if built is None:
-                return self.module
-            call_text, kind = built
-            statement = cst.parse_statement(f"self.{attribute} = {call_text}\n")
-            if init_index is None:
-                init = cst.parse_statement(
-                    f"def __init__(self) -> None:\n    self.{attribute} = {call_text}\n"
-                )
-                insert_at = 1 if statements and is_docstring(statements[0]) else 0
-                statements.insert(insert_at, init)
-            else:
-                init_node = statements[init_index]
-                assert isinstance(init_node, cst.FunctionDef)
-                statements[init_index] = _prepend_statement(init_node, statement)
-            self.change(
-                kind, f"class {plan.class_name} (own state)", f"self.{attribute} = {call_text}"
-            )
-        # 3. Forwards.
+            insert_at = 1 if statements and is_docstring(statements[0]) else 0
+            statements.insert(insert_at, init)
+        else:
+            init_node = statements[init_index]
+            assert isinstance(init_node, cst.FunctionDef)
+            statements[init_index] = _prepend_statement(init_node, statement)
+        self.change(kind, f"class {plan.class_name} (own state)", f"self.{attribute} = {call_text}")
+        return True
+
+    def _forward_methods(
+        self,
+        statements: list[cst.BaseStatement],
+        decided: list[MethodPlan],
+        attribute: str,
+        canonical_local: str,
+    ) -> bool:
+        """Each forward rewritten in place, each kept method listed; whether any was rewritten."""
+        plan = self.plan
         rewritten = False
         for method in decided:
             position = _method_index(statements, method.name)
@@ -192,112 +234,29 @@ class _Delegation:
                     _code(forwarded.body).strip().splitlines()[-1].strip(),
                     self._line(function),
                 )
-        if not rewritten:
-            # Nothing was collapsed: the class stays exactly as it was, no instance added, no
-            # clean-up of its own (its dead code was dead before phase 2).
-            return self.module
-        # 4. Private state and helpers nothing uses any more.
+        return rewritten
+
+    def _finish(
+        self,
+        statements: list[cst.BaseStatement],
+        attribute: str,
+        new_imports: list[tuple[str, str]],
+    ) -> cst.Module:
+        """The module with the rewritten class, its dead members gone and its imports settled."""
+        assert isinstance(self.cls.body, cst.IndentedBlock)
         statements = self._drop_dead_members(statements, attribute)
         new_cls = self.cls.with_changes(body=self.cls.body.with_changes(body=statements))
-        body = list(module.body)
+        body = list(self.module.body)
         body[self.index] = new_cls
-        new_module = module.with_changes(body=body)
+        new_module = self.module.with_changes(body=body)
         used_before = _imports_read_in(self.module, self.cls)
         for qname, local in new_imports:
             new_module = _add_top_import(new_module, qname, local)
         self.changed = True
         return _drop_unused_imports(new_module, used_before)
 
-    def outcome(self, file: SourceFile) -> Note:
-        """The facade's one outcome line: delegated (n forwarded, m kept), or left as it is."""
-        plan = self.plan
-        if self.left_alone is not None:
-            return _outcome(
-                file, self.line, plan, "facade-left-alone", f"left as it is: {self.left_alone}"
-            )
-        kept = "; ".join(f"{m.name}: {_short_reason(m)}" for m in self.kept)
-        if not self.forwarded:
-            every = len(self.kept)
-            what = (
-                f"none of its methods is a pure forward to {plan.canonical} ({every} kept: {kept})"
-                if every
-                else "it has no public methods to forward"
-            )
-            return _outcome(file, self.line, plan, "facade-left-alone", f"left as it is: {what}")
-        already = "" if self.changed else "; already pure forwards, left as they are"
-        text = (
-            f"delegated to {plan.canonical}: {_plural(len(self.forwarded), 'method')} forwarded "
-            f"({', '.join(self.forwarded)}{already}), {len(self.kept)} kept"
-            + (f" ({kept})" if kept else "")
-        )
-        why = [*plan.incompatibilities, *plan.not_alias]
-        if why:
-            text += "; not an alias: " + "; ".join(why)
-        return _outcome(file, self.line, plan, "facade-delegated", text, "note")
-
     def _line(self, node: cst.CSTNode) -> int:
         return self.lines.get(id(node), self.line)
-
-    def _local_for(self, qname: str, taken: set[str], new_imports: list[tuple[str, str]]) -> str:
-        for local, bound in self.bindings.items():
-            if bound == qname:
-                return local
-        for bound_qname, local in new_imports:
-            if bound_qname == qname:
-                return local
-        local = free_name(qname.rpartition(".")[2], taken)
-        taken.add(local)
-        new_imports.append((qname, local))
-        return local
-
-    def _resolves_to(self, func: cst.BaseExpression, qname: str) -> bool:
-        text = dotted_name(func, through_subscripts=True)
-        if text is None:
-            return False
-        head, _, rest = text.partition(".")
-        bound = self.bindings.get(head)
-        if bound is None:
-            return False
-        return (f"{bound}.{rest}" if rest else bound) == qname
-
-    def _find_impl(self, init: cst.BaseStatement) -> str | None:
-        """The attribute ``__init__`` stores a canonical instance in (built directly or by factory)."""
-        if not isinstance(init, cst.FunctionDef):
-            return None
-        for statement in _body_smalls(init):
-            if isinstance(statement, (cst.Assign, cst.AnnAssign)) and isinstance(
-                statement.value, cst.Call
-            ):
-                targets = (
-                    [t.target for t in statement.targets]
-                    if isinstance(statement, cst.Assign)
-                    else [statement.target]
-                )
-                func = statement.value.func
-                builds = (
-                    self._resolves_to(func, self.plan.canonical)
-                    or (
-                        self.plan.factory is not None
-                        and self._resolves_to(func, self.plan.factory.dotted)
-                    )
-                    or (
-                        self._factory_dotted() is not None
-                        and self._resolves_to(func, self._factory_dotted() or "")
-                    )
-                )
-                if not builds:
-                    continue
-                for target in targets:
-                    if (
-                        isinstance(target, cst.Attribute)
-                        and isinstance(target.value, cst.Name)
-                        and target.value.value == "self"
-                    ):
-                        return target.attr.value
-        return None
-
-    def _factory_dotted(self) -> str | None:
-        return self.plan.factory.dotted if self.plan.factory is not None else None
 
     def _construction(
         self,
@@ -328,7 +287,7 @@ class _Delegation:
             if problem is not None:
                 problems.append(problem)
                 continue
-            local = self._local_for(dotted, taken, new_imports)
+            local = _local_for(self.bindings, dotted, taken, new_imports)
             return f"{local}({', '.join(arguments)})", kind
         self.left_alone = (
             "it cannot build a canonical instance from its constructor's parameters "
@@ -380,3 +339,100 @@ class _Delegation:
                     self.change("facade-state-removed", f"self.{name}", "(removed)")
                 changed = True
         return statements
+
+
+def _resolves_to(func: cst.BaseExpression, qname: str, bindings: Mapping[str, str]) -> bool:
+    """Whether ``func`` names ``qname`` through the module's import ``bindings``."""
+    text = dotted_name(func, through_subscripts=True)
+    if text is None:
+        return False
+    head, _, rest = text.partition(".")
+    bound = bindings.get(head)
+    if bound is None:
+        return False
+    return (f"{bound}.{rest}" if rest else bound) == qname
+
+
+def _find_impl(
+    init: cst.BaseStatement, plan: FacadePlan, bindings: Mapping[str, str]
+) -> str | None:
+    """The attribute ``__init__`` stores a canonical instance in (built directly or by factory)."""
+    if not isinstance(init, cst.FunctionDef):
+        return None
+    factory_dotted = plan.factory.dotted if plan.factory is not None else None
+    for statement in _body_smalls(init):
+        if isinstance(statement, (cst.Assign, cst.AnnAssign)) and isinstance(
+            statement.value, cst.Call
+        ):
+            targets = (
+                [t.target for t in statement.targets]
+                if isinstance(statement, cst.Assign)
+                else [statement.target]
+            )
+            func = statement.value.func
+            builds = (
+                _resolves_to(func, plan.canonical, bindings)
+                or (plan.factory is not None and _resolves_to(func, plan.factory.dotted, bindings))
+                or (
+                    factory_dotted is not None
+                    and _resolves_to(func, factory_dotted or "", bindings)
+                )
+            )
+            if not builds:
+                continue
+            for target in targets:
+                if (
+                    isinstance(target, cst.Attribute)
+                    and isinstance(target.value, cst.Name)
+                    and target.value.value == "self"
+                ):
+                    return target.attr.value
+    return None
+
+
+def delegation_outcome(delegation: _Delegation, file: SourceFile) -> Note:
+    """The facade's one outcome line: delegated (n forwarded, m kept), or left as it is."""
+    plan = delegation.plan
+    if delegation.left_alone is not None:
+        return _outcome(
+            file,
+            delegation.line,
+            plan,
+            "facade-left-alone",
+            f"left as it is: {delegation.left_alone}",
+        )
+    kept = "; ".join(f"{m.name}: {_short_reason(m)}" for m in delegation.kept)
+    if not delegation.forwarded:
+        every = len(delegation.kept)
+        what = (
+            f"none of its methods is a pure forward to {plan.canonical} ({every} kept: {kept})"
+            if every
+            else "it has no public methods to forward"
+        )
+        return _outcome(file, delegation.line, plan, "facade-left-alone", f"left as it is: {what}")
+    already = "" if delegation.changed else "; already pure forwards, left as they are"
+    text = (
+        f"delegated to {plan.canonical}: {_plural(len(delegation.forwarded), 'method')} forwarded "
+        f"({', '.join(delegation.forwarded)}{already}), {len(delegation.kept)} kept"
+        + (f" ({kept})" if kept else "")
+    )
+    why = [*plan.incompatibilities, *plan.not_alias]
+    if why:
+        text += "; not an alias: " + "; ".join(why)
+    return _outcome(file, delegation.line, plan, "facade-delegated", text, "note")
+
+
+def _local_for(
+    bindings: Mapping[str, str], qname: str, taken: set[str], new_imports: list[tuple[str, str]]
+) -> str:
+    """The local name ``qname`` is (or will be, by a new import) bound to at top level."""
+    for local, bound in bindings.items():
+        if bound == qname:
+            return local
+    for bound_qname, local in new_imports:
+        if bound_qname == qname:
+            return local
+    local = free_name(qname.rpartition(".")[2], taken)
+    taken.add(local)
+    new_imports.append((qname, local))
+    return local

@@ -8,7 +8,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ssot_migrate.codemods.facades.alias import _to_alias
-from ssot_migrate.codemods.facades.delegation import _Delegation
+from ssot_migrate.codemods.facades.delegation import _Delegation, delegation_outcome
 from ssot_migrate.codemods.facades.plan import FacadePlan, _outcome, _plural
 from ssot_migrate.codemods.facades.state import _method_index
 from ssot_migrate.model import Change, Note, NoteKind, SourceFile
@@ -97,7 +97,7 @@ def _rewrite_facade(
     delegation = _Delegation(module, index, plan, file, changes, note, line, lines)
     new_module = delegation.run()
     notes.extend(delegation.notes_extra)
-    notes.append(delegation.outcome(file))
+    notes.append(delegation_outcome(delegation, file))
     return new_module
 
 
