@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ssot_migrate.test_command import pytest_position
 from ssot_migrate.verify import (
     ERROR,
     EXPECTED_FIX_MARK,
     FAILED,
     PASSED,
     TestRun,
-    pytest_position,
 )
 
 RunIds = Callable[[Sequence[str]], TestRun]

@@ -38,7 +38,7 @@ from ssot_migrate.conventions import (
 from ssot_migrate.discovery import parse_source
 from ssot_migrate.model import Config, SourceFile
 from ssot_migrate.selection_imports import Edge, FileImports, imports_of_source, wrapper_calls
-from ssot_migrate.verify import pytest_position
+from ssot_migrate.test_command import pytest_position
 
 # A changed ``__init__.py`` loaded by at least this share of the test files is "imported
 # everywhere": selecting would run nearly the whole suite anyway, through a guess.

@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 from ssot_migrate import bytecode
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import Config
+from ssot_migrate.test_command import command_argv, pytest_position, select_only
 
 ProgressFn = Callable[[str], None]
 # How often a plain progress line is printed on long runs when stderr is not a terminal.
@@ -39,46 +40,6 @@ PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 _RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
 # Variables that would point git (and so a test suite calling git) at the user's checkout.
 _LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
-# pytest options whose value is a separate argv item (so a path there is not a test selection).
-_PYTEST_VALUE_OPTIONS = frozenset(
-    [
-        "-c",
-        "-k",
-        "-m",
-        "-p",
-        "-o",
-        "-W",
-        "-r",
-        "--rootdir",
-        "--confcutdir",
-        "--basetemp",
-        "--junitxml",
-        "--junit-xml",
-        "--ignore",
-        "--ignore-glob",
-        "--deselect",
-        "--log-file",
-        "--log-level",
-        "--tb",
-        "--maxfail",
-        "--durations",
-        "-n",
-        "--dist",
-        "--import-mode",
-        "--cov",
-        "--cov-report",
-        "--cov-config",
-        "--override-ini",
-        "--config-file",
-        "--capture",
-        "--log-cli-level",
-        "--junit-prefix",
-        "--timeout",
-        "--pyargs",
-        "--runxfail",
-        "--color",
-    ]
-)
 
 
 def progress_seconds(default: float = 30.0) -> float:
@@ -88,63 +49,6 @@ def progress_seconds(default: float = 30.0) -> float:
     except ValueError:
         return default
     return value if value >= 0 else default
-
-
-def command_argv(config: Config) -> tuple[str, ...] | None:
-    """The configured test command as argv (``None`` when no ``test-command`` is configured)."""
-    command = config.test_command
-    if command is None:
-        return None
-    if isinstance(command, str):
-        try:
-            argv = tuple(shlex.split(command))
-        except ValueError as exc:
-            raise ConfigError(
-                f"test-command: cannot split {command!r}: {exc}", str(config.source)
-            ) from exc
-    else:
-        argv = tuple(command)
-    if not argv:
-        raise ConfigError("test-command: empty command", str(config.source))
-    return argv
-
-
-def check_command(config: Config) -> None:
-    """Refuse, before any work, a test command whose program cannot be found on PATH."""
-    argv = command_argv(config)
-    if argv and "/" not in argv[0] and shutil.which(argv[0]) is None:
-        raise ConfigError(
-            f"test-command: program {argv[0]!r} not found on PATH", str(config.source)
-        )
-
-
-def pytest_position(argv: Sequence[str]) -> int | None:
-    """Index just after ``pytest`` (or ``-m pytest``) in ``argv``, or ``None`` if not pytest."""
-    for i, item in enumerate(argv):
-        name = os.path.basename(item)
-        if name in ("pytest", "py.test") and (i == 0 or argv[i - 1] != "-k"):
-            return i + 1
-        if item == "-m" and i + 1 < len(argv) and argv[i + 1] == "pytest":
-            return i + 2
-    return None
-
-
-def _select_only(args: Sequence[str], cwd: Path, only: Sequence[str]) -> list[str]:
-    """pytest args with the user's path selections replaced by the test ids in ``only``."""
-    kept: list[str] = []
-    skip_value = False
-    for item in args:
-        if skip_value:
-            kept.append(item)
-            skip_value = False
-        elif item.startswith("-"):
-            kept.append(item)
-            skip_value = item in _PYTEST_VALUE_OPTIONS
-        elif "::" in item or (cwd / item).exists():
-            continue
-        else:
-            kept.append(item)
-    return kept + list(only)
 
 
 @dataclass(frozen=True)
@@ -487,7 +391,7 @@ class TestRunner:
                 "--continue-on-collection-errors",
             ]
             only = request.only
-            rest = argv[pos:] if not only else _select_only(argv[pos:], worktree, only)
+            rest = argv[pos:] if not only else select_only(argv[pos:], worktree, only)
             # The worktree lives inside the repository's git dir: stop pytest's upward search
             # for rootdir and conftest.py files at the worktree, or it would find the checkout's.
             if not any(a.startswith("--rootdir") for a in rest):

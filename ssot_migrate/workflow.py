@@ -43,10 +43,8 @@ from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
 from ssot_migrate.phases import BaseChoice, branch_name, choose_base, describe_base
 from ssot_migrate.record import PhaseRecord, Trailers, id_list, paragraph
 from ssot_migrate.terminal import printable
-from ssot_migrate.verify import (
-    TestRunner,
-    check_command,
-)
+from ssot_migrate.test_command import check_command
+from ssot_migrate.verify import TestRunner
 
 
 def _stderr_echo(line: str) -> None:

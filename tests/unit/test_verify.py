@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from ssot_migrate.comparison import compare, marked_expected_fixes
+from ssot_migrate.test_command import pytest_position
 from ssot_migrate.verify import (
     PASSED,
     TestRun,
     parse_junit,
-    pytest_position,
 )
 from tests.unit.test_workflow import (
     MarkerCodemod,
@@ -283,7 +283,7 @@ def test_broken_command_is_not_a_pass(tmp_path: Path) -> None:
 
 
 def test_subset_selection_replaces_paths_keeps_option_values(tmp_path: Path) -> None:
-    from ssot_migrate.verify import _select_only
+    from ssot_migrate.test_command import select_only
 
     (tmp_path / "tests").mkdir()
     (tmp_path / "pytest.ini").write_text("")
@@ -297,7 +297,7 @@ def test_subset_selection_replaces_paths_keeps_option_values(tmp_path: Path) -> 
         "tests/test_x.py::test_y",
         "--maxfail=1",
     ]
-    assert _select_only(args, tmp_path, ["tests/test_a.py::test_b"]) == [
+    assert select_only(args, tmp_path, ["tests/test_a.py::test_b"]) == [
         "-q",
         "-k",
         "not slow",
