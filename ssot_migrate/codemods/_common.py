@@ -161,6 +161,97 @@ def line_offsets(source: bytes) -> list[int]:
     return offsets
 
 
+@dataclass(frozen=True)
+class Splice:
+    """Top-level statements ``start`` to ``end`` (exclusive) replaced by ``code``; ``start == end``
+    inserts ``code`` before statement ``start`` (after the last one when it is ``len(body)``)."""
+
+    start: int
+    end: int
+    code: bytes
+
+
+class StatementSpans:
+    """Where each top-level statement of ``module`` stands in ``source``: the one position table.
+
+    ``lines[i]`` is the first line of statement ``i`` (leading comments included, from ``ast``:
+    see ``top_statement_lines``), ``bounds[i]`` the byte offset where that line starts. Built by
+    ``statement_spans``; ``splice`` writes new statements into ``source`` by it, so every other
+    statement keeps its bytes. Each statement is printed at most once (``printed``).
+    """
+
+    def __init__(
+        self, source: bytes, module: cst.Module, lines: list[int], bounds: list[int]
+    ) -> None:
+        self.source = source
+        self.module = module
+        self.lines = lines
+        self.bounds = bounds
+        self.encoding = "utf-8" if module.encoding == "utf-8-sig" else module.encoding
+        self._printed: dict[int, bytes] = {}
+
+    def code(self, module: cst.Module, statement: cst.BaseStatement) -> bytes:
+        """``statement`` of ``module`` printed alone, as this file's encoding spells it.
+
+        Printed with its newline even at the end of a file that has none: the bytes after the
+        last statement are the footer's, kept or reprinted on their own.
+        """
+        alone = module.with_changes(
+            header=(), body=(statement,), footer=(), has_trailing_newline=True
+        )
+        return alone.code.encode(self.encoding)
+
+    def printed(self, index: int) -> bytes:
+        """Statement ``index`` of the original module printed alone (see ``code``)."""
+        if index not in self._printed:
+            self._printed[index] = self.code(self.module, self.module.body[index])
+        return self._printed[index]
+
+    def _faithful(self, index: int) -> bool:
+        """Whether statement ``index`` occupies exactly its printed bytes in ``source``."""
+        start = self.bounds[index]
+        if index + 1 < len(self.bounds):
+            return self.source[start : self.bounds[index + 1]] == self.printed(index)
+        return self.source.startswith(self.printed(index), start)
+
+    def _end(self, index: int) -> int | None:
+        """Where statements before ``index`` end: the next one's start, or the footer's."""
+        if index < len(self.bounds):
+            return self.bounds[index]
+        last = len(self.bounds) - 1
+        return self.bounds[last] + len(self.printed(last)) if self._faithful(last) else None
+
+    def splice(self, splices: Sequence[Splice]) -> bytes | None:
+        """``source`` with each splice (in order, not overlapping) written in; ``None`` when a
+        replaced statement does not regenerate to exactly the bytes it stands on, or the end of
+        the last statement cannot be told apart from the footer: the caller decides."""
+        pieces: list[bytes] = []
+        position = 0
+        for splice in splices:
+            start = self._end(splice.start)
+            end = self._end(splice.end)
+            if start is None or end is None or start < position:
+                return None
+            if not all(self._faithful(index) for index in range(splice.start, splice.end)):
+                return None
+            pieces += [self.source[position:start], splice.code]
+            position = end
+        pieces.append(self.source[position:])
+        return b"".join(pieces)
+
+
+def statement_spans(source: bytes, module: cst.Module) -> StatementSpans | None:
+    """The position table of ``module``'s top-level statements in ``source``; ``None`` when the
+    module has none or ``ast`` and libcst do not line up."""
+    lines = top_statement_lines(source, module)
+    if not lines:
+        return None
+    offsets = line_offsets(source)
+    if not all(1 <= line <= len(offsets) for line in lines):
+        return None
+    return StatementSpans(source, module, lines, [offsets[line - 1] for line in lines])
+
+
 def _same_lines(a: Sequence[cst.EmptyLine], b: Sequence[cst.EmptyLine]) -> bool:
     return len(a) == len(b) and all(x.deep_equals(y) for x, y in zip(a, b))
 
@@ -174,57 +265,23 @@ def splice_statements(source: bytes, original: cst.Module, new: cst.Module) -> b
     Statements are matched by their generated code; each replaced statement must regenerate to
     exactly the bytes it replaces. ``None`` when that cannot be established: the caller decides.
     """
-    starts = top_statement_lines(source, original)
-    if starts is None or not original.body or not new.body:
+    spans = statement_spans(source, original)
+    if spans is None or not new.body:
         return None
     if original.has_trailing_newline != new.has_trailing_newline:
         return None
-    if not _same_lines(original.header, new.header):
+    if not _same_lines(original.header, new.header) or not _same_lines(original.footer, new.footer):
         return None
-    encoding = "utf-8" if original.encoding == "utf-8-sig" else original.encoding
-    offsets = line_offsets(source)
-    if not all(1 <= line <= len(offsets) for line in starts):
-        return None
-    bounds = [offsets[line - 1] for line in starts]
-
-    def alone(module: cst.Module, statement: cst.BaseStatement) -> bytes:
-        # Printed with its newline even at the end of a file that has none: the bytes after the
-        # last statement are the footer's, kept or reprinted on their own.
-        alone = module.with_changes(
-            header=(), body=(statement,), footer=(), has_trailing_newline=True
-        )
-        return alone.code.encode(encoding)
-
-    old_codes = [alone(original, statement) for statement in original.body]
-    new_codes = [alone(new, statement) for statement in new.body]
-    last = len(old_codes) - 1
-    tail = source[bounds[last] :]
-    footer_start = bounds[last] + len(old_codes[last]) if tail.startswith(old_codes[last]) else None
-    same_footer = _same_lines(original.footer, new.footer)
-
-    def faithful(index: int) -> bool:
-        end = bounds[index + 1] if index < last else footer_start
-        return end is not None and source[bounds[index] : end] == old_codes[index]
-
-    pieces = [source[: bounds[0]]]
+    old_codes = [spans.printed(index) for index in range(len(original.body))]
+    new_codes = [spans.code(new, statement) for statement in new.body]
     opcodes = difflib.SequenceMatcher(None, old_codes, new_codes, autojunk=False).get_opcodes()
-    for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
-        if tag == "equal":
-            end_of_run = bounds[i2] if i2 <= last else footer_start
-            if end_of_run is None:  # the last statement cannot be told apart from the footer
-                if position != len(opcodes) - 1 or not same_footer:
-                    return None
-                pieces.append(source[bounds[i1] :])
-                return b"".join(pieces)
-            pieces.append(source[bounds[i1] : end_of_run])
-            continue
-        if not all(faithful(index) for index in range(i1, i2)):
-            return None
-        pieces.extend(new_codes[j1:j2])
-    if footer_start is None or not same_footer:
-        return None
-    pieces.append(source[footer_start:])
-    return b"".join(pieces)
+    return spans.splice(
+        [
+            Splice(i1, i2, b"".join(new_codes[j1:j2]))
+            for tag, i1, i2, j1, j2 in opcodes
+            if tag != "equal"
+        ]
+    )
 
 
 def render(source: bytes, original: cst.Module, new: cst.Module) -> bytes | None:

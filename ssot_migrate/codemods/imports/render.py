@@ -7,7 +7,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import CodePosition, MetadataWrapper, PositionProvider
 
-from ssot_migrate.codemods._common import line_offsets
+from ssot_migrate.codemods._common import Splice
 from ssot_migrate.codemods.imports.apply import Apply
 from ssot_migrate.codemods.imports.state import FileState
 
@@ -25,7 +25,8 @@ class Rendering:
         top-level statement holding a node is measured alone and shifted by the line where it
         starts (read from ``ast``, which is fast). Anything unusual falls back to the full pass.
         """
-        starts = self.state.top_starts()
+        spans = self.state.spans()
+        starts = spans.lines if spans is not None else None
         by_top: dict[int, list[cst.CSTNode]] = {}
         for node in nodes:
             top = self.state.survey.top_of.get(id(node), -1)
@@ -53,48 +54,36 @@ class Rendering:
         """The new file: only the touched top-level statements are regenerated and spliced in.
 
         Code generation of a whole large module costs about as much as parsing it; every
-        untouched statement keeps its original bytes instead. Each splice is checked (the
-        statement regenerated unchanged must equal the bytes it replaces) and any surprise
-        falls back to generating the whole module.
+        untouched statement keeps its original bytes instead (``StatementSpans.splice``, the
+        one splice every phase uses). Each splice is checked (the statement regenerated
+        unchanged must equal the bytes it replaces) and any surprise falls back to generating
+        the whole module.
         """
-        starts = self.state.top_starts()
-        if starts is None or not self.state.module.has_trailing_newline:
-            return self.state.module.visit(self._apply()).bytes
+        module = self.state.module
+        spans = self.state.spans()
+        if spans is None or not module.has_trailing_newline:
+            return module.visit(self._apply()).bytes
         marked = (
             self.state.survey.ancestors
             | self.state.survey.subtrees
             | set(self.state.node_replacements)
         )
-        encoding = (
-            "utf-8" if self.state.module.encoding == "utf-8-sig" else self.state.module.encoding
-        )
-        offsets = line_offsets(self.state.source)
-        pieces: list[bytes] = []
-        position = 0
-        for index, statement in enumerate(self.state.module.body):
+        splices: list[Splice] = []
+        for index, statement in enumerate(module.body):
             if id(statement) not in marked:
                 continue
-            alone = self.state.module.with_changes(header=(), body=(statement,), footer=())
-            old = alone.code.encode(encoding)
-            line = starts[index]
-            if not 1 <= line <= len(offsets):
-                return self.state.module.visit(self._apply()).bytes
-            start = offsets[line - 1]
-            if start < position or self.state.source[start : start + len(old)] != old:
-                return self.state.module.visit(self._apply()).bytes
-            rewritten = alone.visit(self._apply())
-            # A module with no statement left still prints a newline: nothing is meant.
+            rewritten = module.with_changes(header=(), body=(statement,), footer=()).visit(
+                self._apply()
+            )
             if rewritten.body:
-                new = rewritten.code.encode(encoding)
+                new = rewritten.code.encode(spans.encoding)
             else:  # an empty module still prints a newline; keep only the comments it held
                 new = "".join(
                     cst.Module(body=[], header=[line]).code for line in rewritten.footer
-                ).encode(encoding)
-            pieces.append(self.state.source[position:start])
-            pieces.append(new)
-            position = start + len(old)
-        pieces.append(self.state.source[position:])
-        return b"".join(pieces)
+                ).encode(spans.encoding)
+            splices.append(Splice(index, index + 1, new))
+        spliced = spans.splice(splices)
+        return spliced if spliced is not None else module.visit(self._apply()).bytes
 
     def _apply(self) -> Apply:
         return Apply(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import BaseAssignment, ImportAssignment, MetadataWrapper, Scope, ScopeProvider
 
-from ssot_migrate.codemods._common import AliasTable, top_statement_lines
+from ssot_migrate.codemods._common import AliasTable, StatementSpans, statement_spans
 from ssot_migrate.codemods.imports.records import (
     Move,
     NodeChange,
@@ -53,20 +53,20 @@ class FileState:
     moves: dict[int, Move] = field(default_factory=dict)  # by id of the moved alias
     fast: Census | None = None  # the symtable census, when scope analysis was not needed
     census: Census = field(default_factory=dict)
-    reused: set[int] = field(
-        default_factory=set
-    )  # imports a rewritten reference is spelled through
+    # Imports a rewritten reference is spelled through: they stay.
+    reused: set[int] = field(default_factory=set)
     patches: list[PatchCall] = field(default_factory=list)
     # Owner expression -> every attribute its call patches (``patch.multiple``: many).
     object_patches: dict[int, list[PatchCall]] = field(default_factory=dict)
     chosen: set[tuple[int, Spec]] = field(default_factory=set)  # (statement, import) added once
     # (block, local, meaning) -> the statement after which that import was added.
     added_in_block: dict[tuple[int, str, str], ImportNode] = field(default_factory=dict)
-    patched_paths: set[str] | None = None
+    patched_paths: set[str] | None = None  # what the file's patch calls replace, made once
     _wrapper: MetadataWrapper | None = field(default=None, init=False, repr=False)
     _scopes: dict[cst.CSTNode, Scope | None] | None = field(default=None, init=False, repr=False)
-    # The first line of each top-level statement; [] once computed and unusable.
-    _starts: list[int] | None = field(default=None, init=False, repr=False)
+    # Where each top-level statement stands in ``source``; None when unusable.
+    _spans: StatementSpans | None = field(default=None, init=False, repr=False)
+    _spans_known: bool = field(default=False, init=False, repr=False)
     _orders: dict[int, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
 
     def wrap(self) -> MetadataWrapper:
@@ -82,11 +82,12 @@ class FileState:
             self._scopes = dict(self.wrap().resolve(ScopeProvider))
         return self._scopes
 
-    def top_starts(self) -> list[int] | None:
-        """The first line (leading comments included) of every top-level statement."""
-        if self._starts is None:
-            self._starts = top_statement_lines(self.source, self.module) or []
-        return self._starts or None
+    def spans(self) -> StatementSpans | None:
+        """The position table of the top-level statements (``None`` when unusable), made once."""
+        if not self._spans_known:
+            self._spans = statement_spans(self.source, self.module)
+            self._spans_known = True
+        return self._spans
 
     def edit(self, statement: ImportNode) -> StatementEdit:
         """The edit of ``statement``, created empty on first use."""
