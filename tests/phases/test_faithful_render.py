@@ -1,7 +1,8 @@
-"""Phases 2 and 3 print only the statements they changed: every other byte stays as it was.
+"""Every phase prints only the statements it changed: every other byte stays as it was.
 
 ``render``/``splice_statements`` (codemods/_common.py) are checked on generated programs against
-libcst's own whole-module printing, and on the inputs libcst cannot print back faithfully.
+libcst's own whole-module printing, and on the inputs libcst cannot print back faithfully;
+``StatementSpans.splice``, which they and phase 1's rendering share, on its edge cases.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ssot_migrate.codemods._common import render, splice_statements
-from tests.phases.phase1.test_properties import FILE, build_factories_codemod
+from ssot_migrate.codemods._common import Splice, render, splice_statements, statement_spans
+from tests.phases.phase1.test_properties import FILE, build_factories_codemod, imports_codemod
 
 
 class _ReplaceStatement(cst.CSTTransformer):
@@ -133,3 +134,32 @@ def test_phase3_keeps_the_end_of_the_file(
     assert b"NewThing(1)" not in result.source
     assert result.source.endswith(b"(1)" + tail)
     assert not [n for n in result.notes if n.kind == "not-reproducible"]
+
+
+def test_statement_spans_splice_replaces_inserts_and_refuses() -> None:
+    """Hunks land on statement boundaries; an unfaithful statement or end is never written over."""
+    source = b"# head\nimport os\n\nx = 1  # keep\ny = 2\n"
+    spans = statement_spans(source, cst.parse_module(source))
+    assert spans is not None
+    # The first comment is the module's header; a blank line belongs to the statement below it.
+    assert spans.lines == [2, 3, 5]
+    assert spans.splice([]) == source
+    assert spans.splice([Splice(1, 2, b"x = 3\n")]) == b"# head\nimport os\nx = 3\ny = 2\n"
+    assert spans.splice([Splice(3, 3, b"z = 0\n")]) == source + b"z = 0\n"
+    dropped = spans.splice([Splice(0, 1, b""), Splice(2, 3, b"w = 4\n")])
+    assert dropped == b"# head\n\nx = 1  # keep\nw = 4\n"
+    stand_in = cst.parse_module(b"# head\nimport os\n\nx  =  1  # keep\ny = 2\n")
+    unfaithful = statement_spans(source, stand_in)
+    assert unfaithful is not None
+    assert unfaithful.splice([Splice(1, 2, b"x = 3\n")]) is None
+    assert unfaithful.splice([Splice(2, 3, b"y = 3\n")]) is not None
+
+
+def test_phase1_rewrites_a_file_whose_end_libcst_cannot_print() -> None:
+    """Phase 1 splices its import edit the same way: the end libcst would lose stays."""
+    source = b"from zzold.legacy import OldThing\n\n\ndef g():\n    return OldThing(1)\n\n\n  #\n"
+    assert cst.parse_module(source).bytes != source
+    result = imports_codemod().transform(source, FILE)  # type: ignore[attr-defined]
+    assert result.source == (
+        b"from zznew.core import NewThing\n\n\ndef g():\n    return NewThing(1)\n\n\n  #\n"
+    )
