@@ -33,9 +33,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ssot_migrate.config_schema import GUARDS
 from ssot_migrate.errors import UsageError
 from ssot_migrate.guard_import_linter import apply_import_linter, import_linter_home
-from ssot_migrate.guard_plan import GUARDS, Reader, parse_toml, plan_guard
+from ssot_migrate.guard_plan import Reader, parse_toml, plan_guard
 from ssot_migrate.guard_ruff import apply_ruff, banned_api_home, find_ruff_config
 from ssot_migrate.model import Config
 

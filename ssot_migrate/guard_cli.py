@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.text import Text
 
 from ssot_migrate.atomic import write_atomic
+from ssot_migrate.config_schema import GUARDS
 from ssot_migrate.errors import UsageError
 from ssot_migrate.guard import guard_outcome
-from ssot_migrate.guard_plan import GUARDS, Reader, legacy_sites_of
+from ssot_migrate.guard_plan import Reader, legacy_sites_of
 
 
 def disk_reader(repo: Path) -> Reader:

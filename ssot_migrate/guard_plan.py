@@ -16,7 +16,6 @@ from ssot_migrate.errors import UsageError
 from ssot_migrate.model import Config, NameKind, Target
 from ssot_migrate.pysyntax import resolve_relative
 
-GUARDS = ("ruff", "import-linter")
 MARK = "(ssot-migrate)"
 CONTRACT_PREFIX = "ssot-migrate: "
 RULE = "TID251"
