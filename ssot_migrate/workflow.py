@@ -114,22 +114,19 @@ class _Scans:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssot-scan")
             # On an error or Ctrl-C the phase ends without waiting for a scan nobody reads.
             stack.callback(self._pool.shutdown, wait=False, cancel_futures=True)
-        self._started: dict[str, tuple[str, Future[dict[str, int]]]] = {}
+        self._started: dict[str, Future[dict[str, int]]] = {}  # by tree: any commit of it
 
     def start(self, commit: str) -> None:
         """Scan ``commit`` in the background, when scans run alongside the tests."""
         if self._pool is not None:
             tree = refs.tree_of(self._config.repo, commit)
-            self._started[tree] = (
-                commit,
-                self._pool.submit(_scan_violations, self._config, commit, 1),
-            )
+            self._started[tree] = self._pool.submit(_scan_violations, self._config, commit, 1)
 
     def result(self, commit: str, tree: str | None = None) -> dict[str, int]:
         """The counts of ``commit``, from a scan started on any commit of the same tree."""
         started = self._started.get(tree or refs.tree_of(self._config.repo, commit))
         if started is not None:
-            return started[1].result()
+            return started.result()
         return _scan_violations(self._config, commit, self._jobs)
 
 
