@@ -3,7 +3,7 @@
 ``config.load_config`` validates a table by reading every :class:`Key` of :data:`TOP_LEVEL` (and of
 :data:`TARGET` for each target) in the order declared here, so problems are listed in that order;
 ``init_render`` spells the keys it writes through :func:`key_for`; the README's key tables are
-:func:`markdown_table` of each (``tests/test_config.py`` checks they match). A key's ``check``
+:func:`markdown_table` of each (``tests/unit/test_config_schema.py`` checks they match). A key's ``check``
 turns the TOML value into the model's (``model.Config``/``model.Target`` field ``attr``), adding
 each problem under the key's full name; the returned value only matters when nothing was wrong.
 """
