@@ -38,6 +38,23 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Needed:
+    """The module an added import must load for a rewritten chain, and whether the canonical
+    may be a module or a symbol there (its kind only assumed: a spelling right for both)."""
+
+    module: str
+    either: bool
+
+
+@dataclass(frozen=True)
+class PatchedAttribute:
+    """An attribute a ``patch.object``/``patch.multiple`` call patches, and where it moves."""
+
+    target: PatchTarget
+    mapped: Mapped
+
+
+@dataclass(frozen=True)
 class Spec:
     """An import statement to add: ``from module import name as local`` or ``import module``."""
 

@@ -17,7 +17,14 @@ from libcst.metadata import Scope
 from ssot_migrate.codemods._common import Mapped
 from ssot_migrate.codemods.imports.edits import ImportEdits
 from ssot_migrate.codemods.imports.plan import Planner
-from ssot_migrate.codemods.imports.records import Move, NodeChange, NodeNote, Spec, loads_a_module
+from ssot_migrate.codemods.imports.records import (
+    Move,
+    Needed,
+    NodeChange,
+    NodeNote,
+    Spec,
+    loads_a_module,
+)
 from ssot_migrate.codemods.imports.spelling import Spelling, users
 from ssot_migrate.codemods.imports.state import FileState, simple
 from ssot_migrate.codemods.imports.strings import Strings
@@ -193,7 +200,8 @@ class References:
                 NodeChange(node, mapped.target.name, "reference", old_text, bare)
             )
             return True
-        need, either = self._module_needed(binding, mapped)
+        needed = self._module_needed(binding, mapped)
+        need, either = needed.module, needed.either
         if either and self._patched(mapped):
             # ``old.mod.Name`` is read at each call, so a patch of that attribute reaches it;
             # the one spelling right for both kinds (``from new import Name``) binds once.
@@ -209,17 +217,17 @@ class References:
         )
         return True
 
-    def _module_needed(self, binding: Binding, mapped: Mapped) -> tuple[str, bool]:
+    def _module_needed(self, binding: Binding, mapped: Mapped) -> Needed:
         """The module an added import must load so the rewritten chain resolves, and whether
         the canonical may be a module or a symbol at this site (its kind unproven here)."""
         if binding.plain:
             loaded = self.state.table.lookup(binding.loaded)
             if loaded is not None and loaded.target is mapped.target and loads_a_module(loaded):
-                return loaded.new, False
+                return Needed(loaded.new, False)
         if mapped.target.kind_assumed:
             # Module or class, unproven here: ``from parent import Leaf`` works for either.
-            return mapped.target.canonical, True
-        return mapped.module, False
+            return Needed(mapped.target.canonical, True)
+        return Needed(mapped.module, False)
 
     def _patched(self, mapped: Mapped) -> bool:
         """Whether a patch call of this file replaces the alias or the canonical itself.

@@ -13,11 +13,17 @@ from libcst.metadata import GlobalScope, Scope
 
 from ssot_migrate.codemods._common import Mapped
 from ssot_migrate.codemods.imports.apply import Replace
-from ssot_migrate.codemods.imports.records import Move, NodeChange, NodeNote, PatchCall
+from ssot_migrate.codemods.imports.records import (
+    Move,
+    NodeChange,
+    NodeNote,
+    PatchCall,
+    PatchedAttribute,
+)
 from ssot_migrate.codemods.imports.spelling import Spelling, users
 from ssot_migrate.codemods.imports.state import FileState
 from ssot_migrate.codemods.imports.survey import Chains, call_arg_value, call_args
-from ssot_migrate.conventions import PatchTarget, patch_function, patch_targets
+from ssot_migrate.conventions import patch_function, patch_targets
 from ssot_migrate.model import NameKind
 from ssot_migrate.pysyntax import (
     Binding,
@@ -101,7 +107,7 @@ class Strings:
         if len(qnames) != 1:
             return False
         owner = ".".join([qnames.pop(), *(p.value for p in parts[1:])])
-        moving: list[tuple[PatchTarget, Mapped]] = []
+        moving: list[PatchedAttribute] = []
         staying: list[str] = []
         for target in targets:
             path = f"{owner}.{target.string}"
@@ -109,7 +115,7 @@ class Strings:
             if mapped is None or mapped.alias != path:
                 staying.append(target.string)
             else:
-                moving.append((target, mapped))
+                moving.append(PatchedAttribute(target, mapped))
         if not moving:
             return False
         old = " ".join(code_of(call.with_changes(func=cst.Name("_")))[2:-1].split())
@@ -119,7 +125,7 @@ class Strings:
             mapped.new.rpartition(".")[0]
             if mapped.target.canonical_kind == NameKind.MODULE or mapped.target.kind_assumed
             else mapped.module
-            for _, mapped in moving
+            for mapped in (m.mapped for m in moving)
         }
         need = needs.pop() if len(needs) == 1 else ""
         why = ""
@@ -131,7 +137,8 @@ class Strings:
         elif needs:
             why = "its attributes move to different modules: split the call by hand"
         new_names: list[str] = []
-        for target, mapped in moving:
+        for moved in moving:
+            target, mapped = moved.target, moved.mapped
             new_name = mapped.new[len(need) + 1 :]
             new_names.append(new_name)
             value = call_arg_value(call, target.string_arg)
@@ -157,25 +164,26 @@ class Strings:
             t.keyword
             and n != t.string
             and (dotted_name(call_arg_value(call, t.string_arg)) or "").endswith("DEFAULT")
-            for (t, _), n in zip(moving, new_names, strict=True)
+            for t, n in zip((m.target for m in moving), new_names, strict=True)
         ):
             # ``DEFAULT`` makes the call return the mocks in a dict keyed by those names.
             why = "a renamed attribute is patched with DEFAULT, whose mock is returned by its name"
         expression: str | None = None
         if not why:
             # The owner of an assumed-kind canonical may itself be a module or a class.
-            either = any(m.target.kind_assumed for _, m in moving) and "." in need
+            either = any(m.mapped.target.kind_assumed for m in moving) and "." in need
             user = users(bound, parts)[0]
             expression = self.spelling.expression_for(user, need, need, scope, either=either)
             if expression is None:
                 why = f"{need} cannot be imported here under its name"
         if why:
-            for _, mapped in moving:
-                self._note_patch_left(top, mapped, call, old, why)
+            for moved in moving:
+                self._note_patch_left(top, moved.mapped, call, old, why)
             return False
         assert expression is not None
         self.state.node_replacements[id(top)] = build_dotted(expression)
-        for (target, mapped), new_name in zip(moving, new_names, strict=True):
+        for moved, new_name in zip(moving, new_names, strict=True):
+            target, mapped = moved.target, moved.mapped
             if target.keyword:
                 arg = call.args[target.string_arg]
                 self.state.node_replacements[id(arg)] = arg.with_changes(keyword=cst.Name(new_name))
