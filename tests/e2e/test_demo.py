@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ssot_migrate.demo import create_sample_repo
-from tests.conftest import git, run_cli
+from tests.helpers.repos import git, run_cli
 
 BRANCHES = ("ssot/phase1-imports", "ssot/phase2-facades", "ssot/phase3-factories")
 FLIP_AT = {

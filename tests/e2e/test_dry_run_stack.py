@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from ssot_migrate.demo import create_sample_repo
-from tests.conftest import git, git_env, run_cli
+from tests.helpers.repos import git, git_env, run_cli
 
 STACK = (
     ("phase1", "ssot/phase1-imports"),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_repo, run_cli
+from tests.helpers.repos import git, make_repo, run_cli
 
 STDLIB = {
     "OrderedDict": "collections.OrderedDict",

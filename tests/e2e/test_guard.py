@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import git, git_env, make_repo, run_cli
-from tests.scan.test_scan import fixture_files
+from tests.helpers.repos import git, git_env, make_repo, run_cli
+from tests.helpers.scan import fixture_files
 
 BIN = Path(sys.executable).parent
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ssot_migrate.cli import main as cli_main
 from ssot_migrate.config import load_config
 from ssot_migrate.errors import ConfigError
-from tests.conftest import make_repo, run_cli
+from tests.helpers.repos import make_repo, run_cli
 
 FILES = {
     "pkg/__init__.py": "",

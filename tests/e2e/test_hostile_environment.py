@@ -23,9 +23,9 @@ import pytest
 
 from ssot_migrate.gitlayer.tree import grep_paths, open_repo
 from ssot_migrate.verify import TestRunner
-from tests.conftest import git, git_env, make_repo, run_cli
-from tests.e2e.test_faults import FAULTS, report_faults
-from tests.e2e.test_faults_checkout import project_files, snapshot
+from tests.helpers.checkout import project_files, snapshot
+from tests.helpers.faults import FAULTS, report_faults
+from tests.helpers.repos import git, git_env, make_repo, run_cli
 
 BRANCH = "ssot/phase1-imports"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_repo, run_cli
-from tests.e2e.test_faults import FAULTS, report_faults
-from tests.e2e.test_faults_checkout import assert_untouched, project_files, snapshot
+from tests.helpers.checkout import assert_untouched, project_files, snapshot
+from tests.helpers.faults import FAULTS, report_faults
+from tests.helpers.repos import git, make_repo, run_cli
 
 BRANCH = "ssot/phase1-imports"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, git_env, make_repo, run_cli
+from tests.helpers.repos import git, git_env, make_repo, run_cli
 
 CONFIG = """\
 [tool.ssot-migrate]

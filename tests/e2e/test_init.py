@@ -19,7 +19,7 @@ import pytest
 from ssot_migrate.demo import create_sample_repo
 from ssot_migrate.init_analysis import detect_test_command
 from ssot_migrate.init_cli import propose
-from tests.conftest import git, make_repo, run_cli
+from tests.helpers.repos import git, make_repo, run_cli
 
 # ---------------------------------------------------------------------------------------------
 # A shop whose consolidation is unfinished: a compat module re-exporting ten objects, a wrapper

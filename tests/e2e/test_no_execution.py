@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.helpers.repos import run_cli
 
 TRAP = """\
 import pathlib as _p

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.conftest import git, make_repo, run_cli
+from tests.helpers.repos import git, make_repo, run_cli
 
 PYPROJECT = textwrap.dedent(f"""\
     [tool.ssot-migrate]

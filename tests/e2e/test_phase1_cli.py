@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.conftest import git, git_env, make_repo, run_cli
+from tests.helpers.repos import git, git_env, make_repo, run_cli
 
 
 def dry_run_bytes(repo: Path, *extra: str) -> tuple[int, bytes, str]:

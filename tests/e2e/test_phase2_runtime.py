@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import git, git_env, run_cli
+from tests.helpers.repos import git, git_env, run_cli
 
 CONFIG = """
 [tool.ssot-migrate]

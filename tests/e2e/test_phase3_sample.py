@@ -17,7 +17,7 @@ from ssot_migrate.demo import create_sample_repo
 from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.phases import compute_phase
 from ssot_migrate.scan.analysis import scan_repository
-from tests.conftest import git, git_env
+from tests.helpers.repos import git, git_env
 
 
 def run_and_commit(repo: Path, phase: str) -> int:

@@ -23,7 +23,7 @@ from ssot_migrate.config import load_config
 from ssot_migrate.model import Change, CodemodResult, SourceFile
 from ssot_migrate.scan.analysis import scan_repository
 from ssot_migrate.workflow import create_phase_branch
-from tests.conftest import git, git_env, make_repo, run_cli
+from tests.helpers.repos import git, git_env, make_repo, run_cli
 
 PYPROJECT = f"""\
 [tool.pytest.ini_options]

@@ -14,8 +14,8 @@ from ssot_migrate.demo import create_sample_repo, sample_root
 from ssot_migrate.errors import UsageError
 from ssot_migrate.model import NameKind
 from ssot_migrate.scan.analysis import scan_repository
-from tests.conftest import git
 from tests.helpers import paths
+from tests.helpers.repos import git
 
 EXPECTED_FIXES = (
     "tests/ssot/test_single_manager.py::test_only_one_import_path",

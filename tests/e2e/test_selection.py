@@ -14,8 +14,8 @@ from pathlib import Path
 from ssot_migrate.config import load_config
 from ssot_migrate.pr import build_pull_request
 from ssot_migrate.selection import select_tests
-from tests.conftest import git, run_cli
-from tests.e2e.test_verify_trust import BRANCH, message, project
+from tests.helpers.repos import git, run_cli
+from tests.helpers.trust import BRANCH, message, project
 
 TESTS = {
     "app/other.py": "def other():\n    return 1\n",

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git_env, run_cli
 from tests.helpers import paths
-from tests.unit.test_workflow import (
+from tests.helpers.repos import git_env, run_cli
+from tests.helpers.workflow import (
     MarkerCodemod,
     git,
     git_identity,  # noqa: F401  (autouse fixture)
@@ -170,7 +170,7 @@ from pathlib import Path
 # inherits SIGINT ignored, and the run would never see the signal this test sends.
 signal.signal(signal.SIGINT, signal.default_int_handler)
 faulthandler.register(signal.SIGUSR1)  # the test dumps where a run hangs, if it does
-from tests.unit.test_workflow import make_config, phase, pytest_command
+from tests.helpers.workflow import make_config, phase, pytest_command
 repo = Path(sys.argv[1])
 # test-jobs = 2: the base and phase suites run at the same time
 result = phase(repo, make_config(repo, pytest_command(), test_jobs=2))

@@ -16,46 +16,8 @@ from pathlib import Path
 
 from ssot_migrate.config import load_config
 from ssot_migrate.pr import build_pull_request
-from tests.conftest import git, make_repo, run_cli
-
-PYTEST = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shlex.quote(sys.executable)} -m pytest -q tests"
-BRANCH = "ssot/phase1-imports"
-
-
-def pyproject(command: str = PYTEST, extra: str = "") -> str:
-    return textwrap.dedent(f"""\
-        [tool.ssot-migrate]
-        test-command = {command!r}
-        test-timeout = 120
-        {extra}
-
-        [[tool.ssot-migrate.targets]]
-        name = "manager"
-        canonical = "app.core.unified.Manager"
-        aliases = ["app.core.legacy.Manager"]
-        """)
-
-
-def project(
-    tmp_path: Path, tests: dict[str, str], *, extra: str = "", command: str = PYTEST
-) -> Path:
-    """``app/use.py`` imports the legacy Manager; phase 1 moves it to the canonical one."""
-    files = {
-        "pyproject.toml": pyproject(command, extra),
-        "app/__init__.py": "",
-        "app/core/__init__.py": "",
-        "app/core/unified.py": "class Manager:\n    def ping(self):\n        return 'pong'\n",
-        "app/core/legacy.py": "class Manager:\n    def ping(self):\n        return 'legacy'\n",
-        "app/use.py": "from app.core.legacy import Manager\n\n\ndef make():\n    return Manager()\n",
-        "tests/__init__.py": "",
-        "tests/test_ok.py": "def test_ok():\n    assert True\n",
-        **tests,
-    }
-    return make_repo(tmp_path / "repo", files)
-
-
-def message(repo: Path) -> str:
-    return git(repo, "log", "-1", "--format=%B", BRANCH)
+from tests.helpers.repos import git, run_cli
+from tests.helpers.trust import BRANCH, message, project
 
 
 # The issue's false regression: the base run extracts a file into the shared temporary

@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.conftest import git, git_env, make_repo, run_cli
+from tests.helpers.repos import git, git_env, make_repo, run_cli
 
 PYPROJECT = textwrap.dedent(f"""\
     [tool.ssot-migrate]

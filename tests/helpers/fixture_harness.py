@@ -60,8 +60,8 @@ from ssot_migrate.config import load_config
 from ssot_migrate.engine import Snapshot, open_config_and_snapshot, run_codemod
 from ssot_migrate.model import Config, Note, RunSummary
 from ssot_migrate.phases import PhasePlan, build_plan, compute_phase
-from tests.conftest import git, make_repo
 from tests.helpers.paths import FIXTURES
+from tests.helpers.repos import git, make_repo
 
 REGENERATE_ENV = "SSOT_REGENERATE"
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ssot_migrate.codemods._common import Splice, render, splice_statements, statement_spans
-from tests.phases.phase1.test_properties import FILE, build_factories_codemod, imports_codemod
+from tests.helpers.properties_phase1 import FILE, build_factories_codemod, imports_codemod
 
 
 class _ReplaceStatement(cst.CSTTransformer):

@@ -9,49 +9,7 @@ from ssot_migrate.config import load_config
 from ssot_migrate.discovery import discover_aliases, find_paths
 from ssot_migrate.engine import Snapshot
 from ssot_migrate.phases import compute_phase
-
-CONFIG = """[tool.ssot-migrate]
-[[tool.ssot-migrate.targets]]
-name = "engine"
-canonical = "pkg.core.Engine"
-aliases = ["pkg.old.Engine"]
-
-[[tool.ssot-migrate.targets]]
-name = "other"
-canonical = "pkg.core.Other"
-aliases = ["pkg.legacy_other.Other"]
-discover-aliases = false
-"""
-
-FILES: dict[str, str | bytes] = {
-    "pyproject.toml": CONFIG,
-    "pkg/__init__.py": "from .core import Engine\n",  # package re-export: a path
-    "pkg/core.py": "class Engine:\n    pass\n\n\nclass Other:\n    pass\n",
-    "pkg/old.py": "from pkg.core import Engine\n",  # configured alias
-    "pkg/compat.py": "from pkg.core import *\n",  # star re-export: pkg.compat.Engine
-    # chain through a star re-export, renamed and listed in __all__
-    "pkg/shim.py": 'from pkg.compat import Engine as OldEngine\n\n__all__ = ["OldEngine"]\n',
-    # alias assignment of a name bound by importing the package re-export
-    "pkg/alias.py": "from pkg import Engine\n\nLegacyEngine = Engine\n_Private = Engine\n",
-    # a consumer: imports the class to use it; not a path...
-    "pkg/user.py": "from pkg.core import Engine\n\n\ndef make():\n    return Engine()\n",
-    # ...unless another module imports the name from it, as this one does
-    "pkg/user2.py": "from pkg.user import Engine\n\n\ndef build():\n    return Engine()\n",
-    # a package that imports the class to use it, with no __all__: not a re-export
-    "pkg/uses/__init__.py": "from pkg.core import Engine\n\n\nclass Sub(Engine):\n    pass\n",
-    # __all__ decides: Engine is imported but not exported, and a star import of it gets nothing
-    "pkg/listed.py": 'from pkg.core import Engine\n\n__all__ = ["helper"]\n',
-    "pkg/star_listed.py": "from pkg.listed import *\n",
-    # a consumer nobody imports from: never a path, so `mock.patch("pkg.quiet.Engine")` stays
-    "pkg/quiet.py": "from pkg.core import Engine as E\n\nINSTANCE = E()\n",
-    "pkg/other_reexport/__init__.py": "from pkg.core import Other\n",
-    "pkg/legacy_other.py": "from pkg.core import Other\n",
-    # imported for type checkers only, or used only in a string annotation: not re-exports
-    "pkg/typed.py": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
-    "    from pkg.core import Engine\n",
-    "pkg/annotated.py": 'from pkg.core import Engine\n\n\ndef run(e: "Engine") -> None:\n    pass\n',
-    "pkg/broken.py": "from pkg.core import Engine\ndef (:\n",  # does not parse: skipped quietly
-}
+from tests.helpers.scan import FILES
 
 
 def test_every_reexport_shape_is_followed(repo_factory: Callable[..., Path]) -> None:

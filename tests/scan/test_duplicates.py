@@ -17,7 +17,7 @@ import pytest
 from ssot_migrate.config import load_config
 from ssot_migrate.scan.analysis import ScanReport, scan_repository
 from ssot_migrate.scan.spec import shares_stem
-from tests.conftest import make_repo
+from tests.helpers.repos import make_repo
 
 CONFIG = """\
 [tool.ssot-migrate]

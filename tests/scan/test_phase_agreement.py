@@ -25,50 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ssot_migrate.engine import open_config_and_snapshot
-from ssot_migrate.model import Change
 from ssot_migrate.phases import compute_phase
 from ssot_migrate.scan.analysis import scan_repository
-from tests.conftest import make_repo
 from tests.helpers import paths
 from tests.helpers.fixture_harness import read_tree
 from tests.helpers.paths import FIXTURES
-
-NOT_CALL_SITES = frozenset(
-    {
-        "super-init",
-        "dynamic-construction",
-        "constructor-reference",
-        "partial",
-        "alternative-constructor",
-    }
-)
-
-
-def rewritten_path(change: Change) -> bool:
-    """A phase-1 change at a reference to an alias path (not a later use of a local name)."""
-    return change.kind in ("import", "patch-object") or (
-        change.kind in ("reference", "string") and "." in change.old
-    )
-
-
-def agreement(
-    repo: Path,
-) -> tuple[set[tuple[str, int]], set[tuple[str, int]], set[tuple[str, int]], set[tuple[str, int]]]:
-    """(phase-1 sites, scan legacy-import, phase-3 sites, scan direct-instantiation) of ``repo``."""
-    config, snapshot = open_config_and_snapshot(repo, None)
-    with snapshot:
-        phase1 = compute_phase(config, "phase1", snapshot=snapshot, jobs=1)
-        phase3 = compute_phase(config, "phase3", snapshot=snapshot, jobs=1)
-    report = scan_repository(config, jobs=1)
-    changed = {(c.path, c.line) for o in phase1.outcomes for c in o.changes if rewritten_path(c)}
-    # what phase 1 leaves alone it lists (a builtin canonical shadowed here, a star import of a
-    # module defining a symbol alias...)
-    changed |= {(n.path, n.line) for n in phase1.notes}
-    legacy = {(s.path, s.line) for s in report.sites if s.category == "legacy-import"}
-    built = {(c.path, c.line) for o in phase3.outcomes for c in o.changes}
-    built |= {(n.path, n.line) for n in phase3.notes if n.kind not in NOT_CALL_SITES}
-    direct = {(s.path, s.line) for s in report.sites if s.category == "direct-instantiation"}
-    return changed, legacy, built, direct
+from tests.helpers.repos import make_repo
+from tests.helpers.scan import BASE, agreement
 
 
 def fixture_repos() -> list[tuple[str, Path, Path | None]]:
@@ -98,22 +61,6 @@ def test_scan_counts_what_the_phases_change_on_fixtures(
 
 # --------------------------------------------------------------------------- generated repositories
 
-BASE = {
-    "pyproject.toml": """\
-[tool.ssot-migrate]
-
-[[tool.ssot-migrate.targets]]
-name = "t"
-canonical = "app.core.New"
-aliases = ["app.legacy.X"]
-factory = "app.factory.make"
-""",
-    "app/__init__.py": "",
-    "app/core.py": "class New:\n    def __init__(self, x=None):\n        self.x = x\n",
-    "app/legacy.py": "class X:\n    def __init__(self, x=None):\n        self.x = x\n\n\nHELPER = 1\n",
-    "app/factory.py": "from app.core import New\n\n\ndef make(x=None):\n    return New(x)\n",
-    "tests/__init__.py": "",
-}
 
 # An import and the names it binds; then statements, each with the names it needs.
 IMPORTS = {

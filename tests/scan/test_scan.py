@@ -16,10 +16,10 @@ import pytest
 from ssot_migrate.config import load_config
 from ssot_migrate.scan.analysis import CATEGORIES, ScanReport, scan_repository
 from ssot_migrate.scan.report import render_counts_line, render_markdown_summary
-from tests.conftest import git, make_repo, run_cli
 from tests.helpers import paths
+from tests.helpers.repos import git, make_repo, run_cli
+from tests.helpers.scan import SCAN_FIXTURES, fixture_files
 
-FIXTURES = paths.FIXTURES / "scan"
 SCHEMA_DIR = paths.SCHEMAS
 CANONICAL = "app.core.unified.UnifiedWebSocketManager"
 
@@ -53,15 +53,6 @@ EXPECTED = {
     # :30 patches app.legacy.old.Manager, which no code reads.
     "patch-seam": 2,
 }
-
-
-def fixture_files(name: str) -> dict[str, str | bytes]:
-    root = FIXTURES / name
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +210,7 @@ def test_sarif_is_valid_sarif_2_1_0(violating: Path) -> None:
     result = run_cli("scan", "--format", "sarif", "--repo", str(violating))
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    schema = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((SCAN_FIXTURES / "sarif-schema-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(document)
     run = document["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == list(CATEGORIES)

@@ -16,9 +16,9 @@ import jsonschema
 
 from ssot_migrate.config import load_config
 from ssot_migrate.scan.analysis import scan_repository
-from tests.conftest import git, make_repo, run_cli
 from tests.helpers import paths
-from tests.scan.test_phase_agreement import BASE, agreement
+from tests.helpers.repos import git, make_repo, run_cli
+from tests.helpers.scan import BASE, agreement
 
 SCHEMA = paths.SCHEMAS / "scan-report.schema.json"
 SARIF_SCHEMA = paths.FIXTURES / "scan" / "sarif-schema-2.1.0.json"

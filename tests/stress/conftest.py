@@ -22,14 +22,14 @@ def fault_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def factories_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
-    from tests.phases.phase1.test_properties import build_factories_codemod
+    from tests.helpers.properties_phase1 import build_factories_codemod
 
     return build_factories_codemod(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def delegating_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
-    from tests.phases.phase2.test_properties import DECOY_SPEC, build
+    from tests.helpers.properties_phase2 import DECOY_SPEC, build
 
     codemod = build(tmp_path_factory, DECOY_SPEC, DECOY_SPEC.facade_source()).codemod
     assert [p.mode for p in codemod.plans] == ["delegate"]
@@ -39,8 +39,9 @@ def delegating_codemod(tmp_path_factory: pytest.TempPathFactory) -> object:
 @pytest.fixture(autouse=True, scope="module")
 def _report_counts() -> Iterator[None]:
     yield
-    from tests.e2e.test_faults import FAULTS
-    from tests.phases.phase1.test_properties import COUNTS, append_counts
-    from tests.phases.phase2.test_properties import COUNTS as PHASE2_COUNTS
+    from tests.helpers.counts import append_counts
+    from tests.helpers.faults import FAULTS
+    from tests.helpers.properties_phase1 import COUNTS
+    from tests.helpers.properties_phase2 import COUNTS as PHASE2_COUNTS
 
     append_counts("stress", COUNTS, PHASE2_COUNTS, FAULTS)

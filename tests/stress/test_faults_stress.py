@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git_env
-from tests.e2e.test_faults import (
+from tests.helpers.faults import (
     FAULTS,
     Run,
-    _prepare,
     assert_clean_rerun,
     assert_intact_or_complete,
+    prepare,
     sigkill_from_start,
 )
+from tests.helpers.repos import git_env
 
 pytestmark = pytest.mark.stress
 
@@ -28,7 +28,7 @@ def test_sigkill_sweep_after_tests(
     tmp_path: Path, fault_env: tuple[Path, dict[str, str]], delay: float
 ) -> None:
     ctl, env = fault_env
-    repo, before, tree = _prepare(tmp_path)
+    repo, before, tree = prepare(tmp_path)
     run = Run(repo, ctl, env)
     try:
         run.wait_for_runs(2)
@@ -52,7 +52,7 @@ def test_sigkill_during_base_test_run(
     tmp_path: Path, fault_env: tuple[Path, dict[str, str]]
 ) -> None:
     ctl, env = fault_env
-    repo, before, tree = _prepare(tmp_path)
+    repo, before, tree = prepare(tmp_path)
     run = Run(repo, ctl, {**env, "SSOT_FAULT_HANG_RUN": "0"})
     try:
         run.wait_for_runs(1)
@@ -70,7 +70,7 @@ def test_sigkill_during_base_test_run(
 def test_sigkill_twice_in_a_row(tmp_path: Path, fault_env: tuple[Path, dict[str, str]]) -> None:
     """Two killed runs leave two stale worktrees at most; the third run cleans both."""
     ctl, env = fault_env
-    repo, before, tree = _prepare(tmp_path)
+    repo, before, tree = prepare(tmp_path)
     for _ in range(2):
         run = Run(repo, ctl, {**env, "SSOT_FAULT_HANG_RUN": str(len(run_markers(ctl)))})
         try:
@@ -91,7 +91,7 @@ def run_markers(ctl: Path) -> list[Path]:
 def test_output_flood_100_mb(tmp_path: Path, fault_env: tuple[Path, dict[str, str]]) -> None:
     """100 MB of test output per run: the phase completes and memory stays bounded."""
     _, env = fault_env
-    repo, before, tree = _prepare(tmp_path)
+    repo, before, tree = prepare(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ssot_migrate", "phase1", "--repo", str(repo)],
         env=git_env({**env, "SSOT_FAULT_MODE": "flood", "SSOT_FAULT_FLOOD_MB": "100"}),

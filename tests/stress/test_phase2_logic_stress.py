@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.phases.phase1.test_properties import append_counts
-from tests.phases.phase2.test_logic_properties import COUNTS, Facade, check_facade, examples
+from tests.helpers.counts import append_counts
+from tests.helpers.properties_logic import COUNTS, check_facade
+from tests.helpers.strategies import Facade, examples
 
 pytestmark = pytest.mark.stress
 

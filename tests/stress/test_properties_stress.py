@@ -15,33 +15,33 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.phases.phase1.test_properties import (
+from tests.helpers.properties_phase1 import (
     COUNTS,
     DECOYS,
     FILE,
-    PHASE3_SHAPES,
-    PLACES,
-    SHAPES,
-    Shape,
     check_factory_call,
     check_injected,
     check_untouched,
     imports_codemod,
     parses,
-    programs,
 )
-from tests.phases.phase2.test_properties import (
+from tests.helpers.properties_phase2 import DECOYS as PHASE2_DECOYS
+from tests.helpers.properties_phase2 import check_injected as check_phase2_injected
+from tests.helpers.properties_phase2 import check_prefilter
+from tests.helpers.properties_phase2 import check_untouched as check_phase2_untouched
+from tests.helpers.strategies import (
     CONTEXTS,
+    PHASE3_SHAPES,
+    PLACES,
+    SHAPES,
     WHERE,
     Context,
     FacadeSpec,
-    check_prefilter,
+    Shape,
     facade_specs,
+    programs,
     split,
 )
-from tests.phases.phase2.test_properties import DECOYS as PHASE2_DECOYS
-from tests.phases.phase2.test_properties import check_injected as check_phase2_injected
-from tests.phases.phase2.test_properties import check_untouched as check_phase2_untouched
 
 pytestmark = pytest.mark.stress
 

@@ -9,7 +9,7 @@ import pytest
 from ssot_migrate.config import load_config, module_for_path, ref_prefix_problem
 from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import NameKind
-from tests.conftest import make_repo, run_cli
+from tests.helpers.repos import make_repo, run_cli
 
 SOURCES = {
     "app/__init__.py": "",

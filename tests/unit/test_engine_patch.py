@@ -14,7 +14,7 @@ from ssot_migrate.engine import CommitFiles, Snapshot, run_codemod
 from ssot_migrate.errors import GitError
 from ssot_migrate.model import CodemodResult, Config, SourceFile
 from ssot_migrate.patch import diff_stats, file_diff, split_lines, unified_diff_bytes
-from tests.conftest import git, make_repo
+from tests.helpers.repos import git, make_repo
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from ssot_migrate.config import load_config
 from ssot_migrate.discovery import find_all_paths, find_paths
 from ssot_migrate.engine import Snapshot
 from ssot_migrate.gitlayer import tree
-from tests.conftest import run_cli
-from tests.scan.test_discovery import FILES
+from tests.helpers.repos import run_cli
+from tests.helpers.scan import FILES
 
 # More fillers than one ``git grep`` takes, so the alternation is split in chunks.
 FILLERS = tree.GREP_CHUNK + 100

@@ -16,7 +16,7 @@ from ssot_migrate.errors import ConfigError
 from ssot_migrate.model import NameKind
 from ssot_migrate.resolution import Resolver
 from ssot_migrate.resolution_places import environment_at, find_environment, places_for
-from tests.conftest import make_repo, write_tree
+from tests.helpers.repos import make_repo, write_tree
 
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 SITE = f"lib/{PY}/site-packages"

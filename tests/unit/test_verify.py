@@ -20,7 +20,7 @@ from ssot_migrate.verify import (
     TestRun,
     parse_junit,
 )
-from tests.unit.test_workflow import (
+from tests.helpers.workflow import (
     MarkerCodemod,
     git,
     git_identity,  # noqa: F401  (autouse fixture)

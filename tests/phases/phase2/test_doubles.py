@@ -28,9 +28,9 @@ from ssot_migrate.errors import ConfigError
 from ssot_migrate.interfaces import compare_double, extract_interface
 from ssot_migrate.model import Change, Note, SourceFile
 from ssot_migrate.scan.analysis import scan_repository
-from tests.conftest import make_repo
 from tests.helpers.fixture_harness import read_tree, run_phase
 from tests.helpers.paths import FIXTURES
+from tests.helpers.repos import make_repo
 
 CONFORMED = FIXTURES / "phase2" / "double_conformed"
 EXAMPLES = int(os.environ.get("SSOT_DOUBLE_EXAMPLES", "60"))  # 1,500 by hand before a release

@@ -10,7 +10,7 @@ import libcst as cst
 import pytest
 
 from ssot_migrate.codemods.factories import shared_instance_reason
-from tests.conftest import run_cli
+from tests.helpers.repos import run_cli
 
 
 def reason(source: str, name: str = "create") -> str | None:
