@@ -13,6 +13,7 @@ from ssot_migrate.workflow import PhaseResult
 from tests.helpers.repos import git
 from tests.helpers.workflow import (
     MarkerCodemod,
+    git_identity,  # noqa: F401  (autouse fixture)
     make_config,
     phase,
     project,
