@@ -69,29 +69,45 @@ def alias_local_name(alias: cst.ImportAlias) -> str | None:
     return None if full is None else full.split(".")[0]
 
 
-def bindings_of(statement: ImportNode, package: str | None) -> list[Binding]:
-    """Every name ``statement`` binds, with the qualified name it denotes (``[]`` for ``*``)."""
+def _bound(
+    statement: ImportNode, package: str | None
+) -> Iterator[tuple[cst.ImportAlias, str, str, str]]:
+    """``(alias, local, qname, loaded)`` per name ``statement`` binds: the one reading of an import
+    that :func:`bindings_of` and :func:`import_bindings` present (``Binding`` has the meanings)."""
     if isinstance(statement.names, cst.ImportStar):
-        return []
+        return
     base = None
     if isinstance(statement, cst.ImportFrom):
         base = import_from_module(statement, package)
         if base is None:
-            return []
-    result: list[Binding] = []
+            return
     for alias in statement.names:
         name = dotted_name(alias.name)
-        local = alias_local_name(alias)
-        if name is None or local is None:
+        if name is None:
             continue
+        if alias.asname is not None:
+            target = alias.asname.name
+            if not isinstance(target, cst.Name):
+                continue
+            local = target.value
+        else:
+            local = name.split(".")[0]
         if base is not None:
             qname = f"{base}.{name}"
-            result.append(Binding(local, qname, qname, statement, alias))
+            yield alias, local, qname, qname
         elif alias.asname is not None:
-            result.append(Binding(local, name, name, statement, alias))
+            yield alias, local, name, name
         else:
-            result.append(Binding(local, local, name, statement, alias, plain=True))
-    return result
+            yield alias, local, local, name
+
+
+def bindings_of(statement: ImportNode, package: str | None) -> list[Binding]:
+    """Every name ``statement`` binds, with the qualified name it denotes (``[]`` for ``*``)."""
+    plain = isinstance(statement, cst.Import)
+    return [
+        Binding(local, qname, loaded, statement, alias, plain and alias.asname is None)
+        for alias, local, qname, loaded in _bound(statement, package)
+    ]
 
 
 def import_bindings(statements: Iterable[cst.CSTNode], package: str | None) -> dict[str, str]:
@@ -99,8 +115,8 @@ def import_bindings(statements: Iterable[cst.CSTNode], package: str | None) -> d
     bound: dict[str, str] = {}
     for statement in statements:
         if isinstance(statement, (cst.Import, cst.ImportFrom)):
-            for binding in bindings_of(statement, package):
-                bound[binding.local] = binding.qname
+            for _, local, qname, _ in _bound(statement, package):
+                bound[local] = qname
     return bound
 
 
