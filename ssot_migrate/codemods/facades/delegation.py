@@ -31,7 +31,7 @@ from ssot_migrate.codemods.facades.state import (
     _self_attribute_uses,
     _state_sharing,
 )
-from ssot_migrate.codemods.factories import FactoryInfo
+from ssot_migrate.codemods.factory_info import FactoryInfo
 from ssot_migrate.interfaces import MethodSignature, is_public
 from ssot_migrate.model import Change, ChangeKind, Note, SourceFile
 from ssot_migrate.pysyntax import (

@@ -11,7 +11,7 @@ from ssot_migrate.codemods.facades.bodies import method_bodies
 from ssot_migrate.codemods.facades.copies import identical_copy, module_names
 from ssot_migrate.codemods.facades.forwards import alias_blockers, analyse
 from ssot_migrate.codemods.facades.verdict import FacadeAnalysis
-from ssot_migrate.codemods.factories import FactoryInfo, analyze_factory
+from ssot_migrate.codemods.factory_info import FactoryInfo, analyze_factory
 from ssot_migrate.interfaces import (
     ClassInterface,
     MethodSignature,

@@ -30,12 +30,8 @@ happen in :func:`build_codemod` and ``phases``; :meth:`FactoriesCodemod.transfor
 """
 
 from ssot_migrate.codemods.factories.codemod import FactoriesCodemod, build_codemod
-from ssot_migrate.codemods.factories.plan import (
-    FactoryInfo,
-    TargetPlan,
-    analyze_factory,
-    shared_instance_reason,
-)
+from ssot_migrate.codemods.factories.plan import TargetPlan
+from ssot_migrate.codemods.factory_info import FactoryInfo, analyze_factory, shared_instance_reason
 
 __all__ = [
     "FactoriesCodemod",

@@ -15,8 +15,9 @@ from libcst.metadata import (
     Scope,
 )
 
-from ssot_migrate.codemods.factories.plan import FactoryInfo, TargetPlan
+from ssot_migrate.codemods.factories.plan import TargetPlan
 from ssot_migrate.codemods.factories.prefilter import _string_words, _strings_in
+from ssot_migrate.codemods.factory_info import FactoryInfo
 from ssot_migrate.model import (
     Change,
     SourceFile,
