@@ -9,9 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from ssot_migrate.diffs import unified_diff_bytes
 from ssot_migrate.engine import open_config_and_snapshot
 from ssot_migrate.model import RunSummary
-from ssot_migrate.patch import unified_diff_bytes
 from ssot_migrate.phases import choose_base, compute_phase, describe_base
 from ssot_migrate.terminal import printable
 

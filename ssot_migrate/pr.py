@@ -24,10 +24,10 @@ from rich.console import Console
 from rich.text import Text
 
 from ssot_migrate import __version__
+from ssot_migrate.diffs import FileStat, diff_stats
 from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.model import Config
-from ssot_migrate.patch import FileStat, diff_stats
 from ssot_migrate.phases import BY_ID, IDS, ROLLBACKS, branch_name
 from ssot_migrate.record import (
     BISECT,

@@ -1,4 +1,4 @@
-"""Engine and patch: commit-tree reading, pre-filter, pool determinism, bytes-faithful diffs."""
+"""Engine and diffs: commit-tree reading, pre-filter, pool determinism, bytes-faithful diffs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import libcst
 import pytest
 
+from ssot_migrate.diffs import diff_stats, file_diff, split_lines, unified_diff_bytes
 from ssot_migrate.engine import CommitFiles, Snapshot, run_codemod
 from ssot_migrate.errors import GitError
 from ssot_migrate.model import CodemodResult, Config, SourceFile
-from ssot_migrate.patch import diff_stats, file_diff, split_lines, unified_diff_bytes
 from tests.helpers.repos import git, make_repo
 
 
