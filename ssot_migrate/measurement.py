@@ -18,6 +18,7 @@ from pathlib import Path
 from ssot_migrate.bisection import BisectReport, bisect_files
 from ssot_migrate.comparison import (
     Comparison,
+    RunIds,
     Triage,
     apply_triage,
     compare,
@@ -33,7 +34,6 @@ from ssot_migrate.verify import RunRequest, TestRun, TestRunner, progress_second
 
 DEFAULT_BISECT_BUDGET = 24
 Echo = Callable[[str], None]
-RunIds = Callable[[Sequence[str]], TestRun]
 
 
 @dataclass(frozen=True)
