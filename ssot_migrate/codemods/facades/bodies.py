@@ -108,24 +108,19 @@ def _spellings(bindings: Mapping[str, str], qualified: str | None) -> frozenset[
     return frozenset(found)
 
 
-class _Stores(cst.CSTVisitor):
-    """``self.<name>`` attributes a method assigns (to see whether the instance is replaced)."""
+class StoreVisitor(cst.CSTVisitor):
+    """Hands ``_stored`` every expression a statement assigns or deletes (``=``, augmented and
+    annotated assignments, ``del``), tuple and list targets unpacked."""
 
-    def __init__(self, params: cst.Parameters) -> None:
-        every = [*params.posonly_params, *params.params]
-        self.self_name = every[0].name.value if every else None
-        self.attrs: set[str] = set()
+    def _stored(self, target: cst.BaseExpression) -> None:
+        raise NotImplementedError
 
     def _store(self, target: cst.BaseExpression) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._store(element.value)
-        elif (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-            and target.value.value == self.self_name
-        ):
-            self.attrs.add(target.attr.value)
+        else:
+            self._stored(target)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._store(node.target)
@@ -138,6 +133,23 @@ class _Stores(cst.CSTVisitor):
 
     def visit_Del(self, node: cst.Del) -> None:
         self._store(node.target)
+
+
+class _Stores(StoreVisitor):
+    """``self.<name>`` attributes a method assigns (to see whether the instance is replaced)."""
+
+    def __init__(self, params: cst.Parameters) -> None:
+        every = [*params.posonly_params, *params.params]
+        self.self_name = every[0].name.value if every else None
+        self.attrs: set[str] = set()
+
+    def _stored(self, target: cst.BaseExpression) -> None:
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == self.self_name
+        ):
+            self.attrs.add(target.attr.value)
 
 
 def _code(node: cst.CSTNode | None) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
+from ssot_migrate.codemods.facades.bodies import StoreVisitor
 from ssot_migrate.codemods.facades.plan import FacadePlan
 from ssot_migrate.interfaces import MethodSignature, is_public
 from ssot_migrate.pysyntax import dotted_name, insert_top_import, is_docstring, make_import_from
@@ -63,7 +64,7 @@ _MUTATORS = frozenset(
 )
 
 
-class _StateAccess(cst.CSTVisitor):
+class _StateAccess(StoreVisitor):
     """``self.<name>`` attributes a method touches, and those it changes."""
 
     def __init__(self) -> None:
@@ -87,26 +88,10 @@ class _StateAccess(cst.CSTVisitor):
         if name is not None:
             self.touched.add(name)
 
-    def _store(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._store(element.value)
-            return
+    def _stored(self, target: cst.BaseExpression) -> None:
         name = self._own(target)
         if name is not None:
             self.mutated.add(name)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._store(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._store(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._store(node.target)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._store(node.target)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
