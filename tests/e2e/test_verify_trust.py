@@ -52,6 +52,13 @@ def test_a_test_leaking_through_the_temp_dir_is_green_with_isolation(tmp_path: P
         scratch = Path(tmp).parent
         assert scratch.name.startswith("ssot-run-") and Path(cache).parent == scratch
         assert not scratch.exists()  # ... removed once the run ended, bytecode cache with it
+    # What is kept between runs: the project's modules by content, libraries by path, and
+    # never a path inside a worktree or a run's scratch area.
+    kept = repo / ".git" / "ssot-cache" / "bytecode"
+    assert list((kept / "trees").rglob("*.pyc"))
+    assert list((kept / "libraries").rglob("*.pyc"))
+    paths = [str(p) for p in (kept / "libraries").rglob("*")]
+    assert not [p for p in paths if "ssot-worktrees" in p or "ssot-run-" in p]
 
 
 def test_the_same_leak_is_red_when_test_env_shares_the_temp_dir(tmp_path: Path) -> None:
