@@ -309,14 +309,33 @@ def find_all_paths(
     parsed = cache if cache is not None else {}
     index = _FactsIndex()
     needles: set[str] = set()
+    # Files that contain ``import *`` but no name of the search, with the modules they
+    # star-import: parsed only once one of those modules (or their own) binds a name of a target.
+    waiting: dict[str, _StarFile] = {}
     while True:
         # ``from m import *`` never names what it re-exports: every star import is a candidate.
-        wanted = {"import *"}.union(*({_last(name) for name in b} for b in bound_by_target))
+        wanted = {_STAR_NEEDLE}.union(*({_last(name) for name in b} for b in bound_by_target))
         new_needles = wanted - needles
-        if not new_needles:
-            break
         needles |= new_needles
-        hits = [p for p in snapshot.grep(new_needles) if p not in index.facts_by_path]
+        names = needles - {_STAR_NEEDLE}
+        hits: list[str] = []
+        for path in snapshot.grep(new_needles) if new_needles else ():
+            if path in index.facts_by_path:
+                continue
+            if path not in waiting:
+                star_file = _star_only(snapshot, path, names)
+                if star_file is not None:
+                    waiting[path] = star_file
+                    continue
+            waiting.pop(path, None)  # a new name matched it: parsed like any other file
+            hits.append(path)
+        owners = {name.rpartition(".")[0] for b in bound_by_target for name in b}
+        ready = [path for path, star in waiting.items() if star.may_extend(owners)]
+        for path in ready:
+            del waiting[path]
+        hits = sorted(hits + ready)
+        if not hits and not new_needles:
+            break
         parsed.update(_parse_all(snapshot, [p for p in hits if p not in parsed], jobs))
         for path in hits:
             index.add(path, parsed[path])
@@ -325,6 +344,70 @@ def find_all_paths(
             for reached, target in zip(reached_by_target, targets)
         ]
     return [sorted(reached.values(), key=_order) for reached in reached_by_target]
+
+
+_STAR_NEEDLE = "import *"
+
+# A star import as written on one logical line: ``from`` (a space unless dots follow), dots, a
+# dotted ASCII name, ``import``, ``*``, with spaces or backslash continuations between.
+_GAP = rb"(?:[ \t\f]|\\\r?\n)"
+_STAR_IMPORT = re.compile(
+    rb"(?<![\w.])from(?:"
+    + _GAP
+    + rb"+|(?=\.))(\.*)"
+    + _GAP
+    + rb"*([A-Za-z_][\w.]*)?"
+    + _GAP
+    + rb"*(?<!\w)import"
+    + _GAP
+    + rb"*\*"
+)
+_ANY_STAR = re.compile(rb"(?<!\w)import" + _GAP + rb"*\*")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class _StarFile:
+    """A file found only by ``import *``: its module and the modules it star-imports."""
+
+    module: str | None
+    sources: frozenset[str]
+
+    def may_extend(self, owners: set[str]) -> bool:
+        """Whether parsing it can add a binding: it star-imports a module that binds a name of a
+        target, or its own ``__all__`` decides what a star import of it re-exports."""
+        return self.module in owners or not self.sources.isdisjoint(owners)
+
+
+def _star_only(snapshot: SnapshotView, path: str, names: set[str]) -> _StarFile | None:
+    """The star imports of ``path`` when no word of it is one of ``names`` and a text pass reads
+    every star import in it; None when it must be parsed now (a name occurs, or the text is
+    unclear).
+
+    Exact, because a binding of a name (and an import of it) spells the name's last part as a
+    word: a file without any binds nothing of the search, and all it can add are the star
+    re-exports (and the ``__all__``) ``_propagate`` reads, which need a star source (or the
+    module itself) that binds a name. Every ``import *`` the text holds must be read as a
+    ``from`` statement, or the file is parsed: a statement the pattern misses is never dropped.
+    """
+    try:
+        source = snapshot.read(path)
+        file = snapshot.source_file(path)
+    except (KeyError, OSError, ValueError):
+        return None
+    if file.module is None or not names.isdisjoint(
+        _WORD.findall(source.decode("utf-8", "surrogateescape"))
+    ):
+        return None
+    found = _STAR_IMPORT.findall(source)
+    if len(found) != len(_ANY_STAR.findall(source)):
+        return None
+    sources = set()
+    for dots, dotted in found:
+        resolved = resolve_relative(len(dots), dotted.decode("ascii") or None, file.package)
+        if resolved is not None:
+            sources.add(resolved)
+    return _StarFile(file.module, frozenset(sources))
 
 
 class _FactsIndex:

@@ -85,3 +85,54 @@ def test_large_repositories_are_parsed_in_a_pool(repo_factory: Callable[..., Pat
     assert serial == pooled
     assert "pkg.big_reexport.Engine" in [p.dotted for p in pooled]
     assert "pkg.big_consumer.Engine" not in [p.dotted for p in pooled]
+
+
+STAR_CHAIN = {
+    "pyproject.toml": '[tool.ssot-migrate]\n[[tool.ssot-migrate.targets]]\nname = "engine"\n'
+    'canonical = "lib.core.Engine"\naliases = ["lib.old.Engine"]\n',
+    "lib/__init__.py": "",
+    "lib/core.py": "class Engine:\n    pass\n",
+    # The chain: each link star-imports the previous one and never spells the name.
+    "lib/api.py": "from .core import *\n",
+    "lib/facade.py": "import os\nfrom \\\n    .api import *\n",
+    "top.py": "from lib.facade import *\n",
+    "lib/sub/__init__.py": "",
+    "lib/sub/deep.py": "from ..facade import *\n",
+    # The text pass cannot read this spelling (nor the comment's ``import *``): parsed anyway.
+    "spaced.py": "from lib . api import *\n",
+    "commented.py": "# avoid import * in new code\nfrom top import *\n",
+    # The configured alias's module star-imports something unrelated; its __all__ still decides
+    # what a star import of it re-exports (here: not Engine).
+    "lib/old.py": 'from lib.elsewhere import *\n__all__ = ["Other"]\n',
+    "lib/elsewhere.py": "Other = 1\n",
+    "old_user.py": "from lib.old import *\n",
+    # Star imports of modules that bind nothing of the target: never parsed.
+    "unrelated.py": "from os.path import *\n",
+    "lib/sub/sibling.py": "from ..import *\nfrom .deep_unrelated import *\n",
+}
+
+
+def test_star_chains_are_followed_and_unrelated_star_imports_not_parsed(
+    repo_factory: Callable[..., Path],
+) -> None:
+    repo = repo_factory(STAR_CHAIN)
+    config = load_config(repo)
+    cache: dict[str, object] = {}
+    with Snapshot.open(repo, config) as snapshot:
+        paths = find_paths(config.targets[0], snapshot, cache=cache)  # type: ignore[arg-type]
+    assert [(p.dotted, p.origin) for p in paths] == [
+        ("lib.core.Engine", "canonical"),
+        ("lib.old.Engine", "configured"),
+        ("commented.Engine", "discovered"),
+        ("lib.api.Engine", "discovered"),
+        ("lib.facade.Engine", "discovered"),
+        ("lib.sub.deep.Engine", "discovered"),
+        ("spaced.Engine", "discovered"),
+        ("top.Engine", "discovered"),
+    ]
+    where = {p.dotted: (p.path, p.line, p.column, p.how) for p in paths}
+    assert where["lib.facade.Engine"] == ("lib/facade.py", 2, 1, "star")
+    assert where["commented.Engine"] == ("commented.py", 2, 1, "star")
+    assert {"lib/old.py", "lib/api.py", "top.py", "lib/sub/deep.py"} <= set(cache)
+    assert "unrelated.py" not in cache
+    assert "lib/sub/sibling.py" not in cache
