@@ -38,7 +38,7 @@ def run_dry_run(
         repo, config_path, base, python=python, strict=strict
     )
     with snapshot:
-        choice = choose_base(repo.resolve(), config, phase, base)
+        choice = choose_base(repo.resolve(), config, phase, base, base_sha=snapshot.commit)
         console.print(Text(describe_base(phase, choice)))
         # Usually the phase starts where the configuration was validated: that snapshot is the
         # one to read, not a second listing of the commit and a second set of git processes.

@@ -373,12 +373,17 @@ class BaseChoice:
     stacked_on: str | None = None
 
 
-def choose_base(repo: Path, config: Config, phase: str, base: str) -> BaseChoice:
-    """Phase N's base: the nearest earlier phase branch not merged into ``base``, else ``base``."""
+def choose_base(
+    repo: Path, config: Config, phase: str, base: str, *, base_sha: str | None = None
+) -> BaseChoice:
+    """Phase N's base: the nearest earlier phase branch not merged into ``base``, else ``base``.
+
+    ``base_sha``: ``base``'s commit when the caller has resolved it already (one git call less).
+    """
     from ssot_migrate.gitlayer import branches as refs  # git only when a base is chosen
     from ssot_migrate.record import Trailers
 
-    base_sha = refs.resolve(repo, base)
+    base_sha = base_sha or refs.resolve(repo, base)
     if base_sha is None:
         raise UsageError(f"--base {base!r}: not a commit of this repository")
     mainline = refs.symbolic_name(repo, base) or base_sha

@@ -60,7 +60,7 @@ def resolve_commit(repo: git.Repo, ref: str) -> str:
     if ref.startswith("-"):
         raise GitError(f"invalid revision {ref!r}: a revision may not start with '-'")
     try:
-        repo.git.rev_parse("--verify", "--quiet", "HEAD^{commit}")
+        head = str(repo.git.rev_parse("--verify", "--quiet", "HEAD^{commit}"))
     except git.GitCommandError as exc:
         said = str(exc.stderr or "")
         if "dubious ownership" in said or "safe.directory" in said:
@@ -74,6 +74,9 @@ def resolve_commit(repo: git.Repo, ref: str) -> str:
                 f"{repo.working_dir or repo.git_dir}: the repository has no commits yet; "
                 "commit your code first"
             ) from exc
+    else:
+        if ref == "HEAD":
+            return head
     try:
         return str(repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}"))
     except git.GitCommandError as exc:

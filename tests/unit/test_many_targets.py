@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ssot_migrate.config import load_config
 from ssot_migrate.discovery import find_all_paths, find_paths
-from ssot_migrate.engine import Snapshot
+from ssot_migrate.engine import CommitFiles, Snapshot
 from ssot_migrate.gitlayer import tree
 from tests.helpers.repos import run_cli
 from tests.helpers.scan import FILES
@@ -56,6 +56,34 @@ def test_grep_matches_needles_literally_in_every_chunk(repo_factory: Callable[..
         git_repo.close()
     assert hits == {"brackets.py", "pipe.py", "late.py", "star.py"}
     assert unreadable == set()
+
+
+def test_a_grep_answered_from_earlier_ones_equals_git_grep(
+    repo_factory: Callable[..., Path],
+) -> None:
+    repo = repo_factory(
+        {
+            "star.py": "from m import *\n",
+            "engine.py": "class Engine: ...\n",
+            "longer.py": "EngineRoom = 1\n",  # a substring hit, as git grep counts it
+            "both.py": "from m import *\nfrom n import Gear\n",
+            "gear.py": "Gear = 2\n",
+            "notes.txt": "Engine\n",  # not Python
+        }
+    )
+    files = CommitFiles(repo)
+    try:
+        files.grep({"import *", "Engine"})
+        files.grep({"Gear"})
+        # Covered by the two greps above: answered by substring tests of their hits, exactly
+        # as git would answer.
+        for needles in [{"Engine"}, {"Engine", "Gear"}, {"import *"}, {"Gear", "import *"}]:
+            known = files._grep_known(frozenset(needles))
+            assert known == tree.grep_paths(files._repo, files.commit, needles), needles
+        assert files._grep_known(frozenset({"Engine", "Missing"})) is None  # never searched
+        assert files.grep({"Engine", "Missing"}) == ({"engine.py", "longer.py"}, set())
+    finally:
+        files.close()
 
 
 def test_discovery_of_many_targets_at_once_equals_each_alone(
