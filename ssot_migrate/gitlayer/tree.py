@@ -210,16 +210,24 @@ def _odd_backslashes(data: bytes, end: int) -> bool:
     return count % 2 == 1
 
 
+# Up to this many needles, fixed strings (one pattern each) cost less than one regex: git's
+# regex engine scans slowly for an alternation without a common prefix (``import \*|name``:
+# 0.18 s of CPU on SymPy's loose objects, 0.10 s as two fixed strings).
+GREP_FIXED_MAX = 16
+
+
 def _grep_chunk(repo: git.Repo, commit: str, needles: list[str]) -> tuple[set[str], set[str]]:
-    # GitPython runs git with LC_ALL=C: the regex matches bytes, exactly as -F would.
-    pattern = _trie_pattern([n.encode("utf-8", "surrogateescape") for n in needles])
+    # GitPython runs git with LC_ALL=C: the regex matches bytes, exactly as -F does.
+    encoded = [n.encode("utf-8", "surrogateescape") for n in needles]
+    fixed = len(encoded) <= GREP_FIXED_MAX
+    pattern = b"\n".join(encoded) if fixed else _trie_pattern(encoded)
     with tempfile.TemporaryFile() as patterns:
         patterns.write(pattern + b"\n")
         patterns.seek(0)
         status, raw, errors = repo.git.grep(
             "-l",
             "-z",
-            "-E",
+            "-F" if fixed else "-E",
             "--no-color",
             "--no-textconv",
             "-a",

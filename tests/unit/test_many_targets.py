@@ -52,10 +52,13 @@ def test_grep_matches_needles_literally_in_every_chunk(repo_factory: Callable[..
     try:
         commit = tree.resolve_commit(git_repo, "HEAD")
         hits, unreadable = tree.grep_paths(git_repo, commit, needles)
+        # Few needles go to git as fixed strings rather than one regex: just as literal.
+        few = tree.grep_paths(git_repo, commit, needles[:4])
     finally:
         git_repo.close()
     assert hits == {"brackets.py", "pipe.py", "late.py", "star.py"}
     assert unreadable == set()
+    assert few == ({"brackets.py", "pipe.py", "star.py"}, set())
 
 
 def test_a_grep_answered_from_earlier_ones_equals_git_grep(
