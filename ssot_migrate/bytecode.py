@@ -23,6 +23,11 @@ never used, whatever path or time it has; the code it loads is re-labelled with 
 (``co_filename``) by the import system itself. A module is kept only when its timestamp header
 still matches the source (the code is that source's), and only for the Python that runs
 ssot-migrate's own bytecode format, since the hash is keyed by it.
+
+Before any run kept a module, the user's own runs may have: a module of the tree whose source is
+byte for byte the one at the same path in the user's checkout starts with the checkout's
+``__pycache__`` file, when Python itself would load that file there (its time and size match the
+checkout's source). The checkout is only read.
 """
 
 from __future__ import annotations
@@ -115,31 +120,104 @@ def _tree_sources(worktree: Path) -> list[Path]:
     return found
 
 
-def seed_tree(cache: Path, prefix: Path, worktree: Path) -> None:
+def seed_tree(cache: Path, prefix: Path, worktree: Path, checkout: Path | None = None) -> None:
     """Give a run's ``prefix`` the kept bytecode of every module of ``worktree`` whose source
-    was compiled before (best effort: a file less only costs a compilation)."""
-    tags = [d for d in cache.iterdir() if d.is_dir()] if cache.is_dir() else []
-    if not tags:
-        return
+    was compiled before (best effort: a file less only costs a compilation).
+
+    A module no run kept yet is taken from ``checkout`` (the user's own files, only read) when
+    the same path there holds the same source and a ``__pycache__`` file Python itself would
+    load for it: what the user's own test runs compiled is not compiled again.
+    """
+    tags = {d.name for d in cache.iterdir() if d.is_dir()} if cache.is_dir() else set()
+    listings: dict[Path, list[str]] = {}
     for source in _tree_sources(worktree):
         try:
-            key = _content_key(source.read_bytes())
+            text = source.read_bytes()
         except OSError:
             continue
-        for tag in tags:
-            kept = tag / f"{key}.pyc"
-            if kept.exists():
-                mirror = prefix / source.parent.relative_to(source.anchor)
-                try:
-                    _place(kept, mirror / f"{source.stem}.{tag.name}.pyc")
-                except OSError:
-                    continue
+        key = _content_key(text)
+        found = {tag for tag in tags if (cache / tag / f"{key}.pyc").exists()}
+        if checkout is not None and not found:
+            relative = source.relative_to(worktree)
+            found = _harvest(cache, checkout / relative, text, key, listings)
+            tags |= found
+        for tag in found:
+            mirror = prefix / source.parent.relative_to(source.anchor)
+            try:
+                _place(cache / tag / f"{key}.pyc", mirror / f"{source.stem}.{tag}.pyc")
+            except OSError:
+                continue
+
+
+def _harvest(
+    cache: Path, source: Path, text: bytes, key: str, listings: dict[Path, list[str]]
+) -> set[str]:
+    """Keep the checkout's own bytecode of ``source`` when it is that of ``text``; its tags."""
+    pycache = source.parent / "__pycache__"
+    if pycache not in listings:
+        try:
+            listings[pycache] = os.listdir(pycache)
+        except OSError:
+            listings[pycache] = []
+    compiled: list[tuple[str, str]] = []
+    for name in listings[pycache]:
+        stem, _, rest = name.partition(".")
+        tag, _, suffix = rest.partition(".")
+        if stem == source.stem and suffix == "pyc" and tag:  # not opt-1, not a temporary file
+            compiled.append((tag, name))
+    kept: set[str] = set()
+    try:
+        if not compiled or source.read_bytes() != text:
+            return kept  # nothing compiled there, or the checkout holds another version
+        stat = source.stat()
+    except OSError:
+        return kept
+    for tag, name in compiled:
+        try:
+            checked = _checked(Path(pycache, name).read_bytes(), text, stat)
+        except OSError:
+            continue
+        if checked is not None and _store(cache / tag / f"{key}.pyc", checked):
+            kept.add(tag)
+    return kept
+
+
+def _checked(code: bytes, text: bytes, stat: os.stat_result) -> bytes | None:
+    """``code`` as a checked hash-based pyc of ``text``, if it is the bytecode of ``text``.
+
+    A timestamp pyc is the source's only when its time and size match, as Python checks it;
+    ``None`` for another Python's format, whose hash key is not ours to compute.
+    """
+    magic = importlib.util.MAGIC_NUMBER
+    if code[:4] != magic or len(code) < 16:
+        return None
+    flags = int.from_bytes(code[4:8], "little")
+    if flags == 0:
+        mtime = int.from_bytes(code[8:12], "little")
+        size = int.from_bytes(code[12:16], "little")
+        if (mtime, size) != (int(stat.st_mtime) & 0xFFFFFFFF, stat.st_size & 0xFFFFFFFF):
+            return None
+        return magic + _CHECKED_HASH + importlib.util.source_hash(text) + code[16:]
+    if code[4:8] == _CHECKED_HASH and code[8:16] == importlib.util.source_hash(text):
+        return code
+    return None
+
+
+def _store(kept: Path, code: bytes) -> bool:
+    """Write ``kept`` atomically (best effort); whether it is there now."""
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f".{kept.name}.{os.getpid()}.partial")
+        partial.write_bytes(code)
+        os.replace(partial, kept)
+    except OSError:
+        return False
+    return True
 
 
 def keep_tree(prefix: Path, cache: Path, worktree: Path) -> None:
     """Keep, by content, the bytecode a run compiled for ``worktree``'s own modules."""
     mirror = prefix / worktree.relative_to(worktree.anchor)
-    magic = importlib.util.MAGIC_NUMBER
     for root, _dirs, files in os.walk(mirror):
         for name in files:
             stem, _, rest = name.partition(".")
@@ -153,25 +231,9 @@ def keep_tree(prefix: Path, cache: Path, worktree: Path) -> None:
                 stat = source.stat()
             except OSError:
                 continue
-            if code[:4] != magic or len(code) < 16:
-                continue  # another Python's format: its hash key is not ours to compute
             kept = cache / tag / f"{_content_key(text)}.pyc"
             if kept.exists():
                 continue
-            flags = int.from_bytes(code[4:8], "little")
-            if flags == 0:
-                # Python's own check: the code is this source's only if time and size match.
-                mtime = int.from_bytes(code[8:12], "little")
-                size = int.from_bytes(code[12:16], "little")
-                if (mtime, size) != (int(stat.st_mtime) & 0xFFFFFFFF, stat.st_size & 0xFFFFFFFF):
-                    continue
-                code = magic + _CHECKED_HASH + importlib.util.source_hash(text) + code[16:]
-            elif code[4:8] != _CHECKED_HASH or code[8:16] != importlib.util.source_hash(text):
-                continue
-            try:
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                partial = kept.with_name(f".{kept.name}.{os.getpid()}.partial")
-                partial.write_bytes(code)
-                os.replace(partial, kept)
-            except OSError:
-                continue
+            checked = _checked(code, text, stat)
+            if checked is not None:
+                _store(kept, checked)

@@ -284,6 +284,8 @@ class TestRunner:
     share_log: dict[str, Path] = field(default_factory=dict)
     # Library bytecode kept between runs (see ``bytecode``); ``None``: every run compiles it.
     bytecode_dir: Path | None = None
+    # The user's checkout, whose own ``__pycache__`` files seed the trees' bytecode (read only).
+    checkout: Path | None = None
 
     @classmethod
     def for_config(cls, config: Config, git_dir: Path) -> TestRunner | None:
@@ -298,6 +300,8 @@ class TestRunner:
             log_dir=git_dir / "ssot-logs",
             env=config.test_env,
             bytecode_dir=git_dir / "ssot-cache" / "bytecode",
+            # Its paths are the trees' only at the top of the checkout (not a bare repository).
+            checkout=config.repo if (config.repo / ".git").exists() else None,
         )
 
     @property
@@ -418,7 +422,7 @@ class TestRunner:
         if cache is not None and env.get("PYTHONPYCACHEPREFIX") == str(scratch / "pycache"):
             bytecode.seed(cache / bytecode.LIBRARIES, scratch / "pycache")
             for tree in {worktree, worktree.resolve()}:  # as given, and as Python may see it
-                bytecode.seed_tree(cache / bytecode.TREES, scratch / "pycache", tree)
+                bytecode.seed_tree(cache / bytecode.TREES, scratch / "pycache", tree, self.checkout)
         log.parent.mkdir(parents=True, exist_ok=True)
         out = log.open("ab")
         job = _Job(request, argv, log, junit, scratch, out, env)

@@ -435,6 +435,54 @@ def test_bytecode_is_kept_between_runs_libraries_by_path_and_trees_by_content(
     assert "seeded 0 0" in Path(runner.run(tree, "t4", "fourth").log).read_text()
 
 
+def test_a_trees_bytecode_is_seeded_from_what_the_users_own_runs_compiled(
+    tmp_path: Path,
+) -> None:
+    """The first run already has the checkout's own ``__pycache__`` files for the modules whose
+    source is the same there, and only those; the checkout is only read."""
+    import py_compile
+
+    from ssot_migrate.verify import TestRunner
+
+    tag = sys.implementation.cache_tag
+    tree, checkout = tmp_path / "tree", tmp_path / "checkout"
+    sources = {"same.py": "A = 1\n", "changed.py": "B = 1\n", "retimed.py": "C = 1\n"}
+    for root in (tree, checkout):
+        root.mkdir()
+        for name, text in sources.items():
+            (root / name).write_text(text)
+    for name in sources:
+        py_compile.compile(
+            str(checkout / name), cfile=str(checkout / "__pycache__" / f"{name[:-3]}.{tag}.pyc")
+        )
+    (tree / "changed.py").write_text("B = 2\n")  # the phase changed it: the checkout's is stale
+    retimed = checkout / "retimed.py"  # edited since it was compiled: Python would not load it
+    os.utime(retimed, ns=(retimed.stat().st_atime_ns, retimed.stat().st_mtime_ns + 10**10))
+    (tree / "check.py").write_text(
+        "import os, sys\n"
+        "mirror = sys.pycache_prefix + os.getcwd()\n"
+        "names = [f for _, _, fs in os.walk(mirror) for f in fs]\n"
+        "print('seeded', sorted(n.split('.')[0] for n in names))\n"
+        "import same, changed, retimed\n"
+        "print('values', same.A, changed.B, retimed.C)\n"
+    )
+    before = {p: p.stat().st_mtime_ns for p in checkout.rglob("*")}
+    runner = TestRunner(
+        (sys.executable, "check.py"),
+        60,
+        tmp_path / "results",
+        tmp_path / "logs",
+        bytecode_dir=tmp_path / "cache",
+        checkout=checkout,
+    )
+    log = Path(runner.run(tree, "t1", "first").log).read_text()
+    assert "seeded ['same']" in log
+    assert "values 1 2 1" in log
+    assert {p: p.stat().st_mtime_ns for p in checkout.rglob("*")} == before
+    kept = list((tmp_path / "cache" / "trees" / tag).glob("*.pyc"))
+    assert len(kept) == 3  # same.py from the checkout; changed.py and retimed.py from the run
+
+
 def test_hermetic_env_scratch_test_env_and_pytest_cache(tmp_path: Path) -> None:
     from ssot_migrate.verify import hermetic_env
 
