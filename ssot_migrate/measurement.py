@@ -30,7 +30,7 @@ from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
 from ssot_migrate.model import Config
 from ssot_migrate.selection import Selection, select_at
-from ssot_migrate.verify import RunRequest, TestRun, TestRunner, progress_seconds
+from ssot_migrate.verify import Batch, RunRequest, TestRun, TestRunner, progress_seconds
 
 DEFAULT_BISECT_BUDGET = 24
 Echo = Callable[[str], None]
@@ -122,10 +122,20 @@ class Verifier:
 
     def measure_many(self, items: Sequence[tuple[Worktree, str, str]]) -> list[TestRun | None]:
         """Run (or recall) the full suite on each worktree, all at the same time."""
-        runner = self.runner
-        only = self.only
-        if runner is None or only == ():
-            return [None] * len(items)  # no test can be affected: nothing to run
+        if not self.will_run():
+            return [None] * len(items)
+        assert self.runner is not None
+        with Batch(self.runner) as batch:
+            self.start_suites(batch, items)
+            return list(self.finish_suites(batch))
+
+    def will_run(self) -> bool:
+        """Whether suites run at all (a test command, and a test that can be affected)."""
+        return self.runner is not None and self.only != ()
+
+    def start_suites(self, batch: Batch, items: Sequence[tuple[Worktree, str, str]]) -> None:
+        """Start the full suite on each worktree now (a measured tree is recalled instead)."""
+        assert self.runner is not None
         missing = []
         for _wt, tree, label in items:
             hit = self.cached(tree)
@@ -134,22 +144,33 @@ class Verifier:
             else:
                 missing.append(label)
         if missing:
+            running = batch.running
             together = " and ".join(missing) + (
                 " trees at the same time" if len(missing) > 1 else " tree"
             )
-            self.echo(f"running tests on the {together} ({' '.join(runner.argv)}) ...")
+            if running:  # the command was named when the first of them started
+                self.echo(
+                    f"running tests on the {together} too, at the same time as the "
+                    f"{' and '.join(running)} tree's ..."
+                )
+            else:
+                self.echo(f"running tests on the {together} ({' '.join(self.runner.argv)}) ...")
         for wt, _, _ in items:
             wt.check("run the test command")
-        runs = runner.run_many(
-            [RunRequest(wt.path, tree, label, only or ()) for wt, tree, label in items]
+        batch.start(
+            [RunRequest(wt.path, tree, label, self.only or ()) for wt, tree, label in items]
         )
-        for (_, _, label), run in zip(items, runs):
+
+    def finish_suites(self, batch: Batch) -> list[TestRun]:
+        """Wait for the suites ``batch`` runs; says how each went."""
+        runs = batch.wait()
+        for run, label in zip(runs, batch.labels):
             if not run.cached:
                 self.echo(
                     f"tests on {label} tree: {run.summary()} in {run.duration:.1f} s; "
                     f"log: {run.log}"
                 )
-        return list(runs)
+        return runs
 
     def run(
         self, wt: Worktree, tree: str, label: str, only: Sequence[str] = (), *, fresh: bool = False
@@ -268,6 +289,43 @@ class MeasuredChange:
     verification: Verification
 
 
+@dataclass(frozen=True)
+class BaseSuite:
+    """The base tree's suite, started in a worktree of its own before the change exists."""
+
+    wt: Worktree
+    tree: str
+    batch: Batch
+
+
+def start_base_suite(
+    stack: ExitStack, repo: Path, verifier: Verifier, base: str, name: str
+) -> BaseSuite | None:
+    """Start the base tree's suite now, when both suites are to run at the same time: 2+ test
+    jobs, the base tree not measured before, and the whole suite to run (with ``tests =
+    "affected"`` the tests are chosen from the change, so nothing can start before it). Else
+    ``None``. The worktree and the run last as long as ``stack``; leaving it stops the run.
+
+    A phase starts it before computing its change: the codemod, the phase's worktree and the
+    base suite then take their time together, and the base suite ends sooner.
+    """
+    runner = verifier.runner
+    if (
+        runner is None
+        or test_jobs(verifier.config) < 2
+        or (verifier.config.tests == "affected" and verifier.selection is None)
+        or not verifier.will_run()
+    ):
+        return None
+    base_tree = refs.tree_of(repo, base)
+    if verifier.cached(base_tree) is not None:
+        return None
+    base_wt = stack.enter_context(temporary_worktree(repo, base, f"{name}-base"))
+    batch = stack.enter_context(Batch(runner))
+    verifier.start_suites(batch, [(base_wt, base_tree, "base")])
+    return BaseSuite(base_wt, base_tree, batch)
+
+
 def measure_change(
     stack: ExitStack,
     repo: Path,
@@ -280,28 +338,31 @@ def measure_change(
     checkout: bool = True,
     revert: bool = False,
     before_tests: Callable[[Worktree, str], object] | None = None,
+    base_suite: BaseSuite | None = None,
 ) -> MeasuredChange:
     """The verified-commit sequence shared by phases and rollback: a worktree on ``base``, the
     tests on the base tree, ``apply``, the tests on the new tree, the comparison.
 
     The worktrees live as long as ``stack``. With 2+ test jobs and the base tree not cached,
-    both suites run at the same time, each in its own worktree, log and scratch area.
+    both suites run at the same time, each in its own worktree, log and scratch area; the base
+    suite starts first (``base_suite``, if the caller started it already), the phase suite as
+    soon as the change is applied.
     """
+    if base_suite is None:
+        base_suite = start_base_suite(stack, repo, verifier, base, name)
     wt = stack.enter_context(temporary_worktree(repo, base, name, checkout=checkout))
     base_tree = refs.tree_of(repo, base)
-    runner = verifier.runner
     base_wt: Worktree | None = None
-    if (
-        runner is not None
-        and verifier.cached(base_tree) is None
-        and test_jobs(verifier.config) >= 2
-    ):
-        base_wt = stack.enter_context(temporary_worktree(repo, base, f"{name}-base"))
+    before: TestRun | None
+    after: TestRun | None
+    if base_suite is not None:
+        base_wt = base_suite.wt
         apply(wt)
         tree = wt.write_tree()
         if before_tests is not None:
             before_tests(wt, tree)
-        before, after = verifier.measure_many([(base_wt, base_tree, "base"), (wt, tree, label)])
+        verifier.start_suites(base_suite.batch, [(wt, tree, label)])
+        before, after = verifier.finish_suites(base_suite.batch)
     else:
         before = verifier.measure(wt, base_tree, "base")
         if checkout:

@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -189,6 +190,7 @@ class _Job:
     ended: float | None = None
     code: int | None = None
     timed_out: bool = False
+    finished: bool = False
     done: int = 0
     percent: int | None = None
     _offset: int = 0
@@ -354,25 +356,9 @@ class TestRunner:
 
     def run_many(self, requests: Sequence[RunRequest]) -> list[TestRun]:
         """Run every request at the same time; answers in the same order."""
-        answers: dict[int, TestRun] = {}
-        jobs: dict[int, _Job] = {}
-        try:
-            for index, request in enumerate(requests):
-                hit = None if request.only or request.fresh else self.cached(request.tree)
-                if hit is not None:
-                    answers[index] = hit
-                else:
-                    jobs[index] = self._prepare(request)
-            # Everything is ready before the first process starts, so the runs start together.
-            for job in jobs.values():
-                self._spawn(job)
-            self._watch(list(jobs.values()))
-        finally:
-            for job in jobs.values():
-                self._finish(job)
-        for index, job in jobs.items():
-            answers[index] = self._result(job)
-        return [answers[i] for i in range(len(requests))]
+        with Batch(self) as batch:
+            batch.start(requests)
+            return batch.wait()
 
     def _prepare(self, request: RunRequest) -> _Job:
         """A run's command line, log, scratch area and seeded bytecode, not yet started."""
@@ -466,6 +452,9 @@ class TestRunner:
                     job.out.write(
                         f"\n# ssot-migrate: killed after the {self.timeout:g}s test-timeout\n".encode()
                     )
+            for job in running:
+                if job.ended is not None:
+                    self._finish(job)  # its bytecode is kept while the others still run
             if all(j.ended is not None for j in jobs):
                 if shown and self.progress is not None:
                     self.progress("")  # a live line is cleared once the runs end
@@ -479,6 +468,9 @@ class TestRunner:
 
     def _finish(self, job: _Job) -> None:
         # Runs on every path out (done, timeout, Ctrl-C, an error): no child outlives the run.
+        if job.finished:
+            return
+        job.finished = True
         if job.proc is not None:
             _kill_group(job.proc)
             _reap(job.proc)
@@ -492,7 +484,7 @@ class TestRunner:
             bytecode.keep(prefix, self.bytecode_dir / bytecode.LIBRARIES, private)
             for tree in {worktree, worktree.resolve()}:
                 bytecode.keep_tree(prefix, self.bytecode_dir / bytecode.TREES, tree)
-        shutil.rmtree(job.scratch, ignore_errors=True)
+        _remove_soon(job.scratch)
 
     def _result(self, job: _Job) -> TestRun:
         results = None
@@ -518,6 +510,74 @@ class TestRunner:
         if not request.only and not run.timed_out:
             self._store(run)
         return run
+
+
+class Batch:
+    """Runs started as each becomes ready and watched together until all have ended.
+
+    ``TestRunner.run_many`` starts them all at once; a phase starts the base tree's suite first
+    and the phase tree's once its files exist. Leaving the ``with`` block stops whatever still
+    runs and removes every run's scratch area, however the block ends.
+    """
+
+    def __init__(self, runner: TestRunner) -> None:
+        self.runner = runner
+        self._entries: list[TestRun | _Job] = []
+        self._requests: list[RunRequest] = []
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for entry in self._entries:
+            if isinstance(entry, _Job):
+                self.runner._finish(entry)
+
+    @property
+    def labels(self) -> list[str]:
+        """The label of every request started, in order."""
+        return [request.label for request in self._requests]
+
+    @property
+    def running(self) -> list[str]:
+        """The labels of the runs started and not yet waited for."""
+        return [e.request.label for e in self._entries if isinstance(e, _Job) and not e.finished]
+
+    def start(self, requests: Sequence[RunRequest]) -> None:
+        """Start ``requests`` now (a full run of a measured tree is answered by the cache);
+        all are prepared before the first starts, so they start together."""
+        runner = self.runner
+        prepared = []
+        for request in requests:
+            self._requests.append(request)
+            hit = None if request.only or request.fresh else runner.cached(request.tree)
+            if hit is not None:
+                self._entries.append(hit)
+            else:
+                job = runner._prepare(request)
+                self._entries.append(job)  # cleaned up on the way out, even if never started
+                prepared.append(job)
+        for job in prepared:
+            runner._spawn(job)
+
+    def wait(self) -> list[TestRun]:
+        """Wait for every run started (timeouts enforced, progress reported); the answers in
+        the order the requests were started."""
+        runner = self.runner
+        jobs = [e for e in self._entries if isinstance(e, _Job)]
+        runner._watch(jobs)
+        for job in jobs:
+            runner._finish(job)
+        return [e if isinstance(e, TestRun) else runner._result(e) for e in self._entries]
+
+
+def _remove_soon(scratch: Path) -> None:
+    """Remove a run's scratch area in a thread of its own: its thousands of bytecode files take a
+    while to unlink and nothing waits for them. The thread is not a daemon, so the interpreter
+    waits for it before exiting: nothing is left behind, however the command ends."""
+    threading.Thread(
+        target=shutil.rmtree, args=(scratch,), kwargs={"ignore_errors": True}, name="ssot-cleanup"
+    ).start()
 
 
 def _private_dir(worktree: Path) -> str | None:

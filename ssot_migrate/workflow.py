@@ -39,6 +39,7 @@ from ssot_migrate.measurement import (
     Verifier,
     confirm_and_bisect,
     measure_change,
+    start_base_suite,
     tests_section,
 )
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
@@ -212,16 +213,22 @@ def create_phase_branch(
         check_command(config)
     choice = _choose_writable_base(repo, config, phase, base, branch, old_tip)
     echo(describe_base(phase, choice))
-    if summary is None:
-        summary = _compute(config, phase, choice.commit, jobs, codemod)
-    new_files = {o.path: o.after for o in summary.changed}
-    if not new_files:
+    if summary is not None and not summary.changed:
         echo(f"{phase}: nothing to do, no branch created")
         return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
     verifier = Verifier(repo, config, verify, echo)
-    verifier.select_affected(choice.commit, new_files, jobs)
     shared_before = refs.shared_state(repo) if verifier.runner is not None else None
     with ExitStack() as stack:
+        # The base tree's suite needs nothing from the change: it runs while it is computed.
+        base_suite = start_base_suite(stack, repo, verifier, choice.commit, phase)
+        if summary is None:
+            summary = _compute(config, phase, choice.commit, jobs, codemod)
+        new_files = {o.path: o.after for o in summary.changed}
+        if not new_files:
+            stopped = " (the base tree's tests were stopped)" if base_suite is not None else ""
+            echo(f"{phase}: nothing to do, no branch created{stopped}")
+            return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
+        verifier.select_affected(choice.commit, new_files, jobs)
         scans = _Scans(config, jobs, stack, alongside_tests=verifier.runner is not None)
         scans.start(choice.commit)
         # Without tests nothing reads the files: an index-only worktree skips the checkout.
@@ -235,6 +242,7 @@ def create_phase_branch(
             lambda wt: wt.write_files(sorted(new_files.items())),
             checkout=verifier.runner is not None,
             before_tests=lambda wt, tree: scans.start(wt.commit(tree, choice.commit, "draft")),
+            base_suite=base_suite,
         )
         kept = confirm_and_bisect(
             change, verifier, new_files, bisect, quarantine, bisect_budget, echo
