@@ -110,11 +110,20 @@ def test_phase1_nothing_to_do_exit_0(tmp_path: Path) -> None:
     files = dict(FILES)
     files["app/use.py"] = "from app.core.unified import Manager\n"
     files["tests/test_use.py"] = "def test_x():\n    pass\n"
+    files["pyproject.toml"] = PYPROJECT.replace(
+        "test-timeout = 120", "test-timeout = 120\ntest-jobs = 2"
+    )
     repo = make_repo(tmp_path / "repo", files)
     proc = run_cli("phase1", "--repo", str(repo))
     assert proc.returncode == 0, proc.stderr
     assert "nothing to do" in proc.stderr
     assert git(repo, "branch", "--list", "ssot/*") == ""
+    # the base suite started while the change was computed (test-jobs 2) is
+    # stopped, and its worktree removed
+    assert "phase1: nothing to do, no branch created (the base tree's tests were stopped)" in (
+        proc.stderr
+    )
+    assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
 def test_phase1_bisect_and_quarantine_through_the_cli(tmp_path: Path) -> None:
