@@ -24,6 +24,11 @@ never used, whatever path or time it has; the code it loads is re-labelled with 
 still matches the source (the code is that source's), and only for the Python that runs
 ssot-migrate's own bytecode format, since the hash is keyed by it.
 
+pytest's assertion-rewritten test modules (its own pycs, under a ``-pytest-X.Y`` tag, which
+rewriting and compiling large test files makes seconds of CPU per run) are kept by content
+the same way, in the format pytest reads; when one is seeded, its code is given the path it is
+seeded beside, and a timestamp header (older pytest versions) the time and size of that file.
+
 Before any run kept a module, the user's own runs may have: a module of the tree whose source is
 byte for byte the one at the same path in the user's checkout starts with the checkout's
 ``__pycache__`` file, when Python itself would load that file there (its time and size match the
@@ -34,15 +39,18 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import marshal
 import os
 import re
 import shutil
+import types
 from pathlib import Path
 
 _STDLIB_DIR = re.compile(r"python3\.\d+")
 _SITE_DIRS = frozenset(["site-packages", "dist-packages"])
 LIBRARIES, TREES = "libraries", "trees"
 _CHECKED_HASH = (0b11).to_bytes(4, "little")  # PEP 552 flags: hash-based, check the source
+_PYTEST_TAG = "-pytest-"
 
 
 def is_library(relative: Path) -> bool:
@@ -120,6 +128,22 @@ def _tree_sources(worktree: Path) -> list[Path]:
     return found
 
 
+def _split_name(name: str) -> tuple[str, str] | None:
+    """``(stem, tag)`` of a bytecode file's name (``m.cpython-311.pyc``, pytest's
+    ``test_m.cpython-311-pytest-8.3.2.pyc``); ``None`` for an optimised (``opt-1``) file or a
+    temporary one being written."""
+    stem, _, rest = name.partition(".")
+    if not rest.endswith(".pyc") or ".opt-" in rest:
+        return None
+    tag = rest[: -len(".pyc")]
+    return (stem, tag) if tag else None
+
+
+def _by_pytest(tag: str) -> bool:
+    # pytest writes its assertion-rewritten test modules under a tag of its own
+    return _PYTEST_TAG in tag
+
+
 def seed_tree(cache: Path, prefix: Path, worktree: Path, checkout: Path | None = None) -> None:
     """Give a run's ``prefix`` the kept bytecode of every module of ``worktree`` whose source
     was compiled before (best effort: a file less only costs a compilation).
@@ -141,12 +165,48 @@ def seed_tree(cache: Path, prefix: Path, worktree: Path, checkout: Path | None =
             relative = source.relative_to(worktree)
             found = _harvest(cache, checkout / relative, text, key, listings)
             tags |= found
+        mirror = prefix / source.parent.relative_to(source.anchor)
         for tag in found:
-            mirror = prefix / source.parent.relative_to(source.anchor)
+            kept, placed = cache / tag / f"{key}.pyc", mirror / f"{source.stem}.{tag}.pyc"
             try:
-                _place(cache / tag / f"{key}.pyc", mirror / f"{source.stem}.{tag}.pyc")
+                if _by_pytest(tag):
+                    code = _for_pytest(kept.read_bytes(), source, source.stat())
+                    if code is not None:
+                        _store(placed, code)
+                else:
+                    _place(kept, placed)
             except OSError:
                 continue
+
+
+def _for_pytest(code: bytes, source: Path, stat: os.stat_result) -> bytes | None:
+    """A kept assertion-rewritten module, as pytest checks it beside ``source`` (whose content
+    is the kept one's: the file is kept by it). A timestamp pyc (older pytest versions) gets the time
+    and size of ``source``; a hash-based one is valid as it is. The code gets the path of
+    ``source``, which older pytest versions, unlike Python's own import, do not put there
+    themselves: tests would report the place the module was compiled at."""
+    try:
+        module = marshal.loads(code[16:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(module, types.CodeType):
+        return None
+    header = code[:16] if code[4:8] == _CHECKED_HASH else code[:8] + _timestamp(stat)
+    return header + marshal.dumps(_relabel(module, str(source)))
+
+
+def _relabel(code: types.CodeType, filename: str) -> types.CodeType:
+    consts = tuple(
+        _relabel(const, filename) if isinstance(const, types.CodeType) else const
+        for const in code.co_consts
+    )
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
+def _timestamp(stat: os.stat_result) -> bytes:
+    return (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") + (
+        stat.st_size & 0xFFFFFFFF
+    ).to_bytes(4, "little")
 
 
 def _harvest(
@@ -161,10 +221,9 @@ def _harvest(
             listings[pycache] = []
     compiled: list[tuple[str, str]] = []
     for name in listings[pycache]:
-        stem, _, rest = name.partition(".")
-        tag, _, suffix = rest.partition(".")
-        if stem == source.stem and suffix == "pyc" and tag:  # not opt-1, not a temporary file
-            compiled.append((tag, name))
+        split = _split_name(name)
+        if split is not None and split[0] == source.stem:
+            compiled.append((split[1], name))
     kept: set[str] = set()
     try:
         if not compiled or source.read_bytes() != text:
@@ -174,7 +233,7 @@ def _harvest(
         return kept
     for tag, name in compiled:
         try:
-            checked = _checked(Path(pycache, name).read_bytes(), text, stat)
+            checked = _checked(Path(pycache, name).read_bytes(), text, stat, tag)
         except OSError:
             continue
         if checked is not None and _store(cache / tag / f"{key}.pyc", checked):
@@ -182,25 +241,26 @@ def _harvest(
     return kept
 
 
-def _checked(code: bytes, text: bytes, stat: os.stat_result) -> bytes | None:
-    """``code`` as a checked hash-based pyc of ``text``, if it is the bytecode of ``text``.
+def _checked(code: bytes, text: bytes, stat: os.stat_result, tag: str) -> bytes | None:
+    """``code`` in the form kept for ``tag``, if it is the bytecode of ``text`` (whose file's
+    status is ``stat``); ``None`` otherwise, or for another Python's format, whose hash key and
+    marshal format are not ours.
 
-    A timestamp pyc is the source's only when its time and size match, as Python checks it;
-    ``None`` for another Python's format, whose hash key is not ours to compute.
+    A timestamp pyc is the source's only when its time and size match, as Python and pytest
+    check it. Python's own modules are kept as checked hash-based pycs; pytest's rewritten ones
+    keep their format (older pytest versions read only timestamp pycs: those are re-dated when seeded,
+    see ``_for_pytest``).
     """
     magic = importlib.util.MAGIC_NUMBER
     if code[:4] != magic or len(code) < 16:
         return None
-    flags = int.from_bytes(code[4:8], "little")
-    if flags == 0:
-        mtime = int.from_bytes(code[8:12], "little")
-        size = int.from_bytes(code[12:16], "little")
-        if (mtime, size) != (int(stat.st_mtime) & 0xFFFFFFFF, stat.st_size & 0xFFFFFFFF):
-            return None
-        return magic + _CHECKED_HASH + importlib.util.source_hash(text) + code[16:]
-    if code[4:8] == _CHECKED_HASH and code[8:16] == importlib.util.source_hash(text):
+    if code[4:8] == _CHECKED_HASH:
+        return code if code[8:16] == importlib.util.source_hash(text) else None
+    if int.from_bytes(code[4:8], "little") != 0 or code[8:16] != _timestamp(stat):
+        return None
+    if _by_pytest(tag):
         return code
-    return None
+    return magic + _CHECKED_HASH + importlib.util.source_hash(text) + code[16:]
 
 
 def _store(kept: Path, code: bytes) -> bool:
@@ -220,10 +280,10 @@ def keep_tree(prefix: Path, cache: Path, worktree: Path) -> None:
     mirror = prefix / worktree.relative_to(worktree.anchor)
     for root, _dirs, files in os.walk(mirror):
         for name in files:
-            stem, _, rest = name.partition(".")
-            tag, _, suffix = rest.partition(".")
-            if suffix != "pyc" or not tag:
-                continue  # an optimised (opt-1) file or a temporary one
+            split = _split_name(name)
+            if split is None:
+                continue
+            stem, tag = split
             source = worktree / Path(root).relative_to(mirror) / f"{stem}.py"
             try:
                 code = Path(root, name).read_bytes()
@@ -234,6 +294,6 @@ def keep_tree(prefix: Path, cache: Path, worktree: Path) -> None:
             kept = cache / tag / f"{_content_key(text)}.pyc"
             if kept.exists():
                 continue
-            checked = _checked(code, text, stat)
+            checked = _checked(code, text, stat, tag)
             if checked is not None:
                 _store(kept, checked)

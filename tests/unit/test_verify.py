@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
@@ -481,6 +482,85 @@ def test_a_trees_bytecode_is_seeded_from_what_the_users_own_runs_compiled(
     assert {p: p.stat().st_mtime_ns for p in checkout.rglob("*")} == before
     kept = list((tmp_path / "cache" / "trees" / tag).glob("*.pyc"))
     assert len(kept) == 3  # same.py from the checkout; changed.py and retimed.py from the run
+
+
+def test_pytests_rewritten_test_modules_are_kept_by_content_and_name_their_new_place(
+    tmp_path: Path,
+) -> None:
+    """pytest rewrites every test module's asserts and writes its own pyc (seconds of CPU on a
+    large suite): a later run on the same source starts with it, at its own path."""
+    from ssot_migrate.verify import TestRunner
+
+    record = tmp_path / "record.txt"
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "conftest.py").write_text(
+        "import os, sys\n"
+        "mirror = sys.pycache_prefix + os.path.dirname(os.path.abspath(__file__))\n"
+        "names = os.listdir(mirror) if os.path.isdir(mirror) else []\n"
+        f"with open({str(record)!r}, 'a') as out:\n"
+        "    print('seeded', [n.split('.')[0] for n in names if n.startswith('test_')], file=out)\n"
+    )
+    (tree / "test_a.py").write_text(
+        "import inspect\n\n\ndef test_where():\n"
+        f"    with open({str(record)!r}, 'a') as out:\n"
+        "        print('file', inspect.getsourcefile(test_where), file=out)\n"
+        "    assert 1 == 2\n"
+    )
+    runner = TestRunner(
+        (sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"),
+        60,
+        tmp_path / "results",
+        tmp_path / "logs",
+        env=(("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"),),
+        bytecode_dir=tmp_path / "cache",
+    )
+    first = runner.run(tree, "t1", "first")
+    other = tmp_path / "other"
+    shutil.copytree(tree, other)
+    second = runner.run(other, "t2", "second")
+    assert first.results == second.results == {"test_a.py::test_where": "failed"}
+    assert record.read_text().splitlines() == [
+        "seeded []",
+        f"file {tree / 'test_a.py'}",
+        "seeded ['test_a']",  # rewritten once, by the first run
+        f"file {other / 'test_a.py'}",  # and it knows where it now is
+    ]
+    assert str(tree) not in Path(second.log).read_text()
+
+
+def test_an_older_pytests_timestamp_pyc_is_re_dated_and_relabelled_where_it_is_seeded(
+    tmp_path: Path,
+) -> None:
+    import marshal
+
+    from ssot_migrate import bytecode
+
+    tag = f"{sys.implementation.cache_tag}-pytest-8.3.2"
+    checkout, tree = tmp_path / "checkout", tmp_path / "tree"
+    for root in (checkout, tree):
+        root.mkdir()
+        (root / "test_b.py").write_text("def test_b():\n    assert True\n")
+    source = checkout / "test_b.py"
+    code = compile(source.read_text(), str(source), "exec")
+    stat = source.stat()
+    header = importlib.util.MAGIC_NUMBER + bytes(4)
+    header += (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+    header += stat.st_size.to_bytes(4, "little")
+    (checkout / "__pycache__").mkdir()
+    (checkout / "__pycache__" / f"test_b.{tag}.pyc").write_bytes(header + marshal.dumps(code))
+    os.utime(tree / "test_b.py", ns=(0, 10**18))  # the worktree's file: another time
+    prefix = tmp_path / "prefix"
+    bytecode.seed_tree(tmp_path / "cache", prefix, tree, checkout)
+    placed = prefix / str(tree).lstrip("/") / f"test_b.{tag}.pyc"
+    data = placed.read_bytes()
+    mine = (tree / "test_b.py").stat()
+    assert data[4:8] == bytes(4)  # still the timestamp format such a pytest reads
+    assert data[8:12] == (int(mine.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+    loaded = marshal.loads(data[16:])
+    inner = [c for c in loaded.co_consts if hasattr(c, "co_filename")]
+    assert loaded.co_filename == str(tree / "test_b.py")
+    assert inner and all(c.co_filename == str(tree / "test_b.py") for c in inner)
 
 
 def test_hermetic_env_scratch_test_env_and_pytest_cache(tmp_path: Path) -> None:
