@@ -1,1 +1,1 @@
-"""The git layer: the only package that imports GitPython."""
+"""The git layer: the only package that runs git (`process` starts every git process)."""

@@ -8,15 +8,13 @@ replaced branch tips are first saved under ``refs/ssot-backup/<branch>/<timestam
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
 from ssot_migrate.errors import GitError
+from ssot_migrate.gitlayer import process
 from ssot_migrate.gitlayer.tree import open_repo
 from ssot_migrate.record import phase_grep
 
@@ -28,8 +26,9 @@ _LEAKY_GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR"
 
 
 def _forget_foreign_git_env() -> None:
-    # GitPython merges os.environ into every call and cannot unset a variable; a GIT_INDEX_FILE
-    # inherited from a hook would make our worktree commands write the user's index.
+    # Every call merges os.environ (``process.git_environment``), which cannot unset a variable;
+    # a GIT_INDEX_FILE inherited from a hook would make our worktree commands write the user's
+    # index.
     for key in _LEAKY_GIT_ENV:
         os.environ.pop(key, None)
 
@@ -86,9 +85,9 @@ def run_git(
     worktree: tuple[Path, Path] | None = None,
     stdin: bytes | None = None,
 ) -> str:
-    """Run ``git -C <cwd> <args>`` through GitPython and return stdout (trailing newline cut).
+    """Run ``git -C <cwd> <args>`` and return stdout (trailing newline cut).
 
-    Every command names its directory: GitPython runs a command whose ``cwd`` is gone in the
+    Every command names its directory: a command whose ``cwd`` is gone must not run in the
     process's current directory (normally the user's checkout), so ``cwd`` is checked here and
     passed to git as ``-C`` too, which fails instead of falling back. ``worktree`` is
     ``(admin dir, work tree)`` of a phase's worktree, named as ``--git-dir``/``--work-tree``;
@@ -112,24 +111,14 @@ def run_git(
     where = cwd.absolute()
     if not where.is_dir():
         raise GitError(f"git {what}: {where} does not exist (any more); nothing was run")
-    runner = git.Git(str(where))
-    try:
-        with tempfile.TemporaryFile() as feed:
-            feed.write(stdin or b"")
-            feed.seek(0)
-            out = runner.execute(
-                ["git", "-C", str(where), *explicit, *args],
-                istream=feed if stdin else None,
-                env=dict(env or {}),
-                with_extended_output=False,
-                stdout_as_string=True,
-            )
-    except git.GitCommandError as exc:
-        if exc.status in ok_codes:
+    done = process.run(
+        where, ["-C", str(where), *explicit, *args], stdin=stdin or None, env=dict(env or {})
+    )
+    if done.status != 0:
+        if done.status in ok_codes:
             return ""
-        stderr = str(exc.stderr or "").strip().removeprefix("stderr: ").strip("'").strip()
-        raise GitError(f"git {what} failed: {stderr or exc}") from exc
-    return str(out)
+        raise GitError(f"git {what} failed: {done.message}")
+    return done.text
 
 
 def git_dir(repo: Path) -> Path:

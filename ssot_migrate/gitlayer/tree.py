@@ -1,21 +1,21 @@
 """Read a commit's files straight from git objects: the user's working tree is never read.
 
 Listing (``ls-tree``) and the text pre-filter (``git grep`` on the commit) run inside git;
-blobs are read through GitPython's persistent ``cat-file --batch`` process.
+blobs are read through one persistent ``git cat-file --batch`` process per repository.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import re
-import tempfile
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
 from ssot_migrate.errors import GitError
+from ssot_migrate.gitlayer import process
 
 REGULAR_MODES = ("100644", "100755")
 
@@ -38,55 +38,114 @@ class TreeEntry:
         return "file"
 
 
-def open_repo(path: Path) -> git.Repo:
-    """Open the repository at ``path`` (not its parents) with a clear error when there is none."""
+class Repository:
+    """A repository named by its directory: every command runs as ``git -C <path>``.
+
+    GitPython ran a command whose directory is gone in the process's current directory: the
+    directory is named on every command instead (these only read objects and refs). Not
+    ``--git-dir``: an explicit git dir skips git's check of who owns the repository.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(os.path.normpath(path.absolute()))
+        self._batch: subprocess.Popen[bytes] | None = None
+
+    def git(self, *args: str, stdin: bytes | None = None) -> process.GitResult:
+        """``git -C <path> <args>``, whatever its status."""
+        return process.run(self.path, ["-C", str(self.path), *args], stdin=stdin)
+
+    def read_blob(self, sha: str) -> bytes:
+        """The exact bytes of object ``sha``, from the persistent ``cat-file --batch``."""
+        if self._batch is None:
+            self._batch = process.start(self.path, ["-C", str(self.path), "cat-file", "--batch"])
+        batch = self._batch
+        assert batch.stdin is not None and batch.stdout is not None
+        try:
+            batch.stdin.write(sha.encode("ascii") + b"\n")
+            batch.stdin.flush()
+            header = batch.stdout.readline()
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise OSError(f"git cat-file stopped while reading {sha}") from exc
+        fields = header.split()
+        if len(fields) != 3:
+            if not header:
+                self.close()
+                raise OSError(f"git cat-file stopped while reading {sha}")
+            raise ValueError(f"SHA {sha} could not be resolved, git returned: {header!r}")
+        size = int(fields[2])
+        data = batch.stdout.read(size + 1)  # the object and the newline after it
+        if len(data) != size + 1:
+            self.close()
+            raise OSError(f"git cat-file stopped while reading {sha}")
+        return data[:size]
+
+    def close(self) -> None:
+        """Stop the blob reader, if one was started."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        for stream in (batch.stdin, batch.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            batch.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            batch.kill()
+            batch.wait()
+
+
+def open_repo(path: Path) -> Repository:
+    """Open the repository at ``path`` (not its parents) with a clear error when there is none.
+
+    A work tree's root (``.git`` directory or file) or a bare repository, as GitPython
+    recognised them; anything git then refuses is reported by the command that meets it.
+    """
     if not path.exists():
         raise GitError(f"repository path does not exist: {path}")
-    try:
-        repo = git.Repo(path, search_parent_directories=False, odbt=git.GitCmdObjectDB)
-    except git.InvalidGitRepositoryError as exc:
-        raise GitError(f"not a git repository: {path} (run 'git init' and commit first)") from exc
-    except git.NoSuchPathError as exc:
-        raise GitError(f"repository path does not exist: {path}") from exc
-    # GitPython runs a command whose directory is gone in the process's current directory:
-    # name the directory on every command instead (these only read objects and refs). Not
-    # --git-dir: an explicit git dir skips git's check of who owns the repository.
-    repo.git.set_persistent_git_options(C=str(path.absolute()))
-    return repo
+    if not (path / ".git").exists() and not _is_git_dir(path):
+        raise GitError(f"not a git repository: {path} (run 'git init' and commit first)")
+    return Repository(path)
 
 
-def resolve_commit(repo: git.Repo, ref: str) -> str:
+def _is_git_dir(path: Path) -> bool:
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+def resolve_commit(repo: Repository, ref: str) -> str:
     """The full sha of ``ref``'s commit, or a ``GitError`` that says why there is none."""
     if ref.startswith("-"):
         raise GitError(f"invalid revision {ref!r}: a revision may not start with '-'")
-    try:
-        head = str(repo.git.rev_parse("--verify", "--quiet", "HEAD^{commit}"))
-    except git.GitCommandError as exc:
-        said = str(exc.stderr or "")
+    head = repo.git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if head.status != 0:
+        said = head.message
         if "dubious ownership" in said or "safe.directory" in said:
             raise GitError(
-                f"git refuses to work in {repo.working_dir or repo.git_dir}: it is owned by "
+                f"git refuses to work in {repo.path}: it is owned by "
                 'another user ("dubious ownership"). If you trust it: git config --global '
-                f"--add safe.directory {repo.working_dir or repo.git_dir}"
-            ) from exc
+                f"--add safe.directory {repo.path}"
+            )
         if ref == "HEAD":
             raise GitError(
-                f"{repo.working_dir or repo.git_dir}: the repository has no commits yet; "
-                "commit your code first"
-            ) from exc
-    else:
-        if ref == "HEAD":
-            return head
-    try:
-        return str(repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}"))
-    except git.GitCommandError as exc:
-        raise GitError(f"unknown revision {ref!r}: not a commit of this repository") from exc
+                f"{repo.path}: the repository has no commits yet; commit your code first"
+            )
+    elif ref == "HEAD":
+        return head.text
+    found = repo.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if found.status != 0:
+        raise GitError(f"unknown revision {ref!r}: not a commit of this repository")
+    return found.text
 
 
-def list_entries(repo: git.Repo, commit: str) -> list[TreeEntry]:
+def list_entries(repo: Repository, commit: str) -> list[TreeEntry]:
     """Every path of ``commit``'s tree, with its mode and blob sha, sorted by path."""
-    raw = repo.git.ls_tree("-r", "-z", "--full-tree", commit, stdout_as_string=False)
-    assert isinstance(raw, bytes)
+    listed = repo.git("ls-tree", "-r", "-z", "--full-tree", commit)
+    if listed.status != 0:
+        raise GitError(f"git ls-tree failed: {listed.message}")
+    raw = listed.stdout
     entries = []
     for record in raw.split(b"\0"):
         if not record:
@@ -109,11 +168,9 @@ def list_paths(repo_path: Path, ref: str = "HEAD") -> list[str]:
         repo.close()
 
 
-def read_blob(repo: git.Repo, sha: str) -> bytes:
+def read_blob(repo: Repository, sha: str) -> bytes:
     """The exact bytes of a blob."""
-    data = repo.odb.stream(bytes.fromhex(sha)).read()
-    assert isinstance(data, bytes)
-    return data
+    return repo.read_blob(sha)
 
 
 # Needles per ``git grep`` run. Git matches fixed strings one pattern at a time (1,000 of them
@@ -127,7 +184,7 @@ GREP_CHUNK = 3000
 _ERE_SPECIAL = re.compile(rb"([\\.\[\](){}*+?|^$])")
 
 
-def grep_paths(repo: git.Repo, commit: str, needles: Iterable[str]) -> tuple[set[str], set[str]]:
+def grep_paths(repo: Repository, commit: str, needles: Iterable[str]) -> tuple[set[str], set[str]]:
     """Paths of ``*.py`` files at ``commit`` containing any needle, and paths git could not read.
 
     One ``git grep`` per ``GREP_CHUNK`` needles, whatever their number. The needles (one line
@@ -216,33 +273,28 @@ def _odd_backslashes(data: bytes, end: int) -> bool:
 GREP_FIXED_MAX = 16
 
 
-def _grep_chunk(repo: git.Repo, commit: str, needles: list[str]) -> tuple[set[str], set[str]]:
-    # GitPython runs git with LC_ALL=C: the regex matches bytes, exactly as -F does.
+def _grep_chunk(repo: Repository, commit: str, needles: list[str]) -> tuple[set[str], set[str]]:
+    # Git runs with LC_ALL=C (``process``): the regex matches bytes, exactly as -F does.
     encoded = [n.encode("utf-8", "surrogateescape") for n in needles]
     fixed = len(encoded) <= GREP_FIXED_MAX
     pattern = b"\n".join(encoded) if fixed else _trie_pattern(encoded)
-    with tempfile.TemporaryFile() as patterns:
-        patterns.write(pattern + b"\n")
-        patterns.seek(0)
-        status, raw, errors = repo.git.grep(
-            "-l",
-            "-z",
-            "-F" if fixed else "-E",
-            "--no-color",
-            "--no-textconv",
-            "-a",
-            "-f",
-            "-",
-            commit,
-            "--",
-            "*.py",
-            istream=patterns,
-            stdout_as_string=False,
-            with_extended_output=True,
-            with_exceptions=False,
-        )
-    assert isinstance(raw, bytes)
-    error_text = errors.decode("utf-8", "surrogateescape") if isinstance(errors, bytes) else errors
+    found = repo.git(
+        "grep",
+        "-l",
+        "-z",
+        "-F" if fixed else "-E",
+        "--no-color",
+        "--no-textconv",
+        "-a",
+        "-f",
+        "-",
+        commit,
+        "--",
+        "*.py",
+        stdin=pattern + b"\n",
+    )
+    status, raw = found.status, found.stdout
+    error_text = found.stderr.removesuffix(b"\n").decode("utf-8", "surrogateescape")
     unreadable = set(re.findall(rf"'{re.escape(commit)}:(.*?)': unable to read", error_text))
     if status not in (0, 1) or (status == 1 and error_text.strip() and not unreadable):
         raise GitError(f"git grep failed: {error_text.strip()}")

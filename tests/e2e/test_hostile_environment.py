@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ssot_migrate.gitlayer.tree import grep_paths, open_repo
+from ssot_migrate.gitlayer.tree import grep_paths, open_repo, resolve_commit
 from ssot_migrate.verify import TestRunner
 from tests.helpers.checkout import project_files, snapshot
 from tests.helpers.faults import FAULTS, report_faults
@@ -225,13 +225,20 @@ def test_git_grep_takes_150000_patterns(tmp_path: Path) -> None:
     repo_path = make_repo(tmp_path / "repo", project_files())
     repo = open_repo(repo_path)
     try:
-        head = repo.git.rev_parse("HEAD")
+        head = resolve_commit(repo, "HEAD")
         needles = [f"pkg.alias{i}.Old{i}" for i in range(150_000)] + ["pkg.old"]
         hits, unreadable = grep_paths(repo, head, needles)
     finally:
         repo.close()
     FAULTS["injected"] += 1
     assert "pkg/use000.py" in hits and not unreadable
+
+
+def test_git_missing_from_path_is_a_clear_error(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", project_files())
+    result = run_cli("phase1", "--dry-run", "--repo", str(repo), env={"PATH": str(tmp_path)})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == "error: git is not installed (no `git` on PATH)"
 
 
 # --- D8: hostile baselines -------------------------------------------------------------------------
