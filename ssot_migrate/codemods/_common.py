@@ -273,7 +273,19 @@ def splice_statements(source: bytes, original: cst.Module, new: cst.Module) -> b
     if not _same_lines(original.header, new.header) or not _same_lines(original.footer, new.footer):
         return None
     old_codes = [spans.printed(index) for index in range(len(original.body))]
-    new_codes = [spans.code(new, statement) for statement in new.body]
+    # A statement the rewrite did not descend into is the original node: printed once.
+    same_layout = (new.default_indent, new.default_newline, new.encoding) == (
+        original.default_indent,
+        original.default_newline,
+        original.encoding,
+    )
+    kept = {id(statement): index for index, statement in enumerate(original.body)}
+    new_codes = [
+        spans.printed(kept[id(statement)])
+        if same_layout and id(statement) in kept
+        else spans.code(new, statement)
+        for statement in new.body
+    ]
     opcodes = difflib.SequenceMatcher(None, old_codes, new_codes, autojunk=False).get_opcodes()
     return spans.splice(
         [

@@ -49,6 +49,7 @@ class _Owner(Protocol):
     @property
     def changes(self) -> list[Change]: ...
     def _line(self, node: cst.CSTNode) -> tuple[int, int]: ...
+    def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None: ...
 
 
 @dataclass
@@ -80,7 +81,31 @@ class _Rewriter(cst.CSTTransformer):
         self.drops: dict[int, list[cst.ImportAlias]] = {}
         self.prepend: list[cst.BaseSmallStatement] = []
         self.rewritten_funcs: set[int] = {id(site.call.func) for site in sites}
+        # The nodes the pass changes: the sites' calls and the import statements it edits.
+        self.edited: list[cst.CSTNode] = [site.call for site in sites]
         self._plan_imports(sites)
+        self.on_path = self._on_path()
+
+    def _on_path(self) -> set[int] | None:
+        """The nodes above an edited node: the pass descends into these only, so every other
+        statement stays the very node it was (and is not printed again, see
+        ``splice_statements``). ``None`` (descend everywhere) when a chain of parents does
+        not reach the module."""
+        found: set[int] = set()
+        for node in self.edited:
+            current: cst.CSTNode | None = node
+            while current is not None and not isinstance(current, cst.Module):
+                found.add(id(current))
+                current = self.owner._parent(current)
+            if current is None:
+                return None
+        return found
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.on_path is not None and id(node) not in self.on_path:
+            if not isinstance(node, cst.Module):
+                return False
+        return super().on_visit(node)
 
     # -- import planning (on the original tree, with its metadata) -----------------------------
 
@@ -115,6 +140,7 @@ class _Rewriter(cst.CSTTransformer):
                 statement = self._import_statement(factory, local, anchor_statement)
                 if anchor_statement is not None:
                     self.adds.setdefault(id(anchor_statement), []).append(statement)
+                    self.edited.append(anchor_statement)
                 else:
                     self.prepend.append(statement)
             site.local = self.local_names[str(key)]
@@ -138,6 +164,7 @@ class _Rewriter(cst.CSTTransformer):
                     continue  # ``__all__`` or a string annotation still names it
                 for alias in _aliases_binding(statement, assignment.name):
                     self.drops.setdefault(id(statement), []).append(alias)
+                    self.edited.append(statement)
 
     def _binding_for(self, func: cst.BaseExpression) -> Assignment | None:
         root: cst.BaseExpression = func

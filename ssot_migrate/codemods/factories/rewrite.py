@@ -10,16 +10,15 @@ from collections.abc import Collection, Mapping
 import libcst as cst
 from libcst.metadata import (
     BaseAssignment,
-    CodeRange,
-    PositionProvider,
     QualifiedName,
     QualifiedNameSource,
     ScopeProvider,
 )
 
-from ssot_migrate.codemods._common import faithful_result, top_statement_lines
+from ssot_migrate.codemods._common import faithful_result
 from ssot_migrate.codemods.factories.edits import _Rewriter, _Site
 from ssot_migrate.codemods.factories.plan import _PARTIAL, TargetPlan
+from ssot_migrate.codemods.factories.positions import NodeLines
 from ssot_migrate.codemods.factories.prefilter import (
     _as_names,
     _as_names_ast,
@@ -132,9 +131,7 @@ class _FileRewrite:
             }
         # Positions cost a full pass: only measured, statement by statement, where a site or
         # note needs a line (see ``_line``).
-        self._positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
-        self._starts: list[int] | None = None
-        self._top_index: dict[int, int] = {}
+        self._lines = NodeLines(source, module, tree, self._parent)
         self.changes: list[Change] = []
         self.notes: list[Note] = []
         self.module_aliases: dict[str, tuple[BaseAssignment, tuple[TargetPlan, str, str]]] = {}
@@ -187,35 +184,8 @@ class _FileRewrite:
         return None
 
     def _line(self, node: cst.CSTNode) -> tuple[int, int]:
-        """Line and 1-based column of ``node``, measured within its top-level statement only."""
-        top: cst.CSTNode | None = node
-        while top is not None and not isinstance(self._parent(top), cst.Module):
-            top = self._parent(top)
-        if self._starts is None:
-            self._starts = top_statement_lines(self.source, self.module) or []
-            self._top_index = {id(statement): i for i, statement in enumerate(self.module.body)}
-        index = self._top_index.get(id(top))
-        if index is None or not self._starts:
-            if -1 not in self._positions:
-                whole = cst.MetadataWrapper(self.module, unsafe_skip_copy=True)
-                self._positions[-1] = whole.resolve(PositionProvider)
-            positions = self._positions[-1]
-            offset = 0
-        else:
-            if index not in self._positions:
-                alone = self.module.with_changes(
-                    header=(), body=(self.module.body[index],), footer=()
-                )
-                measured = cst.MetadataWrapper(alone, unsafe_skip_copy=True).resolve(
-                    PositionProvider
-                )
-                self._positions[index] = measured
-            positions = self._positions[index]
-            offset = self._starts[index] - 1
-        position = positions.get(node)
-        if position is None:
-            return 0, 0
-        return position.start.line + offset, position.start.column + 1
+        """Line and 1-based column of ``node`` (see ``positions.NodeLines``)."""
+        return self._lines.line(node)
 
     def _note(self, node: cst.CSTNode, plan: TargetPlan, kind: NoteKind, message: str) -> None:
         line, column = self._line(node)
