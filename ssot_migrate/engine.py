@@ -426,7 +426,7 @@ class _progress:
     def __enter__(self) -> _Advance:
         if not self.enabled:
             if self.plain:
-                from ssot_migrate.verify import progress_seconds
+                from ssot_migrate.terminal import progress_seconds
 
                 return _Advance(None, None, self.total, progress_seconds())
             return _Advance(None, None)

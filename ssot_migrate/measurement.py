@@ -30,7 +30,8 @@ from ssot_migrate.gitlayer import branches as refs
 from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
 from ssot_migrate.model import Config
 from ssot_migrate.selection import Selection, select_at
-from ssot_migrate.verify import Batch, RunRequest, TestRun, TestRunner, progress_seconds
+from ssot_migrate.terminal import progress_seconds
+from ssot_migrate.verify import Batch, RunRequest, TestRun, TestRunner
 
 DEFAULT_BISECT_BUDGET = 24
 Echo = Callable[[str], None]

@@ -32,8 +32,6 @@ from ssot_migrate.model import Config
 from ssot_migrate.test_command import command_argv, pytest_position, select_only
 
 ProgressFn = Callable[[str], None]
-# How often a plain progress line is printed on long runs when stderr is not a terminal.
-PROGRESS_SECONDS_ENV = "SSOT_MIGRATE_PROGRESS_SECONDS"
 EXPECTED_FIX_MARK = "ssot_expected_fix"
 KEEP_LOGS = 100
 CACHE_FORMAT = 2  # bump when TestRun's fields change
@@ -41,15 +39,6 @@ PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 _RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
 # Variables that would point git (and so a test suite calling git) at the user's checkout.
 _LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
-
-
-def progress_seconds(default: float = 30.0) -> float:
-    """Seconds between plain progress lines (``SSOT_MIGRATE_PROGRESS_SECONDS``, default 30)."""
-    try:
-        value = float(os.environ.get(PROGRESS_SECONDS_ENV, "") or default)
-    except ValueError:
-        return default
-    return value if value >= 0 else default
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def test_plain_coercion_equals_typers_adapters(value: str | None) -> None:
         assert got == want, (where, value)
 
 
-def test_a_dry_run_imports_neither_pydantic_nor_gitpython(
+def test_a_dry_run_imports_no_pydantic_gitpython_or_test_runner(
     repo_factory: Callable[..., Path],
 ) -> None:
     repo = repo_factory(FILES)
@@ -64,8 +64,9 @@ def test_a_dry_run_imports_neither_pydantic_nor_gitpython(
         "from ssot_migrate.__main__ import run\n"
         f"sys.argv = ['ssot-migrate', 'phase1', '--dry-run', '--repo', {str(repo)!r}]\n"
         "try:\n    run()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "heavy = {'pydantic', 'git', 'gitdb'}\n"
-        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in heavy), file=sys.stderr)\n"
+        "heavy = {'pydantic', 'git', 'gitdb', 'ssot_migrate.verify'}\n"
+        "found = [m for m in sys.modules if m in heavy or m.split('.')[0] in heavy]\n"
+        "print(code, sorted(found), file=sys.stderr)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
