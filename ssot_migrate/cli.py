@@ -488,8 +488,8 @@ def _coerce_plain_values(command: object) -> None:
     an absent one: importing pydantic and building the adapters cost ~90 ms of CPU per command,
     a fifth of a dry run's overhead over a bare parse. Values that need no checking (absent, a
     ``str``, a ``Path`` read as Typer reads it) are taken here, with Typer's own path checks;
-    every other value still goes to Typer's adapter, built when first needed. Typer without
-    these internals is left alone.
+    every other value still goes to Typer's adapter, built when first needed. A Typer whose
+    internals differ is left alone.
     """
     try:
         from typer._click import Command, Context
@@ -529,7 +529,10 @@ def _coerce_plain_values(command: object) -> None:
         for sub in getattr(node, "commands", {}).values():
             visit(sub)
 
-    visit(command)
+    try:
+        visit(command)
+    except (AttributeError, TypeError):  # pragma: no cover - another Typer's internals
+        pass  # a parameter left as it was still goes through Typer's own adapter
 
 
 def _main(argv: list[str] | None) -> int:
