@@ -8,6 +8,7 @@ import libcst as cst
 
 from ssot_migrate.codemods.facades.bodies import StoreVisitor
 from ssot_migrate.codemods.facades.plan import FacadePlan
+from ssot_migrate.codemods.facades.verdict import _MUTATORS
 from ssot_migrate.interfaces import MethodSignature, is_public
 from ssot_migrate.pysyntax import dotted_name, insert_top_import, is_docstring, make_import_from
 
@@ -39,27 +40,6 @@ _PURE_CALLS = frozenset(
         "time",
         "monotonic",
         "getLogger",
-    }
-)
-
-
-_MUTATORS = frozenset(
-    {
-        "append",
-        "appendleft",
-        "extend",
-        "insert",
-        "pop",
-        "popitem",
-        "popleft",
-        "remove",
-        "clear",
-        "update",
-        "setdefault",
-        "add",
-        "discard",
-        "__setitem__",
-        "__delitem__",
     }
 )
 
