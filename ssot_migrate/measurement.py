@@ -303,20 +303,14 @@ def start_base_suite(
     stack: ExitStack, repo: Path, verifier: Verifier, base: str, name: str
 ) -> BaseSuite | None:
     """Start the base tree's suite now, when both suites are to run at the same time: 2+ test
-    jobs, the base tree not measured before, and the whole suite to run (with ``tests =
-    "affected"`` the tests are chosen from the change, so nothing can start before it). Else
-    ``None``. The worktree and the run last as long as ``stack``; leaving it stops the run.
+    jobs, the base tree not measured before, and tests to run. Else ``None``. The worktree and
+    the run last as long as ``stack``; leaving it stops the run.
 
     A phase starts it before computing its change: the codemod, the phase's worktree and the
     base suite then take their time together, and the base suite ends sooner.
     """
     runner = verifier.runner
-    if (
-        runner is None
-        or test_jobs(verifier.config) < 2
-        or (verifier.config.tests == "affected" and verifier.selection is None)
-        or not verifier.will_run()
-    ):
+    if runner is None or test_jobs(verifier.config) < 2 or not verifier.will_run():
         return None
     base_tree = refs.tree_of(repo, base)
     if verifier.cached(base_tree) is not None:

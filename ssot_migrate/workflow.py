@@ -219,8 +219,11 @@ def create_phase_branch(
     verifier = Verifier(repo, config, verify, echo)
     shared_before = refs.shared_state(repo) if verifier.runner is not None else None
     with ExitStack() as stack:
-        # The base tree's suite needs nothing from the change: it runs while it is computed.
-        base_suite = start_base_suite(stack, repo, verifier, choice.commit, phase)
+        # The base tree's suite needs nothing from the change: it runs while it is computed
+        # (unless the tests to run are chosen from the change: ``tests = "affected"``).
+        base_suite = None
+        if config.tests != "affected":
+            base_suite = start_base_suite(stack, repo, verifier, choice.commit, phase)
         if summary is None:
             summary = _compute(config, phase, choice.commit, jobs, codemod)
         new_files = {o.path: o.after for o in summary.changed}
