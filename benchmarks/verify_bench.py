@@ -13,8 +13,11 @@ After one untimed warm-up run of the suite (so the checkout's bytecode is writte
 user's first run; ``PYTHONDONTWRITEBYTECODE`` is dropped for every run), each round times, one
 after the other in the same session: the suite alone (``pytest -q`` in the copy, as a user would
 run it), then ``ssot-migrate phase1`` with ``test-jobs = 2`` (base and phase suites at the same
-time) with no kept bytecode (a repository's first phase: ``.git/ssot-cache`` removed), then the
-same with the bytecode the previous run kept (a later phase, a ``--refresh``), then, unless
+time) with no kept bytecode (a repository's first phase: ``.git/ssot-cache`` removed; the
+checkout's own ``__pycache__`` from the user's runs is there, and ssot-migrate starts from it),
+then the same with the bytecode the previous run kept (a later phase, a ``--refresh``), then
+with nothing compiled anywhere (the cache removed and the checkout's ``__pycache__`` folders
+moved aside for the run: a user who never ran the suite in that checkout), then, unless
 ``--concurrent-only``, with ``test-jobs = 1`` (one after the other, as before), cold. The test
 results cache and the branch are removed before every phase run, so each one measures both
 trees. Prints a Markdown table of medians and the ratios to the suite run, with the machine's
@@ -83,15 +86,26 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tupl
     return seconds, f"exit {proc.returncode}: {tail[0]}"
 
 
-def phase(ssot: str, repo: Path, config: Path, *, cold: bool = True) -> tuple[float, str]:
+def phase(
+    ssot: str, repo: Path, config: Path, *, cold: bool = True, bare: bool = False
+) -> tuple[float, str]:
     """One ``phase1`` measuring both trees (the test results cache is always removed); ``cold``
-    removes the bytecode kept by earlier runs too, as on a repository's very first phase."""
+    removes the bytecode kept by earlier runs too, as on a repository's very first phase;
+    ``bare`` also hides the checkout's own ``__pycache__`` folders during the run."""
     subprocess.run(
         [*GIT, "branch", "-D", "ssot/phase1-imports"], cwd=repo, capture_output=True, check=False
     )
     cache = repo / ".git" / "ssot-cache"
     shutil.rmtree(cache if cold else cache / "tests", ignore_errors=True)
-    seconds, _ = timed([ssot, "phase1", "--repo", str(repo), "--config", str(config)], repo, ENV)
+    hidden = [p for p in repo.rglob("__pycache__") if ".git" not in p.parts] if bare else []
+    for folder in hidden:
+        folder.rename(folder.with_name("__pycache__.hidden"))
+    try:
+        argv = [ssot, "phase1", "--repo", str(repo), "--config", str(config)]
+        seconds, _ = timed(argv, repo, ENV)
+    finally:
+        for folder in hidden:
+            folder.with_name("__pycache__.hidden").rename(folder)
     verified = subprocess.run(
         [
             *GIT,
@@ -132,16 +146,20 @@ def main() -> int:
     suite: list[float] = []
     runs: dict[str, list[float]] = {}
     ok = True
-    kinds = [("concurrent, cold bytecode", 2, True), ("concurrent, kept bytecode", 2, False)]
+    kinds = [
+        ("concurrent, nothing kept (the checkout's bytecode used)", 2, True, False),
+        ("concurrent, kept bytecode", 2, False, False),
+        ("concurrent, nothing compiled anywhere", 2, True, True),
+    ]
     if not args.concurrent_only:
-        kinds.append(("sequential, cold bytecode", 1, True))
+        kinds.append(("sequential, nothing kept", 1, True, False))
     for round_no in range(1, args.n + 1):
         seconds, tail = timed(suite_argv, repo, ENV)
         suite.append(seconds)
         print(f"round {round_no}: suite {seconds:.1f} s ({tail})", file=sys.stderr)
-        for name, jobs, cold in kinds:
+        for name, jobs, cold, bare in kinds:
             config = args.work / f"ssot-jobs{jobs}.toml"
-            seconds, verified = phase(args.ssot, repo, config, cold=cold)
+            seconds, verified = phase(args.ssot, repo, config, cold=cold, bare=bare)
             runs.setdefault(name, []).append(seconds)
             ok = ok and verified == "yes"
             print(
