@@ -128,18 +128,22 @@ def unfaithful_note(
     )
 
 
-def top_statement_lines(source: bytes, module: cst.Module) -> list[int] | None:
+def top_statement_lines(
+    source: bytes, module: cst.Module, tree: ast.Module | None = None
+) -> list[int] | None:
     """The first line (leading comments included) of each of ``module``'s top-level statements.
 
     Taken from ``ast`` line numbers, which are exact where libcst's own positions would cost a
-    metadata pass over the whole file; ``None`` when the two parses do not line up.
+    metadata pass over the whole file; ``None`` when the two parses do not line up. ``tree`` is
+    ``ast.parse(source)`` when the caller has it already.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     statements = tree.body
     index = 0
     starts: list[int] = []
@@ -240,10 +244,12 @@ class StatementSpans:
         return b"".join(pieces)
 
 
-def statement_spans(source: bytes, module: cst.Module) -> StatementSpans | None:
+def statement_spans(
+    source: bytes, module: cst.Module, tree: ast.Module | None = None
+) -> StatementSpans | None:
     """The position table of ``module``'s top-level statements in ``source``; ``None`` when the
-    module has none or ``ast`` and libcst do not line up."""
-    lines = top_statement_lines(source, module)
+    module has none or ``ast`` and libcst do not line up (``tree``: see ``top_statement_lines``)."""
+    lines = top_statement_lines(source, module, tree)
     if not lines:
         return None
     offsets = line_offsets(source)
@@ -256,7 +262,9 @@ def _same_lines(a: Sequence[cst.EmptyLine], b: Sequence[cst.EmptyLine]) -> bool:
     return len(a) == len(b) and all(x.deep_equals(y) for x, y in zip(a, b))
 
 
-def splice_statements(source: bytes, original: cst.Module, new: cst.Module) -> bytes | None:
+def splice_statements(
+    source: bytes, original: cst.Module, new: cst.Module, tree: ast.Module | None = None
+) -> bytes | None:
     """``new`` as bytes, with every top-level statement it shares with ``original`` kept as in ``source``.
 
     A phase that rewrites one class or one call would otherwise print the whole module again,
@@ -265,7 +273,7 @@ def splice_statements(source: bytes, original: cst.Module, new: cst.Module) -> b
     Statements are matched by their generated code; each replaced statement must regenerate to
     exactly the bytes it replaces. ``None`` when that cannot be established: the caller decides.
     """
-    spans = statement_spans(source, original)
+    spans = statement_spans(source, original, tree)
     if spans is None or not new.body:
         return None
     if original.has_trailing_newline != new.has_trailing_newline:
@@ -296,14 +304,16 @@ def splice_statements(source: bytes, original: cst.Module, new: cst.Module) -> b
     )
 
 
-def render(source: bytes, original: cst.Module, new: cst.Module) -> bytes | None:
+def render(
+    source: bytes, original: cst.Module, new: cst.Module, tree: ast.Module | None = None
+) -> bytes | None:
     """The bytes a rewrite of ``source`` (parsed as ``original``) into ``new`` should write.
 
     Untouched statements keep their bytes (``splice_statements``); failing that, the whole new
     module is printed only when libcst reproduces ``source`` exactly. ``None``: no faithful
     rendering exists and the file must be left alone.
     """
-    spliced = splice_statements(source, original, new)
+    spliced = splice_statements(source, original, new, tree)
     if spliced is not None:
         return spliced
     if original.bytes == source:
@@ -319,12 +329,14 @@ def faithful_result(
     target: str,
     changes: Sequence[Change],
     notes: Sequence[Note],
+    tree: ast.Module | None = None,
 ) -> CodemodResult:
-    """The codemod result of rewriting ``source`` into ``new`` (see ``render``).
+    """The codemod result of rewriting ``source`` into ``new`` (see ``render``; ``tree``: the
+    ``ast`` of ``source`` when the caller parsed it already).
 
     No faithful rendering: the file is left as it is and listed as needing a decision.
     """
-    output = render(source, original, new)
+    output = render(source, original, new, tree)
     if output == source:
         return CodemodResult(source, (), tuple(notes))
     if output is None:

@@ -198,7 +198,7 @@ class NodeLines:
         while top is not None and not isinstance(self.parent(top), cst.Module):
             top = self.parent(top)
         if self._starts is None:
-            self._starts = top_statement_lines(self.source, self.module) or []
+            self._starts = top_statement_lines(self.source, self.module, self.tree) or []
             self._top_index = {id(statement): i for i, statement in enumerate(self.module.body)}
         index = self._top_index.get(id(top))
         if index is None or not self._starts:

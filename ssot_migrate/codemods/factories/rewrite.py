@@ -222,6 +222,7 @@ class _FileRewrite:
             self.plans[0].target,
             self.changes,
             self.notes,
+            self.tree,
         )
 
     def _collect(self) -> list[_Site]:
