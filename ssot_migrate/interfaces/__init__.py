@@ -30,10 +30,12 @@ from ssot_migrate.interfaces.extract import (
     module_imports,
 )
 from ssot_migrate.interfaces.loading import (
+    LocatedClass,
     ParsedModules,
     class_level_values,
     class_source,
     load_class,
+    locate_class,
     parse_file,
 )
 from ssot_migrate.interfaces.records import (
@@ -48,6 +50,7 @@ from ssot_migrate.interfaces.records import (
 __all__ = [
     "ClassInterface",
     "InterfaceComparison",
+    "LocatedClass",
     "MethodMismatch",
     "MethodSignature",
     "ParsedModules",
@@ -63,6 +66,7 @@ __all__ = [
     "implementation",
     "is_public",
     "load_class",
+    "locate_class",
     "method_signature",
     "module_imports",
     "parse_file",

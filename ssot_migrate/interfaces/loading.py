@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -157,6 +158,48 @@ def load_class(snapshot: SnapshotLike, dotted: str, *, _depth: int = 0) -> Class
     the repository a few levels deep, and resolves base classes across the repository's modules.
     Returns ``None`` when the name is outside the repository, not a class, or does not parse.
     """
+    found = locate_class(snapshot, dotted, _depth=_depth)
+    return found.interface(snapshot) if found is not None else None
+
+
+@dataclass(frozen=True)
+class LocatedClass:
+    """Where ``load_class`` finds a class defined; its interface is read when asked for."""
+
+    module_name: str
+    path: str
+    qualname: str
+    module: cst.Module
+    node: cst.ClassDef
+    imports: dict[str, str]
+    depth: int
+
+    def interface(self, snapshot: SnapshotLike) -> ClassInterface:
+        """The class's interface, its base classes resolved across the repository."""
+
+        def resolve(base: str) -> ClassInterface | None:
+            return load_class(snapshot, base, _depth=self.depth + 1)
+
+        interface = extract_interface(
+            self.node,
+            self.module,
+            resolve_base=resolve,
+            imports=self.imports,
+            qualname=f"{self.module_name}.{self.qualname}",
+            _depth=self.depth,
+        )
+        memo = _memo(snapshot)
+        line = (
+            memo.class_line(self.path, self.qualname)
+            if memo is not None
+            else _line_of_class(self.module, self.node)
+        )
+        return _with_line(interface, line)
+
+
+def locate_class(snapshot: SnapshotLike, dotted: str, *, _depth: int = 0) -> LocatedClass | None:
+    """Where the class ``dotted`` is defined, as ``load_class`` finds it (re-exports followed),
+    without reading its interface: whether a class is there costs no more than a parse."""
     if _depth > _MAX_DEPTH:
         return None
     located = _split_module(snapshot, dotted)
@@ -168,28 +211,14 @@ def load_class(snapshot: SnapshotLike, dotted: str, *, _depth: int = 0) -> Class
         return None
     is_package = path.endswith("__init__.py")
     imports = module_imports(module, module_name, is_package)
-
-    def resolve(base: str) -> ClassInterface | None:
-        return load_class(snapshot, base, _depth=_depth + 1)
-
     node = find_class(module, qualname)
     if node is not None:
-        interface = extract_interface(
-            node,
-            module,
-            resolve_base=resolve,
-            imports=imports,
-            qualname=f"{module_name}.{qualname}",
-            _depth=_depth,
-        )
-        memo = _memo(snapshot)
-        line = memo.class_line(path, qualname) if memo is not None else _line_of_class(module, node)
-        return _with_line(interface, line)
+        return LocatedClass(module_name, path, qualname, module, node, imports, _depth)
     head, _, rest = qualname.partition(".")
     target = imports.get(head) or _assigned_alias(module, head, imports, module_name)
     if target is None or target == dotted:
         return None
-    return load_class(snapshot, f"{target}.{rest}" if rest else target, _depth=_depth + 1)
+    return locate_class(snapshot, f"{target}.{rest}" if rest else target, _depth=_depth + 1)
 
 
 def _assigned_alias(

@@ -30,7 +30,7 @@ from ssot_migrate.codemods._common import canonical_module
 from ssot_migrate.config import with_discovered
 from ssot_migrate.config_schema import DUPLICATE_OVERLAP
 from ssot_migrate.discovery import ImportPath, find_all_paths
-from ssot_migrate.interfaces import ClassInterface, InterfaceComparison, load_class
+from ssot_migrate.interfaces import InterfaceComparison, LocatedClass, locate_class
 from ssot_migrate.model import Config, NameKind, Note, Target
 from ssot_migrate.scan.classes import ClassFindings
 from ssot_migrate.scan.facts import ScanAnalyser
@@ -165,12 +165,14 @@ def scan_snapshot(
         for name, found in paths_by_target.items()
     }
     config = with_discovered(config, discovered)
-    canonicals: dict[str, ClassInterface | None] = {}
+    # Where each canonical class is; its interface is read only for a target with a class to
+    # compare with it (most of a thousand targets have none).
+    canonicals: dict[str, LocatedClass | None] = {}
     specs = []
     for target in config.targets:
         canonical = None
         if target.canonical_kind == NameKind.SYMBOL:
-            canonical = load_class(snapshot, target.canonical)
+            canonical = locate_class(snapshot, target.canonical)
         canonicals[target.name] = canonical
         # The share of public methods that makes a class a duplicate: the caller's, else the
         # target's ``duplicate-overlap``, else 50%.
@@ -209,7 +211,7 @@ class _Assembler:
         config: Config,
         specs: Sequence[TargetSpec],
         paths_by_target: dict[str, list[ImportPath]],
-        canonicals: dict[str, ClassInterface | None],
+        canonicals: dict[str, LocatedClass | None],
     ) -> None:
         self.snapshot = snapshot
         self.config = config

@@ -14,6 +14,7 @@ from typing import Any
 from ssot_migrate.interfaces import (
     ClassInterface,
     InterfaceComparison,
+    LocatedClass,
     compare,
     compare_double,
     extract_interface,
@@ -86,7 +87,7 @@ class ClassFindings:
         self,
         snapshot: Any,
         recorder: SiteRecorder,
-        canonicals: dict[str, ClassInterface | None],
+        canonicals: dict[str, LocatedClass | None],
     ) -> None:
         self.snapshot = snapshot
         self.recorder = recorder
@@ -97,14 +98,16 @@ class ClassFindings:
         self, target: Target, spec: TargetSpec, notes: Sequence[Note], counts: dict[str, int]
     ) -> tuple[list[InterfaceComparison], int]:
         """Add the target's class findings; the drifts found and the implementation files."""
-        canonical = self.canonicals.get(target.name)
+        located = self.canonicals.get(target.name)
+        classes = sorted((n for n in notes if n.kind == "class"), key=lambda n: (n.path, n.line))
+        canonical = located.interface(self.snapshot) if located is not None and classes else None
         files: set[str] = set()
-        if canonical is not None:
+        if located is not None:
             canonical_path = self.snapshot.path_for_module(target.canonical.rpartition(".")[0])
             if canonical_path:
                 files.add(canonical_path)
         drifts: list[InterfaceComparison] = []
-        for n in sorted((n for n in notes if n.kind == "class"), key=lambda n: (n.path, n.line)):
+        for n in classes:
             info = json.loads(n.message)
             qual, roles = info["class"], set(info["roles"])
             listed_double = "listed-double" in roles

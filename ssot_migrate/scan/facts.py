@@ -18,15 +18,18 @@ from typing import Any
 import libcst as cst
 
 from ssot_migrate.conventions import (
+    PatchTarget,
     construction_expected,
     is_test_path,
-    patch_function,
-    patch_targets,
-    type_string_arguments,
 )
 from ssot_migrate.model import CodemodResult, Note, NoteKind, SourceFile
 from ssot_migrate.pysyntax import ast_dotted_name
-from ssot_migrate.scan.filefacts import FileFacts, call_args, forwarded_attributes, parse_for_scan
+from ssot_migrate.scan.filefacts import (
+    CallFacts,
+    FileFacts,
+    forwarded_attributes,
+    parse_for_scan,
+)
 from ssot_migrate.scan.spec import DOUBLE_WORDS, TargetSpec, matches, name_words, word_runs
 
 _IDENTIFIER = re.compile(r"\w+")
@@ -214,13 +217,13 @@ def _analyse(
                         inner.add(id(value))
                         value = value.value
             elif isinstance(node, ast.Call):
-                _call_notes(node, facts, spec, file, note)
-                values = [*node.args, *(k.value for k in node.keywords)]
-                func = node.func
-                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                for arg in type_string_arguments(called, call_args(node)):
-                    for hit in _string_annotation_uses(values[arg.index], facts, spec):
-                        note("path-use", values[arg.index], hit)
+                call = facts.call(node)
+                _call_notes(node, call, facts, spec, file, note)
+                if call.type_strings:
+                    values = [*node.args, *(k.value for k in node.keywords)]
+                    for arg in call.type_strings:
+                        for hit in _string_annotation_uses(values[arg.index], facts, spec):
+                            note("path-use", values[arg.index], hit)
             elif isinstance(node, ast.arg | ast.AnnAssign | ast.FunctionDef | ast.AsyncFunctionDef):
                 annotation = (
                     node.annotation if isinstance(node, ast.arg | ast.AnnAssign) else node.returns
@@ -269,16 +272,12 @@ def _chain_use(node: ast.Attribute, facts: FileFacts, spec: TargetSpec) -> str |
 
 
 def _call_notes(
-    node: ast.Call, facts: FileFacts, spec: TargetSpec, file: SourceFile, note: Any
+    node: ast.Call, call: CallFacts, facts: FileFacts, spec: TargetSpec, file: SourceFile, note: Any
 ) -> None:
-    func = ast_dotted_name(node.func)
-    function = patch_function(func, facts.local.get) if func else None
-    if function is not None:
-        _patch_note(node, function, facts, spec, note)
+    if call.patcher is not None:
+        _patch_note(node, call.patched, facts, spec, note)
         return
-    resolved = facts.resolve(node.func)
-    if resolved is None and isinstance(node.func, ast.Name) and id(node) not in facts.shadowed:
-        resolved = facts.module_aliases.get(node.func.id)
+    resolved = call.resolved
     if resolved is None or spec.module_kind:
         return
     if resolved in spec.legacy_factories:
@@ -292,11 +291,15 @@ def _call_notes(
 
 
 def _patch_note(
-    node: ast.Call, function: str, facts: FileFacts, spec: TargetSpec, note: Any
+    node: ast.Call,
+    patched: Sequence[PatchTarget],
+    facts: FileFacts,
+    spec: TargetSpec,
+    note: Any,
 ) -> None:
     """A ``patch-target`` note per dotted path a patch call names (an object's: resolved)."""
     values = [*node.args, *(k.value for k in node.keywords)]
-    for target in patch_targets(function, call_args(node)):
+    for target in patched:
         if not target.is_object:
             if set(target.string.split(".")) & spec.names:
                 note("patch-target", values[target.string_arg], target.string)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ssot_migrate.conventions import CallArg
+from ssot_migrate.conventions import (
+    CallArg,
+    PatchTarget,
+    patch_function,
+    patch_targets,
+    type_string_arguments,
+)
 from ssot_migrate.model import SourceFile
 from ssot_migrate.pysyntax import ast_dotted_name, resolve_relative
 from ssot_migrate.scan.spec import word_runs
@@ -114,6 +120,17 @@ def forwarded_attributes(node: ast.ClassDef) -> Iterator[str]:
                 yield owner.attr
 
 
+@dataclass(frozen=True)
+class CallFacts:
+    """A call as the analysis of every target reads it: the patcher it is (``mock.patch``...)
+    and what it patches, else the dotted name it calls; the arguments read as type strings."""
+
+    patcher: str | None
+    patched: tuple[PatchTarget, ...]
+    resolved: str | None
+    type_strings: tuple[CallArg, ...]
+
+
 class FileFacts:
     """Names a file binds by import (anywhere in it: scan counts, it does not rewrite)."""
 
@@ -157,6 +174,7 @@ class FileFacts:
         }
         self.module = file.module
         self._referencing: list[ast.AST] | None = None
+        self._calls: dict[int, CallFacts] = {}
         self._tree = tree
         self._classes: list[ClassFacts] | None = None
         self.module_aliases = self._module_aliases(tree)
@@ -231,6 +249,37 @@ class FileFacts:
                 )
             ]
         return self._referencing
+
+    def call(self, node: ast.Call) -> CallFacts:
+        """What a call is, whatever the target: worked out once per call however many targets
+        the file concerns (the analysis of each target asks the same of every call)."""
+        found = self._calls.get(id(node))
+        if found is None:
+            func = ast_dotted_name(node.func)
+            patcher = patch_function(func, self.local.get) if func else None
+            args = call_args(node)
+            resolved = None
+            if patcher is None:
+                resolved = self.resolve(node.func)
+                if (
+                    resolved is None
+                    and isinstance(node.func, ast.Name)
+                    and id(node) not in self.shadowed
+                ):
+                    resolved = self.module_aliases.get(node.func.id)
+            called = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else getattr(node.func, "id", "")
+            )
+            found = CallFacts(
+                patcher,
+                patch_targets(patcher, args) if patcher is not None else (),
+                resolved,
+                tuple(type_string_arguments(called, args)),
+            )
+            self._calls[id(node)] = found
+        return found
 
     def _module_aliases(self, tree: ast.Module) -> dict[str, str]:
         """``M = Manager`` at module level with ``M`` bound nowhere else in the module: what
