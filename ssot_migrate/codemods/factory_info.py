@@ -5,7 +5,7 @@ constructions to it; both read it from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -70,7 +70,7 @@ def _locate_function(
         imports = module_imports(module, module_name, path.endswith("__init__.py"))
         # ``@overload`` stubs are skipped: the implementation is the signature calls must fit.
         if len(rest) == 1:
-            found = implementation(_top_level(module.body), rest[0], imports)
+            found = implementation(_tables(module).statements, rest[0], imports)
             if found is not None:
                 return found, module, False
         elif len(rest) == 2:
@@ -126,18 +126,14 @@ def shared_instance_reason(
         name = dotted_name(expr) or ""
         if name.rpartition(".")[2] in _CACHING_DECORATORS:
             return f"it is decorated with @{name}"
-    module_names = _module_level_names(module)
-    classes = {s.name.value for s in _top_level(module.body) if isinstance(s, cst.ClassDef)}
-    finder = _StateFinder(module_names, classes, node)
+    tables = _tables(module)
+    finder = _StateFinder(set(tables.names), set(tables.classes), node)
     node.body.visit(finder)
     if finder.reason is not None:
         return finder.reason
     if _depth < 2:
-        functions = {
-            s.name.value: s for s in _top_level(module.body) if isinstance(s, cst.FunctionDef)
-        }
         for called in finder.called:
-            callee = functions.get(called)
+            callee = tables.functions.get(called)
             if callee is not None and callee is not node:
                 reason = shared_instance_reason(callee, module, _depth + 1)
                 if reason is not None:
@@ -145,9 +141,41 @@ def shared_instance_reason(
     return None
 
 
-def _module_level_names(module: cst.Module) -> set[str]:
+@dataclass(frozen=True)
+class _ModuleTables:
+    """What the factory analysis reads of a module's top level, read once per module: a
+    thousand factories in fifty modules would walk each module twenty times."""
+
+    statements: tuple[cst.CSTNode, ...]
+    names: frozenset[str]
+    classes: frozenset[str]
+    functions: Mapping[str, cst.FunctionDef]
+
+
+# By id, holding the module itself so that an id is never reused for another module.
+_TABLES: dict[int, tuple[cst.Module, _ModuleTables]] = {}
+
+
+def _tables(module: cst.Module) -> _ModuleTables:
+    held = _TABLES.get(id(module))
+    if held is not None and held[0] is module:
+        return held[1]
+    statements = tuple(_top_level(module.body))
+    tables = _ModuleTables(
+        statements,
+        frozenset(_module_level_names(statements)),
+        frozenset(s.name.value for s in statements if isinstance(s, cst.ClassDef)),
+        {s.name.value: s for s in statements if isinstance(s, cst.FunctionDef)},
+    )
+    if len(_TABLES) >= 256:
+        _TABLES.clear()  # a bound, not an eviction policy: recomputing is cheap
+    _TABLES[id(module)] = (module, tables)
+    return tables
+
+
+def _module_level_names(statements: Iterable[cst.CSTNode]) -> set[str]:
     names: set[str] = set()
-    for statement in _top_level(module.body):
+    for statement in statements:
         if isinstance(statement, cst.Assign):
             for target in statement.targets:
                 if isinstance(target.target, cst.Name):
