@@ -7,11 +7,11 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 
 import libcst as cst
 
 from ssot_migrate.codemods.factories.plan import TargetPlan
-from ssot_migrate.conventions import construction_expected
 from ssot_migrate.model import (
     SourceFile,
 )
@@ -29,21 +29,26 @@ def _parse_ast(source: bytes) -> ast.Module | None:
         return None  # let libcst decide (newer syntax, encodings) and report
 
 
-def _may_reference(tree: ast.Module, file: SourceFile, plans: Sequence[TargetPlan]) -> bool:
+def handled_names(plan: TargetPlan) -> tuple[frozenset[str], frozenset[str]]:
+    """The dotted names ``plan`` rewrites or lists (constructors, facades, legacy factories),
+    and the modules on the way to them (``a.b`` and ``a`` for ``a.b.C``)."""
+    handled = {*plan.constructors, *(n for n, _ in plan.blocked), *(n for n, _ in plan.legacy)}
+    prefixes = {
+        name.rsplit(".", depth)[0] for name in handled for depth in range(1, name.count(".") + 1)
+    }
+    return frozenset(handled), frozenset(prefixes)
+
+
+def _may_reference(
+    tree: ast.Module, file: SourceFile, handled: AbstractSet[str], prefixes: AbstractSet[str]
+) -> bool:
     """Second, cheap pre-filter: can ``source`` bind any handled name through its imports?
 
     The text needle (``Manager``) also hits ``ManagerMixin`` and friends; scope and qualified
     name metadata cost far more than the C parser, so a file whose imports (any depth) reach
-    no handled name, no module on the way to one, and that does not define one is left here.
+    no handled name (``handled_names`` of the plans that apply), no module on the way to one,
+    and that does not define one is left here.
     """
-    handled: set[str] = set()
-    for plan in plans:
-        handled.update(plan.constructors)
-        handled.update(name for name, _ in plan.blocked)
-        handled.update(name for name, _ in plan.legacy)
-    prefixes = {
-        name.rsplit(".", depth)[0] for name in handled for depth in range(1, name.count(".") + 1)
-    }
     if file.module is not None and file.module in prefixes:
         return True
     for node in ast.walk(tree):
@@ -62,10 +67,6 @@ def _may_reference(tree: ast.Module, file: SourceFile, plans: Sequence[TargetPla
                 if full in handled or full in prefixes:
                     return True
     return False
-
-
-def _applies(plan: TargetPlan, file: SourceFile) -> bool:
-    return not construction_expected(file.path, file.module, plan.factory.module, plan.exempt)
 
 
 def _as_names(module: cst.Module, names: set[str]) -> set[str]:
