@@ -135,12 +135,16 @@ def _statements_for_metadata(
                 wanted |= bound
                 grown = True
 
+    # ``word.startswith(name)`` for some factory name, tested by the word's prefixes of those
+    # names' lengths: a thousand targets' factories would be a thousand tests per word.
+    lengths = sorted({len(name) for name in factory_names})
+
     def keep(group: list[ast.stmt]) -> bool:
         spelled = _words_of(group)
         return (
             any(isinstance(s, ast.Import | ast.ImportFrom) for s in group)
             or bool(spelled & wanted)
-            or any(word.startswith(name) for word in spelled for name in factory_names)
+            or any(word[:size] in factory_names for word in spelled for size in lengths)
         )
 
     originals: dict[int, cst.CSTNode] = {}
