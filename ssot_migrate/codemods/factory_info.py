@@ -19,9 +19,7 @@ from ssot_migrate.interfaces import (
     module_imports,
     parse_file,
 )
-from ssot_migrate.pysyntax import (
-    dotted_name,
-)
+from ssot_migrate.pysyntax import PerModule, dotted_name
 
 # Decorators whose function returns the same object for the same arguments.
 _CACHING_DECORATORS = frozenset(
@@ -152,25 +150,18 @@ class _ModuleTables:
     functions: Mapping[str, cst.FunctionDef]
 
 
-# By id, holding the module itself so that an id is never reused for another module.
-_TABLES: dict[int, tuple[cst.Module, _ModuleTables]] = {}
-
-
-def _tables(module: cst.Module) -> _ModuleTables:
-    held = _TABLES.get(id(module))
-    if held is not None and held[0] is module:
-        return held[1]
+def _read_tables(module: cst.Module) -> _ModuleTables:
     statements = tuple(_top_level(module.body))
-    tables = _ModuleTables(
+    return _ModuleTables(
         statements,
         frozenset(_module_level_names(statements)),
         frozenset(s.name.value for s in statements if isinstance(s, cst.ClassDef)),
         {s.name.value: s for s in statements if isinstance(s, cst.FunctionDef)},
     )
-    if len(_TABLES) >= 256:
-        _TABLES.clear()  # a bound, not an eviction policy: recomputing is cheap
-    _TABLES[id(module)] = (module, tables)
-    return tables
+
+
+# As many as the modules ``ParsedModules`` keeps parsed: the factories' modules of a plan.
+_tables = PerModule(_read_tables, kept=16)
 
 
 def _module_level_names(statements: Iterable[cst.CSTNode]) -> set[str]:

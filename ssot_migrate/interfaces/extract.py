@@ -13,7 +13,7 @@ from ssot_migrate.interfaces.records import (
     ClassInterface,
     MethodSignature,
 )
-from ssot_migrate.pysyntax import block_statements, dotted_name, import_bindings
+from ssot_migrate.pysyntax import PerModule, block_statements, dotted_name, import_bindings
 
 
 def _decorator_names(node: cst.FunctionDef) -> tuple[str, ...]:
@@ -342,23 +342,12 @@ class _ModuleIndex:
     """
 
     def __init__(self, module: cst.Module) -> None:
-        self.module = module
         self.classes = _top_level_classes(module)  # the last definition wins, as find_class's
         self.imports: dict[tuple[str | None, bool], dict[str, str]] = {}
 
 
-_INDEXES: dict[int, _ModuleIndex] = {}
-_INDEXES_KEPT = 8  # each holds its module alive: a few, not every module a command parses
-
-
-def _index(module: cst.Module) -> _ModuleIndex:
-    index = _INDEXES.pop(id(module), None)
-    if index is None or index.module is not module:
-        index = _ModuleIndex(module)
-    _INDEXES[id(module)] = index  # most recently used last
-    while len(_INDEXES) > _INDEXES_KEPT:
-        del _INDEXES[next(iter(_INDEXES))]
-    return index
+# Each entry holds its module alive: a few, not every module a command parses.
+_index = PerModule(_ModuleIndex, kept=8)
 
 
 def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:

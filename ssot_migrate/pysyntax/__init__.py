@@ -10,7 +10,8 @@ behind :func:`resolve_relative`); where it differs the reason is at the function
   statements a module or class runs at import time (``if``/``try`` entered);
 * ``edits``: import statements built and edited in place, relative spellings, free names;
 * ``statements``: docstring, import lines, where a new import goes, what a module binds;
-* ``strings``: plain string literals read and rewritten keeping their quotes.
+* ``strings``: plain string literals read and rewritten keeping their quotes;
+* ``memo``: what is read from a parsed module, kept for the last few modules (``PerModule``).
 
 Where top-level statements sit in the original bytes (and splicing a rewritten module back
 around them) lives with the phase-1 rendering in ``codemods``.
@@ -39,6 +40,7 @@ from ssot_migrate.pysyntax.edits import (
     relative_spelling,
     shortest_relative,
 )
+from ssot_migrate.pysyntax.memo import PerModule
 from ssot_migrate.pysyntax.names import (
     ast_dotted_name,
     build_dotted,
@@ -59,6 +61,7 @@ from ssot_migrate.pysyntax.strings import string_body, with_string_body
 __all__ = [
     "Binding",
     "ImportNode",
+    "PerModule",
     "alias_comment",
     "alias_local_name",
     "ast_dotted_name",
