@@ -39,12 +39,8 @@ class FactoriesCodemod:
 
     def needles(self) -> frozenset[str]:
         """Last segment of every constructor, facade and legacy factory name."""
-        names: set[str] = set()
-        for plan in self.plans:
-            names.update(plan.constructors)
-            names.update(name for name, _ in plan.blocked)
-            names.update(name for name, _ in plan.legacy)
-        return frozenset(name.rpartition(".")[2] for name in names)
+        handled, _prefixes, _each = self._names
+        return frozenset(name.rpartition(".")[2] for name in handled)
 
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
         """Rewrite the constructor and legacy-factory calls of ``source`` (see the module doc)."""
