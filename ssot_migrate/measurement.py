@@ -346,7 +346,7 @@ def measure_change(
     if base_suite is None:
         base_suite = start_base_suite(stack, repo, verifier, base, name)
     wt = stack.enter_context(temporary_worktree(repo, base, name, checkout=checkout))
-    base_tree = refs.tree_of(repo, base)
+    base_tree = base_suite.tree if base_suite is not None else refs.tree_of(repo, base)
     base_wt: Worktree | None = None
     before: TestRun | None
     after: TestRun | None
