@@ -56,6 +56,8 @@ def test_a_test_leaking_through_the_temp_dir_is_green_with_isolation(tmp_path: P
     # never a path inside a worktree or a run's scratch area.
     kept = repo / ".git" / "ssot-cache" / "bytecode"
     assert list((kept / "trees").rglob("*.pyc"))
+    # pytest's assertion-rewritten test module too, under pytest's own tag
+    assert any("-pytest-" in p.parent.name for p in (kept / "trees").rglob("*.pyc"))
     assert list((kept / "libraries").rglob("*.pyc"))
     paths = [str(p) for p in (kept / "libraries").rglob("*")]
     assert not [p for p in paths if "ssot-worktrees" in p or "ssot-run-" in p]
