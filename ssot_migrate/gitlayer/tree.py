@@ -10,7 +10,7 @@ import itertools
 import os
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -257,6 +257,17 @@ def _trie_pattern(needles: list[bytes]) -> bytes:
     if escaped:
         emit(escaped, 0)
     return b"".join(parts)
+
+
+def literal_matcher(needles: Iterable[bytes]) -> Callable[[bytes], bool]:
+    """Whether bytes contain any of ``needles``, as ``git grep`` of them answers: the same
+    trie (its escapes mean the same to Python's ``re``), one pass over the bytes however many
+    needles there are."""
+    pattern = _trie_pattern(sorted({n for n in needles if n}))
+    if not pattern:
+        return lambda data: False
+    search = re.compile(pattern).search
+    return lambda data: search(data) is not None
 
 
 def _odd_backslashes(data: bytes, end: int) -> bool:

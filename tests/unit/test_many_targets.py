@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ssot_migrate import engine
 from ssot_migrate.config import load_config
 from ssot_migrate.discovery import find_all_paths, find_paths
 from ssot_migrate.engine import CommitFiles, Snapshot
@@ -85,6 +86,37 @@ def test_a_grep_answered_from_earlier_ones_equals_git_grep(
             assert known == tree.grep_paths(files._repo, files.commit, needles), needles
         assert files._grep_known(frozenset({"Engine", "Missing"})) is None  # never searched
         assert files.grep({"Engine", "Missing"}) == ({"engine.py", "longer.py"}, set())
+    finally:
+        files.close()
+
+
+def test_many_needles_answered_from_earlier_greps_by_one_pass_equal_git_grep(
+    repo_factory: Callable[..., Path],
+) -> None:
+    # More needles than substring tests pay for: one regex pass of git's own trie answers,
+    # literally (regex metacharacters, needles sharing prefixes, a substring hit).
+    many = [f"Old{i:04d}" for i in range(engine._REGEX_PASS_COST + 10)]
+    repo = repo_factory(
+        {
+            "brackets.py": "x = data[0]\n",
+            "pipe.py": "s = 'a.b|c'\n",
+            "dot.py": "aXb = 1\n",  # ``a.b`` as a regex would match this
+            "late.py": f"{many[-1]}0 = 1\n",  # a substring of a longer name
+            "first.py": f"{many[0]} = 1\n",
+            "prefix.py": "Old00 = 1\n",  # a prefix shared by needles, no needle itself
+            "star.py": "from m import *\n",
+            "nothing.py": "pass\n",
+        }
+    )
+    files = CommitFiles(repo)
+    try:
+        special = ["data[0]", "a.b|c", "a.b", "import *"]
+        files.grep([*special, *many])
+        for needles in [{*special, *many}, set(many), {*many[1:], "a.b"}]:
+            assert len(needles) > engine._REGEX_PASS_COST
+            known = files._grep_known(frozenset(needles))
+            assert known == tree.grep_paths(files._repo, files.commit, needles), needles
+        assert known == ({"late.py", "pipe.py"}, set())  # the last set: no many[0]
     finally:
         files.close()
 
