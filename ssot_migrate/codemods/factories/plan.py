@@ -56,6 +56,22 @@ class TargetPlan:
         return None
 
 
+def _names_only_plan(target: Target) -> TargetPlan:
+    """The plan of a target no file can hold a site of (``build_codemod`` decides): the names it
+    handles and its factory's name, nothing read. ``handled_names`` gives the same names as
+    :func:`_plan_target`'s plan, so the needles and the pre-filters are the same either way."""
+    assert target.factory is not None
+    return TargetPlan(
+        target=target.name,
+        factory=FactoryInfo(target.factory, None),
+        constructors=tuple(dict.fromkeys([target.canonical, *target.all_aliases, *target.facades])),
+        legacy=tuple((name, None) for name in target.legacy_factories),
+        exempt=target.factory_exempt,
+        renames=target.factory_args,
+        allow_shared=target.allow_shared,
+    )
+
+
 def _plan_target(target: Target, snapshot: SnapshotLike, facades_done: bool = False) -> TargetPlan:
     assert target.factory is not None
     factory = analyze_factory(snapshot, target.factory)
