@@ -27,7 +27,11 @@ from ssot_migrate.comparison import (
 )
 from ssot_migrate.conventions import is_test_path
 from ssot_migrate.gitlayer import branches as refs
-from ssot_migrate.gitlayer.worktree import Worktree, temporary_worktree
+from ssot_migrate.gitlayer.worktree import (
+    PendingWorktree,
+    Worktree,
+    started_worktree,
+)
 from ssot_migrate.model import Config
 from ssot_migrate.selection import Selection, select_at
 from ssot_migrate.terminal import progress_seconds
@@ -290,24 +294,39 @@ class MeasuredChange:
     verification: Verification
 
 
-@dataclass(frozen=True)
+@dataclass
 class BaseSuite:
-    """The base tree's suite, started in a worktree of its own before the change exists."""
+    """The base tree's suite in a worktree of its own, begun before the change exists: git
+    checks the worktree out while the change is computed, and ``start`` runs the suite."""
 
-    wt: Worktree
+    pending: PendingWorktree
     tree: str
     batch: Batch
+    verifier: Verifier
+    started: bool = False
+
+    @property
+    def wt(self) -> Worktree:
+        """The worktree, once checked out."""
+        return self.pending.ready()
+
+    def start(self) -> None:
+        """Start the suite (once), as soon as the worktree is there."""
+        if not self.started:
+            self.started = True
+            self.verifier.start_suites(self.batch, [(self.wt, self.tree, "base")])
 
 
-def start_base_suite(
+def begin_base_suite(
     stack: ExitStack, repo: Path, verifier: Verifier, base: str, name: str
 ) -> BaseSuite | None:
-    """Start the base tree's suite now, when both suites are to run at the same time: 2+ test
-    jobs, the base tree not measured before, and tests to run. Else ``None``. The worktree and
-    the run last as long as ``stack``; leaving it stops the run.
+    """Begin the base tree's suite, when both suites are to run at the same time: 2+ test jobs,
+    the base tree not measured before, and tests to run. Else ``None``. The worktree and the
+    run last as long as ``stack``; leaving it stops the run.
 
-    A phase starts it before computing its change: the codemod, the phase's worktree and the
-    base suite then take their time together, and the base suite ends sooner.
+    A phase begins it before computing its change, and its own worktree too: the codemod and
+    both checkouts (file creation, system time in git's processes) then take their time
+    together, and both suites start as soon as all three are done.
     """
     runner = verifier.runner
     if runner is None or test_jobs(verifier.config) < 2 or not verifier.will_run():
@@ -315,10 +334,9 @@ def start_base_suite(
     base_tree = refs.tree_of(repo, base)
     if verifier.cached(base_tree) is not None:
         return None
-    base_wt = stack.enter_context(temporary_worktree(repo, base, f"{name}-base"))
+    pending = stack.enter_context(started_worktree(repo, base, f"{name}-base"))
     batch = stack.enter_context(Batch(runner))
-    verifier.start_suites(batch, [(base_wt, base_tree, "base")])
-    return BaseSuite(base_wt, base_tree, batch)
+    return BaseSuite(pending, base_tree, batch, verifier)
 
 
 def measure_change(
@@ -334,18 +352,24 @@ def measure_change(
     revert: bool = False,
     before_tests: Callable[[Worktree, str], object] | None = None,
     base_suite: BaseSuite | None = None,
+    worktree: PendingWorktree | None = None,
 ) -> MeasuredChange:
     """The verified-commit sequence shared by phases and rollback: a worktree on ``base``, the
     tests on the base tree, ``apply``, the tests on the new tree, the comparison.
 
     The worktrees live as long as ``stack``. With 2+ test jobs and the base tree not cached,
     both suites run at the same time, each in its own worktree, log and scratch area; the base
-    suite starts first (``base_suite``, if the caller started it already), the phase suite as
-    soon as the change is applied.
+    suite starts first (``base_suite``, if the caller began it already), the phase suite as
+    soon as the change is applied. ``worktree`` is the change's worktree if the caller started
+    it already (at ``base``, with ``checkout``); else it is started here, alongside the base's.
     """
     if base_suite is None:
-        base_suite = start_base_suite(stack, repo, verifier, base, name)
-    wt = stack.enter_context(temporary_worktree(repo, base, name, checkout=checkout))
+        base_suite = begin_base_suite(stack, repo, verifier, base, name)
+    if worktree is None:
+        worktree = stack.enter_context(started_worktree(repo, base, name, checkout=checkout))
+    if base_suite is not None:
+        base_suite.start()
+    wt = worktree.ready()
     base_tree = base_suite.tree if base_suite is not None else refs.tree_of(repo, base)
     base_wt: Worktree | None = None
     before: TestRun | None

@@ -30,16 +30,16 @@ from ssot_migrate.bisection import BisectReport
 from ssot_migrate.codemods.base import Codemod
 from ssot_migrate.errors import GitError, UsageError
 from ssot_migrate.gitlayer import branches as refs
-from ssot_migrate.gitlayer.worktree import Worktree
+from ssot_migrate.gitlayer.worktree import Worktree, started_worktree
 from ssot_migrate.measurement import (
     DEFAULT_BISECT_BUDGET,
     Echo,
     MeasuredChange,
     Verification,
     Verifier,
+    begin_base_suite,
     confirm_and_bisect,
     measure_change,
-    start_base_suite,
     tests_section,
 )
 from ssot_migrate.model import Config, FileOutcome, Note, RunSummary
@@ -219,22 +219,25 @@ def create_phase_branch(
     verifier = Verifier(repo, config, verify, echo)
     shared_before = refs.shared_state(repo) if verifier.runner is not None else None
     with ExitStack() as stack:
-        # The base tree's suite needs nothing from the change: it runs while it is computed
-        # (unless the tests to run are chosen from the change: ``tests = "affected"``).
+        # Both worktrees are checked out by git while the change is computed; the base tree's
+        # suite needs nothing from the change, so it is begun here too (unless the tests to
+        # run are chosen from the change: ``tests = "affected"``).
         base_suite = None
         if config.tests != "affected":
-            base_suite = start_base_suite(stack, repo, verifier, choice.commit, phase)
+            base_suite = begin_base_suite(stack, repo, verifier, choice.commit, phase)
+        # Without tests nothing reads the files: an index-only worktree skips the checkout.
+        phase_wt = stack.enter_context(
+            started_worktree(repo, choice.commit, phase, checkout=verifier.runner is not None)
+        )
         if summary is None:
             summary = _compute(config, phase, choice.commit, jobs, codemod)
         new_files = {o.path: o.after for o in summary.changed}
         if not new_files:
-            stopped = " (the base tree's tests were stopped)" if base_suite is not None else ""
-            echo(f"{phase}: nothing to do, no branch created{stopped}")
+            echo(f"{phase}: nothing to do, no branch created")
             return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
         verifier.select_affected(choice.commit, new_files, jobs)
         scans = _Scans(config, jobs, stack, alongside_tests=verifier.runner is not None)
         scans.start(choice.commit)
-        # Without tests nothing reads the files: an index-only worktree skips the checkout.
         change = measure_change(
             stack,
             repo,
@@ -243,9 +246,9 @@ def create_phase_branch(
             phase,
             "phase",
             lambda wt: wt.write_files(sorted(new_files.items())),
-            checkout=verifier.runner is not None,
             before_tests=lambda wt, tree: scans.start(wt.commit(tree, choice.commit, "draft")),
             base_suite=base_suite,
+            worktree=phase_wt,
         )
         kept = confirm_and_bisect(
             change, verifier, new_files, bisect, quarantine, bisect_budget, echo

@@ -96,6 +96,32 @@ def run_git(
     A failure becomes a ``GitError`` naming the subcommand and git's own message, unless its
     exit status is in ``ok_codes`` (then the empty string is returned).
     """
+    where, argv = _checked_argv(cwd, args, worktree)
+    done = process.run(where, argv, stdin=stdin or None, env=dict(env or {}))
+    return _outcome(done, args, ok_codes)
+
+
+class StartedGit:
+    """A ``run_git`` that has started and not yet ended: ``wait`` gives what ``run_git`` gives."""
+
+    def __init__(self, cwd: Path, *args: str) -> None:
+        self._args = args
+        where, argv = _checked_argv(cwd, args, None)
+        self._running = process.Running(where, argv, None)
+
+    def wait(self) -> str:
+        """stdout once git has ended, or the ``GitError`` ``run_git`` would raise."""
+        return _outcome(self._running.finish(), self._args, ())
+
+    def stop(self) -> None:
+        """Abandon the command: end it and reap it."""
+        self._running.stop()
+
+
+def _checked_argv(
+    cwd: Path, args: Sequence[str], worktree: tuple[Path, Path] | None
+) -> tuple[Path, list[str]]:
+    """``run_git``'s checks before anything runs, and the argv that names every directory."""
     _forget_foreign_git_env()
     at, name = subcommand(args)
     what = " ".join(args[at : at + 2])
@@ -111,13 +137,15 @@ def run_git(
     where = cwd.absolute()
     if not where.is_dir():
         raise GitError(f"git {what}: {where} does not exist (any more); nothing was run")
-    done = process.run(
-        where, ["-C", str(where), *explicit, *args], stdin=stdin or None, env=dict(env or {})
-    )
+    return where, ["-C", str(where), *explicit, *args]
+
+
+def _outcome(done: process.GitResult, args: Sequence[str], ok_codes: Sequence[int]) -> str:
     if done.status != 0:
         if done.status in ok_codes:
             return ""
-        raise GitError(f"git {what} failed: {done.message}")
+        at, _name = subcommand(args)
+        raise GitError(f"git {' '.join(args[at : at + 2])} failed: {done.message}")
     return done.text
 
 

@@ -80,6 +80,43 @@ def run(
     return GitResult(argv, done.returncode, done.stdout, done.stderr)
 
 
+class Running:
+    """A ``git`` started and not waited for: the caller works meanwhile, then ``finish``es it.
+
+    For a command that takes long and reads nothing (a worktree's checkout): both its streams
+    are captured, as ``run`` captures them.
+    """
+
+    def __init__(self, cwd: Path, args: Sequence[str], env: Mapping[str, str] | None) -> None:
+        self.argv = ("git", *args)
+        try:
+            self._process = subprocess.Popen(
+                self.argv,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=git_environment(env),
+            )
+        except FileNotFoundError as exc:
+            raise GitError("git is not installed (no `git` on PATH)") from exc
+
+    def finish(self) -> GitResult:
+        """Wait for the command to end (once more after an interrupt: no git is left behind)."""
+        try:
+            stdout, stderr = self._process.communicate()
+        except BaseException:
+            self.stop()
+            raise
+        return GitResult(self.argv, self._process.returncode, stdout, stderr)
+
+    def stop(self) -> None:
+        """End the command now (it is abandoned) and reap it."""
+        if self._process.poll() is None:
+            self._process.terminate()
+        self._process.communicate()
+
+
 def start(cwd: Path, args: Sequence[str]) -> subprocess.Popen[bytes]:
     """Start ``git <args>`` in ``cwd`` with pipes on stdin and stdout (a ``--batch`` reader)."""
     try:

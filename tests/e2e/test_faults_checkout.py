@@ -24,7 +24,12 @@ import pytest
 
 from ssot_migrate.errors import GitError
 from ssot_migrate.gitlayer import branches as refs
-from ssot_migrate.gitlayer.worktree import Worktree, clean_stale, temporary_worktree
+from ssot_migrate.gitlayer.worktree import (
+    Worktree,
+    clean_stale,
+    started_worktree,
+    temporary_worktree,
+)
 from tests.helpers.checkout import assert_untouched, project_files, snapshot
 from tests.helpers.faults import FAULTS, report_faults
 from tests.helpers.repos import git, git_env, make_repo, run_cli
@@ -216,6 +221,44 @@ def test_git_errors_name_the_subcommand_not_the_options(tmp_path: Path) -> None:
     with temporary_worktree(repo, head, "probe") as wt, pytest.raises(GitError) as caught:
         wt.git("rev-parse", "--verify", "no-such-ref")
     assert str(caught.value).startswith("git rev-parse --verify failed"), caught.value
+
+
+def _our_worktrees(repo: Path) -> list[str]:
+    listed = git(repo, "worktree", "list", "--porcelain").splitlines()
+    on_disk = repo / ".git" / "ssot-worktrees"
+    left = sorted(p.name for p in on_disk.iterdir()) if on_disk.exists() else []
+    return [line for line in listed if line.startswith("worktree ")][1:] + left
+
+
+def test_a_worktree_begun_and_never_used_is_stopped_and_removed(tmp_path: Path) -> None:
+    """A phase checks its worktrees out while it computes its change; when it ends first (no
+    change, an error, Ctrl-C), git is stopped mid-checkout and nothing is left behind."""
+    files = project_files()
+    files.update({f"pkg/bulk/m{i:04d}.py": f"N = {i}\n" * 50 for i in range(600)})
+    repo = dirty_feature_checkout(tmp_path / "repo", files)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    before = snapshot(repo)
+    with started_worktree(repo, head, "probe"):
+        pass  # ended while git may still be writing files
+    with pytest.raises(KeyboardInterrupt), started_worktree(repo, head, "probe"):
+        raise KeyboardInterrupt
+    assert _our_worktrees(repo) == []
+    assert_untouched(repo, before)
+
+
+def test_a_worktree_git_cannot_make_is_a_clear_error_when_needed(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", project_files())
+    with started_worktree(repo, "0" * 40, "probe") as pending:
+        with pytest.raises(GitError, match="^git worktree add failed"):
+            pending.ready()
+    assert _our_worktrees(repo) == []
+    head = git(repo, "rev-parse", "HEAD").strip()
+    with started_worktree(repo, head, "probe", checkout=False) as pending:
+        first = pending.ready()
+        assert pending.ready() is first
+        assert not (first.path / "pkg").exists()  # an index only
+        assert first.git("ls-files", "pkg/new.py") == "pkg/new.py"
+    assert _our_worktrees(repo) == []
 
 
 # --- ownership: a lock held for the life of the run, in any PID namespace ----------------------

@@ -118,11 +118,10 @@ def test_phase1_nothing_to_do_exit_0(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "nothing to do" in proc.stderr
     assert git(repo, "branch", "--list", "ssot/*") == ""
-    # the base suite started while the change was computed (test-jobs 2) is
-    # stopped, and its worktree removed
-    assert "phase1: nothing to do, no branch created (the base tree's tests were stopped)" in (
-        proc.stderr
-    )
+    # both worktrees, checked out while the change was computed (test-jobs 2), are removed
+    # and no suite ran: the tests start only once there is a change
+    assert "phase1: nothing to do, no branch created\n" in proc.stderr
+    assert "running tests" not in proc.stderr
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 

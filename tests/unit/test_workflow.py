@@ -274,3 +274,39 @@ def test_unicode_path_listed_verbatim(tmp_path: Path) -> None:
     result = phase(repo, make_config(repo, None))
     assert "pkg/módulo.py" in result.files
     assert "  pkg/módulo.py (+1 -1)" in git(repo, "log", "-1", "--format=%B", result.branch)
+
+
+@pytest.mark.parametrize("checkout", [True, False])
+def test_write_files_stages_many_files_byte_exact_with_their_modes(
+    tmp_path: Path, checkout: bool
+) -> None:
+    """Written in one batch (one listing, one hashing, one index update): each file's exact
+    bytes, an executable's mode kept, new files and odd names (spaces, non-ASCII, a newline)
+    staged too, checked out or not."""
+    from ssot_migrate.gitlayer.worktree import temporary_worktree
+
+    repo = project(tmp_path, extra={"bin/tool.py": "print('old')\n"})
+    (repo / "bin/tool.py").chmod(0o755)
+    git(repo, "add", "bin/tool.py")
+    git(repo, "commit", "-qm", "exec")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    files = {
+        "bin/tool.py": b"print('new')\r\n",
+        "pkg/mod_a.py": b"VALUE = 'changed'\n",
+        "new pkg/café module.py": b"\xef\xbb\xbfX = 1\n",
+        "pkg/line\nbreak.py": b"Y = 2\n",
+        **{f"pkg/gen/m{i:03d}.py": f"N = {i}\n".encode() for i in range(40)},
+    }
+    with temporary_worktree(repo, head, "probe", checkout=checkout) as wt:
+        assert wt.write_files(sorted(files.items())) == sorted(files)
+        tree = wt.write_tree()
+    for rel, data in files.items():
+        assert git_bytes(repo, "cat-file", "blob", f"{tree}:{rel}") == data
+    listing = git_bytes(repo, "ls-tree", "-r", "-z", tree).split(b"\0")
+    modes = {
+        entry.split(b"\t", 1)[1].decode(): entry.split(b" ", 1)[0] for entry in listing if entry
+    }
+    assert modes["bin/tool.py"] == b"100755"
+    assert {modes[rel] for rel in files if rel != "bin/tool.py"} == {b"100644"}
+    # the files not written are the base's, untouched
+    assert git(repo, "diff", "--name-only", "-z", head, tree).split("\0")[:-1] == sorted(files)
