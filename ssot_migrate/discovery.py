@@ -348,6 +348,16 @@ def find_all_paths(
 
 _STAR_NEEDLE = "import *"
 
+
+def first_search(targets: Sequence[Target]) -> frozenset[str]:
+    """What :func:`find_all_paths` searches for first: ``import *`` and the last segment of
+    every target's canonical and configured aliases. A caller that searches a superset first
+    has discovery's search answered from that one's hits (``engine.CommitFiles.grep``)."""
+    return frozenset(
+        {_STAR_NEEDLE}.union(*({_last(t.canonical), *map(_last, t.aliases)} for t in targets))
+    )
+
+
 # A star import as written on one logical line: ``from`` (a space unless dots follow), dots, a
 # dotted ASCII name, ``import``, ``*``, with spaces or backslash continuations between.
 _GAP = rb"(?:[ \t\f]|\\\r?\n)"

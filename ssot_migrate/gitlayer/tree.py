@@ -10,7 +10,7 @@ import itertools
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,15 +259,12 @@ def _trie_pattern(needles: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def literal_matcher(needles: Iterable[bytes]) -> Callable[[bytes], bool]:
-    """Whether bytes contain any of ``needles``, as ``git grep`` of them answers: the same
+def literal_pattern(needles: Iterable[bytes]) -> re.Pattern[bytes]:
+    """A regex that finds any of ``needles`` in bytes, as ``git grep`` of them does: the same
     trie (its escapes mean the same to Python's ``re``), one pass over the bytes however many
-    needles there are."""
+    needles there are. No needle: a pattern that matches nothing."""
     pattern = _trie_pattern(sorted({n for n in needles if n}))
-    if not pattern:
-        return lambda data: False
-    search = re.compile(pattern).search
-    return lambda data: search(data) is not None
+    return re.compile(pattern or rb"(?!)")
 
 
 def _odd_backslashes(data: bytes, end: int) -> bool:

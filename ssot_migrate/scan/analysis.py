@@ -29,7 +29,7 @@ from typing import Any
 from ssot_migrate.codemods._common import canonical_module
 from ssot_migrate.config import with_discovered
 from ssot_migrate.config_schema import DUPLICATE_OVERLAP
-from ssot_migrate.discovery import ImportPath, find_all_paths
+from ssot_migrate.discovery import ImportPath, find_all_paths, first_search
 from ssot_migrate.interfaces import InterfaceComparison, LocatedClass, locate_class
 from ssot_migrate.model import Config, NameKind, Note, Target
 from ssot_migrate.scan.classes import ClassFindings
@@ -155,6 +155,14 @@ def scan_snapshot(
     from ssot_migrate.engine import run_codemod
 
     started = time.perf_counter()
+    # One ``git grep`` for what discovery and the analyser search (every configured name, the
+    # factories, stems, doubles, ``import *``): both are then answered from its hits
+    # (``CommitFiles.grep``), not by a second pass of git over the whole commit each.
+    configured = [
+        build_spec(t, [ImportPath(t.name, alias, "configured") for alias in t.aliases])
+        for t in config.targets
+    ]
+    snapshot.grep(first_search(config.targets) | ScanAnalyser(configured).needles())
     paths_by_target: dict[str, list[ImportPath]] = {}
     for target, found in zip(config.targets, find_all_paths(config.targets, snapshot, jobs=jobs)):
         if not target.discover_aliases:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+import pytest
 
 from ssot_migrate import engine
 from ssot_migrate.config import load_config
 from ssot_migrate.discovery import find_all_paths, find_paths
 from ssot_migrate.engine import CommitFiles, Snapshot
 from ssot_migrate.gitlayer import tree
+from ssot_migrate.scan.analysis import scan_repository
 from tests.helpers.repos import run_cli
 from tests.helpers.scan import FILES
 
@@ -95,7 +98,7 @@ def test_many_needles_answered_from_earlier_greps_by_one_pass_equal_git_grep(
 ) -> None:
     # More needles than substring tests pay for: one regex pass of git's own trie answers,
     # literally (regex metacharacters, needles sharing prefixes, a substring hit).
-    many = [f"Old{i:04d}" for i in range(engine._REGEX_PASS_COST + 10)]
+    many = [f"Old{i:04d}" for i in range(engine._GREP_KNOWN_NEEDLES + 10)]
     repo = repo_factory(
         {
             "brackets.py": "x = data[0]\n",
@@ -113,7 +116,7 @@ def test_many_needles_answered_from_earlier_greps_by_one_pass_equal_git_grep(
         special = ["data[0]", "a.b|c", "a.b", "import *"]
         files.grep([*special, *many])
         for needles in [{*special, *many}, set(many), {*many[1:], "a.b"}]:
-            assert len(needles) > engine._REGEX_PASS_COST
+            assert len(needles) > engine._GREP_KNOWN_NEEDLES
             known = files._grep_known(frozenset(needles))
             assert known == tree.grep_paths(files._repo, files.commit, needles), needles
         assert known == ({"late.py", "pipe.py"}, set())  # the last set: no many[0]
@@ -325,3 +328,28 @@ def test_table_collapses_targets_with_nothing_to_report() -> None:
         f"verdict: consolidated, nothing to report (30 target(s)): {names} and 10 more "
         "(--format json lists every target)\n" in text
     )
+
+
+def test_scan_of_many_targets_runs_no_more_git_greps_than_of_one(
+    repo_factory: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Discovery's first search and the analyser's (which adds the factories) are answered from
+    # one ``git grep`` of both, however many targets: only new names discovery finds cost more.
+    calls: list[int] = []
+    grep_paths = tree.grep_paths
+
+    def counted(repo_: object, commit: str, needles: Iterable[str]) -> tuple[set[str], set[str]]:
+        calls.append(1)
+        return grep_paths(repo_, commit, needles)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tree, "grep_paths", counted)
+    counts = []
+    for fillers in (0, 200):
+        config_text = str(FILES["pyproject.toml"]) + _fillers(fillers, factory=True)
+        files = {**FILES, "pyproject.toml": config_text, "fill.py": FILL_MODULE}
+        repo = repo_factory(files, name=f"repo{fillers}")
+        calls.clear()
+        report = scan_repository(load_config(repo), jobs=1)
+        counts.append(len(calls))
+        assert report.targets[0].counts["legacy-import"] > 0
+    assert counts[1] == counts[0]
