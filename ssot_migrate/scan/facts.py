@@ -89,7 +89,12 @@ class ScanAnalyser:
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
         """Analyse one file: cheap text tests first, then one ``ast`` parse (no libcst)."""
         text = source.decode("utf-8", "replace")
-        referenced = any(n in text for n in self._reference_needles)
+        words = set(_IDENTIFIER.findall(text))
+        # A name spelt as a whole word is spelt: a substring test of each of a thousand
+        # targets' names only for a file that spells none of them so.
+        referenced = not words.isdisjoint(self._reference_needles) or any(
+            n in text for n in self._reference_needles
+        )
         if not referenced and not any(n in text for n in self._needles):
             return CodemodResult(source)
         try:
@@ -103,7 +108,7 @@ class ScanAnalyser:
             ) from exc
         notes: list[Note] = []
         facts = FileFacts(tree, file)
-        reached = self._reached(text, file, facts)
+        reached = self._reached(words, file, facts)
         classes = self._class_candidates(tree)
         for index in sorted(reached | set(classes)):
             notes += _analyse(
@@ -116,7 +121,7 @@ class ScanAnalyser:
             )
         return CodemodResult(source, notes=tuple(notes))
 
-    def _reached(self, text: str, file: SourceFile, facts: FileFacts) -> set[int]:
+    def _reached(self, words: set[str], file: SourceFile, facts: FileFacts) -> set[int]:
         """Targets whose object ``file`` can reach at all (the others' analysis finds nothing).
 
         A name resolves to a path only through an import, attribute or string that spells the
@@ -127,7 +132,7 @@ class ScanAnalyser:
         reach the factory unnamed): those count as reached by the module's name or location.
         """
         found = set(self._always)
-        for word in set(_IDENTIFIER.findall(text)) & self._by_name.keys():
+        for word in words & self._by_name.keys():
             found |= self._by_name[word]
         for module, _, _ in facts.stars:
             while module:
@@ -207,7 +212,8 @@ def _analyse(
             if found is not None:
                 notes.append(Note(path, line, column + 1, spec.name, "path-use", found))
         inner: set[int] = set()  # parts of a chain already counted through its outer node
-        for node in facts.referencing_nodes(tree):
+        called = {*spec.legacy_factories, *spec.constructors}
+        for node in facts.nodes_for(tree, called):
             if isinstance(node, ast.Attribute) and id(node) not in inner:
                 hit = _chain_use(node, facts, spec)
                 if hit is not None:
@@ -327,7 +333,7 @@ def _class_notes(
     found: list[Note] = []
     test = is_test_path(file.path)
     stem = "".join(name_words(spec.stem))
-    for info in facts.classes():
+    for info in facts.classes_for({*spec.facades, *spec.legacy, *spec.doubles}, stem):
         node, qual, bases, own = info.node, info.qual, info.bases, info.own
         if (only is not None and node.name not in only) or qual == spec.canonical:
             continue

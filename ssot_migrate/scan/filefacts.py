@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import libcst as cst
@@ -131,6 +132,18 @@ class CallFacts:
     type_strings: tuple[CallArg, ...]
 
 
+def _string_annotation(node: ast.AST) -> bool:
+    """Whether ``node`` (an ``arg``, ``AnnAssign`` or function) is annotated with a string: the
+    only annotation ``facts._string_annotation_uses`` reads paths in."""
+    if isinstance(node, ast.arg | ast.AnnAssign):
+        annotation = node.annotation
+    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        annotation = node.returns
+    else:
+        return False
+    return isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)
+
+
 class FileFacts:
     """Names a file binds by import (anywhere in it: scan counts, it does not rewrite)."""
 
@@ -174,6 +187,11 @@ class FileFacts:
         }
         self.module = file.module
         self._referencing: list[ast.AST] | None = None
+        self._always: list[int] = []
+        self._by_callee: dict[str, list[int]] | None = None
+        self._class_index: tuple[dict[str, list[int]], dict[str, list[int]], list[int]] | None = (
+            None
+        )
         self._calls: dict[int, CallFacts] = {}
         self._tree = tree
         self._classes: list[ClassFacts] | None = None
@@ -249,6 +267,54 @@ class FileFacts:
                 )
             ]
         return self._referencing
+
+    def nodes_for(self, tree: ast.Module, called: AbstractSet[str]) -> list[ast.AST]:
+        """The :meth:`referencing_nodes` a target's analysis can find something at, in order:
+        every attribute, every call that patches or takes a type string, every annotation that
+        is a string, and the other calls only when they call one of ``called`` (the target's
+        constructors and legacy factories). The rest give any target nothing: looked up, not
+        walked, per target."""
+        if self._by_callee is None:
+            always: list[int] = []
+            by_callee: dict[str, list[int]] = {}
+            for position, node in enumerate(self.referencing_nodes(tree)):
+                if isinstance(node, ast.Call):
+                    call = self.call(node)
+                    if call.patcher is not None or call.type_strings:
+                        always.append(position)
+                    elif call.resolved is not None:
+                        by_callee.setdefault(call.resolved, []).append(position)
+                elif isinstance(node, ast.Attribute) or _string_annotation(node):
+                    always.append(position)
+            self._always, self._by_callee = always, by_callee
+        positions = set(self._always)
+        for name in called & self._by_callee.keys():
+            positions.update(self._by_callee[name])
+        nodes = self.referencing_nodes(tree)
+        return [nodes[position] for position in sorted(positions)]
+
+    def classes_for(self, quals: AbstractSet[str], word_run: str) -> list[ClassFacts]:
+        """The :meth:`classes` that can stand in for, compete with or wrap a target, in order:
+        those named one of ``quals`` (its facades, aliases, doubles), those whose name has
+        ``word_run`` (its stem's words) among its word runs, and those that forward calls to an
+        attribute. Any other class has no role for the target."""
+        classes = self.classes()
+        if self._class_index is None:
+            by_qual: dict[str, list[int]] = {}
+            by_run: dict[str, list[int]] = {}
+            forwarding: list[int] = []
+            for position, info in enumerate(classes):
+                by_qual.setdefault(info.qual, []).append(position)
+                for run in info.word_runs:
+                    by_run.setdefault(run, []).append(position)
+                if info.forwards:
+                    forwarding.append(position)
+            self._class_index = (by_qual, by_run, forwarding)
+        by_qual, by_run, forwarding = self._class_index
+        positions = set(forwarding).union(by_run.get(word_run, ()))
+        for qual in quals & by_qual.keys():
+            positions.update(by_qual[qual])
+        return [classes[position] for position in sorted(positions)]
 
     def call(self, node: ast.Call) -> CallFacts:
         """What a call is, whatever the target: worked out once per call however many targets

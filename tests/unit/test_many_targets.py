@@ -13,8 +13,9 @@ from ssot_migrate.discovery import find_all_paths, find_paths
 from ssot_migrate.engine import CommitFiles, Snapshot
 from ssot_migrate.gitlayer import tree
 from ssot_migrate.scan.analysis import scan_repository
+from ssot_migrate.scan.filefacts import FileFacts
 from tests.helpers.repos import run_cli
-from tests.helpers.scan import FILES
+from tests.helpers.scan import FILES, fixture_files
 
 # More fillers than one ``git grep`` takes, so the alternation is split in chunks.
 FILLERS = tree.GREP_CHUNK + 100
@@ -328,6 +329,28 @@ def test_table_collapses_targets_with_nothing_to_report() -> None:
         f"verdict: consolidated, nothing to report (30 target(s)): {names} and 10 more "
         "(--format json lists every target)\n" in text
     )
+
+
+def _report_json(repo: Path, config_path: Path | None = None) -> str:
+    from ssot_migrate.scan.report import render_json
+
+    config = load_config(repo, config_path) if config_path else load_config(repo)
+    return render_json(scan_repository(config, jobs=1))
+
+
+@pytest.mark.parametrize("fixture", ["violating", "consolidated"])
+def test_scan_looks_up_per_target_what_walking_every_node_and_class_finds(
+    repo_factory: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, fixture: str
+) -> None:
+    # Scan's analysis of a target visits only the calls and classes that can concern it
+    # (``FileFacts.nodes_for``, ``classes_for``): the report equals that of visiting them all.
+    repo = repo_factory(fixture_files(fixture))
+    looked_up = _report_json(repo)
+    monkeypatch.setattr(
+        FileFacts, "nodes_for", lambda self, tree, called: self.referencing_nodes(tree)
+    )
+    monkeypatch.setattr(FileFacts, "classes_for", lambda self, quals, run: self.classes())
+    assert looked_up == _report_json(repo)
 
 
 def test_scan_of_many_targets_runs_no_more_git_greps_than_of_one(
