@@ -73,6 +73,9 @@ class Resolver:
 
     places: Sequence[Place]
     _names: dict[tuple[int, str], ModuleNames] = field(default_factory=dict)
+    # ``find_module`` per dotted name: a thousand targets' canonicals share a few modules, each
+    # looked up again for every name in it.
+    _found: dict[str, tuple[Place, FoundModule] | None] = field(default_factory=dict)
 
     def _module(self, place: Place, dotted: str) -> FoundModule | None:
         top = dotted.split(".")[0]
@@ -107,6 +110,11 @@ class Resolver:
     def find_module(self, dotted: str) -> tuple[Place, FoundModule] | None:
         """Where module ``dotted`` lives, following ``pkg.name`` bound by an import in ``pkg``
         (``os.path``, which ``os`` binds with ``import posixpath as path``)."""
+        if dotted not in self._found:
+            self._found[dotted] = self._find_module(dotted)
+        return self._found[dotted]
+
+    def _find_module(self, dotted: str) -> tuple[Place, FoundModule] | None:
         seen: set[str] = set()
         current = dotted
         for _ in range(_MAX_FOLLOW):
