@@ -61,7 +61,7 @@ class FileRewrite:
     def run(self) -> CodemodResult:
         """The file's result; the input bytes themselves when nothing changes."""
         state = self.state
-        state.survey.walk(state.module)
+        state.survey.walk(state.module, state.spans() if state.survey.strings else None)
         for site in state.survey.imports:
             state.sites[id(site.statement)] = site
             for binding in bindings_of(site.statement, state.package):

@@ -3,11 +3,13 @@ and the collector of attribute chains and names whose root is of interest (step 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
+from ssot_migrate.codemods._common import StatementSpans
 from ssot_migrate.conventions import CallArg, type_string_arguments
 from ssot_migrate.pysyntax import ImportNode, dotted_name, dotted_parts
 
@@ -137,13 +139,16 @@ class Survey(cst.CSTVisitor):
         super().on_leave(original_node)
         self._path.pop()
 
-    def walk(self, module: cst.Module) -> None:
+    def walk(self, module: cst.Module, spans: StatementSpans | None = None) -> None:
         """Survey ``module``: every node when strings matter, else statements only, by hand.
 
         libcst's visitor machinery rebuilds every node it passes through; walking the statement
-        tree directly is what keeps this pass cheap on large files.
+        tree directly is what keeps this pass cheap on large files. When strings matter, only
+        the top-level statements whose text could hold what the visitor looks for (``spans``:
+        see ``_with_strings``) are visited whole.
         """
-        if self.strings:
+        whole = self._with_strings(module, spans) if self.strings else set()
+        if whole is None:
             module.visit(self)
             return
         self._top_index = {id(statement): i for i, statement in enumerate(module.body)}
@@ -152,7 +157,31 @@ class Survey(cst.CSTVisitor):
         self._path.append(id(module))
         for index, statement in enumerate(module.body):
             self._top = index
-            self._walk_statement(statement)
+            if index in whole:
+                statement.visit(self)
+            else:
+                self._walk_statement(statement)
+
+    def _with_strings(self, module: cst.Module, spans: StatementSpans | None) -> set[int] | None:
+        """The top-level statements whose expressions must be visited (by index), or ``None``
+        for all of them.
+
+        Every string, keyword or ``__all__`` the visitor collects spells a needle or
+        ``__all__`` in the statement's own bytes (it reads the literal as written); a statement
+        spelling none of them is walked like any other. Without the statement table, or where
+        the needles are not plain ASCII (a file's declared encoding could spell them
+        otherwise), every statement is visited.
+        """
+        if spans is None or spans.encoding != "utf-8" or not all(n.isascii() for n in self.needles):
+            return None
+        source, bounds = spans.source, spans.bounds
+        found: set[int] = set()
+        for word in [needle.encode() for needle in self.needles] + [b"__all__"]:
+            at = source.find(word)
+            while at >= 0:
+                found.add(max(0, bisect.bisect_right(bounds, at) - 1))
+                at = source.find(word, at + 1)
+        return found
 
     def _walk_statement(self, statement: cst.CSTNode) -> None:
         self._path.append(id(statement))
