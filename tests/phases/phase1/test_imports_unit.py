@@ -909,3 +909,58 @@ def test_a_site_left_as_it_is_needs_a_decision(target: Target, source: str, kind
     result = ImportsCodemod([target]).transform(source.encode(), CONSUMER)
     (note,) = [n for n in result.notes if n.kind == kind]
     assert note.severity == "needs-decision"
+
+
+def test_strings_found_in_the_statements_that_spell_them_as_in_a_whole_file_visit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a target's name inside a string, only the top-level statements spelling a needle or
+    ``__all__`` are visited whole: the same changes and notes as visiting every node."""
+    from ssot_migrate.codemods.imports.survey import Survey
+
+    source = textwrap.dedent(
+        '''\
+        """Views."""
+        from unittest import mock
+        from typing import cast
+
+        from app.ws.manager import WSM
+
+
+        def unrelated(x: "int") -> str:
+            return "plain"
+
+
+        class Holder:
+            def method(self, other: "WSM") -> "list[WSM]":
+                def inner():
+                    with mock.patch("app.ws.manager.WSM.send") as sent:
+                        return sent
+
+                return [cast("WSM", other)]
+
+            value = 1
+
+
+        @mock.patch.multiple("app.ws.manager", WSM=None)
+        def patched():
+            pass
+
+
+        __all__ = ["WSM", "unrelated"]
+        __all__ += ["Holder"]
+        '''
+    ).encode()
+    gated = CODEMOD.transform(source, CONSUMER)
+    monkeypatch.setattr(Survey, "_with_strings", lambda self, module, spans: None)
+    whole = CODEMOD.transform(source, CONSUMER)
+    assert gated.source == whole.source != source
+    assert gated.changes == whole.changes and gated.notes == whole.notes
+    text = gated.source.decode()
+    for rewritten in (
+        'other: "Unified") -> "list[Unified]":',
+        'mock.patch("app.ws.unified.Unified.send")',
+        'cast("Unified", other)',
+        '__all__ = ["Unified", "unrelated"]',
+    ):
+        assert rewritten in text
