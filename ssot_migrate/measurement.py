@@ -350,7 +350,7 @@ def measure_change(
     *,
     checkout: bool = True,
     revert: bool = False,
-    before_tests: Callable[[Worktree, str], object] | None = None,
+    alongside_tests: Callable[[Worktree, str], object] | None = None,
     base_suite: BaseSuite | None = None,
     worktree: PendingWorktree | None = None,
 ) -> MeasuredChange:
@@ -362,6 +362,8 @@ def measure_change(
     suite starts first (``base_suite``, if the caller began it already), the phase suite as
     soon as the change is applied. ``worktree`` is the change's worktree if the caller started
     it already (at ``base``, with ``checkout``); else it is started here, alongside the base's.
+    ``alongside_tests`` is given the changed worktree and its tree once the tests on it are
+    started (just before, when they run one after the other): work to do while they run.
     """
     if base_suite is None:
         base_suite = begin_base_suite(stack, repo, verifier, base, name)
@@ -378,9 +380,9 @@ def measure_change(
         base_wt = base_suite.wt
         apply(wt)
         tree = wt.write_tree()
-        if before_tests is not None:
-            before_tests(wt, tree)
         verifier.start_suites(base_suite.batch, [(wt, tree, label)])
+        if alongside_tests is not None:  # once both suites run: nothing delays their start
+            alongside_tests(wt, tree)
         before, after = verifier.finish_suites(base_suite.batch)
     else:
         before = verifier.measure(wt, base_tree, "base")
@@ -388,8 +390,8 @@ def measure_change(
             wt.clean()  # no file left by the base run may leak into the run after the change
         apply(wt)
         tree = wt.write_tree()
-        if before_tests is not None:
-            before_tests(wt, tree)
+        if alongside_tests is not None:  # before the run, which blocks
+            alongside_tests(wt, tree)
         after = verifier.measure(wt, tree, label)
     verification = verifier.verify(before, after, wt, revert=revert)
     return MeasuredChange(wt, base_wt, base, base_tree, tree, before, verification)

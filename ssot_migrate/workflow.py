@@ -237,7 +237,13 @@ def create_phase_branch(
             return PhaseResult(phase, branch, choice.commit, None, Verification("skipped"))
         verifier.select_affected(choice.commit, new_files, jobs)
         scans = _Scans(config, jobs, stack, alongside_tests=verifier.runner is not None)
-        scans.start(choice.commit)
+
+        def scan_alongside(wt: Worktree, tree: str) -> None:
+            # Started once the suites run: the scan thread shares this process's interpreter
+            # lock with whatever starts them (seeding their bytecode, writing the change).
+            scans.start(choice.commit)
+            scans.start(wt.commit(tree, choice.commit, "draft"))
+
         change = measure_change(
             stack,
             repo,
@@ -246,7 +252,7 @@ def create_phase_branch(
             phase,
             "phase",
             lambda wt: wt.write_files(sorted(new_files.items())),
-            before_tests=lambda wt, tree: scans.start(wt.commit(tree, choice.commit, "draft")),
+            alongside_tests=scan_alongside,
             base_suite=base_suite,
             worktree=phase_wt,
         )
