@@ -147,7 +147,7 @@ class Survey(cst.CSTVisitor):
         the top-level statements whose text could hold what the visitor looks for (``spans``:
         see ``_with_strings``) are visited whole.
         """
-        whole = self._with_strings(module, spans) if self.strings else set()
+        whole = self._with_strings(spans) if self.strings else set()
         if whole is None:
             module.visit(self)
             return
@@ -162,7 +162,7 @@ class Survey(cst.CSTVisitor):
             else:
                 self._walk_statement(statement)
 
-    def _with_strings(self, module: cst.Module, spans: StatementSpans | None) -> set[int] | None:
+    def _with_strings(self, spans: StatementSpans | None) -> set[int] | None:
         """The top-level statements whose expressions must be visited (by index), or ``None``
         for all of them.
 
