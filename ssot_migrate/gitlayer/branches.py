@@ -104,9 +104,9 @@ def run_git(
 class StartedGit:
     """A ``run_git`` that has started and not yet ended: ``wait`` gives what ``run_git`` gives."""
 
-    def __init__(self, cwd: Path, *args: str) -> None:
+    def __init__(self, cwd: Path, *args: str, worktree: tuple[Path, Path] | None = None) -> None:
         self._args = args
-        where, argv = _checked_argv(cwd, args, None)
+        where, argv = _checked_argv(cwd, args, worktree)
         self._running = process.Running(where, argv, None)
 
     def wait(self) -> str:

@@ -91,11 +91,7 @@ def clean_stale(repo: Path) -> list[Path]:
                 entry = entry.with_name(entry.name[: -len(LOCK_SUFFIX)])
             candidates.add(entry)
     # git's own records too: a locked worktree whose directory was deleted is never pruned
-    for line in run_git(repo, "worktree", "list", "--porcelain").splitlines():
-        if line.startswith("worktree "):
-            path = Path(line[len("worktree ") :])
-            if path.parent == root:
-                candidates.add(path)
+    candidates.update(path for path in _listed(repo) if path.parent == root)
     removed: list[Path] = []
     for path in sorted(candidates):
         lock = _lock_path(path)
@@ -116,8 +112,21 @@ def clean_stale(repo: Path) -> list[Path]:
 
 
 def _registered(repo: Path, path: Path) -> bool:
-    out = run_git(repo, "worktree", "list", "--porcelain")
-    return f"worktree {path}" in out.splitlines()
+    return path in _listed(repo)
+
+
+def _listed(repo: Path) -> list[Path]:
+    """The worktrees git has records of; none while it cannot read them all.
+
+    ``git worktree list`` fails outright on a worktree another ``worktree add`` is still
+    creating (its record is not complete yet: "failed to read .../commondir"). A phase starts
+    its two worktrees at once, and another run may be starting one: the records are read
+    again by the next cleaning.
+    """
+    out = run_git(repo, "worktree", "list", "--porcelain", ok_codes=(128,))
+    return [
+        Path(line[len("worktree ") :]) for line in out.splitlines() if line.startswith("worktree ")
+    ]
 
 
 @dataclass(frozen=True)
@@ -279,19 +288,17 @@ class PendingWorktree:
     """A worktree whose files git is still writing: ``ready()`` waits for them.
 
     Creating a file costs far more than writing its bytes on some file systems (about 1 ms on
-    a virtual disk here: 2 s for SymPy's 2,000 files), so a phase starts its worktrees first
-    and computes its change while git checks them out.
+    a virtual disk here: 2 s for SymPy's 2,000 files), so a phase begins its worktrees first
+    and computes its change while git checks them out. The worktree's record is made here and
+    now (``worktree add --no-checkout``: no other ``git worktree`` command may read a record
+    half written, and git itself reads them all); only the checkout, a ``reset --hard`` as
+    ``worktree add`` runs it, goes on in its own process, with git's parallel checkout.
     """
 
     def __init__(self, repo: Path, path: Path, commit: str, checkout: bool) -> None:
-        self._repo, self._path, self._commit, self._checkout = repo, path, commit, checkout
-        self._worktree: Worktree | None = None
-        self._git: StartedGit | None = StartedGit(
+        run_git(
             repo,
             *NO_HOOKS,
-            # git checks files out in parallel (one process per core) once there are 100.
-            "-c",
-            "checkout.workers=0",
             "worktree",
             "add",
             "--quiet",
@@ -299,27 +306,40 @@ class PendingWorktree:
             "--lock",
             "--reason",
             f"{_LOCK_PREFIX}{os.getpid()}",
-            *([] if checkout else ["--no-checkout"]),
+            "--no-checkout",
             str(path),
             commit,
         )
+        self._worktree = Worktree(repo=repo, path=path, admin=_admin_dir(repo, path))
+        self._checkout: StartedGit | None = None
+        if checkout:
+            self._worktree.check("check files out")
+            self._checkout = StartedGit(
+                path,
+                *NO_HOOKS,
+                "-c",
+                "checkout.workers=0",  # one process per core once there are 100 files
+                "reset",
+                "--hard",
+                "--quiet",
+                "--no-recurse-submodules",
+                commit,
+                worktree=(self._worktree.admin, path),
+            )
+        else:
+            self._worktree.git("read-tree", commit)
 
     def ready(self) -> Worktree:
-        """The worktree, once git has made it (a ``GitError`` if git could not)."""
-        if self._worktree is None:
-            assert self._git is not None
-            started, self._git = self._git, None
+        """The worktree, once git has checked it out (a ``GitError`` if git could not)."""
+        if self._checkout is not None:
+            started, self._checkout = self._checkout, None
             started.wait()
-            worktree = Worktree(self._repo, self._path, _admin_dir(self._repo, self._path))
-            if not self._checkout:
-                worktree.git("read-tree", self._commit)
-            self._worktree = worktree
         return self._worktree
 
     def abandon(self) -> None:
-        """Stop git if it still runs (the block ended before the worktree was needed)."""
-        if self._git is not None:
-            started, self._git = self._git, None
+        """Stop the checkout if it still runs (the block ended before the files were needed)."""
+        if self._checkout is not None:
+            started, self._checkout = self._checkout, None
             started.stop()
 
 

@@ -246,11 +246,29 @@ def test_a_worktree_begun_and_never_used_is_stopped_and_removed(tmp_path: Path) 
     assert_untouched(repo, before)
 
 
-def test_a_worktree_git_cannot_make_is_a_clear_error_when_needed(tmp_path: Path) -> None:
+def test_worktrees_begun_at_once_do_not_trip_over_each_others_records(tmp_path: Path) -> None:
+    """A phase begins its two worktrees together. ``git worktree`` commands (``list``, and
+    ``add`` itself) fail outright on a record another ``add`` is still writing, so each record
+    is made before the next command, and only the checkouts run at the same time: cleaning and
+    a second worktree while the first one's files are being written (this once ended a phase
+    with exit 2, "failed to read .../commondir")."""
     repo = make_repo(tmp_path / "repo", project_files())
-    with started_worktree(repo, "0" * 40, "probe") as pending:
-        with pytest.raises(GitError, match="^git worktree add failed"):
-            pending.ready()
+    head = git(repo, "rev-parse", "HEAD").strip()
+    for _ in range(5):
+        with started_worktree(repo, head, "first") as first:
+            for _ in range(20):  # while git writes the first one's records
+                assert clean_stale(repo) == []
+            with started_worktree(repo, head, "second") as second:
+                assert second.ready().head() == head
+            assert first.ready().head() == head
+        assert _our_worktrees(repo) == []
+
+
+def test_a_worktree_git_cannot_make_is_a_clear_error(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", project_files())
+    with pytest.raises(GitError, match="^git worktree add failed"):
+        with started_worktree(repo, "0" * 40, "probe"):
+            pass
     assert _our_worktrees(repo) == []
     head = git(repo, "rev-parse", "HEAD").strip()
     with started_worktree(repo, head, "probe", checkout=False) as pending:
