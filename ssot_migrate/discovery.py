@@ -37,7 +37,7 @@ from typing import Protocol
 
 from ssot_migrate.config import with_discovered
 from ssot_migrate.model import Config, NameKind, SourceFile, Target
-from ssot_migrate.pysyntax import ast_dotted_name, resolve_relative
+from ssot_migrate.pysyntax import ast_dotted_name, resolve_relative, words
 
 
 class SnapshotView(Protocol):
@@ -373,7 +373,6 @@ _STAR_IMPORT = re.compile(
     + rb"*\*"
 )
 _ANY_STAR = re.compile(rb"(?<!\w)import" + _GAP + rb"*\*")
-_WORD = re.compile(r"\w+")
 _FEW_NAMES = 32
 
 
@@ -412,7 +411,7 @@ def _star_only(snapshot: SnapshotView, path: str, names: set[str]) -> _StarFile 
     if len(names) > _FEW_NAMES or any(
         n.encode("utf-8", "surrogateescape") in source for n in names
     ):
-        if not names.isdisjoint(_WORD.findall(source.decode("utf-8", "surrogateescape"))):
+        if not names.isdisjoint(words(source.decode("utf-8", "surrogateescape"))):
             return None
     found = _STAR_IMPORT.findall(source)
     if len(found) != len(_ANY_STAR.findall(source)):

@@ -47,6 +47,7 @@ from ssot_migrate.pysyntax.names import (
     dotted_name,
     dotted_parts,
     is_dotted_identifier,
+    words,
 )
 from ssot_migrate.pysyntax.statements import (
     class_index,
@@ -90,4 +91,5 @@ __all__ = [
     "string_body",
     "top_level_names",
     "with_string_body",
+    "words",
 ]

@@ -13,6 +13,7 @@ here needs ``None`` for anything that is not a name chain::
 from __future__ import annotations
 
 import ast
+import re
 
 import libcst as cst
 
@@ -79,3 +80,12 @@ def build_dotted(name: str) -> cst.Name | cst.Attribute:
 def is_dotted_identifier(text: str) -> bool:
     """Whether ``text`` is a dotted name such as ``pkg.mod.Name`` (each part an identifier)."""
     return bool(text) and all(part.isidentifier() for part in text.split("."))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> set[str]:
+    """The identifier-like words of ``text`` (runs of word characters): a name spelt in source
+    is spelt as one whole word, so a file, string or statement without it holds no such name."""
+    return set(_WORD.findall(text))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ from ssot_migrate.conventions import (
     is_test_path,
 )
 from ssot_migrate.model import CodemodResult, Note, NoteKind, SourceFile
-from ssot_migrate.pysyntax import ast_dotted_name
+from ssot_migrate.pysyntax import ast_dotted_name, words
 from ssot_migrate.scan.filefacts import (
     CallFacts,
     FileFacts,
@@ -31,8 +30,6 @@ from ssot_migrate.scan.filefacts import (
     parse_for_scan,
 )
 from ssot_migrate.scan.spec import DOUBLE_WORDS, TargetSpec, matches, name_words, word_runs
-
-_IDENTIFIER = re.compile(r"\w+")
 
 
 class ScanAnalyser:
@@ -89,10 +86,10 @@ class ScanAnalyser:
     def transform(self, source: bytes, file: SourceFile) -> CodemodResult:
         """Analyse one file: cheap text tests first, then one ``ast`` parse (no libcst)."""
         text = source.decode("utf-8", "replace")
-        words = set(_IDENTIFIER.findall(text))
+        spelt = words(text)
         # A name spelt as a whole word is spelt: a substring test of each of a thousand
         # targets' names only for a file that spells none of them so.
-        referenced = not words.isdisjoint(self._reference_needles) or any(
+        referenced = not spelt.isdisjoint(self._reference_needles) or any(
             n in text for n in self._reference_needles
         )
         if not referenced and not any(n in text for n in self._needles):
@@ -108,7 +105,7 @@ class ScanAnalyser:
             ) from exc
         notes: list[Note] = []
         facts = FileFacts(tree, file)
-        reached = self._reached(words, file, facts)
+        reached = self._reached(spelt, file, facts)
         classes = self._class_candidates(tree)
         for index in sorted(reached | set(classes)):
             notes += _analyse(
@@ -121,7 +118,7 @@ class ScanAnalyser:
             )
         return CodemodResult(source, notes=tuple(notes))
 
-    def _reached(self, words: set[str], file: SourceFile, facts: FileFacts) -> set[int]:
+    def _reached(self, spelt: set[str], file: SourceFile, facts: FileFacts) -> set[int]:
         """Targets whose object ``file`` can reach at all (the others' analysis finds nothing).
 
         A name resolves to a path only through an import, attribute or string that spells the
@@ -132,7 +129,7 @@ class ScanAnalyser:
         reach the factory unnamed): those count as reached by the module's name or location.
         """
         found = set(self._always)
-        for word in words & self._by_name.keys():
+        for word in spelt & self._by_name.keys():
             found |= self._by_name[word]
         for module, _, _ in facts.stars:
             while module:

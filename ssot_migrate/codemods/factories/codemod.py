@@ -27,10 +27,8 @@ from ssot_migrate.model import (
     SourceFile,
     Target,
 )
+from ssot_migrate.pysyntax import words
 
-# An identifier of an ASCII file, whole (a name phase 3 resolves is spelt as one, see
-# ``FactoriesCodemod.plans_spelt_in``).
-_ASCII_WORD = re.compile(rb"[A-Za-z0-9_]+")
 # PEP 263's declaration: a codec other than UTF-8 could spell a name in other bytes.
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
 
@@ -77,17 +75,17 @@ class FactoriesCodemod:
         if not source.isascii() or _CODING.search(source, 0, _second_line_end(source)):
             return applying
         found: set[int] = set()
-        for word in set(_ASCII_WORD.findall(source)) & self._by_last_segment.keys():
+        for word in words(source.decode("ascii")) & self._by_last_segment.keys():
             found |= self._by_last_segment[word]
         return found & applying
 
     @cached_property
-    def _by_last_segment(self) -> dict[bytes, set[int]]:
-        by_segment: dict[bytes, set[int]] = {}
+    def _by_last_segment(self) -> dict[str, set[int]]:
+        by_segment: dict[str, set[int]] = {}
         _handled, _prefixes, each = self._names
         for index, (names, _ways) in enumerate(each):
             for name in names:
-                segment = name.rpartition(".")[2].encode("utf-8", "surrogateescape")
+                segment = name.rpartition(".")[2]
                 by_segment.setdefault(segment, set()).add(index)
         return by_segment
 

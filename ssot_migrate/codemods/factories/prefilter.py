@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 
@@ -19,6 +18,7 @@ from ssot_migrate.pysyntax import (
     alias_local_name,
     dotted_name,
     resolve_relative,
+    words,
 )
 
 
@@ -94,9 +94,6 @@ def _as_names_ast(tree: ast.Module, names: set[str]) -> set[str]:
                 if alias.asname and alias.name.rpartition(".")[2] in names:
                     found.add(alias.asname)
     return found
-
-
-_WORD = re.compile(r"\w+")
 
 
 def _statements_for_metadata(
@@ -217,18 +214,18 @@ def _words_of(statements: Sequence[ast.stmt]) -> set[str]:
                 found.add(node.rest)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
                 text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
-                found.update(_WORD.findall(text))
+                found |= words(text)
     return found
 
 
 def _string_words(tree: ast.Module) -> set[str]:
     """``_strings_in`` read from the ``ast``."""
-    words: set[str] = set()
+    found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
             text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
-            words.update(_WORD.findall(text))
-    return words
+            found |= words(text)
+    return found
 
 
 def _strings_in(module: cst.Module) -> set[str]:
