@@ -89,17 +89,9 @@ class Running:
 
     def __init__(self, cwd: Path, args: Sequence[str], env: Mapping[str, str] | None) -> None:
         self.argv = ("git", *args)
-        try:
-            self._process = subprocess.Popen(
-                self.argv,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=git_environment(env),
-            )
-        except FileNotFoundError as exc:
-            raise GitError("git is not installed (no `git` on PATH)") from exc
+        self._process = _popen(
+            cwd, self.argv, subprocess.DEVNULL, subprocess.PIPE, git_environment(env)
+        )
 
     def finish(self) -> GitResult:
         """Wait for the command to end (once more after an interrupt: no git is left behind)."""
@@ -119,14 +111,16 @@ class Running:
 
 def start(cwd: Path, args: Sequence[str]) -> subprocess.Popen[bytes]:
     """Start ``git <args>`` in ``cwd`` with pipes on stdin and stdout (a ``--batch`` reader)."""
+    return _popen(cwd, ("git", *args), subprocess.PIPE, subprocess.DEVNULL, git_environment())
+
+
+def _popen(
+    cwd: Path, argv: Sequence[str], stdin: int, stderr: int, env: Mapping[str, str]
+) -> subprocess.Popen[bytes]:
+    """``git`` started with stdout piped; a clear error when there is no git to start."""
     try:
         return subprocess.Popen(
-            ("git", *args),
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=git_environment(),
+            argv, cwd=cwd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, env=env
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed (no `git` on PATH)") from exc
